@@ -1,0 +1,22 @@
+r"""refimpl — the exact reference implementation of absorbing ("masked") discrete diffusion.
+
+Data laws are float64 tables of shape ``(V,)*L`` (or :class:`Law` objects); partial sequences hold
+tokens ``0..V-1`` and the mask ``V``.  See DESIGN.md for the notation and the interop contract.
+"""
+from . import datasets, space
+from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawError,
+                     InvalidParameterError, InvalidSequenceError, InvalidTypeError, MemoryLimitError,
+                     RefimplError, ZeroProbabilityError)
+from .joint import (Law, conditional_law, conditional_marginals, entropy, kl, marginal, marginals,
+                    mutual_information, total_correlation, tv)
+from .limits import get_memory_limit, memory_limit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
+    "InvalidSequenceError", "InvalidTypeError", "Law", "MemoryLimitError", "RefimplError",
+    "ZeroProbabilityError", "conditional_law", "conditional_marginals", "datasets", "entropy",
+    "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
+    "space", "total_correlation", "tv",
+]

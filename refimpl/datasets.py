@@ -1,0 +1,146 @@
+r"""Laws to study: tables, empirical data sets, Dirichlet draws, Markov chains, parity, products.
+
+Every constructor returns a :class:`refimpl.Law` (a validated, read-only ``(V,)*L`` table).
+"""
+import numpy as np
+
+from . import space, validate
+from .errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
+from .joint import Law
+from .limits import check_memory
+
+ROW_TOLERANCE = validate.SUM_TOLERANCE
+
+
+def _check_table_size(vocab_size, length, what):
+    check_memory(vocab_size**length * 8, f"the {what} law table with V={vocab_size}, L={length}")
+
+
+def from_table(table, name="table"):
+    """A Law from a float64 table of shape ``(V,)*L`` (validated, copied, frozen)."""
+    return Law(table, name=name)
+
+
+def empirical(sequences, vocab_size=None, name="empirical"):
+    r"""The empirical law of a data set: :math:`p(x) = \#\{n : x^{(n)} = x\} / N`, counts kept.
+
+    ``sequences`` is ``(N, L)`` clean tokens; ``vocab_size`` defaults to ``max token + 1`` (at least 2).
+    """
+    seqs = np.asarray(sequences)
+    if seqs.ndim != 2 or seqs.shape[0] == 0 or seqs.shape[1] == 0:
+        raise InvalidSequenceError(
+            f"sequences must be a non-empty (N, L) array of tokens, got shape {seqs.shape}")
+    if vocab_size is None:
+        if seqs.dtype.kind not in "iu":
+            raise validate.InvalidTypeError(f"sequences must hold integers, got dtype {seqs.dtype}")
+        vocab_size = max(int(seqs.max()) + 1, 2)
+    vocab_size, length = validate.space(vocab_size, seqs.shape[1])
+    seqs = validate.tokens(seqs, vocab_size, length, partial=False, name="sequences")
+    _check_table_size(vocab_size, length, "empirical")
+    counts = np.bincount(space.encode(seqs, vocab_size), minlength=vocab_size**length)
+    counts = counts.reshape((vocab_size,) * length)
+    return Law(counts / counts.sum(), counts=counts, name=name)
+
+
+def dirichlet(vocab_size, length, rng, concentration=1.0, name="dirichlet"):
+    r"""A random law :math:`p \sim \mathrm{Dirichlet}(c \mathbf{1})` over all ``V**L`` sequences.
+
+    ``concentration`` is a positive scalar (symmetric) or a positive table of shape ``(V,)*L``.
+    Small concentrations give peaked, strongly coupled laws; large ones approach uniform.
+    """
+    vocab_size, length = validate.space(vocab_size, length)
+    rng = validate.generator(rng)
+    _check_table_size(vocab_size, length, "Dirichlet")
+    conc = np.broadcast_to(np.asarray(concentration, dtype=np.float64), (vocab_size,) * length)
+    if not np.all(np.isfinite(conc)) or np.any(conc <= 0):
+        raise InvalidParameterError("concentration must be positive and finite")
+    draw = rng.dirichlet(conc.ravel()).reshape((vocab_size,) * length)
+    return Law(draw / draw.sum(), name=name)
+
+
+def _stochastic_rows(matrix, name):
+    arr = np.asarray(matrix)
+    if arr.dtype.kind != "f":
+        raise validate.InvalidTypeError(f"{name} must be a float array, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise InvalidLawError(f"{name} must be finite and non-negative")
+    sums = arr.sum(axis=-1)
+    bad = np.flatnonzero(np.abs(sums - 1.0).ravel() > ROW_TOLERANCE)
+    if bad.size:
+        raise InvalidLawError(f"{name} row {int(bad[0])} sums to {sums.ravel()[bad[0]]!r}, not 1")
+    return arr
+
+
+def markov_chain(initial, transition, length, name="markov"):
+    r"""The law of a Markov chain: :math:`p(x) = \pi_0(x_0) \prod_{i \ge 1} T(x_{i-1}, x_i)`.
+
+    ``initial`` has shape ``(V,)``, ``transition`` ``(V, V)`` with rows summing to one.
+    """
+    pi0 = _stochastic_rows(initial, "initial")
+    trans = _stochastic_rows(transition, "transition")
+    if pi0.ndim != 1 or trans.shape != (pi0.size, pi0.size):
+        raise InvalidParameterError(
+            f"initial must have shape (V,) and transition (V, V); got {pi0.shape} and {trans.shape}")
+    vocab_size, length = validate.space(pi0.size, length)
+    _check_table_size(vocab_size, length, "Markov chain")
+    table = pi0
+    for _ in range(length - 1):
+        table = table[..., None] * trans[(None,) * (table.ndim - 1)]  # (V,)*k x (V,) -> (V,)*(k+1)
+    return Law(table, name=name)
+
+
+def stationary(transition):
+    r"""The stationary law :math:`\pi = \pi T` of an irreducible transition matrix (eigenvector)."""
+    trans = _stochastic_rows(transition, "transition")
+    values, vectors = np.linalg.eig(trans.T)
+    k = int(np.argmin(np.abs(values - 1.0)))
+    pi = np.real(vectors[:, k])
+    return pi / pi.sum()
+
+
+def parity(vocab_size, length, name="parity"):
+    r"""Uniform over sequences whose token sum is 0 mod V.
+
+    Any L-1 positions are independent and uniform; the last one is determined by them, so
+    :math:`H = (L-1)\log V` and (for :math:`L \ge 2`) :math:`TC = \log V`.
+    """
+    vocab_size, length = validate.space(vocab_size, length)
+    _check_table_size(vocab_size, length, "parity")
+    total = np.indices((vocab_size,) * length).sum(axis=0)  # (V,)*L token sums
+    table = (total % vocab_size == 0).astype(np.float64)
+    return Law(table / table.sum(), name=name)
+
+
+def product(marginal_rows, name="product"):
+    r"""The product law :math:`\prod_i r_i(x_i)` of per-position laws ``marginal_rows`` (L, V)."""
+    rows = _stochastic_rows(marginal_rows, "marginal_rows")
+    if rows.ndim != 2:
+        raise InvalidParameterError(f"marginal_rows must have shape (L, V), got {rows.shape}")
+    vocab_size, length = validate.space(rows.shape[1], rows.shape[0])
+    _check_table_size(vocab_size, length, "product")
+    table = rows[0]
+    for row in rows[1:]:
+        table = np.multiply.outer(table, row)
+    return Law(table, name=name)
+
+
+def coupled_pairs(pairs=((0, 1), (2, 3)), weights=None, vocab_size=None, name="coupled pairs"):
+    r"""A length-2 law on coupled pairs: :math:`p(a, b) = w_k` for the k-th pair ``(a, b)``.
+
+    The default is the paper's coupling in its smallest form: tokens A B C D (0..3), only the pairs
+    AB and CD, each with probability 1/2.  Each position alone is uniform over two tokens, and a
+    parallel step that samples the product of marginals produces AD or CB half the time.
+    """
+    pairs = [tuple(int(t) for t in pair) for pair in pairs]
+    if not pairs or any(len(pair) != 2 for pair in pairs):
+        raise InvalidParameterError("pairs must be a non-empty list of (first, second) tokens")
+    weights = np.full(len(pairs), 1.0 / len(pairs)) if weights is None else np.asarray(weights, float)
+    if weights.shape != (len(pairs),):
+        raise InvalidParameterError("weights must have one entry per pair")
+    top = max(max(pair) for pair in pairs) + 1
+    vocab_size = top if vocab_size is None else vocab_size
+    table = np.zeros((validate.integer(vocab_size, "vocab_size", max(top, 2)),) * 2)
+    for (a, b), w in zip(pairs, weights):
+        table[a, b] += w
+    return Law(table, name=name)

@@ -1,0 +1,57 @@
+"""Hypothesis strategies for small vocabularies, lengths and random laws (one home for all tests)."""
+import numpy as np
+from hypothesis import strategies as st
+
+CONCENTRATIONS = (0.05, 0.3, 1.0, 5.0)
+
+
+@st.composite
+def spaces(draw, max_vocab=4, max_length=4, min_length=1, max_states=256):
+    """(V, L) with V**L at most ``max_states``."""
+    vocab_size = draw(st.integers(2, max_vocab))
+    lengths = [n for n in range(min_length, max_length + 1) if vocab_size**n <= max_states]
+    return vocab_size, draw(st.sampled_from(lengths))
+
+
+def random_table(rng, vocab_size, length, concentration=1.0, zero_fraction=0.0):
+    """A Dirichlet law, optionally with a random fraction of sequences set to probability zero."""
+    table = rng.dirichlet(np.full(vocab_size**length, concentration))
+    if zero_fraction:
+        keep = rng.random(table.size) >= zero_fraction
+        keep[rng.integers(table.size)] = True
+        table = np.where(keep, table, 0.0)
+    table = table / table.sum()
+    return table.reshape((vocab_size,) * length)
+
+
+@st.composite
+def laws(draw, max_vocab=4, max_length=4, min_length=1, max_states=256, zeros=True):
+    """A random law table (float64, shape (V,)*L), sometimes with zero entries."""
+    vocab_size, length = draw(spaces(max_vocab, max_length, min_length, max_states))
+    seed = draw(st.integers(0, 2**32 - 1))
+    concentration = draw(st.sampled_from(CONCENTRATIONS))
+    zero_fraction = draw(st.sampled_from((0.0, 0.0, 0.3, 0.7))) if zeros else 0.0
+    return random_table(np.random.default_rng(seed), vocab_size, length, concentration, zero_fraction)
+
+
+@st.composite
+def laws_with_partial(draw, positive=True, **kwargs):
+    """(law, partial sequence); with ``positive`` the partial's clean part has positive probability."""
+    table = draw(laws(**kwargs))
+    vocab_size, length = table.shape[0], table.ndim
+    masked = draw(st.lists(st.booleans(), min_size=length, max_size=length))
+    if positive:
+        support = np.argwhere(table > 0)
+        x = support[draw(st.integers(0, len(support) - 1))]
+    else:
+        x = np.array(draw(st.lists(st.integers(0, vocab_size - 1), min_size=length, max_size=length)))
+    partial = np.where(masked, vocab_size, x)
+    return table, partial
+
+
+def product_table(rows):
+    """Outer product of per-position rows, written independently of refimpl.datasets.product."""
+    table = np.ones(())
+    for row in rows:
+        table = table[..., None] * np.asarray(row)
+    return table
