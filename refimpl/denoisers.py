@@ -1,0 +1,132 @@
+r"""Denoisers: the protocol, validation of what a denoiser returns, and the exact oracle.
+
+The protocol (DESIGN.md interop contract): a denoiser is any callable ``den(z) -> probs`` with ``z`` an
+int array (B, L) in ``0..V`` (V = mask) and ``probs`` float64 (B, L, V), every row on the simplex and
+one-hot at clean positions.  :func:`evaluate` calls one and validates the answer, naming the
+offending row.  :func:`oracle_denoiser` is the optimal denoiser :math:`\mu^*(z)_{i,v} = p(x_i = v \mid z_C)`.
+"""
+import numpy as np
+
+from . import validate
+from .errors import InvalidDenoiserOutputError
+from .lattice import lattice_bytes, marginal_lattice
+from .limits import check_memory
+
+ROW_TOLERANCE = 1e-9  # |row sum - 1| and 1 - prob(clean token) allowed in a denoiser's output
+
+
+def _row(z, b, i, what):
+    return (f"denoiser output row (batch {b}, position {i}) for partial sequence {z[b].tolist()} {what}")
+
+
+def check_output(z, probs, vocab_size):
+    r"""Validate a denoiser's answer ``probs`` at ``z`` (B, L); returns it as float64 (B, L, V)."""
+    arr = np.asarray(probs)
+    if arr.dtype.kind != "f":
+        raise InvalidDenoiserOutputError(f"denoiser must return floating probabilities, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    want = z.shape + (vocab_size,)
+    if arr.shape != want:
+        hint = " (one column per data token; no mask column)" if arr.shape[:-1] == z.shape else ""
+        raise InvalidDenoiserOutputError(f"denoiser must return shape {want}, got {arr.shape}{hint}")
+    finite = np.isfinite(arr).all(axis=-1)
+    if not finite.all():
+        b, i = np.argwhere(~finite)[0]
+        raise InvalidDenoiserOutputError(_row(z, b, i, f"holds a non-finite value: {arr[b, i].tolist()}"))
+    negative = (arr < 0).any(axis=-1)
+    if negative.any():
+        b, i = np.argwhere(negative)[0]
+        raise InvalidDenoiserOutputError(_row(z, b, i, f"holds a negative probability: {arr[b, i].tolist()}"))
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1.0) > ROW_TOLERANCE
+    if off.any():
+        b, i = np.argwhere(off)[0]
+        raise InvalidDenoiserOutputError(
+            _row(z, b, i, f"sums to {sums[b, i]!r}, not 1 (tolerance {ROW_TOLERANCE}); apply a softmax"))
+    clean = z != vocab_size
+    b_idx, i_idx = np.nonzero(clean)
+    kept = arr[b_idx, i_idx, z[b_idx, i_idx]]
+    bad = kept < 1.0 - ROW_TOLERANCE
+    if bad.any():
+        b, i = b_idx[bad][0], i_idx[bad][0]
+        raise InvalidDenoiserOutputError(_row(
+            z, b, i, f"is not one-hot at clean token {z[b, i]}: {arr[b, i].tolist()}; a denoiser must "
+                     f"carry clean positions over"))
+    return arr
+
+
+def evaluate(denoiser, z, vocab_size):
+    """Call ``denoiser`` on validated partial sequences ``z`` (B, L) and validate its answer."""
+    if not callable(denoiser):
+        raise validate.InvalidTypeError(f"a denoiser must be callable, got {type(denoiser).__name__}")
+    z = validate.tokens(z, vocab_size, partial=True, name="z", ndim=2)
+    return check_output(z, denoiser(z.copy()), vocab_size)
+
+
+class OracleDenoiser:
+    r"""The optimal denoiser of a law p: exact conditional marginals, precomputed for every partial sequence.
+
+    For each position i, ``tables[i]`` has the shape of the marginal lattice with axis i cut to the V
+    data tokens, and holds :math:`p(x_i = v \mid z_C)` at the partial sequence with :math:`z_i = V`:
+
+    .. math::  \mu^*(z)_{i,v} = \tilde P[z_{i \leftarrow v}] / \tilde P[z]
+
+    (:math:`\tilde P` the marginal lattice).  That is :math:`L V (V+1)^{L-1}` numbers — only masked
+    positions need one.  It does not depend on t: the optimal denoiser is time-agnostic.
+
+    Convention at probability zero: where :math:`p(z_C) = 0` the conditional does not exist; the oracle
+    returns the uniform distribution 1/V at the masked positions there, so it is a valid denoiser
+    everywhere.  No sampler started from a state of positive probability reaches such a z with
+    positive probability, so exact laws and NELBOs do not depend on this choice.
+    """
+
+    def __init__(self, p):
+        table = validate.law_table(p)
+        vocab_size, length = table.shape[0], table.ndim
+        self.vocab_size, self.length = vocab_size, length
+        table_bytes = length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
+        check_memory(lattice_bytes(vocab_size, length) + table_bytes,
+                     f"the oracle denoiser for V={vocab_size}, L={length} (lattice and conditional tables)")
+        self.lattice = marginal_lattice(table)
+        self.tables = tuple(self._conditional_table(i) for i in range(length))
+        self.zero_probability_states = int(np.count_nonzero(self.lattice == 0))
+
+    def _conditional_table(self, i):
+        vocab_size = self.vocab_size
+        head = (slice(None),) * i
+        numerator = self.lattice[head + (slice(0, vocab_size),)]  # (V+1,)*i + (V,) + (V+1,)*(L-1-i)
+        denominator = self.lattice[head + (slice(vocab_size, vocab_size + 1),)]  # axis i of size 1
+        zero = denominator == 0
+        if not zero.any():
+            return numerator / denominator
+        out = numerator / np.where(zero, 1.0, denominator)
+        np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
+        return out
+
+    def __call__(self, z):
+        vocab_size, length = self.vocab_size, self.length
+        z = validate.tokens(z, vocab_size, length, partial=True, name="z", ndim=2)
+        batch = z.shape[0]
+        out = np.zeros((batch, length, vocab_size))  # (B, L, V)
+        b_idx, i_idx = np.nonzero(z != vocab_size)
+        out[b_idx, i_idx, z[b_idx, i_idx]] = 1.0
+        for i in range(length):
+            rows = np.flatnonzero(z[:, i] == vocab_size)
+            if rows.size == 0:
+                continue
+            dims = [vocab_size + 1] * length
+            dims[i] = vocab_size
+            at = z[rows].copy()
+            at[:, i] = 0
+            base = np.ravel_multi_index(tuple(at.T), dims)  # index of z_{i <- 0} in tables[i]
+            stride = (vocab_size + 1) ** (length - 1 - i)
+            out[rows, i] = self.tables[i].ravel()[base[:, None] + stride * np.arange(vocab_size)]
+        return out
+
+    def __repr__(self):
+        return f"OracleDenoiser(V={self.vocab_size}, L={self.length})"
+
+
+def oracle_denoiser(p):
+    r"""The exact optimal denoiser of ``p`` (see :class:`OracleDenoiser`)."""
+    return OracleDenoiser(p)

@@ -1,0 +1,128 @@
+r"""The absorbing forward process and the reverse step, exactly.
+
+Forward: each position independently stays clean with probability :math:`\alpha_t`, else becomes the
+mask V, which is absorbing.  Reverse from t to s < t at a masked position: stay masked with
+probability :math:`(1-\alpha_s)/(1-\alpha_t)`, else become v with probability
+:math:`\frac{\alpha_s - \alpha_t}{1 - \alpha_t} \mu(z)_{i,v}`; clean positions are carried over.
+Per-position outputs have ``V+1`` columns, the last one being the mask.
+"""
+import numpy as np
+
+from . import validate
+from .errors import InvalidParameterError
+from .lattice import marginal_lattice
+from .numerics import sample_categorical
+
+
+def _alphas(alpha_s=None, alpha_t=None):
+    out = []
+    for name, value in (("alpha_s", alpha_s), ("alpha_t", alpha_t)):
+        if value is not None:
+            arr = np.asarray(value, dtype=np.float64)
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
+                raise InvalidParameterError(f"{name} must lie in [0, 1], got {value!r}")
+            out.append(arr)
+    if len(out) == 2 and np.any(out[0] < out[1]):
+        raise InvalidParameterError("alpha_s must be >= alpha_t: s < t is earlier, hence cleaner")
+    return out
+
+
+def token_kernel(alpha_t, vocab_size):
+    r""":math:`q(x_t \mid x_0)` for one token, shape ``(V, V+1)``: row v is :math:`\alpha_t` at v, the rest at the mask."""
+    (alpha,) = _alphas(alpha_t=alpha_t)
+    vocab_size = validate.integer(vocab_size, "vocab_size", 2)
+    kernel = np.zeros((vocab_size, vocab_size + 1))
+    kernel[:, :vocab_size] = float(alpha) * np.eye(vocab_size)
+    kernel[:, vocab_size] = 1.0 - float(alpha)
+    return kernel
+
+
+def sequence_probability(x0, z, alpha_t, vocab_size):
+    r""":math:`q(z \mid x_0) = \alpha_t^{\#clean} (1-\alpha_t)^{\#masked}` if z agrees with x0 where clean, else 0.
+
+    ``x0`` (B, L) clean, ``z`` (B, L) partial; returns (B,).
+    """
+    (alpha,) = _alphas(alpha_t=alpha_t)
+    x0 = validate.tokens(x0, vocab_size, partial=False, name="x0")
+    z = validate.tokens(z, vocab_size, x0.shape[-1], partial=True, name="z")
+    masked = z == vocab_size
+    agrees = np.all(masked | (z == x0), axis=-1)
+    n_masked = masked.sum(axis=-1)
+    return np.where(agrees, alpha ** (x0.shape[-1] - n_masked) * (1.0 - alpha) ** n_masked, 0.0)
+
+
+def forward_law(p, alpha_t):
+    r"""The exact law of :math:`x_t` when :math:`x_0 \sim p`, as a table of shape ``(V+1,)*L``.
+
+    .. math::  q_t(z) = \alpha_t^{L-k} (1-\alpha_t)^{k} \, p(x_C = z_C),  \quad k = \#\{i: z_i = V\}
+    """
+    (alpha,) = _alphas(alpha_t=alpha_t)
+    lattice = marginal_lattice(p)
+    vocab_size, length = lattice.shape[0] - 1, lattice.ndim
+    n_masked = np.zeros(lattice.shape, dtype=np.int64)
+    for axis in range(length):
+        shape = [1] * length
+        shape[axis] = vocab_size + 1
+        n_masked = n_masked + (np.arange(vocab_size + 1) == vocab_size).reshape(shape)
+    return lattice * (float(alpha) ** (length - n_masked) * (1.0 - float(alpha)) ** n_masked)
+
+
+def sample_forward(x0, alpha_t, rng, vocab_size):
+    r"""Draw :math:`x_t \sim q(\cdot \mid x_0)`: mask each position independently with prob :math:`1-\alpha_t`.
+
+    ``x0`` (B, L); ``alpha_t`` a scalar or (B,) (one time per row).  Returns (B, L) partial sequences.
+    """
+    (alpha,) = _alphas(alpha_t=alpha_t)
+    rng = validate.generator(rng)
+    x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
+    alpha = np.broadcast_to(alpha, x0.shape[:1])[:, None]  # (B, 1)
+    masked = rng.random(x0.shape) >= alpha  # P(masked) = 1 - alpha
+    return np.where(masked, vocab_size, x0)
+
+
+def posterior(z_t, x0, alpha_s, alpha_t, vocab_size):
+    r""":math:`q(x_s \mid x_t, x_0)` per position, shape (B, L, V+1).
+
+    Clean at t: stays (one-hot).  Masked at t: mask with prob :math:`(1-\alpha_s)/(1-\alpha_t)`,
+    :math:`x_0^i` with prob :math:`(\alpha_s-\alpha_t)/(1-\alpha_t)`.
+    """
+    alpha_s, alpha_t = _alphas(alpha_s, alpha_t)
+    x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
+    z_t = validate.tokens(z_t, vocab_size, x0.shape[1], partial=True, name="z_t", ndim=2)
+    if np.any((z_t != vocab_size) & (z_t != x0)):
+        raise InvalidParameterError("z_t disagrees with x0 at a clean position: q(x_t | x_0) = 0 there")
+    if np.any(alpha_t == 1.0):
+        raise InvalidParameterError("alpha_t = 1 leaves nothing masked; the posterior needs alpha_t < 1")
+    eye = np.eye(vocab_size + 1)
+    out = eye[z_t]  # (B, L, V+1): carry-over
+    masked = z_t == vocab_size
+    unmask_prob = float((alpha_s - alpha_t) / (1.0 - alpha_t))
+    out[masked] = (1.0 - unmask_prob) * eye[vocab_size] + unmask_prob * eye[x0[masked]]
+    return out
+
+
+def reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size):
+    r"""The model's reverse step :math:`p_\theta(x_s^i \mid x_t)` per position, shape (B, L, V+1).
+
+    ``mu`` (B, L, V) is the denoiser output at ``z_t``; no mass goes from a masked position to the
+    mask except by staying masked, and clean positions are carried over.
+    """
+    alpha_s, alpha_t = _alphas(alpha_s, alpha_t)
+    z_t = validate.tokens(z_t, vocab_size, partial=True, name="z_t", ndim=2)
+    mu = np.asarray(mu, dtype=np.float64)
+    if mu.shape != z_t.shape + (vocab_size,):
+        raise InvalidParameterError(f"mu must have shape {z_t.shape + (vocab_size,)}, got {mu.shape}")
+    if np.any(alpha_t == 1.0):
+        raise InvalidParameterError("alpha_t = 1 leaves nothing masked; a reverse step needs alpha_t < 1")
+    unmask_prob = float((alpha_s - alpha_t) / (1.0 - alpha_t))
+    out = np.eye(vocab_size + 1)[z_t]  # (B, L, V+1)
+    masked = z_t == vocab_size
+    out[masked, :vocab_size] = unmask_prob * mu[masked]
+    out[masked, vocab_size] = 1.0 - unmask_prob
+    return out
+
+
+def sample_reverse_step(z_t, mu, alpha_s, alpha_t, rng, vocab_size):
+    """Draw :math:`x_s` from :func:`reverse_kernel` (independently per position). Returns (B, L)."""
+    rng = validate.generator(rng)
+    return sample_categorical(reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size), rng)
