@@ -68,7 +68,7 @@ def _stochastic_rows(matrix, name):
     sums = arr.sum(axis=-1)
     bad = np.flatnonzero(np.abs(sums - 1.0).ravel() > ROW_TOLERANCE)
     if bad.size:
-        raise InvalidLawError(f"{name} row {int(bad[0])} sums to {sums.ravel()[bad[0]]!r}, not 1")
+        raise InvalidLawError(f"{name} row {int(bad[0])} sums to {float(sums.ravel()[bad[0]])!r}, not 1")
     return arr
 
 

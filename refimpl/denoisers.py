@@ -42,7 +42,7 @@ def check_output(z, probs, vocab_size):
     if off.any():
         b, i = np.argwhere(off)[0]
         raise InvalidDenoiserOutputError(
-            _row(z, b, i, f"sums to {sums[b, i]!r}, not 1 (tolerance {ROW_TOLERANCE}); apply a softmax"))
+            _row(z, b, i, f"sums to {float(sums[b, i])!r}, not 1 (tolerance {ROW_TOLERANCE}); apply a softmax"))
     clean = z != vocab_size
     b_idx, i_idx = np.nonzero(clean)
     kept = arr[b_idx, i_idx, z[b_idx, i_idx]]

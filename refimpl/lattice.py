@@ -31,5 +31,6 @@ def marginal_lattice(p):
     for axis in range(length):
         head = (slice(None),) * axis  # axes already summed: their mask entries are filled
         tail = (clean,) * (length - axis - 1)
-        np.sum(out[head + (clean,) + tail], axis=axis, out=out[head + (vocab_size,) + tail])
+        np.sum(out[head + (clean,) + tail], axis=axis, keepdims=True,
+               out=out[head + (slice(vocab_size, vocab_size + 1),) + tail])
     return out

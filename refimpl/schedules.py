@@ -187,10 +187,10 @@ def check_schedule(schedule, alpha0_tolerance=ALPHA0_TOLERANCE, grid=1025):
         raise InvalidParameterError(f"{name}.alpha must return finite values of t's shape")
     if abs(alpha[0] - 1.0) > alpha0_tolerance:
         raise InvalidParameterError(
-            f"{name} has alpha(0) = {alpha[0]!r}; a masking schedule starts clean, alpha(0) = 1 "
+            f"{name} has alpha(0) = {float(alpha[0])!r}; a masking schedule starts clean, alpha(0) = 1 "
             f"(tolerance {alpha0_tolerance})")
     if np.any(alpha < 0) or np.any(alpha > 1):
-        raise InvalidParameterError(f"{name}.alpha leaves [0, 1] (min {alpha.min()!r}, max {alpha.max()!r})")
+        raise InvalidParameterError(f"{name}.alpha leaves [0, 1] (min {float(alpha.min())!r}, max {float(alpha.max())!r})")
     rises = np.flatnonzero(np.diff(alpha) > 0)
     if rises.size or not alpha[-1] < alpha[0]:
         where = t[rises[0]] if rises.size else 1.0
@@ -207,6 +207,6 @@ def check_schedule(schedule, alpha0_tolerance=ALPHA0_TOLERANCE, grid=1025):
     if np.any(off):
         k = int(np.argmax(off))
         raise InvalidParameterError(
-            f"{name}.dalpha({inner[k]:.4g}) = {exact[k]!r} but alpha changes at rate {numeric[k]!r} there; "
+            f"{name}.dalpha({inner[k]:.4g}) = {float(exact[k])!r} but alpha changes at rate {float(numeric[k])!r} there; "
             f"dalpha must be the derivative of alpha")
     return schedule

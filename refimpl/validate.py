@@ -53,10 +53,10 @@ def law_table(p, name="p"):
         raise InvalidLawError(f"{name} has vocabulary size {vocab_size}; refimpl needs V >= 2")
     if not np.all(np.isfinite(table)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(table))[0])
-        raise InvalidLawError(f"{name} has a non-finite entry {table[bad]} at sequence {bad}")
+        raise InvalidLawError(f"{name} has a non-finite entry {float(table[bad])} at sequence {bad}")
     if np.any(table < 0):
         bad = tuple(int(i) for i in np.argwhere(table < 0)[0])
-        raise InvalidLawError(f"{name} has a negative entry {table[bad]!r} at sequence {bad}")
+        raise InvalidLawError(f"{name} has a negative entry {float(table[bad])!r} at sequence {bad}")
     total = float(table.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise InvalidLawError(

@@ -15,10 +15,12 @@ def spaces(draw, max_vocab=4, max_length=4, min_length=1, max_states=256):
 
 def random_table(rng, vocab_size, length, concentration=1.0, zero_fraction=0.0):
     """A Dirichlet law, optionally with a random fraction of sequences set to probability zero."""
-    table = rng.dirichlet(np.full(vocab_size**length, concentration))
+    table = np.nan_to_num(rng.dirichlet(np.full(vocab_size**length, concentration)))
+    if table.sum() == 0:  # every gamma draw underflowed (tiny concentration): a point mass
+        table[rng.integers(table.size)] = 1.0
     if zero_fraction:
         keep = rng.random(table.size) >= zero_fraction
-        keep[rng.integers(table.size)] = True
+        keep[np.argmax(table)] = True
         table = np.where(keep, table, 0.0)
     table = table / table.sum()
     return table.reshape((vocab_size,) * length)
@@ -55,3 +57,27 @@ def product_table(rows):
     for row in rows:
         table = table[..., None] * np.asarray(row)
     return table
+
+
+def random_denoiser(rng, vocab_size, length, sharpness=1.0, oracle=None, mix=0.0):
+    """A fixed, valid, non-oracle denoiser: random softmax rows per partial sequence and position.
+
+    With ``oracle`` and ``mix`` in (0, 1] it returns ``(1 - mix) * oracle + mix * random``, a
+    denoiser close to optimal.  Rows are looked up by the partial sequence's index, so the denoiser
+    is a deterministic function of z.
+    """
+    count = (vocab_size + 1) ** length
+    logits = sharpness * rng.standard_normal((count, length, vocab_size))
+    rows = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    rows /= rows.sum(axis=-1, keepdims=True)
+    weights = (vocab_size + 1) ** np.arange(length - 1, -1, -1)
+
+    def denoiser(z):
+        out = rows[z @ weights]  # (B, L, V)
+        if oracle is not None:
+            out = (1.0 - mix) * oracle(z) + mix * out
+        clean = z != vocab_size
+        out[clean] = np.eye(vocab_size)[z[clean]]
+        return out
+
+    return denoiser

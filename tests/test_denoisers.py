@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from hypothesis import given
+
+import refimpl
+from refimpl import datasets, denoisers, space
+
+from .strategies import laws
+
+
+@given(laws(max_states=256))
+def test_oracle_equals_direct_conditional_marginals_everywhere(table):
+    vocab_size, length = table.shape[0], table.ndim
+    oracle = denoisers.oracle_denoiser(table)
+    z = space.partial_sequences(vocab_size, length)
+    mu = denoisers.evaluate(oracle, z, vocab_size)
+    for k in range(len(z)):
+        try:
+            direct = refimpl.conditional_marginals(table, z[k])
+        except refimpl.ZeroProbabilityError:
+            # documented convention: uniform at masked positions, one-hot at clean ones
+            direct = np.where((z[k] == vocab_size)[:, None], 1.0 / vocab_size, np.eye(vocab_size)[z[k] % vocab_size])
+        np.testing.assert_allclose(mu[k], direct, atol=1e-13)
+
+
+def test_zero_probability_convention_counts_states():
+    law = datasets.coupled_pairs()
+    oracle = denoisers.oracle_denoiser(law)
+    np.testing.assert_allclose(oracle(np.array([[1, 4]]))[0], [[0, 1, 0, 0], [0.25] * 4])
+    assert oracle.zero_probability_states == int(np.sum([
+        1 for z in space.partial_sequences(4, 2)
+        if law.table[tuple(slice(None) if t == 4 else t for t in z)].sum() == 0]))
+
+
+def _z():
+    return np.array([[0, 2], [2, 2]])
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda out: out.__setitem__((1, 0, 0), -0.5) or out.__setitem__((1, 0, 1), 1.5), "negative probability"),
+    (lambda out: out.__setitem__((1, 1, 0), np.nan), "non-finite"),
+    (lambda out: out.__setitem__((1, 1), [0.3, 0.3]), "sums to 0.6"),
+    (lambda out: out.__setitem__((0, 0), [0.5, 0.5]), "not one-hot at clean token 0"),
+])
+def test_invalid_denoiser_outputs_name_the_row(mutate, needle):
+    def den(z):
+        out = np.full(z.shape + (2,), 0.5)
+        out[0, 0] = [1.0, 0.0]
+        mutate(out)
+        return out
+
+    with pytest.raises(refimpl.InvalidDenoiserOutputError) as info:
+        denoisers.evaluate(den, _z(), 2)
+    assert needle in str(info.value) and "batch" in str(info.value) and "position" in str(info.value)
+
+
+def test_wrong_shape_and_type():
+    with pytest.raises(refimpl.InvalidDenoiserOutputError, match="no mask column"):
+        denoisers.evaluate(lambda z: np.full(z.shape + (3,), 1 / 3), _z(), 2)
+    with pytest.raises(refimpl.InvalidDenoiserOutputError, match="floating"):
+        denoisers.evaluate(lambda z: np.ones(z.shape + (2,), dtype=int), _z(), 2)
+    with pytest.raises(refimpl.InvalidTypeError, match="callable"):
+        denoisers.evaluate("oracle", _z(), 2)
