@@ -3,7 +3,9 @@ r"""refimpl — the exact reference implementation of absorbing ("masked") discr
 Data laws are float64 tables of shape ``(V,)*L`` (or :class:`Law` objects); partial sequences hold
 tokens ``0..V-1`` and the mask ``V``.  See DESIGN.md for the notation and the interop contract.
 """
-from . import datasets, space
+from . import datasets, denoisers, elbo, forward, lattice, schedules, space
+from .denoisers import oracle_denoiser
+from .elbo import nelbo
 from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawError,
                      InvalidParameterError, InvalidSequenceError, InvalidTypeError, MemoryLimitError,
                      RefimplError, ZeroProbabilityError)
@@ -18,5 +20,6 @@ __all__ = [
     "InvalidSequenceError", "InvalidTypeError", "Law", "MemoryLimitError", "RefimplError",
     "ZeroProbabilityError", "conditional_law", "conditional_marginals", "datasets", "entropy",
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
-    "space", "total_correlation", "tv",
+    "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
+    "oracle_denoiser", "nelbo",
 ]

@@ -5,12 +5,15 @@ int array (B, L) in ``0..V`` (V = mask) and ``probs`` float64 (B, L, V), every r
 one-hot at clean positions.  :func:`evaluate` calls one and validates the answer, naming the
 offending row.  :func:`oracle_denoiser` is the optimal denoiser :math:`\mu^*(z)_{i,v} = p(x_i = v \mid z_C)`.
 """
+import itertools
+
 import numpy as np
 
 from . import validate
 from .errors import InvalidDenoiserOutputError
-from .lattice import lattice_bytes, marginal_lattice
+from .lattice import block_axes, lattice_bytes, marginal_lattice
 from .limits import check_memory
+from .numerics import parallel_for
 
 ROW_TOLERANCE = 1e-9  # |row sum - 1| and 1 - prob(clean token) allowed in a denoiser's output
 
@@ -88,20 +91,48 @@ class OracleDenoiser:
         check_memory(lattice_bytes(vocab_size, length) + table_bytes,
                      f"the oracle denoiser for V={vocab_size}, L={length} (lattice and conditional tables)")
         self.lattice = marginal_lattice(table)
-        self.tables = tuple(self._conditional_table(i) for i in range(length))
         self.zero_probability_states = int(np.count_nonzero(self.lattice == 0))
+        self.tables = self._conditional_tables()
 
-    def _conditional_table(self, i):
-        vocab_size = self.vocab_size
-        head = (slice(None),) * i
-        numerator = self.lattice[head + (slice(0, vocab_size),)]  # (V+1,)*i + (V,) + (V+1,)*(L-1-i)
-        denominator = self.lattice[head + (slice(vocab_size, vocab_size + 1),)]  # axis i of size 1
-        zero = denominator == 0
-        if not zero.any():
-            return numerator / denominator
-        out = numerator / np.where(zero, 1.0, denominator)
-        np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
-        return out
+    def _conditional_tables(self):
+        r"""``tables[i] = lattice[.., :V (axis i), ..] / lattice[.., V (axis i), ..]``, blockwise.
+
+        For positions past the block axes each cache-sized lattice block is read once for all of
+        them (blocks in parallel); the first positions use whole contiguous slabs.  One reciprocal
+        per partial sequence, then one multiply per probability.
+        """
+        vocab_size, length, lattice = self.vocab_size, self.length, self.lattice
+        width = vocab_size + 1
+        tables = [np.empty((width,) * i + (vocab_size,) + (width,) * (length - 1 - i)) for i in range(length)]
+        lead = block_axes(vocab_size, length)
+
+        def normalise(source, inverse, target, before, after):
+            """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B)."""
+            numerator = source.reshape(before, width, after)[:, :vocab_size, :]
+            denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (A, 1, B)
+            np.multiply(numerator, denominator_inverse, out=target.reshape(before, vocab_size, after))
+
+        def block(prefix):
+            source = lattice[prefix]
+            with np.errstate(divide="ignore"):
+                inverse = 1.0 / source  # one reciprocal per partial sequence, shared by all i
+            for i in range(lead, length):
+                normalise(source, inverse, tables[i][prefix], width ** (i - lead), width ** (length - 1 - i))
+
+        def slab(i):
+            before, after = width**i, width ** (length - 1 - i)
+            with np.errstate(divide="ignore"):
+                inverse = 1.0 / lattice.reshape(before, width, after)[:, vocab_size:, :]  # (A, 1, B)
+            normalise(lattice, inverse, tables[i], before, after)
+
+        with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0; overwritten just below
+            parallel_for(block, itertools.product(range(width), repeat=lead), elements=lattice.size)
+            parallel_for(slab, range(lead), elements=lattice.size)
+        if self.zero_probability_states:
+            for i, out in enumerate(tables):
+                zero = lattice[(slice(None),) * i + (slice(vocab_size, width),)] == 0
+                np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
+        return tuple(tables)
 
     def __call__(self, z):
         vocab_size, length = self.vocab_size, self.length

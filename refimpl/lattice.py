@@ -9,10 +9,15 @@ parent with one more position, in :math:`O(L (V+1)^L)` operations — instead of
 the full table per mask pattern, :math:`O(2^L V^L)`.  Every exact quantity about partial sequences
 (the oracle denoiser, the law of :math:`x_t`, the exact NELBO) reads from it.
 """
+import itertools
+
 import numpy as np
 
 from . import validate
 from .limits import check_memory
+from .numerics import parallel_for
+
+BLOCK_ELEMENTS = 1 << 20  # a lattice block (8 MiB) stays in cache while its axes are summed (measured best)
 
 
 def lattice_bytes(vocab_size, length):
@@ -20,17 +25,49 @@ def lattice_bytes(vocab_size, length):
     return (vocab_size + 1) ** length * 8
 
 
+def block_axes(vocab_size, length):
+    """How many leading axes index the blocks: the fewest that make a block at most BLOCK_ELEMENTS."""
+    lead = 0
+    while lead < length - 1 and (vocab_size + 1) ** (length - lead) > BLOCK_ELEMENTS:
+        lead += 1
+    return lead
+
+
+def _sum_out(array, axis, vocab_size, index):
+    """``array[index with axis = V] = sum_v array[index with axis = v]``, adding v = 0, 1, ... in order."""
+    def at(v):
+        where = list(index)
+        where[axis] = slice(v, v + 1)
+        return array[tuple(where)]
+
+    total = at(vocab_size)
+    np.add(at(0), at(1), out=total)
+    for v in range(2, vocab_size):
+        np.add(total, at(v), out=total)
+
+
 def marginal_lattice(p):
-    r""":math:`\tilde P` of shape ``(V+1,)*L`` (float64): :math:`\tilde P[z] = p(x_C = z_C)`."""
+    r""":math:`\tilde P` of shape ``(V+1,)*L`` (float64): :math:`\tilde P[z] = p(x_C = z_C)`.
+
+    Blocks: for each clean value of the first ``lead`` positions, the trailing axes are summed out in
+    a cache-sized block (blocks in parallel); then the ``lead`` leading axes are summed out over
+    contiguous slabs.  Additions run in a fixed order, so the result does not depend on threading.
+    """
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     check_memory(lattice_bytes(vocab_size, length), f"the marginal lattice for V={vocab_size}, L={length}")
     out = np.empty((vocab_size + 1,) * length)
     clean = slice(0, vocab_size)
-    out[(clean,) * length] = table
-    for axis in range(length):
-        head = (slice(None),) * axis  # axes already summed: their mask entries are filled
-        tail = (clean,) * (length - axis - 1)
-        np.sum(out[head + (clean,) + tail], axis=axis, keepdims=True,
-               out=out[head + (slice(vocab_size, vocab_size + 1),) + tail])
+    lead = block_axes(vocab_size, length)
+    trailing = length - lead
+
+    def fill_block(prefix):
+        block = out[prefix]  # (V+1,)*trailing view
+        block[(clean,) * trailing] = table[prefix]
+        for axis in reversed(range(trailing)):
+            _sum_out(block, axis, vocab_size, [clean] * axis + [None] + [slice(None)] * (trailing - axis - 1))
+
+    parallel_for(fill_block, itertools.product(range(vocab_size), repeat=lead), elements=out.size)
+    for axis in reversed(range(lead)):
+        _sum_out(out, axis, vocab_size, [clean] * axis + [None] + [slice(None)] * (length - axis - 1))
     return out

@@ -1,4 +1,7 @@
 """Numerical helpers shared across refimpl (one home for each)."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 
@@ -21,3 +24,33 @@ def binomial_coefficients(n):
     for k in range(1, n + 1):
         out[k] = out[k - 1] * (n - k + 1) / k
     return out
+
+
+def worker_count():
+    """Cores this process may use (NumPy's elementwise loops release the GIL, so threads help)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+PARALLEL_MIN_ELEMENTS = 1 << 18  # below this many array elements a thread pool costs more than it saves
+
+
+def parallel_for(fn, items, elements=None):
+    """Call ``fn(item)`` for every item on a thread pool; for side effects on disjoint outputs.
+
+    Each item's arithmetic is the same whichever thread runs it, so results are bit-identical to a
+    serial loop.  ``elements`` (the work's size in array elements) keeps small jobs serial.
+    Exceptions propagate.
+    """
+    items = list(items)
+    small = elements is not None and elements < PARALLEL_MIN_ELEMENTS
+    workers = 1 if small else min(worker_count(), len(items))
+    if workers <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(fn, items):
+            pass

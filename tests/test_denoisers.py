@@ -61,3 +61,31 @@ def test_wrong_shape_and_type():
         denoisers.evaluate(lambda z: np.ones(z.shape + (2,), dtype=int), _z(), 2)
     with pytest.raises(refimpl.InvalidTypeError, match="callable"):
         denoisers.evaluate("oracle", _z(), 2)
+
+
+@pytest.mark.parametrize("block_elements", [1, 9, 30, 200])
+def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatch, block_elements):
+    """The lattice and the oracle tables are built in blocks on a thread pool for large laws; force
+    both paths on a small law (with zeros) and compare with direct sums and conditional_marginals."""
+    import itertools
+
+    from refimpl import lattice, numerics
+
+    from .strategies import random_table
+
+    monkeypatch.setattr(lattice, "BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(numerics, "PARALLEL_MIN_ELEMENTS", 0)
+    table = random_table(np.random.default_rng(block_elements), 3, 4, concentration=0.3, zero_fraction=0.5)
+    assert lattice.block_axes(3, 4) == {1: 3, 9: 3, 30: 2, 200: 1}[block_elements]
+    grid = lattice.marginal_lattice(table)
+    for z in itertools.product(range(4), repeat=4):
+        assert grid[z] == pytest.approx(table[tuple(slice(None) if t == 3 else t for t in z)].sum(), abs=1e-15)
+    oracle = denoisers.oracle_denoiser(table)
+    z = space.partial_sequences(3, 4)
+    mu = oracle(z)
+    for k in range(len(z)):
+        try:
+            np.testing.assert_allclose(mu[k], refimpl.conditional_marginals(table, z[k]), atol=1e-13)
+        except refimpl.ZeroProbabilityError:
+            masked = z[k] == 3
+            np.testing.assert_allclose(mu[k][masked], 1 / 3)

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import denoisers, nelbo, space
+from refimpl import denoisers, space
+from refimpl import elbo as nelbo
 from refimpl import schedules as S
 
 from .strategies import laws, random_denoiser, random_table

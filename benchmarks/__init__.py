@@ -1,0 +1,1 @@
+"""refimpl's benchmarks: each module has ``run(quick=False) -> dict`` and can be run with ``python -m``."""
