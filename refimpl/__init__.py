@@ -3,7 +3,7 @@ r"""refimpl — the exact reference implementation of absorbing ("masked") discr
 Data laws are float64 tables of shape ``(V,)*L`` (or :class:`Law` objects); partial sequences hold
 tokens ``0..V-1`` and the mask ``V``.  See DESIGN.md for the notation and the interop contract.
 """
-from . import datasets, denoisers, elbo, forward, lattice, schedules, space
+from . import datasets, denoisers, elbo, forward, lattice, samplers, schedules, space
 from .denoisers import oracle_denoiser
 from .elbo import nelbo
 from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawError,
@@ -11,6 +11,7 @@ from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawErro
                      RefimplError, ZeroProbabilityError)
 from .joint import (Law, conditional_law, conditional_marginals, entropy, kl, marginal, marginals,
                     mutual_information, total_correlation, tv)
+from .law import exact_law, sample
 from .limits import get_memory_limit, memory_limit
 
 __version__ = "0.1.0"
@@ -21,5 +22,5 @@ __all__ = [
     "ZeroProbabilityError", "conditional_law", "conditional_marginals", "datasets", "entropy",
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
-    "oracle_denoiser", "nelbo",
+    "oracle_denoiser", "nelbo", "samplers", "exact_law", "sample",
 ]

@@ -1,0 +1,188 @@
+r"""The exact-law engine under every sampler: probability mass over partial sequences, step by step.
+
+The state is a table ``mass`` of shape ``(V+1,)*L`` (mask = V).  A step is applied one *mask pattern*
+at a time: all partial sequences with the same masked set M share the positions a step can touch,
+so their sources (the clean tokens, shape ``(V,)*(L-|M|)``) and their destinations (the same clean
+tokens, each masked position now a token or still the mask) form one strided block of the table.
+A step returns the mass-weighted law of the destinations in that block's layout, and the engine adds
+it in.  Work per step is :math:`\sum_M V^{L-|M|} (V+1)^{|M|} = (2V+1)^L` entries at most.
+
+Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract).
+"""
+import dataclasses
+import itertools
+
+import numpy as np
+
+from . import validate
+from .denoisers import OracleDenoiser, evaluate
+from .errors import InvalidParameterError
+from .limits import check_memory
+
+CHUNK = 1 << 15  # rows per denoiser call
+
+
+@dataclasses.dataclass
+class EngineStats:
+    """What the engine did: steps, mask patterns visited and transition entries (source x outcome) computed."""
+
+    steps: int = 0
+    patterns: int = 0
+    entries: int = 0
+
+
+class PatternContext:
+    r"""One mask pattern during one step: its sources' mass and the denoiser's answers, in block layout.
+
+    Block layout: one axis per position in position order, size V at clean positions and size 1 (or
+    V+1 for destinations) at masked ones.  ``mass`` has the source layout; ``mu(j)`` is
+    :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``flat``/``from_flat`` convert to (N, ...) rows.
+    """
+
+    def __init__(self, pattern, mass, denoiser, vocab_size):
+        self.pattern = pattern  # (L,) bool, True where masked
+        self.vocab_size = vocab_size
+        self.length = len(pattern)
+        self.masked = tuple(int(i) for i in np.flatnonzero(pattern))
+        self.clean = tuple(int(i) for i in np.flatnonzero(~pattern))
+        self.sources = vocab_size ** len(self.clean)
+        self.mass = mass  # source layout
+        self._denoiser = denoiser
+        self._mu = None
+
+    def ones_shape(self, j):
+        shape = list(self.mass.shape)
+        shape[j] = 1
+        return tuple(shape)
+
+    def mu(self, j):
+        if self._mu is None:
+            self._mu = _conditionals(self._denoiser, self.pattern, self.vocab_size)
+        return self._mu[j]
+
+    def flat(self, array_j, j):
+        """A block-layout array with its token axis at position j -> rows (N, V)."""
+        return np.moveaxis(array_j, j, -1).reshape(self.sources, -1)
+
+    def from_flat(self, flat):
+        """Rows (N, (V+1)**|M|) (outcomes in base V+1 over masked positions) -> destination layout."""
+        vocab_size = self.vocab_size
+        blocked = flat.reshape((vocab_size,) * len(self.clean) + (vocab_size + 1,) * len(self.masked))
+        order = self.clean + self.masked
+        return np.transpose(blocked, [order.index(p) for p in range(self.length)])
+
+
+def _conditionals(denoiser, pattern, vocab_size):
+    """{j: mu(z)_j in block layout} for all sources of a mask pattern (oracle: views of its tables)."""
+    length = len(pattern)
+    masked = np.flatnonzero(pattern)
+    if isinstance(denoiser, OracleDenoiser):
+        out = {}
+        for j in masked:
+            index = tuple(slice(0, vocab_size) if (not pattern[a] or a == j) else slice(vocab_size, vocab_size + 1)
+                          for a in range(length))
+            out[int(j)] = denoiser.tables[j][index]
+        return out
+    clean = np.flatnonzero(~pattern)
+    grids = np.indices((vocab_size,) * len(clean)).reshape(len(clean), -1).T  # (N, |C|)
+    z = np.full((len(grids), length), vocab_size, dtype=np.int64)
+    z[:, clean] = grids
+    mu = np.concatenate([evaluate(denoiser, z[s:s + CHUNK], vocab_size) for s in range(0, len(z), CHUNK)])
+    out = {}
+    for j in masked:
+        shape = [vocab_size if not pattern[a] else 1 for a in range(length)]
+        rows = mu[:, j, :].reshape((vocab_size,) * len(clean) + (vocab_size,))
+        rows = np.moveaxis(rows, -1, int(np.searchsorted(clean, j)))  # token axis among the clean axes
+        shape[j] = vocab_size
+        out[int(j)] = rows.reshape(shape)
+    return out
+
+
+def _prompt(prompt, length, vocab_size):
+    if prompt is None:
+        return np.full(length, vocab_size, dtype=np.int64)
+    return validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1)
+
+
+def _plan(sampler, prompt, vocab_size):
+    if not callable(getattr(sampler, "plan", None)):
+        raise validate.InvalidTypeError(
+            f"sampler must be one of refimpl.samplers (an object with plan()), got {type(sampler).__name__}")
+    masked = prompt == vocab_size
+    return sampler.plan(masked, np.ones(len(prompt), dtype=bool))
+
+
+def _patterns(masked):
+    """Every sub-pattern of the prompt's masked set, as (L,) bool arrays."""
+    positions = np.flatnonzero(masked)
+    for keep in itertools.product((False, True), repeat=len(positions)):
+        pattern = np.zeros(len(masked), dtype=bool)
+        pattern[positions[list(keep)]] = True
+        yield pattern
+
+
+def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
+    r"""The exact law of the sampler's output as a ``(V,)*L`` table.
+
+    ``prompt`` is a partial sequence whose clean tokens are kept (default: all masked).  Works with any
+    denoiser (the oracle is read from its tables; other callables are evaluated on every reachable
+    partial sequence).  ``stats`` (an :class:`EngineStats`) is filled in if given.
+    """
+    vocab_size, length = validate.space(vocab_size, length)
+    prompt = _prompt(prompt, length, vocab_size)
+    check_memory(3 * (vocab_size + 1) ** length * 8,
+                 f"the exact law engine for V={vocab_size}, L={length} (two mass tables and a block)")
+    if isinstance(denoiser, OracleDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
+        raise InvalidParameterError(
+            f"the oracle is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
+    stats = EngineStats() if stats is None else stats
+    steps = _plan(sampler, prompt, vocab_size)
+    mass = np.zeros((vocab_size + 1,) * length)
+    mass[tuple(prompt)] = 1.0
+    patterns = list(_patterns(prompt == vocab_size))
+    for step in steps:
+        new = np.zeros_like(mass)
+        for pattern in patterns:
+            index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
+            source = mass[index]
+            if not source.any():
+                continue
+            stats.patterns += 1
+            if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
+                new[index] += source  # nothing this step may reveal: the mass stays
+                continue
+            ctx = PatternContext(pattern, source, denoiser, vocab_size)
+            outcome = step.transition(ctx)
+            stats.entries += outcome.size
+            destination = tuple(slice(None) if m else slice(0, vocab_size) for m in pattern)
+            new[destination] += outcome
+        mass = new
+        stats.steps += 1
+    clean = (slice(0, vocab_size),) * length
+    law = mass[clean].copy()
+    left = 1.0 - law.sum()
+    if left > 1e-9:
+        raise InvalidParameterError(
+            f"{type(sampler).__name__} leaves probability {left:.3g} on sequences that still hold masks; "
+            f"give it enough steps to finish")
+    return law
+
+
+def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None):
+    r"""Draw ``n`` outputs of the sampler, shape (n, L), with a ``numpy.random.Generator``."""
+    vocab_size, length = validate.space(vocab_size, length)
+    rng = validate.generator(rng)
+    n = validate.integer(n, "n", 1)
+    prompt = _prompt(prompt, length, vocab_size)
+    steps = _plan(sampler, prompt, vocab_size)
+    z = np.tile(prompt, (n, 1))
+    for step in steps:
+        todo = np.flatnonzero(((z == vocab_size) & np.asarray(step.eligible)[None, :]).any(axis=1))
+        if todo.size == 0:
+            continue
+        mu = np.concatenate([evaluate(denoiser, z[todo[s:s + CHUNK]], vocab_size)
+                             for s in range(0, len(todo), CHUNK)])
+        z[todo] = step.draw(z[todo], mu, rng)
+    if (z == vocab_size).any():
+        raise InvalidParameterError(f"{type(sampler).__name__} left masks in its output; give it enough steps")
+    return z

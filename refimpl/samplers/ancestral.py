@@ -1,0 +1,58 @@
+r"""MDLM's ancestral sampler and the first-hitting sampler."""
+import dataclasses
+
+import numpy as np
+
+from .. import validate
+from ..errors import InvalidParameterError
+from ..schedules import Linear, check_schedule
+from .base import as_eligible
+from .steps import FixedCount, IndependentStep, UniformKStep
+
+
+@dataclasses.dataclass(frozen=True)
+class Ancestral:
+    r"""MDLM's reverse process on a T-step grid (Sahoo et al. 2024, ``_ddpm_update``).
+
+    Grid ``linspace(1, eps, steps + 1)``; from t to s each masked position is revealed independently
+    with probability :math:`(\alpha_s - \alpha_t)/(1 - \alpha_t)` with a token drawn from the denoiser,
+    and clean positions are carried over.  With ``eps = 0`` the last step reaches :math:`\alpha = 1`
+    and reveals everything left.  MDLM's own grid stops at ``eps > 0`` and finishes with
+    ``noise_removal``: one last step filling every remaining mask with the argmax token.
+    """
+
+    schedule: object = Linear()
+    steps: int = 10
+    eps: float = 0.0
+    noise_removal: bool = False
+
+    def __post_init__(self):
+        check_schedule(self.schedule)
+        validate.integer(self.steps, "Ancestral steps", 1)
+        validate.probability(self.eps, "Ancestral eps", open_high=True)
+        if self.eps > 0 and not self.noise_removal and float(self.schedule.alpha(self.eps)) < 1.0:
+            raise InvalidParameterError(
+                f"Ancestral with eps={self.eps} stops at alpha({self.eps}) < 1 and leaves tokens masked; "
+                f"set noise_removal=True (MDLM's final argmax) or eps=0")
+
+    def plan(self, masked, region):
+        grid = np.linspace(1.0, self.eps, self.steps + 1)
+        move = self.schedule.mask_prob(grid)  # (T+1,) 1 - alpha
+        eligible = as_eligible(region)
+        plan = []
+        for t, s in zip(move[:-1], move[1:]):
+            unmask_prob = (t - s) / t if t > 0 else 1.0
+            plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0))))
+        if self.noise_removal:
+            plan.append(IndependentStep(eligible, tuple(np.where(region, 1.0, 0.0)), temperature=0.0))
+        return plan
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstHitting:
+    r"""One uniformly chosen masked position per step, its token from the denoiser (Zheng et al. 2024's
+    first-hitting sampler: the exact jump chain of the continuous-time reverse process)."""
+
+    def plan(self, masked, region):
+        count = int(np.sum(masked & region))
+        return [UniformKStep(as_eligible(region), FixedCount(1)) for _ in range(count)]

@@ -1,0 +1,72 @@
+"""Order-driven decoding: left to right, semi-autoregressive blocks around any sampler, fixed reveal sets."""
+import dataclasses
+
+import numpy as np
+
+from .. import validate
+from ..errors import InvalidParameterError
+from .base import as_eligible, tile_blocks
+from .steps import IndependentStep, LeftmostStep
+
+
+@dataclasses.dataclass(frozen=True)
+class LeftToRight:
+    """Autoregressive order: one token per step, always the leftmost masked position."""
+
+    temperature: float = 1.0
+
+    def plan(self, masked, region):
+        count = int(np.sum(masked & region))
+        return [LeftmostStep(as_eligible(region), temperature=self.temperature) for _ in range(count)]
+
+
+@dataclasses.dataclass(frozen=True)
+class SemiAR:
+    """Semi-autoregressive decoding: blocks of ``block_length`` from the left of the masked region, each
+    decoded completely by the ``inner`` sampler (which sees only its block) before the next starts."""
+
+    block_length: int
+    inner: object
+
+    def __post_init__(self):
+        validate.integer(self.block_length, "SemiAR block_length", 1)
+        if not callable(getattr(self.inner, "plan", None)):
+            raise validate.InvalidTypeError("SemiAR inner must be a refimpl sampler")
+
+    def plan(self, masked, region):
+        plan = []
+        for start, end in tile_blocks(masked, region, self.block_length, "SemiAR"):
+            block = np.zeros(len(masked), dtype=bool)
+            block[start:end] = True
+            plan.extend(self.inner.plan(masked, block & region))
+        return plan
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedOrder:
+    """Reveal the given sets of positions, one set per step, in order (a value-independent schedule)."""
+
+    sets: tuple
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        sets = tuple(tuple(validate.integer(i, "FixedOrder position", 0) for i in s) for s in self.sets)
+        if not sets or any(not s for s in sets):
+            raise InvalidParameterError("FixedOrder needs a non-empty list of non-empty position sets")
+        flat = [i for s in sets for i in s]
+        if len(set(flat)) != len(flat):
+            raise InvalidParameterError(f"FixedOrder sets overlap: {sets}")
+        object.__setattr__(self, "sets", sets)
+
+    def plan(self, masked, region):
+        positions = set(int(i) for i in np.flatnonzero(masked & region))
+        named = set(i for s in self.sets for i in s)
+        if named != positions:
+            raise InvalidParameterError(
+                f"FixedOrder sets cover positions {sorted(named)} but the masked positions are {sorted(positions)}")
+        plan = []
+        for chosen in self.sets:
+            reveal = np.zeros(len(masked))
+            reveal[list(chosen)] = 1.0
+            plan.append(IndependentStep(as_eligible(region), tuple(reveal), self.temperature))
+        return plan

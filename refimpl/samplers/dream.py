@@ -1,0 +1,58 @@
+r"""Dream's ``diffusion_generate`` (Ye et al. 2025, Dream-org/Dream ``generation_utils.py``, ``_sample``)."""
+import dataclasses
+
+import numpy as np
+
+from .. import validate
+from ..errors import InvalidParameterError
+from .base import as_eligible, temperature
+from .steps import FractionCount, IndependentStep, TopKStep
+
+ALGORITHMS = {"maskgit_plus": "drawn", "topk_margin": "margin", "entropy": "neg_entropy"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Dream:
+    r"""Dream's sampler, with its semantics.
+
+    Time grid ``linspace(1, eps, steps + 1)``; at step i from t to s:
+
+    - ``origin``: every masked position is revealed independently with probability 1 - s/t (1 on the
+      last step), its token drawn from the tempered probabilities;
+    - ``maskgit_plus`` / ``topk_margin`` / ``entropy``: tokens are drawn at every masked position and the
+      ``int(n * (1 - s/t))`` most confident are kept (all that remain on the last step), n the number
+      of masked positions; confidence is the *tempered* probability of the drawn token, the margin
+      between the two largest tempered probabilities, or the negative entropy of the tempered
+      probabilities.  Ties: lowest position first.
+
+    Not modelled: ``alg_temp`` (stochastic position choice), ``top_p``/``top_k`` truncation, and the
+    1e-10 Dream adds inside its entropy's log.  The grid is computed in float64.
+    """
+
+    steps: int
+    alg: str = "origin"
+    temperature: float = 0.0
+    eps: float = 1e-3
+
+    def __post_init__(self):
+        validate.integer(self.steps, "Dream steps", 1)
+        if self.alg != "origin" and self.alg not in ALGORITHMS:
+            raise InvalidParameterError(
+                f"Dream alg must be 'origin' or one of {sorted(ALGORITHMS)}, got {self.alg!r}")
+        object.__setattr__(self, "temperature", temperature(self.temperature))
+        validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
+
+    def plan(self, masked, region):
+        grid = np.linspace(1.0, self.eps, self.steps + 1)
+        eligible = as_eligible(region)
+        plan = []
+        for i in range(self.steps):
+            fraction = 1.0 - grid[i + 1] / grid[i]
+            last = i == self.steps - 1
+            if self.alg == "origin":
+                reveal = 1.0 if last else fraction
+                plan.append(IndependentStep(eligible, tuple(np.where(region, reveal, 0.0)), self.temperature))
+            else:
+                plan.append(TopKStep(eligible, FractionCount(float(fraction), last), self.temperature,
+                                     ALGORITHMS[self.alg], tempered_confidence=True))
+        return plan

@@ -1,0 +1,46 @@
+"""Random-k decoding: a given number of positions per step, chosen uniformly among the masked ones."""
+import dataclasses
+
+import numpy as np
+
+from .. import validate
+from ..errors import InvalidParameterError
+from .base import as_eligible, temperature
+from .steps import FixedCount, UniformKStep
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomK:
+    """Reveal ``tokens_per_step`` uniformly random masked positions per step.
+
+    An int k reveals k per step (the last step what is left); a list gives each step's count and
+    must add up to the number of masked positions.
+    """
+
+    tokens_per_step: object = 1
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        counts = self.tokens_per_step
+        if isinstance(counts, (list, tuple)):
+            if not counts:
+                raise InvalidParameterError("RandomK tokens_per_step must not be an empty list")
+            counts = tuple(validate.integer(k, "RandomK tokens_per_step", 1) for k in counts)
+        else:
+            counts = validate.integer(counts, "RandomK tokens_per_step", 1)
+        object.__setattr__(self, "tokens_per_step", counts)
+        object.__setattr__(self, "temperature", temperature(self.temperature))
+
+    def plan(self, masked, region):
+        total = int(np.sum(masked & region))
+        eligible = as_eligible(region)
+        if isinstance(self.tokens_per_step, tuple):
+            if sum(self.tokens_per_step) != total:
+                raise InvalidParameterError(
+                    f"RandomK tokens_per_step {list(self.tokens_per_step)} adds up to "
+                    f"{sum(self.tokens_per_step)}, but {total} positions are masked")
+            counts = self.tokens_per_step
+        else:
+            k = self.tokens_per_step
+            counts = [k] * (total // k) + ([total % k] if total % k else [])
+        return [UniformKStep(eligible, FixedCount(k), self.temperature) for k in counts]
