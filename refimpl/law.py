@@ -18,6 +18,7 @@ from . import validate
 from .denoisers import OracleDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
+from .numerics import value_grid
 
 CHUNK = 1 << 15  # rows per denoiser call
 
@@ -84,7 +85,7 @@ def _conditionals(denoiser, pattern, vocab_size):
             out[int(j)] = denoiser.tables[j][index]
         return out
     clean = np.flatnonzero(~pattern)
-    grids = np.indices((vocab_size,) * len(clean)).reshape(len(clean), -1).T  # (N, |C|)
+    grids = value_grid(vocab_size, len(clean))  # (N, |C|)
     z = np.full((len(grids), length), vocab_size, dtype=np.int64)
     z[:, clean] = grids
     mu = np.concatenate([evaluate(denoiser, z[s:s + CHUNK], vocab_size) for s in range(0, len(z), CHUNK)])
@@ -150,6 +151,7 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
             stats.patterns += 1
             if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
                 new[index] += source  # nothing this step may reveal: the mass stays
+                stats.entries += source.size
                 continue
             ctx = PatternContext(pattern, source, denoiser, vocab_size)
             outcome = step.transition(ctx)

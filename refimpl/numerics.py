@@ -18,6 +18,13 @@ def sample_categorical(probs, rng):
     return np.minimum(draws, last_positive).astype(np.int64)
 
 
+def value_grid(vocab_size, k):
+    """All k-tuples of tokens 0..V-1 in C order, shape (V**k, k) (one empty row when k = 0)."""
+    if k == 0:
+        return np.zeros((1, 0), dtype=np.int64)
+    return np.indices((vocab_size,) * k, dtype=np.int64).reshape(k, -1).T
+
+
 def binomial_coefficients(n):
     """``C(n, k)`` for k = 0..n as float64 (exact for the n refimpl enumerates)."""
     out = np.ones(n + 1)

@@ -81,3 +81,20 @@ def random_denoiser(rng, vocab_size, length, sharpness=1.0, oracle=None, mix=0.0
         return out
 
     return denoiser
+
+
+def chi_square_pvalue(counts, expected_probs):
+    """Pearson chi-square p-value; cells with expected count < 5 are pooled into one."""
+    from scipy import stats
+
+    counts = np.asarray(counts, dtype=float)
+    expected = np.asarray(expected_probs, dtype=float) * counts.sum()
+    small = expected < 5
+    observed = np.append(counts[~small], counts[small].sum())
+    wanted = np.append(expected[~small], expected[small].sum())
+    keep = wanted > 0
+    assert observed[~keep].sum() == 0, "samples fell where the exact law has no mass"
+    observed, wanted = observed[keep], wanted[keep]
+    if len(observed) < 2:
+        return 1.0
+    return stats.chisquare(observed, wanted * observed.sum() / wanted.sum()).pvalue

@@ -4,25 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import stats
 
 import refimpl
 from refimpl import datasets, forward, space
 
-from .strategies import laws, random_table
+from .strategies import chi_square_pvalue, laws, random_table
 
 FALSE_ALARM = 1e-3  # per chi-square test below
-
-
-def chi_square_pvalue(counts, expected_probs):
-    """Pearson chi-square with cells of expected count < 5 pooled into one."""
-    n = counts.sum()
-    expected = expected_probs * n
-    small = expected < 5
-    obs = np.append(counts[~small], counts[small].sum())
-    exp = np.append(expected[~small], expected[small].sum())
-    keep = exp > 0
-    return stats.chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum()).pvalue
 
 
 def test_token_kernel_and_sequence_probability():

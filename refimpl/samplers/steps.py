@@ -22,7 +22,7 @@ import itertools
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from ..numerics import sample_categorical
+from ..numerics import sample_categorical, value_grid
 
 NEG_INF = -np.inf
 
@@ -93,13 +93,6 @@ class FractionCount:
 
     def __call__(self, available):
         return available if self.last else int(available * self.fraction)
-
-
-def _value_grid(vocab_size, k):
-    """All k-tuples of tokens in C order, shape (V**k, k) (one empty row when k = 0)."""
-    if k == 0:
-        return np.zeros((1, 0), dtype=np.int64)
-    return np.indices((vocab_size,) * k).reshape(k, -1).T
 
 
 def _eligible_masked(z, eligible, vocab_size):
@@ -190,7 +183,7 @@ class UniformKStep:
         k = self.count(len(candidates))
         q = {j: ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates}  # (N, V)
         subsets = list(itertools.combinations(candidates, k))
-        grid = _value_grid(ctx.vocab_size, k)
+        grid = value_grid(ctx.vocab_size, k)
         columns = []
         for subset in subsets:
             prob = np.ones((ctx.sources, len(grid)))
@@ -216,7 +209,7 @@ def _top_k_outcomes(ctx, candidates, q, conf, k):
     P(S, x_S) = prod_{i in S} q_i(x_i) * prod_{j not in S} P(key_j < min key of S), with
     key = (confidence of the drawn token, -position).
     """
-    grid = _value_grid(ctx.vocab_size, k)
+    grid = value_grid(ctx.vocab_size, k)
     if k == 0:  # nothing is revealed: every source stays where it is
         return [(int(_outcome_index(ctx, (), grid)[0]), np.ones(ctx.sources))]
     columns = []

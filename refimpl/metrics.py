@@ -1,0 +1,62 @@
+r"""How far a sampler's law q is from the data law p, and where the loss comes from.
+
+For a value-independent schedule of reveal sets :math:`S_1, S_2, \ldots` with the oracle denoiser,
+:math:`KL(p \| q) = \sum_k \mathbb{E}_p[TC(X_{S_k} \mid X_{S_{<k}})]` (proofs/kl_decomposition.md): each
+step loses exactly the conditional total correlation of what it reveals together.
+"""
+import numpy as np
+
+from . import validate
+from .errors import InvalidParameterError
+from .joint import Law, conditional_law, kl, total_correlation, tv
+
+
+def conditioned(p, prompt=None):
+    r"""The law of the full sequence given the clean tokens of ``prompt``, as a ``(V,)*L`` table.
+
+    :math:`p'(x) = p(x) \mathbf{1}[x_C = z_C] / p(z_C)`: the law a sampler started from ``prompt``
+    should reproduce.  ``prompt=None`` returns ``p`` itself.
+    """
+    table = validate.law_table(p)
+    if prompt is None:
+        return table
+    vocab_size = table.shape[0]
+    z = validate.tokens(prompt, vocab_size, table.ndim, partial=True, name="prompt", ndim=1)
+    out = np.zeros_like(table)
+    index = tuple(slice(None) if t == vocab_size else int(t) for t in z)
+    out[index] = conditional_law(table, z)
+    return out
+
+
+def law_metrics(p, q, prompt=None):
+    r"""KL(p'||q), KL(q||p') (``inf`` when q leaves p's support), TV and the incoherent mass
+    :math:`q(\{x : p'(x) = 0\})`, with :math:`p'` = ``conditioned(p, prompt)``."""
+    target = conditioned(p, prompt)
+    q = validate.law_table(q, "q")
+    if q.shape != target.shape:
+        raise InvalidParameterError(f"p and q live on different spaces: {target.shape} and {q.shape}")
+    return {
+        "kl_p_q": kl(target, q),
+        "kl_q_p": kl(q, target),
+        "tv": tv(target, q),
+        "incoherent_mass": float(q[target == 0].sum()),
+    }
+
+
+def reveal_decomposition(p, sets, prompt=None):
+    r"""Per-step losses :math:`\mathbb{E}_p[TC(X_{S_k} \mid X_{S_{<k}})]` of a fixed reveal schedule ``sets``
+    (given the prompt's clean tokens); their sum is :math:`KL(p' \| q)` for the oracle."""
+    target = conditioned(p, prompt)
+    vocab_size, length = target.shape[0], target.ndim
+    known = np.zeros(length, dtype=bool)
+    if prompt is not None:
+        known |= np.asarray(prompt) != vocab_size
+    losses = []
+    for chosen in sets:
+        chosen = validate.positions(chosen, length, "reveal set", allow_empty=False)
+        if known[list(chosen)].any():
+            raise InvalidParameterError(f"reveal set {chosen} holds a position that is already known")
+        partial = np.where(known, 0, vocab_size)  # only the pattern matters with average=True
+        losses.append(total_correlation(Law(target), partial, positions=chosen, average=True))
+        known[list(chosen)] = True
+    return losses

@@ -1,0 +1,70 @@
+"""Sampler plans follow their originals' rules (independently of the exact/Monte Carlo agreement)."""
+import numpy as np
+import pytest
+
+import refimpl
+from refimpl import samplers as S
+from refimpl import schedules as sch
+from refimpl.law import EngineStats
+from refimpl.samplers.llada import transfer_counts
+from refimpl.samplers.steps import FixedCount, FractionCount, IndependentStep, TopKStep, UniformKStep
+
+from .strategies import random_table
+
+ALL = np.ones(8, dtype=bool)
+
+
+def test_llada_transfer_counts_give_the_remainder_to_the_first_steps():
+    # LLaDA's get_num_transfer_tokens: base = n // steps; the first n % steps steps get one more
+    assert transfer_counts(10, 4) == [3, 3, 2, 2]
+    assert transfer_counts(3, 5) == [1, 1, 1, 0, 0]
+    assert transfer_counts(8, 4) == [2, 2, 2, 2]
+
+
+def test_llada_plan_tiles_the_suffix_after_the_prompt():
+    masked = np.array([False, False, True, True, True, True, True, True])  # prompt of length 2
+    plan = S.LLaDA(4, block_length=3, temperature=0.5).plan(masked, ALL)
+    assert len(plan) == 4 and all(isinstance(step, TopKStep) for step in plan)
+    assert [step.count for step in plan] == [FixedCount(2), FixedCount(1), FixedCount(2), FixedCount(1)]
+    assert plan[0].eligible == (True,) * 5 + (False,) * 3  # nothing after the current block
+    assert plan[2].eligible == (True,) * 8
+    assert not plan[0].tempered_confidence and plan[0].confidence == "drawn" and plan[0].temperature == 0.5
+    random = S.LLaDA(2, remasking="random").plan(masked, ALL)
+    assert [type(step) for step in random] == [UniformKStep, UniformKStep]
+
+
+def test_dream_counts_and_grid():
+    plan = S.Dream(4, "maskgit_plus", temperature=0.5, eps=1e-3).plan(ALL, ALL)
+    grid = np.linspace(1, 1e-3, 5)
+    for i, step in enumerate(plan[:-1]):
+        assert step.count == FractionCount(1 - grid[i + 1] / grid[i], False)
+        assert step.count(8) == int(8 * (1 - grid[i + 1] / grid[i]))
+        assert step.tempered_confidence
+    assert plan[-1].count(5) == 5
+    origin = S.Dream(4, "origin").plan(ALL, ALL)
+    assert origin[0].reveal[0] == pytest.approx(1 - grid[1] / grid[0]) and origin[-1].reveal[0] == 1.0
+
+
+@pytest.mark.parametrize("schedule", [sch.Linear(), sch.Cosine(), sch.LogLinear(1e-3)], ids=repr)
+def test_ancestral_unmask_probabilities(schedule):
+    plan = S.Ancestral(schedule, steps=4, eps=1e-3, noise_removal=True).plan(ALL, ALL)
+    grid = np.linspace(1, 1e-3, 5)
+    for i, step in enumerate(plan[:-1]):
+        alpha_t, alpha_s = schedule.alpha(grid[i]), schedule.alpha(grid[i + 1])
+        assert step.reveal[3] == pytest.approx((alpha_s - alpha_t) / (1 - alpha_t), rel=1e-12)
+    assert isinstance(plan[-1], IndependentStep) and plan[-1].temperature == 0 and plan[-1].reveal[0] == 1.0
+
+
+def test_threshold_plan_is_blockwise():
+    plan = S.Threshold(0.8, block_length=4).plan(ALL, ALL)
+    assert len(plan) == 8 and plan[0].eligible == (True,) * 4 + (False,) * 4 and plan[4].eligible == tuple(ALL.tolist())
+
+
+def test_engine_counts_the_ancestral_transition_entries():
+    """Every partial sequence carries mass after the first step, so a step touches (2V+1)^L entries."""
+    vocab_size, length = 3, 4
+    table = random_table(np.random.default_rng(0), vocab_size, length)
+    stats = EngineStats()
+    refimpl.exact_law(refimpl.oracle_denoiser(table), S.Ancestral(steps=3), length, vocab_size, stats=stats)
+    assert stats.steps == 3
+    assert stats.entries == (vocab_size + 1) ** length + 2 * (2 * vocab_size + 1) ** length

@@ -1,0 +1,205 @@
+"""Samplers: Monte Carlo against the exact law, and the theorems of proofs/ as property tests."""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import refimpl
+from refimpl import datasets, metrics, space
+from refimpl import samplers as S
+from refimpl import schedules as sch
+
+from .strategies import chi_square_pvalue, laws, random_denoiser, random_table
+
+FALSE_ALARM = 1e-3  # per chi-square test below; every test is seeded, so a run is reproducible
+N_SAMPLES = 20000
+
+SETTINGS = [  # every family at two or more settings
+    S.Ancestral(steps=3), S.Ancestral(sch.Cosine(), steps=5, eps=1e-3, noise_removal=True),
+    S.FirstHitting(),
+    S.RandomK(2), S.RandomK([1, 3], temperature=0.5),
+    S.LLaDA(4, temperature=1.0), S.LLaDA(3, temperature=0.7), S.LLaDA(4, block_length=2, temperature=0.5),
+    S.LLaDA(4, block_length=2, temperature=1.0, remasking="random"), S.LLaDA(2, temperature=0.0),
+    S.Dream(3, "origin", temperature=1.0), S.Dream(3, "maskgit_plus", temperature=0.8),
+    S.Dream(2, "topk_margin", temperature=1.0), S.Dream(4, "entropy", temperature=0.5),
+    S.Threshold(0.4, temperature=1.0), S.Threshold(0.6, block_length=2, temperature=0.6),
+    S.LeftToRight(), S.LeftToRight(temperature=2.0),
+    S.SemiAR(2, S.RandomK(2)), S.SemiAR(2, S.LLaDA(1, temperature=1.0)),
+    S.FixedOrder([[1, 3], [0], [2]]), S.FixedOrder([[0, 1, 2, 3]]),
+]
+
+
+def law_and_denoisers():
+    rng = np.random.default_rng(2024)
+    table = random_table(rng, 3, 4, concentration=0.4)
+    oracle = refimpl.oracle_denoiser(table)
+    other = random_denoiser(rng, 3, 4, sharpness=1.5)
+    return table, {"oracle": oracle, "random": other}
+
+
+TABLE, DENOISERS = law_and_denoisers()
+
+
+@pytest.mark.parametrize("which", ["oracle", "random"])
+@pytest.mark.parametrize("sampler", SETTINGS, ids=repr)
+def test_monte_carlo_agrees_with_exact_law(sampler, which):
+    den = DENOISERS[which]
+    exact = refimpl.exact_law(den, sampler, length=4, vocab_size=3)
+    assert exact.sum() == pytest.approx(1.0, abs=1e-12) and exact.min() >= 0
+    draws = refimpl.sample(den, sampler, N_SAMPLES, np.random.default_rng(7), length=4, vocab_size=3)
+    counts = np.bincount(space.encode(draws, 3), minlength=81)
+    assert chi_square_pvalue(counts, exact.ravel()) > FALSE_ALARM
+
+
+@pytest.mark.parametrize("sampler", [S.LLaDA(2, temperature=1.0), S.RandomK(1), S.Dream(2, "entropy", 1.0),
+                                     S.Threshold(0.5, temperature=1.0), S.Ancestral(steps=2)], ids=repr)
+def test_monte_carlo_agrees_with_exact_law_under_a_prompt(sampler):
+    prompt = np.array([2, 3, 3, 3])  # a prefix prompt, as LLaDA expects
+    exact = refimpl.exact_law(DENOISERS["oracle"], sampler, 4, 3, prompt=prompt)
+    assert exact[[0, 1]].sum() == 0  # the prompt is kept
+    draws = refimpl.sample(DENOISERS["oracle"], sampler, N_SAMPLES, np.random.default_rng(8), 4, 3, prompt=prompt)
+    assert np.all(draws[:, 0] == 2)
+    counts = np.bincount(space.encode(draws, 3), minlength=81)
+    assert chi_square_pvalue(counts, exact.ravel()) > FALSE_ALARM
+
+
+@given(laws(max_states=81, min_length=2), st.data())
+def test_one_parallel_step_samples_the_product_of_conditional_marginals(table, data):
+    """proofs/factorization_barrier.md (a): one step revealing S draws prod_{i in S} mu_i, and the best
+    product law is the conditional marginals, at KL = TC(X_S | z)."""
+    vocab_size, length = table.shape[0], table.ndim
+    support = np.argwhere(table > 0)
+    x = support[data.draw(st.integers(0, len(support) - 1))]
+    reveal = data.draw(st.lists(st.booleans(), min_size=length, max_size=length).filter(lambda r: sum(r) >= 1))
+    prompt = np.where(reveal, vocab_size, x)
+    chosen = [i for i in range(length) if reveal[i]]
+    q = refimpl.exact_law(refimpl.oracle_denoiser(table), S.FixedOrder([chosen]), length, vocab_size, prompt=prompt)
+    mu = refimpl.conditional_marginals(table, prompt)
+    expected = datasets.product(mu).table  # clean positions are one-hot rows
+    np.testing.assert_allclose(q, expected, atol=1e-13)
+    target = metrics.conditioned(table, prompt)
+    tc = refimpl.total_correlation(table, prompt)
+    assert refimpl.kl(target, q) == pytest.approx(tc, abs=1e-10)
+    rows = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).dirichlet(np.ones(vocab_size), size=length)
+    rows[~np.array(reveal)] = np.eye(vocab_size)[x[~np.array(reveal)]]
+    assert refimpl.kl(target, datasets.product(rows).table) >= tc - 1e-10
+
+
+ONE_AT_A_TIME = [S.LeftToRight(), S.FirstHitting(), S.RandomK(1), S.SemiAR(2, S.RandomK(1)),
+                 S.LLaDA(4, remasking="random", temperature=1.0), S.SemiAR(1, S.Dream(1, "entropy", 1.0))]
+
+
+@settings(max_examples=15)
+@given(laws(max_states=256, min_length=4, max_length=4), st.sampled_from(ONE_AT_A_TIME),
+       st.permutations(range(4)))
+def test_one_token_per_step_in_a_value_independent_order_is_exact(table, sampler, order):
+    """proofs/one_token_exact.md: the chain rule."""
+    vocab_size = table.shape[0]
+    oracle = refimpl.oracle_denoiser(table)
+    for smp in (sampler, S.FixedOrder([[i] for i in order])):
+        q = refimpl.exact_law(oracle, smp, 4, vocab_size)
+        assert refimpl.tv(table, q) < 1e-12
+
+
+def ordered_partitions(positions, sizes):
+    """All ordered set partitions of ``positions`` with block sizes ``sizes`` (each once)."""
+    seen = set()
+    for perm in itertools.permutations(positions):
+        blocks, start = [], 0
+        for size in sizes:
+            blocks.append(tuple(sorted(perm[start:start + size])))
+            start += size
+        key = tuple(blocks)
+        if key not in seen:
+            seen.add(key)
+            yield key
+
+
+@given(laws(max_states=256, min_length=2), st.data())
+def test_fixed_schedule_kl_is_the_sum_of_conditional_total_correlations(table, data):
+    """proofs/kl_decomposition.md: KL(p || q) = sum_k E[TC(X_{S_k} | X_{S<k})] for a fixed schedule."""
+    vocab_size, length = table.shape[0], table.ndim
+    order = data.draw(st.permutations(range(length)))
+    cuts = sorted(data.draw(st.sets(st.integers(1, length - 1), max_size=length - 1)))
+    sets = [order[a:b] for a, b in zip([0] + cuts, cuts + [length])]
+    q = refimpl.exact_law(refimpl.oracle_denoiser(table), S.FixedOrder(sets), length, vocab_size)
+    assert refimpl.kl(table, q) == pytest.approx(sum(metrics.reveal_decomposition(table, sets)), abs=1e-10)
+
+
+@pytest.mark.parametrize("tokens_per_step", [2, [1, 3], [2, 1, 1]])
+def test_random_value_independent_schedules_are_mixtures_bounded_by_the_expected_sum(tokens_per_step):
+    """RandomK is the uniform mixture of fixed schedules, so by convexity KL <= E[sum of TCs]."""
+    table = random_table(np.random.default_rng(12), 3, 4, concentration=0.3)
+    oracle = refimpl.oracle_denoiser(table)
+    sizes = [tokens_per_step] * (4 // tokens_per_step) if isinstance(tokens_per_step, int) else tokens_per_step
+    schedules = list(ordered_partitions(range(4), sizes))
+    mixture = np.mean([refimpl.exact_law(oracle, S.FixedOrder(s), 4, 3) for s in schedules], axis=0)
+    q = refimpl.exact_law(oracle, S.RandomK(tokens_per_step), 4, 3)
+    np.testing.assert_allclose(q, mixture, atol=1e-14)
+    expected_sum = np.mean([sum(metrics.reveal_decomposition(table, s)) for s in schedules])
+    assert refimpl.kl(table, q) <= expected_sum + 1e-12
+    assert refimpl.kl(table, q) < expected_sum - 1e-4  # strictly, for this coupled law
+
+
+def test_llada_low_confidence_one_token_per_step_is_not_exact():
+    """proofs/one_token_exact.md, counterexample: choosing *which* token to reveal by the confidence of the
+    drawn value makes the order value-dependent, and the chain rule no longer applies."""
+    table = random_table(np.random.default_rng(3), 3, 3, concentration=0.5)
+    oracle = refimpl.oracle_denoiser(table)
+    q = refimpl.exact_law(oracle, S.LLaDA(3, temperature=1.0), 3, 3)
+    assert refimpl.kl(table, q) > 1e-3
+    exact = refimpl.exact_law(oracle, S.LLaDA(3, temperature=1.0, remasking="random"), 3, 3)
+    assert refimpl.tv(table, exact) < 1e-12
+
+
+@given(laws(max_states=256, min_length=2))
+def test_revealing_everything_at_once_loses_the_total_correlation(table):
+    vocab_size, length = table.shape[0], table.ndim
+    oracle = refimpl.oracle_denoiser(table)
+    tc = refimpl.total_correlation(table)
+    for sampler in (S.RandomK(length), S.Ancestral(steps=1), S.LLaDA(1, temperature=1.0),
+                    S.FixedOrder([list(range(length))])):
+        q = refimpl.exact_law(oracle, sampler, length, vocab_size)
+        assert refimpl.kl(table, q) == pytest.approx(tc, abs=1e-10)
+
+
+def test_metrics_name_incoherent_mass_and_infinite_reverse_kl():
+    law = datasets.coupled_pairs()
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), S.RandomK(2), 2, 4)
+    m = metrics.law_metrics(law, q)
+    assert m["incoherent_mass"] == pytest.approx(0.5) and m["kl_q_p"] == np.inf
+    assert m["kl_p_q"] == pytest.approx(np.log(2)) and m["tv"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.LLaDA(2, block_length=3), 4, 3), "does not divide"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.Threshold(0.5, block_length=3), 4, 3), "does not divide"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.SemiAR(3, S.RandomK(1)), 4, 3), "does not divide"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.LLaDA(3, block_length=2), 4, 3), "multiple of the number of blocks"),
+    (lambda: S.RandomK(0), "at least 1"),
+    (lambda: S.RandomK([2, 0]), "at least 1"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK([1, 2]), 4, 3), "adds up to 3"),
+    (lambda: S.Threshold(0.0), "threshold must lie in (0, 1]"),
+    (lambda: S.Threshold(1.5), "threshold must lie in (0, 1]"),
+    (lambda: S.LLaDA(4, remasking="high_confidence"), "remasking"),
+    (lambda: S.Dream(4, alg="greedy"), "alg"),
+    (lambda: S.LLaDA(4, temperature=-1), "temperature"),
+    (lambda: S.Ancestral(steps=4, eps=0.01), "noise_removal"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 4, 3, prompt=[3, 3, 3]), "length 4"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 4, 3, prompt=[0, 4, 3, 3]), "token 4"),
+    (lambda: refimpl.sample(DENOISERS["oracle"], S.RandomK(1), 5, np.random.default_rng(0), 4, 3,
+                            prompt=[0, 1, 3]), "length 4"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 3, 3), "oracle is for V=3, L=4"),
+    (lambda: S.FixedOrder([[0, 1], [1]]), "overlap"),
+])
+def test_bad_sampler_input(make, needle):
+    with pytest.raises(refimpl.RefimplError) as info:
+        make()
+    assert needle in str(info.value)
+
+
+def test_sampler_must_be_a_sampler():
+    with pytest.raises(refimpl.InvalidTypeError, match="refimpl.samplers"):
+        refimpl.exact_law(DENOISERS["oracle"], "llada", 4, 3)
