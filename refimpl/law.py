@@ -18,9 +18,11 @@ from . import validate
 from .denoisers import OracleDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
-from .numerics import value_grid
+from .numerics import parallel_for, value_grid
+from .samplers.steps import SparseOutcome
 
 CHUNK = 1 << 15  # rows per denoiser call
+GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 
 
 @dataclasses.dataclass
@@ -40,7 +42,7 @@ class PatternContext:
     :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``flat``/``from_flat`` convert to (N, ...) rows.
     """
 
-    def __init__(self, pattern, mass, denoiser, vocab_size):
+    def __init__(self, pattern, mass, denoiser, vocab_size, scratch=None):
         self.pattern = pattern  # (L,) bool, True where masked
         self.vocab_size = vocab_size
         self.length = len(pattern)
@@ -50,6 +52,14 @@ class PatternContext:
         self.mass = mass  # source layout
         self._denoiser = denoiser
         self._mu = None
+        self._scratch = scratch
+
+    def buffer(self, slot, shape):
+        """A reusable array of ``shape`` (slot 0 or 1), so large steps do not fault in fresh memory."""
+        size = int(np.prod(shape))
+        if self._scratch is None or size > self._scratch[slot].size:
+            return np.empty(shape)
+        return self._scratch[slot][:size].reshape(shape)
 
     def ones_shape(self, j):
         shape = list(self.mass.shape)
@@ -122,6 +132,32 @@ def _patterns(masked):
         yield pattern
 
 
+def _scatter(acc, pattern, source, outcome, vocab_size):
+    """Add a sparse outcome of one mask pattern into the C-contiguous table ``acc``."""
+    length = len(pattern)
+    strides = (vocab_size + 1) ** np.arange(length - 1, -1, -1)
+    masked, clean = np.flatnonzero(pattern), np.flatnonzero(~pattern)
+    base = value_grid(vocab_size, len(clean)) @ strides[clean] + vocab_size * strides[masked].sum()  # (N,)
+    digits = (outcome.columns[:, None] // (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)) % (vocab_size + 1)
+    offsets = (digits - vocab_size) @ strides[masked]  # (C,)
+    destination = base[:, None] + offsets[None, :]  # (N, C), all different
+    acc.reshape(-1)[destination] += source.reshape(-1, 1) * outcome.values
+
+
+def _balanced_groups(patterns, work):
+    """Deal patterns to GROUPS groups, largest first, each to the group with less work so far.
+
+    The deal depends only on the patterns, so the summation order (and every bit of the result) is
+    the same on every machine, however many cores run the groups.
+    """
+    groups, loads = [[] for _ in range(GROUPS)], [0] * GROUPS
+    for k in sorted(range(len(patterns)), key=lambda k: (-work[k], k)):
+        g = loads.index(min(loads))
+        groups[g].append(patterns[k])
+        loads[g] += work[k]
+    return groups
+
+
 def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     r"""The exact law of the sampler's output as a ``(V,)*L`` table.
 
@@ -131,8 +167,8 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     """
     vocab_size, length = validate.space(vocab_size, length)
     prompt = _prompt(prompt, length, vocab_size)
-    check_memory(3 * (vocab_size + 1) ** length * 8,
-                 f"the exact law engine for V={vocab_size}, L={length} (two mass tables and a block)")
+    check_memory(7 * (vocab_size + 1) ** length * 8,
+                 f"the exact law engine for V={vocab_size}, L={length} (mass, two accumulators, four blocks)")
     if isinstance(denoiser, OracleDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
             f"the oracle is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
@@ -141,25 +177,41 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     mass = np.zeros((vocab_size + 1,) * length)
     mass[tuple(prompt)] = 1.0
     patterns = list(_patterns(prompt == vocab_size))
-    for step in steps:
-        new = np.zeros_like(mass)
-        for pattern in patterns:
+    work = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
+    groups = _balanced_groups(patterns, work)
+    largest = max(work)
+    accumulators = [np.zeros_like(mass) for _ in range(GROUPS)]
+    scratch = [[np.empty(largest), np.empty(largest)] for _ in range(GROUPS)]
+    group_stats = [EngineStats() for _ in range(GROUPS)]
+
+    def run_group(g, step):
+        acc, counts = accumulators[g], group_stats[g]
+        acc.fill(0.0)
+        for pattern in groups[g]:
             index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
             source = mass[index]
             if not source.any():
                 continue
-            stats.patterns += 1
+            counts.patterns += 1
             if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
-                new[index] += source  # nothing this step may reveal: the mass stays
-                stats.entries += source.size
+                acc[index] += source  # nothing this step may reveal: the mass stays
+                counts.entries += source.size
                 continue
-            ctx = PatternContext(pattern, source, denoiser, vocab_size)
-            outcome = step.transition(ctx)
-            stats.entries += outcome.size
-            destination = tuple(slice(None) if m else slice(0, vocab_size) for m in pattern)
-            new[destination] += outcome
-        mass = new
+            outcome = step.transition(PatternContext(pattern, source, denoiser, vocab_size, scratch[g]))
+            if isinstance(outcome, SparseOutcome):
+                counts.entries += outcome.values.size
+                _scatter(acc, pattern, source, outcome, vocab_size)
+            else:
+                counts.entries += outcome.size
+                acc[tuple(slice(None) if m else slice(0, vocab_size) for m in pattern)] += outcome
+
+    for step in steps:
+        parallel_for(lambda g: run_group(g, step), range(GROUPS), elements=mass.size)
+        np.add(accumulators[0], accumulators[1], out=mass)
         stats.steps += 1
+    for counts in group_stats:
+        stats.patterns += counts.patterns
+        stats.entries += counts.entries
     clean = (slice(0, vocab_size),) * length
     law = mass[clean].copy()
     left = 1.0 - law.sum()

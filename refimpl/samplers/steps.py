@@ -124,10 +124,11 @@ class IndependentStep:
     def transition(self, ctx):
         probs = self.reveal_probs(ctx.pattern)
         out = ctx.mass
-        for j in ctx.masked:
+        for n, j in enumerate(ctx.masked):
             q = temper(ctx.mu(j), self.temperature, axis=j)  # value axis is axis j
             factor = np.concatenate([probs[j] * q, np.full(ctx.ones_shape(j), 1.0 - probs[j])], axis=j)
-            out = out * factor
+            shape = np.broadcast_shapes(out.shape, factor.shape)
+            out = np.multiply(out, factor, out=ctx.buffer(n % 2, shape))
         return out
 
     def draw(self, z, mu, rng):
@@ -153,21 +154,39 @@ class LeftmostStep(IndependentStep):
         return probs
 
 
-def _dense_outcome(ctx, columns):
-    """Scatter per-(S, x_S) probabilities ``columns`` {flat outcome index: (N,)} into destination layout."""
-    flat = np.zeros((ctx.sources, (ctx.vocab_size + 1) ** len(ctx.masked)))
-    for column, values in columns:
-        flat[:, column] += values
-    return ctx.mass * ctx.from_flat(flat)
+@dataclasses.dataclass(frozen=True)
+class SparseOutcome:
+    """Probabilities ``values`` (N, C) of the outcomes ``columns`` (C,) (flat, base V+1 over the masked
+    positions), not yet weighted by the sources' mass; every other outcome has probability zero."""
+
+    columns: np.ndarray
+    values: np.ndarray
 
 
-def _outcome_index(ctx, subset, values):
-    """Flat outcome index (base V+1 over the masked positions) of revealing ``values`` at ``subset``."""
+def _subsets(ctx, candidates, k):
+    """All k-subsets of the candidates with every token assignment: the revealed sets and their outcomes.
+
+    Returns ``slots`` (n_sub, k) candidate indices, ``grid`` (G, k) tokens, and the flat outcome index
+    (base V+1 over the masked positions) of each (subset, tokens) pair, shape (n_sub, G).
+    """
     vocab_size, masked = ctx.vocab_size, ctx.masked
-    digits = np.full(values.shape[:-1] + (len(masked),), vocab_size)
-    for slot, position in enumerate(subset):
-        digits[..., masked.index(position)] = values[..., slot]
-    return digits @ ((vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1))
+    combos = list(itertools.combinations(range(len(candidates)), k))
+    slots = np.array(combos, dtype=np.int64).reshape(len(combos), k)
+    grid = value_grid(vocab_size, k)
+    weights = (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)
+    where = np.array([masked.index(j) for j in candidates], dtype=np.int64)  # candidate -> masked slot
+    all_masked = vocab_size * weights.sum()
+    index = np.full((len(slots), len(grid)), all_masked)
+    for slot in range(k):
+        column = weights[where[slots[:, slot]]]  # (n_sub,)
+        index = index + column[:, None] * (grid[None, :, slot] - vocab_size)
+    return slots, grid, index
+
+
+def _chosen(rows, slots, grid):
+    """``rows`` (e, N, V) -> (N, n_sub, G, k): the row value of each chosen candidate at its token."""
+    return np.stack([rows[slots[:, slot]][:, :, grid[:, slot]] for slot in range(slots.shape[1])],
+                    axis=-1).transpose(1, 0, 2, 3)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,17 +200,10 @@ class UniformKStep:
     def transition(self, ctx):
         candidates = [j for j in ctx.masked if self.eligible[j]]
         k = self.count(len(candidates))
-        q = {j: ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates}  # (N, V)
-        subsets = list(itertools.combinations(candidates, k))
-        grid = value_grid(ctx.vocab_size, k)
-        columns = []
-        for subset in subsets:
-            prob = np.ones((ctx.sources, len(grid)))
-            for slot, j in enumerate(subset):
-                prob *= q[j][:, grid[:, slot]]
-            for col, index in enumerate(_outcome_index(ctx, subset, grid)):
-                columns.append((index, prob[:, col] / len(subsets)))
-        return _dense_outcome(ctx, columns)
+        q = np.stack([ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates])  # (e, N, V)
+        slots, grid, index = _subsets(ctx, candidates, k)
+        prob = _chosen(q, slots, grid).prod(axis=-1) / len(slots)  # (N, n_sub, G)
+        return SparseOutcome(index.ravel(), prob.reshape(ctx.sources, -1))
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -204,33 +216,39 @@ class UniformKStep:
 
 
 def _top_k_outcomes(ctx, candidates, q, conf, k):
-    """Exact law of (S, x_S) when the k candidates with the highest (confidence, -position) are kept.
+    r"""Exact law of (S, x_S) when the k candidates with the highest key (confidence, -position) are kept.
 
-    P(S, x_S) = prod_{i in S} q_i(x_i) * prod_{j not in S} P(key_j < min key of S), with
-    key = (confidence of the drawn token, -position).
+    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} P(\mathrm{key}_j < \mathrm{key}_w),
+
+    w the weakest chosen candidate (lowest confidence; on ties the largest position).  The factors
+    :math:`B[j, i, v] = P(\mathrm{key}_j < \mathrm{key}_i(v))` are computed once for all candidate pairs.
+    ``q`` and ``conf`` are (e, N, V) for the e candidates (increasing positions).  Returns the flat
+    outcome indices (n_sub * G,) and their probabilities (N, n_sub * G).
     """
-    grid = value_grid(ctx.vocab_size, k)
-    if k == 0:  # nothing is revealed: every source stays where it is
-        return [(int(_outcome_index(ctx, (), grid)[0]), np.ones(ctx.sources))]
-    columns = []
-    for subset in itertools.combinations(candidates, k):
-        prob = np.ones((ctx.sources, len(grid)))
-        chosen_conf = np.empty((ctx.sources, len(grid), k))
-        for slot, i in enumerate(subset):
-            prob *= q[i][:, grid[:, slot]]
-            chosen_conf[:, :, slot] = conf[i][:, grid[:, slot]]
-        lowest = chosen_conf.min(axis=-1)  # (N, G)
-        at_lowest = chosen_conf == lowest[..., None]
-        weakest = np.max(np.where(at_lowest, np.array(subset), -1), axis=-1)  # position of the min key
-        for j in candidates:
-            if j in subset:
-                continue
-            c = conf[j][:, None, :]  # (N, 1, V)
-            below = (c < lowest[..., None]) | ((c == lowest[..., None]) & (j > weakest[..., None]))
-            prob *= np.sum(q[j][:, None, :] * below, axis=-1)
-        for col, index in enumerate(_outcome_index(ctx, subset, grid)):
-            columns.append((index, prob[:, col]))
-    return columns
+    slots, grid, index = _subsets(ctx, candidates, k)
+    sources, count = ctx.sources, len(candidates)
+    prob = np.ones((sources, len(slots), len(grid)))
+    if k > 0:
+        prob = _chosen(q, slots, grid).prod(axis=-1)  # (N, n_sub, G)
+    if 0 < k < count:
+        chosen_conf = _chosen(conf, slots, grid)  # (N, n_sub, G, k)
+        at_lowest = chosen_conf == chosen_conf.min(axis=-1, keepdims=True)
+        weakest = k - 1 - np.argmax(at_lowest[..., ::-1], axis=-1)  # last slot among ties: largest position
+        weak_candidate = slots[np.arange(len(slots))[None, :, None], weakest]  # (N, n_sub, G)
+        weak_token = grid[np.arange(len(grid))[None, None, :], weakest]
+        positions = np.asarray(candidates)
+        c_j = conf[:, None, :, None, :]  # (e, 1, N, 1, V): candidate j's confidence for token u
+        c_i = conf[None, :, :, :, None]  # (1, e, N, V, 1): candidate i's confidence for token v
+        later = (positions[:, None] > positions[None, :])[:, :, None, None, None]
+        below = (c_j < c_i) | ((c_j == c_i) & later)
+        pair = np.sum(q[:, None, :, None, :] * below, axis=-1)  # (e, e, N, V): P(key_j < key_i(v))
+        inside = np.zeros((count, len(slots)), dtype=bool)  # candidate j is in subset s
+        inside[slots.T, np.arange(len(slots))[None, :]] = True
+        rows = np.arange(sources)[:, None, None]
+        for j in range(count):
+            factor = pair[j][weak_candidate, rows, weak_token]  # (N, n_sub, G)
+            prob = prob * np.where(inside[j][None, :, None], 1.0, factor)
+    return index.ravel(), prob.reshape(sources, -1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,11 +267,10 @@ class TopKStep:
 
     def transition(self, ctx):
         candidates = [j for j in ctx.masked if self.eligible[j]]
-        q, conf = {}, {}
-        for j in candidates:
-            q_j, c_j = self._laws(ctx.flat(ctx.mu(j), j))
-            q[j], conf[j] = q_j, c_j
-        return _dense_outcome(ctx, _top_k_outcomes(ctx, candidates, q, conf, self.count(len(candidates))))
+        laws = [self._laws(ctx.flat(ctx.mu(j), j)) for j in candidates]
+        q = np.stack([law[0] for law in laws])  # (e, N, V)
+        conf = np.stack([law[1] for law in laws])
+        return SparseOutcome(*_top_k_outcomes(ctx, candidates, q, conf, self.count(len(candidates))))
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -280,20 +297,23 @@ class ThresholdStep:
         if not candidates:
             return ctx.mass
         vocab_size, tau = ctx.vocab_size, self.threshold
-        q = {j: ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates}
-        conf = {j: ctx.flat(ctx.mu(j), j) for j in candidates}
+        q = np.stack([ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates])  # (e, N, V)
+        conf = np.stack([ctx.flat(ctx.mu(j), j) for j in candidates])
+        reaches = conf >= tau
         # case A: the revealed set is {j : conf >= tau}, non-empty — a product over positions
-        factors = {j: np.concatenate([q[j] * (conf[j] >= tau), (q[j] * (conf[j] < tau)).sum(1, keepdims=True)], 1)
-                   for j in candidates}
+        stay = np.eye(vocab_size + 1)[vocab_size]
         flat = np.ones((ctx.sources, 1))
         for j in ctx.masked:
-            f = factors.get(j, np.eye(vocab_size + 1)[vocab_size][None, :].repeat(ctx.sources, 0))
-            flat = (flat[:, :, None] * f[:, None, :]).reshape(ctx.sources, -1)
+            if j in candidates:
+                e = candidates.index(j)
+                factor = np.concatenate([q[e] * reaches[e], (q[e] * ~reaches[e]).sum(1, keepdims=True)], 1)
+            else:
+                factor = np.broadcast_to(stay, (ctx.sources, vocab_size + 1))
+            flat = (flat[:, :, None] * factor[:, None, :]).reshape(ctx.sources, -1)
         flat[:, -1] = 0.0  # "nothing reaches tau" is case B
         # case B: nothing reaches tau; the single most confident drawn token is revealed
-        for column, values in _top_k_outcomes(ctx, candidates, {j: q[j] * (conf[j] < tau) for j in candidates},
-                                              conf, 1):
-            flat[:, column] += values
+        columns, values = _top_k_outcomes(ctx, candidates, q * ~reaches, conf, 1)
+        flat[:, columns] += values
         return ctx.mass * ctx.from_flat(flat)
 
     def draw(self, z, mu, rng):
