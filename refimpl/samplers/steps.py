@@ -122,13 +122,25 @@ class IndependentStep:
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
 
     def transition(self, ctx):
+        """Mass-weighted product over masked positions; axis j of the result has size V+1 (token or
+        mask), V when position j is revealed for sure, 1 when it cannot be revealed."""
         probs = self.reveal_probs(ctx.pattern)
+        vocab_size = ctx.vocab_size
         out = ctx.mass
         for n, j in enumerate(ctx.masked):
-            q = temper(ctx.mu(j), self.temperature, axis=j)  # value axis is axis j
-            factor = np.concatenate([probs[j] * q, np.full(ctx.ones_shape(j), 1.0 - probs[j])], axis=j)
-            shape = np.broadcast_shapes(out.shape, factor.shape)
-            out = np.multiply(out, factor, out=ctx.buffer(n % 2, shape))
+            if probs[j] == 0.0:
+                continue  # stays masked: axis j keeps size 1
+            q = temper(ctx.mu(j), self.temperature, axis=j)  # token on axis j
+            if probs[j] == 1.0:
+                factor = q
+            else:
+                shape = list(q.shape)
+                shape[j] = vocab_size + 1
+                factor = np.empty(shape)  # token drawn with probability probs[j] * q, else stays masked
+                head = (slice(None),) * j
+                np.multiply(q, probs[j], out=factor[head + (slice(0, vocab_size),)])
+                factor[head + (vocab_size,)] = 1.0 - probs[j]
+            out = np.multiply(out, factor, out=ctx.buffer(n % 2, np.broadcast_shapes(out.shape, factor.shape)))
         return out
 
     def draw(self, z, mu, rng):
