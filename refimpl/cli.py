@@ -22,6 +22,18 @@ def _cmd_paper(args, out):
     return 0
 
 
+def _cmd_law(args, out):
+    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
+    from .experiments.sampler_law import sampler_report
+
+    law = build_law(args)
+    prompt = parse_prompt(args.prompt, law.vocab_size, law.length)
+    sampler = build_sampler(args, law.length)
+    report = sampler_report(law, build_denoiser(args.denoiser, law), sampler, prompt)
+    _print_reports([report], args.json, out)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="refimpl",
@@ -32,6 +44,16 @@ def build_parser():
         "paper", help="reproduce the paper's checkable claims exactly and print their tables")
     paper.add_argument("--json", action="store_true", help="print machine-readable JSON")
     paper.set_defaults(run=_cmd_paper)
+
+    from .commands import add_law_arguments, add_sampler_arguments
+
+    law = commands.add_parser(
+        "law", help="exact law of a sampler on a data law: KL, TV, incoherent mass, what changed most")
+    add_law_arguments(law)
+    add_sampler_arguments(law)
+    law.add_argument("--denoiser", default="oracle", help="'oracle' (default)")
+    law.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    law.set_defaults(run=_cmd_law)
     return parser
 
 

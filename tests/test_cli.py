@@ -50,3 +50,41 @@ def test_cli_reports_errors_in_one_line(capsys, monkeypatch):
     code = main(["paper"], out=io.StringIO())
     err = capsys.readouterr().err
     assert code == 2 and err.strip().count("\n") == 0 and "something specific was wrong" in err
+
+
+def test_law_command_reports_exact_metrics():
+    code, text = run(["law", "--data", "coupled", "--sampler", "fixed", "--sets", "1,2", "--json"])
+    assert code == 0
+    findings = json.loads(text)["reports"][0]["findings"]
+    # one step revealing both coupled positions: KL = TC = ln 2, half the outputs incoherent
+    assert findings["kl_p_q"] == pytest.approx(np.log(2), abs=1e-12)
+    assert findings["incoherent_mass"] == pytest.approx(0.5) and findings["kl_q_p"] == "inf"
+    assert findings["sum_of_step_total_correlations"] == pytest.approx(np.log(2), abs=1e-12)
+
+
+def test_law_command_matches_the_library():
+    from refimpl import datasets, samplers
+
+    code, text = run(["law", "--data", "dirichlet", "--vocab-size", "3", "--length", "4", "--seed", "5",
+                      "--sampler", "llada", "--steps", "2", "--temperature", "1", "--prompt", "1 M M M", "--json"])
+    assert code == 0
+    findings = json.loads(text)["reports"][0]["findings"]
+    law = datasets.dirichlet(3, 4, np.random.default_rng(5), 0.5)
+    prompt = np.array([1, 3, 3, 3])
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.LLaDA(2, temperature=1.0), 4, 3, prompt=prompt)
+    target = law.table * (np.arange(3) == 1)[:, None, None, None]
+    target = target / target.sum()
+    assert findings["kl_p_q"] == pytest.approx(refimpl.kl(target, q), abs=1e-12)
+    assert findings["tv"] == pytest.approx(refimpl.tv(target, q), abs=1e-12)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["law", "--sampler", "llada", "--block-length", "3"], "does not divide"),
+    (["law", "--prompt", "0 X M M"], "--prompt"),
+    (["law", "--data", "/nonexistent.npy"], "cannot read"),
+    (["law", "--sampler", "fixed"], "--sets"),
+])
+def test_law_command_errors_are_one_line(capsys, argv, needle):
+    code = main(argv, out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and err.strip().count("\n") == 0

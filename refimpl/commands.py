@@ -1,0 +1,120 @@
+"""Building data laws, denoisers and samplers from command-line words (shared by the CLI commands)."""
+import numpy as np
+
+from . import datasets, samplers, schedules, validate
+from .denoisers import oracle_denoiser
+from .errors import FileFormatError, InvalidParameterError
+
+LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
+SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "left_to_right",
+            "semi_ar", "fixed")
+SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
+             "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
+
+
+def add_law_arguments(parser):
+    parser.add_argument("--data", default="dirichlet",
+                        help=f"data law: one of {', '.join(LAWS)}, or a .npy file holding a (V,)*L float64 table")
+    parser.add_argument("--vocab-size", type=int, default=3)
+    parser.add_argument("--length", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random law (dirichlet, markov)")
+    parser.add_argument("--concentration", type=float, default=0.5, help="Dirichlet concentration")
+
+
+def add_sampler_arguments(parser):
+    parser.add_argument("--sampler", default="llada", choices=SAMPLERS)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--block-length", type=int, default=None)
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--remasking", default="low_confidence", choices=("low_confidence", "random"))
+    parser.add_argument("--alg", default="origin", choices=("origin", "maskgit_plus", "topk_margin", "entropy"))
+    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--tokens-per-step", default="1", help="random_k / semi_ar inner: an int or a list like 1,2,1")
+    parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES))
+    parser.add_argument("--eps", type=float, default=None, help="ancestral / dream time-grid end")
+    parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
+    parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
+    parser.add_argument("--prompt", default=None,
+                        help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
+
+
+def build_law(args):
+    if args.data.endswith(".npy"):
+        try:
+            table = np.load(args.data, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise FileFormatError(f"cannot read {args.data} as a .npy table: {error}") from None
+        return datasets.from_table(table, name=args.data)
+    vocab_size, length = validate.space(args.vocab_size, args.length)
+    if args.data == "dirichlet":
+        return datasets.dirichlet(vocab_size, length, np.random.default_rng(args.seed), args.concentration)
+    if args.data == "markov":
+        rng = np.random.default_rng(args.seed)
+        transition = rng.dirichlet(np.full(vocab_size, args.concentration), size=vocab_size)
+        return datasets.markov_chain(datasets.stationary(transition), transition, length)
+    if args.data == "parity":
+        return datasets.parity(vocab_size, length)
+    if args.data == "uniform":
+        return datasets.from_table(np.full((vocab_size,) * length, float(vocab_size) ** -length), name="uniform")
+    if args.data == "coupled":
+        return datasets.coupled_pairs()
+    raise InvalidParameterError(f"--data must be one of {', '.join(LAWS)} or a .npy file, got {args.data!r}")
+
+
+def parse_prompt(text, vocab_size, length):
+    if text is None:
+        return None
+    words = text.replace(",", " ").split()
+    try:
+        tokens = [vocab_size if w.upper() == "M" else int(w) for w in words]
+    except ValueError:
+        raise InvalidParameterError(f"--prompt holds {text!r}; use token numbers and M for masks") from None
+    return validate.tokens(np.array(tokens, dtype=np.int64), vocab_size, length, partial=True, name="prompt", ndim=1)
+
+
+def _counts(text):
+    parts = [p for p in str(text).split(",") if p.strip()]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise InvalidParameterError(f"--tokens-per-step must be an int or a comma list, got {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
+def build_sampler(args, length):
+    name, temp = args.sampler, args.temperature
+    steps = args.steps if args.steps is not None else length
+    if name == "ancestral":
+        schedule = SCHEDULES[args.schedule]()
+        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal)
+    if name == "first_hitting":
+        return samplers.FirstHitting()
+    if name == "random_k":
+        return samplers.RandomK(_counts(args.tokens_per_step), temperature=1.0 if temp is None else temp)
+    if name == "llada":
+        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking)
+    if name == "dream":
+        return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps)
+    if name == "threshold":
+        return samplers.Threshold(args.threshold, args.block_length, 0.0 if temp is None else temp)
+    if name == "left_to_right":
+        return samplers.LeftToRight(1.0 if temp is None else temp)
+    if name == "semi_ar":
+        if args.block_length is None:
+            raise InvalidParameterError("semi_ar needs --block-length")
+        return samplers.SemiAR(args.block_length, samplers.RandomK(_counts(args.tokens_per_step)))
+    if name == "fixed":
+        if not args.sets:
+            raise InvalidParameterError("fixed needs --sets, e.g. '1,2;3;4' (1-based positions)")
+        try:
+            sets = [[int(i) - 1 for i in part.split(",") if i.strip()] for part in args.sets.split(";")]
+        except ValueError:
+            raise InvalidParameterError(f"--sets must look like '1,2;3;4', got {args.sets!r}") from None
+        return samplers.FixedOrder(sets, 1.0 if temp is None else temp)
+    raise InvalidParameterError(f"unknown sampler {name!r}")
+
+
+def build_denoiser(spec, law):
+    if spec in (None, "oracle"):
+        return oracle_denoiser(law)
+    raise InvalidParameterError(f"--denoiser {spec!r}: only 'oracle' is available (trained checkpoints come with #5)")

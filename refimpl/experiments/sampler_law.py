@@ -1,0 +1,36 @@
+"""The exact law of one sampler on one data law, and what it loses: the report behind ``refimpl law``."""
+import numpy as np
+
+from .. import joint, metrics
+from ..law import EngineStats, exact_law
+from ..samplers import FixedOrder
+from .report import Report, Table, letters
+
+
+def sampler_report(p, denoiser, sampler, prompt=None, top=8):
+    """Metrics of the sampler's exact law q against p (given the prompt), and the most changed outputs."""
+    table = np.asarray(p)
+    vocab_size, length = table.shape[0], table.ndim
+    stats = EngineStats()
+    q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats)
+    target = metrics.conditioned(table, prompt)
+    findings = dict(metrics.law_metrics(table, q, prompt))
+    findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
+                     "engine_steps": stats.steps, "transition_entries": stats.entries})
+    tables = []
+    if isinstance(sampler, FixedOrder):
+        losses = metrics.reveal_decomposition(table, sampler.sets, prompt)
+        findings["sum_of_step_total_correlations"] = float(sum(losses))
+        tables.append(Table("Loss of each reveal step: E[TC(X_S | earlier)] (sums to KL(p||q))",
+                            ("step", "positions", "loss (nats)"),
+                            tuple((k + 1, " ".join(str(i + 1) for i in s), float(v))
+                                  for k, (s, v) in enumerate(zip(sampler.sets, losses)))))
+    diff = (q - target).ravel()
+    order = np.argsort(-np.abs(diff), kind="stable")[:top]
+    rows = []
+    for index in order:
+        x = np.unravel_index(index, table.shape)
+        rows.append((letters(x), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
+    tables.append(Table("Outputs whose probability changed most (p given the prompt vs the sampler's q)",
+                        ("sequence", "p", "q", "q - p"), tuple(rows)))
+    return Report(name="sampler_law", title=f"Exact law of {sampler!r}", tables=tuple(tables), findings=findings)
