@@ -4,7 +4,9 @@ import json
 import sys
 import traceback
 
-from .errors import RefimplError
+import numpy as np
+
+from .errors import InvalidParameterError, RefimplError
 
 
 def _print_reports(reports, as_json, out):
@@ -34,6 +36,34 @@ def _cmd_law(args, out):
     return 0
 
 
+def _cmd_train(args, out):
+    from . import elbo, joint, mlp
+    from .commands import SCHEDULES, load_data
+    from .experiments.report import Report
+    from .train import TrainConfig, train
+
+    law, names, sequences = load_data(args)
+    data = law if sequences is None else sequences
+    try:
+        hidden = tuple(int(h) for h in args.hidden.split(","))
+    except ValueError:
+        raise InvalidParameterError(f"--hidden must look like 128,128, got {args.hidden!r}") from None
+    model_config = mlp.MLPConfig(law.vocab_size, law.length, hidden, args.activation)
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, masking=args.masking,
+                         block_size=args.block_size, seed=args.seed, checkpoint_every=args.checkpoint_every)
+    model, history = train(data, model_config, config, SCHEDULES[args.schedule](), checkpoint_path=args.out,
+                           resume=args.resume)
+    findings = {"steps": config.steps, "final_loss_mean_last_100": float(np.mean(history[-100:]))}
+    if law.vocab_size ** law.length <= 4**8:
+        findings.update({"exact_nelbo": elbo.nelbo(model, law), "entropy_of_data_law": joint.entropy(law)})
+        findings["nelbo_gap"] = findings["exact_nelbo"] - findings["entropy_of_data_law"]
+    report = Report(name="train", title=f"Trained {model!r}" + (f" -> {args.out}" if args.out else ""),
+                    tables=(), findings=findings,
+                    notes=(f"vocabulary: {' '.join(names)}",) if names else ())
+    _print_reports([report], args.json, out)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="refimpl",
@@ -51,9 +81,25 @@ def build_parser():
         "law", help="exact law of a sampler on a data law: KL, TV, incoherent mass, what changed most")
     add_law_arguments(law)
     add_sampler_arguments(law)
-    law.add_argument("--denoiser", default="oracle", help="'oracle' (default)")
+    law.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
     law.add_argument("--json", action="store_true", help="print machine-readable JSON")
     law.set_defaults(run=_cmd_law)
+
+    train = commands.add_parser("train", help="train the NumPy MLP denoiser on the NELBO; writes a .npz checkpoint")
+    add_law_arguments(train)
+    train.add_argument("--out", default=None, help="checkpoint path (.npz)")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    train.add_argument("--steps", type=int, default=2000)
+    train.add_argument("--batch-size", type=int, default=256)
+    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--hidden", default="128,128")
+    train.add_argument("--activation", default="gelu", choices=("tanh", "relu", "gelu"))
+    train.add_argument("--masking", default="random", choices=("random", "any_order", "blockwise"))
+    train.add_argument("--block-size", type=int, default=1)
+    train.add_argument("--schedule", default="polynomial", choices=("linear", "cosine", "loglinear", "polynomial", "geometric"))
+    train.add_argument("--checkpoint-every", type=int, default=0)
+    train.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    train.set_defaults(run=_cmd_train)
     return parser
 
 

@@ -13,6 +13,9 @@ SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear"
 
 
 def add_law_arguments(parser):
+    parser.add_argument("--data-file", default=None,
+                        help="text file: one sequence per line, tokens separated by spaces (its empirical law)")
+    parser.add_argument("--vocab", default=None, help="token names in id order, e.g. 'A B C D E' (default: from the file)")
     parser.add_argument("--data", default="dirichlet",
                         help=f"data law: one of {', '.join(LAWS)}, or a .npy file holding a (V,)*L float64 table")
     parser.add_argument("--vocab-size", type=int, default=3)
@@ -39,6 +42,19 @@ def add_sampler_arguments(parser):
 
 
 def build_law(args):
+    """The data law named by the arguments (a data file's empirical law when ``--data-file`` is given)."""
+    return load_data(args)[0]
+
+
+def load_data(args):
+    """``(law, token names or None, sequences or None)`` from ``--data-file``/``--vocab`` or ``--data``."""
+    if getattr(args, "data_file", None):
+        sequences, names = read_sequences(args.data_file, args.vocab.split() if args.vocab else None)
+        return datasets.empirical(sequences, vocab_size=len(names), name=args.data_file), names, sequences
+    return _named_law(args), None, None
+
+
+def _named_law(args):
     if args.data.endswith(".npy"):
         try:
             table = np.load(args.data, allow_pickle=False)
@@ -115,6 +131,50 @@ def build_sampler(args, length):
 
 
 def build_denoiser(spec, law):
+    """'oracle' (the exact denoiser of the law) or a checkpoint written by ``refimpl train``."""
     if spec in (None, "oracle"):
         return oracle_denoiser(law)
-    raise InvalidParameterError(f"--denoiser {spec!r}: only 'oracle' is available (trained checkpoints come with #5)")
+    from .checkpoint import load
+
+    model = load(spec)[0]
+    if (model.vocab_size, model.length) != (law.vocab_size, law.length):
+        raise InvalidParameterError(
+            f"{spec} is a model for V={model.vocab_size}, L={model.length}; the law has "
+            f"V={law.vocab_size}, L={law.length}")
+    return model
+
+
+def read_sequences(path, vocab=None):
+    r"""Sequences from a text file: one per line, tokens separated by spaces; blank lines are skipped.
+
+    ``vocab`` (a list of token names) fixes the ids; by default the distinct tokens of the file,
+    sorted, are the vocabulary.  Returns ``(int array (N, L), vocabulary list)``; errors name the line.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [(number, line.split()) for number, line in enumerate(handle, start=1)]
+    except OSError as error:
+        raise FileFormatError(f"cannot read {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{path} is not UTF-8 text") from None
+    lines = [(number, words) for number, words in lines if words]
+    if not lines:
+        raise FileFormatError(f"{path} holds no sequences (one per line, tokens separated by spaces)")
+    first_number, first = lines[0]
+    for number, words in lines:
+        if len(words) != len(first):
+            raise FileFormatError(
+                f"{path} line {number} has {len(words)} tokens but line {first_number} has {len(first)}; "
+                f"all sequences must have the same length")
+    names = sorted({w for _, words in lines for w in words}) if vocab is None else list(vocab)
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"the vocabulary repeats a token: {names}")
+    ids = {name: k for k, name in enumerate(names)}
+    for number, words in lines:
+        for word in words:
+            if word not in ids:
+                raise FileFormatError(
+                    f"{path} line {number}: token {word!r} is not in the vocabulary {' '.join(names)}")
+    if len(names) < 2:
+        names = names + [f"<unused{k}>" for k in range(2 - len(names))]
+    return np.array([[ids[w] for w in words] for _, words in lines], dtype=np.int64), names

@@ -88,3 +88,37 @@ def test_law_command_errors_are_one_line(capsys, argv, needle):
     code = main(argv, out=io.StringIO())
     err = capsys.readouterr().err
     assert code == 2 and needle in err and err.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("content, vocab, needle", [
+    ("A B C\nA B\n", None, "line 2 has 2 tokens but line 1 has 3"),
+    ("A B C\n\nA B Z\n", "A B C D", "line 3: token 'Z' is not in the vocabulary A B C D"),
+    ("", None, "holds no sequences"),
+    ("\n  \n", None, "holds no sequences"),
+])
+def test_train_names_the_bad_line_of_a_data_file(tmp_path, capsys, content, vocab, needle):
+    path = tmp_path / "data.txt"
+    path.write_text(content)
+    argv = ["train", "--data-file", str(path), "--steps", "1"] + (["--vocab", vocab] if vocab else [])
+    code = main(argv, out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and err.strip().count("\n") == 0
+
+
+def test_train_then_law_with_the_checkpoint(tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("A B C\nA B D\nC D C\n")
+    model = tmp_path / "model.npz"
+    code, text = run(["train", "--data-file", str(data), "--steps", "300", "--out", str(model), "--json"])
+    assert code == 0 and model.exists()
+    findings = json.loads(text)["reports"][0]["findings"]
+    assert findings["entropy_of_data_law"] == pytest.approx(np.log(3))
+    assert findings["nelbo_gap"] >= -1e-12
+    code, text = run(["law", "--data-file", str(data), "--denoiser", str(model), "--sampler", "left_to_right",
+                      "--json"])
+    assert code == 0
+    from refimpl import checkpoint, datasets, samplers
+
+    law = datasets.empirical([[0, 1, 2], [0, 1, 3], [2, 3, 2]], vocab_size=4)
+    q = refimpl.exact_law(checkpoint.load(model)[0], samplers.LeftToRight(), 3, 4)
+    assert json.loads(text)["reports"][0]["findings"]["kl_p_q"] == pytest.approx(refimpl.kl(law, q), abs=1e-12)

@@ -1,0 +1,63 @@
+"""MLP checkpoints: weights, config, optimizer and training state in one ``.npz`` — no pickle, atomic.
+
+Layout (schema ``refimpl-mlp/1``): ``schema``; ``config`` and ``state`` as JSON strings; ``param/<name>``
+arrays; ``adam/m/<name>`` and ``adam/v/<name>`` when an optimizer state is kept; ``history`` (losses).
+A truncated, corrupted or foreign file raises :class:`refimpl.FileFormatError`; nothing is half-loaded.
+"""
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from .errors import FileFormatError
+from .files import atomic_write_bytes
+from .mlp import MLP, MLPConfig
+
+SCHEMA = "refimpl-mlp/1"
+
+
+def save(path, model, opt_state=None, train_state=None, history=()):
+    """Write the checkpoint atomically (temporary file, fsync, rename)."""
+    arrays = {"schema": np.array(SCHEMA), "config": np.array(json.dumps(model.config.to_dict())),
+              "state": np.array(json.dumps(train_state or {})), "history": np.asarray(history, dtype=np.float64)}
+    for name, value in model.params.items():
+        arrays[f"param/{name}"] = value
+    if opt_state is not None:
+        arrays["adam/step"] = np.array(opt_state["step"], dtype=np.int64)
+        for name in model.params:
+            arrays[f"adam/m/{name}"] = opt_state["m"][name]
+            arrays[f"adam/v/{name}"] = opt_state["v"][name]
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load(path):
+    """``(model, opt_state or None, train_state dict, history array)`` from a checkpoint."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise FileFormatError(f"no checkpoint at {path}") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        raise FileFormatError(f"{path} is not a readable refimpl checkpoint (truncated or corrupted?): {error}") from None
+    if "schema" not in arrays:
+        raise FileFormatError(f"{path} is not a refimpl checkpoint (no schema field)")
+    schema = str(arrays["schema"])
+    if schema != SCHEMA:
+        raise FileFormatError(f"{path} has schema {schema!r}; this refimpl reads {SCHEMA!r}")
+    try:
+        config = MLPConfig(**json.loads(str(arrays["config"])))
+        state = json.loads(str(arrays["state"]))
+        params = {key[len("param/"):]: arrays[key] for key in arrays if key.startswith("param/")}
+        model = MLP(config, params)
+        opt_state = None
+        if "adam/step" in arrays:
+            opt_state = {"step": int(arrays["adam/step"]),
+                         "m": {name: arrays[f"adam/m/{name}"] for name in params},
+                         "v": {name: arrays[f"adam/v/{name}"] for name in params}}
+        history = np.asarray(arrays.get("history", np.zeros(0)), dtype=np.float64)
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as error:
+        raise FileFormatError(f"{path} is inconsistent (config, parameters or optimizer state): {error}") from None
+    return model, opt_state, state, history

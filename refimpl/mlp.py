@@ -1,0 +1,208 @@
+r"""A tiny MLP denoiser in NumPy with hand-written backprop (float64, no autograd).
+
+Input: the one-hot of the partial sequence, ``L * (V+1)`` features.  Hidden layers of chosen widths
+and activation (tanh, ReLU, GELU).  Output: ``L * V`` logits, a log-softmax per position.  As a
+denoiser (DESIGN.md protocol) it carries clean positions over (one-hot rows), so a trained
+:class:`MLP` goes wherever a denoiser does.
+
+Every layer is a forward/backward pair: ``forward(...) -> (out, cache)``, ``backward(d_out, cache)``
+returns the gradients, named after the math (``dX``, ``dW``, ``db``).
+"""
+import dataclasses
+
+import numpy as np
+from scipy.special import erf, log_softmax
+
+from . import validate
+from .errors import InvalidParameterError
+
+ACTIVATIONS = ("tanh", "relu", "gelu")
+
+
+# --- layers -------------------------------------------------------------------------------------
+
+
+def linear_forward(X, W, b):
+    r""":math:`Z = X W + b`; X (B, D_in), W (D_in, D_out), b (D_out,)."""
+    return X @ W + b, (X, W)
+
+
+def linear_backward(dZ, cache):
+    r""":math:`dX = dZ W^T`, :math:`dW = X^T dZ`, :math:`db = \sum_B dZ`."""
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def activation_forward(Z, kind):
+    r"""tanh; ReLU :math:`\max(0, z)`; GELU :math:`z \Phi(z)` (exact, erf-based, as torch's default)."""
+    if kind == "tanh":
+        A = np.tanh(Z)
+    elif kind == "relu":
+        A = np.maximum(Z, 0.0)
+    elif kind == "gelu":
+        A = 0.5 * Z * (1.0 + erf(Z / np.sqrt(2.0)))
+    else:
+        raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
+    return A, (Z, A, kind)
+
+
+def activation_backward(dA, cache):
+    r"""tanh: :math:`1 - A^2`; ReLU: :math:`[Z > 0]`; GELU: :math:`\Phi(z) + z \varphi(z)`."""
+    Z, A, kind = cache
+    if kind == "tanh":
+        return dA * (1.0 - A * A)
+    if kind == "relu":
+        return dA * (Z > 0)
+    cdf = 0.5 * (1.0 + erf(Z / np.sqrt(2.0)))
+    pdf = np.exp(-0.5 * Z * Z) / np.sqrt(2.0 * np.pi)
+    return dA * (cdf + Z * pdf)
+
+
+def log_softmax_forward(logits):
+    r"""Per-position :math:`\log \mathrm{softmax}` over the last axis (scipy, stable)."""
+    logp = log_softmax(logits, axis=-1)
+    return logp, logp
+
+
+def log_softmax_backward(dlogp, cache):
+    r""":math:`d\ell_v = d\log p_v - p_v \sum_u d\log p_u`."""
+    logp = cache
+    return dlogp - np.exp(logp) * dlogp.sum(axis=-1, keepdims=True)
+
+
+def masked_cross_entropy(logp, loss_mask, x0, weights):
+    r"""Training loss and its gradient.
+
+    .. math::  \mathcal L = \frac1B \sum_b w_b \sum_{i \in M_b} -\log p_{b,i,x_0^{bi}}
+
+    (sum over the positions in ``loss_mask`` — the masked ones — weighted per row, mean over the
+    batch).  Returns ``(loss, dlogp)``.
+    """
+    batch = loss_mask.shape[0]
+    masked = loss_mask  # (B, L) bool
+    picked = np.take_along_axis(logp, x0[..., None], axis=-1)[..., 0]  # (B, L)
+    per_row = -(picked * masked).sum(axis=1)  # (B,)
+    loss = float(np.dot(weights, per_row) / batch)
+    dlogp = np.zeros_like(logp)
+    np.put_along_axis(dlogp, x0[..., None], (-(weights[:, None] * masked) / batch)[..., None], axis=-1)
+    return loss, dlogp
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPConfig:
+    vocab_size: int
+    length: int
+    hidden: tuple = (128, 128)
+    activation: str = "gelu"
+
+    def __post_init__(self):
+        validate.space(self.vocab_size, self.length)
+        hidden = tuple(validate.integer(h, "hidden width", 1) for h in self.hidden)
+        object.__setattr__(self, "hidden", hidden)
+        if self.activation not in ACTIVATIONS:
+            raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+
+    @property
+    def widths(self):
+        return (self.length * (self.vocab_size + 1),) + self.hidden + (self.length * self.vocab_size,)
+
+    def to_dict(self):
+        return {"vocab_size": self.vocab_size, "length": self.length, "hidden": list(self.hidden),
+                "activation": self.activation}
+
+
+def init_params(config, rng):
+    r"""Weights :math:`W_k \sim \mathcal N(0, 1/D_{in})` (LeCun), zero biases; names W0, b0, W1, b1, ..."""
+    rng = validate.generator(rng)
+    params = {}
+    widths = config.widths
+    for k, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+        params[f"W{k}"] = rng.standard_normal((d_in, d_out)) / np.sqrt(d_in)
+        params[f"b{k}"] = np.zeros(d_out)
+    return params
+
+
+def one_hot(z, vocab_size):
+    """(B, L) partial sequences -> (B, L * (V+1)) features."""
+    batch, length = z.shape
+    X = np.zeros((batch, length, vocab_size + 1))
+    np.put_along_axis(X, z[..., None], 1.0, axis=-1)
+    return X.reshape(batch, -1)
+
+
+def forward(params, config, z):
+    """Log-probabilities (B, L, V) at partial sequences z (B, L), and the cache for :func:`backward`."""
+    layers = len(config.widths) - 1
+    H = one_hot(z, config.vocab_size)
+    caches = []
+    for k in range(layers):
+        Z, linear_cache = linear_forward(H, params[f"W{k}"], params[f"b{k}"])
+        if k < layers - 1:
+            H, act_cache = activation_forward(Z, config.activation)
+        else:
+            H, act_cache = Z, None
+        caches.append((linear_cache, act_cache))
+    logits = H.reshape(z.shape[0], config.length, config.vocab_size)
+    logp, softmax_cache = log_softmax_forward(logits)
+    return logp, (caches, softmax_cache)
+
+
+def backward(dlogp, cache):
+    """Gradients of every parameter given d loss / d logp (B, L, V)."""
+    caches, softmax_cache = cache
+    dH = log_softmax_backward(dlogp, softmax_cache).reshape(dlogp.shape[0], -1)
+    grads = {}
+    for k in reversed(range(len(caches))):
+        linear_cache, act_cache = caches[k]
+        dZ = dH if act_cache is None else activation_backward(dH, act_cache)
+        dH, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dZ, linear_cache)
+    return grads
+
+
+def loss_and_grads(params, config, z, x0, weights, loss_mask=None):
+    """The masked weighted cross-entropy at (z, x0) and its gradient for every parameter.
+
+    ``loss_mask`` defaults to the masked positions of z.
+    """
+    logp, cache = forward(params, config, z)
+    loss_mask = (z == config.vocab_size) if loss_mask is None else loss_mask
+    loss, dlogp = masked_cross_entropy(logp, loss_mask, x0, weights)
+    return loss, backward(dlogp, cache)
+
+
+class MLP:
+    """A trained (or fresh) MLP: its config and parameters; callable as a denoiser."""
+
+    def __init__(self, config, params):
+        self.config = config
+        widths = config.widths
+        for k, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+            if params[f"W{k}"].shape != (d_in, d_out) or params[f"b{k}"].shape != (d_out,):
+                raise InvalidParameterError(f"parameter W{k}/b{k} does not fit widths {widths}")
+        self.params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+
+    @property
+    def vocab_size(self):
+        return self.config.vocab_size
+
+    @property
+    def length(self):
+        return self.config.length
+
+    def log_probs(self, z):
+        z = validate.tokens(z, self.vocab_size, self.length, partial=True, name="z", ndim=2)
+        return forward(self.params, self.config, z)[0]
+
+    def __call__(self, z):
+        """Denoiser protocol: (B, L) partial sequences -> (B, L, V) probabilities, one-hot where clean."""
+        z = validate.tokens(z, self.vocab_size, self.length, partial=True, name="z", ndim=2)
+        probs = np.exp(forward(self.params, self.config, z)[0])
+        clean = z != self.vocab_size
+        probs[clean] = np.eye(self.vocab_size)[z[clean]]
+        return probs
+
+    def __repr__(self):
+        return f"MLP(V={self.vocab_size}, L={self.length}, hidden={self.config.hidden}, {self.config.activation})"
