@@ -9,14 +9,16 @@ Every layer is a forward/backward pair: ``forward(...) -> (out, cache)``, ``back
 returns the gradients, named after the math (``dX``, ``dW``, ``db``).
 """
 import dataclasses
+import math
 
 import numpy as np
-from scipy.special import erf, log_softmax
+from scipy.special import log_softmax, ndtr
 
 from . import validate
 from .errors import InvalidParameterError
 
 ACTIVATIONS = ("tanh", "relu", "gelu")
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)  # a Python float, so float32 arrays stay float32
 
 
 # --- layers -------------------------------------------------------------------------------------
@@ -27,34 +29,35 @@ def linear_forward(X, W, b):
     return X @ W + b, (X, W)
 
 
-def linear_backward(dZ, cache):
-    r""":math:`dX = dZ W^T`, :math:`dW = X^T dZ`, :math:`db = \sum_B dZ`."""
+def linear_backward(dZ, cache, need_dX=True):
+    r""":math:`dX = dZ W^T`, :math:`dW = X^T dZ`, :math:`db = \sum_B dZ` (``dX`` is None when not needed)."""
     X, W = cache
-    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+    return (dZ @ W.T if need_dX else None), X.T @ dZ, dZ.sum(axis=0)
 
 
 def activation_forward(Z, kind):
-    r"""tanh; ReLU :math:`\max(0, z)`; GELU :math:`z \Phi(z)` (exact, erf-based, as torch's default)."""
+    r"""tanh; ReLU :math:`\max(0, z)`; GELU :math:`z \Phi(z)` (exact, :math:`\Phi` the normal CDF, as torch's default)."""
     if kind == "tanh":
         A = np.tanh(Z)
-    elif kind == "relu":
-        A = np.maximum(Z, 0.0)
-    elif kind == "gelu":
-        A = 0.5 * Z * (1.0 + erf(Z / np.sqrt(2.0)))
-    else:
-        raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
-    return A, (Z, A, kind)
+        return A, (kind, A)
+    if kind == "relu":
+        return np.maximum(Z, 0.0), (kind, Z > 0)
+    if kind == "gelu":
+        cdf = ndtr(Z)
+        return Z * cdf, (kind, Z, cdf)
+    raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
 
 
 def activation_backward(dA, cache):
     r"""tanh: :math:`1 - A^2`; ReLU: :math:`[Z > 0]`; GELU: :math:`\Phi(z) + z \varphi(z)`."""
-    Z, A, kind = cache
+    kind = cache[0]
     if kind == "tanh":
+        A = cache[1]
         return dA * (1.0 - A * A)
     if kind == "relu":
-        return dA * (Z > 0)
-    cdf = 0.5 * (1.0 + erf(Z / np.sqrt(2.0)))
-    pdf = np.exp(-0.5 * Z * Z) / np.sqrt(2.0 * np.pi)
+        return dA * cache[1]
+    _, Z, cdf = cache
+    pdf = np.exp(-0.5 * Z * Z) * INV_SQRT_2PI
     return dA * (cdf + Z * pdf)
 
 
@@ -84,7 +87,8 @@ def masked_cross_entropy(logp, loss_mask, x0, weights):
     per_row = -(picked * masked).sum(axis=1)  # (B,)
     loss = float(np.dot(weights, per_row) / batch)
     dlogp = np.zeros_like(logp)
-    np.put_along_axis(dlogp, x0[..., None], (-(weights[:, None] * masked) / batch)[..., None], axis=-1)
+    scale = (-(weights[:, None] * masked) / batch).astype(logp.dtype)
+    np.put_along_axis(dlogp, x0[..., None], scale[..., None], axis=-1)
     return loss, dlogp
 
 
@@ -125,10 +129,10 @@ def init_params(config, rng):
     return params
 
 
-def one_hot(z, vocab_size):
+def one_hot(z, vocab_size, dtype=np.float64):
     """(B, L) partial sequences -> (B, L * (V+1)) features."""
     batch, length = z.shape
-    X = np.zeros((batch, length, vocab_size + 1))
+    X = np.zeros((batch, length, vocab_size + 1), dtype=dtype)
     np.put_along_axis(X, z[..., None], 1.0, axis=-1)
     return X.reshape(batch, -1)
 
@@ -136,7 +140,7 @@ def one_hot(z, vocab_size):
 def forward(params, config, z):
     """Log-probabilities (B, L, V) at partial sequences z (B, L), and the cache for :func:`backward`."""
     layers = len(config.widths) - 1
-    H = one_hot(z, config.vocab_size)
+    H = one_hot(z, config.vocab_size, params["W0"].dtype)  # float64; float32 params only for benchmarks
     caches = []
     for k in range(layers):
         Z, linear_cache = linear_forward(H, params[f"W{k}"], params[f"b{k}"])
@@ -158,7 +162,7 @@ def backward(dlogp, cache):
     for k in reversed(range(len(caches))):
         linear_cache, act_cache = caches[k]
         dZ = dH if act_cache is None else activation_backward(dH, act_cache)
-        dH, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dZ, linear_cache)
+        dH, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dZ, linear_cache, need_dX=k > 0)
     return grads
 
 

@@ -24,8 +24,15 @@ def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     ``eps`` is Adam's own hyper-parameter (torch's default 1e-8), not a numerical guard.
     """
     step = state["step"] + 1
-    m = {k: beta1 * state["m"][k] + (1 - beta1) * grads[k] for k in params}
-    v = {k: beta2 * state["v"][k] + (1 - beta2) * grads[k] ** 2 for k in params}
     correction1, correction2 = 1 - beta1**step, 1 - beta2**step
-    new = {k: params[k] - lr * (m[k] / correction1) / (np.sqrt(v[k] / correction2) + eps) for k in params}
+    new, m, v = {}, {}, {}
+    for k in params:
+        g = grads[k]
+        m[k] = beta1 * state["m"][k] + (1 - beta1) * g
+        v[k] = beta2 * state["v"][k] + (1 - beta2) * (g * g)
+        denominator = np.sqrt(v[k] / correction2)
+        denominator += eps
+        update = m[k] * (lr / correction1)
+        update /= denominator
+        new[k] = params[k] - update
     return new, {"step": step, "m": m, "v": v}
