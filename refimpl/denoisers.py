@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 
-from . import validate
+from . import space, validate
 from .errors import InvalidDenoiserOutputError
 from .lattice import block_axes, lattice_bytes, marginal_lattice
 from .limits import check_memory
@@ -66,7 +66,71 @@ def evaluate(denoiser, z, vocab_size):
     return check_output(z, denoiser(z.copy()), vocab_size)
 
 
-class OracleDenoiser:
+class TableDenoiser:
+    r"""A denoiser stored as tables: ``tables[i]`` of shape ``(V+1,)*i + (V,) + (V+1,)*(L-1-i)`` holds
+    :math:`\mu(z)_{i,\cdot}` along axis i at every partial sequence z with :math:`z_i = V` (the mask index of
+    axis i replaced by the token axis).  The exact-law engine reads such tables directly, as views.
+    """
+
+    def __init__(self, tables, vocab_size, length):
+        self.vocab_size, self.length = vocab_size, length
+        self.tables = tuple(tables)
+
+    def __call__(self, z):
+        vocab_size, length = self.vocab_size, self.length
+        z = validate.tokens(z, vocab_size, length, partial=True, name="z", ndim=2)
+        batch = z.shape[0]
+        out = np.zeros((batch, length, vocab_size))  # (B, L, V)
+        b_idx, i_idx = np.nonzero(z != vocab_size)
+        out[b_idx, i_idx, z[b_idx, i_idx]] = 1.0
+        for i in range(length):
+            rows = np.flatnonzero(z[:, i] == vocab_size)
+            if rows.size == 0:
+                continue
+            dims = [vocab_size + 1] * length
+            dims[i] = vocab_size
+            at = z[rows].copy()
+            at[:, i] = 0
+            base = np.ravel_multi_index(tuple(at.T), dims)  # index of z_{i <- 0} in tables[i]
+            stride = (vocab_size + 1) ** (length - 1 - i)
+            out[rows, i] = self.tables[i].ravel()[base[:, None] + stride * np.arange(vocab_size)]
+        return out
+
+    def __repr__(self):
+        return f"{type(self).__name__}(V={self.vocab_size}, L={self.length})"
+
+
+def table_bytes(vocab_size, length):
+    """Bytes of the per-position tables of a :class:`TableDenoiser`."""
+    return length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
+
+
+def tabulate(denoiser, vocab_size, length, chunk=1 << 15):
+    r"""Evaluate any denoiser once on all :math:`(V+1)^L` partial sequences and keep the answers as a
+    :class:`TableDenoiser` (validated), so exact laws with it run as fast as with the oracle."""
+    vocab_size, length = validate.space(vocab_size, length)
+    if isinstance(denoiser, TableDenoiser):
+        return denoiser
+    check_memory(table_bytes(vocab_size, length), f"tabulating a denoiser for V={vocab_size}, L={length}")
+    width = vocab_size + 1
+    count = width**length
+    rows = [np.empty((count // width, vocab_size)) for _ in range(length)]  # (N_i, V) per position
+    filled = [0] * length
+    for start in range(0, count, chunk):
+        z = space.decode(np.arange(start, min(start + chunk, count)), vocab_size, length, partial=True)
+        mu = evaluate(denoiser, z, vocab_size)
+        for i in range(length):
+            at = np.flatnonzero(z[:, i] == vocab_size)
+            rows[i][filled[i]:filled[i] + len(at)] = mu[at, i]
+            filled[i] += len(at)
+    tables = []
+    for i in range(length):
+        grid = rows[i].reshape((width,) * (length - 1) + (vocab_size,))  # C order of the other positions
+        tables.append(np.ascontiguousarray(np.moveaxis(grid, -1, i)))
+    return TableDenoiser(tables, vocab_size, length)
+
+
+class OracleDenoiser(TableDenoiser):
     r"""The optimal denoiser of a law p: exact conditional marginals, precomputed for every partial sequence.
 
     For each position i, ``tables[i]`` has the shape of the marginal lattice with axis i cut to the V
@@ -87,8 +151,7 @@ class OracleDenoiser:
         table = validate.law_table(p)
         vocab_size, length = table.shape[0], table.ndim
         self.vocab_size, self.length = vocab_size, length
-        table_bytes = length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
-        check_memory(lattice_bytes(vocab_size, length) + table_bytes,
+        check_memory(lattice_bytes(vocab_size, length) + table_bytes(vocab_size, length),
                      f"the oracle denoiser for V={vocab_size}, L={length} (lattice and conditional tables)")
         self.lattice = marginal_lattice(table)
         self.zero_probability_states = int(np.count_nonzero(self.lattice == 0))
@@ -133,26 +196,6 @@ class OracleDenoiser:
                 zero = lattice[(slice(None),) * i + (slice(vocab_size, width),)] == 0
                 np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
         return tuple(tables)
-
-    def __call__(self, z):
-        vocab_size, length = self.vocab_size, self.length
-        z = validate.tokens(z, vocab_size, length, partial=True, name="z", ndim=2)
-        batch = z.shape[0]
-        out = np.zeros((batch, length, vocab_size))  # (B, L, V)
-        b_idx, i_idx = np.nonzero(z != vocab_size)
-        out[b_idx, i_idx, z[b_idx, i_idx]] = 1.0
-        for i in range(length):
-            rows = np.flatnonzero(z[:, i] == vocab_size)
-            if rows.size == 0:
-                continue
-            dims = [vocab_size + 1] * length
-            dims[i] = vocab_size
-            at = z[rows].copy()
-            at[:, i] = 0
-            base = np.ravel_multi_index(tuple(at.T), dims)  # index of z_{i <- 0} in tables[i]
-            stride = (vocab_size + 1) ** (length - 1 - i)
-            out[rows, i] = self.tables[i].ravel()[base[:, None] + stride * np.arange(vocab_size)]
-        return out
 
     def __repr__(self):
         return f"OracleDenoiser(V={self.vocab_size}, L={self.length})"

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 
 from . import validate
-from .denoisers import OracleDenoiser, evaluate
+from .denoisers import TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
 from .numerics import parallel_for, value_grid
@@ -87,7 +87,7 @@ def _conditionals(denoiser, pattern, vocab_size):
     """{j: mu(z)_j in block layout} for all sources of a mask pattern (oracle: views of its tables)."""
     length = len(pattern)
     masked = np.flatnonzero(pattern)
-    if isinstance(denoiser, OracleDenoiser):
+    if isinstance(denoiser, TableDenoiser):
         out = {}
         for j in masked:
             index = tuple(slice(0, vocab_size) if (not pattern[a] or a == j) else slice(vocab_size, vocab_size + 1)
@@ -176,9 +176,9 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     prompt = _prompt(prompt, length, vocab_size)
     check_memory(7 * (vocab_size + 1) ** length * 8,
                  f"the exact law engine for V={vocab_size}, L={length} (mass, two accumulators, four blocks)")
-    if isinstance(denoiser, OracleDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
+    if isinstance(denoiser, TableDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
-            f"the oracle is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
+            f"the tabulated denoiser is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
     stats = EngineStats() if stats is None else stats
     steps = _plan(sampler, prompt, vocab_size)
     mass = np.zeros((vocab_size + 1,) * length)
@@ -190,7 +190,7 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     accumulators = [np.zeros_like(mass) for _ in range(GROUPS)]
     scratch = [[np.empty(largest), np.empty(largest)] for _ in range(GROUPS)]
     group_stats = [EngineStats() for _ in range(GROUPS)]
-    oracle = isinstance(denoiser, OracleDenoiser)
+    oracle = isinstance(denoiser, TableDenoiser)
     views = {}
 
     def run_group(g, step):

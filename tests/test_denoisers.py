@@ -89,3 +89,19 @@ def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatc
         except refimpl.ZeroProbabilityError:
             masked = z[k] == 3
             np.testing.assert_allclose(mu[k][masked], 1 / 3)
+
+
+def test_tabulated_denoiser_answers_like_the_original_and_gives_the_same_exact_laws():
+    from refimpl import samplers
+
+    from .strategies import random_denoiser
+
+    original = random_denoiser(np.random.default_rng(4), 3, 4, sharpness=2.0)
+    table = denoisers.tabulate(original, 3, 4)
+    z = space.partial_sequences(3, 4)
+    np.testing.assert_array_equal(table(z), original(z))
+    for sampler in (samplers.LLaDA(4, temperature=1.0), samplers.Ancestral(steps=3), samplers.Threshold(0.5, temperature=1.0)):
+        np.testing.assert_allclose(refimpl.exact_law(table, sampler, 4, 3), refimpl.exact_law(original, sampler, 4, 3),
+                                   atol=1e-15)
+    with pytest.raises(refimpl.InvalidDenoiserOutputError):
+        denoisers.tabulate(lambda z: np.full(z.shape + (3,), 0.5), 3, 4)

@@ -191,7 +191,7 @@ def test_metrics_name_incoherent_mass_and_infinite_reverse_kl():
     (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 4, 3, prompt=[0, 4, 3, 3]), "token 4"),
     (lambda: refimpl.sample(DENOISERS["oracle"], S.RandomK(1), 5, np.random.default_rng(0), 4, 3,
                             prompt=[0, 1, 3]), "length 4"),
-    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 3, 3), "oracle is for V=3, L=4"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 3, 3), "tabulated denoiser is for V=3, L=4"),
     (lambda: S.FixedOrder([[0, 1], [1]]), "overlap"),
 ])
 def test_bad_sampler_input(make, needle):
