@@ -151,6 +151,38 @@ def _scatter(acc, pattern, source, outcome, vocab_size):
     acc.reshape(-1)[destination] += source.reshape(-1, 1) * outcome.values
 
 
+def _count_reveal(seen, pattern, revealed, probability):
+    key = (tuple(int(i) for i in np.flatnonzero(pattern)), tuple(revealed))
+    seen[key] = seen.get(key, 0.0) + probability
+
+
+def _revealed_sets(pattern, source, outcome, vocab_size):
+    """{revealed positions: probability} of one pattern's step (sparse or block-layout outcome)."""
+    masked = np.flatnonzero(pattern)
+    if isinstance(outcome, SparseOutcome):
+        digits = (outcome.columns[:, None] // (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)) % (vocab_size + 1)
+        weights = source.reshape(-1) @ outcome.values  # (C,)
+        out = {}
+        for row, weight in zip(digits, weights):
+            key = tuple(int(i) for i in masked[row != vocab_size])
+            out[key] = out.get(key, 0.0) + float(weight)
+        return out
+    # block layout: sum out the clean axes, then fold each masked axis to (revealed, stayed)
+    folded = outcome.sum(axis=tuple(a for a in range(len(pattern)) if not pattern[a]))
+    for a in range(folded.ndim):
+        size = folded.shape[a]
+        revealed = folded.take(range(vocab_size), axis=a).sum(axis=a, keepdims=True) if size > 1 else None
+        stayed = folded.take([size - 1], axis=a) if size != vocab_size else None
+        zero = np.zeros_like(folded.take([0], axis=a))
+        folded = np.concatenate([zero if revealed is None else revealed, zero if stayed is None else stayed], axis=a)
+    out = {}
+    for index in np.ndindex(folded.shape):
+        if folded[index]:
+            key = tuple(int(j) for j, state in zip(masked, index) if state == 0)
+            out[key] = out.get(key, 0.0) + float(folded[index])
+    return out
+
+
 def _balanced_groups(patterns, work):
     """Deal patterns to GROUPS groups, largest first, each to the group with less work so far.
 
@@ -165,12 +197,15 @@ def _balanced_groups(patterns, work):
     return groups
 
 
-def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
+def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, reveals=None):
     r"""The exact law of the sampler's output as a ``(V,)*L`` table.
 
     ``prompt`` is a partial sequence whose clean tokens are kept (default: all masked).  Works with any
-    denoiser (the oracle is read from its tables; other callables are evaluated on every reachable
-    partial sequence).  ``stats`` (an :class:`EngineStats`) is filled in if given.
+    denoiser (tables — the oracle, :func:`refimpl.denoisers.tabulate` — are read as views; other
+    callables are evaluated on every reachable partial sequence).  ``stats`` (an
+    :class:`EngineStats`) is filled in if given.  ``reveals``, a list, receives one dict per step:
+    ``{(masked positions before the step, positions revealed): probability}`` — which positions each
+    step commits, exactly.
     """
     vocab_size, length = validate.space(vocab_size, length)
     prompt = _prompt(prompt, length, vocab_size)
@@ -193,9 +228,12 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
     oracle = isinstance(denoiser, TableDenoiser)
     views = {}
 
+    group_reveals = [{} for _ in range(GROUPS)]
+
     def run_group(g, step):
-        acc, counts = accumulators[g], group_stats[g]
+        acc, counts, seen = accumulators[g], group_stats[g], group_reveals[g]
         acc.fill(0.0)
+        seen.clear()
         for pattern in groups[g]:
             index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
             source = mass[index]
@@ -205,6 +243,8 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
             if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
                 acc[index] += source  # nothing this step may reveal: the mass stays
                 counts.entries += source.size
+                if reveals is not None:
+                    _count_reveal(seen, pattern, (), float(source.sum()))
                 continue
             key = pattern.tobytes()
             if oracle and key not in views:  # the oracle's answers are views of its tables: keep them
@@ -217,11 +257,19 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
             else:
                 counts.entries += outcome.size
                 acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
+            if reveals is not None:
+                for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
+                    _count_reveal(seen, pattern, revealed, probability)
 
     for step in steps:
         parallel_for(lambda g: run_group(g, step), range(GROUPS), elements=mass.size)
         np.add(accumulators[0], accumulators[1], out=mass)
         stats.steps += 1
+        if reveals is not None:
+            merged = dict(group_reveals[0])
+            for key, probability in group_reveals[1].items():
+                merged[key] = merged.get(key, 0.0) + probability
+            reveals.append(merged)
     for counts in group_stats:
         stats.patterns += counts.patterns
         stats.entries += counts.entries

@@ -69,3 +69,23 @@ def test_engine_counts_the_ancestral_transition_entries():
     assert stats.steps == 3
     # the last step reveals everything left, so its destinations hold no mask: (2V)^L entries
     assert stats.entries == (vocab_size + 1) ** length + (2 * vocab_size + 1) ** length + (2 * vocab_size) ** length
+
+
+def test_reveal_statistics_match_closed_forms():
+    table = random_table(np.random.default_rng(1), 3, 4)
+    oracle = refimpl.oracle_denoiser(table)
+    reveals = []
+    refimpl.exact_law(oracle, S.Ancestral(steps=2), 4, 3, reveals=reveals)
+    # first step from all-masked, u = 1/2 per position: every subset has probability 1/16
+    assert len(reveals[0]) == 16 and all(abs(v - 1 / 16) < 1e-15 for v in reveals[0].values())
+    reveals = []
+    refimpl.exact_law(oracle, S.RandomK(1), 4, 3, reveals=reveals)
+    for step in reveals:
+        by_pattern = {}
+        for (masked, revealed), probability in step.items():
+            assert len(revealed) == 1 and revealed[0] in masked
+            by_pattern.setdefault(masked, []).append(probability)
+        for masked, probabilities in by_pattern.items():
+            assert len(probabilities) == len(masked)
+            np.testing.assert_allclose(probabilities, probabilities[0], rtol=1e-12)  # uniform over masked
+    assert sum(reveals[-1].values()) == pytest.approx(1.0)
