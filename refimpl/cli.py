@@ -18,9 +18,17 @@ def _print_reports(reports, as_json, out):
 
 
 def _cmd_paper(args, out):
-    from .experiments import coupled_pair_demo
+    from .experiments.paper import run_paper, write_figures
 
-    _print_reports([coupled_pair_demo()], args.json, out)
+    reports = run_paper()
+    _print_reports(reports, args.json, out)
+    if args.figures:
+        written = write_figures(reports, args.figures)
+        if written is None:
+            print("refimpl paper: --figures needs matplotlib, which is not installed; "
+                  "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
+            return 1
+        print(f"figures written: {', '.join(written)}", file=sys.stderr)
     return 0
 
 
@@ -73,6 +81,7 @@ def build_parser():
     paper = commands.add_parser(
         "paper", help="reproduce the paper's checkable claims exactly and print their tables")
     paper.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    paper.add_argument("--figures", metavar="DIR", default=None, help="write PNG plots here (needs matplotlib)")
     paper.set_defaults(run=_cmd_paper)
 
     from .commands import add_law_arguments, add_sampler_arguments

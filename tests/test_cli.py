@@ -21,16 +21,24 @@ def test_help_lists_the_commands():
     assert result.returncode == 0 and "paper" in result.stdout
 
 
-def test_paper_prints_the_coupled_pair_tables():
+@pytest.fixture(scope="module")
+def paper_json():
+    code, text = run(["paper", "--json"])
+    assert code == 0
+    return json.loads(text)
+
+
+def test_paper_prints_the_coupled_pair_tables(monkeypatch):
+    from refimpl.experiments import coupled_pair_demo
+
+    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda: [coupled_pair_demo()])
     code, text = run(["paper"])
     assert code == 0
     assert "AD" in text and "CB" in text and "NO (incoherent)" in text and "total_correlation" in text
 
 
-def test_paper_json_values_match_an_independent_computation():
-    code, text = run(["paper", "--json"])
-    assert code == 0
-    report = json.loads(text)["reports"][0]
+def test_paper_json_values_match_an_independent_computation(paper_json):
+    report = paper_json["reports"][0]
     findings = report["findings"]
     # Independently: the joint is 1/2 on AB and CD; each marginal is uniform over two letters, so the
     # product is 1/4 on AB, AD, CB, CD.  KL = sum_x p log(p/q) = 2 * 1/2 * log 2; incoherent mass 1/2.
@@ -42,11 +50,37 @@ def test_paper_json_values_match_an_independent_computation():
     assert joint_rows["AB"][:2] == [0.5, 0.25] and joint_rows["AD"][:2] == [0.0, 0.25]
 
 
+def test_paper_json_holds_every_experiment(paper_json):
+    names = [r["name"] for r in paper_json["reports"]]
+    assert names == ["coupled_pairs", "toy", "homogenisation", "near_autoregressive", "prescriptions"]
+    toy = paper_json["reports"][1]["findings"]
+    assert round(toy["P(x1=A | query)"], 2) == 0.55 and round(toy["P(x2=B | query)"], 2) == 0.69
+
+
+def test_paper_figures(monkeypatch, tmp_path, capsys):
+    from refimpl.experiments import homogenisation, prescriptions
+
+    def small_run():
+        return [homogenisation.homogenisation_experiment(), prescriptions.prescriptions_experiment()]
+
+    monkeypatch.setattr("refimpl.experiments.paper.run_paper", small_run)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        code = main(["paper", "--figures", str(tmp_path)], out=io.StringIO())
+        assert code == 1 and "needs matplotlib" in capsys.readouterr().err
+        return
+    code = main(["paper", "--figures", str(tmp_path)], out=io.StringIO())
+    assert code == 0
+    for name in ("marginal_tv_vs_distance.png", "kl_vs_steps.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_cli_reports_errors_in_one_line(capsys, monkeypatch):
     def broken(args, out):
         raise refimpl.InvalidParameterError("something specific was wrong")
 
-    monkeypatch.setattr("refimpl.experiments.coupled_pair_demo", lambda: broken(None, None))
+    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda: broken(None, None))
     code = main(["paper"], out=io.StringIO())
     err = capsys.readouterr().err
     assert code == 2 and err.strip().count("\n") == 0 and "something specific was wrong" in err
