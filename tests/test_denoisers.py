@@ -10,6 +10,7 @@ from .strategies import laws
 
 @given(laws(max_states=256))
 def test_oracle_equals_direct_conditional_marginals_everywhere(table):
+    """Checks proofs/optimal_denoiser.md."""
     vocab_size, length = table.shape[0], table.ndim
     oracle = denoisers.oracle_denoiser(table)
     z = space.partial_sequences(vocab_size, length)

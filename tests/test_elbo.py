@@ -53,12 +53,14 @@ def brute_permutations(denoiser, table):
 
 @given(laws(max_states=256))
 def test_nelbo_of_the_oracle_is_the_entropy(table):
+    """Checks proofs/nelbo.md, proofs/optimal_denoiser.md."""
     oracle = denoisers.oracle_denoiser(table)
     assert nelbo.nelbo(oracle, table) == pytest.approx(refimpl.entropy(table), abs=1e-10)
 
 
 @given(laws(max_states=256, zeros=False), st.integers(0, 2**32 - 1), st.sampled_from([0.05, 0.5, 1.0]))
 def test_nelbo_is_at_least_the_entropy_for_any_denoiser(table, seed, mix):
+    """Checks proofs/nelbo.md, proofs/optimal_denoiser.md."""
     vocab_size, length = table.shape[0], table.ndim
     oracle = denoisers.oracle_denoiser(table)
     den = random_denoiser(np.random.default_rng(seed), vocab_size, length, oracle=oracle, mix=mix)
@@ -67,6 +69,7 @@ def test_nelbo_is_at_least_the_entropy_for_any_denoiser(table, seed, mix):
 
 @given(laws(max_states=81, zeros=False), st.integers(0, 2**32 - 1))
 def test_equivalent_forms_agree(table, seed):
+    """Checks proofs/nelbo.md."""
     vocab_size, length = table.shape[0], table.ndim
     den = random_denoiser(np.random.default_rng(seed), vocab_size, length)
     value = nelbo.nelbo(den, table)
@@ -79,6 +82,7 @@ def test_equivalent_forms_agree(table, seed):
 
 
 def test_any_order_form_equals_the_average_over_generation_orders():
+    """Checks proofs/nelbo.md."""
     rng = np.random.default_rng(3)
     table = random_table(rng, 2, 4, concentration=0.5)
     den = random_denoiser(rng, 2, 4)
@@ -96,6 +100,7 @@ def test_clipped_schedules_match_quadrature(schedule):
 
 @pytest.mark.parametrize("schedule", [S.Linear(), S.Cosine(), S.Polynomial(2.0)], ids=repr)
 def test_discrete_nelbo_of_the_oracle_decreases_to_the_continuous_one(schedule):
+    """Checks proofs/nelbo.md."""
     rng = np.random.default_rng(5)
     table = random_table(rng, 3, 4, concentration=0.3)
     oracle = denoisers.oracle_denoiser(table)
@@ -110,6 +115,7 @@ def test_discrete_nelbo_of_the_oracle_decreases_to_the_continuous_one(schedule):
 
 
 def test_discrete_nelbo_converges_for_a_non_oracle_denoiser():
+    """Checks proofs/nelbo.md."""
     rng = np.random.default_rng(6)
     table = random_table(rng, 2, 4)
     den = random_denoiser(rng, 2, 4)

@@ -53,6 +53,7 @@ def test_toy_mlp_marginals_are_within_0_05_of_exact(paper):
 
 
 def test_homogenisation_against_matrix_powers_and_its_bounds(paper):
+    """Checks proofs/homogenisation.md."""
     transition, pi, lam = homogenisation.chain()
     moduli = sorted(abs(np.linalg.eigvals(transition)))
     assert lam == pytest.approx(moduli[-2])
@@ -117,6 +118,7 @@ def test_near_autoregressive_llada_by_monte_carlo(paper):
 
 
 def test_prescriptions_oracle_column_follows_the_theorems(paper):
+    """Checks proofs/kl_decomposition.md."""
     table = homogenisation.law()
     report = paper[0]["prescriptions"]
     oracle_column = report.tables[0].headers.index("oracle")

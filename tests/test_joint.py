@@ -64,6 +64,7 @@ def test_conditionals_sum_to_one_and_equal_joint_over_marginal(case):
 
 @given(laws())
 def test_chain_rule(table):
+    """Checks proofs/one_token_exact.md."""
     vocab_size, length = table.shape[0], table.ndim
     total = 0.0
     for i in range(length):
@@ -80,6 +81,7 @@ def test_chain_rule(table):
 
 @given(laws())
 def test_total_correlation_is_kl_to_product_of_marginals_and_zero_only_for_products(table):
+    """Checks proofs/factorization_barrier.md."""
     rows = np.stack([brute_marginal(table, [i]) for i in range(table.ndim)])
     prod = product_table(rows)
     tc = refimpl.total_correlation(table)

@@ -130,7 +130,7 @@ def test_fixed_schedule_kl_is_the_sum_of_conditional_total_correlations(table, d
 
 @pytest.mark.parametrize("tokens_per_step", [2, [1, 3], [2, 1, 1]])
 def test_random_value_independent_schedules_are_mixtures_bounded_by_the_expected_sum(tokens_per_step):
-    """RandomK is the uniform mixture of fixed schedules, so by convexity KL <= E[sum of TCs]."""
+    """RandomK is the uniform mixture of fixed schedules, so by convexity KL <= E[sum of TCs]. Checks proofs/kl_decomposition.md."""
     table = random_table(np.random.default_rng(12), 3, 4, concentration=0.3)
     oracle = refimpl.oracle_denoiser(table)
     sizes = [tokens_per_step] * (4 // tokens_per_step) if isinstance(tokens_per_step, int) else tokens_per_step
@@ -156,6 +156,7 @@ def test_llada_low_confidence_one_token_per_step_is_not_exact():
 
 @given(laws(max_states=256, min_length=2))
 def test_revealing_everything_at_once_loses_the_total_correlation(table):
+    """Checks proofs/factorization_barrier.md."""
     vocab_size, length = table.shape[0], table.ndim
     oracle = refimpl.oracle_denoiser(table)
     tc = refimpl.total_correlation(table)
@@ -203,3 +204,12 @@ def test_bad_sampler_input(make, needle):
 def test_sampler_must_be_a_sampler():
     with pytest.raises(refimpl.InvalidTypeError, match="refimpl.samplers"):
         refimpl.exact_law(DENOISERS["oracle"], "llada", 4, 3)
+
+
+def test_llada_counterexample_of_the_proof():
+    """proofs/one_token_exact.md: the hand-computed counterexample, q = (0.65, 0.26, 0, 0.09)."""
+    p = np.array([[0.5, 0.2], [0.0, 0.3]])
+    q = refimpl.exact_law(refimpl.oracle_denoiser(p), S.LLaDA(2, temperature=1.0), 2, 2)
+    np.testing.assert_allclose(q, [[0.65, 0.26], [0.0, 0.09]], atol=1e-15)
+    assert refimpl.kl(p, q) == pytest.approx(0.5 * np.log(0.5 / 0.65) + 0.2 * np.log(0.2 / 0.26)
+                                             + 0.3 * np.log(0.3 / 0.09), abs=1e-15)
