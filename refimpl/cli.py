@@ -72,6 +72,34 @@ def _cmd_train(args, out):
     return 0
 
 
+def _cmd_verify(args, out):
+    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
+    from .experiments.report import Report, Table
+    from .verify import load_target, verify_denoiser, verify_sampler
+
+    law = build_law(args)
+    target = load_target(args.target)
+    if args.sampler is None:
+        result = verify_denoiser(target(law.table), law, tolerance=args.tolerance)
+        kind = "denoiser"
+    else:
+        prompt = parse_prompt(args.prompt, law.vocab_size, law.length)
+        sampler = build_sampler(args, law.length)
+        result = verify_sampler(target, sampler, build_denoiser(args.denoiser, law), law, n=args.samples,
+                                seed=args.seed, prompt=prompt, alpha=args.alpha)
+        kind = f"sampler, as {sampler!r}"
+    tables = []
+    for key in ("most_over_represented", "most_under_represented"):
+        if result.get(key):
+            tables.append(Table(key.replace("_", " "), ("sequence", "observed", "expected"),
+                                tuple((r["sequence"], r["observed"], r["expected"]) for r in result[key])))
+    findings = {k: v for k, v in result.items() if not k.startswith("most_")}
+    verdict = "AGREES" if result["passed"] else "DIFFERS"
+    _print_reports([Report(name="verify", title=f"{args.target} ({kind}): {verdict}", tables=tuple(tables),
+                           findings=findings)], args.json, out)
+    return 0 if result["passed"] else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="refimpl",
@@ -93,6 +121,19 @@ def build_parser():
     law.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
     law.add_argument("--json", action="store_true", help="print machine-readable JSON")
     law.set_defaults(run=_cmd_law)
+
+    verify = commands.add_parser(
+        "verify", help="check another implementation (module:function) against refimpl; exit 0 only if it agrees")
+    verify.add_argument("target", help="module:function — a denoiser factory f(p) -> denoiser, or with --as a "
+                                       "sampler f(denoiser, n, rng, length, vocab_size, prompt) -> (n, L) samples")
+    add_law_arguments(verify)
+    add_sampler_arguments(verify, flags=("--as",), default=None)
+    verify.add_argument("--denoiser", default="oracle", help="denoiser handed to a sampler target")
+    verify.add_argument("--samples", type=int, default=20000, help="samples drawn from a sampler target")
+    verify.add_argument("--alpha", type=float, default=1e-3, help="chi-square false-alarm rate")
+    verify.add_argument("--tolerance", type=float, default=1e-6, help="largest allowed probability difference")
+    verify.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    verify.set_defaults(run=_cmd_verify)
 
     train = commands.add_parser("train", help="train the NumPy MLP denoiser on the NELBO; writes a .npz checkpoint")
     add_law_arguments(train)

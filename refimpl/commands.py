@@ -24,8 +24,8 @@ def add_law_arguments(parser):
     parser.add_argument("--concentration", type=float, default=0.5, help="Dirichlet concentration")
 
 
-def add_sampler_arguments(parser):
-    parser.add_argument("--sampler", default="llada", choices=SAMPLERS)
+def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
+    parser.add_argument(*flags, dest="sampler", default=default, choices=SAMPLERS)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--block-length", type=int, default=None)
     parser.add_argument("--temperature", type=float, default=None)

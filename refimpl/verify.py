@@ -1,0 +1,99 @@
+r"""Checking another implementation against refimpl: a denoiser against the oracle, a sampler's
+samples against the exact law of the semantics it claims.
+
+Both return a plain dict (``passed``, the numbers, and what differs most) that ``refimpl verify``
+prints and turns into its exit status.
+"""
+import importlib
+import sys
+
+import numpy as np
+from scipy import stats
+
+from . import space, validate
+from .denoisers import evaluate, oracle_denoiser
+from .elbo import nelbo
+from .errors import InvalidParameterError, InvalidTypeError, RefimplError
+from .joint import entropy
+from .law import exact_law
+from .experiments.report import letters
+
+
+def load_target(spec):
+    """``module:function`` -> the callable (the current folder is importable)."""
+    if ":" not in spec:
+        raise InvalidParameterError(f"TARGET must look like module:function, got {spec!r}")
+    module_name, _, attribute = spec.partition(":")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise InvalidParameterError(f"cannot import {module_name!r}: {error}") from None
+    target = getattr(module, attribute, None)
+    if not callable(target):
+        raise InvalidTypeError(f"{spec} is not a callable in {module_name}")
+    return target
+
+
+def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=1 << 15):
+    r"""Exact NELBO next to H(p), and the largest deviation from the oracle over all partial sequences.
+
+    Passes when the largest absolute difference of a probability is at most ``tolerance``.
+    """
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    oracle = oracle_denoiser(table)
+    worst = (-1.0, None, None)
+    count = (vocab_size + 1) ** length
+    for start in range(0, count, chunk):
+        z = space.decode(np.arange(start, min(start + chunk, count)), vocab_size, length, partial=True)
+        ours, theirs = oracle(z), evaluate(denoiser, z, vocab_size)
+        reachable = oracle.lattice.ravel()[start:start + len(z)] > 0  # p(z_C) > 0: the oracle is defined
+        diff = np.where(reachable[:, None, None], np.abs(ours - theirs), 0.0)
+        flat = int(np.argmax(diff))
+        b, i, v = np.unravel_index(flat, diff.shape)
+        if diff[b, i, v] > worst[0]:
+            worst = (float(diff[b, i, v]), z[b].copy(), (int(i), int(v), float(ours[b, i, v]), float(theirs[b, i, v])))
+    value, h = nelbo(denoiser, table), entropy(table)
+    deviation, z, (i, v, expected, got) = worst
+    where = " ".join("M" if t == vocab_size else letters([t]) for t in z)
+    return {"passed": deviation <= tolerance, "nelbo": value, "entropy": h, "nelbo_gap": value - h,
+            "max_deviation": deviation, "tolerance": tolerance,
+            "where": f"partial sequence [{where}], position {i + 1}, token {letters([v])}: "
+                     f"refimpl {expected:.6g}, target {got:.6g}"}
+
+
+def verify_sampler(sample_fn, sampler, denoiser, p, n=20000, seed=0, prompt=None, alpha=1e-3, top=5):
+    r"""Chi-square test of ``sample_fn``'s samples against refimpl's exact law for ``sampler``.
+
+    ``sample_fn(denoiser, n, rng, length, vocab_size, prompt) -> (n, L)`` is the implementation under
+    test.  Passes when the p-value exceeds ``alpha`` and no sample falls where the exact law has no mass.
+    """
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    law = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt)
+    try:
+        samples = np.asarray(sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt))
+    except RefimplError:
+        raise
+    except Exception as error:  # the implementation under test failed: report it, do not crash
+        return {"passed": False, "error": f"the target raised {type(error).__name__}: {error}"}
+    samples = validate.tokens(samples, vocab_size, length, partial=False, name="target samples", ndim=2)
+    counts = np.bincount(space.encode(samples, vocab_size), minlength=law.size)
+    expected = law.ravel() * len(samples)
+    impossible = int(counts[expected == 0].sum())
+    small = expected < 5
+    observed = np.append(counts[~small], counts[small].sum())
+    wanted = np.append(expected[~small], expected[small].sum())
+    keep = wanted > 0
+    pvalue = float(stats.chisquare(observed[keep], wanted[keep] * observed[keep].sum() / wanted[keep].sum()).pvalue) \
+        if keep.sum() > 1 else 1.0
+    residual = (counts - expected) / np.sqrt(np.maximum(expected, 1e-300))
+    order = np.argsort(residual)
+    describe = lambda k: {"sequence": letters(space.decode(int(k), vocab_size, length)),  # noqa: E731
+                          "observed": int(counts[k]), "expected": float(expected[k])}
+    return {"passed": pvalue > alpha and impossible == 0, "p_value": pvalue, "alpha": alpha, "samples": len(samples),
+            "samples_where_exact_law_is_zero": impossible,
+            "most_over_represented": [describe(k) for k in order[::-1][:top] if counts[k] > expected[k]],
+            "most_under_represented": [describe(k) for k in order[:top] if counts[k] < expected[k]]}

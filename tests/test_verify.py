@@ -1,0 +1,114 @@
+"""`refimpl verify`: right implementations pass; a wrong denoiser and two wrong samplers are caught."""
+import io
+import json
+
+import numpy as np
+import pytest
+
+import refimpl
+from refimpl import adapters, datasets
+from refimpl import samplers as S
+from refimpl.cli import main
+from refimpl.verify import verify_denoiser, verify_sampler
+
+from . import targets
+
+LAW_ARGS = ["--vocab-size", "3", "--length", "4", "--concentration", "1.0", "--seed", "2"]
+AS_LLADA = ["--as", "llada", "--steps", "3", "--temperature", "0.5"]
+
+
+def run(argv):
+    out = io.StringIO()
+    code = main(argv, out=out)
+    return code, json.loads(out.getvalue())["reports"][0]
+
+
+def test_correct_denoiser_passes_and_wrong_one_is_located():
+    code, report = run(["verify", "tests.targets:good_denoiser", *LAW_ARGS, "--json"])
+    assert code == 0 and report["findings"]["passed"] is True
+    assert report["findings"]["max_deviation"] < 1e-12
+    code, report = run(["verify", "tests.targets:left_context_denoiser", *LAW_ARGS, "--json"])
+    findings = report["findings"]
+    assert code == 1 and findings["passed"] is False
+    assert findings["max_deviation"] > 0.1 and findings["nelbo_gap"] > 0.01
+    # the report points at the difference: a partial sequence with a clean token right of the position
+    where = findings["where"]
+    assert where.startswith("partial sequence [") and "position" in where
+    tokens = where[len("partial sequence ["):where.index("]")].split()
+    position = int(where.split("position ")[1].split(",")[0]) - 1
+    assert any(t != "M" for t in tokens[position + 1:])
+
+
+def test_correct_llada_passes():
+    code, report = run(["verify", "tests.targets:llada_good", *LAW_ARGS, *AS_LLADA, "--json"])
+    assert code == 0 and report["findings"]["p_value"] > 1e-3
+
+
+@pytest.mark.parametrize("target", ["llada_tempered_confidence", "llada_remainder_last"])
+def test_wrong_llada_samplers_are_caught(target):
+    code, report = run(["verify", f"tests.targets:{target}", *LAW_ARGS, *AS_LLADA, "--json"])
+    assert code == 1 and report["findings"]["passed"] is False and report["findings"]["p_value"] < 1e-10
+    over = report["tables"][0]
+    assert over["title"] == "most over represented" and over["rows"][0][1] > over["rows"][0][2]
+
+
+def test_remainder_to_the_last_steps_produces_outputs_refimpl_never_does():
+    code, report = run(["verify", "tests.targets:llada_remainder_last", *LAW_ARGS, *AS_LLADA, "--json"])
+    law = datasets.dirichlet(3, 4, np.random.default_rng(2), 1.0)
+    exact = refimpl.exact_law(refimpl.oracle_denoiser(law), S.LLaDA(3, temperature=0.5), 4, 3)
+    for sequence, observed, expected in report["tables"][0]["rows"]:
+        x = tuple("ABC".index(c) for c in sequence)
+        assert expected == pytest.approx(exact[x] * 20000)
+        assert observed > expected
+
+
+def test_a_crashing_target_is_reported_not_raised():
+    code, report = run(["verify", "tests.targets:crashing_sampler", *LAW_ARGS, *AS_LLADA, "--json"])
+    assert code == 1 and "CUDA out of memory" in report["findings"]["error"]
+
+
+def test_library_functions_directly():
+    law = datasets.dirichlet(3, 3, np.random.default_rng(0))
+    assert verify_denoiser(targets.good_denoiser(law.table), law)["passed"]
+    result = verify_sampler(lambda den, n, rng, length, vocab_size, prompt: refimpl.sample(
+        den, S.RandomK(1), n, rng, length, vocab_size, prompt), S.FirstHitting(), refimpl.oracle_denoiser(law), law)
+    assert result["passed"] and result["samples_where_exact_law_is_zero"] == 0
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["verify", "nocolon"], "module:function"),
+    (["verify", "no_such_module_xyz:f"], "cannot import"),
+    (["verify", "tests.targets:TOKENS_THAT_DO_NOT_EXIST"], "not a callable"),
+])
+def test_bad_targets(capsys, argv, needle):
+    assert main(argv, out=io.StringIO()) == 2 and needle in capsys.readouterr().err
+
+
+def test_adapter_for_logits_with_a_mask_column():
+    law = datasets.dirichlet(3, 3, np.random.default_rng(1))
+    oracle = refimpl.oracle_denoiser(law)
+
+    def model(z):  # a model that emits logits over V+1 tokens, mask last, and garbage at clean rows
+        logits = np.log(np.maximum(oracle(z), 1e-300)) + 7.0
+        return np.concatenate([logits, np.full(z.shape + (1,), 3.0)], axis=-1)
+
+    den = adapters.from_model(model, 3, output="logits", mask_column=True)
+    z = refimpl.space.partial_sequences(3, 3)
+    np.testing.assert_allclose(den(z), oracle(z), atol=1e-12)
+    assert verify_denoiser(den, law)["passed"]
+    with pytest.raises(refimpl.InvalidDenoiserOutputError, match="mask column"):
+        adapters.from_model(model, 3, output="logits", mask_column=False)(z)
+
+
+def test_adapter_with_torch_tensors():
+    torch = pytest.importorskip("torch")
+    law = datasets.dirichlet(3, 3, np.random.default_rng(1))
+    oracle = refimpl.oracle_denoiser(law)
+
+    def torch_model(z):
+        assert isinstance(z, torch.Tensor)
+        return torch.log(torch.as_tensor(oracle(z.numpy())).clamp_min(1e-300)).to(torch.float32)
+
+    den = adapters.from_model(torch_model, 3, to_input=torch.as_tensor)
+    z = refimpl.space.partial_sequences(3, 3)
+    np.testing.assert_allclose(den(z), oracle(z), atol=1e-6)
