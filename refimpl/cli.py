@@ -100,6 +100,26 @@ def _cmd_verify(args, out):
     return 0 if result["passed"] else 1
 
 
+def _cmd_vectors(args, out):
+    from . import vectors
+    from .experiments.report import Report, Table
+
+    if bool(args.out) == bool(args.check):
+        raise InvalidParameterError("give exactly one of --out FILE (write) or --check FILE (recompute and compare)")
+    if args.out:
+        vectors.write(args.out)
+        report = Report(name="vectors", title=f"golden vectors written to {args.out}", tables=(),
+                        findings={"schema": vectors.SCHEMA, "cases": len(vectors.build()["cases"])})
+        _print_reports([report], args.json, out)
+        return 0
+    problems = vectors.check(args.check)
+    report = Report(name="vectors", title=f"{args.check}: {'AGREES' if not problems else 'DIFFERS'}",
+                    tables=(Table("differences", ("field: file vs recomputed",), tuple((p,) for p in problems)),)
+                    if problems else (), findings={"differences": len(problems), "passed": not problems})
+    _print_reports([report], args.json, out)
+    return 0 if not problems else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="refimpl",
@@ -134,6 +154,12 @@ def build_parser():
     verify.add_argument("--tolerance", type=float, default=1e-6, help="largest allowed probability difference")
     verify.add_argument("--json", action="store_true", help="print machine-readable JSON")
     verify.set_defaults(run=_cmd_verify)
+
+    vectors = commands.add_parser("vectors", help="write (--out) or check (--check) golden test vectors (JSON)")
+    vectors.add_argument("--out", default=None, help="write the vectors here")
+    vectors.add_argument("--check", default=None, help="recompute the vectors in this file and compare")
+    vectors.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    vectors.set_defaults(run=_cmd_vectors)
 
     train = commands.add_parser("train", help="train the NumPy MLP denoiser on the NELBO; writes a .npz checkpoint")
     add_law_arguments(train)

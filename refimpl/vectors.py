@@ -1,0 +1,207 @@
+r"""Golden test vectors: canonical inputs and refimpl's outputs, as versioned, deterministic JSON.
+
+Other implementations load the file, run the same inputs through their code and compare; ``refimpl
+vectors --check FILE`` recomputes every output from the stored inputs and compares within the stated
+tolerances.  Schema ``refimpl-vectors/1``::
+
+    {"schema": "refimpl-vectors/1", "refimpl_version": str,
+     "tolerances": {"exact": {"rtol": r, "atol": a}, "mlp": {...}},
+     "conventions": {...},
+     "cases": [{"name": str, "kind": str, "tolerance": "exact" | "mlp", "inputs": {...}, "outputs": {...}}]}
+
+Arrays are ``{"shape": [...], "data": [flat values in C order]}``; tokens are ints, the mask is V.
+Kinds: ``law`` (marginals, entropy, total correlation, conditionals), ``schedule`` (alpha, dalpha,
+weight on a t grid), ``forward`` (the law of x_t), ``oracle`` (denoiser outputs at listed partial
+sequences), ``nelbo`` (continuous and T-step, oracle and a fixed MLP), ``sampler`` (exact output law
+of every sampler family), ``mlp`` (forward log-probabilities, loss and gradients for fixed weights).
+The bytes are deterministic: same inputs, same file.
+"""
+import json
+
+import numpy as np
+
+from . import __version__, datasets, elbo, joint, mlp, samplers, schedules
+from .denoisers import oracle_denoiser
+from .errors import FileFormatError
+from .files import atomic_write_bytes
+from .forward import forward_law
+from .law import exact_law
+
+SCHEMA = "refimpl-vectors/1"
+TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}
+T_GRID = [0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+SCHEDULES = {"Linear()": schedules.Linear(), "Cosine()": schedules.Cosine(), "Polynomial(2.0)": schedules.Polynomial(2.0),
+             "LogLinear(0.001)": schedules.LogLinear(1e-3), "Geometric(0.0001, 20.0)": schedules.Geometric(1e-4, 20.0)}
+SAMPLERS = {
+    "Ancestral(Linear(), steps=3)": samplers.Ancestral(schedules.Linear(), 3),
+    "Ancestral(Cosine(), steps=4, eps=0.001, noise_removal=True)": samplers.Ancestral(schedules.Cosine(), 4, 1e-3, True),
+    "FirstHitting()": samplers.FirstHitting(),
+    "RandomK(2)": samplers.RandomK(2),
+    "LLaDA(steps=3, temperature=0.7)": samplers.LLaDA(3, temperature=0.7),
+    "LLaDA(steps=2, temperature=0.0)": samplers.LLaDA(2, temperature=0.0),
+    "LLaDA(steps=3, block_length=1, temperature=1.0, remasking='random')": samplers.LLaDA(3, 1, 1.0, "random"),
+    "Dream(steps=3, alg='origin', temperature=1.0)": samplers.Dream(3, "origin", 1.0),
+    "Dream(steps=3, alg='maskgit_plus', temperature=0.8)": samplers.Dream(3, "maskgit_plus", 0.8),
+    "Dream(steps=3, alg='topk_margin', temperature=0.8)": samplers.Dream(3, "topk_margin", 0.8),
+    "Dream(steps=3, alg='entropy', temperature=0.8)": samplers.Dream(3, "entropy", 0.8),
+    "Threshold(threshold=0.6, temperature=1.0)": samplers.Threshold(0.6, temperature=1.0),
+    "LeftToRight()": samplers.LeftToRight(),
+    "SemiAR(block_length=1, inner=RandomK(1))": samplers.SemiAR(1, samplers.RandomK(1)),
+    "FixedOrder([[0, 2], [1]])": samplers.FixedOrder([[0, 2], [1]]),
+}
+PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
+
+
+def _array(values):
+    values = np.asarray(values)
+    data = values.ravel().tolist()
+    return {"shape": list(values.shape), "data": data}
+
+
+def _unarray(obj, where):
+    try:
+        return np.array(obj["data"], dtype=np.float64).reshape(obj["shape"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise FileFormatError(f"{where} is not an array record {{shape, data}}: {error}") from None
+
+
+def _inputs():
+    rng = np.random.default_rng(20251126)
+    law = datasets.dirichlet(3, 3, rng, concentration=0.7).table
+    other = datasets.dirichlet(3, 3, rng, concentration=2.0).table
+    config = mlp.MLPConfig(3, 3, (5,), "gelu")
+    params = mlp.init_params(config, rng)
+    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
+    x0 = rng.integers(0, 3, size=(4, 3))
+    z = np.where(rng.random((4, 3)) < 0.6, 3, x0)
+    z[:, 0] = 3
+    return law, other, config, params, {"z": z, "x0": x0, "weights": rng.uniform(0.5, 2.0, size=4)}
+
+
+def _mlp_model(inputs):
+    config = mlp.MLPConfig(**inputs["config"])
+    params = {k: _unarray(v, f"mlp params {k}") for k, v in inputs["params"].items()}
+    return mlp.MLP(config, params)
+
+
+def _compute(case):
+    """Outputs of one case, recomputed from its stored inputs."""
+    kind, inputs = case["kind"], case["inputs"]
+    if kind == "law":
+        p, q = _unarray(inputs["p"], "p"), _unarray(inputs["q"], "q")
+        return {"marginals": _array(joint.marginals(p)), "entropy": joint.entropy(p),
+                "total_correlation": joint.total_correlation(p), "kl_p_q": joint.kl(p, q), "tv_p_q": joint.tv(p, q),
+                "conditional_marginals": _array([joint.conditional_marginals(p, z) for z in inputs["partials"]])}
+    if kind == "schedule":
+        s, t = SCHEDULES[inputs["schedule"]], np.array(inputs["t"])
+        return {"alpha": _array(s.alpha(t)), "dalpha": _array(s.dalpha(t)), "weight": _array(s.weight(t))}
+    if kind == "forward":
+        return {"law_of_x_t": _array(forward_law(_unarray(inputs["p"], "p"), inputs["alpha_t"]))}
+    if kind == "oracle":
+        oracle = oracle_denoiser(_unarray(inputs["p"], "p"))
+        return {"probs": _array(oracle(np.array(inputs["partials"])))}
+    if kind == "nelbo":
+        p = _unarray(inputs["p"], "p")
+        den = oracle_denoiser(p) if inputs["denoiser"] == "oracle" else _mlp_model(inputs["mlp"])
+        return {"continuous": elbo.nelbo(den, p),
+                "steps_4_linear": elbo.nelbo(den, p, schedules.Linear(), steps=4),
+                "steps_4_cosine": elbo.nelbo(den, p, schedules.Cosine(), steps=4)}
+    if kind == "sampler":
+        p = _unarray(inputs["p"], "p")
+        prompt = None if inputs["prompt"] is None else np.array(inputs["prompt"])
+        return {"law": _array(exact_law(oracle_denoiser(p), SAMPLERS[inputs["sampler"]], 3, 3, prompt=prompt))}
+    if kind == "mlp":
+        model = _mlp_model(inputs)
+        z, x0, w = np.array(inputs["z"]), np.array(inputs["x0"]), np.array(inputs["weights"])
+        logp = mlp.forward(model.params, model.config, z)[0]
+        loss, grads = mlp.loss_and_grads(model.params, model.config, z, x0, w)
+        return {"log_probs": _array(logp), "loss": loss, "grads": {k: _array(v) for k, v in sorted(grads.items())}}
+    raise FileFormatError(f"unknown case kind {kind!r}")
+
+
+def build():
+    """The golden vectors as a JSON-ready dict."""
+    law, other, config, params, batch = _inputs()
+    p = _array(law)
+    mlp_inputs = {"config": config.to_dict(), "params": {k: _array(v) for k, v in sorted(params.items())}}
+    cases = [{"name": "law", "kind": "law", "tolerance": "exact",
+              "inputs": {"p": p, "q": _array(other), "partials": PARTIALS}}]
+    cases += [{"name": f"schedule {name}", "kind": "schedule", "tolerance": "exact",
+               "inputs": {"schedule": name, "t": T_GRID}} for name in SCHEDULES]
+    cases.append({"name": "forward alpha_t=0.3", "kind": "forward", "tolerance": "exact",
+                  "inputs": {"p": p, "alpha_t": 0.3}})
+    cases.append({"name": "oracle", "kind": "oracle", "tolerance": "exact", "inputs": {"p": p, "partials": PARTIALS}})
+    cases.append({"name": "nelbo oracle", "kind": "nelbo", "tolerance": "exact", "inputs": {"p": p, "denoiser": "oracle"}})
+    cases.append({"name": "nelbo mlp", "kind": "nelbo", "tolerance": "mlp",
+                  "inputs": {"p": p, "denoiser": "mlp", "mlp": mlp_inputs}})
+    for name in SAMPLERS:
+        cases.append({"name": f"sampler {name}", "kind": "sampler", "tolerance": "exact",
+                      "inputs": {"p": p, "sampler": name, "prompt": None}})
+    cases.append({"name": "sampler LLaDA(steps=3, temperature=0.7) with prompt [1, M, M]", "kind": "sampler",
+                  "tolerance": "exact", "inputs": {"p": p, "sampler": "LLaDA(steps=3, temperature=0.7)",
+                                                   "prompt": [1, 3, 3]}})
+    cases.append({"name": "mlp forward and backward", "kind": "mlp", "tolerance": "mlp",
+                  "inputs": dict(mlp_inputs, z=batch["z"].tolist(), x0=batch["x0"].tolist(),
+                                 weights=batch["weights"].tolist())})
+    for case in cases:
+        case["outputs"] = _compute(case)
+    return {"schema": SCHEMA, "refimpl_version": __version__, "tolerances": TOLERANCES,
+            "conventions": {"mask": "V (the vocabulary size)", "order": "C order, position 0 varies slowest",
+                            "units": "nats", "denoiser": "(B, L) ints -> (B, L, V) probabilities"},
+            "cases": cases}
+
+
+def dumps(vectors):
+    return json.dumps(vectors, indent=1, sort_keys=True) + "\n"
+
+
+def write(path):
+    """Write the golden vectors to ``path`` atomically."""
+    atomic_write_bytes(path, dumps(build()).encode("utf-8"))
+
+
+def _compare(expected, got, tolerance, where, problems):
+    if isinstance(expected, dict) and "shape" in expected and "data" in expected:
+        a, b = _unarray(expected, where), _unarray(got, where)
+        if a.shape != b.shape:
+            problems.append(f"{where}: shape {list(a.shape)} in the file, {list(b.shape)} recomputed")
+            return
+        bad = ~np.isclose(b, a, rtol=tolerance["rtol"], atol=tolerance["atol"], equal_nan=False)
+        if bad.any():
+            k = int(np.flatnonzero(bad.ravel())[0])
+            problems.append(f"{where}[{k}]: file {a.ravel()[k]!r}, recomputed {b.ravel()[k]!r}")
+    elif isinstance(expected, dict):
+        for key in expected:
+            if key not in got:
+                problems.append(f"{where}.{key}: not recomputed")
+                continue
+            _compare(expected[key], got[key], tolerance, f"{where}.{key}", problems)
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if not np.isclose(got, expected, rtol=tolerance["rtol"], atol=tolerance["atol"]):
+            problems.append(f"{where}: file {expected!r}, recomputed {got!r}")
+    else:
+        raise FileFormatError(f"{where} holds {type(expected).__name__}, not a number or an array record")
+
+
+def check(path):
+    """Recompute every case of a vectors file; returns the list of differences (empty: all agree)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            vectors = json.load(handle)
+    except FileNotFoundError:
+        raise FileFormatError(f"no vectors file at {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FileFormatError(f"{path} is not valid JSON (truncated?): {error}") from None
+    if not isinstance(vectors, dict) or "schema" not in vectors:
+        raise FileFormatError(f"{path} is not a refimpl vectors file (no schema field)")
+    if vectors["schema"] != SCHEMA:
+        raise FileFormatError(f"{path} has schema {vectors['schema']!r}; this refimpl reads {SCHEMA!r}")
+    problems = []
+    try:
+        tolerances = vectors["tolerances"]
+        for index, case in enumerate(vectors["cases"]):
+            where = f"cases[{index}] ({case['name']}).outputs"
+            _compare(case["outputs"], _compute(case), tolerances[case["tolerance"]], where, problems)
+    except (KeyError, TypeError) as error:
+        raise FileFormatError(f"{path} is malformed: missing or wrong field {error}") from None
+    return problems

@@ -1,0 +1,65 @@
+"""Golden vectors: deterministic bytes, --check passes, and catches an altered number by name."""
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from refimpl import vectors
+from refimpl.cli import main
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("vectors")
+    first, second = folder / "a.json", folder / "b.json"
+    assert main(["vectors", "--out", str(first)], out=io.StringIO()) == 0
+    # a second run in a fresh process: identical bytes across process restarts
+    subprocess.run([sys.executable, "-m", "refimpl", "vectors", "--out", str(second)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return first, second
+
+
+def test_two_runs_write_identical_bytes(golden):
+    first, second = golden
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_check_passes_on_a_fresh_file(golden):
+    assert main(["vectors", "--check", str(golden[0])], out=io.StringIO()) == 0
+
+
+def test_check_covers_every_family(golden):
+    data = json.loads(golden[0].read_text())
+    kinds = {case["kind"] for case in data["cases"]}
+    assert kinds == {"law", "schedule", "forward", "oracle", "nelbo", "sampler", "mlp"}
+    families = {case["inputs"]["sampler"].split("(")[0] for case in data["cases"] if case["kind"] == "sampler"}
+    assert families == {"Ancestral", "FirstHitting", "RandomK", "LLaDA", "Dream", "Threshold", "LeftToRight",
+                        "SemiAR", "FixedOrder"}
+
+
+def test_check_fails_naming_the_altered_field(golden, tmp_path):
+    data = json.loads(golden[0].read_text())
+    index = next(i for i, c in enumerate(data["cases"]) if c["name"].startswith("sampler LLaDA(steps=3"))
+    data["cases"][index]["outputs"]["law"]["data"][5] += 1e-6
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(data))
+    out = io.StringIO()
+    assert main(["vectors", "--check", str(altered), "--json"], out=out) == 1
+    report = json.loads(out.getvalue())["reports"][0]
+    rows = report["tables"][0]["rows"]
+    assert len(rows) == 1 and rows[0][0].startswith(f"cases[{index}] (sampler LLaDA(steps=3") and ".outputs.law[5]" in rows[0][0]
+
+
+def test_malformed_and_foreign_files_are_refused(golden, tmp_path, capsys):
+    text = golden[0].read_text()
+    cases = {"truncated.json": text[: len(text) // 2], "foreign.json": json.dumps({"hello": 1}),
+             "old.json": text.replace(vectors.SCHEMA, "refimpl-vectors/0", 1),
+             "broken.json": json.dumps({"schema": vectors.SCHEMA, "cases": [{"name": "x"}]})}
+    needles = {"truncated.json": "not valid JSON", "foreign.json": "no schema", "old.json": "refimpl-vectors/0",
+               "broken.json": "malformed"}
+    for name, content in cases.items():
+        (tmp_path / name).write_text(content)
+        assert main(["vectors", "--check", str(tmp_path / name)], out=io.StringIO()) == 2
+        assert needles[name] in capsys.readouterr().err
