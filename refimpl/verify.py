@@ -97,3 +97,16 @@ def verify_sampler(sample_fn, sampler, denoiser, p, n=20000, seed=0, prompt=None
             "samples_where_exact_law_is_zero": impossible,
             "most_over_represented": [describe(k) for k in order[::-1][:top] if counts[k] > expected[k]],
             "most_under_represented": [describe(k) for k in order[:top] if counts[k] < expected[k]]}
+
+
+def reference_losses(denoiser, x0, z, t, schedule, vocab_size):
+    r"""refimpl's per-sample continuous-time NELBO loss for a batch, to compare a training loss with:
+    :math:`w(t_b) \sum_{i:\, z_{bi} = V} -\log \mu(z_b)_{i, x_0^{bi}}`, shape (B,)."""
+    from .elbo import masked_cross_entropy
+    from .schedules import check_schedule
+
+    check_schedule(schedule)
+    x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
+    z = validate.tokens(z, vocab_size, x0.shape[1], partial=True, name="z", ndim=2)
+    mu = evaluate(denoiser, z, vocab_size)
+    return schedule.weight(np.asarray(t, dtype=np.float64)) * masked_cross_entropy(mu, z, x0, vocab_size)
