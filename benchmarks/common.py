@@ -10,6 +10,7 @@ import numpy as np
 from refimpl.files import atomic_write_json
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+RESULTS_ENV = "REFIMPL_BENCH_RESULTS"  # another folder for the result files (tests use a temporary one)
 
 
 def machine():
@@ -53,5 +54,58 @@ def verdict(value, goal, lower_is_better=True):
 def write_result(name, payload):
     """``benchmarks/results/<name>.json`` with the machine recorded, written atomically."""
     payload = dict(payload, machine=machine(), benchmark=name)
-    atomic_write_json(RESULTS / f"{name}.json", payload)
+    folder = pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS)
+    atomic_write_json(folder / f"{name}.json", payload)
     return payload
+
+
+def multiply_add_throughput(size=1 << 22, repeats=5):
+    """Elements per second of ``a * b + c`` (float64, preallocated output) on this machine, now."""
+    rng = np.random.default_rng(0)
+    a, b, c = rng.random(size), rng.random(size), rng.random(size)
+    out = np.empty(size)
+
+    def fma():
+        np.multiply(a, b, out=out)
+        np.add(out, c, out=out)
+
+    return size / timed(fma, repeats=repeats)["median"]
+
+
+def monte_carlo_samples_for_tv(law, tv_error):
+    r"""Samples n with expected TV(empirical, law) = ``tv_error``: E TV ~ sum_x sqrt(q(1-q) / (2 pi n))."""
+    q = np.asarray(law).ravel()
+    spread = np.sum(np.sqrt(q * (1 - q) / (2 * np.pi)))
+    return int(np.ceil((spread / tv_error) ** 2))
+
+
+def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
+    """Time the exact law of ``sampler`` with the oracle of a Dirichlet law, count its transition
+    entries, and what Monte Carlo needs for TV 0.01 and 0.001 (time extrapolated from ``probe`` draws)."""
+    import refimpl
+    from refimpl import datasets
+    from refimpl.law import EngineStats
+
+    law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0))
+    oracle = refimpl.oracle_denoiser(law)
+    runs = []
+
+    def compute():
+        stats = EngineStats()
+        runs.append((refimpl.exact_law(oracle, sampler, length, vocab_size, stats=stats), stats))
+
+    seconds = timed(compute, repeats=repeats, warmup=1 if repeats > 1 else 0)
+    result, stats = runs[-1]
+    rate = stats.entries / seconds["median"]
+    drawn = min(probe, monte_carlo_samples_for_tv(result, 0.01))
+    start = time.perf_counter()
+    refimpl.sample(oracle, sampler, drawn, np.random.default_rng(1), length, vocab_size)
+    per_sample = (time.perf_counter() - start) / drawn
+    out = {"sampler": repr(sampler), "vocab_size": vocab_size, "length": length, "seconds": seconds,
+           "entries": stats.entries, "entries_per_second": rate, "ratio_to_multiply_add": rate / fma_rate,
+           "mc_seconds_per_sample": per_sample, "mc_probe_samples": drawn}
+    for error in (0.01, 0.001):
+        needed = monte_carlo_samples_for_tv(result, error)
+        out[f"mc_samples_for_tv_{error}"] = needed
+        out[f"mc_seconds_for_tv_{error}"] = needed * per_sample
+    return out

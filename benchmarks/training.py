@@ -86,14 +86,24 @@ def run(quick=False):
                                      "batch_size": BATCH, "hidden": list(HIDDEN), "cases": rows})
 
 
+def table(result):
+    return tabulate([(c["dtype"], c["numpy_seconds"]["median"] * 1e3,
+                      c["torch_seconds"]["median"] * 1e3 if c["torch_seconds"] else None,
+                      c["ratio"], f"<= {GOAL_RATIO}", c["verdict"]) for c in result["cases"]],
+                    headers=("dtype", "numpy ms/step", "torch ms/step", "numpy/torch", "goal", ""), floatfmt=".3f")
+
+
+def targets(result):
+    return [(f"#5 MLP training step (batch {BATCH}, hidden {HIDDEN}, V={VOCAB}, L={LENGTH}) {c['dtype']}, numpy/torch",
+             f"{c['ratio']:.3g}" if c["ratio"] is not None else "no torch", f"<= {GOAL_RATIO}", c["verdict"])
+            for c in result["cases"]]
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     result = run(quick="--quick" in argv)
     print(f"machine: {machine()}  torch: {result['torch']}")
-    print(tabulate([(c["dtype"], c["numpy_seconds"]["median"] * 1e3,
-                     c["torch_seconds"]["median"] * 1e3 if c["torch_seconds"] else None,
-                     c["ratio"], f"<= {GOAL_RATIO}", c["verdict"]) for c in result["cases"]],
-                   headers=("dtype", "numpy ms/step", "torch ms/step", "numpy/torch", "goal", ""), floatfmt=".3f"))
+    print(table(result))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import numpy as np
 from . import space, validate
 from .errors import InvalidDenoiserOutputError
 from .lattice import block_axes, lattice_bytes, marginal_lattice
-from .limits import check_memory
+from .limits import check_memory, get_memory_limit
 from .numerics import parallel_for
 
 ROW_TOLERANCE = 1e-9  # |row sum - 1| and 1 - prob(clean token) allowed in a denoiser's output
@@ -201,6 +201,64 @@ class OracleDenoiser(TableDenoiser):
         return f"OracleDenoiser(V={self.vocab_size}, L={self.length})"
 
 
-def oracle_denoiser(p):
-    r"""The exact optimal denoiser of ``p`` (see :class:`OracleDenoiser`)."""
-    return OracleDenoiser(p)
+class LatticeOracle:
+    r"""The optimal denoiser of ``p`` from its marginal lattice alone, computing conditionals on demand.
+
+    :math:`\mu^*(z)_{i,v} = \tilde P[z_{i \leftarrow v}] / \tilde P[z]`, read from the lattice (``(V+1)^L``
+    numbers) instead of precomputed tables (``L V (V+1)^{L-1}``): for problems whose tables would not fit.
+    The exact-law engine asks it for one mask pattern at a time (:meth:`pattern_conditionals`).  Same
+    convention as :class:`OracleDenoiser` where :math:`p(z_C) = 0`: uniform rows.
+    """
+
+    def __init__(self, p):
+        table = validate.law_table(p)
+        self.vocab_size, self.length = table.shape[0], table.ndim
+        self.lattice = marginal_lattice(table)
+
+    def pattern_conditionals(self, pattern, j):
+        """:math:`\mu^*_j` for every source of a mask pattern, in block layout (token on axis j)."""
+        vocab_size, width = self.vocab_size, self.vocab_size + 1
+        numerator = self.lattice[tuple(slice(0, vocab_size) if (not m or a == j) else slice(vocab_size, width)
+                                       for a, m in enumerate(pattern))]
+        denominator = self.lattice[tuple(slice(0, vocab_size) if not m else slice(vocab_size, width)
+                                         for m in pattern)]
+        zero = denominator == 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = numerator / denominator
+        if zero.any():
+            np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
+        return out
+
+    def __call__(self, z):
+        vocab_size, length = self.vocab_size, self.length
+        z = validate.tokens(z, vocab_size, length, partial=True, name="z", ndim=2)
+        flat = self.lattice.ravel()
+        strides = (vocab_size + 1) ** np.arange(length - 1, -1, -1)
+        index = z @ strides  # (B,)
+        out = np.zeros((len(z), length, vocab_size))
+        b_idx, i_idx = np.nonzero(z != vocab_size)
+        out[b_idx, i_idx, z[b_idx, i_idx]] = 1.0
+        for i in range(length):
+            rows = np.flatnonzero(z[:, i] == vocab_size)
+            numerator = flat[index[rows, None] + (np.arange(vocab_size) - vocab_size) * strides[i]]  # (R, V)
+            denominator = flat[index[rows]][:, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[rows, i] = np.where(denominator > 0, numerator / denominator, 1.0 / vocab_size)
+        return out
+
+    def __repr__(self):
+        return f"LatticeOracle(V={self.vocab_size}, L={self.length})"
+
+
+def oracle_denoiser(p, precompute=None):
+    r"""The exact optimal denoiser of ``p``.
+
+    ``precompute=True`` builds every conditional table (:class:`OracleDenoiser`, fastest);
+    ``False`` keeps only the marginal lattice (:class:`LatticeOracle`, ``L V / (V+1)`` times less memory);
+    ``None`` (default) precomputes when the tables fit within the memory limit.
+    """
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    if precompute is None:
+        precompute = lattice_bytes(vocab_size, length) + table_bytes(vocab_size, length) <= get_memory_limit()
+    return OracleDenoiser(table) if precompute else LatticeOracle(table)

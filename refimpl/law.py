@@ -15,11 +15,11 @@ import itertools
 import numpy as np
 
 from . import validate
-from .denoisers import TableDenoiser, evaluate
+from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
 from .numerics import parallel_for, value_grid
-from .samplers.steps import SparseOutcome
+from .samplers.steps import IndependentStep, SparseOutcome
 
 CHUNK = 1 << 15  # rows per denoiser call
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
@@ -57,8 +57,10 @@ class PatternContext:
     def buffer(self, slot, shape):
         """A reusable array of ``shape`` (slot 0 or 1), so large steps do not fault in fresh memory."""
         size = int(np.prod(shape))
-        if self._scratch is None or size > self._scratch[slot].size:
+        if self._scratch is None:
             return np.empty(shape)
+        if self._scratch[slot] is None or size > self._scratch[slot].size:
+            self._scratch[slot] = np.empty(size)
         return self._scratch[slot][:size].reshape(shape)
 
     def ones_shape(self, j):
@@ -94,6 +96,8 @@ def _conditionals(denoiser, pattern, vocab_size):
                           for a in range(length))
             out[int(j)] = denoiser.tables[j][index]
         return out
+    if isinstance(denoiser, LatticeOracle):
+        return {int(j): denoiser.pattern_conditionals(pattern, j) for j in masked}
     clean = np.flatnonzero(~pattern)
     grids = value_grid(vocab_size, len(clean))  # (N, |C|)
     z = np.full((len(grids), length), vocab_size, dtype=np.int64)
@@ -209,21 +213,22 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     """
     vocab_size, length = validate.space(vocab_size, length)
     prompt = _prompt(prompt, length, vocab_size)
-    check_memory(7 * (vocab_size + 1) ** length * 8,
-                 f"the exact law engine for V={vocab_size}, L={length} (mass, two accumulators, four blocks)")
+    steps = _plan(sampler, prompt, vocab_size)
+    blocks = 4 if any(isinstance(step, IndependentStep) for step in steps) else 0  # scratch of product steps
+    check_memory((3 + blocks) * (vocab_size + 1) ** length * 8,
+                 f"the exact law engine for V={vocab_size}, L={length} (mass, two accumulators"
+                 f"{', four blocks' if blocks else ''})")
     if isinstance(denoiser, TableDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
             f"the tabulated denoiser is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
     stats = EngineStats() if stats is None else stats
-    steps = _plan(sampler, prompt, vocab_size)
     mass = np.zeros((vocab_size + 1,) * length)
     mass[tuple(prompt)] = 1.0
     patterns = list(_patterns(prompt == vocab_size))
     work = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
     groups = _balanced_groups(patterns, work)
-    largest = max(work)
     accumulators = [np.zeros_like(mass) for _ in range(GROUPS)]
-    scratch = [[np.empty(largest), np.empty(largest)] for _ in range(GROUPS)]
+    scratch = [[None, None] for _ in range(GROUPS)]  # grown on first use by product steps
     group_stats = [EngineStats() for _ in range(GROUPS)]
     oracle = isinstance(denoiser, TableDenoiser)
     views = {}

@@ -1,0 +1,36 @@
+"""``python -m benchmarks [--quick]``: every benchmark, its tables, result files, and a PASS/MISS summary
+of every performance target of issues #3, #4, #5 and #9.  ``--quick`` (under 2 minutes) skips the
+slow cases (Ancestral at V=4 L=10, the largest-problem search)."""
+import sys
+import time
+
+from tabulate import tabulate
+
+from . import families, largest, oracle, samplers, training
+from .common import machine
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in argv
+    start = time.perf_counter()
+    print(f"machine: {machine()}")
+    summary = []
+    modules = [("oracle", oracle), ("samplers", samplers), ("families", families), ("training", training)]
+    if not quick:
+        modules.append(("largest", largest))
+    for name, module in modules:
+        print(f"\n== {name} ==", flush=True)
+        result = module.run(quick=quick)
+        print(module.table(result), flush=True)
+        if hasattr(module, "targets"):
+            summary.extend(module.targets(result))
+    print("\n== targets ==")
+    print(tabulate(summary, headers=("target", "measured", "goal", "")))
+    print(f"\nbenchmarks finished in {time.perf_counter() - start:.1f} s ({'quick' if quick else 'full'}); "
+          f"results in benchmarks/results/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
