@@ -106,3 +106,21 @@ def test_tabulated_denoiser_answers_like_the_original_and_gives_the_same_exact_l
                                    atol=1e-15)
     with pytest.raises(refimpl.InvalidDenoiserOutputError):
         denoisers.tabulate(lambda z: np.full(z.shape + (3,), 0.5), 3, 4)
+
+
+def test_lattice_oracle_equals_the_tabulated_oracle_everywhere_and_in_the_engine():
+    from refimpl import samplers
+
+    from .strategies import random_table
+
+    table = random_table(np.random.default_rng(9), 3, 4, concentration=0.3, zero_fraction=0.5)
+    tabulated = denoisers.oracle_denoiser(table, precompute=True)
+    lazy = denoisers.oracle_denoiser(table, precompute=False)
+    assert isinstance(lazy, denoisers.LatticeOracle) and isinstance(tabulated, denoisers.OracleDenoiser)
+    z = space.partial_sequences(3, 4)
+    np.testing.assert_allclose(lazy(z), tabulated(z), atol=1e-15)
+    for sampler in (samplers.Ancestral(steps=3), samplers.LLaDA(4, temperature=1.0), samplers.SemiAR(2, samplers.RandomK(2))):
+        np.testing.assert_allclose(refimpl.exact_law(lazy, sampler, 4, 3), refimpl.exact_law(tabulated, sampler, 4, 3),
+                                   atol=1e-15)
+    with refimpl.memory_limit(10_000):  # the tables would not fit: the default picks the lattice oracle
+        assert isinstance(denoisers.oracle_denoiser(table), denoisers.LatticeOracle)
