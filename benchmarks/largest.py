@@ -77,11 +77,35 @@ def attempt(name, vocab_size, length):
     return dict(result, length=length, status=status)
 
 
+BLOCKED = {"LLaDA(block_length=4, 1 token/step, T=1)", "Threshold(0.9, block_length=4, T=1)", "SemiAR(4, RandomK(2))"}
+
+
+def lengths(name):
+    """Lengths to try: multiples of the block length for blockwise families."""
+    step = 4 if name in BLOCKED else 1
+    return [length for length in range(START_LENGTH, MAX_LENGTH + 1) if length % step == 0]
+
+
 def run(quick=False, families=None, vocab_size=4):
+    """Search every family (or only ``families``, keeping the others' rows from the last results file)."""
+    import json as _json
+    import os
+
+    from .common import RESULTS, RESULTS_ENV
+    import pathlib
+
+    previous = {}
+    path = pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS) / "largest.json"
+    if families and path.exists():
+        previous = {row["family"]: row for row in _json.loads(path.read_text())["cases"]}
     rows = []
-    for name in families or FAMILIES:
+    for name in FAMILIES:
+        if families and name not in families:
+            if name in previous:
+                rows.append(previous[name])
+            continue
         tried = []
-        for length in range(START_LENGTH, MAX_LENGTH + 1):
+        for length in lengths(name):
             outcome = attempt(name, vocab_size, length)
             tried.append(outcome)
             if outcome["status"] != "ok":
@@ -119,7 +143,7 @@ def main(argv=None):
     if argv[:1] == ["--probe"]:
         probe(argv[1], int(argv[2]), int(argv[3]))
         return
-    result = run()
+    result = run(families=argv or None)
     print(f"machine: {machine()}")
     print(table(result))
 

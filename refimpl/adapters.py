@@ -12,7 +12,8 @@ A refimpl denoiser maps int partial sequences ``z`` (B, L), mask = V, to float64
 import numpy as np
 from scipy.special import softmax
 
-from .errors import InvalidDenoiserOutputError, InvalidParameterError
+from . import validate
+from .errors import InvalidDenoiserOutputError
 
 
 def to_numpy(value):
@@ -23,7 +24,10 @@ def to_numpy(value):
         value = value.cpu()
     if hasattr(value, "numpy"):
         value = value.numpy()
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise InvalidDenoiserOutputError(f"the model's output cannot be read as an array: {error}") from None
     if array.dtype.kind not in "fiu":
         raise InvalidDenoiserOutputError(f"the model returned values of dtype {array.dtype}, not numbers")
     return array.astype(np.float64)
@@ -37,12 +41,19 @@ def from_model(model, vocab_size, output="logits", mask_column=False, to_input=N
     ``to_input``: converts the int64 numpy batch before the call (``torch.as_tensor`` for torch models).
     Clean positions are carried over (one-hot), as masked diffusion models do.
     """
-    if output not in ("logits", "probs"):
-        raise InvalidParameterError(f"output must be 'logits' or 'probs', got {output!r}")
+    validate.choice(output, ("logits", "probs"), "output")
+    validate.flag(mask_column, "mask_column")
+    vocab_size = validate.integer(vocab_size, "vocab_size", 2)
+    if not callable(model) or (to_input is not None and not callable(to_input)):
+        raise validate.InvalidTypeError("model (and to_input, when given) must be callable")
     width = vocab_size + (1 if mask_column else 0)
 
     def denoiser(z):
-        raw = to_numpy(model(to_input(z) if to_input is not None else z))
+        try:
+            raw = model(to_input(z) if to_input is not None else z)
+        except Exception as error:  # the wrapped model failed: say so, keep the cause for --debug
+            raise InvalidDenoiserOutputError(f"the model raised {type(error).__name__}: {error}") from error
+        raw = to_numpy(raw)
         if raw.shape != z.shape + (width,):
             hint = ""
             if raw.shape == z.shape + (vocab_size + 1,) and not mask_column:

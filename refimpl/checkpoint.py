@@ -6,11 +6,12 @@ A truncated, corrupted or foreign file raises :class:`refimpl.FileFormatError`; 
 """
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
 
-from .errors import FileFormatError
+from .errors import FileFormatError, InvalidTypeError
 from .files import atomic_write_bytes
 from .mlp import MLP, MLPConfig
 
@@ -35,12 +36,14 @@ def save(path, model, opt_state=None, train_state=None, history=()):
 
 def load(path):
     """``(model, opt_state or None, train_state dict, history array)`` from a checkpoint."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise InvalidTypeError(f"a checkpoint path must be a file path, got {type(path).__name__}")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise FileFormatError(f"no checkpoint at {path}") from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, RuntimeError) as error:
         raise FileFormatError(f"{path} is not a readable refimpl checkpoint (truncated or corrupted?): {error}") from None
     if "schema" not in arrays:
         raise FileFormatError(f"{path} is not a refimpl checkpoint (no schema field)")

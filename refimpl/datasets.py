@@ -26,7 +26,7 @@ def empirical(sequences, vocab_size=None, name="empirical"):
 
     ``sequences`` is ``(N, L)`` clean tokens; ``vocab_size`` defaults to ``max token + 1`` (at least 2).
     """
-    seqs = np.asarray(sequences)
+    seqs = validate.as_array(sequences, "sequences")
     if seqs.ndim != 2 or seqs.shape[0] == 0 or seqs.shape[1] == 0:
         raise InvalidSequenceError(
             f"sequences must be a non-empty (N, L) array of tokens, got shape {seqs.shape}")
@@ -51,7 +51,13 @@ def dirichlet(vocab_size, length, rng, concentration=1.0, name="dirichlet"):
     vocab_size, length = validate.space(vocab_size, length)
     rng = validate.generator(rng)
     _check_table_size(vocab_size, length, "Dirichlet")
-    conc = np.broadcast_to(np.asarray(concentration, dtype=np.float64), (vocab_size,) * length)
+    raw = validate.as_array(concentration, "concentration")
+    if raw.dtype.kind not in "fiu" or raw.dtype == np.bool_:
+        raise InvalidParameterError(f"concentration must be positive numbers, got {concentration!r}")
+    try:
+        conc = np.broadcast_to(raw.astype(np.float64), (vocab_size,) * length)
+    except ValueError:
+        raise InvalidParameterError(f"concentration must be a scalar or of shape {(vocab_size,) * length}") from None
     if not np.all(np.isfinite(conc)) or np.any(conc <= 0):
         raise InvalidParameterError("concentration must be positive and finite")
     draw = rng.dirichlet(conc.ravel()).reshape((vocab_size,) * length)
@@ -59,7 +65,7 @@ def dirichlet(vocab_size, length, rng, concentration=1.0, name="dirichlet"):
 
 
 def _stochastic_rows(matrix, name):
-    arr = np.asarray(matrix)
+    arr = validate.as_array(matrix, name)
     if arr.dtype.kind != "f":
         raise validate.InvalidTypeError(f"{name} must be a float array, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -132,12 +138,16 @@ def coupled_pairs(pairs=((0, 1), (2, 3)), weights=None, vocab_size=None, name="c
     AB and CD, each with probability 1/2.  Each position alone is uniform over two tokens, and a
     parallel step that samples the product of marginals produces AD or CB half the time.
     """
-    pairs = [tuple(int(t) for t in pair) for pair in pairs]
+    try:
+        pairs = [tuple(validate.integer(t, "pair token", 0) for t in pair) for pair in pairs]
+    except TypeError:
+        raise InvalidParameterError(f"pairs must be a list of (first, second) tokens, got {pairs!r}") from None
     if not pairs or any(len(pair) != 2 for pair in pairs):
         raise InvalidParameterError("pairs must be a non-empty list of (first, second) tokens")
-    weights = np.full(len(pairs), 1.0 / len(pairs)) if weights is None else np.asarray(weights, float)
-    if weights.shape != (len(pairs),):
-        raise InvalidParameterError("weights must have one entry per pair")
+    weights = np.full(len(pairs), 1.0 / len(pairs)) if weights is None else validate.as_array(weights, "weights")
+    if weights.shape != (len(pairs),) or weights.dtype.kind not in "fiu":
+        raise InvalidParameterError("weights must be numbers, one per pair")
+    weights = weights.astype(np.float64)
     top = max(max(pair) for pair in pairs) + 1
     vocab_size = top if vocab_size is None else vocab_size
     table = np.zeros((validate.integer(vocab_size, "vocab_size", max(top, 2)),) * 2)

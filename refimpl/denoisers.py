@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 
 from . import space, validate
-from .errors import InvalidDenoiserOutputError
+from .errors import InvalidDenoiserOutputError, RefimplError
 from .lattice import block_axes, lattice_bytes, marginal_lattice
 from .limits import check_memory, get_memory_limit
 from .numerics import parallel_for
@@ -24,7 +24,10 @@ def _row(z, b, i, what):
 
 def check_output(z, probs, vocab_size):
     r"""Validate a denoiser's answer ``probs`` at ``z`` (B, L); returns it as float64 (B, L, V)."""
-    arr = np.asarray(probs)
+    try:
+        arr = np.asarray(probs)
+    except (ValueError, TypeError) as error:
+        raise InvalidDenoiserOutputError(f"denoiser output cannot be read as an array: {error}") from None
     if arr.dtype.kind != "f":
         raise InvalidDenoiserOutputError(f"denoiser must return floating probabilities, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
@@ -63,7 +66,13 @@ def evaluate(denoiser, z, vocab_size):
     if not callable(denoiser):
         raise validate.InvalidTypeError(f"a denoiser must be callable, got {type(denoiser).__name__}")
     z = validate.tokens(z, vocab_size, partial=True, name="z", ndim=2)
-    return check_output(z, denoiser(z.copy()), vocab_size)
+    try:
+        answer = denoiser(z.copy())
+    except RefimplError:
+        raise
+    except Exception as error:  # the denoiser under test failed: say so, keep the cause for --debug
+        raise InvalidDenoiserOutputError(f"the denoiser raised {type(error).__name__}: {error}") from error
+    return check_output(z, answer, vocab_size)
 
 
 class TableDenoiser:
@@ -259,6 +268,8 @@ def oracle_denoiser(p, precompute=None):
     """
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
+    if precompute is not None:
+        validate.flag(precompute, "precompute")
     if precompute is None:
         precompute = lattice_bytes(vocab_size, length) + table_bytes(vocab_size, length) <= get_memory_limit()
     return OracleDenoiser(table) if precompute else LatticeOracle(table)

@@ -33,6 +33,7 @@ from .denoisers import evaluate
 from .errors import InvalidParameterError
 from .forward import sample_forward
 from .lattice import marginal_lattice
+from .limits import check_memory
 from .numerics import binomial_coefficients
 from .schedules import Linear, check_schedule
 
@@ -91,6 +92,7 @@ def discrete_weights(schedule, length, steps):
     r"""T-step pattern weights on the grid :math:`t_j = j/T`, plus the reconstruction weight."""
     check_schedule(schedule)
     steps = validate.integer(steps, "steps", 1)
+    check_memory(4 * length * (steps + 1) * 8, f"the {steps}-step NELBO grid")
     grid = np.linspace(0.0, 1.0, steps + 1)
     m = schedule.mask_prob(grid)  # (T+1,)
     alpha = schedule.alpha(grid)
@@ -209,10 +211,12 @@ def nelbo_monte_carlo(denoiser, p, n, rng, schedule=None, form="time", antitheti
     table = validate.law_table(p)
     rng = validate.generator(rng)
     n = validate.integer(n, "n", 2)
-    if form not in ("time", "any_order"):
-        raise InvalidParameterError(f"form must be 'time' or 'any_order', got {form!r}")
+    validate.choice(form, ("time", "any_order"), "form")
+    validate.flag(antithetic, "antithetic")
     schedule = check_schedule(Linear() if schedule is None else schedule)
     vocab_size, length = table.shape[0], table.ndim
+    batch_size = validate.integer(batch_size, "batch_size", 1)
+    check_memory(n * 8 + batch_size * length * vocab_size * 8 * 4, f"a Monte Carlo NELBO with {n} samples")
     shift = rng.random()
     losses = np.empty(n)
     for start in range(0, n, batch_size):

@@ -14,11 +14,18 @@ from .lattice import marginal_lattice
 from .numerics import sample_categorical
 
 
-def _alphas(alpha_s=None, alpha_t=None):
+def _alphas(alpha_s=None, alpha_t=None, scalar=True, need_s=False):
+    if alpha_t is None or (need_s and alpha_s is None):
+        raise InvalidParameterError("alpha_t (and alpha_s for a step from t to s) must be given")
     out = []
     for name, value in (("alpha_s", alpha_s), ("alpha_t", alpha_t)):
         if value is not None:
-            arr = np.asarray(value, dtype=np.float64)
+            raw = validate.as_array(value, name)
+            if raw.dtype.kind not in "fiu" or raw.dtype == np.bool_:
+                raise InvalidParameterError(f"{name} must be a number in [0, 1], got {value!r}")
+            arr = raw.astype(np.float64)
+            if scalar and arr.ndim:
+                raise InvalidParameterError(f"{name} must be a single number, got shape {arr.shape}")
             if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
                 raise InvalidParameterError(f"{name} must lie in [0, 1], got {value!r}")
             out.append(arr)
@@ -72,9 +79,11 @@ def sample_forward(x0, alpha_t, rng, vocab_size):
 
     ``x0`` (B, L); ``alpha_t`` a scalar or (B,) (one time per row).  Returns (B, L) partial sequences.
     """
-    (alpha,) = _alphas(alpha_t=alpha_t)
+    (alpha,) = _alphas(alpha_t=alpha_t, scalar=False)
     rng = validate.generator(rng)
     x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
+    if alpha.shape not in ((), x0.shape[:1]):
+        raise InvalidParameterError(f"alpha_t must be a number or one per row ({x0.shape[0]},), got shape {alpha.shape}")
     alpha = np.broadcast_to(alpha, x0.shape[:1])[:, None]  # (B, 1)
     masked = rng.random(x0.shape) >= alpha  # P(masked) = 1 - alpha
     return np.where(masked, vocab_size, x0)
@@ -86,7 +95,7 @@ def posterior(z_t, x0, alpha_s, alpha_t, vocab_size):
     Clean at t: stays (one-hot).  Masked at t: mask with prob :math:`(1-\alpha_s)/(1-\alpha_t)`,
     :math:`x_0^i` with prob :math:`(\alpha_s-\alpha_t)/(1-\alpha_t)`.
     """
-    alpha_s, alpha_t = _alphas(alpha_s, alpha_t)
+    alpha_s, alpha_t = _alphas(alpha_s, alpha_t, need_s=True)
     x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
     z_t = validate.tokens(z_t, vocab_size, x0.shape[1], partial=True, name="z_t", ndim=2)
     if np.any((z_t != vocab_size) & (z_t != x0)):
@@ -107,11 +116,12 @@ def reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size):
     ``mu`` (B, L, V) is the denoiser output at ``z_t``; no mass goes from a masked position to the
     mask except by staying masked, and clean positions are carried over.
     """
-    alpha_s, alpha_t = _alphas(alpha_s, alpha_t)
+    alpha_s, alpha_t = _alphas(alpha_s, alpha_t, need_s=True)
     z_t = validate.tokens(z_t, vocab_size, partial=True, name="z_t", ndim=2)
-    mu = np.asarray(mu, dtype=np.float64)
-    if mu.shape != z_t.shape + (vocab_size,):
-        raise InvalidParameterError(f"mu must have shape {z_t.shape + (vocab_size,)}, got {mu.shape}")
+    mu = validate.as_array(mu, "mu")
+    if mu.dtype.kind not in "fiu" or mu.shape != z_t.shape + (vocab_size,):
+        raise InvalidParameterError(f"mu must be numbers of shape {z_t.shape + (vocab_size,)}, got {mu.dtype} {mu.shape}")
+    mu = mu.astype(np.float64)
     if np.any(alpha_t == 1.0):
         raise InvalidParameterError("alpha_t = 1 leaves nothing masked; a reverse step needs alpha_t < 1")
     unmask_prob = float((alpha_s - alpha_t) / (1.0 - alpha_t))

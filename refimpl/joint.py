@@ -28,9 +28,10 @@ class Law:
         frozen.flags.writeable = False
         object.__setattr__(self, "table", frozen)
         if counts is not None:
-            counts = np.array(counts, dtype=np.int64, copy=True)
-            if counts.shape != frozen.shape or np.any(counts < 0):
+            counts = validate.as_array(counts, "counts")
+            if counts.dtype.kind not in "iu" or counts.shape != frozen.shape or np.any(counts < 0):
                 raise InvalidParameterError("counts must be non-negative integers of the law's shape")
+            counts = np.array(counts, dtype=np.int64, copy=True)
             counts.flags.writeable = False
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "name", str(name))
@@ -188,7 +189,7 @@ def total_correlation(p, partial=None, *, positions=None, average=False):
         raise InvalidParameterError(
             f"positions {pos} must be masked in the partial sequence {z.tolist()} (masked: {masked})")
     pos = tuple(sorted(pos))
-    if not average:
+    if not validate.flag(average, "average"):
         law = conditional_law(table, z)
         return _tc_of(marginal(law, tuple(masked.index(i) for i in pos)) if law.ndim else law)
     given = tuple(i for i in range(length) if z[i] != vocab_size)

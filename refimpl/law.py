@@ -294,6 +294,8 @@ def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None):
     rng = validate.generator(rng)
     n = validate.integer(n, "n", 1)
     prompt = _prompt(prompt, length, vocab_size)
+    check_memory(n * length * 8 + min(n, CHUNK) * length * vocab_size * 8 * 4,
+                 f"drawing {n} samples of length {length}")
     steps = _plan(sampler, prompt, vocab_size)
     z = np.tile(prompt, (n, 1))
     for step in steps:

@@ -19,7 +19,7 @@ _limit = contextvars.ContextVar("refimpl_memory_limit", default=None)
 def _as_limit(value, origin):
     try:
         nbytes = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidParameterError(f"{origin} must be a whole number of bytes, got {value!r}") from None
     if nbytes <= 0:
         raise InvalidParameterError(f"{origin} must be positive, got {nbytes}")

@@ -50,7 +50,9 @@ def reveal_decomposition(p, sets, prompt=None):
     vocab_size, length = target.shape[0], target.ndim
     known = np.zeros(length, dtype=bool)
     if prompt is not None:
-        known |= np.asarray(prompt) != vocab_size
+        known |= validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1) != vocab_size
+    if isinstance(sets, (str, bytes)) or not hasattr(sets, "__iter__"):
+        raise InvalidParameterError(f"sets must be a list of position sets, got {sets!r}")
     losses = []
     for chosen in sets:
         chosen = validate.positions(chosen, length, "reveal set", allow_empty=False)

@@ -104,10 +104,12 @@ class MLPConfig:
 
     def __post_init__(self):
         validate.space(self.vocab_size, self.length)
-        hidden = tuple(validate.integer(h, "hidden width", 1) for h in self.hidden)
+        try:
+            hidden = tuple(validate.integer(h, "hidden width", 1) for h in self.hidden)
+        except TypeError:
+            raise InvalidParameterError(f"hidden must be a list of layer widths, got {self.hidden!r}") from None
         object.__setattr__(self, "hidden", hidden)
-        if self.activation not in ACTIVATIONS:
-            raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        validate.choice(self.activation, ACTIVATIONS, "activation")
 
     @property
     def widths(self):

@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from . import validate
 from .errors import InvalidParameterError, InvalidTypeError
 
 ALPHA0_TOLERANCE = 1e-3  # |alpha(0) - 1| allowed by check_schedule (Geometric's default is 1e-4 off)
@@ -20,7 +21,10 @@ ALPHA0_TOLERANCE = 1e-3  # |alpha(0) - 1| allowed by check_schedule (Geometric's
 
 def times(t, name="t"):
     """Validated float64 times in [0, 1] (any shape)."""
-    arr = np.asarray(t, dtype=np.float64) if not isinstance(t, np.ndarray) else t.astype(np.float64)
+    raw = validate.as_array(t, name)
+    if raw.dtype.kind not in "fiu" or raw.dtype == np.bool_:
+        raise InvalidParameterError(f"{name} must be real numbers in [0, 1], got {t!r}")
+    arr = raw.astype(np.float64)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
         bad = arr[~(np.isfinite(arr) & (arr >= 0) & (arr <= 1))].ravel()[0]
         raise InvalidParameterError(f"{name} must lie in [0, 1], got {bad!r}")
@@ -90,7 +94,8 @@ class Polynomial(Schedule):
     power: float = 2.0
 
     def __post_init__(self):
-        if not (np.isfinite(self.power) and self.power > 0):
+        object.__setattr__(self, "power", validate.number(self.power, "Polynomial power"))
+        if not self.power > 0:
             raise InvalidParameterError(f"Polynomial power must be positive, got {self.power!r}")
 
     def alpha(self, t):
@@ -112,6 +117,7 @@ class LogLinear(Schedule):
     eps: float = 1e-3
 
     def __post_init__(self):
+        object.__setattr__(self, "eps", validate.number(self.eps, "LogLinear eps"))
         if not (0.0 <= self.eps < 1.0):
             raise InvalidParameterError(f"LogLinear eps must lie in [0, 1), got {self.eps!r}")
 
@@ -135,7 +141,9 @@ class Geometric(Schedule):
     sigma_max: float = 20.0
 
     def __post_init__(self):
-        if not (0 < self.sigma_min < self.sigma_max and np.isfinite(self.sigma_max)):
+        object.__setattr__(self, "sigma_min", validate.number(self.sigma_min, "Geometric sigma_min"))
+        object.__setattr__(self, "sigma_max", validate.number(self.sigma_max, "Geometric sigma_max"))
+        if not (0 < self.sigma_min < self.sigma_max):
             raise InvalidParameterError(
                 f"Geometric needs 0 < sigma_min < sigma_max, got {self.sigma_min!r}, {self.sigma_max!r}")
 
@@ -182,7 +190,13 @@ def check_schedule(schedule, alpha0_tolerance=ALPHA0_TOLERANCE, grid=1025):
             f"use refimpl.schedules.FromFunctions(alpha, dalpha) for plain functions")
     name = type(schedule).__name__
     t = np.linspace(0.0, 1.0, grid)
-    alpha = np.asarray(schedule.alpha(t), dtype=np.float64)
+    try:
+        alpha = np.asarray(schedule.alpha(t), dtype=np.float64)
+        dalpha = np.asarray(schedule.dalpha(t), dtype=np.float64)
+    except InvalidParameterError:
+        raise
+    except Exception as error:  # a user schedule that fails on a grid of t is not a schedule
+        raise InvalidParameterError(f"{name}.alpha/dalpha failed on t in [0, 1]: {type(error).__name__}: {error}") from None
     if alpha.shape != t.shape or not np.all(np.isfinite(alpha)):
         raise InvalidParameterError(f"{name}.alpha must return finite values of t's shape")
     if abs(alpha[0] - 1.0) > alpha0_tolerance:
@@ -196,7 +210,6 @@ def check_schedule(schedule, alpha0_tolerance=ALPHA0_TOLERANCE, grid=1025):
         where = t[rises[0]] if rises.size else 1.0
         raise InvalidParameterError(
             f"{name}.alpha must decrease in t (the clean fraction shrinks), but it increases at t = {where:.4g}")
-    dalpha = np.asarray(schedule.dalpha(t), dtype=np.float64)
     if dalpha.shape != t.shape or not np.all(np.isfinite(dalpha[1:-1])) or np.any(dalpha[1:-1] > 0):
         raise InvalidParameterError(f"{name}.dalpha must be finite and <= 0 inside (0, 1)")
     inner = t[1:-1:8]

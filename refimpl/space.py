@@ -16,7 +16,7 @@ from .limits import check_memory
 
 
 def _base(vocab_size, partial):
-    return vocab_size + 1 if partial else vocab_size
+    return vocab_size + 1 if validate.flag(partial, "partial") else vocab_size
 
 
 def size(vocab_size, length, partial=False):
@@ -51,7 +51,7 @@ def partial_sequences(vocab_size, length):
 def encode(sequences, vocab_size, partial=False):
     r"""Index of each sequence (last axis) in the pinned order; shape ``sequences.shape[:-1]``."""
     vocab_size = validate.integer(vocab_size, "vocab_size", 2)
-    seqs = validate.tokens(sequences, vocab_size, partial=partial)
+    seqs = validate.tokens(sequences, vocab_size, partial=validate.flag(partial, "partial"))
     base = _base(vocab_size, partial)
     length = seqs.shape[-1]
     if base**length > np.iinfo(np.int64).max:
@@ -65,7 +65,7 @@ def decode(indices, vocab_size, length, partial=False):
     r"""Inverse of :func:`encode`: indices of any shape -> sequences of shape ``indices.shape + (L,)``."""
     vocab_size, length = validate.space(vocab_size, length)
     base = _base(vocab_size, partial)
-    idx = np.asarray(indices)
+    idx = validate.as_array(indices, "indices")
     if idx.dtype.kind not in "iu":
         raise InvalidTypeError(f"indices must be integers, got dtype {idx.dtype}")
     count = base**length

@@ -26,10 +26,12 @@ import numpy as np
 from . import checkpoint, optim, space, validate
 from .errors import InvalidParameterError
 from .joint import Law
+from .limits import check_memory
 from .mlp import MLP, MLPConfig, init_params, loss_and_grads
 from .schedules import Linear, check_schedule
 
 MASKINGS = ("random", "any_order", "blockwise")
+MAX_STEPS = 10**9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,16 +47,18 @@ class TrainConfig:
     lr_decay: str = "cosine"  # "cosine": lr * (1 + cos(pi * step / steps)) / 2; "constant"
 
     def __post_init__(self):
-        validate.integer(self.steps, "steps", 1)
+        if validate.integer(self.steps, "steps", 1) > MAX_STEPS:
+            raise InvalidParameterError(f"steps must be at most {MAX_STEPS}, got {self.steps}")
         validate.integer(self.batch_size, "batch_size", 1)
         validate.integer(self.block_size, "block_size", 1)
         validate.integer(self.checkpoint_every, "checkpoint_every", 0)
-        if not (np.isfinite(self.lr) and self.lr > 0):
+        object.__setattr__(self, "lr", validate.number(self.lr, "lr"))
+        if not isinstance(self.antithetic, (bool, np.bool_)):
+            raise InvalidParameterError(f"antithetic must be True or False, got {self.antithetic!r}")
+        if not self.lr > 0:
             raise InvalidParameterError(f"lr must be positive, got {self.lr!r}")
-        if self.lr_decay not in ("cosine", "constant"):
-            raise InvalidParameterError(f"lr_decay must be 'cosine' or 'constant', got {self.lr_decay!r}")
-        if self.masking not in MASKINGS:
-            raise InvalidParameterError(f"masking must be one of {MASKINGS}, got {self.masking!r}")
+        validate.choice(self.lr_decay, ("cosine", "constant"), "lr_decay")
+        validate.choice(self.masking, MASKINGS, "masking")
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -76,10 +80,10 @@ class DataSource:
             self._flat = table.ravel()
             self._rows = None
         else:
-            rows = np.asarray(data)
-            if rows.ndim != 2 or rows.shape[0] == 0:
+            rows = validate.as_array(data, "training data")
+            if rows.ndim != 2 or rows.shape[0] == 0 or rows.dtype.kind not in "iu":
                 raise InvalidParameterError(f"training data must be a law or an (N, L) token array, got {rows.shape}")
-            vocab_size = max(int(rows.max()) + 1, 2) if vocab_size is None else vocab_size
+            vocab_size = max(int(rows.max()) + 1, 2) if vocab_size is None else validate.integer(vocab_size, "vocab_size", 2)
             self._rows = validate.tokens(rows, vocab_size, partial=False, name="training sequences")
             self.vocab_size, self.length = vocab_size, rows.shape[1]
 
@@ -123,6 +127,10 @@ def train(data, model_config, config=TrainConfig(), schedule=None, checkpoint_pa
     ``progress`` (default: when stderr is a terminal) prints a progress line.
     """
     schedule = check_schedule(Linear() if schedule is None else schedule)
+    if not isinstance(model_config, MLPConfig) or not isinstance(config, TrainConfig):
+        raise validate.InvalidTypeError("train needs an MLPConfig and a TrainConfig")
+    check_memory(12 * config.batch_size * max(model_config.widths) * 8,
+                 f"a training batch of {config.batch_size} through widths {model_config.widths}")
     source = DataSource(data, model_config.vocab_size)
     if (source.vocab_size, source.length) != (model_config.vocab_size, model_config.length):
         raise InvalidParameterError(

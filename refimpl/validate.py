@@ -4,6 +4,7 @@ Each function takes what a user passed, checks it, and returns it in refimpl's c
 (float64 table, int64 token array, tuple of positions) without mutating or copying more than needed.
 Failures raise a :class:`refimpl.RefimplError` subclass whose message names the problem and the fix.
 """
+import math
 import numbers
 import operator
 
@@ -24,9 +25,17 @@ def integer(value, name, minimum=None):
     return value
 
 
+MAX_STATE_BITS = 62  # at most 2**62 partial sequences: every index fits an int64
+
+
 def space(vocab_size, length):
-    """Validated ``(V, L)``: V >= 2 data tokens, L >= 1 positions."""
-    return integer(vocab_size, "vocab_size", 2), integer(length, "length", 1)
+    """Validated ``(V, L)``: V >= 2 data tokens, L >= 1 positions, at most 2**62 partial sequences."""
+    vocab_size, length = integer(vocab_size, "vocab_size", 2), integer(length, "length", 1)
+    if length * math.log2(vocab_size + 1) > MAX_STATE_BITS:
+        raise InvalidParameterError(
+            f"V={vocab_size}, L={length} has about 2**{length * math.log2(vocab_size + 1):.0f} partial sequences; "
+            f"refimpl enumerates at most 2**{MAX_STATE_BITS} (use a smaller vocabulary or length)")
+    return vocab_size, length
 
 
 def law_table(p, name="p"):
@@ -38,7 +47,7 @@ def law_table(p, name="p"):
 
     if isinstance(p, Law):
         return p.table
-    table = np.asarray(p)
+    table = as_array(p, name)
     if table.dtype != np.float64:
         raise InvalidTypeError(
             f"{name} must be a float64 table, got dtype {table.dtype}; convert with "
@@ -62,6 +71,38 @@ def law_table(p, name="p"):
         raise InvalidLawError(
             f"{name} sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE}); divide it by its sum first")
     return table
+
+
+def as_array(value, name):
+    """``np.asarray`` that turns ragged or unconvertible input into a clear :class:`InvalidTypeError`."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise InvalidTypeError(f"{name} cannot be read as an array ({error}); pass a rectangular numpy array") from None
+
+
+def number(value, name):
+    """A real, finite Python float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise InvalidParameterError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def flag(value, name):
+    """A bool (numpy bools too); anything else is refused rather than judged truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def choice(value, options, name):
+    """One of ``options`` (strings), compared safely whatever ``value`` is."""
+    if not isinstance(value, str) or value not in options:
+        raise InvalidParameterError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
 
 
 def same_space(p, q, names=("p", "q")):
@@ -100,7 +141,7 @@ def tokens(x, vocab_size, length=None, *, partial, name=None, ndim=None):
     """
     kind = "partial" if partial else "clean"
     name = name or f"{kind} sequence"
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     if arr.dtype.kind not in "iu":
         raise InvalidTypeError(
             f"{name} must hold integers (tokens 0..{vocab_size - 1}"

@@ -17,12 +17,13 @@ of every sampler family), ``mlp`` (forward log-probabilities, loss and gradients
 The bytes are deterministic: same inputs, same file.
 """
 import json
+import os
 
 import numpy as np
 
 from . import __version__, datasets, elbo, joint, mlp, samplers, schedules
 from .denoisers import oracle_denoiser
-from .errors import FileFormatError
+from .errors import FileFormatError, InvalidTypeError
 from .files import atomic_write_bytes
 from .forward import forward_law
 from .law import exact_law
@@ -185,12 +186,14 @@ def _compare(expected, got, tolerance, where, problems):
 
 def check(path):
     """Recompute every case of a vectors file; returns the list of differences (empty: all agree)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise InvalidTypeError(f"a vectors path must be a file path, got {type(path).__name__}")
     try:
         with open(path, encoding="utf-8") as handle:
             vectors = json.load(handle)
     except FileNotFoundError:
         raise FileFormatError(f"no vectors file at {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, IsADirectoryError, PermissionError) as error:
         raise FileFormatError(f"{path} is not valid JSON (truncated?): {error}") from None
     if not isinstance(vectors, dict) or "schema" not in vectors:
         raise FileFormatError(f"{path} is not a refimpl vectors file (no schema field)")

@@ -29,6 +29,8 @@ class Ancestral:
     def __post_init__(self):
         check_schedule(self.schedule)
         validate.integer(self.steps, "Ancestral steps", 1)
+        if not isinstance(self.noise_removal, (bool, np.bool_)):
+            raise InvalidParameterError(f"Ancestral noise_removal must be True or False, got {self.noise_removal!r}")
         validate.probability(self.eps, "Ancestral eps", open_high=True)
         if self.eps > 0 and not self.noise_removal and float(self.schedule.alpha(self.eps)) < 1.0:
             raise InvalidParameterError(

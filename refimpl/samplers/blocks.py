@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import validate
 from ..errors import InvalidParameterError
-from .base import as_eligible, tile_blocks
+from .base import as_eligible, temperature, tile_blocks
 from .steps import IndependentStep, LeftmostStep
 
 
@@ -14,6 +14,9 @@ class LeftToRight:
     """Autoregressive order: one token per step, always the leftmost masked position."""
 
     temperature: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "temperature", temperature(self.temperature))
 
     def plan(self, masked, region):
         count = int(np.sum(masked & region))
@@ -50,13 +53,17 @@ class FixedOrder:
     temperature: float = 1.0
 
     def __post_init__(self):
-        sets = tuple(tuple(validate.integer(i, "FixedOrder position", 0) for i in s) for s in self.sets)
+        try:
+            sets = tuple(tuple(validate.integer(i, "FixedOrder position", 0) for i in s) for s in self.sets)
+        except TypeError:
+            raise InvalidParameterError(f"FixedOrder sets must be a list of lists of positions, got {self.sets!r}") from None
         if not sets or any(not s for s in sets):
             raise InvalidParameterError("FixedOrder needs a non-empty list of non-empty position sets")
         flat = [i for s in sets for i in s]
         if len(set(flat)) != len(flat):
             raise InvalidParameterError(f"FixedOrder sets overlap: {sets}")
         object.__setattr__(self, "sets", sets)
+        object.__setattr__(self, "temperature", temperature(self.temperature))
 
     def plan(self, masked, region):
         positions = set(int(i) for i in np.flatnonzero(masked & region))

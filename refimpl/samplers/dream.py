@@ -36,9 +36,7 @@ class Dream:
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
-        if self.alg != "origin" and self.alg not in ALGORITHMS:
-            raise InvalidParameterError(
-                f"Dream alg must be 'origin' or one of {sorted(ALGORITHMS)}, got {self.alg!r}")
+        validate.choice(self.alg, ("origin",) + tuple(sorted(ALGORITHMS)), "Dream alg")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
 

@@ -38,8 +38,7 @@ class LLaDA:
         validate.integer(self.steps, "LLaDA steps", 1)
         block_length(self.block_length, "LLaDA")
         object.__setattr__(self, "temperature", temperature(self.temperature))
-        if self.remasking not in REMASKING:
-            raise InvalidParameterError(f"LLaDA remasking must be one of {REMASKING}, got {self.remasking!r}")
+        validate.choice(self.remasking, REMASKING, "LLaDA remasking")
 
     def plan(self, masked, region):
         blocks = tile_blocks(masked, region, self.block_length, "LLaDA")

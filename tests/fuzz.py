@@ -1,0 +1,240 @@
+"""Fuzzing refimpl's public API and CLI with malformed inputs (issue #10).
+
+Every public entry point is called with arguments drawn from pools that mix valid values with wrong
+shapes, dtypes, NaN/inf, negative or unnormalised laws, out-of-range tokens, masks where clean tokens
+are required, absurd sizes, garbage denoisers and broken files.  The only exceptions allowed to escape
+are :class:`refimpl.RefimplError` subclasses with a message.  ``python -m tests.fuzz [examples]`` runs a
+long profile and prints the tally that README's "Guarantees" quotes.
+"""
+import collections
+import io
+import os
+import sys
+import tempfile
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import refimpl
+from refimpl import (adapters, checkpoint, datasets, denoisers, elbo, forward, metrics, mlp, samplers,
+                     schedules, space, train, vectors, verify)
+from refimpl import law as engine
+
+TALLY = collections.Counter()
+GOOD_LAW = np.full((2, 3), 0.0) + 1 / 6  # not square on purpose: (2, 3) is *not* a law
+LAW = datasets.dirichlet(2, 3, np.random.default_rng(0)).table
+
+
+def _garbage():
+    arrays = [np.array([np.nan, 1.0]), np.array([-0.5, 1.5]), np.array([0.2, 0.2]), np.ones((2, 3)) / 6,
+              np.ones((2, 2, 2), dtype=np.float32) / 8, np.ones((2, 2), dtype=complex) / 4,
+              np.array([[1, 0], [0, 0]]), np.array(["a", "b"]), np.array([None, 1.0], dtype=object),
+              np.zeros((0, 3)), np.full((2, 2), np.inf), np.array(5.0), np.ones((1, 1)), np.eye(3),
+              np.array([[0, 1, 2]]), np.array([[0, 9, 1]]), np.array([[-1, 0, 1]]), np.array([0.5, 1.5, 2.0])]
+    scalars = [None, "x", "", b"bytes", 1.5, -1, 0, 2**70, -(2**70), float("nan"), float("inf"), True, 1e-300,
+               [], [[]], [[0, 1], [2]], {"a": 1}, object(), (1, "a"), {1, 2}, lambda z: None, 3j]
+    return st.sampled_from(arrays + scalars)
+
+
+def slot(*valid):
+    """A slot's values: sometimes valid, often garbage."""
+    return st.one_of(st.sampled_from(list(valid)), _garbage()) if valid else _garbage()
+
+
+def _bad_denoisers():
+    def nan_rows(z):
+        return np.full(z.shape + (2,), np.nan)
+
+    def ragged(z):
+        return [[0.5, 0.5], [1.0]]
+
+    def raises(z):
+        raise ValueError("model exploded")
+
+    def wrong_shape(z):
+        return np.ones((1, 1, 1))
+
+    def unnormalised(z):
+        return np.full(z.shape + (2,), 0.3)
+
+    def object_out(z):
+        return "probabilities"
+
+    return [nan_rows, ragged, raises, wrong_shape, unnormalised, object_out, 42, None]
+
+
+ORACLE = refimpl.oracle_denoiser(LAW)
+DENOISERS = [ORACLE] + _bad_denoisers()
+SAMPLERS = [samplers.RandomK(1), samplers.LLaDA(3, temperature=1.0), None, "llada", samplers.LLaDA(2, block_length=2)]
+SCHEDULES = [schedules.Linear(), schedules.Cosine(), "linear", None,
+             schedules.FromFunctions(lambda t: t, lambda t: np.ones_like(t))]
+RNG = np.random.default_rng(0)
+
+
+def _file(content):
+    handle = tempfile.NamedTemporaryFile(delete=False, suffix=".npz")
+    handle.write(content)
+    handle.close()
+    return handle.name
+
+
+FILES = [_file(b""), _file(b"PK\x03\x04 truncated"), _file(os.urandom(64)), "/nonexistent/file.npz", None, 12]
+
+CALLS = {
+    "entropy": (lambda a: refimpl.entropy(a[0]), [slot(LAW)]),
+    "marginal": (lambda a: refimpl.marginal(a[0], a[1]), [slot(LAW), slot(0, (0, 2), [1])]),
+    "conditional_marginals": (lambda a: refimpl.conditional_marginals(a[0], a[1]), [slot(LAW), slot([2, 0, 2], [1, 1, 1])]),
+    "conditional_law": (lambda a: refimpl.conditional_law(a[0], a[1]), [slot(LAW), slot([2, 2, 2], [0, 2, 1])]),
+    "total_correlation": (lambda a: refimpl.total_correlation(a[0], a[1], positions=a[2], average=a[3]),
+                          [slot(LAW), slot(None, [2, 0, 2]), slot(None, (0, 2)), slot(False, True)]),
+    "mutual_information": (lambda a: refimpl.mutual_information(a[0], a[1], a[2]), [slot(LAW), slot(0), slot(2, (1, 2))]),
+    "kl_tv": (lambda a: (refimpl.kl(a[0], a[1]), refimpl.tv(a[0], a[1])), [slot(LAW), slot(LAW)]),
+    "Law": (lambda a: refimpl.Law(a[0], counts=a[1]), [slot(LAW), slot(None)]),
+    "empirical": (lambda a: datasets.empirical(a[0], vocab_size=a[1]), [slot([[0, 1, 1]], [[0, 1], [1, 1]]), slot(None, 2)]),
+    "dirichlet": (lambda a: datasets.dirichlet(a[0], a[1], a[2], a[3]), [slot(2), slot(3), slot(RNG), slot(1.0, 0.1)]),
+    "markov_chain": (lambda a: datasets.markov_chain(a[0], a[1], a[2]), [slot([0.5, 0.5]), slot(np.eye(2)), slot(3)]),
+    "parity_product": (lambda a: (datasets.parity(a[0], a[1]), datasets.product(a[2])), [slot(2), slot(3), slot([[0.5, 0.5]])]),
+    "coupled_pairs": (lambda a: datasets.coupled_pairs(a[0], a[1]), [slot(((0, 1), (2, 3))), slot(None, [0.3, 0.7])]),
+    "space": (lambda a: (space.size(a[0], a[1]), space.encode(a[2], a[0]), space.decode(a[3], a[0], a[1])),
+              [slot(2), slot(3), slot([[0, 1, 1]]), slot(3, [0, 7])]),
+    "enumerate": (lambda a: space.enumerate_sequences(a[0], a[1], partial=a[2]), [slot(2), slot(3), slot(True, False)]),
+    "schedule_ctor": (lambda a: (schedules.Polynomial(a[0]), schedules.LogLinear(a[1]), schedules.Geometric(a[2], a[3])),
+                      [slot(2.0), slot(1e-3), slot(1e-4), slot(20.0)]),
+    "schedule_eval": (lambda a: (a[0].alpha(a[1]), a[0].weight(a[1]), schedules.check_schedule(a[0])),
+                      [st.sampled_from(SCHEDULES[:2]), slot(0.5, [0.1, 0.9])]),
+    "check_schedule": (lambda a: schedules.check_schedule(a[0]), [st.sampled_from(SCHEDULES)]),
+    "forward": (lambda a: (forward.token_kernel(a[1], 2), forward.forward_law(a[0], a[1]),
+                           forward.sample_forward(a[2], a[1], RNG, 2)),
+                [slot(LAW), slot(0.3), slot([[0, 1, 1]])]),
+    "posterior": (lambda a: (forward.posterior(a[0], a[1], a[2], a[3], 2), forward.reverse_kernel(a[0], a[4], a[2], a[3], 2)),
+                  [slot([[2, 1, 2]]), slot([[0, 1, 1]]), slot(0.8), slot(0.3), slot(np.full((1, 3, 2), 0.5))]),
+    "oracle": (lambda a: (refimpl.oracle_denoiser(a[0])(a[1]), denoisers.oracle_denoiser(a[0], precompute=False)(a[1])),
+               [slot(LAW), slot(np.array([[2, 0, 2]]))]),
+    "evaluate": (lambda a: denoisers.evaluate(a[0], a[1], 2), [st.sampled_from(DENOISERS), slot(np.array([[2, 0, 2]]))]),
+    "tabulate": (lambda a: denoisers.tabulate(a[0], a[1], 3), [st.sampled_from(DENOISERS), slot(2)]),
+    "nelbo": (lambda a: refimpl.nelbo(a[0], a[1], schedule=a[2], steps=a[3]),
+              [st.sampled_from(DENOISERS), slot(LAW), st.sampled_from(SCHEDULES), slot(None, 3)]),
+    "nelbo_mc": (lambda a: elbo.nelbo_monte_carlo(a[0], a[1], a[2], RNG, form=a[3]),
+                 [st.sampled_from(DENOISERS), slot(LAW), slot(50), slot("time", "any_order")]),
+    "exact_law": (lambda a: refimpl.exact_law(a[0], a[1], length=a[2], vocab_size=2, prompt=a[3]),
+                  [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(3), slot(None, [2, 2, 2], [0, 2, 2])]),
+    "sample": (lambda a: refimpl.sample(a[0], a[1], a[2], a[3], length=3, vocab_size=2, prompt=a[4]),
+               [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(10), slot(RNG), slot(None, [0, 2, 2])]),
+    "sampler_ctor": (lambda a: (samplers.LLaDA(a[0], a[1], a[2], a[3]), samplers.Dream(a[0], "entropy", a[2], a[4]),
+                                samplers.Threshold(a[4], a[1], a[2]), samplers.RandomK(a[0]), samplers.SemiAR(a[0], a[5]),
+                                samplers.FixedOrder(a[5]), samplers.Ancestral(a[5], a[0], a[4])),
+                     [slot(3), slot(None, 1), slot(1.0), slot("low_confidence", "random"), slot(0.5),
+                      slot(samplers.RandomK(1), [[0], [1, 2]])]),
+    "metrics": (lambda a: (metrics.law_metrics(a[0], a[1], a[2]), metrics.reveal_decomposition(a[0], a[3], a[2])),
+                [slot(LAW), slot(LAW), slot(None, [0, 2, 2]), slot([[0, 1], [2]], [[1], [2]])]),
+    "mlp": (lambda a: mlp.MLP(mlp.MLPConfig(2, 3, a[0], a[1]), mlp.init_params(mlp.MLPConfig(2, 3, (4,), "tanh"), RNG))(a[2]),
+            [slot((4,)), slot("tanh", "gelu"), slot(np.array([[2, 0, 1]]))]),
+    "train": (lambda a: train.train(a[0], mlp.MLPConfig(2, 3, (4,), "tanh"), train.TrainConfig(steps=a[1], batch_size=a[2],
+                                                                                            lr=a[3], masking=a[4])),
+              [slot(LAW, [[0, 1, 1], [1, 0, 0]]), slot(2), slot(4), slot(1e-3), slot("random", "blockwise")]),
+    "checkpoint_load": (lambda a: checkpoint.load(a[0]), [st.sampled_from(FILES)]),
+    "vectors_check": (lambda a: vectors.check(a[0]), [st.sampled_from(FILES)]),
+    "adapters": (lambda a: adapters.from_model(a[0], 2, output=a[1], mask_column=a[2])(np.array([[2, 0, 2]])),
+                 [st.sampled_from([lambda z: np.zeros(z.shape + (3,)), lambda z: "x", lambda z: np.full(z.shape + (2,), np.nan)]),
+                  slot("logits", "probs"), slot(True, False)]),
+    "verify": (lambda a: verify.verify_denoiser(a[0], a[1]), [st.sampled_from(DENOISERS), slot(LAW)]),
+    "memory_limit": (lambda a: refimpl.memory_limit(a[0]).__enter__(), [slot(10**9)]),
+}
+
+
+def call_clean(name, values):
+    """Run one call; count it; return the escaped exception (None when clean)."""
+    function, _ = CALLS[name]
+    TALLY["tried"] += 1
+    try:
+        function(values)
+    except refimpl.RefimplError as error:
+        if not str(error).strip():
+            TALLY["escaped"] += 1
+            return error
+        TALLY["rejected cleanly"] += 1
+        return None
+    except Exception as error:  # noqa: BLE001 - anything else is an escape
+        TALLY["escaped"] += 1
+        return error
+    TALLY["accepted"] += 1
+    return None
+
+
+@st.composite
+def api_calls(draw):
+    name = draw(st.sampled_from(sorted(CALLS)))
+    values = [draw(strategy) for strategy in CALLS[name][1]]
+    return name, values
+
+
+CLI_WORDS = ["law", "train", "verify", "vectors", "bogus", "--json", "--debug", "--data", "dirichlet", "parity",
+             "markov", "nothing", "--vocab-size", "2", "-3", "x", "--length", "2", "0", "--sampler", "llada",
+             "ancestral", "fixed", "--steps", "1", "abc", "--sets", "1;2", "9,9", "--prompt", "0 M", "Z Z",
+             "--temperature", "nan", "-1", "--block-length", "5", "--threshold", "2", "--tokens-per-step", "0,1",
+             "--data-file", "/nonexistent.txt", "--check", "/nonexistent.json", "--out", "/proc/forbidden/x.npz",
+             "--as", "dream", "tests.targets:good_denoiser", "nomodule:f", "--hidden", "a,b", "--batch-size",
+             "--schedule", "cosine", "--alg", "entropy", "--remasking", "random", "--denoiser", "/nonexistent.npz"]
+
+
+def cli_call(argv):
+    """Run the CLI in-process: it must end with an exit status, and print one line on errors."""
+    from refimpl.cli import main
+
+    TALLY["tried"] += 1
+    err = io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(argv, out=io.StringIO())
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    except Exception as error:  # noqa: BLE001
+        TALLY["escaped"] += 1
+        return error
+    finally:
+        sys.stderr = old
+    message = err.getvalue().strip()
+    if code not in (0, 1) and (not message or "Traceback" in message or message.count("\n") > 0):
+        TALLY["escaped"] += 1
+        return AssertionError(f"exit {code} with message {message!r}")
+    TALLY["rejected cleanly" if code else "accepted"] += 1
+    return None
+
+
+FUZZ_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
+                         suppress_health_check=list(HealthCheck))
+
+
+@FUZZ_SETTINGS
+@given(api_calls())
+def fuzz_api(call):
+    name, values = call
+    escaped = call_clean(name, values)
+    assert escaped is None, f"{name}{tuple(values)!r} escaped with {type(escaped).__name__}: {escaped}"
+
+
+@FUZZ_SETTINGS
+@given(st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=8))
+def fuzz_cli(argv):
+    if argv[0] == "train" and "--steps" not in argv:
+        argv = argv + ["--steps", "2"]
+    escaped = cli_call(argv)
+    assert escaped is None, f"refimpl {' '.join(argv)} escaped: {escaped}"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    examples = int(argv[0]) if argv else 3000
+    for target in (fuzz_api, fuzz_cli):
+        settings(FUZZ_SETTINGS, max_examples=examples, derandomize=False)(target.hypothesis.inner_test)
+        runner = given(api_calls() if target is fuzz_api else st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=8))(
+            target.hypothesis.inner_test)
+        settings(FUZZ_SETTINGS, max_examples=examples, derandomize=False)(runner)()
+    print(f"inputs tried: {TALLY['tried']}, accepted: {TALLY['accepted']}, "
+          f"rejected cleanly: {TALLY['rejected cleanly']}, escaped: {TALLY['escaped']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""The fuzz suite (tests/fuzz.py) in CI: bounded examples, zero escapes allowed."""
+from . import fuzz
+
+
+def test_public_api_raises_only_refimpl_errors():
+    fuzz.fuzz_api()
+
+
+def test_cli_exits_with_one_readable_line():
+    fuzz.fuzz_cli()
