@@ -120,8 +120,15 @@ def _cmd_vectors(args, out):
     return 0 if not problems else 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (the usage itself is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="refimpl",
         description="Exact reference implementation of absorbing (masked) discrete diffusion.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
@@ -185,14 +192,25 @@ def main(argv=None, out=None):
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(out)
+        print("refimpl: error: no command given (see 'refimpl --help')", file=sys.stderr)
         return 2
     try:
         return args.run(args, out)
     except RefimplError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"refimpl {args.command}: error: {error}", file=sys.stderr)
+        print(f"refimpl {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except Exception as error:  # a bug in refimpl: still one line, the traceback with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"refimpl {args.command}: internal error: {type(error).__name__}: {_one_line(error)} "
+              f"(rerun with --debug for the traceback and please report it)", file=sys.stderr)
+        return 3
+
+
+def _one_line(error):
+    return " ".join(str(error).split())
 
 
 def entry_point():

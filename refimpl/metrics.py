@@ -51,8 +51,12 @@ def reveal_decomposition(p, sets, prompt=None):
     known = np.zeros(length, dtype=bool)
     if prompt is not None:
         known |= validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1) != vocab_size
-    if isinstance(sets, (str, bytes)) or not hasattr(sets, "__iter__"):
-        raise InvalidParameterError(f"sets must be a list of position sets, got {sets!r}")
+    try:
+        sets = [] if isinstance(sets, (str, bytes)) else list(sets)
+    except TypeError:
+        sets = []
+    if not sets:
+        raise InvalidParameterError("sets must be a non-empty list of position sets")
     losses = []
     for chosen in sets:
         chosen = validate.positions(chosen, length, "reveal set", allow_empty=False)

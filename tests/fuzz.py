@@ -196,42 +196,43 @@ def cli_call(argv):
     finally:
         sys.stderr = old
     message = err.getvalue().strip()
-    if code not in (0, 1) and (not message or "Traceback" in message or message.count("\n") > 0):
+    one_line = "--debug" in argv or ("Traceback" not in message and message.count("\n") == 0)
+    if code == 3 or (code not in (0, 1) and (not message or not one_line)):
         TALLY["escaped"] += 1
         return AssertionError(f"exit {code} with message {message!r}")
     TALLY["rejected cleanly" if code else "accepted"] += 1
     return None
 
 
-FUZZ_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
+FUZZ_SETTINGS = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                          suppress_health_check=list(HealthCheck))
+CLI_LISTS = st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=8)
 
 
-@FUZZ_SETTINGS
-@given(api_calls())
-def fuzz_api(call):
+def _api_body(call):
     name, values = call
     escaped = call_clean(name, values)
     assert escaped is None, f"{name}{tuple(values)!r} escaped with {type(escaped).__name__}: {escaped}"
 
 
-@FUZZ_SETTINGS
-@given(st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=8))
-def fuzz_cli(argv):
+def _cli_body(argv):
     if argv[0] == "train" and "--steps" not in argv:
         argv = argv + ["--steps", "2"]
     escaped = cli_call(argv)
     assert escaped is None, f"refimpl {' '.join(argv)} escaped: {escaped}"
 
 
+fuzz_api = FUZZ_SETTINGS(given(api_calls())(_api_body))
+fuzz_cli = settings(FUZZ_SETTINGS, max_examples=500)(given(CLI_LISTS)(_cli_body))
+
+
 def main(argv=None):
+    """Long profile: ``python -m tests.fuzz [examples per target]`` (random, not derandomised)."""
     argv = sys.argv[1:] if argv is None else argv
-    examples = int(argv[0]) if argv else 3000
-    for target in (fuzz_api, fuzz_cli):
-        settings(FUZZ_SETTINGS, max_examples=examples, derandomize=False)(target.hypothesis.inner_test)
-        runner = given(api_calls() if target is fuzz_api else st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=8))(
-            target.hypothesis.inner_test)
-        settings(FUZZ_SETTINGS, max_examples=examples, derandomize=False)(runner)()
+    examples = int(argv[0]) if argv else 20000
+    long = settings(FUZZ_SETTINGS, max_examples=examples, derandomize=False)
+    long(given(api_calls())(_api_body))()
+    long(given(CLI_LISTS)(_cli_body))()
     print(f"inputs tried: {TALLY['tried']}, accepted: {TALLY['accepted']}, "
           f"rejected cleanly: {TALLY['rejected cleanly']}, escaped: {TALLY['escaped']}")
 
