@@ -10,7 +10,8 @@ import numpy as np
 
 from . import validate
 from .errors import InvalidParameterError
-from .lattice import marginal_lattice
+from .lattice import lattice_bytes, marginal_lattice
+from .limits import check_memory
 from .numerics import sample_categorical
 
 
@@ -64,7 +65,9 @@ def forward_law(p, alpha_t):
     .. math::  q_t(z) = \alpha_t^{L-k} (1-\alpha_t)^{k} \, p(x_C = z_C),  \quad k = \#\{i: z_i = V\}
     """
     (alpha,) = _alphas(alpha_t=alpha_t)
-    lattice = marginal_lattice(p)
+    table = validate.law_table(p)
+    check_memory(3 * lattice_bytes(table.shape[0], table.ndim), "the law of x_t (lattice, mask counts, result)")
+    lattice = marginal_lattice(table)
     vocab_size, length = lattice.shape[0] - 1, lattice.ndim
     n_masked = np.zeros(lattice.shape, dtype=np.int64)
     for axis in range(length):
