@@ -1,13 +1,17 @@
 """``python -m benchmarks [--quick]``: every benchmark, its tables, result files, and a PASS/MISS summary
 of every performance target of issues #3, #4, #5 and #9.  ``--quick`` (under 2 minutes) skips the
-slow cases (Ancestral at V=4 L=10, the largest-problem search)."""
+slow cases (Ancestral at V=4 L=10, the largest-problem search); ``--reuse-largest`` prints the last
+largest-problem search (benchmarks/results/largest.json) instead of rerunning it (about 20 minutes)."""
+import json
+import os
+import pathlib
 import sys
 import time
 
 from tabulate import tabulate
 
 from . import families, largest, oracle, samplers, training
-from .common import machine
+from .common import RESULTS, RESULTS_ENV, machine
 
 
 def main(argv=None):
@@ -17,11 +21,16 @@ def main(argv=None):
     print(f"machine: {machine()}")
     summary = []
     modules = [("oracle", oracle), ("samplers", samplers), ("families", families), ("training", training)]
+    reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules.append(("largest", largest))
     for name, module in modules:
         print(f"\n== {name} ==", flush=True)
-        result = module.run(quick=quick)
+        if name == "largest" and reuse_largest:
+            result = json.loads((pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS) / "largest.json").read_text())
+            print(f"(from the search of {result.get('machine', {}).get('cpu', '?')}, benchmarks/results/largest.json)")
+        else:
+            result = module.run(quick=quick)
         print(module.table(result), flush=True)
         if hasattr(module, "targets"):
             summary.extend(module.targets(result))

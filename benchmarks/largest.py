@@ -115,7 +115,7 @@ def run(quick=False, families=None, vocab_size=4):
                      "largest_length": best[-1]["length"] if best else None,
                      "seconds": best[-1]["seconds"] if best else None,
                      "peak_bytes": best[-1]["peak_bytes"] if best else None,
-                     "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok" else f"L <= {MAX_LENGTH}"})
+                     "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok" else f"search ends at L = {MAX_LENGTH}"})
     return write_result("largest", {"quick": quick, "time_limit_seconds": TIME_LIMIT,
                                     "memory_limit_bytes": MEMORY_LIMIT, "cases": rows})
 
