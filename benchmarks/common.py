@@ -109,3 +109,13 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
         out[f"mc_samples_for_tv_{error}"] = needed
         out[f"mc_seconds_for_tv_{error}"] = needed * per_sample
     return out
+
+
+def run_main(run, table, argv=None, header=None):
+    """The ``python -m benchmarks.NAME [--quick]`` entry point every benchmark module shares."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    result = run(quick="--quick" in argv)
+    print(f"machine: {machine()}" + (f"  {header(result)}" if header else ""))
+    print(table(result))

@@ -3,13 +3,12 @@ accuracy, and the cost growth of the Ancestral sampler against its formula.
 
 Run: ``python -m benchmarks.families`` (``--quick``: the smallest grid point only).
 """
-import sys
 
 from tabulate import tabulate
 
 from refimpl import samplers as S
 
-from .common import exact_case, machine, multiply_add_throughput, write_result
+from .common import run_main, exact_case, multiply_add_throughput, write_result
 
 
 def families(length):
@@ -53,10 +52,7 @@ def table(result):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    result = run(quick="--quick" in argv)
-    print(f"machine: {machine()}")
-    print(table(result))
+    run_main(run, table, argv)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@ Target (issue #3): V=4, L=10 — 9.8 million partial sequences, 78 million condi
 within 2x of the time ``np.full`` needs to write the same number of float64 values into fresh memory.
 Run: ``python -m benchmarks.oracle`` (``--quick`` for a smaller case).
 """
-import sys
 
 import numpy as np
 from tabulate import tabulate
 
 from refimpl import datasets, denoisers
 
-from .common import machine, timed, verdict, write_result
+from .common import run_main, timed, verdict, write_result
 
 GOAL_RATIO = 2.0
 
@@ -53,10 +52,7 @@ def targets(result):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    result = run(quick="--quick" in argv)
-    print(f"machine: {machine()}")
-    print(table(result))
+    run_main(run, table, argv)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,12 @@ multiply-add throughput.  A transition entry is one (source state, reachable des
 engine evaluates (``EngineStats.entries``): (2V+1)^L per full Ancestral step.
 Run: ``python -m benchmarks.samplers`` (``--quick`` skips V=4, L=10).
 """
-import sys
 
 from tabulate import tabulate
 
 from refimpl import samplers as S
 
-from .common import exact_case, machine, multiply_add_throughput, verdict, write_result
+from .common import run_main, exact_case, multiply_add_throughput, verdict, write_result
 
 GOAL_RATIO = 0.25
 CASES = [  # (name, sampler, V, L, goal seconds, in quick mode)
@@ -61,11 +60,7 @@ def table(result):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    result = run(quick="--quick" in argv)
-    print(f"machine: {machine()}")
-    print(f"numpy multiply-add throughput: {result['multiply_add_per_second']:.3g} elements/s")
-    print(table(result))
+    run_main(run, table, argv, header=lambda r: f"numpy multiply-add throughput: {r['multiply_add_per_second']:.3g} elements/s")
 
 
 if __name__ == "__main__":

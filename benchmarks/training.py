@@ -4,14 +4,13 @@ Target (issue #5): batch 256, two hidden layers of 256 (GELU), V=8, L=8, on the 
 time <= 1.0, in float64 (both) and in float32 (both).  Needs torch; without it the case says so.
 Run: ``python -m benchmarks.training``.
 """
-import sys
 
 import numpy as np
 from tabulate import tabulate
 
 from refimpl import mlp, optim
 
-from .common import machine, timed, verdict, write_result
+from .common import run_main, timed, verdict, write_result
 
 GOAL_RATIO = 1.0
 VOCAB, LENGTH, BATCH, HIDDEN = 8, 8, 256, (256, 256)
@@ -100,10 +99,7 @@ def targets(result):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    result = run(quick="--quick" in argv)
-    print(f"machine: {machine()}  torch: {result['torch']}")
-    print(table(result))
+    run_main(run, table, argv, header=lambda r: f"torch: {r['torch']}")
 
 
 if __name__ == "__main__":

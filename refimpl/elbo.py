@@ -30,7 +30,6 @@ from scipy.special import betainc, betaln, xlogy
 
 from . import space, validate
 from .denoisers import evaluate
-from .errors import InvalidParameterError
 from .forward import sample_forward
 from .lattice import marginal_lattice
 from .limits import check_memory

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 import refimpl
 from refimpl import (adapters, checkpoint, datasets, denoisers, elbo, forward, metrics, mlp, samplers,
                      schedules, space, train, vectors, verify)
-from refimpl import law as engine
 
 TALLY = collections.Counter()
 GOOD_LAW = np.full((2, 3), 0.0) + 1 / 6  # not square on purpose: (2, 3) is *not* a law

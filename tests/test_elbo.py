@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import denoisers, space
+from refimpl import denoisers
 from refimpl import elbo as nelbo
 from refimpl import schedules as S
 

@@ -9,7 +9,7 @@ import pytest
 import refimpl
 from refimpl import metrics
 from refimpl import samplers as S
-from refimpl.experiments import homogenisation, near_ar, toy
+from refimpl.experiments import homogenisation, toy
 from refimpl.experiments.paper import run_paper
 from refimpl.experiments.prescriptions import TRAINING, strategies
 
@@ -58,7 +58,6 @@ def test_homogenisation_against_matrix_powers_and_its_bounds(paper):
     moduli = sorted(abs(np.linalg.eigvals(transition)))
     assert lam == pytest.approx(moduli[-2])
     report = paper[0]["homogenisation"]
-    length = homogenisation.LENGTH
     for row in report.tables[0].rows:
         d = row[0]
         marginal = np.linalg.matrix_power(transition, d)[0]

@@ -1,12 +1,10 @@
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import datasets, forward, space
+from refimpl import forward, space
 
 from .strategies import chi_square_pvalue, laws, random_table
 

@@ -1,5 +1,4 @@
 """NELBO training: it converges to H(p), is deterministic, and checkpoints/resumes bit-identically."""
-import os
 import subprocess
 import sys
 import time

@@ -5,8 +5,6 @@ step k in {1, 2, all of the block}.  Denoisers: the oracle, and MLPs trained wit
 (same steps, batch, learning rate, seed) by uniform random masking or by blockwise reverse-order
 masking with block size 2 or 4.  Every cell is the exact KL(p || q) of the sampler's output law.
 """
-import numpy as np
-
 from .. import mlp, samplers, schedules
 from ..denoisers import oracle_denoiser, tabulate
 from ..joint import kl

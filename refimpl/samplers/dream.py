@@ -4,7 +4,6 @@ import dataclasses
 import numpy as np
 
 from .. import validate
-from ..errors import InvalidParameterError
 from .base import as_eligible, temperature
 from .steps import FractionCount, IndependentStep, TopKStep
 
