@@ -33,13 +33,13 @@ def _cmd_paper(args, out):
 
 
 def _cmd_law(args, out):
-    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
+    from .commands import build_denoiser, build_sampler, load_data, parse_prompt
     from .experiments.sampler_law import sampler_report
 
-    law = build_law(args)
-    prompt = parse_prompt(args.prompt, law.vocab_size, law.length)
+    law, names, _ = load_data(args)
+    prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
     sampler = build_sampler(args, law.length)
-    report = sampler_report(law, build_denoiser(args.denoiser, law), sampler, prompt)
+    report = sampler_report(law, build_denoiser(args.denoiser, law), sampler, prompt, names=names)
     _print_reports([report], args.json, out)
     return 0
 

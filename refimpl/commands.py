@@ -77,14 +77,17 @@ def _named_law(args):
     raise InvalidParameterError(f"--data must be one of {', '.join(LAWS)} or a .npy file, got {args.data!r}")
 
 
-def parse_prompt(text, vocab_size, length):
+def parse_prompt(text, vocab_size, length, names=None):
+    """``'0 M M'`` (token ids, or names from the data file's vocabulary, and M for a mask)."""
     if text is None:
         return None
     words = text.replace(",", " ").split()
+    ids = {str(name): k for k, name in enumerate(names)} if names else {}
     try:
-        tokens = [vocab_size if w.upper() == "M" else int(w) for w in words]
+        tokens = [vocab_size if w == "M" else ids[w] if w in ids else int(w) for w in words]
     except ValueError:
-        raise InvalidParameterError(f"--prompt holds {text!r}; use token numbers and M for masks") from None
+        raise InvalidParameterError(f"--prompt holds {text!r}; use token numbers (or vocabulary names) "
+                                    f"and M for masks") from None
     return validate.tokens(np.array(tokens, dtype=np.int64), vocab_size, length, partial=True, name="prompt", ndim=1)
 
 

@@ -156,3 +156,15 @@ def test_train_then_law_with_the_checkpoint(tmp_path):
     law = datasets.empirical([[0, 1, 2], [0, 1, 3], [2, 3, 2]], vocab_size=4)
     q = refimpl.exact_law(checkpoint.load(model)[0], samplers.LeftToRight(), 3, 4)
     assert json.loads(text)["reports"][0]["findings"]["kl_p_q"] == pytest.approx(refimpl.kl(law, q), abs=1e-12)
+
+
+def test_law_with_a_data_file_reads_token_names_in_the_prompt_and_prints_them(tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("A B C\nA B D\nC D C\n")
+    code, text = run(["law", "--data-file", str(data), "--sampler", "llada", "--steps", "1", "--temperature", "1",
+                      "--prompt", "A M M", "--json"])
+    assert code == 0
+    report = json.loads(text)["reports"][0]
+    # given A first, the data has A B C and A B D: position 2 is B for sure, so one parallel step is exact
+    assert abs(report["findings"]["kl_p_q"]) < 1e-12
+    assert all(row[0].startswith("A ") for row in report["tables"][-1]["rows"] if row[1] > 0)

@@ -5,8 +5,11 @@ import math
 from tabulate import tabulate
 
 
-def letters(tokens):
-    """Token ids as letters: ``[0, 1] -> 'AB'`` (the paper writes its tokens A, B, C, ...)."""
+def letters(tokens, names=None):
+    """Token ids as letters: ``[0, 1] -> 'AB'`` (the paper writes its tokens A, B, C, ...), or, given the
+    vocabulary ``names``, as those names separated by spaces."""
+    if names is not None:
+        return " ".join(str(names[int(t)]) for t in tokens)
     return "".join(chr(ord("A") + int(t)) if 0 <= int(t) < 26 else f"<{int(t)}>" for t in tokens)
 
 
@@ -53,7 +56,7 @@ class Report:
             parts.append(tabulate(table.rows, headers=table.headers, floatfmt=".6g"))
         if self.findings:
             parts.append("")
-            parts.append(tabulate(sorted(self.findings.items()), headers=("finding", "value"),
-                                  floatfmt=".6g"))
+            rows = [(k, str(v) if isinstance(v, bool) else v) for k, v in sorted(self.findings.items())]
+            parts.append(tabulate(rows, headers=("finding", "value"), floatfmt=".6g"))
         parts.extend(f"note: {note}" for note in self.notes)
         return "\n".join(parts)

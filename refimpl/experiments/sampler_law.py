@@ -7,7 +7,7 @@ from ..samplers import FixedOrder
 from .report import Report, Table, letters
 
 
-def sampler_report(p, denoiser, sampler, prompt=None, top=8):
+def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     """Metrics of the sampler's exact law q against p (given the prompt), and the most changed outputs."""
     table = np.asarray(p)
     vocab_size, length = table.shape[0], table.ndim
@@ -30,7 +30,7 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8):
     rows = []
     for index in order:
         x = np.unravel_index(index, table.shape)
-        rows.append((letters(x), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
+        rows.append((letters(x, names), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
     tables.append(Table("Outputs whose probability changed most (p given the prompt vs the sampler's q)",
                         ("sequence", "p", "q", "q - p"), tuple(rows)))
     return Report(name="sampler_law", title=f"Exact law of {sampler!r}", tables=tuple(tables), findings=findings)
