@@ -143,13 +143,18 @@ def _destination(pattern, shape, vocab_size):
     return tuple(sizes[size] if masked else slice(0, vocab_size) for masked, size in zip(pattern, shape))
 
 
+def _column_digits(columns, masked_count, vocab_size):
+    """Flat outcome indices (base V+1 over the masked positions) -> digits (C, |M|); V = still masked."""
+    return (columns[:, None] // (vocab_size + 1) ** np.arange(masked_count - 1, -1, -1)) % (vocab_size + 1)
+
+
 def _scatter(acc, pattern, source, outcome, vocab_size):
     """Add a sparse outcome of one mask pattern into the C-contiguous table ``acc``."""
     length = len(pattern)
     strides = (vocab_size + 1) ** np.arange(length - 1, -1, -1)
     masked, clean = np.flatnonzero(pattern), np.flatnonzero(~pattern)
     base = value_grid(vocab_size, len(clean)) @ strides[clean] + vocab_size * strides[masked].sum()  # (N,)
-    digits = (outcome.columns[:, None] // (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)) % (vocab_size + 1)
+    digits = _column_digits(outcome.columns, len(masked), vocab_size)
     offsets = (digits - vocab_size) @ strides[masked]  # (C,)
     destination = base[:, None] + offsets[None, :]  # (N, C), all different
     acc.reshape(-1)[destination] += source.reshape(-1, 1) * outcome.values
@@ -164,7 +169,7 @@ def _revealed_sets(pattern, source, outcome, vocab_size):
     """{revealed positions: probability} of one pattern's step (sparse or block-layout outcome)."""
     masked = np.flatnonzero(pattern)
     if isinstance(outcome, SparseOutcome):
-        digits = (outcome.columns[:, None] // (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)) % (vocab_size + 1)
+        digits = _column_digits(outcome.columns, len(masked), vocab_size)
         weights = source.reshape(-1) @ outcome.values  # (C,)
         out = {}
         for row, weight in zip(digits, weights):
