@@ -62,11 +62,8 @@ def from_model(model, vocab_size, output="logits", mask_column=False, to_input=N
                 f"the model returned shape {raw.shape}; expected {z.shape + (width,)} "
                 f"({'V+1 with a mask column' if mask_column else 'V data tokens'}){hint}")
         data = raw[..., :vocab_size]
-        if output == "logits":
-            with np.errstate(invalid="ignore"):
-                probs = softmax(data, axis=-1)
-        else:
-            probs = data / data.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows are refused by the caller's check
+            probs = softmax(data, axis=-1) if output == "logits" else data / data.sum(axis=-1, keepdims=True)
         clean = z != vocab_size
         probs[clean] = np.eye(vocab_size)[z[clean]]
         return probs

@@ -225,7 +225,7 @@ class LatticeOracle:
         self.lattice = marginal_lattice(table)
 
     def pattern_conditionals(self, pattern, j):
-        """:math:`\mu^*_j` for every source of a mask pattern, in block layout (token on axis j)."""
+        r""":math:`\mu^*_j` for every source of a mask pattern, in block layout (token on axis j)."""
         vocab_size, width = self.vocab_size, self.vocab_size + 1
         numerator = self.lattice[tuple(slice(0, vocab_size) if (not m or a == j) else slice(vocab_size, width)
                                        for a, m in enumerate(pattern))]

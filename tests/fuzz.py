@@ -178,15 +178,23 @@ CLI_WORDS = ["law", "train", "verify", "vectors", "bogus", "--json", "--debug", 
 
 
 def cli_call(argv):
-    """Run the CLI in-process: it must end with an exit status, and print one line on errors."""
+    """Run the CLI in-process: it must end with an exit status, and print one line on errors.
+
+    It runs in a scratch directory, so files named by ``--out`` land there, not in the checkout.
+    """
     from refimpl.cli import main
 
     TALLY["tried"] += 1
     err = io.StringIO()
-    old = sys.stderr
+    old, cwd = sys.stderr, os.getcwd()
     sys.stderr = err
     try:
-        code = main(argv, out=io.StringIO())
+        with tempfile.TemporaryDirectory() as scratch:
+            os.chdir(scratch)
+            try:
+                code = main(argv, out=io.StringIO())
+            finally:
+                os.chdir(cwd)
     except SystemExit as exit_:  # argparse's own errors
         code = exit_.code
     except Exception as error:  # noqa: BLE001

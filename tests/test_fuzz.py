@@ -1,4 +1,6 @@
 """The fuzz suite (tests/fuzz.py) in CI: bounded examples, zero escapes allowed."""
+import os
+
 from . import fuzz
 
 
@@ -7,4 +9,6 @@ def test_public_api_raises_only_refimpl_errors():
 
 
 def test_cli_exits_with_one_readable_line():
+    before = sorted(os.listdir())
     fuzz.fuzz_cli()
+    assert sorted(os.listdir()) == before, "the CLI fuzz wrote files into the working directory"
