@@ -46,6 +46,25 @@ def timed(fn, repeats=3, warmup=1):
     return {"min": min(times), "median": statistics.median(times), "max": max(times), "repeats": repeats}
 
 
+def timed_alternating(fns, rounds=10, per_round=20, warmup=5):
+    """Time several step functions side by side: ``rounds`` rounds, each running every fn
+    ``warmup + per_round`` times in turn and timing the last ``per_round``.
+
+    Alternating blocks (not one fn after the other) spreads the machine's slow spells over all of
+    them; whole blocks (not single calls) keep one library's idle threads (OpenMP, OpenBLAS spin
+    after their work) from landing in the other's timings.  Returns one min/median/max dict per fn.
+    """
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, out in zip(fns, times):
+            for k in range(warmup + per_round):
+                start = time.perf_counter()
+                fn()
+                if k >= warmup:
+                    out.append(time.perf_counter() - start)
+    return [{"min": min(t), "median": statistics.median(t), "max": max(t), "repeats": len(t)} for t in times]
+
+
 def verdict(value, goal, lower_is_better=True):
     ok = value <= goal if lower_is_better else value >= goal
     return "PASS" if ok else "MISS"

@@ -182,7 +182,8 @@ class OracleDenoiser(TableDenoiser):
             """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B)."""
             numerator = source.reshape(before, width, after)[:, :vocab_size, :]
             denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (A, 1, B)
-            np.multiply(numerator, denominator_inverse, out=target.reshape(before, vocab_size, after))
+            with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0: made uniform afterwards
+                np.multiply(numerator, denominator_inverse, out=target.reshape(before, vocab_size, after))
 
         def block(prefix):
             source = lattice[prefix]

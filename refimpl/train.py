@@ -28,6 +28,7 @@ from .errors import InvalidParameterError
 from .joint import Law
 from .limits import check_memory
 from .mlp import MLP, MLPConfig, init_params, loss_and_grads
+from .numerics import Workspace
 from .schedules import Linear, check_schedule
 
 MASKINGS = ("random", "any_order", "blockwise")
@@ -156,11 +157,12 @@ def train(data, model_config, config=TrainConfig(), schedule=None, checkpoint_pa
         state = {"step": step, "rng": rng.bit_generator.state, "train": config.to_dict()}
         checkpoint.save(checkpoint_path, MLP(model_config, params), opt_state, state, history)
 
+    ws = Workspace()  # arrays reused across steps; Adam updates params and opt_state in place
     for step in range(start, config.steps):
         x0 = source.draw(config.batch_size, rng)
         z, loss_mask, weights = mask_batch(x0, config, schedule, rng, model_config.vocab_size)
-        loss, grads = loss_and_grads(params, model_config, z, x0, weights, loss_mask)
-        params, opt_state = optim.adam(params, grads, opt_state, config.lr_at(step))
+        loss, grads = loss_and_grads(params, model_config, z, x0, weights, loss_mask, ws)
+        params, opt_state = optim.adam(params, grads, opt_state, config.lr_at(step), ws=ws)
         history.append(loss)
         if on_step is not None:
             on_step(step + 1, loss)

@@ -144,3 +144,41 @@ def test_torch_autograd_gives_the_same_loss_and_gradients():
         assert loss == pytest.approx(torch_loss.item(), rel=1e-10)
         for name in params:
             np.testing.assert_allclose(grads[name], tp[name].grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("activation", mlp.ACTIVATIONS)
+def test_workspace_path_is_bit_identical_to_fresh_arrays(activation):
+    """The training loop's path (a reusing workspace, Adam in place) against the pure functions, 3 steps."""
+    from refimpl.numerics import Workspace
+
+    config, params, z, x0, weights = tiny_problem(activation=activation, hidden=(40, 30), batch=64)
+    pure_params, pure_state = params, optim.adam_init(params)
+    copies = {k: v.copy() for k, v in params.items()}
+    ws_params, ws_state = dict(copies), optim.adam_init(copies)
+    ws = Workspace()
+    for step in range(3):
+        loss, grads = mlp.loss_and_grads(pure_params, config, z, x0, weights)
+        ws_loss, ws_grads = mlp.loss_and_grads(ws_params, config, z, x0, weights, ws=ws)
+        assert ws_loss == loss
+        for name in grads:
+            np.testing.assert_array_equal(ws_grads[name], grads[name])
+        pure_params, pure_state = optim.adam(pure_params, grads, pure_state, 1e-2)
+        before = {k: id(v) for k, v in ws_params.items()}
+        ws_params, ws_state = optim.adam(ws_params, ws_grads, ws_state, 1e-2, ws=ws)
+        assert {k: id(v) for k, v in ws_params.items()} == before  # updated in place
+        for name in params:
+            np.testing.assert_array_equal(ws_params[name], pure_params[name])
+            np.testing.assert_array_equal(ws_state["v"][name], pure_state["v"][name])
+    np.testing.assert_array_equal(params["W0"], tiny_problem(activation=activation, hidden=(40, 30), batch=64)[1]["W0"])
+
+
+def test_float32_parameters_stay_float32_and_agree_with_float64():
+    """The benchmarks' float32 path: every array float32, gradients within float32 round-off of float64's."""
+    config, params, z, x0, weights = tiny_problem(activation="gelu", hidden=(40, 30), batch=64)
+    loss, grads = mlp.loss_and_grads(params, config, z, x0, weights)
+    single = {k: v.astype(np.float32) for k, v in params.items()}
+    loss32, grads32 = mlp.loss_and_grads(single, config, z, x0, weights.astype(np.float32))
+    assert loss32 == pytest.approx(loss, rel=1e-5)
+    for name in grads:
+        assert grads32[name].dtype == np.float32
+        np.testing.assert_allclose(grads32[name], grads[name], rtol=1e-3, atol=1e-5 * np.abs(grads[name]).max())
