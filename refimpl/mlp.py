@@ -112,15 +112,14 @@ def masked_cross_entropy(logp, loss_mask, x0, weights, ws=FRESH):
     (sum over the positions in ``loss_mask`` — the masked ones — weighted per row, mean over the
     batch).  Returns ``(loss, dlogp)``.
     """
-    batch = loss_mask.shape[0]
-    masked = loss_mask  # (B, L) bool
-    picked = np.take_along_axis(logp, x0[..., None], axis=-1)[..., 0]  # (B, L)
-    per_row = -(picked * masked).sum(axis=1)  # (B,)
+    batch, length, vocab_size = logp.shape
+    target = np.arange(batch * length) * vocab_size + x0.reshape(-1)  # flat index of x0 in each row of logp
+    picked = np.ascontiguousarray(logp).reshape(-1)[target].reshape(batch, length)  # (B, L)
+    per_row = -(picked * loss_mask).sum(axis=1)  # (B,)
     loss = float(np.dot(weights, per_row) / batch)
     dlogp = ws.array("dlogp", logp.shape, logp.dtype)
     dlogp.fill(0.0)
-    scale = (-(weights[:, None] * masked) / batch).astype(logp.dtype)
-    np.put_along_axis(dlogp, x0[..., None], scale[..., None], axis=-1)
+    dlogp.reshape(-1)[target] = (-(weights[:, None] * loss_mask) / batch).reshape(-1)
     return loss, dlogp
 
 
@@ -166,10 +165,10 @@ def init_params(config, rng):
 def one_hot(z, vocab_size, dtype=np.float64, ws=FRESH):
     """(B, L) partial sequences -> (B, L * (V+1)) features."""
     batch, length = z.shape
-    X = ws.array("X", (batch, length, vocab_size + 1), dtype)
+    X = ws.array("X", (batch, length * (vocab_size + 1)), dtype)
     X.fill(0.0)
-    np.put_along_axis(X, z[..., None], 1.0, axis=-1)
-    return X.reshape(batch, -1)
+    X[np.arange(batch)[:, None], np.arange(length) * (vocab_size + 1) + z] = 1.0
+    return X
 
 
 def forward(params, config, z, ws=FRESH):

@@ -81,10 +81,10 @@ def normal_cdf(z, out=None, ws=None):
         result += coefficients[0]
         result *= z
         result += 0.5
-    tail = np.flatnonzero(~(np.abs(z, out=square) < CDF_CENTRAL))  # NaN lands here too
-    if tail.size:
-        flat = result.reshape(-1)
-        flat[tail] = ndtr(z.reshape(-1)[tail])
+    outside = np.greater_equal(np.abs(z, out=square), CDF_CENTRAL)  # NaN stays NaN through the series
+    if outside.any():
+        tail = np.flatnonzero(outside)
+        result.reshape(-1)[tail] = ndtr(z.reshape(-1)[tail])
     return result
 
 
