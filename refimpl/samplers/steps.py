@@ -195,10 +195,17 @@ def _subsets(ctx, candidates, k):
     return slots, grid, index
 
 
-def _chosen(rows, slots, grid):
-    """``rows`` (e, N, V) -> (N, n_sub, G, k): the row value of each chosen candidate at its token."""
-    return np.stack([rows[slots[:, slot]][:, :, grid[:, slot]] for slot in range(slots.shape[1])],
-                    axis=-1).transpose(1, 0, 2, 3)
+def _chosen(rows, slots, grid, t):
+    """``rows`` (e, N, V) -> (n_sub, N, G): the row of each subset's t-th chosen candidate at its token."""
+    return rows[slots[:, t]][:, :, grid[:, t]]
+
+
+def _chosen_product(rows, slots, grid):
+    """(n_sub, N, G): the product over each subset's chosen candidates of their row at their token."""
+    prob = np.ones((len(slots), rows.shape[1], len(grid)))
+    for t in range(slots.shape[1]):
+        prob *= _chosen(rows, slots, grid, t)
+    return prob
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,8 +221,8 @@ class UniformKStep:
         k = self.count(len(candidates))
         q = np.stack([ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates])  # (e, N, V)
         slots, grid, index = _subsets(ctx, candidates, k)
-        prob = _chosen(q, slots, grid).prod(axis=-1) / len(slots)  # (N, n_sub, G)
-        return SparseOutcome(index.ravel(), prob.reshape(ctx.sources, -1))
+        prob = _chosen_product(q, slots, grid) / len(slots)  # (n_sub, N, G)
+        return SparseOutcome(index.ravel(), prob.transpose(1, 0, 2).reshape(ctx.sources, -1))
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -230,37 +237,43 @@ class UniformKStep:
 def _top_k_outcomes(ctx, candidates, q, conf, k):
     r"""Exact law of (S, x_S) when the k candidates with the highest key (confidence, -position) are kept.
 
-    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} P(\mathrm{key}_j < \mathrm{key}_w),
+    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} B_j(w, x_w),
+               \quad B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u) [\mathrm{key}_j(u) < \mathrm{key}_i(v)],
 
-    w the weakest chosen candidate (lowest confidence; on ties the largest position).  The factors
-    :math:`B[j, i, v] = P(\mathrm{key}_j < \mathrm{key}_i(v))` are computed once for all candidate pairs.
-    ``q`` and ``conf`` are (e, N, V) for the e candidates (increasing positions).  Returns the flat
-    outcome indices (n_sub * G,) and their probabilities (N, n_sub * G).
+    w the weakest chosen candidate (lowest confidence; on ties the largest position).  The products
+    :math:`\prod_{j \notin S} B_j(w, v)` depend on (S, w, v) only, so they are formed once per subset,
+    weakest slot and token, and each outcome then takes one of them.  ``q`` and ``conf`` are (e, N, V)
+    for the e candidates (increasing positions).  Returns the flat outcome indices (n_sub * G,) and
+    their probabilities (N, n_sub * G).
     """
-    slots, grid, index = _subsets(ctx, candidates, k)
+    slots, grid, index = _subsets(ctx, candidates, k)  # (n_sub, k), (G, k), (n_sub, G)
     sources, count = ctx.sources, len(candidates)
-    prob = np.ones((sources, len(slots), len(grid)))
-    if k > 0:
-        prob = _chosen(q, slots, grid).prod(axis=-1)  # (N, n_sub, G)
+    prob = _chosen_product(q, slots, grid)  # (n_sub, N, G)
     if 0 < k < count:
-        chosen_conf = _chosen(conf, slots, grid)  # (N, n_sub, G, k)
-        at_lowest = chosen_conf == chosen_conf.min(axis=-1, keepdims=True)
-        weakest = k - 1 - np.argmax(at_lowest[..., ::-1], axis=-1)  # last slot among ties: largest position
-        weak_candidate = slots[np.arange(len(slots))[None, :, None], weakest]  # (N, n_sub, G)
-        weak_token = grid[np.arange(len(grid))[None, None, :], weakest]
+        weakest_conf = np.full(prob.shape, np.inf)
+        weakest = np.zeros(prob.shape, dtype=np.int64)  # slot of the weakest; slots go by position
+        for t in range(k):
+            chosen = _chosen(conf, slots, grid, t)
+            at_or_below = chosen <= weakest_conf  # ties go to the later slot: the larger position
+            weakest[at_or_below] = t
+            np.minimum(weakest_conf, chosen, out=weakest_conf)
         positions = np.asarray(candidates)
-        c_j = conf[:, None, :, None, :]  # (e, 1, N, 1, V): candidate j's confidence for token u
-        c_i = conf[None, :, :, :, None]  # (1, e, N, V, 1): candidate i's confidence for token v
-        later = (positions[:, None] > positions[None, :])[:, :, None, None, None]
-        below = (c_j < c_i) | ((c_j == c_i) & later)
-        pair = np.sum(q[:, None, :, None, :] * below, axis=-1)  # (e, e, N, V): P(key_j < key_i(v))
+        later = (positions[:, None] > positions[None, :])[:, :, None, None]  # (e, e, 1, 1): j after i
+        pair = np.zeros((count, count, sources, ctx.vocab_size))  # (e, e, N, V): B_j(i, v)
+        for u in range(ctx.vocab_size):
+            c_j = conf[:, None, :, None, u]  # (e, 1, N, 1): candidate j's confidence for token u
+            c_i = conf[None, :, :, :]  # (1, e, N, V): candidate i's confidence for token v
+            pair += q[:, None, :, None, u] * ((c_j < c_i) | ((c_j == c_i) & later))
         inside = np.zeros((count, len(slots)), dtype=bool)  # candidate j is in subset s
         inside[slots.T, np.arange(len(slots))[None, :]] = True
-        rows = np.arange(sources)[:, None, None]
+        outside = np.ones((len(slots), k, sources, ctx.vocab_size))  # prod_{j not in S} B_j(w, v) per (S, slot of w)
         for j in range(count):
-            factor = pair[j][weak_candidate, rows, weak_token]  # (N, n_sub, G)
-            prob = prob * np.where(inside[j][None, :, None], 1.0, factor)
-    return index.ravel(), prob.reshape(sources, -1)
+            outside *= np.where(inside[j][:, None, None, None], 1.0, pair[j][slots])
+        factor = np.zeros(prob.shape)
+        for t in range(k):
+            factor += np.where(weakest == t, outside[:, t][:, :, grid[:, t]], 0.0)
+        prob *= factor
+    return index.ravel(), prob.transpose(1, 0, 2).reshape(sources, -1)
 
 
 @dataclasses.dataclass(frozen=True)
