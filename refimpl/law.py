@@ -22,6 +22,7 @@ from .numerics import parallel_for, value_grid
 from .samplers.steps import IndependentStep, SparseOutcome
 
 CHUNK = 1 << 15  # rows per denoiser call
+BATCH_ENTRIES = 1 << 20  # mask patterns computed together hold at most about this many outcome entries
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 
 
@@ -244,6 +245,7 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
         acc, counts, seen = accumulators[g], group_stats[g], group_reveals[g]
         acc.fill(0.0)
         seen.clear()
+        batched, pending = callable(getattr(step, "transitions", None)), {}
         for pattern in groups[g]:
             index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
             source = mass[index]
@@ -260,16 +262,29 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
             if oracle and key not in views:  # the oracle's answers are views of its tables: keep them
                 views[key] = _conditionals(denoiser, pattern, vocab_size)
             ctx = PatternContext(pattern, source, denoiser, vocab_size, scratch[g], views.get(key))
-            outcome = step.transition(ctx)
-            if isinstance(outcome, SparseOutcome):
-                counts.entries += outcome.values.size
-                _scatter(acc, pattern, source, outcome, vocab_size)
-            else:
-                counts.entries += outcome.size
-                acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
-            if reveals is not None:
-                for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
-                    _count_reveal(seen, pattern, revealed, probability)
+            if batched:  # gathered, then computed together per batch key
+                pending.setdefault(step.batch_key(ctx), []).append(ctx)
+                continue
+            record(ctx, step.transition(ctx), acc, counts, seen)
+        for ctxs in pending.values():
+            per_batch = max(1, BATCH_ENTRIES // max(1, ctxs[0].sources * (vocab_size + 1) ** len(ctxs[0].masked)))
+            for start in range(0, len(ctxs), per_batch):
+                chunk = ctxs[start:start + per_batch]
+                for ctx, outcome in zip(chunk, step.transitions(chunk)):
+                    record(ctx, outcome, acc, counts, seen)
+
+    def record(ctx, outcome, acc, counts, seen):
+        """Add one pattern's outcome into the group's accumulator (and its reveal statistics)."""
+        pattern, source = ctx.pattern, ctx.mass
+        if isinstance(outcome, SparseOutcome):
+            counts.entries += outcome.values.size
+            _scatter(acc, pattern, source, outcome, vocab_size)
+        else:
+            counts.entries += outcome.size
+            acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
+        if reveals is not None:
+            for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
+                _count_reveal(seen, pattern, revealed, probability)
 
     for step in steps:
         parallel_for(lambda g: run_group(g, step), range(GROUPS), elements=mass.size)
