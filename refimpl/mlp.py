@@ -50,7 +50,7 @@ def activation_forward(Z, kind, ws=FRESH, name="A"):
         return np.tanh(Z, out=A), (kind, A)
     if kind == "relu":
         return np.maximum(Z, 0.0, out=A), (kind, Z > 0)
-    cdf = normal_cdf(Z, out=ws.array("cdf" + name, Z.shape, Z.dtype), ws=ws)
+    cdf = normal_cdf(Z, out=ws.array("cdf" + name, Z.shape, Z.dtype), ws=ws, name="square" + name)
     return np.multiply(Z, cdf, out=A), (kind, Z, cdf)
 
 

@@ -83,7 +83,7 @@ def _shifted_chebyshev(n):
     return current
 
 
-def normal_cdf(z, out=None, ws=None):
+def normal_cdf(z, out=None, ws=None, name="cdf square"):
     r""":math:`\Phi(z)`, the standard normal CDF, elementwise, in z's precision (float32 stays float32).
 
     For :math:`|z| < 1`: :math:`\Phi(z) = \tfrac12 + z \sum_n b_n z^{2n}`, the economised Maclaurin
@@ -91,7 +91,7 @@ def normal_cdf(z, out=None, ws=None):
     non-finite z, scipy's ``ndtr`` (relative accuracy in the tails).
     Why not ``ndtr`` everywhere: it costs 9–12 ns per element here, the series under 5, and
     :math:`\Phi` is most of an MLP training step's elementwise work (benchmarks/training.py).
-    ``ws`` (a :class:`Workspace`) lends the scratch array.
+    ``ws`` (a :class:`Workspace`) lends the scratch array, under ``name``.
     """
     z = np.asarray(z)
     if z.dtype not in (np.float32, np.float64):
@@ -102,7 +102,7 @@ def normal_cdf(z, out=None, ws=None):
         return result
     coefficients = _cdf_series(z.dtype.type)
     with np.errstate(over="ignore", invalid="ignore"):  # the tails' values are replaced below
-        square = np.multiply(z, z, out=(ws or FRESH).array("cdf square", z.shape, z.dtype))
+        square = np.multiply(z, z, out=(ws or FRESH).array(name, z.shape, z.dtype))
         np.multiply(square, coefficients[-1], out=result)
         for a in coefficients[-2:0:-1]:
             result += a
