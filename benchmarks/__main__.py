@@ -1,10 +1,13 @@
 """``python -m benchmarks [--quick]``: every benchmark, its tables, result files, and a PASS/MISS summary
 of every performance target of issues #3, #4, #5 and #9.  ``--quick`` (under 2 minutes) skips the
-slow cases (Ancestral at V=4 L=10, the largest-problem search); ``--reuse-largest`` prints the last
-largest-problem search (benchmarks/results/largest.json) instead of rerunning it (about 20 minutes)."""
+slow cases (Ancestral at V=4 L=10, the largest-problem search) and the slow checks; ``--reuse-largest``
+prints the last largest-problem search (benchmarks/results/largest.json) instead of rerunning it (about
+20 minutes).  A full run ends with the checks marked ``slow`` (``python -m pytest -m slow``), which the
+test suite leaves out."""
 import json
 import os
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -36,9 +39,14 @@ def main(argv=None):
             summary.extend(module.targets(result))
     print("\n== targets ==")
     print(tabulate(summary, headers=("target", "measured", "goal", "")))
+    status = 0
+    if not quick:
+        print("\n== slow checks (python -m pytest -m slow) ==", flush=True)
+        status = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider"],
+                                cwd=pathlib.Path(__file__).resolve().parent.parent).returncode
     print(f"\nbenchmarks finished in {time.perf_counter() - start:.1f} s ({'quick' if quick else 'full'}); "
           f"results in benchmarks/results/")
-    return 0
+    return status
 
 
 if __name__ == "__main__":
