@@ -9,7 +9,6 @@ Every layer is a forward/backward pair: ``forward(...) -> (out, cache)``, ``back
 returns the gradients, named after the math (``dX``, ``dW``, ``db``).
 """
 import dataclasses
-import math
 
 import numpy as np
 

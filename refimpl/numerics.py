@@ -37,6 +37,38 @@ def binomial_coefficients(n):
     return out
 
 
+class Workspace:
+    r"""Arrays kept from one training step to the next.
+
+    Every NumPy expression allocates its result.  At training sizes (a 256 x 256 float64 array is
+    512 KiB) glibc hands each one fresh pages from the kernel, and the page faults cost about as much
+    as the arithmetic (measured: 520 faults, 1.2 ms of a 6.5 ms step of benchmarks/training.py's
+    model).  Layers given a workspace write into its named arrays instead; an array stays valid until
+    the next call that writes the same name.  ``Workspace(reuse=False)`` (:data:`FRESH`, what layers
+    use when given none) hands out a fresh array every time and keeps nothing.
+
+    (Elementwise work is not split over threads: after every matrix product OpenBLAS's own worker
+    keeps spinning on the second core, and a second Python thread there made GELU slower, not faster.)
+    """
+
+    def __init__(self, reuse=True):
+        self.reuse = reuse
+        self._arrays = {}
+
+    def array(self, name, shape, dtype):
+        """An uninitialised array for ``name`` (the same one as last time if shape and dtype agree)."""
+        shape, dtype = tuple(shape), np.dtype(dtype)
+        if not self.reuse:
+            return np.empty(shape, dtype)
+        out = self._arrays.get(name)
+        if out is None or out.shape != shape or out.dtype != dtype:
+            out = self._arrays[name] = np.empty(shape, dtype)
+        return out
+
+
+FRESH = Workspace(reuse=False)  # keeps nothing: the default of every layer
+
+
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)  # a Python float, so float32 arrays stay float32
 CDF_CENTRAL = 1.0  # |z| below this: Maclaurin series; at or above: scipy's ndtr
 
@@ -83,7 +115,7 @@ def _shifted_chebyshev(n):
     return current
 
 
-def normal_cdf(z, out=None, ws=None, name="cdf square"):
+def normal_cdf(z, out=None, ws=FRESH, name="cdf square"):
     r""":math:`\Phi(z)`, the standard normal CDF, elementwise, in z's precision (float32 stays float32).
 
     For :math:`|z| < 1`: :math:`\Phi(z) = \tfrac12 + z \sum_n b_n z^{2n}`, the economised Maclaurin
@@ -102,7 +134,7 @@ def normal_cdf(z, out=None, ws=None, name="cdf square"):
         return result
     coefficients = _cdf_series(z.dtype.type)
     with np.errstate(over="ignore", invalid="ignore"):  # the tails' values are replaced below
-        square = np.multiply(z, z, out=(ws or FRESH).array(name, z.shape, z.dtype))
+        square = np.multiply(z, z, out=ws.array(name, z.shape, z.dtype))
         np.multiply(square, coefficients[-1], out=result)
         for a in coefficients[-2:0:-1]:
             result += a
@@ -145,35 +177,3 @@ def parallel_for(fn, items, elements=None):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for _ in pool.map(fn, items):
             pass
-
-
-class Workspace:
-    r"""Arrays kept from one training step to the next.
-
-    Every NumPy expression allocates its result.  At training sizes (a 256 x 256 float64 array is
-    512 KiB) glibc hands each one fresh pages from the kernel, and the page faults cost about as much
-    as the arithmetic (measured: 520 faults, 1.2 ms of a 6.5 ms step of benchmarks/training.py's
-    model).  Layers given a workspace write into its named arrays instead; an array stays valid until
-    the next call that writes the same name.  ``Workspace(reuse=False)`` (:data:`FRESH`, what layers
-    use when given none) hands out a fresh array every time and keeps nothing.
-
-    (Elementwise work is not split over threads: after every matrix product OpenBLAS's own worker
-    keeps spinning on the second core, and a second Python thread there made GELU slower, not faster.)
-    """
-
-    def __init__(self, reuse=True):
-        self.reuse = reuse
-        self._arrays = {}
-
-    def array(self, name, shape, dtype):
-        """An uninitialised array for ``name`` (the same one as last time if shape and dtype agree)."""
-        shape, dtype = tuple(shape), np.dtype(dtype)
-        if not self.reuse:
-            return np.empty(shape, dtype)
-        out = self._arrays.get(name)
-        if out is None or out.shape != shape or out.dtype != dtype:
-            out = self._arrays[name] = np.empty(shape, dtype)
-        return out
-
-
-FRESH = Workspace(reuse=False)  # keeps nothing: the default of every layer
