@@ -6,6 +6,8 @@ so their sources (the clean tokens, shape ``(V,)*(L-|M|)``) and their destinatio
 tokens, each masked position now a token or still the mask) form one strided block of the table.
 A step returns the mass-weighted law of the destinations in that block's layout, and the engine adds
 it in.  Work per step is :math:`\sum_M V^{L-|M|} (V+1)^{|M|} = (2V+1)^L` entries at most.
+Steps that reveal a k-subset of their candidates (top-k, uniform-k) instead go through
+:func:`refimpl.bulk.apply_subset_step`, many mask patterns per array operation.
 
 Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract).
 """
@@ -15,14 +17,13 @@ import itertools
 import numpy as np
 
 from . import validate
+from .bulk import CHUNK, apply_subset_step, count_reveal
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
 from .numerics import parallel_for, value_grid
 from .samplers.steps import IndependentStep, SparseOutcome
 
-CHUNK = 1 << 15  # rows per denoiser call
-BATCH_ENTRIES = 1 << 20  # mask patterns computed together hold at most about this many outcome entries
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 
 
@@ -161,11 +162,6 @@ def _scatter(acc, pattern, source, outcome, vocab_size):
     acc.reshape(-1)[destination] += source.reshape(-1, 1) * outcome.values
 
 
-def _count_reveal(seen, pattern, revealed, probability):
-    key = (tuple(int(i) for i in np.flatnonzero(pattern)), tuple(revealed))
-    seen[key] = seen.get(key, 0.0) + probability
-
-
 def _revealed_sets(pattern, source, outcome, vocab_size):
     """{revealed positions: probability} of one pattern's step (sparse or block-layout outcome)."""
     masked = np.flatnonzero(pattern)
@@ -207,6 +203,65 @@ def _balanced_groups(patterns, work):
     return groups
 
 
+class _PerPattern:
+    """Steps applied one mask pattern at a time (:meth:`transition`), the patterns dealt to GROUPS
+    groups that run in parallel, each into its own accumulator; the table is then their sum."""
+
+    def __init__(self, prompt_masked, denoiser, vocab_size):
+        self.denoiser, self.vocab_size = denoiser, vocab_size
+        patterns = list(_patterns(prompt_masked))
+        work = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
+        self.groups = _balanced_groups(patterns, work)
+        shape = (vocab_size + 1,) * len(prompt_masked)
+        self.accumulators = [np.zeros(shape) for _ in range(GROUPS)]
+        self.scratch = [[None, None] for _ in range(GROUPS)]  # grown on first use by product steps
+        self.views = {}  # the oracle's answers per pattern: views of its tables, kept across steps
+
+    def apply(self, step, mass, stats, seen):
+        """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) ``seen``."""
+        counts = [EngineStats() for _ in range(GROUPS)]
+        reveals = [None if seen is None else {} for _ in range(GROUPS)]
+        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g]), range(GROUPS),
+                     elements=mass.size)
+        np.add(self.accumulators[0], self.accumulators[1], out=mass)
+        for g in range(GROUPS):
+            stats.patterns += counts[g].patterns
+            stats.entries += counts[g].entries
+            for key, probability in (reveals[g] or {}).items():
+                seen[key] = seen.get(key, 0.0) + probability
+
+    def _run_group(self, g, step, mass, counts, seen):
+        vocab_size, denoiser = self.vocab_size, self.denoiser
+        acc = self.accumulators[g]
+        acc.fill(0.0)
+        for pattern in self.groups[g]:
+            index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
+            source = mass[index]
+            if not source.any():
+                continue
+            counts.patterns += 1
+            if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
+                acc[index] += source  # nothing this step may reveal: the mass stays
+                counts.entries += source.size
+                if seen is not None:
+                    count_reveal(seen, pattern, (), float(source.sum()))
+                continue
+            key = pattern.tobytes()
+            if isinstance(denoiser, TableDenoiser) and key not in self.views:
+                self.views[key] = _conditionals(denoiser, pattern, vocab_size)
+            ctx = PatternContext(pattern, source, denoiser, vocab_size, self.scratch[g], self.views.get(key))
+            outcome = step.transition(ctx)
+            if isinstance(outcome, SparseOutcome):
+                counts.entries += outcome.values.size
+                _scatter(acc, pattern, source, outcome, vocab_size)
+            else:
+                counts.entries += outcome.size
+                acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
+            if seen is not None:
+                for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
+                    count_reveal(seen, pattern, revealed, probability)
+
+
 def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, reveals=None):
     r"""The exact law of the sampler's output as a ``(V,)*L`` table.
 
@@ -220,9 +275,12 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     vocab_size, length = validate.space(vocab_size, length)
     prompt = _prompt(prompt, length, vocab_size)
     steps = _plan(sampler, prompt, vocab_size)
+    bulk = sum(callable(getattr(step, "subset_law", None)) for step in steps)
     blocks = 4 if any(isinstance(step, IndependentStep) for step in steps) else 0  # scratch of product steps
-    check_memory((3 + blocks) * (vocab_size + 1) ** length * 8,
-                 f"the exact law engine for V={vocab_size}, L={length} (mass, two accumulators"
+    tables = 1 + (1 if bulk else 0) + (2 if bulk < len(steps) else 0) + blocks
+    check_memory(tables * (vocab_size + 1) ** length * 8,
+                 f"the exact law engine for V={vocab_size}, L={length} ({tables} tables of (V+1)^L: the mass"
+                 f"{', a spare' if bulk else ''}{', two accumulators' if bulk < len(steps) else ''}"
                  f"{', four blocks' if blocks else ''})")
     if isinstance(denoiser, TableDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
@@ -230,74 +288,18 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     stats = EngineStats() if stats is None else stats
     mass = np.zeros((vocab_size + 1,) * length)
     mass[tuple(prompt)] = 1.0
-    patterns = list(_patterns(prompt == vocab_size))
-    work = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
-    groups = _balanced_groups(patterns, work)
-    accumulators = [np.zeros_like(mass) for _ in range(GROUPS)]
-    scratch = [[None, None] for _ in range(GROUPS)]  # grown on first use by product steps
-    group_stats = [EngineStats() for _ in range(GROUPS)]
-    oracle = isinstance(denoiser, TableDenoiser)
-    views = {}
-
-    group_reveals = [{} for _ in range(GROUPS)]
-
-    def run_group(g, step):
-        acc, counts, seen = accumulators[g], group_stats[g], group_reveals[g]
-        acc.fill(0.0)
-        seen.clear()
-        batched, pending = callable(getattr(step, "transitions", None)), {}
-        for pattern in groups[g]:
-            index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
-            source = mass[index]
-            if not source.any():
-                continue
-            counts.patterns += 1
-            if not any(step.eligible[j] for j in np.flatnonzero(pattern)):
-                acc[index] += source  # nothing this step may reveal: the mass stays
-                counts.entries += source.size
-                if reveals is not None:
-                    _count_reveal(seen, pattern, (), float(source.sum()))
-                continue
-            key = pattern.tobytes()
-            if oracle and key not in views:  # the oracle's answers are views of its tables: keep them
-                views[key] = _conditionals(denoiser, pattern, vocab_size)
-            ctx = PatternContext(pattern, source, denoiser, vocab_size, scratch[g], views.get(key))
-            if batched:  # gathered, then computed together per batch key
-                pending.setdefault(step.batch_key(ctx), []).append(ctx)
-                continue
-            record(ctx, step.transition(ctx), acc, counts, seen)
-        for ctxs in pending.values():
-            per_batch = max(1, BATCH_ENTRIES // max(1, ctxs[0].sources * (vocab_size + 1) ** len(ctxs[0].masked)))
-            for start in range(0, len(ctxs), per_batch):
-                chunk = ctxs[start:start + per_batch]
-                for ctx, outcome in zip(chunk, step.transitions(chunk)):
-                    record(ctx, outcome, acc, counts, seen)
-
-    def record(ctx, outcome, acc, counts, seen):
-        """Add one pattern's outcome into the group's accumulator (and its reveal statistics)."""
-        pattern, source = ctx.pattern, ctx.mass
-        if isinstance(outcome, SparseOutcome):
-            counts.entries += outcome.values.size
-            _scatter(acc, pattern, source, outcome, vocab_size)
-        else:
-            counts.entries += outcome.size
-            acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
-        if reveals is not None:
-            for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
-                _count_reveal(seen, pattern, revealed, probability)
-
+    per_pattern, spare = None, None  # built on the first step that needs them
     for step in steps:
-        parallel_for(lambda g: run_group(g, step), range(GROUPS), elements=mass.size)
-        np.add(accumulators[0], accumulators[1], out=mass)
         stats.steps += 1
+        seen = {} if reveals is not None else None
+        if callable(getattr(step, "subset_law", None)):
+            spare = np.empty_like(mass) if spare is None else spare
+            mass, spare = apply_subset_step(step, mass, spare, denoiser, vocab_size, stats, seen), mass
+        else:
+            per_pattern = per_pattern or _PerPattern(prompt == vocab_size, denoiser, vocab_size)
+            per_pattern.apply(step, mass, stats, seen)
         if reveals is not None:
-            merged = dict(group_reveals[0])
-            for key, probability in group_reveals[1].items():
-                merged[key] = merged.get(key, 0.0) + probability
-            reveals.append(merged)
-    for counts in group_stats:
-        stats.patterns += counts.patterns
-        stats.entries += counts.entries
+            reveals.append(seen)
     clean = (slice(0, vocab_size),) * length
     law = mass[clean].copy()
     left = 1.0 - law.sum()

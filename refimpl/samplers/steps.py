@@ -11,9 +11,12 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
 - :class:`TopKStep`: the k most confident (LLaDA ``low_confidence``, Dream's confidence algorithms);
 - :class:`ThresholdStep`: all with confidence >= tau, at least the most confident (Fast-dLLM).
 
-``transition(ctx)`` returns the mass-weighted law of the destinations of all sources of one mask
-pattern (see :class:`refimpl.law.PatternContext`); ``draw(z, mu, rng)`` advances a batch.  The two
-are written independently, so agreement between samples and exact laws is a real check.
+The exact side comes in one of two forms.  ``transition(ctx)`` returns the mass-weighted law of the
+destinations of all sources of one mask pattern (see :class:`refimpl.law.PatternContext`);
+``subset_law(mu, weight)`` — for steps that reveal a k-subset of the candidates — returns the law of
+(subset, tokens) for many patterns at once, which the engine moves in bulk (:mod:`refimpl.bulk`).
+``draw(z, mu, rng)`` advances a batch.  The exact and the Monte Carlo sides are written
+independently, so agreement between samples and exact laws is a real check.
 Ties in confidence are broken by the lowest position first; ties in an argmax by the lowest token.
 """
 import dataclasses
@@ -22,7 +25,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from ..numerics import sample_categorical
-from .subsets import chosen_product, outcome_index, subset_grid, subsets, top_k_laws, top_k_outcomes
+from .subsets import grid_product, subset_grid, top_k_laws, top_k_outcomes
 
 NEG_INF = -np.inf
 
@@ -45,16 +48,16 @@ def temper(probs, temperature, axis=-1):
     return np.exp(logits - logsumexp(logits, axis=axis, keepdims=True))
 
 
-def confidence_probs(probs, temperature, tempered):
+def confidence_probs(probs, temperature, tempered, axis=-1):
     """The probabilities confidence is computed from: untempered (LLaDA, Fast-dLLM) or Dream's tempered ones.
 
     Dream divides the logits by T only when T > 0, so at T = 0 both are the untempered probabilities.
     """
-    return temper(probs, temperature) if tempered and temperature > 0 else probs
+    return temper(probs, temperature, axis) if tempered and temperature > 0 else probs
 
 
-def confidences(probs, kind):
-    r"""Confidence of each candidate token, shape of ``probs`` (..., V).
+def confidences(probs, kind, axis=-1):
+    r"""Confidence of each candidate token, shape of ``probs`` (tokens on ``axis``).
 
     ``drawn``: the probability of the token itself; ``margin``: top-1 minus top-2 probability (the same
     for every token); ``neg_entropy``: :math:`\sum_v p_v \log p_v` (the same for every token; Dream adds
@@ -63,10 +66,11 @@ def confidences(probs, kind):
     if kind == "drawn":
         return probs
     if kind == "margin":
-        top2 = np.sort(probs, axis=-1)[..., -2:]
-        return np.broadcast_to((top2[..., 1] - top2[..., 0])[..., None], probs.shape)
+        top2 = np.sort(probs, axis=axis).take([-1, -2], axis=axis)
+        first, second = np.split(top2, 2, axis=axis)
+        return np.broadcast_to(first - second, probs.shape)
     if kind == "neg_entropy":
-        return np.broadcast_to(xlogy(probs, probs).sum(axis=-1, keepdims=True), probs.shape)
+        return np.broadcast_to(xlogy(probs, probs).sum(axis=axis, keepdims=True), probs.shape)
     raise AssertionError(f"unknown confidence kind {kind!r}")
 
 
@@ -183,13 +187,12 @@ class UniformKStep:
     count: object
     temperature: float = 1.0
 
-    def transition(self, ctx):
-        candidates = [j for j in ctx.masked if self.eligible[j]]
-        k = self.count(len(candidates))
-        q = np.stack([ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates])  # (e, N, V)
-        slots, grid, index = subsets(ctx, candidates, k)
-        prob = chosen_product(q[None], slots, grid)[0] / len(slots)  # (n_sub, N, G)
-        return SparseOutcome(index.ravel(), prob.transpose(1, 0, 2).reshape(ctx.sources, -1))
+    def subset_law(self, mu, weight):
+        """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
+        candidates): ``mu`` (e, V, S) at the candidates, ``weight`` (S,) the sources' mass -> ``slots``
+        (n_sub, k) and the law (n_sub, V**k, S)."""
+        slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
+        return slots, grid_product(temper(mu, self.temperature, axis=1), slots, weight / len(slots))
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -211,27 +214,15 @@ class TopKStep:
     confidence: str = "drawn"
     tempered_confidence: bool = False
 
-    def _laws(self, probs):
-        conf_probs = confidence_probs(probs, self.temperature, self.tempered_confidence)
-        return temper(probs, self.temperature), confidences(conf_probs, self.confidence)
+    def _laws(self, probs, axis=-1):
+        conf_probs = confidence_probs(probs, self.temperature, self.tempered_confidence, axis)
+        return temper(probs, self.temperature, axis), confidences(conf_probs, self.confidence, axis)
 
-    def transition(self, ctx):
-        return self.transitions([ctx])[0]
-
-    def batch_key(self, ctx):
-        """Mask patterns with equal keys go through :meth:`transitions` together."""
-        return len(ctx.masked), sum(1 for j in ctx.masked if self.eligible[j])
-
-    def transitions(self, ctxs):
-        """:meth:`transition` of several mask patterns with the same :meth:`batch_key`, in one pass."""
-        candidates = [[j for j in ctx.masked if self.eligible[j]] for ctx in ctxs]
-        laws = [[self._laws(ctx.flat(ctx.mu(j), j)) for j in chosen] for ctx, chosen in zip(ctxs, candidates)]
-        q = np.array([[law[0] for law in pattern] for pattern in laws])  # (P, e, N, V)
-        conf = np.array([[law[1] for law in pattern] for pattern in laws])
-        slots, grid = subset_grid(len(candidates[0]), self.count(len(candidates[0])), ctxs[0].vocab_size)
-        probs = top_k_laws(q, conf, slots, grid)
-        return [SparseOutcome(outcome_index(ctx, chosen, slots, grid).ravel(), prob)
-                for ctx, chosen, prob in zip(ctxs, candidates, probs)]
+    def subset_law(self, mu, weight):
+        """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`)."""
+        q, conf = self._laws(mu, axis=1)
+        slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
+        return slots, top_k_laws(q, conf, slots, weight)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]

@@ -3,24 +3,16 @@ happen, where they land, and — for a confidence ranking — their exact probab
 
 Used by :class:`refimpl.samplers.steps.UniformKStep` (uniform subsets), ``TopKStep`` (the k most
 confident: LLaDA low_confidence, Dream's confidence algorithms) and ``ThresholdStep`` (Fast-dLLM's
-fallback to the most confident one).  Outcomes are indexed in base V+1 over the masked positions
-(V = still masked), subset-major.
+fallback to the most confident one).  Arrays of candidates' rows are (e, V, S): e candidates (in
+increasing position), V tokens, S sources (last and long — the sources of many mask patterns side
+by side — so that array operations run along it).  Outcome laws are (n_sub, V**k, S): subsets in
+:func:`subset_grid` order, tokens in ``value_grid`` order (the first slot most significant).
 """
 import itertools
 
 import numpy as np
 
 from ..numerics import value_grid
-
-
-def subsets(ctx, candidates, k):
-    """All k-subsets of the candidates with every token assignment: the revealed sets and their outcomes.
-
-    Returns ``slots`` (n_sub, k) candidate indices, ``grid`` (G, k) tokens, and the flat outcome index
-    (base V+1 over the masked positions) of each (subset, tokens) pair, shape (n_sub, G).
-    """
-    slots, grid = subset_grid(len(candidates), k, ctx.vocab_size)
-    return slots, grid, outcome_index(ctx, candidates, slots, grid)
 
 
 def subset_grid(count, k, vocab_size):
@@ -41,63 +33,86 @@ def outcome_index(ctx, candidates, slots, grid):
     return index
 
 
-def chosen(rows, slots, grid, t):
-    """``rows`` (P, e, N, V) -> (P, n_sub, N, G): each subset's t-th chosen candidate's row at its token."""
-    return rows[:, slots[:, t]][..., grid[:, t]]
+def grid_product(rows, slots, weight=None):
+    r"""(n_sub, V**k, S): :math:`w_s \prod_t \mathrm{rows}_{a_t}(x_t)` for every subset :math:`a` = ``slots[s]``
+    and tokens x, from ``rows`` (e, V, S) and ``weight`` (S,) (default 1)."""
+    count, k = slots.shape
+    sources = rows.shape[-1]
+    out = np.ones((count, 1, sources)) if k == 0 else rows[slots[:, 0]]  # a copy
+    if weight is not None:
+        out *= weight
+    for t in range(1, k):
+        out = np.multiply(out[:, :, None], rows[slots[:, t]][:, None]).reshape(count, -1, sources)
+    return out
 
 
-def chosen_product(rows, slots, grid):
-    """(P, n_sub, N, G): the product over each subset's chosen candidates of their row at their token."""
-    prob = np.ones((rows.shape[0], len(slots), rows.shape[2], len(grid)))
-    for t in range(slots.shape[1]):
-        prob *= chosen(rows, slots, grid, t)
+def mass_below(q, conf):
+    r"""(e, e, V, S): ``below[j, i, v]`` :math:`= B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u)
+    [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal is left at 0), from
+    ``q``, ``conf`` (e, V, S).
+
+    :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`: on equal confidence the later
+    candidate (larger position) is below, so for j after i the comparison is ``<=``, before i ``<``.
+    """
+    count, vocab_size, sources = q.shape
+    below = np.empty((count, count, vocab_size, sources))
+    under = np.empty((vocab_size, count, vocab_size, sources), dtype=bool)  # u, i, v, s
+    for j in range(count):
+        c_j = conf[j][:, None, None, :]  # (V_u, 1, 1, S)
+        np.less_equal(c_j, conf[:j], out=under[:, :j])  # i before j: ties put j below
+        np.less(c_j, conf[j:], out=under[:, j:])  # (the diagonal: j is never below itself)
+        np.sum(np.multiply(under, q[j][:, None, None, :]), axis=0, out=below[j])
+    return below
+
+
+def _select(mask, if_true, if_false):
+    """``np.where(mask, if_true, if_false)`` for finite values, branch-free (a product with 0 or 1 is exact)."""
+    return np.multiply(mask, if_true) + np.multiply(~mask, if_false)
+
+
+def top_k_laws(q, conf, slots, weight=None):
+    r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
+    (confidence of the drawn token, then lower position) are kept.
+
+    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} B_j(w, x_w),
+
+    w the weakest chosen candidate and :math:`B_j` from :func:`mass_below`: the kept set is S exactly
+    when every other candidate's key is below the weakest kept key.  The weakest is found slot by slot
+    (slots go by position, so on equal confidence the later slot is the weaker).  ``q``, ``conf``
+    (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`; ``weight`` (S,) multiplies
+    each source.  Returns (n_sub, V**k, S).
+    """
+    count, vocab_size, sources = q.shape
+    n_sub, k = slots.shape
+    if k in (0, count):
+        return grid_product(q, slots, weight)
+    below = mass_below(q, conf)
+    others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
+
+    def outside(t):  # (n_sub, V, S): prod_{j not in S} B_j(a_t, v)
+        out = below[others[:, 0], slots[:, t]]
+        for u in range(1, count - k):
+            out *= below[others[:, u], slots[:, t]]
+        return out
+
+    prob = q[slots[:, 0]]  # (n_sub, V**t, S) over the first t slots
+    if weight is not None:
+        prob *= weight
+    weakest, factor = conf[slots[:, 0]], outside(0)  # the weakest's confidence and its outside product
+    for t in range(1, k):
+        c_t = conf[slots[:, t]][:, None]  # (n_sub, 1, V, S)
+        weaker = c_t <= weakest[:, :, None]  # ties: the later slot is the weaker
+        factor = _select(weaker, outside(t)[:, None], factor[:, :, None]).reshape(n_sub, -1, sources)
+        if t + 1 < k:
+            weakest = np.minimum(weakest[:, :, None], c_t).reshape(n_sub, -1, sources)
+        prob = np.multiply(prob[:, :, None], q[slots[:, t]][:, None]).reshape(n_sub, -1, sources)
+    prob *= factor
     return prob
 
 
 def top_k_outcomes(ctx, candidates, q, conf, k):
-    """:func:`top_k_laws` for one mask pattern: the flat outcome indices (n_sub * G,) and their
-    probabilities (N, n_sub * G)."""
-    slots, grid, index = subsets(ctx, candidates, k)
-    return index.ravel(), top_k_laws(q[None], conf[None], slots, grid)[0]
-
-
-def top_k_laws(q, conf, slots, grid):
-    r"""Exact law of (S, x_S) when the k candidates with the highest key (confidence, -position) are
-    kept, for P mask patterns with the same numbers of sources and candidates at once.
-
-    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} B_j(w, x_w),
-               \quad B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u) [\mathrm{key}_j(u) < \mathrm{key}_i(v)],
-
-    w the weakest chosen candidate (lowest confidence; on ties the largest position).  The products
-    :math:`\prod_{j \notin S} B_j(w, v)` depend on (S, w, v) only, so they are formed once per subset,
-    weakest slot and token, and each outcome then takes one of them.  ``q`` and ``conf`` are
-    (P, e, N, V) for the e candidates (increasing positions); ``slots`` and ``grid`` from
-    :func:`subset_grid`.  Returns the probabilities (P, N, n_sub * G), subset-major.
-    """
-    patterns, count, sources, vocab_size = q.shape
-    k = slots.shape[1]
-    prob = chosen_product(q, slots, grid)  # (P, n_sub, N, G)
-    if 0 < k < count:
-        weakest_conf = np.full(prob.shape, np.inf)
-        weakest = np.zeros(prob.shape, dtype=np.int64)  # slot of the weakest; slots go by position
-        for t in range(k):
-            chosen_conf = chosen(conf, slots, grid, t)
-            at_or_below = chosen_conf <= weakest_conf  # ties go to the later slot: the larger position
-            weakest[at_or_below] = t
-            np.minimum(weakest_conf, chosen_conf, out=weakest_conf)
-        later = np.greater.outer(np.arange(count), np.arange(count))[:, :, None, None]  # (e, e, 1, 1): j after i
-        pair = np.zeros((patterns, count, count, sources, vocab_size))  # (P, e, e, N, V): B_j(i, v)
-        for u in range(vocab_size):
-            c_j = conf[:, :, None, :, None, u]  # (P, e, 1, N, 1): candidate j's confidence for token u
-            c_i = conf[:, None, :, :, :]  # (P, 1, e, N, V): candidate i's confidence for token v
-            pair += q[:, :, None, :, None, u] * ((c_j < c_i) | ((c_j == c_i) & later))
-        inside = np.zeros((count, len(slots)), dtype=bool)  # candidate j is in subset s
-        inside[slots.T, np.arange(len(slots))[None, :]] = True
-        outside = np.ones((patterns, len(slots), k, sources, vocab_size))  # prod_{j not in S} B_j(w, v)
-        for j in range(count):
-            outside *= np.where(inside[j][None, :, None, None, None], 1.0, pair[:, j][:, slots])
-        factor = np.zeros(prob.shape)
-        for t in range(k):
-            factor += np.where(weakest == t, outside[:, :, t][..., grid[:, t]], 0.0)
-        prob *= factor
-    return prob.transpose(0, 2, 1, 3).reshape(patterns, sources, -1)
+    """:func:`top_k_laws` for one mask pattern from (e, N, V) rows: the flat outcome indices
+    (n_sub * G,) and their probabilities (N, n_sub * G)."""
+    slots, grid = subset_grid(len(candidates), k, ctx.vocab_size)
+    prob = top_k_laws(q.transpose(0, 2, 1), conf.transpose(0, 2, 1), slots)  # (n_sub, G, N)
+    return outcome_index(ctx, candidates, slots, grid).ravel(), prob.reshape(-1, ctx.sources).T

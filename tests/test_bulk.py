@@ -1,0 +1,169 @@
+"""The bulk exact-law path (refimpl/bulk.py, samplers/subsets.py) against brute-force enumeration.
+
+Every reference here is a second algorithm written for the test: the top-k law by enumerating every
+draw of every candidate and ranking it, the live patterns, source indices and denoiser answers by
+decoding each partial sequence, and whole sampler laws by following every path of draws.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import refimpl
+from refimpl import bulk, space
+from refimpl import samplers as S
+from refimpl.numerics import value_grid
+from refimpl.samplers import steps as St
+from refimpl.samplers.subsets import subset_grid, top_k_laws
+
+from .strategies import random_denoiser, random_table
+
+
+def brute_top_k(q, conf, k):
+    """{(kept positions, their tokens): probability} for one source: every draw, ranked by
+    (confidence desc, position asc)."""
+    count, vocab_size = q.shape
+    out = {}
+    for x in itertools.product(range(vocab_size), repeat=count):
+        p = np.prod([q[i, x[i]] for i in range(count)])
+        ranked = sorted(range(count), key=lambda i: (-conf[i, x[i]], i))
+        kept = tuple(sorted(ranked[:k]))
+        key = (kept, tuple(x[i] for i in kept))
+        out[key] = out.get(key, 0.0) + p
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(2, 3), st.integers(0, 4), st.integers(1, 5), st.integers(0, 2**32 - 1),
+       st.sampled_from(["ties", "equal", "continuous", "drawn"]))
+def test_top_k_law_is_the_law_of_ranked_draws(count, vocab_size, k, sources, seed, kind):
+    k = min(k, count)
+    rng = np.random.default_rng(seed)
+    q = rng.dirichlet(np.ones(vocab_size), size=(count, sources)).transpose(0, 2, 1)  # (e, V, S)
+    if kind == "ties":  # few distinct values: ties within and across candidates
+        conf = rng.integers(0, 3, size=q.shape) / 4.0
+    elif kind == "equal":  # one value: the ranking is by position alone
+        conf = np.full(q.shape, 0.5)
+    elif kind == "continuous":
+        conf = rng.random(q.shape)
+    else:  # LLaDA at T = 1: the confidence is the drawing probability
+        conf = q.copy()
+    weight = rng.random(sources)
+    slots, grid = subset_grid(count, k, vocab_size)
+    law = top_k_laws(q, conf, slots, weight)  # (n_sub, G, S)
+    for s in range(sources):
+        expected = brute_top_k(q[:, :, s], conf[:, :, s], k)
+        got = {(tuple(int(i) for i in slots[a]), tuple(int(v) for v in grid[g])): law[a, g, s]
+               for a in range(len(slots)) for g in range(len(grid))}
+        for key, value in got.items():
+            assert value == pytest.approx(weight[s] * expected.get(key, 0.0), abs=1e-15, rel=1e-12)
+        assert set(expected) <= set(got)
+
+
+def brute_live(mass, vocab_size):
+    partial = space.decode(np.flatnonzero(mass.reshape(-1)), vocab_size, mass.ndim, partial=True)
+    return {tuple(row == vocab_size) for row in partial}
+
+
+@pytest.mark.parametrize("vocab_size, length", [(2, 3), (3, 4), (4, 2)])
+def test_live_patterns_source_indices_and_offsets_by_decoding(vocab_size, length):
+    rng = np.random.default_rng(vocab_size * 7 + length)
+    mass = np.where(rng.random((vocab_size + 1,) * length) < 0.3, rng.random((vocab_size + 1,) * length), 0.0)
+    live = bulk.live_patterns(mass, vocab_size)
+    assert {tuple(p) for p in live} == brute_live(mass, vocab_size)
+    for masked_count in range(length + 1):
+        patterns = np.array([[i in c for i in range(length)] for c in itertools.combinations(range(length), masked_count)])
+        index = bulk.source_index(patterns, vocab_size)  # (P, N)
+        for p, pattern in enumerate(patterns):
+            z = np.full((vocab_size ** (length - masked_count), length), vocab_size)
+            z[:, ~pattern] = value_grid(vocab_size, length - masked_count)
+            np.testing.assert_array_equal(index[p], space.encode(z, vocab_size, partial=True))
+        if masked_count:
+            at = bulk.positions(patterns, np.ones(length, dtype=bool))
+            slots, grid = subset_grid(masked_count, 1, vocab_size)
+            offsets = bulk.reveal_offsets(at, slots, vocab_size, length)  # (P, n_sub, G)
+            for p in range(len(patterns)):
+                for s, (slot,) in enumerate(slots):
+                    for g, (token,) in enumerate(grid):
+                        z = np.where(patterns[p], vocab_size, 0)
+                        moved = z.copy()
+                        moved[at[p, slot]] = token
+                        assert offsets[p, s, g] == (space.encode(moved[None], vocab_size, partial=True)
+                                                    - space.encode(z[None], vocab_size, partial=True))[0]
+
+
+@pytest.mark.parametrize("which", ["table", "lattice", "callable"])
+def test_conditionals_in_bulk_are_the_denoisers_answers(which):
+    vocab_size, length = 3, 4
+    rng = np.random.default_rng(11)
+    table = random_table(rng, vocab_size, length, concentration=0.5, zero_fraction=0.3)
+    denoiser = {"table": refimpl.oracle_denoiser(table, precompute=True),
+                "lattice": refimpl.oracle_denoiser(table, precompute=False),
+                "callable": random_denoiser(rng, vocab_size, length)}[which]
+    patterns = np.array([[i in c for i in range(length)] for c in itertools.combinations(range(length), 2)])
+    index = bulk.source_index(patterns, vocab_size)
+    at = bulk.positions(patterns, np.ones(length, dtype=bool))
+    mu = bulk.conditionals(denoiser, index, at, vocab_size, length)  # (e, V, P, N)
+    for p in range(len(patterns)):
+        z = space.decode(index[p], vocab_size, length, partial=True)
+        expected = refimpl.denoisers.evaluate(denoiser, z, vocab_size)  # (N, L, V)
+        for t, j in enumerate(at[p]):
+            np.testing.assert_allclose(mu[t, :, p, :], expected[:, j, :].T, rtol=1e-14, atol=0)
+
+
+def path_law(denoiser, sampler, length, vocab_size, prompt=None):
+    """The exact law by following every path of draws (top-k and uniform-k steps only)."""
+    start = np.full(length, vocab_size) if prompt is None else np.asarray(prompt)
+    states = {tuple(start): 1.0}
+    for step in sampler.plan(start == vocab_size, np.ones(length, dtype=bool)):
+        after = {}
+        for z, mass in states.items():
+            z = np.array(z)
+            candidates = [i for i in range(length) if z[i] == vocab_size and step.eligible[i]]
+            mu = refimpl.denoisers.evaluate(denoiser, z[None], vocab_size)[0]  # (L, V)
+            k = step.count(len(candidates)) if candidates else 0
+            if isinstance(step, St.TopKStep):
+                q, conf = step._laws(mu)
+                for x in itertools.product(range(vocab_size), repeat=len(candidates)):
+                    p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
+                    ranked = sorted(range(len(candidates)), key=lambda a: (-conf[candidates[a], x[a]], a))
+                    new = z.copy()
+                    for a in ranked[:k]:
+                        new[candidates[a]] = x[a]
+                    after[tuple(new)] = after.get(tuple(new), 0.0) + p
+            else:
+                q = St.temper(mu, step.temperature)
+                chosen_sets = list(itertools.combinations(candidates, k))
+                for chosen in chosen_sets:
+                    for x in itertools.product(range(vocab_size), repeat=k):
+                        new = z.copy()
+                        new[list(chosen)] = x
+                        p = mass * np.prod([q[i, v] for i, v in zip(chosen, x)]) / len(chosen_sets)
+                        after[tuple(new)] = after.get(tuple(new), 0.0) + p
+        states = after
+    out = np.zeros((vocab_size,) * length)
+    for z, mass in states.items():
+        out[z] += mass
+    return out
+
+
+@pytest.mark.parametrize("sampler", [
+    S.LLaDA(3, temperature=1.0), S.LLaDA(2, temperature=0.0), S.LLaDA(4, block_length=2, temperature=0.6),
+    S.LLaDA(2, temperature=1.0, remasking="random"), S.Dream(3, "maskgit_plus", temperature=0.8),
+    S.Dream(2, "topk_margin", temperature=1.0), S.Dream(3, "entropy", temperature=0.5), S.RandomK(2),
+], ids=repr)
+@pytest.mark.parametrize("which", ["oracle", "random"])
+def test_exact_law_follows_every_path_of_draws(sampler, which):
+    vocab_size, length = 3, 4
+    rng = np.random.default_rng(5)
+    table = random_table(rng, vocab_size, length, concentration=0.4)
+    table = np.round(table * 8) / 8  # coarse probabilities: ties in confidence happen
+    table = table / table.sum()
+    denoiser = refimpl.oracle_denoiser(table) if which == "oracle" else random_denoiser(rng, vocab_size, length)
+    expected = path_law(denoiser, sampler, length, vocab_size)
+    np.testing.assert_allclose(refimpl.exact_law(denoiser, sampler, length, vocab_size), expected, atol=1e-14)
+    prompt = np.array([vocab_size, 1, vocab_size, vocab_size])
+    np.testing.assert_allclose(refimpl.exact_law(denoiser, sampler, length, vocab_size, prompt=prompt),
+                               path_law(denoiser, sampler, length, vocab_size, prompt), atol=1e-14)
