@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from . import space
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .numerics import value_grid
 
@@ -80,7 +81,7 @@ def conditionals(denoiser, index, at, vocab_size, length):
         with np.errstate(invalid="ignore", divide="ignore"):
             out = numerator / denominator
         return np.where(denominator > 0, out, 1.0 / vocab_size)
-    z = (index.reshape(-1)[:, None] // step) % width  # (P N, L)
+    z = space.decode(index.reshape(-1), vocab_size, length, partial=True)  # (P N, L)
     mu = np.concatenate([evaluate(denoiser, z[s:s + CHUNK], vocab_size) for s in range(0, len(z), CHUNK)])
     mu = mu.reshape(index.shape + (length, vocab_size))  # (P, N, L, V)
     return mu[np.arange(at.shape[1])[:, None], :, at.T].transpose(1, 3, 0, 2)  # (P, e, N, V) -> (e, V, P, N)

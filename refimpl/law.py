@@ -18,6 +18,7 @@ import numpy as np
 
 from . import validate
 from .bulk import CHUNK, apply_subset_step, count_reveal
+from .bulk import strides as flat_strides
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
@@ -153,7 +154,7 @@ def _column_digits(columns, masked_count, vocab_size):
 def _scatter(acc, pattern, source, outcome, vocab_size):
     """Add a sparse outcome of one mask pattern into the C-contiguous table ``acc``."""
     length = len(pattern)
-    strides = (vocab_size + 1) ** np.arange(length - 1, -1, -1)
+    strides = flat_strides(vocab_size, length)
     masked, clean = np.flatnonzero(pattern), np.flatnonzero(~pattern)
     base = value_grid(vocab_size, len(clean)) @ strides[clean] + vocab_size * strides[masked].sum()  # (N,)
     digits = _column_digits(outcome.columns, len(masked), vocab_size)
