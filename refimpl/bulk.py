@@ -12,11 +12,11 @@ import math
 import numpy as np
 
 from . import space
-from .denoisers import LatticeOracle, TableDenoiser, evaluate
-from .numerics import value_grid
+from .denoisers import LatticeOracle, OracleDenoiser, TableDenoiser, evaluate
+from .numerics import FRESH, value_grid
 
 CHUNK = 1 << 15  # rows per call of a denoiser that is not a table
-BATCH_ENTRIES = 1 << 16  # mask patterns computed together hold about this many outcome entries (cache-sized)
+BATCH_ENTRIES = 1 << 17  # mask patterns computed together hold about this many outcome entries (cache-sized)
 
 
 def strides(vocab_size, length):
@@ -39,8 +39,11 @@ def source_index(patterns, vocab_size):
     count, length = patterns.shape
     step = strides(vocab_size, length)
     clean = np.nonzero(~patterns)[1].reshape(count, -1)  # (P, c), increasing
-    base = vocab_size * (patterns.astype(np.int64) @ step)  # (P,): every masked position at V
-    return base[:, None] + step[clean] @ value_grid(vocab_size, clean.shape[1]).T
+    index = vocab_size * (patterns.astype(np.int64) @ step)[:, None]  # (P, 1): every masked position at V
+    tokens = np.arange(vocab_size)
+    for t in range(clean.shape[1]):  # one clean position at a time, the first most significant
+        index = (index[:, :, None] + step[clean[:, t]][:, None, None] * tokens).reshape(count, -1)
+    return index
 
 
 def positions(patterns, eligible):
@@ -55,16 +58,20 @@ def reveal_offsets(at, slots, vocab_size, length):
     return step @ (value_grid(vocab_size, slots.shape[1]) - vocab_size).T
 
 
-def conditionals(denoiser, index, at, vocab_size, length):
+def conditionals(denoiser, index, at, vocab_size, length, work=FRESH):
     r""":math:`\mu(z)_{j,v}` (e, V, P, N) at positions ``at`` (P, e) for the sources ``index`` (P, N).
 
-    Tables (the oracle, a tabulated denoiser) and the lattice oracle are read by index; any other
-    denoiser is called on the decoded partial sequences, :data:`CHUNK` rows at a time.
+    The oracle (tables or lattice) is read from its marginal lattice (:func:`_lattice_conditionals`: one
+    table of (V+1)^L numbers, L V / (V+1) times smaller than the conditional tables, so it stays in cache);
+    a tabulated denoiser from its tables; any other denoiser is called on the decoded partial sequences,
+    :data:`CHUNK` rows at a time.  Arrays of the lattice path live in ``work`` until its next call.
     """
     step = strides(vocab_size, length)
     width = vocab_size + 1
     tokens = np.arange(vocab_size)[:, None]  # (V, 1)
     at = at.T  # (e, P)
+    if isinstance(denoiser, (LatticeOracle, OracleDenoiser)):
+        return _lattice_conditionals(denoiser.lattice.reshape(-1), index, at, vocab_size, length, work)
     if isinstance(denoiser, TableDenoiser):
         # tables[j] has axis j cut to V: z_j = V at flat f becomes token v at f - hi W - (V - v) W
         lo = step[at][:, :, None]  # (e, P, 1): W = (V+1)^(L-1-j)
@@ -74,17 +81,28 @@ def conditionals(denoiser, index, at, vocab_size, length):
             slot, pattern = np.nonzero(at == j)
             out[slot, :, pattern] = denoiser.tables[j].reshape(-1)[base[slot, pattern][:, None, :] + tokens * step[j]]
         return out
-    if isinstance(denoiser, LatticeOracle):
-        lattice = denoiser.lattice.reshape(-1)
-        numerator = lattice[index + (tokens[:, :, None] - vocab_size) * step[at][:, None, :, None]]
-        denominator = lattice[index]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = numerator / denominator
-        return np.where(denominator > 0, out, 1.0 / vocab_size)
     z = space.decode(index.reshape(-1), vocab_size, length, partial=True)  # (P N, L)
     mu = np.concatenate([evaluate(denoiser, z[s:s + CHUNK], vocab_size) for s in range(0, len(z), CHUNK)])
     mu = mu.reshape(index.shape + (length, vocab_size))  # (P, N, L, V)
     return mu[np.arange(at.shape[1])[:, None], :, at.T].transpose(1, 3, 0, 2)  # (P, e, N, V) -> (e, V, P, N)
+
+
+def _lattice_conditionals(lattice, index, at, vocab_size, length, work):
+    r"""At positions ``at`` (e, P), the oracle's :math:`\mu^*(z)_{j,v} = \tilde P[z_{j \leftarrow v}] / \tilde P[z]`
+    (e, V, P, N) read from the flat marginal lattice: one reciprocal per source, one product per value
+    — the same numbers as :class:`OracleDenoiser`'s tables, uniform where :math:`\tilde P[z] = 0`."""
+    shape = at.shape[:1] + (vocab_size,) + index.shape
+    shift = (np.arange(vocab_size) - vocab_size)[:, None] * strides(vocab_size, length)[at][:, None, :]  # (e, V, P)
+    denominator = np.take(lattice, index, out=work.scratch("denominator", index.shape))  # (P, N)
+    with np.errstate(divide="ignore"):
+        inverse = np.divide(1.0, denominator, out=work.scratch("inverse", index.shape))
+    where = np.add(index, shift[..., None], out=work.scratch("where", shape, np.int64))
+    out = np.take(lattice, where, out=work.scratch("mu", shape), mode="clip")  # (indices are valid)
+    with np.errstate(invalid="ignore"):
+        out *= inverse
+    if not denominator.all():
+        np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(denominator == 0, out.shape))
+    return out
 
 
 def count_reveal(seen, pattern, revealed, probability):
@@ -93,12 +111,17 @@ def count_reveal(seen, pattern, revealed, probability):
     seen[key] = seen.get(key, 0.0) + probability
 
 
-def apply_subset_step(step, mass, out, denoiser, vocab_size, stats, seen):
+def apply_subset_step(step, mass, out, denoiser, vocab_size, stats, seen, work=FRESH):
     r"""Apply a step that reveals a k-subset of its candidates (``step.subset_law``) to every mask pattern
-    in bulk: patterns with the same numbers of masked and eligible positions go through together,
-    their outcomes are added into a new table by flat index (``np.add.at``: several patterns reach the
-    same destination).  The new table is written into ``out`` (same shape; its old contents are
-    discarded) and returned; ``seen`` (a dict or None) gathers the reveal statistics.
+    in bulk: patterns with the same numbers of masked and eligible positions go through together, in
+    chunks of about :data:`BATCH_ENTRIES` outcome entries, their outcomes added into a new table by flat
+    index (``np.add.at``: several patterns reach the same destination).  The new table is written into
+    ``out`` (same shape; its old contents are discarded) and returned; ``seen`` (a dict or None) gathers
+    the reveal statistics; ``work`` (a :class:`refimpl.numerics.Workspace`) keeps the chunks' arrays,
+    so that they reuse memory instead of faulting in fresh pages.
+
+    (Two threads, each on half of the chunks with its own table, measured no faster: the arrays are
+    cache-sized, so the GIL-bound Python between array operations dominates.)
     """
     length = mass.ndim
     flat = mass.reshape(-1)
@@ -114,25 +137,32 @@ def apply_subset_step(step, mass, out, denoiser, vocab_size, stats, seen):
         entries = vocab_size ** (length - m) * math.comb(e, k) * vocab_size**k  # per pattern
         per_chunk = max(1, BATCH_ENTRIES // entries)
         for start in range(0, len(group), per_chunk):
-            patterns = group[start:start + per_chunk]
-            index = source_index(patterns, vocab_size)  # (P, N)
-            weight = flat[index]
-            if k == 0:  # nothing this step may reveal: the mass stays (sources are distinct)
-                moved[index] += weight
-                stats.entries += weight.size
-                if seen is not None:
-                    for pattern, total in zip(patterns, weight.sum(axis=1)):
-                        count_reveal(seen, pattern, (), float(total))
-                continue
-            at = positions(patterns, eligible)  # (P, e)
-            mu = conditionals(denoiser, index, at, vocab_size, length)  # (e, V, P, N)
-            slots, law = step.subset_law(mu.reshape(e, vocab_size, -1), weight.reshape(-1))  # (n_sub, G, P N)
-            offsets = reveal_offsets(at, slots, vocab_size, length).transpose(1, 2, 0)[..., None]  # (n_sub, G, P, 1)
-            np.add.at(moved, (index + offsets).reshape(-1), law.reshape(-1))
-            stats.entries += law.size
-            if seen is not None:
-                totals = law.reshape(law.shape[:2] + index.shape).sum(axis=(1, 3))  # (n_sub, P)
-                for p, pattern in enumerate(patterns):
-                    for s, chosen in enumerate(slots):
-                        count_reveal(seen, pattern, at[p, chosen].tolist(), float(totals[s, p]))
+            stats.entries += _apply_chunk(step, flat, moved, denoiser, vocab_size, group[start:start + per_chunk],
+                                          e, k, eligible, work, seen)
     return out
+
+
+def _apply_chunk(step, flat, moved, denoiser, vocab_size, patterns, e, k, eligible, work, seen):
+    """Move the mass of the sources of ``patterns`` (all with the same masked and eligible counts, e
+    and k) by the step, adding into the flat table ``moved``; returns the entries computed."""
+    length = patterns.shape[1]
+    index = source_index(patterns, vocab_size)  # (P, N)
+    weight = np.take(flat, index, out=work.scratch("weight", index.shape))
+    if k == 0:  # nothing this step may reveal: the mass stays (sources are distinct)
+        moved[index] += weight
+        if seen is not None:
+            for pattern, total in zip(patterns, weight.sum(axis=1)):
+                count_reveal(seen, pattern, (), float(total))
+        return weight.size
+    at = positions(patterns, eligible)  # (P, e)
+    mu = conditionals(denoiser, index, at, vocab_size, length, work)  # (e, V, P, N)
+    slots, law = step.subset_law(mu.reshape(e, vocab_size, -1), weight.reshape(-1), work)  # (n_sub, G, P N)
+    offsets = reveal_offsets(at, slots, vocab_size, length).transpose(1, 2, 0)[..., None]  # (n_sub, G, P, 1)
+    destination = np.add(index, offsets, out=work.scratch("destination", law.shape[:2] + index.shape, np.int64))
+    np.add.at(moved, destination.reshape(-1), law.reshape(-1))
+    if seen is not None:
+        totals = law.reshape(law.shape[:2] + index.shape).sum(axis=(1, 3))  # (n_sub, P)
+        for p, pattern in enumerate(patterns):
+            for s, chosen in enumerate(slots):
+                count_reveal(seen, pattern, at[p, chosen].tolist(), float(totals[s, p]))
+    return law.size

@@ -11,8 +11,10 @@ Steps that reveal a k-subset of their candidates (top-k, uniform-k) instead go t
 
 Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract).
 """
+import contextlib
 import dataclasses
 import itertools
+import threading
 
 import numpy as np
 
@@ -22,10 +24,31 @@ from .bulk import strides as flat_strides
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
-from .numerics import parallel_for, value_grid
+from .numerics import FRESH, Workspace, parallel_for, value_grid
 from .samplers.steps import IndependentStep, SparseOutcome
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
+KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to this size (128 MiB)
+_kept = threading.local()
+
+
+@contextlib.contextmanager
+def _kept_workspace():
+    """The calling thread's engine :class:`Workspace`, reused by its successive exact laws.
+
+    Fresh memory is expensive here: the kernel faults it in a 4 KiB page at a time, and on the 2-core
+    VM refimpl is benchmarked on a fault costs 4.4 us — as much as 40 us of streaming through the same
+    memory (``python -m benchmarks.samplers`` prints both).  So the mass tables and the bulk path's
+    batch arrays are kept after a call and reused by the next one in the same thread, unless they
+    grew past :data:`KEEP_BYTES`.  A nested call (a denoiser that computes an exact law) gets its own.
+    """
+    work = getattr(_kept, "work", None) or Workspace()
+    _kept.work = None
+    try:
+        yield work
+    finally:
+        if work.nbytes() <= KEEP_BYTES:
+            _kept.work = work
 
 
 @dataclasses.dataclass
@@ -45,7 +68,7 @@ class PatternContext:
     :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``flat``/``from_flat`` convert to (N, ...) rows.
     """
 
-    def __init__(self, pattern, mass, denoiser, vocab_size, scratch=None, conditionals=None):
+    def __init__(self, pattern, mass, denoiser, vocab_size, work=FRESH, name="", conditionals=None):
         self.pattern = pattern  # (L,) bool, True where masked
         self.vocab_size = vocab_size
         self.length = len(pattern)
@@ -55,16 +78,12 @@ class PatternContext:
         self.mass = mass  # source layout
         self._denoiser = denoiser
         self._mu = conditionals
-        self._scratch = scratch
+        self._work, self._name = work, name
 
     def buffer(self, slot, shape):
-        """A reusable array of ``shape`` (slot 0 or 1), so large steps do not fault in fresh memory."""
-        size = int(np.prod(shape))
-        if self._scratch is None:
-            return np.empty(shape)
-        if self._scratch[slot] is None or size > self._scratch[slot].size:
-            self._scratch[slot] = np.empty(size)
-        return self._scratch[slot][:size].reshape(shape)
+        """A reusable array of ``shape`` (slot 0 or 1) from the engine's workspace, so large steps do not
+        fault in fresh memory."""
+        return self._work.scratch(f"{self._name} block {slot}", shape)
 
     def ones_shape(self, j):
         shape = list(self.mass.shape)
@@ -208,14 +227,13 @@ class _PerPattern:
     """Steps applied one mask pattern at a time (:meth:`transition`), the patterns dealt to GROUPS
     groups that run in parallel, each into its own accumulator; the table is then their sum."""
 
-    def __init__(self, prompt_masked, denoiser, vocab_size):
-        self.denoiser, self.vocab_size = denoiser, vocab_size
+    def __init__(self, prompt_masked, denoiser, vocab_size, work):
+        self.denoiser, self.vocab_size, self.work = denoiser, vocab_size, work
         patterns = list(_patterns(prompt_masked))
-        work = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
-        self.groups = _balanced_groups(patterns, work)
+        sizes = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
+        self.groups = _balanced_groups(patterns, sizes)
         shape = (vocab_size + 1,) * len(prompt_masked)
-        self.accumulators = [np.zeros(shape) for _ in range(GROUPS)]
-        self.scratch = [[None, None] for _ in range(GROUPS)]  # grown on first use by product steps
+        self.accumulators = [work.scratch(f"accumulator {g}", shape) for g in range(GROUPS)]  # zeroed per step
         self.views = {}  # the oracle's answers per pattern: views of its tables, kept across steps
 
     def apply(self, step, mass, stats, seen):
@@ -250,7 +268,7 @@ class _PerPattern:
             key = pattern.tobytes()
             if isinstance(denoiser, TableDenoiser) and key not in self.views:
                 self.views[key] = _conditionals(denoiser, pattern, vocab_size)
-            ctx = PatternContext(pattern, source, denoiser, vocab_size, self.scratch[g], self.views.get(key))
+            ctx = PatternContext(pattern, source, denoiser, vocab_size, self.work, f"group {g}", self.views.get(key))
             outcome = step.transition(ctx)
             if isinstance(outcome, SparseOutcome):
                 counts.entries += outcome.values.size
@@ -278,31 +296,35 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     steps = _plan(sampler, prompt, vocab_size)
     bulk = sum(callable(getattr(step, "subset_law", None)) for step in steps)
     blocks = 4 if any(isinstance(step, IndependentStep) for step in steps) else 0  # scratch of product steps
-    tables = 1 + (1 if bulk else 0) + (2 if bulk < len(steps) else 0) + blocks
+    tables = 1 + (1 if bulk else 0) + (GROUPS if bulk < len(steps) else 0) + blocks
     check_memory(tables * (vocab_size + 1) ** length * 8,
                  f"the exact law engine for V={vocab_size}, L={length} ({tables} tables of (V+1)^L: the mass"
-                 f"{', a spare' if bulk else ''}{', two accumulators' if bulk < len(steps) else ''}"
+                 f"{', a spare' if bulk else ''}{', one accumulator per group' if bulk < len(steps) else ''}"
                  f"{', four blocks' if blocks else ''})")
     if isinstance(denoiser, TableDenoiser) and (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
             f"the tabulated denoiser is for V={denoiser.vocab_size}, L={denoiser.length}, not V={vocab_size}, L={length}")
     stats = EngineStats() if stats is None else stats
-    mass = np.zeros((vocab_size + 1,) * length)
-    mass[tuple(prompt)] = 1.0
-    per_pattern, spare = None, None  # built on the first step that needs them
-    for step in steps:
-        stats.steps += 1
-        seen = {} if reveals is not None else None
-        if callable(getattr(step, "subset_law", None)):
-            spare = np.empty_like(mass) if spare is None else spare
-            mass, spare = apply_subset_step(step, mass, spare, denoiser, vocab_size, stats, seen), mass
-        else:
-            per_pattern = per_pattern or _PerPattern(prompt == vocab_size, denoiser, vocab_size)
-            per_pattern.apply(step, mass, stats, seen)
-        if reveals is not None:
-            reveals.append(seen)
-    clean = (slice(0, vocab_size),) * length
-    law = mass[clean].copy()
+    with _kept_workspace() as work:
+        tables = ["mass", "spare"]  # the bulk path moves the mass from the first into the second, then swaps
+        mass = work.scratch(tables[0], (vocab_size + 1,) * length)
+        mass.fill(0.0)
+        mass[tuple(prompt)] = 1.0
+        per_pattern = None  # built on the first step that needs it
+        for step in steps:
+            stats.steps += 1
+            seen = {} if reveals is not None else None
+            if callable(getattr(step, "subset_law", None)):
+                tables.reverse()
+                mass = apply_subset_step(step, mass, work.scratch(tables[0], mass.shape), denoiser, vocab_size,
+                                         stats, seen, work)
+            else:
+                per_pattern = per_pattern or _PerPattern(prompt == vocab_size, denoiser, vocab_size, work)
+                per_pattern.apply(step, mass, stats, seen)
+            if reveals is not None:
+                reveals.append(seen)
+        clean = (slice(0, vocab_size),) * length
+        law = mass[clean].copy()
     left = 1.0 - law.sum()
     if left > 1e-9:
         raise InvalidParameterError(

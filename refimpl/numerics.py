@@ -65,6 +65,24 @@ class Workspace:
             out = self._arrays[name] = np.empty(shape, dtype)
         return out
 
+    def nbytes(self):
+        """Bytes held."""
+        return sum(array.nbytes for array in self._arrays.values())
+
+    def scratch(self, name, shape, dtype=np.float64):
+        """An uninitialised array of ``shape`` backed by the buffer kept for ``name``, which grows as
+        needed and never shrinks: for arrays whose shape changes from call to call (the exact-law
+        engine's batches of mask patterns)."""
+        shape, dtype = tuple(shape), np.dtype(dtype)
+        size = math.prod(shape)
+        if not self.reuse:
+            return np.empty(shape, dtype)
+        key = ("scratch", name)
+        buffer = self._arrays.get(key)
+        if buffer is None or buffer.dtype != dtype or buffer.size < size:
+            buffer = self._arrays[key] = np.empty(size, dtype)
+        return buffer[:size].reshape(shape)
+
 
 FRESH = Workspace(reuse=False)  # keeps nothing: the default of every layer
 

@@ -94,13 +94,14 @@ def test_live_patterns_source_indices_and_offsets_by_decoding(vocab_size, length
                                                     - space.encode(z[None], vocab_size, partial=True))[0]
 
 
-@pytest.mark.parametrize("which", ["table", "lattice", "callable"])
+@pytest.mark.parametrize("which", ["table", "lattice", "tabulated", "callable"])
 def test_conditionals_in_bulk_are_the_denoisers_answers(which):
     vocab_size, length = 3, 4
     rng = np.random.default_rng(11)
     table = random_table(rng, vocab_size, length, concentration=0.5, zero_fraction=0.3)
     denoiser = {"table": refimpl.oracle_denoiser(table, precompute=True),
                 "lattice": refimpl.oracle_denoiser(table, precompute=False),
+                "tabulated": refimpl.denoisers.tabulate(random_denoiser(rng, vocab_size, length), vocab_size, length),
                 "callable": random_denoiser(rng, vocab_size, length)}[which]
     patterns = np.array([[i in c for i in range(length)] for c in itertools.combinations(range(length), 2)])
     index = bulk.source_index(patterns, vocab_size)
@@ -167,3 +168,42 @@ def test_exact_law_follows_every_path_of_draws(sampler, which):
     prompt = np.array([vocab_size, 1, vocab_size, vocab_size])
     np.testing.assert_allclose(refimpl.exact_law(denoiser, sampler, length, vocab_size, prompt=prompt),
                                path_law(denoiser, sampler, length, vocab_size, prompt), atol=1e-14)
+
+
+def test_kept_memory_does_not_leak_between_calls():
+    """The engine keeps its tables and batch arrays between calls (refimpl/law.py _kept_workspace): calls
+    of other shapes in between, a denoiser that itself computes an exact law, and calls from other
+    threads must all see the same numbers as following every path of draws."""
+    import threading
+
+    rng = np.random.default_rng(8)
+    table = random_table(rng, 3, 4, concentration=0.5)
+    oracle = refimpl.oracle_denoiser(table)
+    sampler = S.LLaDA(2, temperature=1.0)
+    expected = path_law(oracle, sampler, 4, 3)
+    first = refimpl.exact_law(oracle, sampler, 4, 3)
+    np.testing.assert_allclose(first, expected, atol=1e-14)
+    other = random_table(rng, 2, 6, concentration=0.5)  # a larger table for the same kept arrays
+    np.testing.assert_allclose(refimpl.exact_law(refimpl.oracle_denoiser(other), S.Ancestral(steps=3), 6, 2).sum(), 1.0)
+    np.testing.assert_array_equal(refimpl.exact_law(oracle, sampler, 4, 3), first)
+
+    class Nested:  # answers like the oracle, after computing an exact law of its own
+        def __call__(self, z):
+            refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
+            return oracle(z)
+
+    np.testing.assert_allclose(refimpl.exact_law(Nested(), sampler, 4, 3), expected, atol=1e-14)
+    results = [None] * 4
+
+    def run(i):
+        results[i] = refimpl.exact_law(oracle, sampler, 4, 3) if i % 2 else refimpl.exact_law(
+            refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alone = refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result, first if i % 2 else alone)

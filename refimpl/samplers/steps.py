@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from ..numerics import sample_categorical
+from ..numerics import FRESH, sample_categorical
 from .subsets import grid_product, subset_grid, top_k_laws, top_k_outcomes
 
 NEG_INF = -np.inf
@@ -187,12 +187,12 @@ class UniformKStep:
     count: object
     temperature: float = 1.0
 
-    def subset_law(self, mu, weight):
+    def subset_law(self, mu, weight, work=FRESH):
         """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
         candidates): ``mu`` (e, V, S) at the candidates, ``weight`` (S,) the sources' mass -> ``slots``
-        (n_sub, k) and the law (n_sub, V**k, S)."""
+        (n_sub, k) and the law (n_sub, V**k, S), which may live in the workspace ``work``."""
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
-        return slots, grid_product(temper(mu, self.temperature, axis=1), slots, weight / len(slots))
+        return slots, grid_product(temper(mu, self.temperature, axis=1), slots, weight / len(slots), work)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -218,11 +218,11 @@ class TopKStep:
         conf_probs = confidence_probs(probs, self.temperature, self.tempered_confidence, axis)
         return temper(probs, self.temperature, axis), confidences(conf_probs, self.confidence, axis)
 
-    def subset_law(self, mu, weight):
+    def subset_law(self, mu, weight, work=FRESH):
         """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`)."""
         q, conf = self._laws(mu, axis=1)
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
-        return slots, top_k_laws(q, conf, slots, weight)
+        return slots, top_k_laws(q, conf, slots, weight, work)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]

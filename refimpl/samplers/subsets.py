@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from ..numerics import value_grid
+from ..numerics import FRESH, value_grid
 
 
 def subset_grid(count, k, vocab_size):
@@ -33,80 +33,93 @@ def outcome_index(ctx, candidates, slots, grid):
     return index
 
 
-def grid_product(rows, slots, weight=None):
+def _rows(rows, chosen, work, name):
+    """``rows[chosen]`` — (len(chosen), V, S) — written into the workspace array ``name``."""
+    out = work.scratch(name, (len(chosen),) + rows.shape[1:])
+    return np.take(rows, chosen, axis=0, out=out, mode="clip")  # (indices are valid; clip skips buffering)
+
+
+def grid_product(rows, slots, weight=None, work=FRESH):
     r"""(n_sub, V**k, S): :math:`w_s \prod_t \mathrm{rows}_{a_t}(x_t)` for every subset :math:`a` = ``slots[s]``
-    and tokens x, from ``rows`` (e, V, S) and ``weight`` (S,) (default 1)."""
+    and tokens x, from ``rows`` (e, V, S) and ``weight`` (S,) (default 1).  The result lives in ``work``
+    (a :class:`refimpl.numerics.Workspace`; fresh by default) until its next call."""
     count, k = slots.shape
-    sources = rows.shape[-1]
-    out = np.ones((count, 1, sources)) if k == 0 else rows[slots[:, 0]]  # a copy
+    vocab_size, sources = rows.shape[1:]
+    if k == 0:
+        out = work.scratch("product0", (count, 1, sources))
+        out.fill(1.0)
+    else:
+        out = _rows(rows, slots[:, 0], work, "product0")
     if weight is not None:
         out *= weight
     for t in range(1, k):
-        out = np.multiply(out[:, :, None], rows[slots[:, t]][:, None]).reshape(count, -1, sources)
+        grown = work.scratch(f"product{t}", (count, out.shape[1], vocab_size, sources))
+        np.multiply(out[:, :, None], _rows(rows, slots[:, t], work, "slot")[:, None], out=grown)
+        out = grown.reshape(count, -1, sources)
     return out
 
 
-def mass_below(q, conf):
+def mass_below(q, conf, work=FRESH):
     r"""(e, e, V, S): ``below[j, i, v]`` :math:`= B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u)
-    [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal is left at 0), from
-    ``q``, ``conf`` (e, V, S).
+    [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal holds the same sum, unused),
+    from ``q``, ``conf`` (e, V, S); the sum runs over u in increasing order.
 
     :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`: on equal confidence the later
     candidate (larger position) is below, so for j after i the comparison is ``<=``, before i ``<``.
     """
     count, vocab_size, sources = q.shape
-    below = np.empty((count, count, vocab_size, sources))
-    under = np.empty((vocab_size, count, vocab_size, sources), dtype=bool)  # u, i, v, s
+    below = work.scratch("below", (count, count, vocab_size, sources))
+    under = work.scratch("under", (vocab_size, count, vocab_size, sources), bool)  # u, i, v, s
+    term = work.scratch("term", (vocab_size, count, vocab_size, sources))
     for j in range(count):
         c_j = conf[j][:, None, None, :]  # (V_u, 1, 1, S)
         np.less_equal(c_j, conf[:j], out=under[:, :j])  # i before j: ties put j below
-        np.less(c_j, conf[j:], out=under[:, j:])  # (the diagonal: j is never below itself)
-        np.sum(np.multiply(under, q[j][:, None, None, :]), axis=0, out=below[j])
+        np.less(c_j, conf[j:], out=under[:, j:])
+        np.multiply(under, q[j][:, None, None, :], out=term)
+        np.sum(term, axis=0, out=below[j])
     return below
 
 
-def _select(mask, if_true, if_false):
-    """``np.where(mask, if_true, if_false)`` for finite values, branch-free (a product with 0 or 1 is exact)."""
-    return np.multiply(mask, if_true) + np.multiply(~mask, if_false)
-
-
-def top_k_laws(q, conf, slots, weight=None):
+def top_k_laws(q, conf, slots, weight=None, work=FRESH):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
     (confidence of the drawn token, then lower position) are kept.
 
-    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \prod_{j \notin S} B_j(w, x_w),
+    .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \, H_S(w), \qquad H_S(i, v) = \prod_{j \notin S} B_j(i, v),
 
-    w the weakest chosen candidate and :math:`B_j` from :func:`mass_below`: the kept set is S exactly
-    when every other candidate's key is below the weakest kept key.  The weakest is found slot by slot
-    (slots go by position, so on equal confidence the later slot is the weaker).  ``q``, ``conf``
-    (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`; ``weight`` (S,) multiplies
-    each source.  Returns (n_sub, V**k, S).
+    w the weakest chosen candidate (with its token) and :math:`B_j` from :func:`mass_below`: the kept set
+    is S exactly when every other candidate's key is below the weakest kept key.  :math:`H_S` is
+    nondecreasing in the key it is evaluated at (each :math:`B_j` is a sum over a growing set of
+    nonnegative terms, and rounding preserves that order), so :math:`H_S(w) = \min_{i \in S} H_S(i, x_i)`
+    — the same floating-point number, found with one minimum per entry instead of a comparison and a
+    selection.  ``q``, ``conf`` (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`;
+    ``weight`` (S,) multiplies each source.  Returns (n_sub, V**k, S), living in ``work`` until its next call.
     """
     count, vocab_size, sources = q.shape
     n_sub, k = slots.shape
     if k in (0, count):
-        return grid_product(q, slots, weight)
-    below = mass_below(q, conf)
+        return grid_product(q, slots, weight, work)
+    below = mass_below(q, conf, work).reshape(count * count, vocab_size, sources)  # row j e + i
     others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
 
-    def outside(t):  # (n_sub, V, S): prod_{j not in S} B_j(a_t, v)
-        out = below[others[:, 0], slots[:, t]]
+    def outside(t):  # (n_sub, V, S): H_S(a_t, v) = prod_{j not in S} B_j(a_t, v)
+        out = _rows(below, others[:, 0] * count + slots[:, t], work, f"outside{t}")
         for u in range(1, count - k):
-            out *= below[others[:, u], slots[:, t]]
+            out *= _rows(below, others[:, u] * count + slots[:, t], work, "factor")
         return out
 
-    prob = q[slots[:, 0]]  # (n_sub, V**t, S) over the first t slots
+    prob = _rows(q, slots[:, 0], work, "prob0")  # (n_sub, V**t, S) over the first t slots
     if weight is not None:
         prob *= weight
-    weakest, factor = conf[slots[:, 0]], outside(0)  # the weakest's confidence and its outside product
+    floor = outside(0)  # H_S at the weakest of the first t slots
     for t in range(1, k):
-        c_t = conf[slots[:, t]][:, None]  # (n_sub, 1, V, S)
-        weaker = c_t <= weakest[:, :, None]  # ties: the later slot is the weaker
-        factor = _select(weaker, outside(t)[:, None], factor[:, :, None]).reshape(n_sub, -1, sources)
-        if t + 1 < k:
-            weakest = np.minimum(weakest[:, :, None], c_t).reshape(n_sub, -1, sources)
-        prob = np.multiply(prob[:, :, None], q[slots[:, t]][:, None]).reshape(n_sub, -1, sources)
-    prob *= factor
+        shape = (n_sub, prob.shape[1], vocab_size, sources)
+        grown = work.scratch(f"prob{t}", shape)
+        np.multiply(prob[:, :, None], _rows(q, slots[:, t], work, "slot")[:, None], out=grown)
+        prob = grown.reshape(n_sub, -1, sources)
+        lowest = work.scratch(f"floor{t}", shape)
+        np.minimum(floor[:, :, None], outside(t)[:, None], out=lowest)
+        floor = lowest.reshape(n_sub, -1, sources)
+    prob *= floor
     return prob
 
 
