@@ -85,6 +85,14 @@ class PatternContext:
         fault in fresh memory."""
         return self._work.scratch(f"{self._name} block {slot}", shape)
 
+    def rows(self, j):
+        r""":math:`\mu(z)_{j,\cdot}` as (V, N) — the token first, the sources in C order of the clean
+        positions — copied into a workspace array (valid until the next call)."""
+        mu = np.moveaxis(self.mu(j), j, 0)  # (V, block shape with 1 at every masked position)
+        out = self.buffer("rows", mu.shape)
+        np.copyto(out, mu)
+        return out.reshape(self.vocab_size, self.sources)
+
     def ones_shape(self, j):
         shape = list(self.mass.shape)
         shape[j] = 1

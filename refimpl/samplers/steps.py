@@ -126,26 +126,35 @@ class IndependentStep:
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
 
     def transition(self, ctx):
-        """Mass-weighted product over masked positions; axis j of the result has size V+1 (token or
-        mask), V when position j is revealed for sure, 1 when it cannot be revealed."""
+        """Mass-weighted product over masked positions, as a block-layout view: axis j of the result has
+        size V+1 (token or mask), V when position j is revealed for sure, 1 when it cannot be revealed.
+
+        The product is formed with the sources as the last, long axis — (outcomes of the masked
+        positions so far, N) — and only viewed in position order at the end: a product over the block
+        layout's short axes (V+1 elements each) runs 8x slower per element in NumPy.
+        """
         probs = self.reveal_probs(ctx.pattern)
-        vocab_size = ctx.vocab_size
-        out = ctx.mass
-        for n, j in enumerate(ctx.masked):
+        vocab_size, sources = ctx.vocab_size, ctx.sources
+        out = ctx.mass.reshape(1, sources)  # (outcomes so far, N)
+        dims, grown_count = [], 0
+        for j in ctx.masked:
             if probs[j] == 0.0:
-                continue  # stays masked: axis j keeps size 1
-            q = temper(ctx.mu(j), self.temperature, axis=j)  # token on axis j
+                dims.append(1)  # stays masked
+                continue
+            q = temper(ctx.rows(j), self.temperature, axis=0)  # (V, N)
             if probs[j] == 1.0:
                 factor = q
-            else:
-                shape = list(q.shape)
-                shape[j] = vocab_size + 1
-                factor = np.empty(shape)  # token drawn with probability probs[j] * q, else stays masked
-                head = (slice(None),) * j
-                np.multiply(q, probs[j], out=factor[head + (slice(0, vocab_size),)])
-                factor[head + (vocab_size,)] = 1.0 - probs[j]
-            out = np.multiply(out, factor, out=ctx.buffer(n % 2, np.broadcast_shapes(out.shape, factor.shape)))
-        return out
+            else:  # token drawn with probability probs[j] * q, else stays masked
+                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                np.multiply(q, probs[j], out=factor[:vocab_size])
+                factor[vocab_size] = 1.0 - probs[j]
+            grown = ctx.buffer(grown_count % 2, (len(out), len(factor), sources))
+            out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
+            dims.append(len(factor))
+            grown_count += 1
+        blocked = out.reshape(tuple(dims) + (vocab_size,) * len(ctx.clean))  # masked axes, then clean
+        order = ctx.masked + ctx.clean
+        return np.transpose(blocked, [order.index(a) for a in range(ctx.length)])
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
