@@ -68,7 +68,7 @@ class PatternContext:
     :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``flat``/``from_flat`` convert to (N, ...) rows.
     """
 
-    def __init__(self, pattern, mass, denoiser, vocab_size, work=FRESH, name="", conditionals=None):
+    def __init__(self, pattern, mass, denoiser, vocab_size, work=FRESH, conditionals=None):
         self.pattern = pattern  # (L,) bool, True where masked
         self.vocab_size = vocab_size
         self.length = len(pattern)
@@ -78,16 +78,17 @@ class PatternContext:
         self.mass = mass  # source layout
         self._denoiser = denoiser
         self._mu = conditionals
-        self._work, self._name = work, name
+        self._work = work
 
     def buffer(self, slot, shape):
-        """A reusable array of ``shape`` (slot 0 or 1) from the engine's workspace, so large steps do not
-        fault in fresh memory."""
-        return self._work.scratch(f"{self._name} block {slot}", shape)
+        """A reusable array of ``shape`` (named by ``slot``) from the engine's workspace, so large steps do
+        not fault in fresh memory."""
+        return self._work.scratch(f"block {slot}", shape)
 
     def rows(self, j):
         r""":math:`\mu(z)_{j,\cdot}` as (V, N) — the token first, the sources in C order of the clean
-        positions — copied into a workspace array (valid until the next call)."""
+        positions — copied into a workspace array (valid until the next call).  (Reading the oracle's
+        lattice by index instead measured no faster: the per-pattern index arithmetic costs as much.)"""
         mu = np.moveaxis(self.mu(j), j, 0)  # (V, block shape with 1 at every masked position)
         out = self.buffer("rows", mu.shape)
         np.copyto(out, mu)
@@ -173,6 +174,16 @@ def _destination(pattern, shape, vocab_size):
     return tuple(sizes[size] if masked else slice(0, vocab_size) for masked, size in zip(pattern, shape))
 
 
+def _add_block(view, outcome):
+    """``view += outcome``, iterating in the outcome's memory order: a product step's outcome is a
+    transposed view (sources innermost), and NumPy walks a strided add faster along the operand it
+    reads contiguously than along the table's short rows (measured 15-40% per block, about 5% of an
+    Ancestral run)."""
+    order = np.argsort([-stride for stride in outcome.strides], kind="stable")
+    target = view.transpose(order)
+    np.add(target, outcome.transpose(order), out=target)
+
+
 def _column_digits(columns, masked_count, vocab_size):
     """Flat outcome indices (base V+1 over the masked positions) -> digits (C, |M|); V = still masked."""
     return (columns[:, None] // (vocab_size + 1) ** np.arange(masked_count - 1, -1, -1)) % (vocab_size + 1)
@@ -236,12 +247,13 @@ class _PerPattern:
     groups that run in parallel, each into its own accumulator; the table is then their sum."""
 
     def __init__(self, prompt_masked, denoiser, vocab_size, work):
-        self.denoiser, self.vocab_size, self.work = denoiser, vocab_size, work
+        self.denoiser, self.vocab_size = denoiser, vocab_size
         patterns = list(_patterns(prompt_masked))
         sizes = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
         self.groups = _balanced_groups(patterns, sizes)
         shape = (vocab_size + 1,) * len(prompt_masked)
         self.accumulators = [work.scratch(f"accumulator {g}", shape) for g in range(GROUPS)]  # zeroed per step
+        self.spaces = [work.child(f"group {g}") for g in range(GROUPS)]  # one per thread
         self.views = {}  # the oracle's answers per pattern: views of its tables, kept across steps
 
     def apply(self, step, mass, stats, seen):
@@ -276,14 +288,14 @@ class _PerPattern:
             key = pattern.tobytes()
             if isinstance(denoiser, TableDenoiser) and key not in self.views:
                 self.views[key] = _conditionals(denoiser, pattern, vocab_size)
-            ctx = PatternContext(pattern, source, denoiser, vocab_size, self.work, f"group {g}", self.views.get(key))
+            ctx = PatternContext(pattern, source, denoiser, vocab_size, self.spaces[g], self.views.get(key))
             outcome = step.transition(ctx)
             if isinstance(outcome, SparseOutcome):
                 counts.entries += outcome.values.size
                 _scatter(acc, pattern, source, outcome, vocab_size)
             else:
                 counts.entries += outcome.size
-                acc[_destination(pattern, outcome.shape, vocab_size)] += outcome
+                _add_block(acc[_destination(pattern, outcome.shape, vocab_size)], outcome)
             if seen is not None:
                 for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
                     count_reveal(seen, pattern, revealed, probability)

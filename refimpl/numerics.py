@@ -66,8 +66,18 @@ class Workspace:
         return out
 
     def nbytes(self):
-        """Bytes held."""
-        return sum(array.nbytes for array in self._arrays.values())
+        """Bytes held, its children's included."""
+        return sum(held.nbytes() if isinstance(held, Workspace) else held.nbytes for held in self._arrays.values())
+
+    def child(self, name):
+        """A workspace of its own under ``name``, kept with this one: for a thread whose arrays must not
+        share names with another's."""
+        if not self.reuse:
+            return self
+        key = ("child", name)
+        if key not in self._arrays:
+            self._arrays[key] = Workspace()
+        return self._arrays[key]
 
     def scratch(self, name, shape, dtype=np.float64):
         """An uninitialised array of ``shape`` backed by the buffer kept for ``name``, which grows as

@@ -72,6 +72,22 @@ def test_workspace_reuses_arrays_and_fresh_keeps_nothing():
     assert numerics.FRESH.array("x", (2,), np.float64) is not numerics.FRESH.array("x", (2,), np.float64)
 
 
+def test_workspace_scratch_grows_never_shrinks_and_children_are_separate():
+    ws = numerics.Workspace()
+    big = ws.scratch("x", (4, 5))
+    small = ws.scratch("x", (2, 3))
+    assert small.shape == (2, 3) and np.shares_memory(big, small)  # the same buffer, a smaller view
+    grown = ws.scratch("x", (6, 5))
+    assert grown.shape == (6, 5) and not np.shares_memory(big, grown)
+    assert ws.scratch("x", (3,), np.int64).dtype == np.int64  # another dtype replaces the buffer
+    assert ws.nbytes() == 3 * 8
+    child = ws.child("group 0")
+    assert child is ws.child("group 0") and child is not ws.child("group 1")
+    assert not np.shares_memory(child.scratch("x", (6, 5)), ws.scratch("x", (6, 5)))
+    assert ws.nbytes() == 30 * 8 + 30 * 8  # its own x, the child's x
+    assert not np.shares_memory(numerics.FRESH.scratch("x", (2,)), numerics.FRESH.scratch("x", (2,)))
+
+
 @pytest.mark.parametrize("ufunc", [np.add, np.maximum])
 def test_reduce_last_axis_agrees_with_numpy_reduce(ufunc):
     x = np.random.default_rng(2).normal(size=(5, 7, 9))
