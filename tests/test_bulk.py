@@ -115,7 +115,7 @@ def test_conditionals_in_bulk_are_the_denoisers_answers(which):
 
 
 def path_law(denoiser, sampler, length, vocab_size, prompt=None):
-    """The exact law by following every path of draws (top-k and uniform-k steps only)."""
+    """The exact law by following every path of draws (top-k, uniform-k and threshold steps only)."""
     start = np.full(length, vocab_size) if prompt is None else np.asarray(prompt)
     states = {tuple(start): 1.0}
     for step in sampler.plan(start == vocab_size, np.ones(length, dtype=bool)):
@@ -124,8 +124,20 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
             z = np.array(z)
             candidates = [i for i in range(length) if z[i] == vocab_size and step.eligible[i]]
             mu = refimpl.denoisers.evaluate(denoiser, z[None], vocab_size)[0]  # (L, V)
-            k = step.count(len(candidates)) if candidates else 0
-            if isinstance(step, St.TopKStep):
+            k = step.count(len(candidates)) if candidates and hasattr(step, "count") else 0
+            if isinstance(step, St.ThresholdStep):  # Fast-dLLM: all that reach tau, else the most confident
+                q = St.temper(mu, step.temperature)
+                for x in itertools.product(range(vocab_size), repeat=len(candidates)):
+                    p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
+                    confidence = [mu[i, v] for i, v in zip(candidates, x)]
+                    kept = [a for a in range(len(candidates)) if confidence[a] >= step.threshold]
+                    if candidates and not kept:
+                        kept = [min(range(len(candidates)), key=lambda a: (-confidence[a], a))]
+                    new = z.copy()
+                    for a in kept:
+                        new[candidates[a]] = x[a]
+                    after[tuple(new)] = after.get(tuple(new), 0.0) + p
+            elif isinstance(step, St.TopKStep):
                 q, conf = step._laws(mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
@@ -154,6 +166,8 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
     S.LLaDA(3, temperature=1.0), S.LLaDA(2, temperature=0.0), S.LLaDA(4, block_length=2, temperature=0.6),
     S.LLaDA(2, temperature=1.0, remasking="random"), S.Dream(3, "maskgit_plus", temperature=0.8),
     S.Dream(2, "topk_margin", temperature=1.0), S.Dream(3, "entropy", temperature=0.5), S.RandomK(2),
+    S.Threshold(0.4, temperature=1.0), S.Threshold(0.5, block_length=2, temperature=0.7),
+    S.Threshold(0.125, temperature=1.0),
 ], ids=repr)
 @pytest.mark.parametrize("which", ["oracle", "random"])
 def test_exact_law_follows_every_path_of_draws(sampler, which):
@@ -207,3 +221,15 @@ def test_kept_memory_does_not_leak_between_calls():
     alone = refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
     for i, result in enumerate(results):
         np.testing.assert_array_equal(result, first if i % 2 else alone)
+
+
+def test_threshold_counts_a_confidence_equal_to_tau_as_reaching_it():
+    """Fast-dLLM commits every token whose confidence is >= tau: with two perfectly coupled positions
+    each confidence is exactly 1/2, so Threshold(0.5) reveals both at once (the product of marginals:
+    half the mass on incoherent pairs); a strict > would reveal one, then the other given it."""
+    table = np.array([[0.5, 0.0], [0.0, 0.5]])
+    oracle = refimpl.oracle_denoiser(table)
+    law = refimpl.exact_law(oracle, S.Threshold(0.5, temperature=1.0), 2, 2)
+    np.testing.assert_allclose(law, path_law(oracle, S.Threshold(0.5, temperature=1.0), 2, 2), atol=1e-15)
+    np.testing.assert_allclose(law, np.full((2, 2), 0.25), atol=1e-15)
+    np.testing.assert_allclose(refimpl.exact_law(oracle, S.Threshold(0.75, temperature=1.0), 2, 2), table, atol=1e-15)

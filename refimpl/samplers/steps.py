@@ -254,28 +254,42 @@ class ThresholdStep:
     temperature: float = 1.0
 
     def transition(self, ctx):
+        r"""Mass-weighted law of the destinations as a block-layout view (see
+        :meth:`IndependentStep.transition`): each candidate j either reaches the threshold with its
+        drawn token, :math:`q_j(v)\,[\mathrm{conf}_j(v) \ge \tau]`, or does not, with probability
+        :math:`\sum_u q_j(u)\,[\mathrm{conf}_j(u) < \tau]` — a product over candidates, formed with the
+        sources last — except that when none reaches it, the most confident of the drawn tokens (all
+        below tau) is revealed instead (:func:`top_k_laws` with k = 1 on q restricted to them).
+        Other masked positions stay masked (axes of size 1).
+        """
         candidates = [j for j in ctx.masked if self.eligible[j]]
         if not candidates:
             return ctx.mass
-        vocab_size, tau = ctx.vocab_size, self.threshold
-        q = np.stack([ctx.flat(temper(ctx.mu(j), self.temperature, axis=j), j) for j in candidates])  # (e, N, V)
-        conf = np.stack([ctx.flat(ctx.mu(j), j) for j in candidates])
-        reaches = conf >= tau
-        # case A: the revealed set is {j : conf >= tau}, non-empty — a product over positions
-        stay = np.eye(vocab_size + 1)[vocab_size]
-        flat = np.ones((ctx.sources, 1))
-        for j in ctx.masked:
-            if j in candidates:
-                e = candidates.index(j)
-                factor = np.concatenate([q[e] * reaches[e], (q[e] * ~reaches[e]).sum(1, keepdims=True)], 1)
-            else:
-                factor = np.broadcast_to(stay, (ctx.sources, vocab_size + 1))
-            flat = (flat[:, :, None] * factor[:, None, :]).reshape(ctx.sources, -1)
-        flat[:, -1] = 0.0  # "nothing reaches tau" is case B
-        # case B: nothing reaches tau; the single most confident drawn token is revealed
-        columns, values = top_k_outcomes(ctx, candidates, q * ~reaches, conf, 1)
-        flat[:, columns] += values
-        return ctx.mass * ctx.from_flat(flat)
+        vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
+        conf = np.empty((len(candidates), vocab_size, sources))  # (e, V, N): the untempered confidence
+        for e, j in enumerate(candidates):
+            conf[e] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
+        q = temper(conf, self.temperature, axis=1)
+        below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
+        out = ctx.mass.reshape(1, sources)  # (outcomes of the candidates so far, N)
+        for e in range(len(candidates)):
+            factor = ctx.buffer("factor", (vocab_size + 1, sources))
+            np.subtract(q[e], below[e], out=factor[:vocab_size])  # q where conf >= tau (exactly: q - 0)
+            np.sum(below[e], axis=0, out=factor[vocab_size])  # does not reach tau: stays masked here
+            grown = ctx.buffer(e % 2, (len(out), vocab_size + 1, sources))
+            out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
+        blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
+        blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
+        slots = np.arange(len(candidates))[:, None]  # every single candidate
+        top = top_k_laws(below, conf, slots, ctx.mass.reshape(-1))  # (e, V, N)
+        for e in range(len(candidates)):
+            at = [vocab_size] * len(candidates)
+            at[e] = slice(0, vocab_size)
+            blocked[tuple(at)] += top[e]
+        stays = [1 if j not in candidates else vocab_size + 1 for j in ctx.masked]
+        blocked = blocked.reshape(tuple(stays) + (vocab_size,) * len(ctx.clean))  # masked axes, then clean
+        order = ctx.masked + ctx.clean
+        return np.transpose(blocked, [order.index(a) for a in range(ctx.length)])
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
