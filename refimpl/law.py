@@ -20,12 +20,11 @@ import numpy as np
 
 from . import validate
 from .bulk import CHUNK, apply_subset_step, count_reveal
-from .bulk import strides as flat_strides
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory
 from .numerics import FRESH, Workspace, parallel_for, value_grid
-from .samplers.steps import IndependentStep, SparseOutcome
+from .samplers.steps import IndependentStep, ThresholdStep
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to this size (128 MiB)
@@ -65,7 +64,8 @@ class PatternContext:
 
     Block layout: one axis per position in position order, size V at clean positions and size 1 (or
     V+1 for destinations) at masked ones.  ``mass`` has the source layout; ``mu(j)`` is
-    :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``flat``/``from_flat`` convert to (N, ...) rows.
+    :math:`\mu(z)_{j,\cdot}` with the token on axis j; ``rows(j)`` is the same as (V, N) rows, the N
+    sources in C order of the clean positions (the layout products are formed in).
     """
 
     def __init__(self, pattern, mass, denoiser, vocab_size, work=FRESH, conditionals=None):
@@ -103,17 +103,6 @@ class PatternContext:
         if self._mu is None:
             self._mu = _conditionals(self._denoiser, self.pattern, self.vocab_size)
         return self._mu[j]
-
-    def flat(self, array_j, j):
-        """A block-layout array with its token axis at position j -> rows (N, V)."""
-        return np.moveaxis(array_j, j, -1).reshape(self.sources, -1)
-
-    def from_flat(self, flat):
-        """Rows (N, (V+1)**|M|) (outcomes in base V+1 over masked positions) -> destination layout."""
-        vocab_size = self.vocab_size
-        blocked = flat.reshape((vocab_size,) * len(self.clean) + (vocab_size + 1,) * len(self.masked))
-        order = self.clean + self.masked
-        return np.transpose(blocked, [order.index(p) for p in range(self.length)])
 
 
 def _conditionals(denoiser, pattern, vocab_size):
@@ -184,34 +173,9 @@ def _add_block(view, outcome):
     np.add(target, outcome.transpose(order), out=target)
 
 
-def _column_digits(columns, masked_count, vocab_size):
-    """Flat outcome indices (base V+1 over the masked positions) -> digits (C, |M|); V = still masked."""
-    return (columns[:, None] // (vocab_size + 1) ** np.arange(masked_count - 1, -1, -1)) % (vocab_size + 1)
-
-
-def _scatter(acc, pattern, source, outcome, vocab_size):
-    """Add a sparse outcome of one mask pattern into the C-contiguous table ``acc``."""
-    length = len(pattern)
-    strides = flat_strides(vocab_size, length)
-    masked, clean = np.flatnonzero(pattern), np.flatnonzero(~pattern)
-    base = value_grid(vocab_size, len(clean)) @ strides[clean] + vocab_size * strides[masked].sum()  # (N,)
-    digits = _column_digits(outcome.columns, len(masked), vocab_size)
-    offsets = (digits - vocab_size) @ strides[masked]  # (C,)
-    destination = base[:, None] + offsets[None, :]  # (N, C), all different
-    acc.reshape(-1)[destination] += source.reshape(-1, 1) * outcome.values
-
-
 def _revealed_sets(pattern, source, outcome, vocab_size):
-    """{revealed positions: probability} of one pattern's step (sparse or block-layout outcome)."""
+    """{revealed positions: probability} of one pattern's step (block-layout outcome)."""
     masked = np.flatnonzero(pattern)
-    if isinstance(outcome, SparseOutcome):
-        digits = _column_digits(outcome.columns, len(masked), vocab_size)
-        weights = source.reshape(-1) @ outcome.values  # (C,)
-        out = {}
-        for row, weight in zip(digits, weights):
-            key = tuple(int(i) for i in masked[row != vocab_size])
-            out[key] = out.get(key, 0.0) + float(weight)
-        return out
     # block layout: sum out the clean axes, then fold each masked axis to (revealed, stayed)
     folded = outcome.sum(axis=tuple(a for a in range(len(pattern)) if not pattern[a]))
     for a in range(folded.ndim):
@@ -290,12 +254,8 @@ class _PerPattern:
                 self.views[key] = _conditionals(denoiser, pattern, vocab_size)
             ctx = PatternContext(pattern, source, denoiser, vocab_size, self.spaces[g], self.views.get(key))
             outcome = step.transition(ctx)
-            if isinstance(outcome, SparseOutcome):
-                counts.entries += outcome.values.size
-                _scatter(acc, pattern, source, outcome, vocab_size)
-            else:
-                counts.entries += outcome.size
-                _add_block(acc[_destination(pattern, outcome.shape, vocab_size)], outcome)
+            counts.entries += outcome.size
+            _add_block(acc[_destination(pattern, outcome.shape, vocab_size)], outcome)
             if seen is not None:
                 for revealed, probability in _revealed_sets(pattern, source, outcome, vocab_size).items():
                     count_reveal(seen, pattern, revealed, probability)
@@ -315,7 +275,7 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     prompt = _prompt(prompt, length, vocab_size)
     steps = _plan(sampler, prompt, vocab_size)
     bulk = sum(callable(getattr(step, "subset_law", None)) for step in steps)
-    blocks = 4 if any(isinstance(step, IndependentStep) for step in steps) else 0  # scratch of product steps
+    blocks = 4 if any(isinstance(step, (IndependentStep, ThresholdStep)) for step in steps) else 0  # product steps
     tables = 1 + (1 if bulk else 0) + (GROUPS if bulk < len(steps) else 0) + blocks
     check_memory(tables * (vocab_size + 1) ** length * 8,
                  f"the exact law engine for V={vocab_size}, L={length} ({tables} tables of (V+1)^L: the mass"

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from ..numerics import FRESH, sample_categorical
-from .subsets import grid_product, subset_grid, top_k_laws, top_k_outcomes
+from .subsets import grid_product, subset_grid, top_k_laws
 
 NEG_INF = -np.inf
 
@@ -177,15 +177,6 @@ class LeftmostStep(IndependentStep):
         if candidates.size:
             probs[candidates[0]] = 1.0
         return probs
-
-
-@dataclasses.dataclass(frozen=True)
-class SparseOutcome:
-    """Probabilities ``values`` (N, C) of the outcomes ``columns`` (C,) (flat, base V+1 over the masked
-    positions), not yet weighted by the sources' mass; every other outcome has probability zero."""
-
-    columns: np.ndarray
-    values: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)

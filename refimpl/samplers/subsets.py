@@ -1,5 +1,5 @@
 r"""The outcomes of steps that reveal a k-subset of the candidates: which (subset, tokens) pairs can
-happen, where they land, and — for a confidence ranking — their exact probabilities.
+happen and — for a confidence ranking — their exact probabilities.
 
 Used by :class:`refimpl.samplers.steps.UniformKStep` (uniform subsets), ``TopKStep`` (the k most
 confident: LLaDA low_confidence, Dream's confidence algorithms) and ``ThresholdStep`` (Fast-dLLM's
@@ -19,18 +19,6 @@ def subset_grid(count, k, vocab_size):
     """``slots`` (n_sub, k): the k-subsets of ``range(count)``; ``grid`` (G, k): every token assignment."""
     combos = list(itertools.combinations(range(count), k))
     return np.array(combos, dtype=np.int64).reshape(len(combos), k), value_grid(vocab_size, k)
-
-
-def outcome_index(ctx, candidates, slots, grid):
-    """(n_sub, G): the flat outcome index (base V+1 over the masked positions) of each (subset, tokens)."""
-    vocab_size, masked = ctx.vocab_size, ctx.masked
-    weights = (vocab_size + 1) ** np.arange(len(masked) - 1, -1, -1)
-    where = np.array([masked.index(j) for j in candidates], dtype=np.int64)  # candidate -> masked slot
-    index = np.full((len(slots), len(grid)), vocab_size * weights.sum())
-    for slot in range(slots.shape[1]):
-        column = weights[where[slots[:, slot]]]  # (n_sub,)
-        index = index + column[:, None] * (grid[None, :, slot] - vocab_size)
-    return index
 
 
 def _rows(rows, chosen, work, name):
@@ -123,11 +111,3 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH):
         floor = lowest.reshape(n_sub, -1, sources)
     prob *= floor
     return prob
-
-
-def top_k_outcomes(ctx, candidates, q, conf, k):
-    """:func:`top_k_laws` for one mask pattern from (e, N, V) rows: the flat outcome indices
-    (n_sub * G,) and their probabilities (N, n_sub * G)."""
-    slots, grid = subset_grid(len(candidates), k, ctx.vocab_size)
-    prob = top_k_laws(q.transpose(0, 2, 1), conf.transpose(0, 2, 1), slots)  # (n_sub, G, N)
-    return outcome_index(ctx, candidates, slots, grid).ravel(), prob.reshape(-1, ctx.sources).T
