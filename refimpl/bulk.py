@@ -136,17 +136,19 @@ def apply_subset_step(step, mass, out, denoiser, vocab_size, stats, seen, work=F
         k = step.count(e) if e else 0
         entries = vocab_size ** (length - m) * math.comb(e, k) * vocab_size**k  # per pattern
         per_chunk = max(1, BATCH_ENTRIES // entries)
+        index, at = source_index(group, vocab_size), positions(group, eligible)  # (P, N), (P, e): whole group
         for start in range(0, len(group), per_chunk):
-            stats.entries += _apply_chunk(step, flat, moved, denoiser, vocab_size, group[start:start + per_chunk],
-                                          e, k, eligible, work, seen)
+            chunk = slice(start, start + per_chunk)
+            stats.entries += _apply_chunk(step, flat, moved, denoiser, vocab_size, group[chunk], index[chunk],
+                                          at[chunk], k, work, seen)
     return out
 
 
-def _apply_chunk(step, flat, moved, denoiser, vocab_size, patterns, e, k, eligible, work, seen):
-    """Move the mass of the sources of ``patterns`` (all with the same masked and eligible counts, e
-    and k) by the step, adding into the flat table ``moved``; returns the entries computed."""
-    length = patterns.shape[1]
-    index = source_index(patterns, vocab_size)  # (P, N)
+def _apply_chunk(step, flat, moved, denoiser, vocab_size, patterns, index, at, k, work, seen):
+    """Move the mass of the sources ``index`` (P, N) of ``patterns`` (all with the same masked count and
+    the same eligible positions count e, at ``at`` (P, e), k revealed) by the step, adding into the flat
+    table ``moved``; returns the entries computed."""
+    length, e = patterns.shape[1], at.shape[1]
     weight = np.take(flat, index, out=work.scratch("weight", index.shape))
     if k == 0:  # nothing this step may reveal: the mass stays (sources are distinct)
         moved[index] += weight
@@ -154,7 +156,6 @@ def _apply_chunk(step, flat, moved, denoiser, vocab_size, patterns, e, k, eligib
             for pattern, total in zip(patterns, weight.sum(axis=1)):
                 count_reveal(seen, pattern, (), float(total))
         return weight.size
-    at = positions(patterns, eligible)  # (P, e)
     mu = conditionals(denoiser, index, at, vocab_size, length, work)  # (e, V, P, N)
     slots, law = step.subset_law(mu.reshape(e, vocab_size, -1), weight.reshape(-1), work)  # (n_sub, G, P N)
     offsets = reveal_offsets(at, slots, vocab_size, length).transpose(1, 2, 0)[..., None]  # (n_sub, G, P, 1)
