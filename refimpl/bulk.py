@@ -120,8 +120,8 @@ def apply_subset_step(step, mass, out, denoiser, vocab_size, stats, seen, work=F
     the reveal statistics; ``work`` (a :class:`refimpl.numerics.Workspace`) keeps the chunks' arrays,
     so that they reuse memory instead of faulting in fresh pages.
 
-    (Two threads, each on half of the chunks with its own table, measured no faster: the arrays are
-    cache-sized, so the GIL-bound Python between array operations dominates.)
+    (Two threads, each on half of the chunks with its own table, measured no faster: ``np.add.at``
+    holds the GIL, and so does the Python between the cache-sized array operations.)
     """
     length = mass.ndim
     flat = mass.reshape(-1)
