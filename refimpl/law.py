@@ -22,12 +22,12 @@ from . import validate
 from .bulk import CHUNK, apply_subset_step, count_reveal
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
-from .limits import check_memory
+from .limits import check_memory, get_memory_limit
 from .numerics import FRESH, Workspace, parallel_for, value_grid
 from .samplers.steps import IndependentStep, ThresholdStep
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
-KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to this size (128 MiB)
+KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)
 _kept = threading.local()
 
 
@@ -40,15 +40,15 @@ def _kept_workspace():
     mapped (measured 2026-11-26: a fresh 3 MiB mmap filled in 3.4 ms, the same fill of a mapped array
     0.1 ms).  Before, an LLaDA law at V=3 L=8 faulted about 2,200 pages a call, half its time.  So the mass
     tables, accumulators and batch arrays are kept after a call and reused by the next one in the same
-    thread, unless they grew past :data:`KEEP_BYTES`.  A nested call (a denoiser that computes an exact
-    law) gets its own.
+    thread, unless they grew past :data:`KEEP_BYTES` or an eighth of the memory limit in force
+    (:func:`refimpl.memory_limit`).  A nested call (a denoiser that computes an exact law) gets its own.
     """
     work = getattr(_kept, "work", None) or Workspace()
     _kept.work = None
     try:
         yield work
     finally:
-        if work.nbytes() <= KEEP_BYTES:
+        if work.nbytes() <= min(KEEP_BYTES, get_memory_limit() // 8):
             _kept.work = work
 
 

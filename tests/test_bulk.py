@@ -221,6 +221,12 @@ def test_kept_memory_does_not_leak_between_calls():
     alone = refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
     for i, result in enumerate(results):
         np.testing.assert_array_equal(result, first if i % 2 else alone)
+    from refimpl import law as engine
+
+    assert 0 < engine._kept.work.nbytes() <= engine.KEEP_BYTES
+    with refimpl.memory_limit(2**16):  # what a call keeps stays under an eighth of the limit in force
+        np.testing.assert_array_equal(refimpl.exact_law(oracle, sampler, 4, 3), first)
+        assert engine._kept.work is None
 
 
 def test_threshold_counts_a_confidence_equal_to_tau_as_reaching_it():
