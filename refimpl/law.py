@@ -96,10 +96,12 @@ class PatternContext:
         np.copyto(out, mu)
         return out.reshape(self.vocab_size, self.sources)
 
-    def ones_shape(self, j):
-        shape = list(self.mass.shape)
-        shape[j] = 1
-        return tuple(shape)
+    def block_view(self, compact, dims):
+        """A product formed as (outcomes of the masked positions, N) — ``dims`` the outcome axis of each
+        masked position in order (1, V or V+1) — viewed in block layout (position order)."""
+        blocked = compact.reshape(tuple(dims) + (self.vocab_size,) * len(self.clean))  # masked axes, then clean
+        order = self.masked + self.clean
+        return np.transpose(blocked, [order.index(a) for a in range(self.length)])
 
     def mu(self, j):
         if self._mu is None:

@@ -152,9 +152,7 @@ class IndependentStep:
             out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
             dims.append(len(factor))
             grown_count += 1
-        blocked = out.reshape(tuple(dims) + (vocab_size,) * len(ctx.clean))  # masked axes, then clean
-        order = ctx.masked + ctx.clean
-        return np.transpose(blocked, [order.index(a) for a in range(ctx.length)])
+        return ctx.block_view(out, dims)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -277,10 +275,7 @@ class ThresholdStep:
             at = [vocab_size] * len(candidates)
             at[e] = slice(0, vocab_size)
             blocked[tuple(at)] += top[e]
-        stays = [1 if j not in candidates else vocab_size + 1 for j in ctx.masked]
-        blocked = blocked.reshape(tuple(stays) + (vocab_size,) * len(ctx.clean))  # masked axes, then clean
-        order = ctx.masked + ctx.clean
-        return np.transpose(blocked, [order.index(a) for a in range(ctx.length)])
+        return ctx.block_view(blocked, [vocab_size + 1 if j in candidates else 1 for j in ctx.masked])
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
