@@ -96,11 +96,15 @@ class PatternContext:
         np.copyto(out, mu)
         return out.reshape(self.vocab_size, self.sources)
 
-    def block_view(self, compact, dims):
+    def block_view(self, compact, dims, sources_first=False):
         """A product formed as (outcomes of the masked positions, N) — ``dims`` the outcome axis of each
-        masked position in order (1, V or V+1) — viewed in block layout (position order)."""
-        blocked = compact.reshape(tuple(dims) + (self.vocab_size,) * len(self.clean))  # masked axes, then clean
-        order = self.masked + self.clean
+        masked position in order (1, V or V+1) — or as (N, outcomes) if ``sources_first``, viewed in
+        block layout (position order)."""
+        outcomes, sources = tuple(dims), (self.vocab_size,) * len(self.clean)
+        if sources_first:
+            blocked, order = compact.reshape(sources + outcomes), self.clean + self.masked
+        else:
+            blocked, order = compact.reshape(outcomes + sources), self.masked + self.clean
         return np.transpose(blocked, [order.index(a) for a in range(self.length)])
 
     def mu(self, j):

@@ -28,6 +28,7 @@ from ..numerics import FRESH, sample_categorical
 from .subsets import grid_product, subset_grid, top_k_laws
 
 NEG_INF = -np.inf
+SOURCES_FIRST_RATIO = 16  # IndependentStep forms (N, outcomes) when N < 16 x outcomes (measured at V=4, L=8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,18 +130,23 @@ class IndependentStep:
         """Mass-weighted product over masked positions, as a block-layout view: axis j of the result has
         size V+1 (token or mask), V when position j is revealed for sure, 1 when it cannot be revealed.
 
-        The product is formed with the sources as the last, long axis — (outcomes of the masked
-        positions so far, N) — and only viewed in position order at the end: a product over the block
-        layout's short axes (V+1 elements each) runs 8x slower per element in NumPy.
+        The product is never formed over the block layout's short axes (V+1 elements each: 8x slower
+        per element in NumPy).  When the N sources outnumber the outcomes (few masked positions) it is
+        formed as (outcomes of the masked positions so far, N), each factor's axis outermost; otherwise
+        as (N, outcomes), each factor's axis prepended to the outcomes, walking the masked positions
+        from the last, so that every multiply runs along the longer axis and the engine's add into the
+        table walks the masked positions' full-width rows innermost (measured at V=4, L=8 per full
+        step: products and adds 170 ms -> 110 ms).
         """
         probs = self.reveal_probs(ctx.pattern)
         vocab_size, sources = ctx.vocab_size, ctx.sources
-        out = ctx.mass.reshape(1, sources)  # (outcomes so far, N)
-        dims, grown_count = [], 0
-        for j in ctx.masked:
+        dims = [1 if probs[j] == 0.0 else vocab_size if probs[j] == 1.0 else vocab_size + 1 for j in ctx.masked]
+        sources_first = sources < SOURCES_FIRST_RATIO * int(np.prod(dims))
+        out = ctx.mass.reshape(sources, 1) if sources_first else ctx.mass.reshape(1, sources)
+        grown_count = 0
+        for j in (reversed(ctx.masked) if sources_first else ctx.masked):
             if probs[j] == 0.0:
-                dims.append(1)  # stays masked
-                continue
+                continue  # stays masked: an axis of size 1
             q = temper(ctx.rows(j), self.temperature, axis=0)  # (V, N)
             if probs[j] == 1.0:
                 factor = q
@@ -148,11 +154,14 @@ class IndependentStep:
                 factor = ctx.buffer("factor", (vocab_size + 1, sources))
                 np.multiply(q, probs[j], out=factor[:vocab_size])
                 factor[vocab_size] = 1.0 - probs[j]
-            grown = ctx.buffer(grown_count % 2, (len(out), len(factor), sources))
-            out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
-            dims.append(len(factor))
+            if sources_first:
+                grown = ctx.buffer(grown_count % 2, (sources, len(factor), out.shape[1]))
+                out = np.multiply(out[:, None, :], factor.T[:, :, None], out=grown).reshape(sources, -1)
+            else:
+                grown = ctx.buffer(grown_count % 2, (len(out), len(factor), sources))
+                out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
             grown_count += 1
-        return ctx.block_view(out, dims)
+        return ctx.block_view(out, dims, sources_first)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
