@@ -139,6 +139,9 @@ def tabulate(denoiser, vocab_size, length, chunk=1 << 15):
     return TableDenoiser(tables, vocab_size, length)
 
 
+EINSUM_ROWS = 1000  # OracleDenoiser: rows shorter than this are normalised with einsum
+
+
 class OracleDenoiser(TableDenoiser):
     r"""The optimal denoiser of a law p: exact conditional marginals, precomputed for every partial sequence.
 
@@ -179,11 +182,19 @@ class OracleDenoiser(TableDenoiser):
         lead = block_axes(vocab_size, length)
 
         def normalise(source, inverse, target, before, after):
-            """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B)."""
+            """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B).
+
+            For short rows (B < :data:`EINSUM_ROWS`: the last positions) ``einsum`` runs the same
+            products 1.3-2x faster than ``multiply``, whose inner loop is then only B (or V) long
+            (measured at V=4, L=10 per 3 MiB block: the last five positions 2.8 ms -> 1.6 ms)."""
             numerator = source.reshape(before, width, after)[:, :vocab_size, :]
             denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (A, 1, B)
+            out = target.reshape(before, vocab_size, after)
             with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0: made uniform afterwards
-                np.multiply(numerator, denominator_inverse, out=target.reshape(before, vocab_size, after))
+                if after < EINSUM_ROWS:
+                    np.einsum("avb,ab->avb", numerator, denominator_inverse[:, 0, :], out=out)
+                else:
+                    np.multiply(numerator, denominator_inverse, out=out)
 
         def block(prefix):
             source = lattice[prefix]
