@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from . import validate
-from .bulk import CHUNK, apply_subset_step, count_reveal
+from .bulk import CHUNK, apply_subset_step, block, count_reveal
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory, get_memory_limit
@@ -229,11 +229,13 @@ class _PerPattern:
         self.spaces = [work.child(f"group {g}") for g in range(GROUPS)]  # one per thread
         self.views = {}  # the oracle's answers per pattern: views of its tables, kept across steps
 
-    def apply(self, step, mass, stats, seen):
-        """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) ``seen``."""
+    def apply(self, step, mass, stats, seen, live=None):
+        """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) ``seen``.  Only the
+        blocks of the ``live`` patterns (P, L) are read (default: all); the whole table is rewritten."""
         counts = [EngineStats() for _ in range(GROUPS)]
         reveals = [None if seen is None else {} for _ in range(GROUPS)]
-        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g]), range(GROUPS),
+        keys = None if live is None else {pattern.tobytes() for pattern in live}
+        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g], keys), range(GROUPS),
                      elements=mass.size)
         np.add(self.accumulators[0], self.accumulators[1], out=mass)
         for g in range(GROUPS):
@@ -242,11 +244,13 @@ class _PerPattern:
             for key, probability in (reveals[g] or {}).items():
                 seen[key] = seen.get(key, 0.0) + probability
 
-    def _run_group(self, g, step, mass, counts, seen):
+    def _run_group(self, g, step, mass, counts, seen, keys):
         vocab_size, denoiser = self.vocab_size, self.denoiser
         acc = self.accumulators[g]
         acc.fill(0.0)
         for pattern in self.groups[g]:
+            if keys is not None and pattern.tobytes() not in keys:
+                continue  # holds no mass (its block of the table is not read)
             index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
             source = mass[index]
             if not source.any():
@@ -297,7 +301,8 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     with _kept_workspace() as work:
         names = ["mass", "spare"]  # the bulk path moves the mass from the first into the second, then swaps
         mass = work.scratch(names[0], (vocab_size + 1,) * length)
-        mass.fill(0.0)
+        live = (prompt == vocab_size)[None, :]  # the patterns whose blocks may hold mass (None: any)
+        mass[block(live[0], vocab_size)] = 0.0  # no other block is read
         mass[tuple(prompt)] = 1.0
         per_pattern = None  # built on the first step that needs it
         for step in steps:
@@ -305,15 +310,17 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
             seen = {} if reveals is not None else None
             if callable(getattr(step, "subset_law", None)):
                 names.reverse()
-                mass = apply_subset_step(step, mass, work.scratch(names[0], mass.shape), denoiser, vocab_size,
-                                         stats, seen, work)
+                mass, live = apply_subset_step(step, mass, work.scratch(names[0], mass.shape), denoiser,
+                                               vocab_size, stats, seen, work, live)
             else:
                 per_pattern = per_pattern or _PerPattern(prompt == vocab_size, denoiser, vocab_size, work)
-                per_pattern.apply(step, mass, stats, seen)
+                per_pattern.apply(step, mass, stats, seen, live)
+                live = None  # it rewrites the whole table
             if reveals is not None:
                 reveals.append(seen)
         clean = (slice(0, vocab_size),) * length
-        law = mass[clean].copy()
+        finished = live is None or (~live).all(axis=1).any()  # else the clean block was never written
+        law = mass[clean].copy() if finished else np.zeros((vocab_size,) * length)
     left = 1.0 - law.sum()
     if left > 1e-9:
         raise InvalidParameterError(

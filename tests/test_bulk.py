@@ -239,3 +239,67 @@ def test_threshold_counts_a_confidence_equal_to_tau_as_reaching_it():
     np.testing.assert_allclose(law, path_law(oracle, S.Threshold(0.5, temperature=1.0), 2, 2), atol=1e-15)
     np.testing.assert_allclose(law, np.full((2, 2), 0.25), atol=1e-15)
     np.testing.assert_allclose(refimpl.exact_law(oracle, S.Threshold(0.75, temperature=1.0), 2, 2), table, atol=1e-15)
+
+
+def _poison(work):
+    """Fill every float array a Workspace keeps (its children's too) with NaN."""
+    from refimpl.numerics import Workspace
+
+    for held in work._arrays.values():
+        if isinstance(held, Workspace):
+            _poison(held)
+        elif held.dtype.kind == "f":
+            held.fill(np.nan)
+
+
+class _OneToken:
+    """A sampler whose plan reveals one token and stops (the public samplers refuse to leave masks)."""
+
+    def plan(self, masked, region):
+        return [St.UniformKStep(tuple(bool(r) for r in region), St.FixedCount(1))]
+
+
+@pytest.mark.parametrize("sampler", [
+    S.LLaDA(4, temperature=1.0), S.FirstHitting(), S.RandomK(2), S.Dream(3, "maskgit_plus", temperature=1.0),
+    S.SemiAR(2, S.Ancestral(steps=2)), S.SemiAR(2, S.RandomK(1)), S.Threshold(0.5), S.LeftToRight(),
+], ids=repr)
+def test_blocks_that_hold_no_mass_are_never_read(sampler):
+    """The engine reads only the blocks of the mask patterns that may hold mass (refimpl/law.py, and the
+    ``live`` patterns of bulk.apply_subset_step); every other block of the tables it keeps between
+    calls may hold anything.  Fill every kept array with NaN before each call: the laws must not move,
+    and a plan that stops with masks left must still be refused."""
+    from refimpl import law as engine
+
+    vocab_size, length = 3, 4
+    oracle = refimpl.oracle_denoiser(random_table(np.random.default_rng(11), vocab_size, length, concentration=0.5))
+    prompts = (None, np.array([vocab_size, 2, vocab_size, vocab_size]))
+    engine._kept.work = None
+    expected = [refimpl.exact_law(oracle, sampler, length, vocab_size, prompt=p) for p in prompts]
+    for prompt, want in zip(prompts, expected):
+        _poison(engine._kept.work)
+        np.testing.assert_array_equal(refimpl.exact_law(oracle, sampler, length, vocab_size, prompt=prompt), want)
+        assert want.sum() == pytest.approx(1.0, abs=1e-12)
+    _poison(engine._kept.work)
+    with pytest.raises(refimpl.InvalidParameterError, match="leaves probability 1 on sequences that still hold masks"):
+        refimpl.exact_law(oracle, _OneToken(), length, vocab_size)
+
+
+def test_reachable_patterns_without_mass_are_not_visited():
+    """A step lists every pattern it can reach as live for the next, some of which may get no mass
+    (here: a point-mass law, so each LLaDA step commits one known position, the lowest of the tied
+    confidences); those are skipped, not visited: one pattern per step, each step's reveals name only
+    that pattern, and the one (masked, revealed) pair that happens has all the probability (the other
+    subsets of the pattern are listed with probability 0)."""
+    from refimpl.law import EngineStats
+
+    vocab_size, length = 3, 4
+    table = np.zeros((vocab_size,) * length)
+    table[2, 0, 1, 2] = 1.0
+    stats, reveals = EngineStats(), []
+    law = refimpl.exact_law(refimpl.oracle_denoiser(table), S.LLaDA(4, temperature=1.0), length, vocab_size,
+                            stats=stats, reveals=reveals)
+    np.testing.assert_array_equal(law, table)
+    assert (stats.steps, stats.patterns) == (4, 4)
+    assert [{masked for masked, _ in step} for step in reveals] == [{tuple(range(t, length))} for t in range(length)]
+    assert [{key: p for key, p in step.items() if p} for step in reveals] == [
+        {(tuple(range(t, length)), (t,)): 1.0} for t in range(length)]
