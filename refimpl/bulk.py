@@ -124,8 +124,8 @@ def code_patterns(codes, length):
 
 
 def block(pattern, vocab_size):
-    """Index of a mask pattern's block in the ``(V+1,)*L`` table: V at masked positions, tokens elsewhere."""
-    return tuple(vocab_size if masked else slice(0, vocab_size) for masked in pattern)
+    """Index of a mask pattern's block in the ``(V+1,)*L`` table (a view: axes of size 1 where masked)."""
+    return tuple(slice(vocab_size, vocab_size + 1) if masked else slice(0, vocab_size) for masked in pattern)
 
 
 def zero_blocks(table, patterns, vocab_size):

@@ -262,6 +262,7 @@ class _OneToken:
 @pytest.mark.parametrize("sampler", [
     S.LLaDA(4, temperature=1.0), S.FirstHitting(), S.RandomK(2), S.Dream(3, "maskgit_plus", temperature=1.0),
     S.SemiAR(2, S.Ancestral(steps=2)), S.SemiAR(2, S.RandomK(1)), S.Threshold(0.5), S.LeftToRight(),
+    S.Ancestral(steps=3), S.Dream(3, "origin", temperature=0.8),
 ], ids=repr)
 def test_blocks_that_hold_no_mass_are_never_read(sampler):
     """The engine reads only the blocks of the mask patterns that may hold mass (refimpl/law.py, and the

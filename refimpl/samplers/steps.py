@@ -126,6 +126,13 @@ class IndependentStep:
     def reveal_probs(self, masked):
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
 
+    def outcome_dims(self, pattern, vocab_size):
+        """Per masked position of ``pattern`` (in order): V+1 if it may be revealed or stay masked, V if it
+        is revealed for sure, 1 if it stays masked — the outcome's axes (what the engine can reach)."""
+        probs = self.reveal_probs(pattern)
+        return [1 if probs[j] == 0.0 else vocab_size if probs[j] == 1.0 else vocab_size + 1
+                for j in np.flatnonzero(pattern)]
+
     def transition(self, ctx):
         """Mass-weighted product over masked positions, as a block-layout view: axis j of the result has
         size V+1 (token or mask), V when position j is revealed for sure, 1 when it cannot be revealed.
@@ -140,7 +147,7 @@ class IndependentStep:
         """
         probs = self.reveal_probs(ctx.pattern)
         vocab_size, sources = ctx.vocab_size, ctx.sources
-        dims = [1 if probs[j] == 0.0 else vocab_size if probs[j] == 1.0 else vocab_size + 1 for j in ctx.masked]
+        dims = self.outcome_dims(ctx.pattern, vocab_size)
         sources_first = sources < SOURCES_FIRST_RATIO * int(np.prod(dims))
         out = ctx.mass.reshape(sources, 1) if sources_first else ctx.mass.reshape(1, sources)
         grown_count = 0
@@ -262,7 +269,7 @@ class ThresholdStep:
         """
         candidates = [j for j in ctx.masked if self.eligible[j]]
         if not candidates:
-            return ctx.mass
+            return ctx.mass  # (the engine adds it back in place, without calling this)
         vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
         conf = np.empty((len(candidates), vocab_size, sources))  # (e, V, N): the untempered confidence
         for e, j in enumerate(candidates):
@@ -284,7 +291,11 @@ class ThresholdStep:
             at = [vocab_size] * len(candidates)
             at[e] = slice(0, vocab_size)
             blocked[tuple(at)] += top[e]
-        return ctx.block_view(blocked, [vocab_size + 1 if j in candidates else 1 for j in ctx.masked])
+        return ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size))
+
+    def outcome_dims(self, pattern, vocab_size):
+        """As :meth:`IndependentStep.outcome_dims`: every candidate may be revealed or stay masked."""
+        return [vocab_size + 1 if self.eligible[j] else 1 for j in np.flatnonzero(pattern)]
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
