@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from . import validate
-from .bulk import CHUNK, apply_subset_step, block, code_patterns, count_reveal
+from .bulk import CHUNK, apply_subset_step, block, code_patterns, count_reveal, live_patterns
 from .bulk import pattern_codes as bulk_codes
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
@@ -202,13 +202,14 @@ def _revealed_sets(pattern, source, outcome, vocab_size):
     return out
 
 
-def _reached(step, live, vocab_size, table_size):
+def _reached(step, live, vocab_size):
     """(R, L) bool, in C order: the patterns a per-pattern ``step`` can move the ``live`` patterns' mass
-    to (each masked position with an outcome axis of V is revealed, of V+1 may be), or None if their
-    blocks hold more than 1/8 of the table's ``table_size`` entries (then clearing and adding the whole
-    table is cheaper: a contiguous pass runs about 8x faster per element than a block's short rows)."""
+    to (each masked position with an outcome axis of V is revealed, of V+1 may be); None if listing them
+    could mean more than 8 candidates per possible pattern (Ancestral's steps after the first)."""
     length = live.shape[1]
-    codes, listed = [], 0
+    if int(np.sum(np.int64(1) << live.sum(axis=1))) > 8 << length:  # at most that many candidates
+        return None
+    codes = []
     for pattern in live:
         masked = np.flatnonzero(pattern)
         dims = np.asarray(step.outcome_dims(pattern, vocab_size))
@@ -216,14 +217,8 @@ def _reached(step, live, vocab_size, table_size):
         reached = bulk_codes(pattern[None, :]) - bits[dims == vocab_size].sum()
         for bit in bits[dims == vocab_size + 1]:  # every subset of the optional reveals
             reached = np.concatenate([reached, reached - bit])
-        listed += len(reached)
-        if 8 * listed > table_size:  # (each holds at least one entry)
-            return None
         codes.append(reached)
-    reached = code_patterns(np.unique(np.concatenate(codes)), length)
-    if 8 * int(np.sum(vocab_size ** (~reached).sum(axis=1).astype(np.int64))) > table_size:
-        return None
-    return reached
+    return code_patterns(np.unique(np.concatenate(codes)), length)
 
 
 def _balanced_groups(patterns, work):
@@ -256,19 +251,25 @@ class _PerPattern:
 
     def apply(self, step, mass, stats, seen, live=None):
         """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) ``seen``.  Only the
-        blocks of the ``live`` patterns (P, L) are read (default: all).  Returns the patterns whose blocks
-        were written — the next step's ``live`` — or None when the whole table was rewritten (when the
-        patterns the step can reach hold more than 1/8 of it, or ``live`` is None)."""
+        blocks of the ``live`` patterns (P, L) are read (default: a scan for those holding mass).  Returns
+        the patterns the step can reach — the next step's ``live`` — or None if they were not listed.
+
+        When the reached patterns' blocks hold at most 1/8 of the (V+1)^L table, only those blocks of the
+        accumulators are cleared and summed; else the whole tables (a contiguous pass runs about 8x
+        faster per element than a block's short rows)."""
         counts = [EngineStats() for _ in range(GROUPS)]
         reveals = [None if seen is None else {} for _ in range(GROUPS)]
-        keys = None if live is None else {pattern.tobytes() for pattern in live}
-        reached = None if live is None else _reached(step, live, self.vocab_size, mass.size)
-        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g], keys, reached), range(GROUPS),
+        live = live_patterns(mass, self.vocab_size) if live is None else live
+        keys = {pattern.tobytes() for pattern in live}
+        reached = _reached(step, live, self.vocab_size)
+        sparse = reached is not None and 8 * int(np.sum(self.vocab_size ** (~reached).sum(axis=1).astype(np.int64))) <= mass.size
+        blocks = reached if sparse else None
+        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g], keys, blocks), range(GROUPS),
                      elements=mass.size)
-        if reached is None:
+        if blocks is None:
             np.add(self.accumulators[0], self.accumulators[1], out=mass)
         else:
-            for pattern in reached:
+            for pattern in blocks:
                 index = block(pattern, self.vocab_size)
                 np.add(self.accumulators[0][index], self.accumulators[1][index], out=mass[index])
         for g in range(GROUPS):
@@ -278,16 +279,16 @@ class _PerPattern:
                 seen[key] = seen.get(key, 0.0) + probability
         return reached
 
-    def _run_group(self, g, step, mass, counts, seen, keys, reached):
+    def _run_group(self, g, step, mass, counts, seen, keys, blocks):
         vocab_size, denoiser = self.vocab_size, self.denoiser
         acc = self.accumulators[g]
-        if reached is None:
+        if blocks is None:
             acc.fill(0.0)
         else:  # only these blocks are written, and read back
-            for pattern in reached:
+            for pattern in blocks:
                 acc[block(pattern, vocab_size)] = 0.0
         for pattern in self.groups[g]:
-            if keys is not None and pattern.tobytes() not in keys:
+            if pattern.tobytes() not in keys:
                 continue  # holds no mass (its block of the table is not read)
             index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
             source = mass[index]
