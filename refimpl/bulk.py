@@ -128,11 +128,20 @@ def block(pattern, vocab_size):
     return tuple(slice(vocab_size, vocab_size + 1) if masked else slice(0, vocab_size) for masked in pattern)
 
 
-def zero_blocks(table, patterns, vocab_size):
-    """Zero the blocks of ``patterns`` in the ``(V+1,)*L`` table — or the whole table when they hold
-    more than 1/8 of it (a contiguous fill runs about 8x faster per element than a block's rows)."""
+BLOCK_COST = 20000  # table entries a contiguous pass covers in the time one block operation's overhead takes
+
+
+def by_blocks(patterns, vocab_size, table_size):
+    """Whether passing over the blocks of ``patterns`` one by one is cheaper than over the whole table of
+    ``table_size`` entries: a contiguous pass runs about 8x faster per element than a block's short rows,
+    and each block costs as much again as :data:`BLOCK_COST` entries (about 2 us of Python and NumPy)."""
     sizes = vocab_size ** (~patterns).sum(axis=1).astype(np.int64)
-    if 8 * int(sizes.sum()) > table.size:
+    return 8 * int(sizes.sum()) + BLOCK_COST * len(patterns) <= table_size
+
+
+def zero_blocks(table, patterns, vocab_size):
+    """Zero the blocks of ``patterns`` in the ``(V+1,)*L`` table, or the whole table if that is cheaper."""
+    if not by_blocks(patterns, vocab_size, table.size):
         table.fill(0.0)
         return
     for pattern in patterns:

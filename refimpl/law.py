@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from . import validate
-from .bulk import CHUNK, apply_subset_step, block, code_patterns, count_reveal, live_patterns
+from .bulk import CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, live_patterns
 from .bulk import pattern_codes as bulk_codes
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
@@ -254,16 +254,14 @@ class _PerPattern:
         blocks of the ``live`` patterns (P, L) are read (default: a scan for those holding mass).  Returns
         the patterns the step can reach — the next step's ``live`` — or None if they were not listed.
 
-        When the reached patterns' blocks hold at most 1/8 of the (V+1)^L table, only those blocks of the
-        accumulators are cleared and summed; else the whole tables (a contiguous pass runs about 8x
-        faster per element than a block's short rows)."""
+        When that is cheaper (:func:`refimpl.bulk.by_blocks`: few, small blocks), only the reached
+        patterns' blocks of the accumulators are cleared and summed; else the whole tables."""
         counts = [EngineStats() for _ in range(GROUPS)]
         reveals = [None if seen is None else {} for _ in range(GROUPS)]
         live = live_patterns(mass, self.vocab_size) if live is None else live
         keys = {pattern.tobytes() for pattern in live}
         reached = _reached(step, live, self.vocab_size)
-        sparse = reached is not None and 8 * int(np.sum(self.vocab_size ** (~reached).sum(axis=1).astype(np.int64))) <= mass.size
-        blocks = reached if sparse else None
+        blocks = reached if reached is not None and by_blocks(reached, self.vocab_size, mass.size) else None
         parallel_for(lambda g: self._run_group(g, step, mass, counts[g], reveals[g], keys, blocks), range(GROUPS),
                      elements=mass.size)
         if blocks is None:

@@ -264,12 +264,15 @@ class _OneToken:
     S.SemiAR(2, S.Ancestral(steps=2)), S.SemiAR(2, S.RandomK(1)), S.Threshold(0.5), S.LeftToRight(),
     S.Ancestral(steps=3), S.Dream(3, "origin", temperature=0.8),
 ], ids=repr)
-def test_blocks_that_hold_no_mass_are_never_read(sampler):
+@pytest.mark.parametrize("block_cost", [0, bulk.BLOCK_COST])  # clear and sum by blocks wherever possible, or as usual
+def test_blocks_that_hold_no_mass_are_never_read(sampler, block_cost, monkeypatch):
     """The engine reads only the blocks of the mask patterns that may hold mass (refimpl/law.py, and the
     ``live`` patterns of bulk.apply_subset_step); every other block of the tables it keeps between
     calls may hold anything.  Fill every kept array with NaN before each call: the laws must not move,
     and a plan that stops with masks left must still be refused."""
     from refimpl import law as engine
+
+    monkeypatch.setattr(bulk, "BLOCK_COST", block_cost)
 
     vocab_size, length = 3, 4
     oracle = refimpl.oracle_denoiser(random_table(np.random.default_rng(11), vocab_size, length, concentration=0.5))
