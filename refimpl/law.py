@@ -9,6 +9,12 @@ it in.  Work per step is :math:`\sum_M V^{L-|M|} (V+1)^{|M|} = (2V+1)^L` entries
 Steps that reveal a k-subset of their candidates (top-k, uniform-k) instead go through
 :func:`refimpl.bulk.apply_subset_step`, many mask patterns per array operation.
 
+Only the blocks of *live* patterns — those that may hold mass — are read: each step lists the
+patterns it can reach and hands them to the next, and clears (and, per pattern, sums) only their
+blocks when that is cheaper than a pass over the whole table; every other block may hold anything
+(the tables are kept between calls).  A step therefore costs what its live patterns cost, not
+:math:`(V+1)^L`: left-to-right decoding touches one pattern per step.
+
 Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract).
 """
 import contextlib
