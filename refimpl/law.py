@@ -25,8 +25,8 @@ import threading
 import numpy as np
 
 from . import validate
-from .bulk import CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, live_patterns
-from .bulk import pattern_codes as bulk_codes
+from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, live_patterns,
+                   pattern_codes)
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory, get_memory_limit
@@ -220,7 +220,7 @@ def _reached(step, live, vocab_size):
         masked = np.flatnonzero(pattern)
         dims = np.asarray(step.outcome_dims(pattern, vocab_size))
         bits = np.int64(1) << (length - 1 - masked)
-        reached = bulk_codes(pattern[None, :]) - bits[dims == vocab_size].sum()
+        reached = pattern_codes(pattern[None, :]) - bits[dims == vocab_size].sum()
         for bit in bits[dims == vocab_size + 1]:  # every subset of the optional reveals
             reached = np.concatenate([reached, reached - bit])
         codes.append(reached)
@@ -294,7 +294,7 @@ class _PerPattern:
         for pattern in self.groups[g]:
             if pattern.tobytes() not in keys:
                 continue  # holds no mass (its block of the table is not read)
-            index = tuple(slice(vocab_size, vocab_size + 1) if m else slice(0, vocab_size) for m in pattern)
+            index = block(pattern, vocab_size)
             source = mass[index]
             if not source.any():
                 continue
