@@ -215,6 +215,8 @@ def _reached(step, live, vocab_size):
     length = live.shape[1]
     if int(np.sum(np.int64(1) << live.sum(axis=1))) > 8 << length:  # at most that many candidates
         return None
+    if not len(live):
+        return live
     codes = []
     for pattern in live:
         masked = np.flatnonzero(pattern)
