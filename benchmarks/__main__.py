@@ -13,7 +13,7 @@ import time
 
 from tabulate import tabulate
 
-from . import families, largest, oracle, samplers, training
+from . import families, largest, oracle, samplers, stages, training
 from .common import RESULTS, RESULTS_ENV, machine
 
 
@@ -23,7 +23,8 @@ def main(argv=None):
     start = time.perf_counter()
     print(f"machine: {machine()}")
     summary = []
-    modules = [("oracle", oracle), ("samplers", samplers), ("families", families), ("training", training)]
+    modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
+               ("training", training)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules.append(("largest", largest))

@@ -14,7 +14,7 @@ def test_quick_runner_runs_and_records_the_machine(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "== targets ==" in done.stdout and ("PASS" in done.stdout or "MISS" in done.stdout)
-    for name in ("oracle", "samplers", "families", "training"):
+    for name in ("oracle", "samplers", "stages", "families", "training"):
         result = json.loads((tmp_path / f"{name}.json").read_text())
         assert result["quick"] is True and result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
         assert result["cases"]
