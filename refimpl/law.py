@@ -26,7 +26,7 @@ import numpy as np
 
 from . import validate
 from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, live_patterns,
-                   pattern_codes)
+                   pattern_codes, zero_blocks)
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory, get_memory_limit
@@ -291,8 +291,7 @@ class _PerPattern:
         if blocks is None:
             acc.fill(0.0)
         else:  # only these blocks are written, and read back
-            for pattern in blocks:
-                acc[block(pattern, vocab_size)] = 0.0
+            zero_blocks(acc, blocks, vocab_size)
         for pattern in self.groups[g]:
             if pattern.tobytes() not in keys:
                 continue  # holds no mass (its block of the table is not read)
