@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+from . import originals
+
 
 def good_denoiser(p):
     """Factory: conditional marginals computed by slicing the table, row by row."""
@@ -50,39 +52,9 @@ def left_context_denoiser(p):
     return denoiser
 
 
-def llada(denoiser, n, rng, length, vocab_size, prompt, steps, temperature, tempered_confidence=False,
-          remainder_first=True):
-    """LLaDA's generate for one block, written from its description (Gumbel-max draws, top-k by confidence)."""
-    z = np.full((n, length), vocab_size) if prompt is None else np.tile(np.asarray(prompt), (n, 1))
-    masked_count = int((z[0] == vocab_size).sum())
-    base, remainder = divmod(masked_count, steps)
-    counts = [base + (1 if (i < remainder if remainder_first else i >= steps - remainder) else 0) for i in range(steps)]
-    for k in counts:
-        mu = denoiser(z)
-        with np.errstate(divide="ignore"):
-            logits = np.log(mu)
-        if temperature > 0:
-            gumbel = -np.log(-np.log(rng.random(mu.shape)))
-            drawn = np.argmax(logits / temperature + gumbel, axis=-1)
-        else:
-            drawn = np.argmax(logits, axis=-1)
-        if tempered_confidence and temperature > 0:
-            scaled = np.exp(logits / temperature - np.max(logits / temperature, axis=-1, keepdims=True))
-            probs = scaled / scaled.sum(axis=-1, keepdims=True)
-        else:
-            probs = mu
-        confidence = np.take_along_axis(probs, drawn[..., None], axis=-1)[..., 0]
-        confidence = np.where(z == vocab_size, confidence, -np.inf)
-        for b in range(n):
-            order = np.argsort(-confidence[b], kind="stable")  # ties: lowest position first
-            chosen = order[:k]
-            z[b, chosen] = drawn[b, chosen]
-    return z
-
-
-llada_good = functools.partial(llada, steps=3, temperature=0.5)
-llada_tempered_confidence = functools.partial(llada, steps=3, temperature=0.5, tempered_confidence=True)
-llada_remainder_last = functools.partial(llada, steps=3, temperature=0.5, remainder_first=False)
+llada_good = functools.partial(originals.llada, steps=3, temperature=0.5)  # LLaDA's generate (tests/originals.py)
+llada_tempered_confidence = functools.partial(originals.llada, steps=3, temperature=0.5, tempered_confidence=True)
+llada_remainder_last = functools.partial(originals.llada, steps=3, temperature=0.5, remainder_first=False)
 
 
 def crashing_sampler(denoiser, n, rng, length, vocab_size, prompt):

@@ -45,6 +45,15 @@ def test_dream_counts_and_grid():
     assert origin[0].reveal[0] == pytest.approx(1 - grid[1] / grid[0]) and origin[-1].reveal[0] == 1.0
 
 
+def test_dream_counts_are_float64_where_float32_rounds_the_other_way():
+    # The example of Dream's docstring: 7 (1 - 0.4/0.7) = 3 exactly, 2.9999999999999996 in float64
+    step = S.Dream(3, "maskgit_plus", eps=0.1).plan(ALL, ALL)[1]
+    assert 7 * (1 - 0.4 / 0.7) < 3 and step.count(7) == 2
+    torch = pytest.importorskip("torch")
+    grid = torch.linspace(1, 0.1, 4)
+    assert int((torch.tensor(7.0) * (1 - grid[2] / grid[1])).item()) == 3  # Dream's float32, as torch rounds it
+
+
 @pytest.mark.parametrize("schedule", [sch.Linear(), sch.Cosine(), sch.LogLinear(1e-3)], ids=repr)
 def test_ancestral_unmask_probabilities(schedule):
     plan = S.Ancestral(schedule, steps=4, eps=1e-3, noise_removal=True).plan(ALL, ALL)

@@ -1,0 +1,201 @@
+"""The originals' generation loops, re-written per batch in NumPy from their published code's semantics:
+LLaDA's ``generate`` (GSAI-ML/LLaDA ``generate.py``), Dream's ``_sample`` (Dream-org/Dream
+``generation_utils.py``), Fast-dLLM's threshold decoding (NVlabs/Fast-dLLM, ``get_transfer_index``) and
+MDLM's ancestral sampler (kuleshov-group/mdlm, ``_ddpm_caching_update`` and ``noise_removal``).
+
+Each keeps its original's structure — logits from the model, Gumbel or Categorical draws, a confidence
+vector with -inf where a position may not be chosen, top-k — and shares no code with refimpl's samplers,
+so that ``tests/test_originals.py`` can check refimpl's exact laws against an independent reading of the
+originals.  The denoiser stands in for the model: ``log(denoiser(x))`` are the logits.  Where torch leaves
+an order unspecified (``topk`` on equal confidences) the lowest position comes first, as in refimpl.
+
+Where these follow the originals in float64 instead of the originals' float32 (Dream's and MDLM's time
+grids come from ``torch.linspace``), it is said so; see refimpl.samplers.dream for what that changes.
+Every function has the signature refimpl verify expects:
+``sample(denoiser, n, rng, length, vocab_size, prompt, **settings) -> (n, L)``.
+"""
+import numpy as np
+
+
+def _start(n, length, vocab_size, prompt):
+    """(n, L): the prompt's tokens, masks (id V) elsewhere."""
+    if prompt is None:
+        return np.full((n, length), vocab_size, dtype=np.int64)
+    return np.tile(np.asarray(prompt, dtype=np.int64), (n, 1))
+
+
+def _logits(denoiser, x):
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(denoiser(x), dtype=np.float64))
+
+
+def _softmax(logits):
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _gumbel_argmax(logits, temperature, rng):
+    """LLaDA's ``add_gumbel_noise`` then ``argmax``: exp(logits) / (-log u)^T in float64; the logits at T = 0."""
+    if temperature == 0:
+        return np.argmax(logits, axis=-1)
+    noise = rng.random(logits.shape)
+    with np.errstate(divide="ignore"):
+        return np.argmax(np.exp(logits) / (-np.log(noise)) ** temperature, axis=-1)
+
+
+def _categorical(probs, rng):
+    """torch.distributions.Categorical(probs).sample(): inverse CDF of the (normalised) rows."""
+    cdf = np.cumsum(probs / probs.sum(axis=-1, keepdims=True), axis=-1)
+    u = rng.random(probs.shape[:-1] + (1,))
+    return np.minimum((cdf <= u).sum(axis=-1), probs.shape[-1] - 1)
+
+
+def _top_k(confidence, k):
+    """(n, L) bool: per row, the ``k[row]`` largest confidences (torch.topk), lowest position first on ties."""
+    ranks = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1, kind="stable")
+    return ranks < np.asarray(k)[:, None]
+
+
+def _prompt_length(x, vocab_size):
+    """Where generation starts: the first mask (the prompt is a prefix, as LLaDA and Fast-dLLM assume)."""
+    masked = np.flatnonzero(x[0] == vocab_size)
+    return int(masked[0]) if masked.size else x.shape[1]
+
+
+def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
+          remasking="low_confidence", tempered_confidence=False, remainder_first=True):
+    """LLaDA's ``generate``: blocks over the generation region, ``steps // num_blocks`` steps in each, the
+    block's masks split by ``get_num_transfer_tokens`` (remainder to the first steps); x0 by Gumbel-max at
+    temperature T; confidence the softmax (untempered) probability of x0, or uniform noise for ``random``;
+    -inf after the current block and on clean positions; the top-k are committed.
+    (Slips, not LLaDA: ``tempered_confidence`` ranks by softmax(logits / T); ``remainder_first=False``
+    gives the remainder to the last steps.)"""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    gen_length = length - start
+    block_length = gen_length if block_length is None else block_length
+    assert gen_length % block_length == 0
+    num_blocks = gen_length // block_length
+    assert steps % num_blocks == 0
+    steps = steps // num_blocks
+    for b in range(num_blocks):
+        block_end = start + (b + 1) * block_length
+        block_masks = (x[:, block_end - block_length:block_end] == vocab_size).sum(axis=1)
+        base, remainder = block_masks // steps, block_masks % steps
+        extra = [(i < remainder) if remainder_first else (i >= steps - remainder) for i in range(steps)]
+        for i in range(steps):
+            mask_index = x == vocab_size
+            logits = _logits(denoiser, x)
+            x0 = _gumbel_argmax(logits, temperature, rng)
+            if remasking == "low_confidence":
+                scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
+                x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+            else:
+                x0_p = rng.random((n, length))
+            x0_p[:, block_end:] = -np.inf
+            x0 = np.where(mask_index, x0, x)
+            confidence = np.where(mask_index, x0_p, -np.inf)
+            transfer = _top_k(confidence, base + extra[i])
+            x[transfer] = x0[transfer]
+    return x
+
+
+def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entropy=False, tempered=True):
+    """Dream's ``sample_tokens``: probabilities of logits / T (T > 0), a Categorical draw and its
+    probability, or the argmax at T = 0; the margin top1 - top2, or sum p log(p + 1e-10), instead.
+    (``tempered=False``, not Dream: the drawn token's confidence from the untempered probabilities.)"""
+    untempered = _softmax(logits)
+    if temperature > 0:
+        logits = logits / temperature
+    probs = _softmax(logits)
+    if temperature > 0:
+        x0 = _categorical(probs, rng)
+        confidence = np.take_along_axis(probs if tempered else untempered, x0[..., None], axis=-1)[..., 0]
+    else:
+        x0 = np.argmax(probs, axis=-1)
+        confidence = probs.max(axis=-1)
+    if margin_confidence:
+        ordered = -np.sort(-probs, axis=-1)
+        confidence = ordered[..., 0] - ordered[..., 1]
+    if neg_entropy:
+        confidence = np.sum(probs * np.log(probs + 1e-10), axis=-1)
+    return confidence, x0
+
+
+def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
+          tempered_confidence=True):
+    """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` (float64 here, float32 in Dream);
+    ``origin`` reveals each mask with probability 1 - s/t (1 on the last step) with a token from
+    ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
+    step) of ``sample_tokens``' draws and confidences.  (``tempered_confidence=False`` is a slip, not Dream.)"""
+    x = _start(n, length, vocab_size, prompt)
+    timesteps = np.linspace(1.0, eps, steps + 1)
+    for i in range(steps):
+        mask_index = x == vocab_size
+        logits = _logits(denoiser, x)
+        t, s = timesteps[i], timesteps[i + 1]
+        if alg == "origin":
+            p_transfer = 1 - s / t if i < steps - 1 else 1
+            _, x0 = _sample_tokens(logits, temperature, rng)
+            transfer = mask_index & (rng.random((n, length)) < p_transfer)
+        else:
+            confidence, x0 = _sample_tokens(logits, temperature, rng, margin_confidence=alg == "topk_margin",
+                                            neg_entropy=alg == "entropy", tempered=tempered_confidence)
+            num_mask = mask_index.sum(axis=1)
+            k = [int(m * (1 - s / t)) for m in num_mask] if i < steps - 1 else num_mask
+            transfer = _top_k(np.where(mask_index, confidence, -np.inf), k)
+        x[transfer] = x0[transfer]
+    return x
+
+
+def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold, block_length=None, temperature=0.0,
+              tempered_confidence=False):
+    """Fast-dLLM's threshold decoding: per block, until it holds no mask, x0 by Gumbel-max, confidence the
+    softmax probability of x0 (-inf outside the block's masks); ``get_transfer_index`` with a threshold
+    takes the top ``num_masked`` and un-selects every one after the first whose confidence < threshold.
+    (``tempered_confidence=True`` is a slip, not Fast-dLLM: softmax(logits / T) for the confidence.)"""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    gen_length = length - start
+    block_length = gen_length if block_length is None else block_length
+    assert gen_length % block_length == 0
+    for block_end in range(start + block_length, length + 1, block_length):
+        while (x[:, block_end - block_length:block_end] == vocab_size).any():
+            mask_index = x == vocab_size
+            mask_index[:, block_end:] = False
+            logits = _logits(denoiser, x)
+            x0 = _gumbel_argmax(logits, temperature, rng)
+            scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
+            x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+            x0 = np.where(mask_index, x0, x)
+            confidence = np.where(mask_index, x0_p, -np.inf)
+            order = np.argsort(-confidence, axis=1, kind="stable")
+            transfer = np.zeros_like(mask_index)
+            for row in range(n):
+                selected = order[row, :mask_index[row].sum()]
+                keep = [j for rank, j in enumerate(selected) if rank == 0 or confidence[row, j] >= threshold]
+                transfer[row, keep] = True
+            x[transfer] = x0[transfer]
+    return x
+
+
+def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False):
+    """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps
+    ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; ``_ddpm_caching_update`` draws from
+    q(x_s) = p_x0 (t - s) on the tokens and s on the mask (``_sample_categorical``: argmax of q / Exp(1)
+    noise) and copies clean positions; ``noise_removal`` ends with the argmax of p_x0 at the masks."""
+    x = _start(n, length, vocab_size, prompt)
+    timesteps = np.linspace(1.0, eps, steps + 1)
+    dt = (1 - eps) / steps
+    for i in range(steps):
+        t = timesteps[i]
+        move_chance_t, move_chance_s = t, t - dt
+        p_x0 = np.asarray(denoiser(x), dtype=np.float64)
+        q_xs = np.concatenate([p_x0 * (move_chance_t - move_chance_s),
+                               np.full(p_x0.shape[:-1] + (1,), max(move_chance_s, 0.0))], axis=-1)
+        gumbel_norm = 1e-10 - np.log(rng.random(q_xs.shape) + 1e-10)
+        _x = np.argmax(q_xs / gumbel_norm, axis=-1)
+        x = np.where(x != vocab_size, x, _x)
+    if noise_removal:
+        x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))
+    return x
