@@ -21,6 +21,8 @@ from .test_samplers import DENOISERS, TABLE
 FALSE_ALARM = 1e-3  # per test; seeded, so a run is reproducible
 N_SAMPLES = 20000
 PROMPT = np.array([2, 3, 3, 3])  # a prefix prompt (V = 3: token 3 is the mask)
+LONG_PROMPT = np.array([2, 0, 3, 3])
+INFILL = np.array([3, 1, 3, 3])  # a clean token between masks (Dream and MDLM fill any masks)
 
 CASES = [  # (original with its settings, the refimpl sampler that claims its semantics, prompt)
     (functools.partial(originals.llada, steps=4, temperature=1.0), S.LLaDA(4, temperature=1.0), None),
@@ -30,19 +32,26 @@ CASES = [  # (original with its settings, the refimpl sampler that claims its se
     (functools.partial(originals.llada, steps=2, block_length=2, temperature=1.0, remasking="random"),
      S.LLaDA(2, block_length=2, temperature=1.0, remasking="random"), None),
     (functools.partial(originals.llada, steps=2, temperature=0.0), S.LLaDA(2, temperature=0.0), None),
+    (functools.partial(originals.llada, steps=2, block_length=1, temperature=0.5),
+     S.LLaDA(2, block_length=1, temperature=0.5), LONG_PROMPT),
     (functools.partial(originals.dream, steps=3, alg="origin", temperature=1.0), S.Dream(3, "origin", 1.0), None),
     (functools.partial(originals.dream, steps=3, alg="maskgit_plus", temperature=0.8),
      S.Dream(3, "maskgit_plus", 0.8), None),
     (functools.partial(originals.dream, steps=2, alg="topk_margin", temperature=1.0),
      S.Dream(2, "topk_margin", 1.0), PROMPT),
     (functools.partial(originals.dream, steps=4, alg="entropy", temperature=0.5), S.Dream(4, "entropy", 0.5), None),
+    (functools.partial(originals.dream, steps=2, alg="maskgit_plus", temperature=1.0),
+     S.Dream(2, "maskgit_plus", 1.0), INFILL),
     (functools.partial(originals.dream, steps=3, alg="maskgit_plus", temperature=0.0, eps=0.1),
      S.Dream(3, "maskgit_plus", 0.0, eps=0.1), None),
     (functools.partial(originals.fast_dllm, threshold=0.4, temperature=1.0), S.Threshold(0.4, temperature=1.0), None),
     (functools.partial(originals.fast_dllm, threshold=0.6, block_length=2, temperature=0.6),
      S.Threshold(0.6, block_length=2, temperature=0.6), None),
     (functools.partial(originals.fast_dllm, threshold=0.5, temperature=1.0), S.Threshold(0.5, temperature=1.0), PROMPT),
+    (functools.partial(originals.fast_dllm, threshold=0.7, block_length=1, temperature=0.8),
+     S.Threshold(0.7, block_length=1, temperature=0.8), LONG_PROMPT),
     (functools.partial(originals.mdlm, steps=3), S.Ancestral(steps=3), None),
+    (functools.partial(originals.mdlm, steps=2), S.Ancestral(steps=2), INFILL),
     (functools.partial(originals.mdlm, steps=5, eps=1e-3, noise_removal=True),
      S.Ancestral(steps=5, eps=1e-3, noise_removal=True), PROMPT),
 ]
