@@ -59,7 +59,8 @@ CASES = [  # (original with its settings, the refimpl sampler that claims its se
 
 def _name(case):
     original, sampler, prompt = case
-    return f"{original.func.__name__}-{sampler!r}{'-prompt' if prompt is not None else ''}"
+    given = "" if prompt is None else "-prompt " + "".join("M" if t == 3 else str(t) for t in prompt)
+    return f"{original.func.__name__}-{sampler!r}{given}"
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
