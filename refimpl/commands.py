@@ -35,6 +35,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--tokens-per-step", default="1", help="random_k / semi_ar inner: an int or a list like 1,2,1")
     parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES))
     parser.add_argument("--eps", type=float, default=None, help="ancestral / dream time-grid end")
+    parser.add_argument("--top-p", type=float, default=None, help="dream: nucleus truncation of the token law")
+    parser.add_argument("--top-k", type=int, default=None, help="dream: keep the k most probable tokens")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
     parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
     parser.add_argument("--prompt", default=None,
@@ -102,6 +104,8 @@ def _counts(text):
 
 def build_sampler(args, length):
     name, temp = args.sampler, args.temperature
+    if name != "dream" and (getattr(args, "top_p", None) is not None or getattr(args, "top_k", None) is not None):
+        raise InvalidParameterError(f"--top-p and --top-k apply to dream only, not {name}")
     steps = args.steps if args.steps is not None else length
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
@@ -113,7 +117,8 @@ def build_sampler(args, length):
     if name == "llada":
         return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking)
     if name == "dream":
-        return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps)
+        return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
+                              args.top_p, args.top_k)
     if name == "threshold":
         return samplers.Threshold(args.threshold, args.block_length, 0.0 if temp is None else temp)
     if name == "left_to_right":

@@ -100,13 +100,39 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
     return x
 
 
-def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entropy=False, tempered=True):
-    """Dream's ``sample_tokens``: probabilities of logits / T (T > 0), a Categorical draw and its
-    probability, or the argmax at T = 0; the margin top1 - top2, or sum p log(p + 1e-10), instead.
-    (``tempered=False``, not Dream: the drawn token's confidence from the untempered probabilities.)"""
+def _top_p_logits(logits, top_p):
+    """Dream's ``top_p_logits``: sort the logits down, remove where the cumulative softmax exceeds top_p,
+    shifted one to the right (the first is never removed), fill removed logits with the dtype's minimum."""
+    order = np.argsort(-logits, axis=-1, kind="stable")
+    cumulative = np.cumsum(_softmax(np.take_along_axis(logits, order, axis=-1)), axis=-1)
+    remove = cumulative > top_p
+    remove[..., 1:] = remove[..., :-1].copy()
+    remove[..., 0] = False
+    mask = np.zeros(logits.shape, dtype=bool)
+    np.put_along_axis(mask, order, remove, axis=-1)
+    return np.where(mask, np.finfo(np.float64).min, logits)
+
+
+def _top_k_logits(logits, top_k):
+    """Dream's ``top_k_logits``: remove every logit below the k-th largest."""
+    top_k = min(top_k, logits.shape[-1])
+    kth = -np.sort(-logits, axis=-1)[..., top_k - 1:top_k]
+    return np.where(logits < kth, np.finfo(np.float64).min, logits)
+
+
+def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entropy=False, tempered=True,
+                   top_p=None, top_k=None):
+    """Dream's ``sample_tokens``: logits / T (T > 0), then top_p and top_k truncation; probabilities by
+    softmax; a Categorical draw and its probability, or the argmax at T = 0; the margin top1 - top2, or
+    sum p log(p + 1e-10), instead.  (``tempered=False``, not Dream: the drawn token's confidence from the
+    untempered, untruncated probabilities.)"""
     untempered = _softmax(logits)
     if temperature > 0:
         logits = logits / temperature
+    if top_p is not None and top_p < 1:
+        logits = _top_p_logits(logits, top_p)
+    if top_k is not None:
+        logits = _top_k_logits(logits, top_k)
     probs = _softmax(logits)
     if temperature > 0:
         x0 = _categorical(probs, rng)
@@ -123,7 +149,7 @@ def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entrop
 
 
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          tempered_confidence=True):
+          top_p=None, top_k=None, tempered_confidence=True):
     """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` (float64 here, float32 in Dream);
     ``origin`` reveals each mask with probability 1 - s/t (1 on the last step) with a token from
     ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
@@ -136,11 +162,12 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
         t, s = timesteps[i], timesteps[i + 1]
         if alg == "origin":
             p_transfer = 1 - s / t if i < steps - 1 else 1
-            _, x0 = _sample_tokens(logits, temperature, rng)
+            _, x0 = _sample_tokens(logits, temperature, rng, top_p=top_p, top_k=top_k)
             transfer = mask_index & (rng.random((n, length)) < p_transfer)
         else:
             confidence, x0 = _sample_tokens(logits, temperature, rng, margin_confidence=alg == "topk_margin",
-                                            neg_entropy=alg == "entropy", tempered=tempered_confidence)
+                                            neg_entropy=alg == "entropy", tempered=tempered_confidence,
+                                            top_p=top_p, top_k=top_k)
             num_mask = mask_index.sum(axis=1)
             k = [int(m * (1 - s / t)) for m in num_mask] if i < steps - 1 else num_mask
             transfer = _top_k(np.where(mask_index, confidence, -np.inf), k)

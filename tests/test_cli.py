@@ -112,11 +112,29 @@ def test_law_command_matches_the_library():
     assert findings["tv"] == pytest.approx(refimpl.tv(target, q), abs=1e-12)
 
 
+def test_law_command_passes_dreams_truncation():
+    from refimpl import datasets, samplers
+
+    code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "5", "--sampler", "dream",
+                      "--alg", "maskgit_plus", "--steps", "2", "--temperature", "0.8", "--top-p", "0.7",
+                      "--top-k", "2", "--json"])
+    assert code == 0
+    findings = json.loads(text)["reports"][0]["findings"]
+    law = datasets.dirichlet(3, 4, np.random.default_rng(5), 0.5)
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.Dream(2, "maskgit_plus", 0.8, top_p=0.7, top_k=2),
+                          4, 3)
+    untruncated = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.Dream(2, "maskgit_plus", 0.8), 4, 3)
+    assert findings["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
+    assert abs(refimpl.tv(law.table, q) - refimpl.tv(law.table, untruncated)) > 1e-3
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["law", "--sampler", "llada", "--block-length", "3"], "does not divide"),
     (["law", "--prompt", "0 X M M"], "--prompt"),
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
     (["law", "--sampler", "fixed"], "--sets"),
+    (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
+    (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])
 def test_law_command_errors_are_one_line(capsys, argv, needle):
     code = main(argv, out=io.StringIO())

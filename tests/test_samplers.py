@@ -24,6 +24,8 @@ SETTINGS = [  # every family at two or more settings
     S.LLaDA(4, block_length=2, temperature=1.0, remasking="random"), S.LLaDA(2, temperature=0.0),
     S.Dream(3, "origin", temperature=1.0), S.Dream(3, "maskgit_plus", temperature=0.8),
     S.Dream(2, "topk_margin", temperature=1.0), S.Dream(4, "entropy", temperature=0.5),
+    S.Dream(3, "maskgit_plus", 0.8, top_p=0.7), S.Dream(2, "origin", 1.0, top_k=2),
+    S.Dream(3, "entropy", 0.0, top_p=0.6), S.Dream(2, "topk_margin", 1.5, top_p=0.9, top_k=2),
     S.Threshold(0.4, temperature=1.0), S.Threshold(0.6, block_length=2, temperature=0.6),
     S.LeftToRight(), S.LeftToRight(temperature=2.0),
     S.SemiAR(2, S.RandomK(2)), S.SemiAR(2, S.LLaDA(1, temperature=1.0)),
@@ -186,6 +188,10 @@ def test_metrics_name_incoherent_mass_and_infinite_reverse_kl():
     (lambda: S.Threshold(1.5), "threshold must lie in (0, 1]"),
     (lambda: S.LLaDA(4, remasking="high_confidence"), "remasking"),
     (lambda: S.Dream(4, alg="greedy"), "alg"),
+    (lambda: S.Dream(4, top_p=0.0), "top_p must lie in (0, 1]"),
+    (lambda: S.Dream(4, top_p=1.5), "top_p must lie in (0, 1]"),
+    (lambda: S.Dream(4, top_k=0), "top_k must be at least 1"),
+    (lambda: S.Dream(4, top_k=1.5), "top_k must be an integer"),
     (lambda: S.LLaDA(4, temperature=-1), "temperature"),
     (lambda: S.Ancestral(steps=4, eps=0.01), "noise_removal"),
     (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 4, 3, prompt=[3, 3, 3]), "length 4"),
@@ -199,6 +205,44 @@ def test_bad_sampler_input(make, needle):
     with pytest.raises(refimpl.RefimplError) as info:
         make()
     assert needle in str(info.value)
+
+
+def test_truncation_follows_dreams_top_p_then_top_k():
+    from refimpl.samplers.steps import truncate
+
+    p = np.array([0.5, 0.3, 0.2])
+    assert truncate(p) is p and truncate(p, top_p=1.0) is p
+    # top_p: kept while the mass ranked ahead is <= top_p; the token crossing it stays, the first always
+    np.testing.assert_allclose(truncate(p, top_p=0.6), [0.625, 0.375, 0.0], atol=1e-15)
+    np.testing.assert_allclose(truncate(p, top_p=0.5), [0.625, 0.375, 0.0], atol=1e-15)  # 0.5 ahead: kept
+    np.testing.assert_allclose(truncate(p, top_p=0.49), [1.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(truncate(p, top_p=0.1), [1.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(truncate(p, top_p=0.81), p, atol=1e-15)
+    np.testing.assert_allclose(truncate(p, top_k=2), [0.625, 0.375, 0.0], atol=1e-15)
+    # ties: top_p ranks the lower token first, top_k keeps every token tied with the k-th
+    tied = np.array([0.2, 0.4, 0.4])
+    np.testing.assert_allclose(truncate(tied, top_p=0.3), [0.0, 1.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(truncate(tied, top_k=1), [0.0, 0.5, 0.5], atol=1e-15)
+    # top_k after top_p, counting removed tokens as 0; along any axis
+    np.testing.assert_allclose(truncate(p, top_p=0.6, top_k=3), [0.625, 0.375, 0.0], atol=1e-15)
+    rows = np.array([[0.5, 0.1], [0.3, 0.2], [0.2, 0.7]])  # tokens on axis 0
+    np.testing.assert_allclose(truncate(rows, top_k=1, axis=0), [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]], atol=1e-15)
+
+
+def test_dream_truncation_at_temperature_0_changes_confidences_not_tokens():
+    """Dream's sample_tokens truncates before its argmax: the argmax stays, its probability (the
+    confidence) is renormalised — so the order in which positions are committed can change."""
+    rows = [np.array([0.52, 0.46, 0.02]), np.array([0.74, 0.13, 0.13]), np.array([0.6, 0.4, 0.0])]
+    p = np.einsum("a,b,c->abc", *rows)  # independent positions: every conditional is the marginal
+    oracle = refimpl.oracle_denoiser(p)
+    plain, cut = [], []
+    q_plain = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1), 3, 3, reveals=plain)
+    q_cut = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1, top_p=0.5), 3, 3, reveals=cut)
+    # step 1 commits int(3 (1 - 0.55)) = 1 token: untruncated the most confident is position 2 (0.74);
+    # top_p = 0.5 keeps only each argmax, every confidence becomes 1 and the tie goes to position 1
+    committed = lambda seen: {key: value for key, value in seen.items() if value > 0}  # noqa: E731
+    assert committed(plain[0]) == {((0, 1, 2), (1,)): 1.0} and committed(cut[0]) == {((0, 1, 2), (0,)): 1.0}
+    assert q_plain[0, 0, 0] == 1.0 and q_cut[0, 0, 0] == 1.0  # the tokens are the argmaxes either way
 
 
 def test_sampler_must_be_a_sampler():

@@ -24,8 +24,13 @@ class Dream:
       between the two largest tempered probabilities, or the negative entropy of the tempered
       probabilities.  Ties: lowest position first.
 
-    Not modelled: ``alg_temp`` (stochastic position choice), ``top_p``/``top_k`` truncation, and the
-    1e-10 Dream adds inside its entropy's log.
+    ``top_p`` / ``top_k`` truncate those probabilities as Dream's ``sample_tokens`` does
+    (:func:`refimpl.samplers.steps.truncate`), at every temperature: tokens are drawn from, and
+    confidences computed on, the truncated and renormalised law (at T = 0 the argmax is unchanged, its
+    confidence is not).
+
+    Not modelled: ``alg_temp`` (stochastic position choice) and the 1e-10 Dream adds inside its
+    entropy's log.
 
     The grid and the count are computed in float64.  Dream computes them in float32 (the default dtype
     of its ``torch.linspace``), so where ``n * (1 - s/t)`` lies within rounding of an integer the two
@@ -42,12 +47,18 @@ class Dream:
     alg: str = "origin"
     temperature: float = 0.0
     eps: float = 1e-3
+    top_p: object = None
+    top_k: object = None
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
         validate.choice(self.alg, ("origin",) + tuple(sorted(ALGORITHMS)), "Dream alg")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
+        if self.top_p is not None:
+            object.__setattr__(self, "top_p", validate.probability(self.top_p, "Dream top_p", open_low=True))
+        if self.top_k is not None:
+            object.__setattr__(self, "top_k", validate.integer(self.top_k, "Dream top_k", 1))
 
     def plan(self, masked, region):
         grid = np.linspace(1.0, self.eps, self.steps + 1)
@@ -58,8 +69,10 @@ class Dream:
             last = i == self.steps - 1
             if self.alg == "origin":
                 reveal = 1.0 if last else fraction
-                plan.append(IndependentStep(eligible, tuple(np.where(region, reveal, 0.0)), self.temperature))
+                plan.append(IndependentStep(eligible, tuple(np.where(region, reveal, 0.0)), self.temperature,
+                                            self.top_p, self.top_k))
             else:
                 plan.append(TopKStep(eligible, FractionCount(float(fraction), last), self.temperature,
-                                     ALGORITHMS[self.alg], tempered_confidence=True))
+                                     ALGORITHMS[self.alg], tempered_confidence=True, top_p=self.top_p,
+                                     top_k=self.top_k))
         return plan

@@ -49,12 +49,32 @@ def temper(probs, temperature, axis=-1):
     return np.exp(logits - logsumexp(logits, axis=axis, keepdims=True))
 
 
-def confidence_probs(probs, temperature, tempered, axis=-1):
-    """The probabilities confidence is computed from: untempered (LLaDA, Fast-dLLM) or Dream's tempered ones.
+def truncate(probs, top_p=None, top_k=None, axis=-1):
+    r"""Dream's ``top_p_logits`` then ``top_k_logits`` (its ``sample_tokens``), on probabilities: renormalised
+    to the tokens kept; ``None`` keeps every token (and returns ``probs`` itself).
 
-    Dream divides the logits by T only when T > 0, so at T = 0 both are the untempered probabilities.
+    ``top_p``: in decreasing probability (lowest token first on ties), a token is kept when the
+    probability of the tokens before it is at most ``top_p`` — the most probable always, the one that
+    crosses ``top_p`` too.  ``top_k``: then every token at least as probable as the k-th most probable
+    left (ties with it kept; removed tokens count as 0).  ``top_p >= 1`` truncates nothing (Dream
+    skips the step then, so rounding in the cumulative sum never removes a token).
     """
-    return temper(probs, temperature, axis) if tempered and temperature > 0 else probs
+    top_p = None if top_p is not None and top_p >= 1 else top_p  # Dream truncates only when top_p < 1
+    if top_p is None and top_k is None:
+        return probs
+    probs = np.moveaxis(np.asarray(probs, dtype=np.float64), axis, -1)
+    kept = probs.copy()
+    if top_p is not None:
+        order = np.argsort(-probs, axis=-1, kind="stable")
+        ranked = np.take_along_axis(probs, order, axis=-1)
+        removed = np.zeros(ranked.shape, dtype=bool)
+        removed[..., 1:] = np.cumsum(ranked, axis=-1)[..., :-1] > top_p  # Dream's shift: the first stays
+        np.put_along_axis(kept, order, np.where(removed, 0.0, ranked), axis=-1)
+    if top_k is not None and top_k < probs.shape[-1]:
+        kth = -np.sort(-kept, axis=-1)[..., top_k - 1:top_k]
+        kept = np.where(kept < kth, 0.0, kept)
+    kept /= kept.sum(axis=-1, keepdims=True)
+    return np.moveaxis(kept, -1, axis)
 
 
 def confidences(probs, kind, axis=-1):
@@ -122,9 +142,15 @@ class IndependentStep:
     eligible: tuple
     reveal: tuple
     temperature: float = 1.0
+    top_p: object = None  # Dream's truncation of the drawing law (:func:`truncate`); None: none
+    top_k: object = None
 
     def reveal_probs(self, masked):
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
+
+    def drawing_law(self, probs, axis=-1):
+        """q: the tempered probabilities, truncated (:func:`truncate`)."""
+        return truncate(temper(probs, self.temperature, axis), self.top_p, self.top_k, axis)
 
     def outcome_dims(self, pattern, vocab_size):
         """Per masked position of ``pattern`` (in order): V+1 if it may be revealed or stay masked, V if it
@@ -154,7 +180,7 @@ class IndependentStep:
         for j in (reversed(ctx.masked) if sources_first else ctx.masked):
             if probs[j] == 0.0:
                 continue  # stays masked: an axis of size 1
-            q = temper(ctx.rows(j), self.temperature, axis=0)  # (V, N)
+            q = self.drawing_law(ctx.rows(j), axis=0)  # (V, N)
             if probs[j] == 1.0:
                 factor = q
             else:  # token drawn with probability probs[j] * q, else stays masked
@@ -175,7 +201,7 @@ class IndependentStep:
         masked = z == vocab_size
         probs = np.stack([self.reveal_probs(row) for row in masked]) if masked.any() else np.zeros(z.shape)
         reveal = rng.random(z.shape) < probs
-        values = sample_categorical(temper(mu, self.temperature), rng)
+        values = sample_categorical(self.drawing_law(mu), rng)
         return np.where(reveal & masked, values, z)
 
 
@@ -227,10 +253,17 @@ class TopKStep:
     temperature: float = 1.0
     confidence: str = "drawn"
     tempered_confidence: bool = False
+    top_p: object = None  # Dream's truncation (:func:`truncate`); None: none
+    top_k: object = None
 
     def _laws(self, probs, axis=-1):
-        conf_probs = confidence_probs(probs, self.temperature, self.tempered_confidence, axis)
-        return temper(probs, self.temperature, axis), confidences(conf_probs, self.confidence, axis)
+        """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
+        logits (T = 0), truncated; it draws from them (argmax at T = 0) and, with ``tempered_confidence``,
+        takes confidences from them too.  LLaDA takes them from the untempered probabilities."""
+        shaped = truncate(temper(probs, self.temperature, axis) if self.temperature > 0 else probs,
+                          self.top_p, self.top_k, axis)
+        q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
+        return q, confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
 
     def subset_law(self, mu, weight, work=FRESH):
         """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`)."""
