@@ -6,7 +6,7 @@ from .denoisers import oracle_denoiser
 from .errors import FileFormatError, InvalidParameterError
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
-SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "left_to_right",
+SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
             "semi_ar", "fixed")
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
@@ -32,6 +32,7 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--remasking", default="low_confidence", choices=("low_confidence", "random"))
     parser.add_argument("--alg", default="origin", choices=("origin", "maskgit_plus", "topk_margin", "entropy"))
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--factor", type=float, default=1.0, help="factor: Fast-dLLM's factor rule")
     parser.add_argument("--tokens-per-step", default="1", help="random_k / semi_ar inner: an int or a list like 1,2,1")
     parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES))
     parser.add_argument("--eps", type=float, default=None, help="ancestral / dream time-grid end")
@@ -121,6 +122,8 @@ def build_sampler(args, length):
                               args.top_p, args.top_k)
     if name == "threshold":
         return samplers.Threshold(args.threshold, args.block_length, 0.0 if temp is None else temp)
+    if name == "factor":
+        return samplers.Factor(args.factor, args.block_length, 0.0 if temp is None else temp)
     if name == "left_to_right":
         return samplers.LeftToRight(1.0 if temp is None else temp)
     if name == "semi_ar":

@@ -31,7 +31,7 @@ from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory, get_memory_limit
 from .numerics import FRESH, Workspace, parallel_for, value_grid
-from .samplers.steps import IndependentStep, ThresholdStep
+from .samplers.steps import FactorStep, IndependentStep, ThresholdStep
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)
@@ -332,7 +332,7 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     prompt = _prompt(prompt, length, vocab_size)
     steps = _plan(sampler, prompt, vocab_size)
     bulk = sum(callable(getattr(step, "subset_law", None)) for step in steps)
-    blocks = 4 if any(isinstance(step, (IndependentStep, ThresholdStep)) for step in steps) else 0  # product steps
+    blocks = 4 if any(isinstance(step, (IndependentStep, ThresholdStep, FactorStep)) for step in steps) else 0
     tables = 1 + (1 if bulk else 0) + (GROUPS if bulk < len(steps) else 0) + blocks
     check_memory(tables * (vocab_size + 1) ** length * 8,
                  f"the exact law engine for V={vocab_size}, L={length} ({tables} tables of (V+1)^L: the mass"

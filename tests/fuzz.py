@@ -66,7 +66,7 @@ def _bad_denoisers():
 ORACLE = refimpl.oracle_denoiser(LAW)
 DENOISERS = [ORACLE] + _bad_denoisers()
 SAMPLERS = [samplers.RandomK(1), samplers.LLaDA(3, temperature=1.0), None, "llada", samplers.LLaDA(2, block_length=2),
-            samplers.Dream(2, "maskgit_plus", 0.5, top_p=0.8, top_k=1)]
+            samplers.Dream(2, "maskgit_plus", 0.5, top_p=0.8, top_k=1), samplers.Factor(1.0, temperature=1.0)]
 SCHEDULES = [schedules.Linear(), schedules.Cosine(), "linear", None,
              schedules.FromFunctions(lambda t: t, lambda t: np.ones_like(t))]
 RNG = np.random.default_rng(0)
@@ -121,8 +121,10 @@ CALLS = {
                   [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(3), slot(None, [2, 2, 2], [0, 2, 2])]),
     "sample": (lambda a: refimpl.sample(a[0], a[1], a[2], a[3], length=3, vocab_size=2, prompt=a[4]),
                [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(10), slot(RNG), slot(None, [0, 2, 2])]),
-    "sampler_ctor": (lambda a: (samplers.LLaDA(a[0], a[1], a[2], a[3]), samplers.Dream(a[0], "entropy", a[2], a[4], a[4], a[0]),
-                                samplers.Threshold(a[4], a[1], a[2]), samplers.RandomK(a[0]), samplers.SemiAR(a[0], a[5]),
+    "sampler_ctor": (lambda a: (samplers.LLaDA(a[0], a[1], a[2], a[3]),
+                                samplers.Dream(a[0], "entropy", a[2], a[4], a[4], a[0]),
+                                samplers.Threshold(a[4], a[1], a[2]), samplers.Factor(a[4], a[1], a[2]),
+                                samplers.RandomK(a[0]), samplers.SemiAR(a[0], a[5]),
                                 samplers.FixedOrder(a[5]), samplers.Ancestral(a[5], a[0], a[4])),
                      [slot(3), slot(None, 1), slot(1.0), slot("low_confidence", "random"), slot(0.5),
                       slot(samplers.RandomK(1), [[0], [1, 2]])]),

@@ -175,17 +175,21 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
     return x
 
 
-def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold, block_length=None, temperature=0.0,
-              tempered_confidence=False):
-    """Fast-dLLM's threshold decoding: per block, until it holds no mask, x0 by Gumbel-max, confidence the
-    softmax probability of x0 (-inf outside the block's masks); ``get_transfer_index`` with a threshold
+def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, block_length=None, temperature=0.0,
+              factor=None, tempered_confidence=False, last_rank_quirk=True):
+    """Fast-dLLM's parallel decoding: per block, until it holds no mask, x0 by Gumbel-max, confidence the
+    softmax probability of x0 (-inf outside the block's masks).  With ``threshold``, ``get_transfer_index``
     takes the top ``num_masked`` and un-selects every one after the first whose confidence < threshold.
-    (``tempered_confidence=True`` is a slip, not Fast-dLLM: softmax(logits / T) for the confidence.)"""
+    With ``factor``, ``get_transfer_index_dynamic``: thresholds 1 - factor / (n + 1) for n = 1, 2, ...,
+    the first set to -1; ``top_i`` the first rank whose sorted confidence is below its threshold (the last
+    rank if none), plus one when it is the first or the last rank; the top ``top_i`` are committed.
+    (Slips, not Fast-dLLM: ``tempered_confidence=True`` takes softmax(logits / T) for the confidence;
+    ``last_rank_quirk=False`` does not add one when the first rank to fail is the last.)"""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     gen_length = length - start
     block_length = gen_length if block_length is None else block_length
-    assert gen_length % block_length == 0
+    assert gen_length % block_length == 0 and (threshold is None) != (factor is None)
     for block_end in range(start + block_length, length + 1, block_length):
         while (x[:, block_end - block_length:block_end] == vocab_size).any():
             mask_index = x == vocab_size
@@ -199,8 +203,24 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold, block_len
             order = np.argsort(-confidence, axis=1, kind="stable")
             transfer = np.zeros_like(mask_index)
             for row in range(n):
-                selected = order[row, :mask_index[row].sum()]
-                keep = [j for rank, j in enumerate(selected) if rank == 0 or confidence[row, j] >= threshold]
+                num_tokens = int(mask_index[row].sum())
+                if num_tokens == 0:
+                    continue
+                if factor is None:
+                    keep = [j for rank, j in enumerate(order[row, :num_tokens])
+                            if rank == 0 or confidence[row, j] >= threshold]
+                else:
+                    threshs = [1 - factor / (m + 1) for m in range(1, num_tokens + 1)]
+                    threshs[0] = -1
+                    ranked = -np.sort(-confidence[row][mask_index[row]])
+                    for top_i in range(len(threshs)):
+                        if ranked[top_i] < threshs[top_i]:
+                            break
+                    if top_i == 0 or (last_rank_quirk and top_i == len(threshs) - 1):
+                        top_i += 1
+                    elif not last_rank_quirk and top_i == len(threshs) - 1 and ranked[top_i] >= threshs[top_i]:
+                        top_i += 1  # no rank failed: all of them
+                    keep = order[row, :top_i]
                 transfer[row, keep] = True
             x[transfer] = x0[transfer]
     return x

@@ -115,7 +115,7 @@ def test_conditionals_in_bulk_are_the_denoisers_answers(which):
 
 
 def path_law(denoiser, sampler, length, vocab_size, prompt=None):
-    """The exact law by following every path of draws (top-k, uniform-k and threshold steps only)."""
+    """The exact law by following every path of draws (top-k, uniform-k, threshold and factor steps only)."""
     start = np.full(length, vocab_size) if prompt is None else np.asarray(prompt)
     states = {tuple(start): 1.0}
     for step in sampler.plan(start == vocab_size, np.ones(length, dtype=bool)):
@@ -135,6 +135,23 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                         kept = [min(range(len(candidates)), key=lambda a: (-confidence[a], a))]
                     new = z.copy()
                     for a in kept:
+                        new[candidates[a]] = x[a]
+                    after[tuple(new)] = after.get(tuple(new), 0.0) + p
+            elif isinstance(step, St.FactorStep):  # Fast-dLLM's get_transfer_index_dynamic
+                q = St.temper(mu, step.temperature)
+                for x in itertools.product(range(vocab_size), repeat=len(candidates)):
+                    p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
+                    confidence = [mu[i, v] for i, v in zip(candidates, x)]
+                    ranked = sorted(range(len(candidates)), key=lambda a: (-confidence[a], a))
+                    top = len(candidates)  # no rank fails: all
+                    for r in range(1, len(candidates)):
+                        if confidence[ranked[r]] < 1 - step.factor / (r + 2):
+                            top = r
+                            break
+                    if top == len(candidates) - 1:  # the first to fail is the last rank: all the same
+                        top = len(candidates)
+                    new = z.copy()
+                    for a in ranked[:top]:
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
             elif isinstance(step, St.TopKStep):
@@ -167,7 +184,9 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
     S.LLaDA(2, temperature=1.0, remasking="random"), S.Dream(3, "maskgit_plus", temperature=0.8),
     S.Dream(2, "topk_margin", temperature=1.0), S.Dream(3, "entropy", temperature=0.5), S.RandomK(2),
     S.Threshold(0.4, temperature=1.0), S.Threshold(0.5, block_length=2, temperature=0.7),
-    S.Threshold(0.125, temperature=1.0),
+    S.Threshold(0.125, temperature=1.0), S.Factor(1.0, temperature=1.0), S.Factor(0.5, temperature=0.7),
+    S.Factor(2.0, block_length=2, temperature=1.0), S.Factor(1.0, temperature=0.0),
+    S.Dream(3, "maskgit_plus", temperature=0.8, top_p=0.75), S.Dream(2, "entropy", temperature=0.0, top_k=2),
 ], ids=repr)
 @pytest.mark.parametrize("which", ["oracle", "random"])
 def test_exact_law_follows_every_path_of_draws(sampler, which):
@@ -262,7 +281,7 @@ class _OneToken:
 @pytest.mark.parametrize("sampler", [
     S.LLaDA(4, temperature=1.0), S.FirstHitting(), S.RandomK(2), S.Dream(3, "maskgit_plus", temperature=1.0),
     S.SemiAR(2, S.Ancestral(steps=2)), S.SemiAR(2, S.RandomK(1)), S.Threshold(0.5), S.LeftToRight(),
-    S.Ancestral(steps=3), S.Dream(3, "origin", temperature=0.8),
+    S.Ancestral(steps=3), S.Dream(3, "origin", temperature=0.8), S.Factor(1.0, temperature=1.0),
 ], ids=repr)
 @pytest.mark.parametrize("block_cost", [0, bulk.BLOCK_COST])  # clear and sum by blocks wherever possible, or as usual
 def test_blocks_that_hold_no_mass_are_never_read(sampler, block_cost, monkeypatch):

@@ -112,6 +112,17 @@ def test_law_command_matches_the_library():
     assert findings["tv"] == pytest.approx(refimpl.tv(target, q), abs=1e-12)
 
 
+def test_law_command_runs_fast_dllms_factor_rule():
+    from refimpl import datasets, samplers
+
+    code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "2", "--sampler", "factor",
+                      "--factor", "0.7", "--temperature", "1", "--json"])
+    assert code == 0
+    law = datasets.dirichlet(3, 4, np.random.default_rng(2), 0.5)
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.Factor(0.7, temperature=1.0), 4, 3)
+    assert json.loads(text)["reports"][0]["findings"]["kl_p_q"] == pytest.approx(refimpl.kl(law.table, q), abs=1e-12)
+
+
 def test_law_command_passes_dreams_truncation():
     from refimpl import datasets, samplers
 
@@ -134,6 +145,7 @@ def test_law_command_passes_dreams_truncation():
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
     (["law", "--sampler", "fixed"], "--sets"),
     (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
+    (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])
 def test_law_command_errors_are_one_line(capsys, argv, needle):

@@ -60,6 +60,11 @@ CASES = [  # (original with its settings, the refimpl sampler that claims its se
     (functools.partial(originals.fast_dllm, threshold=0.5, temperature=1.0), S.Threshold(0.5, temperature=1.0), PROMPT),
     (functools.partial(originals.fast_dllm, threshold=0.7, block_length=1, temperature=0.8),
      S.Threshold(0.7, block_length=1, temperature=0.8), LONG_PROMPT),
+    (functools.partial(originals.fast_dllm, factor=1.0, temperature=1.0), S.Factor(1.0, temperature=1.0), None),
+    (functools.partial(originals.fast_dllm, factor=0.6, temperature=0.5), S.Factor(0.6, temperature=0.5), PROMPT),
+    (functools.partial(originals.fast_dllm, factor=2.0, block_length=2, temperature=1.0),
+     S.Factor(2.0, block_length=2, temperature=1.0), None),
+    (functools.partial(originals.fast_dllm, factor=1.0, temperature=0.0), S.Factor(1.0, temperature=0.0), None),
     (functools.partial(originals.mdlm, steps=3), S.Ancestral(steps=3), None),
     (functools.partial(originals.mdlm, steps=2), S.Ancestral(steps=2), INFILL),
     (functools.partial(originals.mdlm, steps=5, eps=1e-3, noise_removal=True),
@@ -102,7 +107,10 @@ def _mdlm_reversed_move_chance(denoiser, n, rng, length, vocab_size, prompt):
     (functools.partial(originals.fast_dllm, threshold=0.5, temperature=0.5, tempered_confidence=True),
      S.Threshold(0.5, temperature=0.5)),
     (_mdlm_reversed_move_chance, S.Ancestral(steps=3)),
-], ids=["dream-untempered-confidence", "fast-dllm-tempered-confidence", "mdlm-reversed-move-chance"])
+    (functools.partial(originals.fast_dllm, factor=1.0, temperature=1.0, last_rank_quirk=False),
+     S.Factor(1.0, temperature=1.0)),
+], ids=["dream-untempered-confidence", "fast-dllm-tempered-confidence", "mdlm-reversed-move-chance",
+        "fast-dllm-factor-without-the-last-rank-case"])
 def test_a_slip_in_an_original_is_caught(slip, sampler):
     result = verify_sampler(slip, sampler, DENOISERS["oracle"], TABLE, n=N_SAMPLES, seed=12, alpha=FALSE_ALARM)
     assert not result["passed"] and result["p_value"] < 1e-6, result

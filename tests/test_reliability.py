@@ -19,7 +19,8 @@ from .strategies import random_table
 
 SAMPLERS = [S.Ancestral(steps=3), S.FirstHitting(), S.RandomK(2), S.LLaDA(3, temperature=0.7),
             S.LLaDA(3, temperature=1.0, remasking="random"), S.Dream(3, "entropy", 0.8), S.Dream(3, "origin", 1.0),
-            S.Threshold(0.5, temperature=1.0), S.LeftToRight(), S.SemiAR(1, S.RandomK(1)), S.FixedOrder([[0, 2], [1]])]
+            S.Threshold(0.5, temperature=1.0), S.Factor(1.0, temperature=1.0), S.LeftToRight(),
+            S.SemiAR(1, S.RandomK(1)), S.FixedOrder([[0, 2], [1]])]
 
 DIGEST_SCRIPT = "from tests.test_reliability import digest; print(digest())"
 

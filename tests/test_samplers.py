@@ -27,6 +27,7 @@ SETTINGS = [  # every family at two or more settings
     S.Dream(3, "maskgit_plus", 0.8, top_p=0.7), S.Dream(2, "origin", 1.0, top_k=2),
     S.Dream(3, "entropy", 0.0, top_p=0.6), S.Dream(2, "topk_margin", 1.5, top_p=0.9, top_k=2),
     S.Threshold(0.4, temperature=1.0), S.Threshold(0.6, block_length=2, temperature=0.6),
+    S.Factor(1.0, temperature=1.0), S.Factor(0.5, block_length=2, temperature=0.7),
     S.LeftToRight(), S.LeftToRight(temperature=2.0),
     S.SemiAR(2, S.RandomK(2)), S.SemiAR(2, S.LLaDA(1, temperature=1.0)),
     S.FixedOrder([[1, 3], [0], [2]]), S.FixedOrder([[0, 1, 2, 3]]),
@@ -186,6 +187,10 @@ def test_metrics_name_incoherent_mass_and_infinite_reverse_kl():
     (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK([1, 2]), 4, 3), "adds up to 3"),
     (lambda: S.Threshold(0.0), "threshold must lie in (0, 1]"),
     (lambda: S.Threshold(1.5), "threshold must lie in (0, 1]"),
+    (lambda: S.Factor(0.0), "factor must be a finite number > 0"),
+    (lambda: S.Factor(float("nan")), "factor must be a finite number > 0"),
+    (lambda: S.Factor("much"), "factor must be a finite number > 0"),
+    (lambda: refimpl.exact_law(DENOISERS["oracle"], S.Factor(1.0, block_length=3), 4, 3), "does not divide"),
     (lambda: S.LLaDA(4, remasking="high_confidence"), "remasking"),
     (lambda: S.Dream(4, alg="greedy"), "alg"),
     (lambda: S.Dream(4, top_p=0.0), "top_p must lie in (0, 1]"),
@@ -243,6 +248,37 @@ def test_dream_truncation_at_temperature_0_changes_confidences_not_tokens():
     committed = lambda seen: {key: value for key, value in seen.items() if value > 0}  # noqa: E731
     assert committed(plain[0]) == {((0, 1, 2), (1,)): 1.0} and committed(cut[0]) == {((0, 1, 2), (0,)): 1.0}
     assert q_plain[0, 0, 0] == 1.0 and q_cut[0, 0, 0] == 1.0  # the tokens are the argmaxes either way
+
+
+@given(laws(max_vocab=4, min_length=2, max_length=2))
+@settings(max_examples=25, deadline=None)
+def test_factor_rule_reveals_the_last_two_masks_together(table):
+    """Fast-dLLM's factor rule never commits n - 1 of n: with two masks it commits both, so on L = 2 it
+    samples the product of the marginals and loses the total correlation (theorem (e))."""
+    for factor in (0.1, 1.0, 3.0):
+        q = refimpl.exact_law(refimpl.oracle_denoiser(table), S.Factor(factor, temperature=1.0), 2, table.shape[0])
+        np.testing.assert_allclose(q, np.outer(table.sum(axis=1), table.sum(axis=0)), atol=1e-14)
+
+
+def test_factor_rule_first_step_on_three_positions_by_enumeration():
+    """With three masks the first step commits one token, or all three when the second most confident
+    drawn token reaches 1 - factor/3 (rank 2 is the last, so its test does not count)."""
+    rng = np.random.default_rng(3)
+    rows = [rng.dirichlet(np.ones(4)) for _ in range(3)]
+    table = np.einsum("a,b,c->abc", *rows)  # independent positions: every conditional is the marginal
+    for factor, temperature in [(1.0, 1.0), (0.4, 1.0), (1.0, 0.5)]:
+        reveals = []
+        refimpl.exact_law(refimpl.oracle_denoiser(table), S.Factor(factor, temperature=temperature), 3, 4,
+                          reveals=reveals)
+        tempered = [r ** (1 / temperature) / np.sum(r ** (1 / temperature)) for r in rows]
+        expected = 0.0
+        for x in itertools.product(range(4), repeat=3):
+            confidence = sorted((rows[i][x[i]] for i in range(3)), reverse=True)
+            if confidence[1] >= 1 - factor / 3:
+                expected += np.prod([tempered[i][x[i]] for i in range(3)])
+        assert reveals[0].get(((0, 1, 2), (0, 1, 2)), 0.0) == pytest.approx(expected, abs=1e-14)
+        assert sum(reveals[0].values()) == pytest.approx(1.0, abs=1e-14)
+        assert all(len(revealed) in (1, 3) for _, revealed in reveals[0])
 
 
 def test_sampler_must_be_a_sampler():

@@ -8,7 +8,7 @@ from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .llada import LLaDA
 from .random_k import RandomK
-from .threshold import Threshold
+from .threshold import Factor, Threshold
 
-__all__ = ["Ancestral", "Dream", "FirstHitting", "FixedOrder", "LLaDA", "LeftToRight", "RandomK",
+__all__ = ["Ancestral", "Dream", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LeftToRight", "RandomK",
            "SemiAR", "Threshold"]

@@ -47,6 +47,17 @@ def grid_product(rows, slots, weight=None, work=FRESH):
     return out
 
 
+def grid_sum(rows, slots):
+    r"""(n_sub, V**k, S): :math:`\sum_t \mathrm{rows}_{a_t}(x_t)` over the subsets and tokens of
+    :func:`grid_product` (fresh arrays) — with 0/1 rows, how many of the chosen candidates' tokens qualify."""
+    count, k = slots.shape
+    vocab_size, sources = rows.shape[1:]
+    out = np.zeros((count, 1, sources))
+    for t in range(k):
+        out = (out[:, :, None] + rows[slots[:, t]][:, None]).reshape(count, -1, sources)
+    return out
+
+
 def mass_below(q, conf, work=FRESH):
     r"""(e, e, V, S): ``below[j, i, v]`` :math:`= B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u)
     [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal is not written), from ``q``,
@@ -70,7 +81,7 @@ def mass_below(q, conf, work=FRESH):
     return below
 
 
-def top_k_laws(q, conf, slots, weight=None, work=FRESH):
+def top_k_laws(q, conf, slots, weight=None, work=FRESH, others=None):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
     (confidence of the drawn token, then lower position) are kept.
 
@@ -82,13 +93,16 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH):
     nonnegative terms, and rounding preserves that order), so :math:`H_S(w) = \min_{i \in S} H_S(i, x_i)`
     — the same floating-point number, found with one minimum per entry instead of a comparison and a
     selection.  ``q``, ``conf`` (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`;
-    ``weight`` (S,) multiplies each source.  Returns (n_sub, V**k, S), living in ``work`` until its next call.
+    ``weight`` (S,) multiplies each source.  ``others`` (e, V, S), default ``q``, is the sub-law the
+    candidates left out are held to (:math:`B_j` sums it instead of :math:`q_j`): the probability that they
+    draw a lower key *and* a token it allows (Fast-dLLM's factor rule: a confidence under its threshold).
+    Returns (n_sub, V**k, S), living in ``work`` until its next call.
     """
     count, vocab_size, sources = q.shape
     n_sub, k = slots.shape
     if k in (0, count):
         return grid_product(q, slots, weight, work)
-    below = mass_below(q, conf, work).reshape(count * count, vocab_size, sources)  # row j e + i
+    below = mass_below(q if others is None else others, conf, work).reshape(count * count, vocab_size, sources)
     others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
 
     def outside(t):  # (n_sub, V, S): H_S(a_t, v) = prod_{j not in S} B_j(a_t, v)

@@ -1,11 +1,23 @@
-r"""Fast-dLLM's confidence-threshold parallel decoding (Wu et al. 2025, NVlabs/Fast-dLLM, ``get_transfer_index``)."""
+r"""Fast-dLLM's parallel decoding (Wu et al. 2025, NVlabs/Fast-dLLM): the confidence threshold
+(``get_transfer_index``) and the factor rule (``get_transfer_index_dynamic``)."""
 import dataclasses
 
 import numpy as np
 
 from .. import validate
+from ..errors import InvalidParameterError
 from .base import before, block_length, temperature, tile_blocks
-from .steps import ThresholdStep
+from .steps import FactorStep, ThresholdStep
+
+
+def until_done(masked, region, block_length, who, make_step):
+    """Fast-dLLM's loop: block by block, steps ``make_step(eligible)`` until the block holds no mask — as
+    many as it has masks, since every step commits at least one (steps after that reveal nothing)."""
+    plan = []
+    for start, end in tile_blocks(masked, region, block_length, who):
+        eligible = before(len(masked), end, region)
+        plan.extend(make_step(eligible) for _ in range(int(np.sum(masked[start:end]))))
+    return plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +39,37 @@ class Threshold:
         object.__setattr__(self, "temperature", temperature(self.temperature))
 
     def plan(self, masked, region):
-        plan = []
-        for start, end in tile_blocks(masked, region, self.block_length, "Threshold"):
-            eligible = before(len(masked), end, region)
-            plan.extend(ThresholdStep(eligible, self.threshold, self.temperature)
-                        for _ in range(int(np.sum(masked[start:end]))))
-        return plan
+        return until_done(masked, region, self.block_length, "Threshold",
+                          lambda eligible: ThresholdStep(eligible, self.threshold, self.temperature))
+
+
+@dataclasses.dataclass(frozen=True)
+class Factor:
+    r"""Fast-dLLM's factor rule, block by block until each block is done: with the current block's drawn
+    tokens ranked by (untempered) confidence, commit the top r for the first rank r >= 1 whose confidence
+    is below :math:`1 - \mathrm{factor}/(r+2)`, or all of them when none is — and, as Fast-dLLM's code
+    does, all of them also when the first to fall below is the last (so the last two masks of a block
+    are always committed together).  See :class:`refimpl.samplers.steps.FactorStep`.
+
+    Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
+    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  Ties: lowest position first.
+    """
+
+    factor: float = 1.0
+    block_length: object = None
+    temperature: float = 0.0
+
+    def __post_init__(self):
+        try:
+            factor = float(self.factor)
+        except (TypeError, ValueError):
+            factor = float("nan")
+        if not (np.isfinite(factor) and factor > 0):
+            raise InvalidParameterError(f"Factor factor must be a finite number > 0, got {self.factor!r}")
+        object.__setattr__(self, "factor", factor)
+        block_length(self.block_length, "Factor")
+        object.__setattr__(self, "temperature", temperature(self.temperature))
+
+    def plan(self, masked, region):
+        return until_done(masked, region, self.block_length, "Factor",
+                          lambda eligible: FactorStep(eligible, self.factor, self.temperature))
