@@ -38,6 +38,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--eps", type=float, default=None, help="ancestral / dream time-grid end")
     parser.add_argument("--top-p", type=float, default=None, help="dream: nucleus truncation of the token law")
     parser.add_argument("--top-k", type=int, default=None, help="dream: keep the k most probable tokens")
+    parser.add_argument("--alg-temp", type=float, default=None,
+                        help="dream: draw the positions from softmax(confidence / alg_temp) instead of ranking")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
     parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
     parser.add_argument("--prompt", default=None,
@@ -105,8 +107,8 @@ def _counts(text):
 
 def build_sampler(args, length):
     name, temp = args.sampler, args.temperature
-    if name != "dream" and (getattr(args, "top_p", None) is not None or getattr(args, "top_k", None) is not None):
-        raise InvalidParameterError(f"--top-p and --top-k apply to dream only, not {name}")
+    if name != "dream" and any(getattr(args, flag, None) is not None for flag in ("top_p", "top_k", "alg_temp")):
+        raise InvalidParameterError(f"--top-p, --top-k and --alg-temp apply to dream only, not {name}")
     steps = args.steps if args.steps is not None else length
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
@@ -119,7 +121,7 @@ def build_sampler(args, length):
         return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking)
     if name == "dream":
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
-                              args.top_p, args.top_k)
+                              args.top_p, args.top_k, args.alg_temp)
     if name == "threshold":
         return samplers.Threshold(args.threshold, args.block_length, 0.0 if temp is None else temp)
     if name == "factor":

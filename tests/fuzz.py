@@ -122,7 +122,7 @@ CALLS = {
     "sample": (lambda a: refimpl.sample(a[0], a[1], a[2], a[3], length=3, vocab_size=2, prompt=a[4]),
                [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(10), slot(RNG), slot(None, [0, 2, 2])]),
     "sampler_ctor": (lambda a: (samplers.LLaDA(a[0], a[1], a[2], a[3]),
-                                samplers.Dream(a[0], "entropy", a[2], a[4], a[4], a[0]),
+                                samplers.Dream(a[0], "entropy", a[2], a[4], a[4], a[0], a[2]),
                                 samplers.Threshold(a[4], a[1], a[2]), samplers.Factor(a[4], a[1], a[2]),
                                 samplers.RandomK(a[0]), samplers.SemiAR(a[0], a[5]),
                                 samplers.FixedOrder(a[5]), samplers.Ancestral(a[5], a[0], a[4])),

@@ -149,11 +149,13 @@ def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entrop
 
 
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          top_p=None, top_k=None, tempered_confidence=True):
+          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True):
     """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` (float64 here, float32 in Dream);
     ``origin`` reveals each mask with probability 1 - s/t (1 on the last step) with a token from
     ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
-    step) of ``sample_tokens``' draws and confidences.  (``tempered_confidence=False`` is a slip, not Dream.)"""
+    step) of ``sample_tokens``' draws and confidences — or, with ``alg_temp`` > 0, draw that many positions
+    by ``torch.multinomial`` without replacement from softmax(confidence / alg_temp).
+    (``tempered_confidence=False`` is a slip, not Dream.)"""
     x = _start(n, length, vocab_size, prompt)
     timesteps = np.linspace(1.0, eps, steps + 1)
     for i in range(steps):
@@ -170,7 +172,19 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
                                             top_p=top_p, top_k=top_k)
             num_mask = mask_index.sum(axis=1)
             k = [int(m * (1 - s / t)) for m in num_mask] if i < steps - 1 else num_mask
-            transfer = _top_k(np.where(mask_index, confidence, -np.inf), k)
+            full_confidence = np.where(mask_index, confidence, -np.inf)
+            if alg_temp is None or alg_temp == 0:
+                transfer = _top_k(full_confidence, k)
+            else:  # softmax(full_confidence / alg_temp), then torch.multinomial without replacement
+                left = _softmax(full_confidence / alg_temp)
+                transfer = np.zeros_like(mask_index)
+                rows = np.arange(n)
+                for draw in range(max(k)):  # one position per row at a time, never the same twice
+                    with np.errstate(invalid="ignore", divide="ignore"):  # rows already done may have none left
+                        pick = _categorical(left, rng)
+                    taking = draw < np.asarray(k)
+                    transfer[rows[taking], pick[taking]] = True
+                    left[rows, pick] = 0.0
         x[transfer] = x0[transfer]
     return x
 

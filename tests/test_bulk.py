@@ -154,6 +154,20 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                     for a in ranked[:top]:
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
+            elif isinstance(step, St.TopKStep) and step.position_temperature > 0:  # Dream's alg_temp
+                q, conf = step._laws(mu)
+                for x in itertools.product(range(vocab_size), repeat=len(candidates)):
+                    p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
+                    w = [np.exp(conf[i, v] / step.position_temperature) for i, v in zip(candidates, x)]
+                    for order in itertools.permutations(range(len(candidates)), k):  # draws without replacement
+                        p_order, left = p, sum(w)
+                        for a in order:
+                            p_order *= w[a] / left
+                            left -= w[a]
+                        new = z.copy()
+                        for a in order:
+                            new[candidates[a]] = x[a]
+                        after[tuple(new)] = after.get(tuple(new), 0.0) + p_order
             elif isinstance(step, St.TopKStep):
                 q, conf = step._laws(mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
@@ -187,6 +201,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
     S.Threshold(0.125, temperature=1.0), S.Factor(1.0, temperature=1.0), S.Factor(0.5, temperature=0.7),
     S.Factor(2.0, block_length=2, temperature=1.0), S.Factor(1.0, temperature=0.0),
     S.Dream(3, "maskgit_plus", temperature=0.8, top_p=0.75), S.Dream(2, "entropy", temperature=0.0, top_k=2),
+    S.Dream(3, "maskgit_plus", temperature=0.8, alg_temp=0.5), S.Dream(2, "topk_margin", temperature=0.0, alg_temp=3.0),
 ], ids=repr)
 @pytest.mark.parametrize("which", ["oracle", "random"])
 def test_exact_law_follows_every_path_of_draws(sampler, which):

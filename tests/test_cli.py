@@ -128,12 +128,12 @@ def test_law_command_passes_dreams_truncation():
 
     code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "5", "--sampler", "dream",
                       "--alg", "maskgit_plus", "--steps", "2", "--temperature", "0.8", "--top-p", "0.7",
-                      "--top-k", "2", "--json"])
+                      "--top-k", "2", "--alg-temp", "0.3", "--json"])
     assert code == 0
     findings = json.loads(text)["reports"][0]["findings"]
     law = datasets.dirichlet(3, 4, np.random.default_rng(5), 0.5)
-    q = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.Dream(2, "maskgit_plus", 0.8, top_p=0.7, top_k=2),
-                          4, 3)
+    dream = samplers.Dream(2, "maskgit_plus", 0.8, top_p=0.7, top_k=2, alg_temp=0.3)
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), dream, 4, 3)
     untruncated = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.Dream(2, "maskgit_plus", 0.8), 4, 3)
     assert findings["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
     assert abs(refimpl.tv(law.table, q) - refimpl.tv(law.table, untruncated)) > 1e-3
@@ -145,6 +145,7 @@ def test_law_command_passes_dreams_truncation():
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
     (["law", "--sampler", "fixed"], "--sets"),
     (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
+    (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])

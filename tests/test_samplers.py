@@ -26,6 +26,7 @@ SETTINGS = [  # every family at two or more settings
     S.Dream(2, "topk_margin", temperature=1.0), S.Dream(4, "entropy", temperature=0.5),
     S.Dream(3, "maskgit_plus", 0.8, top_p=0.7), S.Dream(2, "origin", 1.0, top_k=2),
     S.Dream(3, "entropy", 0.0, top_p=0.6), S.Dream(2, "topk_margin", 1.5, top_p=0.9, top_k=2),
+    S.Dream(3, "maskgit_plus", 0.8, alg_temp=0.5), S.Dream(2, "entropy", 0.0, alg_temp=0.05),
     S.Threshold(0.4, temperature=1.0), S.Threshold(0.6, block_length=2, temperature=0.6),
     S.Factor(1.0, temperature=1.0), S.Factor(0.5, block_length=2, temperature=0.7),
     S.LeftToRight(), S.LeftToRight(temperature=2.0),
@@ -197,6 +198,7 @@ def test_metrics_name_incoherent_mass_and_infinite_reverse_kl():
     (lambda: S.Dream(4, top_p=1.5), "top_p must lie in (0, 1]"),
     (lambda: S.Dream(4, top_k=0), "top_k must be at least 1"),
     (lambda: S.Dream(4, top_k=1.5), "top_k must be an integer"),
+    (lambda: S.Dream(4, "entropy", alg_temp=-1.0), "alg_temp must be finite and >= 0"),
     (lambda: S.LLaDA(4, temperature=-1), "temperature"),
     (lambda: S.Ancestral(steps=4, eps=0.01), "noise_removal"),
     (lambda: refimpl.exact_law(DENOISERS["oracle"], S.RandomK(1), 4, 3, prompt=[3, 3, 3]), "length 4"),
@@ -279,6 +281,19 @@ def test_factor_rule_first_step_on_three_positions_by_enumeration():
         assert reveals[0].get(((0, 1, 2), (0, 1, 2)), 0.0) == pytest.approx(expected, abs=1e-14)
         assert sum(reveals[0].values()) == pytest.approx(1.0, abs=1e-14)
         assert all(len(revealed) in (1, 3) for _, revealed in reveals[0])
+
+
+def test_dream_alg_temp_limits():
+    """alg_temp -> 0 ranks the positions (Dream's topk); alg_temp -> inf picks them uniformly, which is
+    RandomK with Dream's counts (here 1 then 3 of 4 masks)."""
+    oracle = DENOISERS["oracle"]
+    ranked = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.7), 4, 3)
+    nearly_ranked = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.7, alg_temp=1e-6), 4, 3)
+    np.testing.assert_allclose(nearly_ranked, ranked, atol=1e-12)
+    uniform = refimpl.exact_law(oracle, S.RandomK([1, 3], temperature=0.7), 4, 3)
+    nearly_uniform = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.7, alg_temp=1e9), 4, 3)
+    np.testing.assert_allclose(nearly_uniform, uniform, atol=1e-8)
+    assert refimpl.tv(ranked, uniform) > 0.05  # the limits differ, so both checks have something to show
 
 
 def test_sampler_must_be_a_sampler():

@@ -5,13 +5,13 @@ from .. import validate
 from ..errors import InvalidParameterError
 
 
-def temperature(value):
+def temperature(value, name="temperature"):
     try:
         t = float(value)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"temperature must be a number >= 0, got {value!r}") from None
+        raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}") from None
     if not (np.isfinite(t) and t >= 0):
-        raise InvalidParameterError(f"temperature must be finite and >= 0, got {value!r}")
+        raise InvalidParameterError(f"{name} must be finite and >= 0, got {value!r}")
     return t
 
 

@@ -29,8 +29,12 @@ class Dream:
     confidences computed on, the truncated and renormalised law (at T = 0 the argmax is unchanged, its
     confidence is not).
 
-    Not modelled: ``alg_temp`` (stochastic position choice) and the 1e-10 Dream adds inside its
-    entropy's log.
+    ``alg_temp`` > 0 (confidence algorithms only, as in Dream): the positions are drawn instead of
+    ranked — ``torch.multinomial`` without replacement from softmax(confidence / alg_temp) over the
+    masked positions (:func:`refimpl.samplers.subsets.plackett_luce_laws`; its exact law enumerates all
+    V^n draws of the n masked positions, so it is for small problems).
+
+    Not modelled: the 1e-10 Dream adds inside its entropy's log.
 
     The grid and the count are computed in float64.  Dream computes them in float32 (the default dtype
     of its ``torch.linspace``), so where ``n * (1 - s/t)`` lies within rounding of an integer the two
@@ -49,6 +53,7 @@ class Dream:
     eps: float = 1e-3
     top_p: object = None
     top_k: object = None
+    alg_temp: float = 0.0
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
@@ -59,6 +64,8 @@ class Dream:
             object.__setattr__(self, "top_p", validate.probability(self.top_p, "Dream top_p", open_low=True))
         if self.top_k is not None:
             object.__setattr__(self, "top_k", validate.integer(self.top_k, "Dream top_k", 1))
+        alg_temp = 0.0 if self.alg_temp is None else temperature(self.alg_temp, "Dream alg_temp")
+        object.__setattr__(self, "alg_temp", alg_temp)
 
     def plan(self, masked, region):
         grid = np.linspace(1.0, self.eps, self.steps + 1)
@@ -74,5 +81,5 @@ class Dream:
             else:
                 plan.append(TopKStep(eligible, FractionCount(float(fraction), last), self.temperature,
                                      ALGORITHMS[self.alg], tempered_confidence=True, top_p=self.top_p,
-                                     top_k=self.top_k))
+                                     top_k=self.top_k, position_temperature=self.alg_temp))
         return plan

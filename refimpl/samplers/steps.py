@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from ..numerics import FRESH, sample_categorical
-from .subsets import grid_product, grid_sum, subset_grid, top_k_laws
+from .subsets import grid_product, grid_sum, plackett_luce_laws, subset_grid, top_k_laws
 
 NEG_INF = -np.inf
 SOURCES_FIRST_RATIO = 16  # IndependentStep forms (N, outcomes) when N < 16 x outcomes (measured at V=4, L=8)
@@ -246,7 +246,9 @@ class UniformKStep:
 
 @dataclasses.dataclass(frozen=True)
 class TopKStep:
-    """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident."""
+    """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident — or, with
+    ``position_temperature`` tau > 0, ``count`` of them drawn without replacement with probabilities
+    proportional to exp(confidence / tau)."""
 
     eligible: tuple
     count: object
@@ -255,6 +257,7 @@ class TopKStep:
     tempered_confidence: bool = False
     top_p: object = None  # Dream's truncation (:func:`truncate`); None: none
     top_k: object = None
+    position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_laws)
 
     def _laws(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
@@ -266,9 +269,12 @@ class TopKStep:
         return q, confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
 
     def subset_law(self, mu, weight, work=FRESH):
-        """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`)."""
+        """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`), or
+        ``count`` drawn by confidence (:func:`plackett_luce_laws`) when ``position_temperature`` > 0."""
         q, conf = self._laws(mu, axis=1)
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
+        if self.position_temperature > 0:
+            return slots, plackett_luce_laws(q, conf, slots, self.position_temperature, weight)
         return slots, top_k_laws(q, conf, slots, weight, work)
 
     def draw(self, z, mu, rng):
@@ -277,6 +283,8 @@ class TopKStep:
         q, conf = self._laws(mu)
         drawn = sample_categorical(q, rng)
         drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
+        if self.position_temperature > 0:  # Gumbel-top-k of conf / tau: k draws without replacement
+            drawn_conf = drawn_conf / self.position_temperature - np.log(-np.log(rng.random(z.shape)))
         ranks = np.argsort(_rank_order(drawn_conf, candidates), axis=1)
         k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
         return np.where((ranks < k[:, None]) & candidates, drawn, z)

@@ -11,6 +11,7 @@ by side — so that array operations run along it).  Outcome laws are (n_sub, V*
 import itertools
 
 import numpy as np
+from scipy.special import logsumexp
 
 from ..numerics import FRESH, value_grid
 
@@ -125,3 +126,60 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, others=None):
         floor = lowest.reshape(n_sub, -1, sources)
     prob *= floor
     return prob
+
+
+PL_BATCH = 1 << 21  # log weights (e x V**e per source) formed together by plackett_luce_laws
+
+
+def plackett_luce_laws(q, conf, slots, position_temperature, weight=None):
+    r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and then k of them are drawn
+    without replacement with probabilities proportional to :math:`w_i = \exp(\mathrm{conf}_i(x_i) / \tau)`
+    — Dream's ``alg_temp`` :math:`\tau > 0`: a softmax of the confidences, then ``torch.multinomial``
+    without replacement (Plackett-Luce).
+
+    .. math::  P(S, x_S) = \sum_{x_{\bar S}} \prod_i q_i(x_i) \sum_{\text{orders } a \text{ of } S}
+               \prod_{t=1}^{k} \frac{w_{a_t}}{W_{\bar S} + w_{a_t} + \dots + w_{a_k}},
+
+    :math:`W_{\bar S}` the weight of the candidates left out.  Each factor is formed in log space,
+    :math:`\exp(\log w_{a_t} - \mathrm{logsumexp})` over the candidates not yet drawn, so no weight
+    underflows to 0/0 however small :math:`\tau` is.  All :math:`V^e` draws of the e candidates are
+    enumerated, :data:`PL_BATCH` entries at a time.  ``q``, ``conf`` (e, V, S); ``slots`` (n_sub, k) from
+    :func:`subset_grid`; ``weight`` (S,).  Returns a fresh (n_sub, V**k, S).
+    """
+    count, vocab_size, sources = q.shape
+    n_sub, k = slots.shape
+    if k in (0, count):  # nothing or everything is chosen: no choice to weigh
+        return grid_product(q, slots, weight)
+    log_w = conf / position_temperature  # (e, V, S)
+    if np.all(conf == conf[:, :1]):  # confidences of the position, not of the token (margin, entropy)
+        out = grid_product(q, slots, weight)  # x_S independent of the choice: the order sum multiplies
+        for s, chosen in enumerate(slots.tolist()):
+            out[s] *= _chosen_law(log_w[:, 0], chosen)
+        return out
+    grid = value_grid(vocab_size, count)  # (V**e, e): every draw, the first candidate most significant
+    out = np.empty((n_sub, vocab_size ** k, sources))
+    step = max(1, PL_BATCH // (count * len(grid)))
+    for start in range(0, sources, step):
+        part = slice(start, start + step)
+        drawn = log_w[np.arange(count)[:, None], grid.T, part]  # (e, V**e, s): each candidate's log weight
+        prob = np.ones(drawn.shape[1:]) if weight is None else np.broadcast_to(weight[part], drawn.shape[1:]).copy()
+        for i in range(count):
+            prob *= q[i, grid[:, i], part]
+        for s, chosen in enumerate(slots.tolist()):
+            joint = (prob * _chosen_law(drawn, chosen)).reshape((vocab_size,) * count + (-1,))
+            summed = tuple(i for i in range(count) if i not in chosen)
+            out[s, :, part] = joint.sum(axis=summed).reshape(vocab_size ** k, -1)
+    return out
+
+
+def _chosen_law(log_w, chosen):
+    """Probability that k draws without replacement, by weights exp(log_w) (e, ...), take exactly the
+    candidates ``chosen``: the sum over their orders, each factor exp(log w - logsumexp of those left)."""
+    left_out = logsumexp(log_w[[i for i in range(len(log_w)) if i not in chosen]], axis=0)
+    law = np.zeros(log_w.shape[1:])
+    for order in itertools.permutations(chosen):
+        log_term = np.zeros(log_w.shape[1:])
+        for t, a in enumerate(order):
+            log_term += log_w[a] - logsumexp(np.concatenate([left_out[None], log_w[list(order[t:])]]), axis=0)
+        law += np.exp(log_term)
+    return law
