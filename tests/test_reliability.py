@@ -184,6 +184,16 @@ def test_memory_guard_refuses_just_over_the_limit_and_allows_at_it(name):
         call()
 
 
+def test_memory_guard_refuses_the_alg_temp_enumeration_before_forming_it():
+    """Dream's alg_temp law enumerates V^n draws: at V = 8, L = 6 that outgrows the engine's tables."""
+    oracle = refimpl.oracle_denoiser(random_table(np.random.default_rng(1), 8, 6))
+    dream = S.Dream(2, "maskgit_plus", 1.0, alg_temp=0.5)
+    with refimpl.memory_limit(16 * 2**20):  # the tables (3 x 9^6 doubles, 12.8 MB) fit, 8^6 draws x 6 do not
+        with pytest.raises(refimpl.MemoryLimitError, match="alg_temp"):
+            refimpl.exact_law(oracle, dream, 6, 8)
+        refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 1.0), 6, 8)  # without alg_temp it fits
+
+
 # --- files ------------------------------------------------------------------------------------------
 
 def test_an_interrupted_write_leaves_the_previous_file_intact(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 from scipy.special import logsumexp
 
+from ..limits import check_memory
 from ..numerics import FRESH, value_grid
 
 
@@ -156,9 +157,12 @@ def plackett_luce_laws(q, conf, slots, position_temperature, weight=None):
         for s, chosen in enumerate(slots.tolist()):
             out[s] *= _chosen_law(log_w[:, 0], chosen)
         return out
+    draws = vocab_size ** count
+    step = max(1, PL_BATCH // (count * draws))
+    check_memory((2 * count + 12) * draws * min(step, sources) * 8,
+                 f"the alg_temp (Plackett-Luce) law over {count} masked positions, enumerating all {draws} draws")
     grid = value_grid(vocab_size, count)  # (V**e, e): every draw, the first candidate most significant
     out = np.empty((n_sub, vocab_size ** k, sources))
-    step = max(1, PL_BATCH // (count * len(grid)))
     for start in range(0, sources, step):
         part = slice(start, start + step)
         drawn = log_w[np.arange(count)[:, None], grid.T, part]  # (e, V**e, s): each candidate's log weight
