@@ -45,7 +45,13 @@ SAMPLERS = {
     "Dream(steps=3, alg='maskgit_plus', temperature=0.8)": samplers.Dream(3, "maskgit_plus", 0.8),
     "Dream(steps=3, alg='topk_margin', temperature=0.8)": samplers.Dream(3, "topk_margin", 0.8),
     "Dream(steps=3, alg='entropy', temperature=0.8)": samplers.Dream(3, "entropy", 0.8),
+    "Dream(steps=3, alg='maskgit_plus', temperature=0.8, top_p=0.8, top_k=2)":
+        samplers.Dream(3, "maskgit_plus", 0.8, top_p=0.8, top_k=2),
+    "Dream(steps=3, alg='maskgit_plus', temperature=0.8, alg_temp=0.5)":
+        samplers.Dream(3, "maskgit_plus", 0.8, alg_temp=0.5),
+    "Dream(steps=3, alg='entropy', temperature=0.8, alg_temp=0.5)": samplers.Dream(3, "entropy", 0.8, alg_temp=0.5),
     "Threshold(threshold=0.6, temperature=1.0)": samplers.Threshold(0.6, temperature=1.0),
+    "Factor(factor=1.0, temperature=1.0)": samplers.Factor(1.0, temperature=1.0),
     "LeftToRight()": samplers.LeftToRight(),
     "SemiAR(block_length=1, inner=RandomK(1))": samplers.SemiAR(1, samplers.RandomK(1)),
     "FixedOrder([[0, 2], [1]])": samplers.FixedOrder([[0, 2], [1]]),

@@ -35,7 +35,7 @@ def test_check_covers_every_family(golden):
     kinds = {case["kind"] for case in data["cases"]}
     assert kinds == {"law", "schedule", "forward", "oracle", "nelbo", "sampler", "mlp"}
     families = {case["inputs"]["sampler"].split("(")[0] for case in data["cases"] if case["kind"] == "sampler"}
-    assert families == {"Ancestral", "FirstHitting", "RandomK", "LLaDA", "Dream", "Threshold", "LeftToRight",
+    assert families == {"Ancestral", "FirstHitting", "RandomK", "LLaDA", "Dream", "Threshold", "Factor", "LeftToRight",
                         "SemiAR", "FixedOrder"}
 
 
