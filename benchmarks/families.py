@@ -16,7 +16,8 @@ def families(length):
         S.Ancestral(steps=5), S.FirstHitting(), S.RandomK(2),
         S.LLaDA(length // 2, temperature=1.0), S.LLaDA(length // 2, temperature=1.0, remasking="random"),
         S.Dream(4, "origin", temperature=1.0), S.Dream(4, "maskgit_plus", temperature=1.0),
-        S.Threshold(0.6, temperature=1.0), S.LeftToRight(), S.SemiAR(2, S.RandomK(1)),
+        S.Dream(4, "maskgit_plus", temperature=1.0, top_p=0.9), S.Dream(4, "entropy", temperature=1.0, alg_temp=0.5),
+        S.Threshold(0.6, temperature=1.0), S.Factor(1.0, temperature=1.0), S.LeftToRight(), S.SemiAR(2, S.RandomK(1)),
     ]
 
 
@@ -40,7 +41,7 @@ def run(quick=False):
 
 def table(result):
     main = tabulate(
-        [(c["sampler"][:48], c["vocab_size"], c["length"], c["seconds"]["median"], f"{c['entries']:.3g}",
+        [(c.get("label", c["sampler"])[:64], c["vocab_size"], c["length"], c["seconds"]["median"], f"{c['entries']:.3g}",
           c["ratio_to_multiply_add"], f"{c['mc_samples_for_tv_0.01']:.3g}", c["mc_seconds_for_tv_0.01"],
           f"{c['mc_samples_for_tv_0.001']:.3g}", c["mc_seconds_for_tv_0.001"]) for c in result["cases"]],
         headers=("sampler", "V", "L", "exact s", "entries", "ratio", "MC n TV .01", "MC s", "MC n TV .001", "MC s"),
