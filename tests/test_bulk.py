@@ -39,6 +39,7 @@ def brute_top_k(q, conf, k):
 @given(st.integers(1, 4), st.integers(2, 3), st.integers(0, 4), st.integers(1, 5), st.integers(0, 2**32 - 1),
        st.sampled_from(["ties", "equal", "continuous", "drawn"]))
 def test_top_k_law_is_the_law_of_ranked_draws(count, vocab_size, k, sources, seed, kind):
+    """top_k_laws against ranking every joint draw (proofs/confidence_rules.md, part 1), ties included."""
     k = min(k, count)
     rng = np.random.default_rng(seed)
     q = rng.dirichlet(np.ones(vocab_size), size=(count, sources)).transpose(0, 2, 1)  # (e, V, S)
@@ -205,6 +206,8 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
 ], ids=repr)
 @pytest.mark.parametrize("which", ["oracle", "random"])
 def test_exact_law_follows_every_path_of_draws(sampler, which):
+    """Top-k, factor-rule and alg_temp steps (proofs/confidence_rules.md) against following every path of
+    draws, on coarse probabilities where confidences tie."""
     vocab_size, length = 3, 4
     rng = np.random.default_rng(5)
     table = random_table(rng, vocab_size, length, concentration=0.4)

@@ -256,7 +256,8 @@ def test_dream_truncation_at_temperature_0_changes_confidences_not_tokens():
 @settings(max_examples=25, deadline=None)
 def test_factor_rule_reveals_the_last_two_masks_together(table):
     """Fast-dLLM's factor rule never commits n - 1 of n: with two masks it commits both, so on L = 2 it
-    samples the product of the marginals and loses the total correlation (theorem (e))."""
+    samples the product of the marginals and loses the total correlation (theorem (e);
+    proofs/confidence_rules.md, part 2)."""
     for factor in (0.1, 1.0, 3.0):
         q = refimpl.exact_law(refimpl.oracle_denoiser(table), S.Factor(factor, temperature=1.0), 2, table.shape[0])
         np.testing.assert_allclose(q, np.outer(table.sum(axis=1), table.sum(axis=0)), atol=1e-14)
@@ -264,7 +265,8 @@ def test_factor_rule_reveals_the_last_two_masks_together(table):
 
 def test_factor_rule_first_step_on_three_positions_by_enumeration():
     """With three masks the first step commits one token, or all three when the second most confident
-    drawn token reaches 1 - factor/3 (rank 2 is the last, so its test does not count)."""
+    drawn token reaches 1 - factor/3 (rank 2 is the last, so its test does not count;
+    proofs/confidence_rules.md, part 2)."""
     rng = np.random.default_rng(3)
     rows = [rng.dirichlet(np.ones(4)) for _ in range(3)]
     table = np.einsum("a,b,c->abc", *rows)  # independent positions: every conditional is the marginal
@@ -285,7 +287,7 @@ def test_factor_rule_first_step_on_three_positions_by_enumeration():
 
 def test_dream_alg_temp_limits():
     """alg_temp -> 0 ranks the positions (Dream's topk); alg_temp -> inf picks them uniformly, which is
-    RandomK with Dream's counts (here 1 then 3 of 4 masks)."""
+    RandomK with Dream's counts (here 1 then 3 of 4 masks) — proofs/confidence_rules.md, part 3."""
     oracle = DENOISERS["oracle"]
     ranked = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.7), 4, 3)
     nearly_ranked = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.7, alg_temp=1e-6), 4, 3)
