@@ -398,7 +398,7 @@ class FactorStep:
             if k == count:
                 law = grid_product(q, slots, weight)
             else:
-                law = top_k_laws(q, conf, slots, weight, others=q * (conf < limits[k]))
+                law = top_k_laws(q, conf, slots, weight, left_out_law=q * (conf < limits[k]))
             tested = k - 1 if k < count else count - 2  # ranks 1 .. tested must pass
             for rank in range(1, tested + 1):  # c_(r) >= t_r: at least r + 1 of S's confidences reach t_r
                 law *= grid_sum((conf >= limits[rank]).astype(np.float64), slots) >= rank + 1
@@ -409,9 +409,7 @@ class FactorStep:
                 blocked[tuple(at)] += law[s].reshape((vocab_size,) * k + (sources,))
         return ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size))
 
-    def outcome_dims(self, pattern, vocab_size):
-        """As :meth:`ThresholdStep.outcome_dims`: every candidate may be revealed or stay masked."""
-        return [vocab_size + 1 if self.eligible[j] else 1 for j in np.flatnonzero(pattern)]
+    outcome_dims = ThresholdStep.outcome_dims  # every candidate may be revealed or stay masked
 
     def draw(self, z, mu, rng):
         vocab_size, length = mu.shape[-1], z.shape[1]

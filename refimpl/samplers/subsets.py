@@ -83,7 +83,7 @@ def mass_below(q, conf, work=FRESH):
     return below
 
 
-def top_k_laws(q, conf, slots, weight=None, work=FRESH, others=None):
+def top_k_laws(q, conf, slots, weight=None, work=FRESH, left_out_law=None):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
     (confidence of the drawn token, then lower position) are kept.
 
@@ -95,7 +95,7 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, others=None):
     nonnegative terms, and rounding preserves that order), so :math:`H_S(w) = \min_{i \in S} H_S(i, x_i)`
     — the same floating-point number, found with one minimum per entry instead of a comparison and a
     selection.  ``q``, ``conf`` (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`;
-    ``weight`` (S,) multiplies each source.  ``others`` (e, V, S), default ``q``, is the sub-law the
+    ``weight`` (S,) multiplies each source.  ``left_out_law`` (e, V, S), default ``q``, is the sub-law the
     candidates left out are held to (:math:`B_j` sums it instead of :math:`q_j`): the probability that they
     draw a lower key *and* a token it allows (Fast-dLLM's factor rule: a confidence under its threshold).
     Returns (n_sub, V**k, S), living in ``work`` until its next call.
@@ -104,7 +104,8 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, others=None):
     n_sub, k = slots.shape
     if k in (0, count):
         return grid_product(q, slots, weight, work)
-    below = mass_below(q if others is None else others, conf, work).reshape(count * count, vocab_size, sources)
+    held = q if left_out_law is None else left_out_law
+    below = mass_below(held, conf, work).reshape(count * count, vocab_size, sources)  # row j e + i
     others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
 
     def outside(t):  # (n_sub, V, S): H_S(a_t, v) = prod_{j not in S} B_j(a_t, v)
