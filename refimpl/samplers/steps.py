@@ -8,8 +8,11 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
   probability (MDLM's ancestral step, Dream's ``origin``, a fixed reveal set when it is 0/1);
 - :class:`LeftmostStep`: the leftmost eligible masked position;
 - :class:`UniformKStep`: k positions uniformly at random (random-k, LLaDA ``random`` remasking);
-- :class:`TopKStep`: the k most confident (LLaDA ``low_confidence``, Dream's confidence algorithms);
-- :class:`ThresholdStep`: all with confidence >= tau, at least the most confident (Fast-dLLM).
+- :class:`TopKStep`: the k most confident (LLaDA ``low_confidence``, Dream's confidence algorithms), or k
+  drawn by confidence (Dream's ``alg_temp``); Dream's ``top_p``/``top_k`` truncate the token law
+  (:func:`truncate`);
+- :class:`ThresholdStep`: all with confidence >= tau, at least the most confident (Fast-dLLM);
+- :class:`FactorStep`: the top r for the first rank r failing 1 - factor/(r+2) (Fast-dLLM's factor rule).
 
 The exact side comes in one of two forms.  ``transition(ctx)`` returns the mass-weighted law of the
 destinations of all sources of one mask pattern (see :class:`refimpl.law.PatternContext`);

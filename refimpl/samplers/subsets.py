@@ -2,8 +2,10 @@ r"""The outcomes of steps that reveal a k-subset of the candidates: which (subse
 happen and — for a confidence ranking — their exact probabilities.
 
 Used by :class:`refimpl.samplers.steps.UniformKStep` (uniform subsets), ``TopKStep`` (the k most
-confident: LLaDA low_confidence, Dream's confidence algorithms) and ``ThresholdStep`` (Fast-dLLM's
-fallback to the most confident one).  Arrays of candidates' rows are (e, V, S): e candidates (in
+confident: LLaDA low_confidence, Dream's confidence algorithms; or k drawn by confidence,
+:func:`plackett_luce_laws`, for Dream's alg_temp), ``ThresholdStep`` (Fast-dLLM's fallback to the most
+confident one) and ``FactorStep`` (Fast-dLLM's factor rule: :func:`top_k_laws` with ``left_out_law``,
+:func:`grid_sum`).  The exact laws are proved in proofs/confidence_rules.md.  Arrays of candidates' rows are (e, V, S): e candidates (in
 increasing position), V tokens, S sources (last and long — the sources of many mask patterns side
 by side — so that array operations run along it).  Outcome laws are (n_sub, V**k, S): subsets in
 :func:`subset_grid` order, tokens in ``value_grid`` order (the first slot most significant).
