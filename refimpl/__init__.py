@@ -11,7 +11,7 @@ from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawErro
                      RefimplError, ZeroProbabilityError)
 from .joint import (Law, conditional_law, conditional_marginals, entropy, kl, marginal, marginals,
                     mutual_information, total_correlation, tv)
-from .law import exact_law, sample
+from .law import exact_law, expected_calls, sample
 from .limits import get_memory_limit, memory_limit
 
 __version__ = "0.1.0"
@@ -22,5 +22,5 @@ __all__ = [
     "ZeroProbabilityError", "conditional_law", "conditional_marginals", "datasets", "entropy",
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
-    "oracle_denoiser", "nelbo", "samplers", "exact_law", "sample",
+    "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
 ]

@@ -41,6 +41,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--alg-temp", type=float, default=None,
                         help="dream: draw the positions from softmax(confidence / alg_temp) instead of ranking")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
+    parser.add_argument("--cache", action="store_true",
+                        help="ancestral: MDLM's ddpm_cache (same law; no model call after a step that changed nothing)")
     parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
     parser.add_argument("--prompt", default=None,
                         help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
@@ -107,12 +109,14 @@ def _counts(text):
 
 def build_sampler(args, length):
     name, temp = args.sampler, args.temperature
+    if name != "ancestral" and getattr(args, "cache", False):
+        raise InvalidParameterError(f"--cache applies to ancestral only, not {name}")
     if name != "dream" and any(getattr(args, flag, None) is not None for flag in ("top_p", "top_k", "alg_temp")):
         raise InvalidParameterError(f"--top-p, --top-k and --alg-temp apply to dream only, not {name}")
     steps = args.steps if args.steps is not None else length
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
-        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal)
+        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache)
     if name == "first_hitting":
         return samplers.FirstHitting()
     if name == "random_k":

@@ -66,6 +66,7 @@ def _bad_denoisers():
 ORACLE = refimpl.oracle_denoiser(LAW)
 DENOISERS = [ORACLE] + _bad_denoisers()
 SAMPLERS = [samplers.RandomK(1), samplers.LLaDA(3, temperature=1.0), None, "llada", samplers.LLaDA(2, block_length=2),
+            samplers.Threshold(0.5, 1, 1.0), samplers.Ancestral(steps=3, cache=True),
             samplers.Dream(2, "maskgit_plus", 0.5, top_p=0.8, top_k=1), samplers.Factor(1.0, temperature=1.0)]
 SCHEDULES = [schedules.Linear(), schedules.Cosine(), "linear", None,
              schedules.FromFunctions(lambda t: t, lambda t: np.ones_like(t))]
@@ -119,13 +120,17 @@ CALLS = {
                  [st.sampled_from(DENOISERS), slot(LAW), slot(50), slot("time", "any_order")]),
     "exact_law": (lambda a: refimpl.exact_law(a[0], a[1], length=a[2], vocab_size=2, prompt=a[3]),
                   [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(3), slot(None, [2, 2, 2], [0, 2, 2])]),
+    "expected_calls": (lambda a: refimpl.expected_calls(a[0], a[1], length=a[2], vocab_size=2, prompt=a[3], by_step=a[4]),
+                       [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(3), slot(None, [2, 2, 2], [0, 2, 2]),
+                        slot(False, True)]),
     "sample": (lambda a: refimpl.sample(a[0], a[1], a[2], a[3], length=3, vocab_size=2, prompt=a[4]),
                [st.sampled_from(DENOISERS), st.sampled_from(SAMPLERS), slot(10), slot(RNG), slot(None, [0, 2, 2])]),
     "sampler_ctor": (lambda a: (samplers.LLaDA(a[0], a[1], a[2], a[3]),
                                 samplers.Dream(a[0], "entropy", a[2], a[4], a[4], a[0], a[2]),
                                 samplers.Threshold(a[4], a[1], a[2]), samplers.Factor(a[4], a[1], a[2]),
                                 samplers.RandomK(a[0]), samplers.SemiAR(a[0], a[5]),
-                                samplers.FixedOrder(a[5]), samplers.Ancestral(a[5], a[0], a[4])),
+                                samplers.FixedOrder(a[5]), samplers.Ancestral(a[5], a[0], a[4]),
+                                samplers.Ancestral(steps=a[0], cache=a[2])),
                      [slot(3), slot(None, 1), slot(1.0), slot("low_confidence", "random"), slot(0.5),
                       slot(samplers.RandomK(1), [[0], [1, 2]])]),
     "metrics": (lambda a: (metrics.law_metrics(a[0], a[1], a[2]), metrics.reveal_decomposition(a[0], a[3], a[2])),
@@ -177,7 +182,8 @@ CLI_WORDS = ["law", "train", "verify", "vectors", "bogus", "--json", "--debug", 
              "--temperature", "nan", "-1", "--block-length", "5", "--threshold", "2", "--tokens-per-step", "0,1",
              "--data-file", "/nonexistent.txt", "--check", "/nonexistent.json", "--out", "/proc/forbidden/x.npz",
              "--as", "dream", "tests.targets:good_denoiser", "nomodule:f", "--hidden", "a,b", "--batch-size",
-             "--schedule", "cosine", "--alg", "entropy", "--remasking", "random", "--denoiser", "/nonexistent.npz"]
+             "--schedule", "cosine", "--alg", "entropy", "--remasking", "random", "--denoiser", "/nonexistent.npz",
+             "--cache", "threshold"]
 
 
 def cli_call(argv):

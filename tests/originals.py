@@ -12,7 +12,9 @@ an order unspecified (``topk`` on equal confidences) the lowest position comes f
 Where these follow the originals in float64 instead of the originals' float32 (Dream's and MDLM's time
 grids come from ``torch.linspace``), it is said so; see refimpl.samplers.dream for what that changes.
 Every function has the signature refimpl verify expects:
-``sample(denoiser, n, rng, length, vocab_size, prompt, **settings) -> (n, L)``.
+``sample(denoiser, n, rng, length, vocab_size, prompt, **settings) -> (n, L)``; given ``calls``, an (n,)
+int array, each also adds to it how many model calls its loop makes for each row as a batch of one
+(the originals' NFE: what refimpl.expected_calls computes exactly).
 """
 import numpy as np
 
@@ -56,6 +58,12 @@ def _top_k(confidence, k):
     return ranks < np.asarray(k)[:, None]
 
 
+def _count(calls, rows):
+    """Add one model call to ``calls`` (if given) for every row where ``rows`` (a bool or (n,) bools) holds."""
+    if calls is not None:
+        calls += np.asarray(rows, dtype=np.int64)
+
+
 def _prompt_length(x, vocab_size):
     """Where generation starts: the first mask (the prompt is a prefix, as LLaDA and Fast-dLLM assume)."""
     masked = np.flatnonzero(x[0] == vocab_size)
@@ -63,7 +71,7 @@ def _prompt_length(x, vocab_size):
 
 
 def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
-          remasking="low_confidence", tempered_confidence=False, remainder_first=True):
+          remasking="low_confidence", tempered_confidence=False, remainder_first=True, calls=None):
     """LLaDA's ``generate``: blocks over the generation region, ``steps // num_blocks`` steps in each, the
     block's masks split by ``get_num_transfer_tokens`` (remainder to the first steps); x0 by Gumbel-max at
     temperature T; confidence the softmax (untempered) probability of x0, or uniform noise for ``random``;
@@ -86,6 +94,7 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
         for i in range(steps):
             mask_index = x == vocab_size
             logits = _logits(denoiser, x)
+            _count(calls, True)
             x0 = _gumbel_argmax(logits, temperature, rng)
             if remasking == "low_confidence":
                 scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
@@ -149,7 +158,7 @@ def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entrop
 
 
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True):
+          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, calls=None):
     """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` (float64 here, float32 in Dream);
     ``origin`` reveals each mask with probability 1 - s/t (1 on the last step) with a token from
     ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
@@ -161,6 +170,7 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
     for i in range(steps):
         mask_index = x == vocab_size
         logits = _logits(denoiser, x)
+        _count(calls, True)
         t, s = timesteps[i], timesteps[i + 1]
         if alg == "origin":
             p_transfer = 1 - s / t if i < steps - 1 else 1
@@ -190,7 +200,7 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
 
 
 def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, block_length=None, temperature=0.0,
-              factor=None, tempered_confidence=False, last_rank_quirk=True):
+              factor=None, tempered_confidence=False, last_rank_quirk=True, calls=None):
     """Fast-dLLM's parallel decoding: per block, until it holds no mask, x0 by Gumbel-max, confidence the
     softmax probability of x0 (-inf outside the block's masks).  With ``threshold``, ``get_transfer_index``
     takes the top ``num_masked`` and un-selects every one after the first whose confidence < threshold.
@@ -205,7 +215,10 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
     block_length = gen_length if block_length is None else block_length
     assert gen_length % block_length == 0 and (threshold is None) != (factor is None)
     for block_end in range(start + block_length, length + 1, block_length):
-        while (x[:, block_end - block_length:block_end] == vocab_size).any():
+        first = True  # Fast-dLLM calls the model, then tests whether the block is done
+        while first or (x[:, block_end - block_length:block_end] == vocab_size).any():
+            _count(calls, first | (x[:, block_end - block_length:block_end] == vocab_size).any(axis=1))
+            first = False
             mask_index = x == vocab_size
             mask_index[:, block_end:] = False
             logits = _logits(denoiser, x)
@@ -240,23 +253,36 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
     return x
 
 
-def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False):
+def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False, cache=False,
+         calls=None):
     """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps
     ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; ``_ddpm_caching_update`` draws from
     q(x_s) = p_x0 (t - s) on the tokens and s on the mask (``_sample_categorical``: argmax of q / Exp(1)
-    noise) and copies clean positions; ``noise_removal`` ends with the argmax of p_x0 at the masks."""
+    noise) and copies clean positions; ``noise_removal`` ends with the argmax of p_x0 at the masks.
+    ``cache`` (MDLM's ``ddpm_cache``): p_x0 is kept until a step changes x (here per row; MDLM's test,
+    ``torch.allclose`` of x and the next x, spans its batch) — the model is called only then."""
     x = _start(n, length, vocab_size, prompt)
     timesteps = np.linspace(1.0, eps, steps + 1)
     dt = (1 - eps) / steps
+    cached = None
+    stale = np.ones(n, dtype=bool)  # rows whose cached p_x0 is missing or out of date
     for i in range(steps):
         t = timesteps[i]
         move_chance_t, move_chance_s = t, t - dt
-        p_x0 = np.asarray(denoiser(x), dtype=np.float64)
+        _count(calls, stale if cache else True)
+        if cached is None or not cache:
+            cached = np.asarray(denoiser(x), dtype=np.float64)
+        elif stale.any():
+            cached[stale] = np.asarray(denoiser(x[stale]), dtype=np.float64)
+        p_x0 = cached
         q_xs = np.concatenate([p_x0 * (move_chance_t - move_chance_s),
                                np.full(p_x0.shape[:-1] + (1,), max(move_chance_s, 0.0))], axis=-1)
         gumbel_norm = 1e-10 - np.log(rng.random(q_xs.shape) + 1e-10)
         _x = np.argmax(q_xs / gumbel_norm, axis=-1)
-        x = np.where(x != vocab_size, x, _x)
+        x_next = np.where(x != vocab_size, x, _x)
+        stale = (x_next != x).any(axis=1)
+        x = x_next
     if noise_removal:
+        _count(calls, True)
         x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))
     return x

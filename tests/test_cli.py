@@ -123,6 +123,18 @@ def test_law_command_runs_fast_dllms_factor_rule():
     assert json.loads(text)["reports"][0]["findings"]["kl_p_q"] == pytest.approx(refimpl.kl(law.table, q), abs=1e-12)
 
 
+def test_law_command_reports_mdlms_cached_model_calls():
+    code, text = run(["law", "--vocab-size", "3", "--length", "4", "--sampler", "ancestral", "--steps", "8",
+                      "--cache", "--json"])
+    assert code == 0
+    # closed form: the linear grid reveals a mask at each step with probability 1/8, independently, so
+    # after the first call each of the other 7 steps calls with probability 1 - (7/8)^4
+    expected = 1 + 7 * (1 - (7 / 8) ** 4)
+    assert json.loads(text)["reports"][0]["findings"]["expected_model_calls"] == pytest.approx(expected, rel=1e-12)
+    code, text = run(["law", "--vocab-size", "3", "--length", "4", "--sampler", "ancestral", "--steps", "8", "--json"])
+    assert json.loads(text)["reports"][0]["findings"]["expected_model_calls"] == 8
+
+
 def test_law_command_passes_dreams_truncation():
     from refimpl import datasets, samplers
 
@@ -146,6 +158,7 @@ def test_law_command_passes_dreams_truncation():
     (["law", "--sampler", "fixed"], "--sets"),
     (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
     (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
+    (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])

@@ -2,20 +2,22 @@
 import numpy as np
 
 from .. import joint, metrics
-from ..law import EngineStats, exact_law
+from ..law import EngineStats, call_probabilities, exact_law
 from ..samplers import FixedOrder
 from .report import Report, Table, letters
 
 
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
-    """Metrics of the sampler's exact law q against p (given the prompt), and the most changed outputs."""
+    """Metrics of the sampler's exact law q against p (given the prompt), the expected number of model calls
+    its original loop makes (:func:`refimpl.expected_calls`), and the most changed outputs."""
     table = np.asarray(p)
     vocab_size, length = table.shape[0], table.ndim
-    stats = EngineStats()
-    q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats)
+    stats, reveals = EngineStats(), []
+    q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats, reveals=reveals)
     target = metrics.conditioned(table, prompt)
     findings = dict(metrics.law_metrics(table, q, prompt))
     findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
+                     "expected_model_calls": float(call_probabilities(sampler, reveals, length, vocab_size, prompt).sum()),
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []
     if isinstance(sampler, FixedOrder):

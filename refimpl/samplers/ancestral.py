@@ -7,7 +7,7 @@ from .. import validate
 from ..errors import InvalidParameterError
 from ..schedules import Linear, check_schedule
 from .base import as_eligible
-from .steps import FixedCount, IndependentStep, UniformKStep
+from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,18 +19,25 @@ class Ancestral:
     and clean positions are carried over.  With ``eps = 0`` the last step reaches :math:`\alpha = 1`
     and reveals everything left.  MDLM's own grid stops at ``eps > 0`` and finishes with
     ``noise_removal``: one last step filling every remaining mask with the argmax token.
+
+    ``cache`` is MDLM's ``ddpm_cache`` sampler (``_ddpm_caching_update``): the same law, but the model's
+    answer is reused until a step reveals something, so a step that changes nothing costs no model call
+    (:func:`refimpl.law.expected_calls`; per sequence — MDLM tests for a change over its whole batch).
+    Without it (``ddpm``) every step calls the model.  Noise removal always calls it once more.
     """
 
     schedule: object = Linear()
     steps: int = 10
     eps: float = 0.0
     noise_removal: bool = False
+    cache: bool = False
 
     def __post_init__(self):
         check_schedule(self.schedule)
         validate.integer(self.steps, "Ancestral steps", 1)
-        if not isinstance(self.noise_removal, (bool, np.bool_)):
-            raise InvalidParameterError(f"Ancestral noise_removal must be True or False, got {self.noise_removal!r}")
+        for flag in ("noise_removal", "cache"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise InvalidParameterError(f"Ancestral {flag} must be True or False, got {getattr(self, flag)!r}")
         validate.probability(self.eps, "Ancestral eps", open_high=True)
         if self.eps > 0 and not self.noise_removal and float(self.schedule.alpha(self.eps)) < 1.0:
             raise InvalidParameterError(
@@ -44,7 +51,8 @@ class Ancestral:
         plan = []
         for t, s in zip(move[:-1], move[1:]):
             unmask_prob = (t - s) / t if t > 0 else 1.0
-            plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0))))
+            calls = IF_CHANGED if self.cache and plan else ALWAYS  # the cache starts empty
+            plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0)), calls=calls))
         if self.noise_removal:
             plan.append(IndependentStep(eligible, tuple(np.where(region, 1.0, 0.0)), temperature=0.0))
         return plan

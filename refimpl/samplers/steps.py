@@ -21,6 +21,8 @@ destinations of all sources of one mask pattern (see :class:`refimpl.law.Pattern
 ``draw(z, mu, rng)`` advances a batch.  The exact and the Monte Carlo sides are written
 independently, so agreement between samples and exact laws is a real check.
 Ties in confidence are broken by the lowest position first; ties in an argmax by the lowest token.
+Each step also says when the original's loop calls the model for it (``calls``: :data:`CALL_RULES`),
+which :func:`refimpl.law.expected_calls` turns into the expected number of model calls.
 """
 import dataclasses
 
@@ -32,6 +34,12 @@ from .subsets import grid_product, grid_sum, plackett_luce_laws, subset_grid, to
 
 NEG_INF = -np.inf
 SOURCES_FIRST_RATIO = 16  # IndependentStep forms (N, outcomes) when N < 16 x outcomes (measured at V=4, L=8)
+
+# When the original's loop calls the model for a step (``calls``, counted by refimpl.law.expected_calls):
+ALWAYS = "always"  # every iteration, whether or not anything is left to reveal (LLaDA, Dream, MDLM's ddpm)
+IF_MASKED = "if masked"  # only while the step's eligible positions hold a mask (Fast-dLLM's loop after a block's first call)
+IF_CHANGED = "if changed"  # only when the previous step revealed something (MDLM's ddpm_cache reuses the answer)
+CALL_RULES = (ALWAYS, IF_MASKED, IF_CHANGED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,6 +155,7 @@ class IndependentStep:
     temperature: float = 1.0
     top_p: object = None  # Dream's truncation of the drawing law (:func:`truncate`); None: none
     top_k: object = None
+    calls: str = ALWAYS  # when the original calls the model for this step (CALL_RULES)
 
     def reveal_probs(self, masked):
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
@@ -229,6 +238,7 @@ class UniformKStep:
     eligible: tuple
     count: object
     temperature: float = 1.0
+    calls: str = ALWAYS
 
     def subset_law(self, mu, weight, work=FRESH):
         """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
@@ -261,6 +271,7 @@ class TopKStep:
     top_p: object = None  # Dream's truncation (:func:`truncate`); None: none
     top_k: object = None
     position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_laws)
+    calls: str = ALWAYS
 
     def _laws(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
@@ -301,6 +312,7 @@ class ThresholdStep:
     eligible: tuple
     threshold: float
     temperature: float = 1.0
+    calls: str = ALWAYS
 
     def transition(self, ctx):
         r"""Mass-weighted law of the destinations as a block-layout view (see
@@ -364,6 +376,7 @@ class FactorStep:
     eligible: tuple
     factor: float
     temperature: float = 1.0
+    calls: str = ALWAYS
 
     def thresholds(self, count):
         """:math:`t_r = 1 - \\mathrm{factor}/(r + 2)` for the ranks r = 0 .. count - 1 (rank 0 is never tested)."""

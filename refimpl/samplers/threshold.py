@@ -7,16 +7,20 @@ import numpy as np
 from .. import validate
 from ..errors import InvalidParameterError
 from .base import before, block_length, temperature, tile_blocks
-from .steps import FactorStep, ThresholdStep
+from .steps import ALWAYS, IF_MASKED, FactorStep, ThresholdStep
 
 
 def until_done(masked, region, block_length, who, make_step):
-    """Fast-dLLM's loop: block by block, steps ``make_step(eligible)`` until the block holds no mask — as
-    many as it has masks, since every step commits at least one (steps after that reveal nothing)."""
+    """Fast-dLLM's loop (``generate``): block by block, steps ``make_step(eligible, calls)`` until the block
+    holds no mask — as many as it has masks, since every step commits at least one (steps after that
+    reveal nothing).  Fast-dLLM calls the model, then tests whether the block is done: its first call in
+    a block is unconditional (a block the prompt already fills costs one call that reveals nothing), the
+    others happen only while the block holds a mask."""
     plan = []
     for start, end in tile_blocks(masked, region, block_length, who):
         eligible = before(len(masked), end, region)
-        plan.extend(make_step(eligible) for _ in range(int(np.sum(masked[start:end]))))
+        count = max(1, int(np.sum(masked[start:end])))
+        plan.extend(make_step(eligible, ALWAYS if i == 0 else IF_MASKED) for i in range(count))
     return plan
 
 
@@ -40,7 +44,7 @@ class Threshold:
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Threshold",
-                          lambda eligible: ThresholdStep(eligible, self.threshold, self.temperature))
+                          lambda eligible, calls: ThresholdStep(eligible, self.threshold, self.temperature, calls))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,4 +76,4 @@ class Factor:
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Factor",
-                          lambda eligible: FactorStep(eligible, self.factor, self.temperature))
+                          lambda eligible, calls: FactorStep(eligible, self.factor, self.temperature, calls))
