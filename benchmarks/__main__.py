@@ -13,7 +13,7 @@ import time
 
 from tabulate import tabulate
 
-from . import families, largest, oracle, samplers, stages, training
+from . import families, frontier, largest, oracle, samplers, stages, training
 from .common import RESULTS, RESULTS_ENV, machine
 
 
@@ -24,7 +24,7 @@ def main(argv=None):
     print(f"machine: {machine()}")
     summary = []
     modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
-               ("training", training)]
+               ("frontier", frontier), ("training", training)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules.append(("largest", largest))

@@ -14,7 +14,32 @@ def test_quick_runner_runs_and_records_the_machine(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "== targets ==" in done.stdout and ("PASS" in done.stdout or "MISS" in done.stdout)
-    for name in ("oracle", "samplers", "stages", "families", "training"):
+    for name in ("oracle", "samplers", "stages", "families", "frontier", "training"):
         result = json.loads((tmp_path / f"{name}.json").read_text())
         assert result["quick"] is True and result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
         assert result["cases"]
+
+
+def test_frontier_keeps_the_settings_nothing_beats_on_calls_and_loss():
+    from benchmarks.frontier import frontier
+
+    rows = [{"label": name, "expected_calls": calls, "kl_p_q": kl} for name, calls, kl in [
+        ("one step", 1.0, 2.0), ("also one step", 1.0, 2.0), ("slower, worse", 2.0, 2.5), ("slower, better", 2.0, 1.0),
+        ("as fast, worse", 2.0, 1.5), ("slowest, exact", 5.0, 0.0), ("slowest, worse", 5.0, 0.3)]]
+    assert [row["label"] for row in frontier(rows)] == ["one step", "also one step", "slower, better", "slowest, exact"]
+
+
+def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):
+    # with the oracle: one step loses exactly TC(p); one token per step in a value-independent order nothing
+    monkeypatch.setenv("REFIMPL_BENCH_RESULTS", str(tmp_path))
+    from benchmarks import frontier
+
+    (case,) = frontier.run(quick=True)["cases"]
+    by_label = {row["label"]: row for row in case["rows"]}
+    for name in ("Ancestral(steps=1, cache=True)", "LLaDA(steps=1, temperature=1.0)",
+                 "Dream(steps=1, alg='maskgit_plus', temperature=1.0)"):
+        assert abs(by_label[name]["kl_p_q"] - case["total_correlation"]) < 1e-10
+        assert by_label[name]["expected_calls"] == 1.0
+    for name in ("LeftToRight()", "LLaDA(steps=5, temperature=1.0, remasking='random')"):
+        assert abs(by_label[name]["kl_p_q"]) < 1e-12 and by_label[name]["expected_calls"] == 5.0
+    assert "LeftToRight()" in case["frontier"]

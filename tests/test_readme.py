@@ -1,9 +1,11 @@
 """The README opens with the two set-up commands, .ci/run runs exactly the test command, and the
 README's copy of ``refimpl paper``'s output is what the command prints (slow: run by the benchmarks)."""
+import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -40,3 +42,17 @@ def test_readme_quotes_refimpl_paper_verbatim():
     assert done.returncode == 0, done.stderr[-2000:]
     assert [line.rstrip() for line in done.stdout.strip().splitlines()] == \
         [line.rstrip() for line in quoted.strip().splitlines()]
+
+
+@pytest.mark.slow
+def test_readme_quotes_the_frontier_benchmark_verbatim():
+    """The README's copy of ``python -m benchmarks.frontier`` (exact numbers, no timings; about 15 s)
+    is what the benchmark prints today, below its machine line."""
+    text = (ROOT / "README.md").read_text()
+    quoted = re.search(r"```text\n\$ python -m benchmarks.frontier\n(.*?)```", text, re.S).group(1)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.frontier"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900, env=dict(os.environ, REFIMPL_BENCH_RESULTS=tempfile.mkdtemp()))
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = done.stdout.strip().splitlines()
+    assert printed[0].startswith("machine: ")
+    assert [line.rstrip() for line in printed[1:]] == [line.rstrip() for line in quoted.strip().splitlines()]
