@@ -56,6 +56,7 @@ def _name(case):
 @pytest.mark.parametrize("which", ["oracle", "random"])
 @pytest.mark.parametrize("case", CASES, ids=_name)
 def test_expected_calls_agree_with_the_originals_counts(case, which):
+    """The originals' loops count their calls; the mean is refimpl's exact expectation (proofs/model_calls.md)."""
     original, sampler, prompt = case
     denoiser = DENOISERS[which]
     exact = refimpl.expected_calls(denoiser, sampler, 4, 3, prompt=prompt)
@@ -85,6 +86,7 @@ def _ancestral_cached_calls(schedule, steps, masked, noise_removal=False, eps=0.
 ])
 @pytest.mark.parametrize("which", ["oracle", "random"])
 def test_mdlm_cache_calls_follow_the_closed_form_for_any_denoiser(sampler, prompt, masked, which):
+    """MDLM's cache: 1 + sum_t (1 - (1 - d_t)^m) calls, whatever the denoiser (proofs/model_calls.md (4))."""
     exact = refimpl.expected_calls(DENOISERS[which], sampler, 4, 3, prompt=prompt)
     expected = _ancestral_cached_calls(sampler.schedule, sampler.steps, masked, sampler.noise_removal, sampler.eps)
     assert exact == pytest.approx(expected, rel=1e-12)
@@ -95,8 +97,8 @@ def test_mdlm_cache_calls_follow_the_closed_form_for_any_denoiser(sampler, promp
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("threshold, temperature", [(0.3, 1.0), (0.5, 0.5), (0.8, 2.0)])
 def test_threshold_on_two_positions_calls_twice_unless_both_reach_it(seed, threshold, temperature):
-    # L = 2, one block: the first call commits the most confident, and the other too iff its drawn token's
-    # (untempered) probability reaches the threshold; otherwise a second call commits it.
+    """L = 2, one block: the first call commits the most confident, and the other too iff its drawn token's
+    (untempered) probability reaches the threshold; otherwise a second call commits it (proofs/model_calls.md (5))."""
     rng = np.random.default_rng(seed)
     denoiser = random_denoiser(rng, 4, 2, sharpness=1.0)
     mu = denoiser(np.array([[4, 4]]))[0]  # (L, V) at the all-mask start
@@ -121,6 +123,7 @@ def test_threshold_extremes_and_the_factor_rule_on_two_positions():
 
 
 def test_a_block_the_prompt_fills_costs_one_call_that_reveals_nothing():
+    """Fast-dLLM calls the model once in a block before testing whether it is done (proofs/model_calls.md (2))."""
     sampler = S.Threshold(0.5, block_length=2, temperature=1.0)
     by_step = refimpl.expected_calls(DENOISERS["random"], sampler, 4, 3, prompt=FILLED_BLOCK, by_step=True)
     alone = refimpl.expected_calls(DENOISERS["random"], S.Threshold(0.5, temperature=1.0), 4, 3,
