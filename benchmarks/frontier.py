@@ -39,11 +39,14 @@ def data_laws(quick):
 
 
 def settings(length, quick):
-    """Every family at several speeds, temperature 1, one block (L = 5 has no useful block length)."""
+    """Every family at several speeds, temperature 1, one block — and LLaDA with blocks of 2 and 4 where they
+    tile the sequence (not at L = 5)."""
     steps = sorted({1, 2, length // 2, length}) if not quick else [1, 2, length]
     out = [S.LeftToRight()]
     out += [S.Ancestral(steps=s, cache=True) for s in sorted(set(steps) | {4 * length})]
     out += [S.LLaDA(s, temperature=1.0) for s in steps]
+    if length % 4 == 0:  # the paper's semi-autoregressive prescription: small blocks, decoded in turn
+        out += [S.LLaDA(s, block_length=b, temperature=1.0) for b in (2, 4) for s in (length // 2, length)]
     out += [S.LLaDA(s, temperature=1.0, remasking="random") for s in steps]
     out += [S.Dream(s, "maskgit_plus", temperature=1.0) for s in steps]
     if not quick:
