@@ -13,7 +13,8 @@ Arrays are ``{"shape": [...], "data": [flat values in C order]}``; tokens are in
 Kinds: ``law`` (marginals, entropy, total correlation, conditionals), ``schedule`` (alpha, dalpha,
 weight on a t grid), ``forward`` (the law of x_t), ``oracle`` (denoiser outputs at listed partial
 sequences), ``nelbo`` (continuous and T-step, oracle and a fixed MLP), ``sampler`` (exact output law
-of every sampler family), ``mlp`` (forward log-probabilities, loss and gradients for fixed weights).
+of every sampler family, and the expected number of model calls of its original loop), ``mlp``
+(forward log-probabilities, loss and gradients for fixed weights).
 The bytes are deterministic: same inputs, same file.
 """
 import json
@@ -26,7 +27,7 @@ from .denoisers import oracle_denoiser
 from .errors import FileFormatError, InvalidTypeError
 from .files import atomic_write_bytes
 from .forward import forward_law
-from .law import exact_law
+from .law import call_probabilities, exact_law
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}
@@ -36,6 +37,7 @@ SCHEDULES = {"Linear()": schedules.Linear(), "Cosine()": schedules.Cosine(), "Po
 SAMPLERS = {
     "Ancestral(Linear(), steps=3)": samplers.Ancestral(schedules.Linear(), 3),
     "Ancestral(Cosine(), steps=4, eps=0.001, noise_removal=True)": samplers.Ancestral(schedules.Cosine(), 4, 1e-3, True),
+    "Ancestral(Linear(), steps=6, cache=True)": samplers.Ancestral(schedules.Linear(), 6, cache=True),
     "FirstHitting()": samplers.FirstHitting(),
     "RandomK(2)": samplers.RandomK(2),
     "LLaDA(steps=3, temperature=0.7)": samplers.LLaDA(3, temperature=0.7),
@@ -51,6 +53,7 @@ SAMPLERS = {
         samplers.Dream(3, "maskgit_plus", 0.8, alg_temp=0.5),
     "Dream(steps=3, alg='entropy', temperature=0.8, alg_temp=0.5)": samplers.Dream(3, "entropy", 0.8, alg_temp=0.5),
     "Threshold(threshold=0.6, temperature=1.0)": samplers.Threshold(0.6, temperature=1.0),
+    "Threshold(threshold=0.6, block_length=1, temperature=1.0)": samplers.Threshold(0.6, 1, 1.0),
     "Factor(factor=1.0, temperature=1.0)": samplers.Factor(1.0, temperature=1.0),
     "LeftToRight()": samplers.LeftToRight(),
     "SemiAR(block_length=1, inner=RandomK(1))": samplers.SemiAR(1, samplers.RandomK(1)),
@@ -116,7 +119,9 @@ def _compute(case):
     if kind == "sampler":
         p = _unarray(inputs["p"], "p")
         prompt = None if inputs["prompt"] is None else np.array(inputs["prompt"])
-        return {"law": _array(exact_law(oracle_denoiser(p), SAMPLERS[inputs["sampler"]], 3, 3, prompt=prompt))}
+        sampler, reveals = SAMPLERS[inputs["sampler"]], []
+        law = exact_law(oracle_denoiser(p), sampler, 3, 3, prompt=prompt, reveals=reveals)
+        return {"law": _array(law), "expected_calls": float(call_probabilities(sampler, reveals, 3, 3, prompt).sum())}
     if kind == "mlp":
         model = _mlp_model(inputs)
         z, x0, w = np.array(inputs["z"]), np.array(inputs["x0"]), np.array(inputs["weights"])

@@ -39,6 +39,22 @@ def test_check_covers_every_family(golden):
                         "SemiAR", "FixedOrder"}
 
 
+def test_sampler_vectors_hold_the_expected_model_calls(golden, tmp_path):
+    data = json.loads(golden[0].read_text())
+    calls = {case["inputs"]["sampler"]: case["outputs"]["expected_calls"] for case in data["cases"]
+             if case["kind"] == "sampler" and case["inputs"]["prompt"] is None}
+    assert calls["LLaDA(steps=3, temperature=0.7)"] == 3 and calls["FirstHitting()"] == 3
+    # MDLM's cache on the linear 6-step grid: each of 3 masks is revealed at a step w.p. 1/6, independently
+    assert calls["Ancestral(Linear(), steps=6, cache=True)"] == pytest.approx(1 + 5 * (1 - (5 / 6) ** 3), rel=1e-12)
+    assert 1 < calls["Threshold(threshold=0.6, temperature=1.0)"] < 3
+    assert calls["Threshold(threshold=0.6, block_length=1, temperature=1.0)"] == pytest.approx(3, abs=1e-12)  # one per block
+    index = next(i for i, c in enumerate(data["cases"]) if c["inputs"].get("sampler", "").startswith("Threshold"))
+    data["cases"][index]["outputs"]["expected_calls"] += 1e-6
+    altered = tmp_path / "calls.json"
+    altered.write_text(json.dumps(data))
+    assert any(".outputs.expected_calls" in problem for problem in vectors.check(altered))
+
+
 def test_check_fails_naming_the_altered_field(golden, tmp_path):
     data = json.loads(golden[0].read_text())
     index = next(i for i, c in enumerate(data["cases"]) if c["name"].startswith("sampler LLaDA(steps=3"))
