@@ -15,7 +15,7 @@ from .denoisers import evaluate, oracle_denoiser
 from .elbo import nelbo
 from .errors import InvalidParameterError, InvalidTypeError, RefimplError
 from .joint import entropy
-from .law import exact_law
+from .law import call_probabilities, exact_law
 from .experiments.report import letters
 
 
@@ -69,17 +69,27 @@ def verify_sampler(sample_fn, sampler, denoiser, p, n=20000, seed=0, prompt=None
 
     ``sample_fn(denoiser, n, rng, length, vocab_size, prompt) -> (n, L)`` is the implementation under
     test.  Passes when the p-value exceeds ``alpha`` and no sample falls where the exact law has no mass.
+    A ``sample_fn`` that also counts its model calls returns ``(samples, calls)``, ``calls`` (n,) the calls
+    each row made as a batch of one: their mean is then tested against the exact expectation
+    (:func:`refimpl.expected_calls`) with a two-sided normal test at the same ``alpha`` — or, when every
+    row made the same number, must equal it.
     """
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
-    law = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt)
+    reveals = []
+    law = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
     try:
-        samples = np.asarray(sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt))
+        drawn = sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt)
     except RefimplError:
         raise
     except Exception as error:  # the implementation under test failed: report it, do not crash
         return {"passed": False, "error": f"the target raised {type(error).__name__}: {error}"}
-    samples = validate.tokens(samples, vocab_size, length, partial=False, name="target samples", ndim=2)
+    calls = None
+    if isinstance(drawn, tuple):
+        if len(drawn) != 2:
+            raise InvalidParameterError(f"a sampler target returns samples or (samples, calls), got a tuple of {len(drawn)}")
+        drawn, calls = drawn
+    samples = validate.tokens(np.asarray(drawn), vocab_size, length, partial=False, name="target samples", ndim=2)
     counts = np.bincount(space.encode(samples, vocab_size), minlength=law.size)
     expected = law.ravel() * len(samples)
     impossible = int(counts[expected == 0].sum())
@@ -93,10 +103,32 @@ def verify_sampler(sample_fn, sampler, denoiser, p, n=20000, seed=0, prompt=None
     order = np.argsort(residual)
     describe = lambda k: {"sequence": letters(space.decode(int(k), vocab_size, length)),  # noqa: E731
                           "observed": int(counts[k]), "expected": float(expected[k])}
-    return {"passed": pvalue > alpha and impossible == 0, "p_value": pvalue, "alpha": alpha, "samples": len(samples),
-            "samples_where_exact_law_is_zero": impossible,
-            "most_over_represented": [describe(k) for k in order[::-1][:top] if counts[k] > expected[k]],
-            "most_under_represented": [describe(k) for k in order[:top] if counts[k] < expected[k]]}
+    out = {"passed": pvalue > alpha and impossible == 0, "p_value": pvalue, "alpha": alpha, "samples": len(samples),
+           "samples_where_exact_law_is_zero": impossible}
+    if calls is not None:
+        out.update(_calls_test(calls, len(samples), call_probabilities(sampler, reveals, length, vocab_size, prompt).sum(),
+                               alpha))
+        out["passed"] = out["passed"] and out["calls_p_value"] > alpha
+    out.update({"most_over_represented": [describe(k) for k in order[::-1][:top] if counts[k] > expected[k]],
+                "most_under_represented": [describe(k) for k in order[:top] if counts[k] < expected[k]]})
+    return out
+
+
+def _calls_test(calls, rows, exact, alpha):
+    """The target's model calls per row against their exact expectation: mean, exact value, p-value."""
+    try:
+        calls = np.asarray(calls, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError("the target's calls must be numbers, one per sample") from None
+    if calls.shape != (rows,) or not np.all(np.isfinite(calls)) or np.any(calls < 0):
+        raise InvalidParameterError(f"the target's calls must be {rows} finite counts >= 0 (one per sample), "
+                                    f"got shape {calls.shape}")
+    mean, spread = float(calls.mean()), float(calls.std(ddof=1)) if rows > 1 else 0.0
+    if spread == 0:  # every row made the same number of calls: it must be the expected one
+        pvalue = 1.0 if abs(mean - exact) <= 1e-9 * max(1.0, exact) else 0.0
+    else:
+        pvalue = float(2 * stats.norm.sf(abs(mean - exact) / (spread / np.sqrt(rows))))
+    return {"calls_mean": mean, "calls_expected": float(exact), "calls_p_value": pvalue}
 
 
 def reference_losses(denoiser, x0, z, t, schedule, vocab_size):

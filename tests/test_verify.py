@@ -112,3 +112,38 @@ def test_adapter_with_torch_tensors():
     den = adapters.from_model(torch_model, 3, to_input=torch.as_tensor)
     z = refimpl.space.partial_sequences(3, 3)
     np.testing.assert_allclose(den(z), oracle(z), atol=1e-6)
+
+
+def _counting(original, extra=0, **settings):
+    """An original's loop as a target that also returns its model calls per row (plus ``extra``)."""
+    def target(den, n, rng, length, vocab_size, prompt):
+        calls = np.zeros(n, dtype=np.int64)
+        return original(den, n, rng, length, vocab_size, prompt, calls=calls, **settings), calls + extra
+    return target
+
+
+def test_a_target_that_counts_its_model_calls_is_checked_on_them():
+    from . import originals
+
+    law = datasets.dirichlet(3, 4, np.random.default_rng(2))
+    oracle = refimpl.oracle_denoiser(law)
+    cached = verify_sampler(_counting(originals.mdlm, steps=6, cache=True), S.Ancestral(steps=6, cache=True), oracle, law)
+    assert cached["passed"] and cached["calls_p_value"] > 1e-3
+    assert cached["calls_expected"] == pytest.approx(1 + 5 * (1 - (5 / 6) ** 4), rel=1e-12)
+    # the same samples, but a loop that calls the model on every step, claiming MDLM's cache: caught
+    uncached = verify_sampler(_counting(originals.mdlm, steps=6), S.Ancestral(steps=6, cache=True), oracle, law)
+    assert uncached["p_value"] > 1e-3 and uncached["calls_mean"] == 6 and not uncached["passed"]
+    fast = verify_sampler(_counting(originals.fast_dllm, threshold=0.5, temperature=1.0),
+                          S.Threshold(0.5, temperature=1.0), oracle, law)
+    assert fast["passed"] and 1 < fast["calls_mean"] < 4
+    # one wasted call in every tenth row: the same samples, 0.1 calls too many on average, caught
+    def wasteful(den, n, rng, length, vocab_size, prompt):
+        samples, calls = _counting(originals.fast_dllm, threshold=0.5, temperature=1.0)(den, n, rng, length,
+                                                                                        vocab_size, prompt)
+        return samples, calls + (np.arange(n) % 10 == 0)
+    caught = verify_sampler(wasteful, S.Threshold(0.5, temperature=1.0), oracle, law)
+    assert caught["p_value"] == fast["p_value"] and caught["calls_p_value"] < 1e-6 and not caught["passed"]
+    with pytest.raises(refimpl.InvalidParameterError, match="one per sample"):
+        verify_sampler(lambda *a: (np.zeros((5, 4), dtype=int), np.zeros(3)), S.Threshold(0.5), oracle, law, n=5)
+    with pytest.raises(refimpl.InvalidParameterError, match="samples or \\(samples, calls\\)"):
+        verify_sampler(lambda *a: (np.zeros((5, 4), dtype=int), 1, 2), S.Threshold(0.5), oracle, law, n=5)
