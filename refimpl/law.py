@@ -417,23 +417,37 @@ def call_probabilities(sampler, reveals, length, vocab_size, prompt=None):
     return np.minimum(out, 1.0)  # (sums of probabilities that add up to 1 may round past it)
 
 
-def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None):
-    r"""Draw ``n`` outputs of the sampler, shape (n, L), with a ``numpy.random.Generator``."""
+def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None, calls=None):
+    r"""Draw ``n`` outputs of the sampler, shape (n, L), with a ``numpy.random.Generator``.
+
+    ``calls``, an (n,) integer array, receives (added to it) the model calls each row's original loop
+    would make as a batch of one — the draws behind :func:`expected_calls`, e.g. for the law of the NFE.
+    """
     vocab_size, length = validate.space(vocab_size, length)
     rng = validate.generator(rng)
     n = validate.integer(n, "n", 1)
     prompt = _prompt(prompt, length, vocab_size)
+    if calls is not None and not (isinstance(calls, np.ndarray) and calls.shape == (n,)
+                                  and np.issubdtype(calls.dtype, np.integer) and calls.flags.writeable):
+        raise validate.InvalidTypeError(f"calls must be a writable integer numpy array of shape ({n},)")
     check_memory(n * length * 8 + min(n, CHUNK) * length * vocab_size * 8 * 4,
                  f"drawing {n} samples of length {length}")
     steps = _plan(sampler, prompt, vocab_size)
     z = np.tile(prompt, (n, 1))
+    changed = np.ones(n, dtype=bool)  # nothing is cached before the first step
     for step in steps:
         todo = np.flatnonzero(((z == vocab_size) & np.asarray(step.eligible)[None, :]).any(axis=1))
+        if calls is not None:
+            rule = getattr(step, "calls", ALWAYS)
+            calls[todo if rule == IF_MASKED else changed if rule == IF_CHANGED else slice(None)] += 1
+        changed = np.zeros(n, dtype=bool)
         if todo.size == 0:
             continue
         mu = np.concatenate([evaluate(denoiser, z[todo[s:s + CHUNK]], vocab_size)
                              for s in range(0, len(todo), CHUNK)])
-        z[todo] = step.draw(z[todo], mu, rng)
+        drawn = step.draw(z[todo], mu, rng)
+        changed[todo] = (drawn != z[todo]).any(axis=1)
+        z[todo] = drawn
     if (z == vocab_size).any():
         raise InvalidParameterError(f"{type(sampler).__name__} left masks in its output; give it enough steps")
     return z

@@ -152,3 +152,34 @@ def test_call_probabilities_need_the_matching_reveals():
         call_probabilities(S.Threshold(0.5), reveals, 2, 3)
     with pytest.raises(InvalidParameterError, match="cache must be True or False"):
         S.Ancestral(cache="yes")
+
+
+@pytest.mark.parametrize("sampler, prompt", [
+    (S.Threshold(0.5, temperature=1.0), None), (S.Factor(1.0, block_length=2, temperature=1.0), None),
+    (S.Threshold(0.5, block_length=2, temperature=1.0), FILLED_BLOCK), (S.Ancestral(steps=6, cache=True), INFILL),
+    (S.SemiAR(2, S.Ancestral(steps=4, cache=True)), None), (S.LLaDA(4, temperature=1.0), None),
+])
+def test_refimpl_draws_count_the_calls_expected_calls_sums(sampler, prompt):
+    """refimpl.sample(calls=) counts each row's calls by the same rules; the mean is the exact expectation
+    (proofs/model_calls.md), and for Fast-dLLM on one block the step call probabilities are the NFE's
+    survival function."""
+    denoiser = DENOISERS["random"]
+    calls = np.zeros(N_SAMPLES, dtype=np.int64)
+    refimpl.sample(denoiser, sampler, N_SAMPLES, np.random.default_rng(8), 4, 3, prompt=prompt, calls=calls)
+    by_step = refimpl.expected_calls(denoiser, sampler, 4, 3, prompt=prompt, by_step=True)
+    spread = calls.std(ddof=1)
+    z = stats.norm.ppf(1 - FALSE_ALARM / 2)
+    assert abs(calls.mean() - by_step.sum()) <= max(z * spread / np.sqrt(N_SAMPLES), 1e-12)
+    if isinstance(sampler, S.Threshold) and prompt is None:  # one block: P(NFE >= t) = P(call at step t)
+        survival = np.array([(calls >= t).mean() for t in range(1, 5)])
+        observed = np.bincount(calls, minlength=5)[1:]
+        expected = -np.diff(np.append(by_step, 0.0)) * N_SAMPLES
+        assert survival[0] == 1.0 and np.all(np.diff(survival) <= 0)
+        assert stats.chisquare(observed[expected > 0], expected[expected > 0]).pvalue > FALSE_ALARM
+
+
+def test_sample_calls_must_be_an_integer_array_per_sample():
+    with pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
+        refimpl.sample(DENOISERS["oracle"], S.Threshold(0.5), 10, np.random.default_rng(0), 4, 3, calls=np.zeros(9, int))
+    with pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
+        refimpl.sample(DENOISERS["oracle"], S.Threshold(0.5), 10, np.random.default_rng(0), 4, 3, calls=[0] * 10)
