@@ -21,7 +21,7 @@ import refimpl
 from refimpl import datasets, joint, metrics
 from refimpl import samplers as S
 from refimpl.experiments import toy
-from refimpl.law import call_probabilities
+from refimpl.calls import call_probabilities
 
 from .common import label, run_main, write_result
 

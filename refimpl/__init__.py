@@ -11,7 +11,8 @@ from .errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawErro
                      RefimplError, ZeroProbabilityError)
 from .joint import (Law, conditional_law, conditional_marginals, entropy, kl, marginal, marginals,
                     mutual_information, total_correlation, tv)
-from .law import exact_law, expected_calls, sample
+from .calls import expected_calls
+from .law import exact_law, sample
 from .limits import get_memory_limit, memory_limit
 
 __version__ = "0.1.0"

@@ -15,13 +15,12 @@ blocks when that is cheaper than a pass over the whole table; every other block 
 (the tables are kept between calls).  A step therefore costs what its live patterns cost, not
 :math:`(V+1)^L`: left-to-right decoding touches one pattern per step.
 
-Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract), and :func:`expected_calls`:
-how many model calls the sampler's original loop makes, exactly, in expectation.
+Public: :func:`exact_law` and :func:`sample` (DESIGN.md interop contract); how many model calls a
+sampler makes is :mod:`refimpl.calls`.
 """
 import contextlib
 import dataclasses
 import itertools
-import math
 import threading
 
 import numpy as np
@@ -374,54 +373,12 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     return law
 
 
-def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=False):
-    r"""The expected number of model calls (NFE) the sampler's original loop makes for one sequence.
-
-    Each step of the sampler's plan says when its original calls the model (``step.calls``): always
-    (LLaDA, Dream, MDLM's ``ddpm``, random-k, first-hitting, left-to-right: one call per step, whatever
-    is left); only while the step's eligible positions still hold a mask (Fast-dLLM's threshold and
-    factor loops after a block's first call); or only when the previous step revealed something (MDLM's
-    ``ddpm_cache``, ``Ancestral(cache=True)``).  The last two are probabilities, read from the exact
-    reveal statistics of :func:`exact_law`, so the expectation is exact for the given denoiser.
-    ``by_step=True`` returns the (T,) call probabilities of the plan's steps instead of their sum.
-    """
-    reveals = []
-    exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
-    probabilities = call_probabilities(sampler, reveals, length, vocab_size, prompt)
-    return probabilities if by_step else math.fsum(probabilities)
-
-
-def call_probabilities(sampler, reveals, length, vocab_size, prompt=None):
-    """(T,): the probability that the sampler's original loop calls the model for each step of its plan,
-    from ``reveals`` — the list :func:`exact_law` filled in for the same sampler, space and prompt."""
-    vocab_size, length = validate.space(vocab_size, length)
-    steps = _plan(sampler, _prompt(prompt, length, vocab_size), vocab_size)
-    if len(reveals) != len(steps):
-        raise InvalidParameterError(
-            f"reveals holds {len(reveals)} steps but {type(sampler).__name__}'s plan has {len(steps)}: "
-            f"pass the list exact_law filled in for the same sampler, length, vocabulary and prompt")
-    out = np.zeros(len(steps))
-    changed = 1.0  # nothing is cached before the first step
-    for t, (step, seen) in enumerate(zip(steps, reveals)):
-        rule = getattr(step, "calls", ALWAYS)
-        if rule == ALWAYS:
-            out[t] = 1.0
-        elif rule == IF_MASKED:
-            eligible = np.asarray(step.eligible, dtype=bool)
-            out[t] = math.fsum(p for (masked, _), p in seen.items() if eligible[list(masked)].any())
-        elif rule == IF_CHANGED:
-            out[t] = changed
-        else:
-            raise AssertionError(f"unknown call rule {rule!r}")
-        changed = math.fsum(p for (_, revealed), p in seen.items() if revealed)
-    return np.minimum(out, 1.0)  # (sums of probabilities that add up to 1 may round past it)
-
-
 def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None, calls=None):
     r"""Draw ``n`` outputs of the sampler, shape (n, L), with a ``numpy.random.Generator``.
 
     ``calls``, an (n,) integer array, receives (added to it) the model calls each row's original loop
-    would make as a batch of one — the draws behind :func:`expected_calls`, e.g. for the law of the NFE.
+    would make as a batch of one — the draws behind :func:`refimpl.calls.expected_calls`, e.g. for the law
+    of the NFE.
     """
     vocab_size, length = validate.space(vocab_size, length)
     rng = validate.generator(rng)

@@ -27,7 +27,8 @@ from .denoisers import oracle_denoiser
 from .errors import FileFormatError, InvalidTypeError
 from .files import atomic_write_bytes
 from .forward import forward_law
-from .law import call_probabilities, exact_law
+from .calls import call_probabilities
+from .law import exact_law
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}

@@ -15,7 +15,8 @@ from .denoisers import evaluate, oracle_denoiser
 from .elbo import nelbo
 from .errors import InvalidParameterError, InvalidTypeError, RefimplError
 from .joint import entropy
-from .law import call_probabilities, exact_law
+from .calls import call_probabilities
+from .law import exact_law
 from .experiments.report import letters
 
 

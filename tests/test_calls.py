@@ -11,7 +11,7 @@ from refimpl import datasets
 from refimpl import samplers as S
 from refimpl import schedules as sch
 from refimpl.errors import InvalidParameterError
-from refimpl.law import call_probabilities
+from refimpl.calls import call_probabilities
 
 from . import originals
 from .strategies import random_denoiser

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import joint, metrics
-from ..law import EngineStats, call_probabilities, exact_law
+from ..calls import call_probabilities
+from ..law import EngineStats, exact_law
 from ..samplers import FixedOrder
 from .report import Report, Table, letters
 

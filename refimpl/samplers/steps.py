@@ -22,7 +22,7 @@ destinations of all sources of one mask pattern (see :class:`refimpl.law.Pattern
 independently, so agreement between samples and exact laws is a real check.
 Ties in confidence are broken by the lowest position first; ties in an argmax by the lowest token.
 Each step also says when the original's loop calls the model for it (``calls``: :data:`CALL_RULES`),
-which :func:`refimpl.law.expected_calls` turns into the expected number of model calls.
+which :func:`refimpl.calls.expected_calls` turns into the expected number of model calls.
 """
 import dataclasses
 
@@ -35,7 +35,7 @@ from .subsets import grid_product, grid_sum, plackett_luce_laws, subset_grid, to
 NEG_INF = -np.inf
 SOURCES_FIRST_RATIO = 16  # IndependentStep forms (N, outcomes) when N < 16 x outcomes (measured at V=4, L=8)
 
-# When the original's loop calls the model for a step (``calls``, counted by refimpl.law.expected_calls):
+# When the original's loop calls the model for a step (``calls``, counted by refimpl.calls.expected_calls):
 ALWAYS = "always"  # every iteration, whether or not anything is left to reveal (LLaDA, Dream, MDLM's ddpm)
 IF_MASKED = "if masked"  # only while the step's eligible positions hold a mask (Fast-dLLM's loop after a block's first call)
 IF_CHANGED = "if changed"  # only when the previous step revealed something (MDLM's ddpm_cache reuses the answer)
