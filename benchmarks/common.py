@@ -1,5 +1,4 @@
 """Shared benchmark plumbing: the machine, warm-up-then-repeat timing, result files."""
-import dataclasses
 import os
 import pathlib
 import platform
@@ -8,6 +7,7 @@ import time
 
 import numpy as np
 
+from refimpl.experiments.frontier import sampler_label
 from refimpl.files import atomic_write_json
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -99,18 +99,6 @@ def monte_carlo_samples_for_tv(law, tv_error):
     return int(np.ceil((spread / tv_error) ** 2))
 
 
-def label(sampler):
-    """A sampler's repr with only the fields that differ from their defaults, so tables stay narrow."""
-    if not dataclasses.is_dataclass(sampler):
-        return repr(sampler)
-    parts = []
-    for field in dataclasses.fields(sampler):
-        value = getattr(sampler, field.name)
-        if field.default is dataclasses.MISSING or value != field.default:
-            parts.append(f"{field.name}={label(value)}")
-    return f"{type(sampler).__name__}({', '.join(parts)})"
-
-
 def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     """Time the exact law of ``sampler`` with the oracle of a Dirichlet law, count its transition
     entries, and what Monte Carlo needs for TV 0.01 and 0.001 (time extrapolated from ``probe`` draws)."""
@@ -133,7 +121,7 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     start = time.perf_counter()
     refimpl.sample(oracle, sampler, drawn, np.random.default_rng(1), length, vocab_size)
     per_sample = (time.perf_counter() - start) / drawn
-    out = {"sampler": repr(sampler), "label": label(sampler), "vocab_size": vocab_size, "length": length, "seconds": seconds,
+    out = {"sampler": repr(sampler), "label": sampler_label(sampler), "vocab_size": vocab_size, "length": length, "seconds": seconds,
            "entries": stats.entries, "entries_per_second": rate, "ratio_to_multiply_add": rate / fma_rate,
            "mc_seconds_per_sample": per_sample, "mc_probe_samples": drawn}
     for error in (0.01, 0.001):

@@ -44,6 +44,16 @@ def _cmd_law(args, out):
     return 0
 
 
+def _cmd_frontier(args, out):
+    from .commands import build_denoiser, load_data, parse_prompt
+    from .experiments.frontier import frontier_report
+
+    law, names, _ = load_data(args)
+    prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
+    _print_reports([frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt)], args.json, out)
+    return 0
+
+
 def _cmd_train(args, out):
     from . import elbo, joint, mlp
     from .commands import SCHEDULES, load_data
@@ -148,6 +158,14 @@ def build_parser():
     law.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
     law.add_argument("--json", action="store_true", help="print machine-readable JSON")
     law.set_defaults(run=_cmd_law)
+
+    frontier = commands.add_parser(
+        "frontier", help="every sampler family at several speeds: exact KL against exact expected model calls")
+    add_law_arguments(frontier)
+    frontier.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
+    frontier.add_argument("--prompt", default=None, help="partial sequence, tokens separated by spaces, M for a mask")
+    frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    frontier.set_defaults(run=_cmd_frontier)
 
     verify = commands.add_parser(
         "verify", help="check another implementation (module:function) against refimpl; exit 0 only if it agrees")

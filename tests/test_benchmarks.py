@@ -21,12 +21,12 @@ def test_quick_runner_runs_and_records_the_machine(tmp_path):
 
 
 def test_frontier_keeps_the_settings_nothing_beats_on_calls_and_loss():
-    from benchmarks.frontier import frontier
+    from refimpl.experiments.frontier import undominated
 
     rows = [{"label": name, "expected_calls": calls, "kl_p_q": kl} for name, calls, kl in [
         ("one step", 1.0, 2.0), ("also one step", 1.0, 2.0), ("slower, worse", 2.0, 2.5), ("slower, better", 2.0, 1.0),
         ("as fast, worse", 2.0, 1.5), ("slowest, exact", 5.0, 0.0), ("slowest, worse", 5.0, 0.3)]]
-    assert [row["label"] for row in frontier(rows)] == ["one step", "also one step", "slower, better", "slowest, exact"]
+    assert [row["label"] for row in undominated(rows)] == ["one step", "also one step", "slower, better", "slowest, exact"]
 
 
 def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):

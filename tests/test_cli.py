@@ -135,6 +135,29 @@ def test_law_command_reports_mdlms_cached_model_calls():
     assert json.loads(text)["reports"][0]["findings"]["expected_model_calls"] == 8
 
 
+def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
+    from refimpl import datasets, metrics, samplers
+
+    code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--seed", "3", "--prompt", "1 M M M", "--json"])
+    assert code == 0
+    report = json.loads(text)["reports"][0]
+    rows = {row[0]: row for row in report["tables"][0]["rows"]}
+    law = datasets.dirichlet(3, 4, np.random.default_rng(3), 0.5)
+    prompt = np.array([1, 3, 3, 3])
+    target = metrics.conditioned(law.table, prompt)
+    assert report["findings"]["total_correlation_p"] == pytest.approx(refimpl.total_correlation(target), abs=1e-12)
+    oracle = refimpl.oracle_denoiser(law)
+    threshold = samplers.Threshold(0.6, temperature=1.0)
+    _, calls, per_call, kl, tv, incoherent, star = rows["Threshold(threshold=0.6, temperature=1.0)"]
+    assert calls == pytest.approx(refimpl.expected_calls(oracle, threshold, 4, 3, prompt=prompt), abs=1e-12)
+    assert per_call == pytest.approx(3 / calls) and incoherent == 0
+    assert kl == pytest.approx(refimpl.kl(target, refimpl.exact_law(oracle, threshold, 4, 3, prompt=prompt)), abs=1e-12)
+    assert rows["LeftToRight()"][3] == 0 and rows["LeftToRight()"][6] == "*"  # exact, so nothing beats it at 3 calls
+    assert rows["LLaDA(steps=1, temperature=1.0)"][3] == pytest.approx(report["findings"]["total_correlation_p"])
+    code, _ = run(["frontier", "--vocab-size", "3", "--length", "4", "--prompt", "1 0 2 1"])
+    assert code == 2
+
+
 def test_law_command_passes_dreams_truncation():
     from refimpl import datasets, samplers
 
@@ -159,6 +182,7 @@ def test_law_command_passes_dreams_truncation():
     (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
     (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
+    (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])

@@ -1,0 +1,117 @@
+r"""What parallel decoding loses per model call: sampler settings side by side, each with the exact
+KL(p || q), TV and incoherent mass of its output law q and the exact expected number of model calls
+(NFE) of its original loop (:func:`refimpl.calls.expected_calls`) — the report behind ``refimpl
+frontier`` and ``python -m benchmarks.frontier``.
+
+With the oracle, nothing is lost to training: every nat is the price of revealing tokens together
+(one call revealing everything loses TC(p), proofs/kl_decomposition.md).  With a trained denoiser the
+same table shows what its decoding settings cost on top of its training error.
+"""
+import dataclasses
+
+import numpy as np
+
+from .. import joint, metrics, validate
+from .. import samplers as S
+from ..calls import call_probabilities
+from ..errors import InvalidParameterError
+from ..law import exact_law
+from .report import Report, Table
+
+TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
+
+
+def sampler_label(sampler):
+    """A sampler's repr with only the fields that differ from their defaults, so tables stay narrow."""
+    if not dataclasses.is_dataclass(sampler):
+        return repr(sampler)
+    parts = []
+    for field in dataclasses.fields(sampler):
+        value = getattr(sampler, field.name)
+        if field.default is dataclasses.MISSING or value != field.default:
+            parts.append(f"{field.name}={sampler_label(value)}")
+    return f"{type(sampler).__name__}({', '.join(parts)})"
+
+
+def default_samplers(masked, region=None, quick=False):
+    """Every family at several speeds for ``masked`` masked positions, temperature 1 (so that KL(p || q)
+    is finite), one block — and LLaDA with blocks of 2 and 4 (the paper's semi-autoregressive
+    prescription) where they tile the ``region`` the blocks cover (default: ``masked`` positions)."""
+    region = masked if region is None else region
+    steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
+    out = [S.LeftToRight()]
+    out += [S.Ancestral(steps=s, cache=True) for s in sorted(set(steps) | {4 * masked})]
+    out += [S.LLaDA(s, temperature=1.0) for s in steps]
+    if region % 4 == 0:
+        out += [S.LLaDA(s, block_length=b, temperature=1.0) for b in (2, 4) for s in (region // 2, region)]
+    out += [S.LLaDA(s, temperature=1.0, remasking="random") for s in steps]
+    out += [S.Dream(s, "maskgit_plus", temperature=1.0) for s in steps]
+    if not quick:
+        out += [S.Dream(s, "entropy", temperature=1.0) for s in steps]
+    out += [S.Threshold(t, temperature=1.0) for t in ((0.3, 0.6, 0.9) if quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))]
+    out += [S.Factor(f, temperature=1.0) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
+    return out
+
+
+def frontier_rows(p, denoiser, samplers, prompt=None):
+    """One dict per sampler: ``label``, ``expected_calls``, ``tokens_per_call`` (masked positions per call),
+    ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass`` — one exact-law run each."""
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    masked = _masked(prompt, vocab_size, length)
+    rows = []
+    for sampler in samplers:
+        reveals = []
+        q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
+        calls = float(call_probabilities(sampler, reveals, length, vocab_size, prompt).sum())
+        found = metrics.law_metrics(table, q, prompt)
+        rows.append({"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
+                     "tokens_per_call": masked / calls, **found})
+    return rows
+
+
+def _masked(prompt, vocab_size, length):
+    """How many positions the prompt leaves masked (all by default); none is an error: nothing to decode."""
+    if prompt is None:
+        return length
+    masked = int(np.sum(validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1) == vocab_size))
+    if masked == 0:
+        raise InvalidParameterError("the prompt holds no mask: there is nothing to decode")
+    return masked
+
+
+def undominated(rows, tolerance=TOLERANCE):
+    """The rows no other row beats on both counts — as few calls or fewer and a smaller KL(p || q), or
+    fewer calls and as small a KL — by increasing NFE; rows equal to within ``tolerance`` all stay."""
+    def beats(a, b):
+        fewer, less = a["expected_calls"] < b["expected_calls"] - tolerance, a["kl_p_q"] < b["kl_p_q"] - tolerance
+        return ((fewer or a["expected_calls"] <= b["expected_calls"] + tolerance)
+                and (less or a["kl_p_q"] <= b["kl_p_q"] + tolerance) and (fewer or less))
+    kept = [row for row in rows if not any(beats(other, row) for other in rows)]
+    return sorted(kept, key=lambda r: (r["expected_calls"], r["kl_p_q"]))
+
+
+def shown(value):
+    """0 for the rounding residue of an exact law (|value| < 1e-12); the rows keep the number."""
+    return 0.0 if abs(value) < TOLERANCE else value
+
+
+def frontier_report(p, denoiser, samplers=None, prompt=None):
+    """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones marked, as a report."""
+    table = metrics.conditioned(p, prompt)
+    if samplers is None:
+        z = np.full(table.ndim, table.shape[0]) if prompt is None else np.asarray(prompt)
+        first = int(np.flatnonzero(z == table.shape[0])[0]) if (z == table.shape[0]).any() else table.ndim
+        samplers = default_samplers(_masked(prompt, table.shape[0], table.ndim), table.ndim - first)
+    rows = frontier_rows(p, denoiser, samplers, prompt)
+    best = {row["label"] for row in undominated(rows)}
+    ordered = sorted(rows, key=lambda r: (r["expected_calls"], r["kl_p_q"]))
+    return Report(
+        name="frontier", title="What parallel decoding loses per model call",
+        tables=(Table("Exact loss of each setting against its expected model calls (* : no setting beats it on both)",
+                      ("sampler", "E[NFE]", "tokens/call", "KL(p||q)", "TV", "incoherent", "frontier"),
+                      tuple((r["label"], r["expected_calls"], r["tokens_per_call"], shown(r["kl_p_q"]), shown(r["tv"]),
+                             r["incoherent_mass"], "*" if r["label"] in best else "") for r in ordered)),),
+        findings={"total_correlation_p": joint.total_correlation(table), "settings": len(rows),
+                  "on_frontier": len(best)},
+        notes=("TC(p) is what one call revealing every masked position loses with the oracle.",))
