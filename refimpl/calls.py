@@ -1,17 +1,18 @@
 r"""How many times a sampler's original loop calls the model (its NFE), exactly, in expectation.
 
 Each step of a sampler's plan says when its original calls the model (``step.calls``, one of
-:data:`refimpl.samplers.steps.CALL_RULES`); the probabilities of the calls that depend on the draws come
-from the exact reveal statistics of :func:`refimpl.law.exact_law`.  Proved in proofs/model_calls.md.
+:data:`refimpl.samplers.steps.CALL_RULES`).  Whether a call happens depends only on which positions are
+masked before a step and whether the step before revealed any, and every step's chance of revealing
+nothing depends on its masked positions only, never on the token values; so the exact expectation
+follows from how much probability each mask pattern holds before each step, which the exact-law
+engine has at hand.  Proved in proofs/model_calls.md.
 """
 import math
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError
-from .law import _plan, _prompt, exact_law
-from .samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED
+from .law import _exact_law
+from .samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, IndependentStep
 
 
 def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=False):
@@ -21,37 +22,44 @@ def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=F
     (LLaDA, Dream, MDLM's ``ddpm``, random-k, first-hitting, left-to-right: one call per step, whatever
     is left); only while the step's eligible positions still hold a mask (Fast-dLLM's threshold and
     factor loops after a block's first call); or only when the previous step revealed something (MDLM's
-    ``ddpm_cache``, ``Ancestral(cache=True)``).  The last two are probabilities, read from the exact
-    reveal statistics of :func:`exact_law`, so the expectation is exact for the given denoiser.
-    ``by_step=True`` returns the (T,) call probabilities of the plan's steps instead of their sum.
+    ``ddpm_cache``, ``Ancestral(cache=True)``).  The last two are probabilities that the exact-law
+    engine computes for the given denoiser.  ``by_step=True`` returns the (T,) call probabilities of
+    the plan's steps instead of their sum.
     """
-    reveals = []
-    exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
-    probabilities = call_probabilities(sampler, reveals, length, vocab_size, prompt)
+    _, probabilities = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt)
     return probabilities if by_step else math.fsum(probabilities)
 
 
-def call_probabilities(sampler, reveals, length, vocab_size, prompt=None):
-    """(T,): the probability that the sampler's original loop calls the model for each step of its plan,
-    from ``reveals`` — the list :func:`exact_law` filled in for the same sampler, space and prompt."""
-    vocab_size, length = validate.space(vocab_size, length)
-    steps = _plan(sampler, _prompt(prompt, length, vocab_size), vocab_size)
-    if len(reveals) != len(steps):
-        raise InvalidParameterError(
-            f"reveals holds {len(reveals)} steps but {type(sampler).__name__}'s plan has {len(steps)}: "
-            f"pass the list exact_law filled in for the same sampler, length, vocabulary and prompt")
-    out = np.zeros(len(steps))
-    changed = 1.0  # nothing is cached before the first step
-    for t, (step, seen) in enumerate(zip(steps, reveals)):
+def exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
+    """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
+    original's loop calls the model for each step of the plan (:func:`expected_calls` sums them)."""
+    calls, changed = [], [1.0]  # nothing is cached before the first step
+
+    def before_step(step, patterns, probabilities):
+        eligible = np.asarray(step.eligible, dtype=bool)
         rule = getattr(step, "calls", ALWAYS)
         if rule == ALWAYS:
-            out[t] = 1.0
+            calls.append(1.0)
         elif rule == IF_MASKED:
-            eligible = np.asarray(step.eligible, dtype=bool)
-            out[t] = math.fsum(p for (masked, _), p in seen.items() if eligible[list(masked)].any())
+            calls.append(math.fsum(probabilities[(patterns & eligible).any(axis=1)]))
         elif rule == IF_CHANGED:
-            out[t] = changed
+            calls.append(changed[0])
         else:
             raise AssertionError(f"unknown call rule {rule!r}")
-        changed = math.fsum(p for (_, revealed), p in seen.items() if revealed)
-    return np.minimum(out, 1.0)  # (sums of probabilities that add up to 1 may round past it)
+        changed[0] = 1.0 - math.fsum(probabilities * np.array([stay_probability(step, p) for p in patterns]))
+
+    law = _exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
+    return law, np.clip(calls, 0.0, 1.0)  # (sums of probabilities that add up to 1 may round past it)
+
+
+def stay_probability(step, pattern):
+    """The probability that ``step`` reveals nothing from mask pattern ``pattern`` (L,) bool — the same for
+    every partial sequence of the pattern: an independent step reveals each eligible mask with its own
+    probability; the others reveal a number of positions fixed by how many are eligible (at least one
+    for Fast-dLLM's rules)."""
+    if isinstance(step, IndependentStep):  # reveal_probs is 0 outside the eligible masks
+        return float(np.prod(1.0 - step.reveal_probs(pattern)))
+    count = int((pattern & np.asarray(step.eligible, dtype=bool)).sum())
+    if count == 0:
+        return 1.0
+    return 1.0 if hasattr(step, "count") and step.count(count) == 0 else 0.0

@@ -329,6 +329,26 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
     ``{(masked positions before the step, positions revealed): probability}`` — which positions each
     step commits, exactly.
     """
+    return _exact_law(denoiser, sampler, length, vocab_size, prompt, stats, reveals)
+
+
+def pattern_masses(mass, live, vocab_size):
+    """``(patterns (P, L) bool, probabilities (P,))``: how much of the engine's ``mass`` table each mask
+    pattern holds — the blocks of ``live`` patterns, or every pattern when ``live`` is None (then every
+    block of the table is valid)."""
+    if live is not None:
+        return live, np.array([mass[block(pattern, vocab_size)].sum() for pattern in live])
+    folded = mass
+    for axis in range(mass.ndim):  # each axis folded to (any token, the mask)
+        head = (slice(None),) * axis
+        folded = np.concatenate([folded[head + (slice(0, vocab_size),)].sum(axis=axis, keepdims=True),
+                                 folded[head + (slice(vocab_size, vocab_size + 1),)]], axis=axis)
+    return np.array(list(itertools.product((False, True), repeat=mass.ndim))), folded.ravel()
+
+
+def _exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, reveals=None, before_step=None):
+    """:func:`exact_law`, calling ``before_step(step, patterns, probabilities)`` (:func:`pattern_masses`)
+    before each step of the plan when it is given."""
     vocab_size, length = validate.space(vocab_size, length)
     prompt = _prompt(prompt, length, vocab_size)
     steps = _plan(sampler, prompt, vocab_size)
@@ -352,6 +372,8 @@ def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, re
         per_pattern = None  # built on the first step that needs it
         for step in steps:
             stats.steps += 1
+            if before_step is not None:
+                before_step(step, *pattern_masses(mass, live, vocab_size))
             seen = {} if reveals is not None else None
             if callable(getattr(step, "subset_law", None)):
                 names.reverse()

@@ -27,8 +27,7 @@ from .denoisers import oracle_denoiser
 from .errors import FileFormatError, InvalidTypeError
 from .files import atomic_write_bytes
 from .forward import forward_law
-from .calls import call_probabilities
-from .law import exact_law
+from .calls import exact_law_and_calls
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}
@@ -120,9 +119,8 @@ def _compute(case):
     if kind == "sampler":
         p = _unarray(inputs["p"], "p")
         prompt = None if inputs["prompt"] is None else np.array(inputs["prompt"])
-        sampler, reveals = SAMPLERS[inputs["sampler"]], []
-        law = exact_law(oracle_denoiser(p), sampler, 3, 3, prompt=prompt, reveals=reveals)
-        return {"law": _array(law), "expected_calls": float(call_probabilities(sampler, reveals, 3, 3, prompt).sum())}
+        law, calls = exact_law_and_calls(oracle_denoiser(p), SAMPLERS[inputs["sampler"]], 3, 3, prompt=prompt)
+        return {"law": _array(law), "expected_calls": float(calls.sum())}
     if kind == "mlp":
         model = _mlp_model(inputs)
         z, x0, w = np.array(inputs["z"]), np.array(inputs["x0"]), np.array(inputs["weights"])

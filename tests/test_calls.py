@@ -11,7 +11,6 @@ from refimpl import datasets
 from refimpl import samplers as S
 from refimpl import schedules as sch
 from refimpl.errors import InvalidParameterError
-from refimpl.calls import call_probabilities
 
 from . import originals
 from .strategies import random_denoiser
@@ -144,12 +143,45 @@ def test_samplers_that_call_the_model_every_step(sampler, calls):
     assert refimpl.expected_calls(DENOISERS["oracle"], sampler, 4, 3) == calls
 
 
-def test_call_probabilities_need_the_matching_reveals():
+def _calls_from_reveals(sampler, reveals, steps):
+    """A second computation of the call probabilities: from the engine's reveal statistics
+    {(masked before, revealed): probability} instead of the pattern masses and stay probabilities."""
+    out, changed = [], 1.0
+    for step, seen in zip(steps, reveals):
+        eligible = np.asarray(step.eligible, dtype=bool)
+        masked = sum(p for (before, _), p in seen.items() if eligible[list(before)].any())
+        out.append({"always": 1.0, "if masked": masked, "if changed": changed}[step.calls])
+        changed = sum(p for (_, revealed), p in seen.items() if revealed)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("sampler, prompt", [
+    (S.Ancestral(steps=5, cache=True), None), (S.Ancestral(sch.Cosine(), steps=7, cache=True), INFILL),
+    (S.SemiAR(2, S.Ancestral(steps=3, cache=True)), None), (S.Threshold(0.5, 2, 1.0), FILLED_BLOCK),
+    (S.Factor(0.5, temperature=1.0), PROMPT), (S.Dream(4, "maskgit_plus", 1.0, eps=0.3), None),
+    (S.LLaDA(6, temperature=1.0), None), (S.LLaDA(6, block_length=2, temperature=1.0, remasking="random"), None), (S.LeftToRight(), INFILL),
+    (S.Dream(3, "entropy", 1.0, alg_temp=0.5), None),
+])
+def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
+    """Call probabilities from pattern masses and stay probabilities (refimpl.calls) against a second
+    computation from the engine's reveal statistics, and each step's chance of revealing nothing per
+    pattern against the same statistics (proofs/model_calls.md (1))."""
+    from refimpl.calls import exact_law_and_calls, stay_probability
+
     reveals = []
-    refimpl.exact_law(DENOISERS["oracle"], S.Threshold(0.5), 4, 3, reveals=reveals)
-    assert len(call_probabilities(S.Threshold(0.5), reveals, 4, 3)) == 4
-    with pytest.raises(InvalidParameterError, match="plan has 2"):
-        call_probabilities(S.Threshold(0.5), reveals, 2, 3)
+    law = refimpl.exact_law(DENOISERS["random"], sampler, 4, 3, prompt=prompt, reveals=reveals)
+    steps = sampler.plan(np.full(4, True) if prompt is None else prompt == 3, np.full(4, True))
+    same_law, calls = exact_law_and_calls(DENOISERS["random"], sampler, 4, 3, prompt=prompt)
+    assert same_law.tobytes() == law.tobytes()
+    np.testing.assert_allclose(calls, _calls_from_reveals(sampler, reveals, steps), rtol=0, atol=1e-12)
+    for step, seen in zip(steps, reveals):  # each step's chance of revealing nothing, pattern by pattern
+        for before in {masked for masked, _ in seen}:
+            total = sum(p for (m, _), p in seen.items() if m == before)
+            pattern = np.isin(np.arange(4), before)
+            assert seen.get((before, ()), 0.0) / total == pytest.approx(stay_probability(step, pattern), abs=1e-12)
+
+
+def test_ancestral_cache_flag_is_checked():
     with pytest.raises(InvalidParameterError, match="cache must be True or False"):
         S.Ancestral(cache="yes")
 

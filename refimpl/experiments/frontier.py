@@ -13,9 +13,8 @@ import numpy as np
 
 from .. import joint, metrics, validate
 from .. import samplers as S
-from ..calls import call_probabilities
+from ..calls import exact_law_and_calls
 from ..errors import InvalidParameterError
-from ..law import exact_law
 from .report import Report, Table
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
@@ -61,9 +60,8 @@ def frontier_rows(p, denoiser, samplers, prompt=None):
     masked = _masked(prompt, vocab_size, length)
     rows = []
     for sampler in samplers:
-        reveals = []
-        q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
-        calls = float(call_probabilities(sampler, reveals, length, vocab_size, prompt).sum())
+        q, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
+        calls = float(step_calls.sum())
         found = metrics.law_metrics(table, q, prompt)
         rows.append({"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
                      "tokens_per_call": masked / calls, **found})

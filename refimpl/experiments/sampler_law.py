@@ -2,8 +2,8 @@
 import numpy as np
 
 from .. import joint, metrics
-from ..calls import call_probabilities
-from ..law import EngineStats, exact_law
+from ..calls import exact_law_and_calls
+from ..law import EngineStats
 from ..samplers import FixedOrder
 from .report import Report, Table, letters
 
@@ -13,12 +13,12 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     its original loop makes (:func:`refimpl.expected_calls`), and the most changed outputs."""
     table = np.asarray(p)
     vocab_size, length = table.shape[0], table.ndim
-    stats, reveals = EngineStats(), []
-    q = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats, reveals=reveals)
+    stats = EngineStats()
+    q, calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats)
     target = metrics.conditioned(table, prompt)
     findings = dict(metrics.law_metrics(table, q, prompt))
     findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
-                     "expected_model_calls": float(call_probabilities(sampler, reveals, length, vocab_size, prompt).sum()),
+                     "expected_model_calls": float(calls.sum()),
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []
     if isinstance(sampler, FixedOrder):
