@@ -50,7 +50,9 @@ def _cmd_frontier(args, out):
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
-    _print_reports([frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt)], args.json, out)
+    report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt, temperature=args.temperature,
+                             by=args.by)
+    _print_reports([report], args.json, out)
     return 0
 
 
@@ -164,6 +166,8 @@ def build_parser():
     add_law_arguments(frontier)
     frontier.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
     frontier.add_argument("--prompt", default=None, help="partial sequence, tokens separated by spaces, M for a mask")
+    frontier.add_argument("--temperature", type=float, default=1.0, help="every sampler's (MDLM's stays 1)")
+    frontier.add_argument("--by", default="kl", choices=("kl", "tv"), help="the loss the frontier is drawn by")
     frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
     frontier.set_defaults(run=_cmd_frontier)
 

@@ -158,6 +158,22 @@ def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
     assert code == 2
 
 
+def test_frontier_at_temperature_0_is_drawn_by_tv():
+    from refimpl import datasets, samplers
+    from refimpl.experiments.frontier import frontier_report
+
+    code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--temperature", "0", "--by", "tv", "--json"])
+    assert code == 0
+    rows = {row[0]: row for row in json.loads(text)["reports"][0]["tables"][0]["rows"]}
+    law = datasets.dirichlet(3, 4, np.random.default_rng(0), 0.5)
+    greedy = samplers.LLaDA(2)  # temperature 0: one output per path, KL(p||q) infinite
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), greedy, 4, 3)
+    assert rows["LLaDA(steps=2)"][3] == "inf" and rows["LLaDA(steps=2)"][4] == pytest.approx(refimpl.tv(law.table, q))
+    assert rows["Ancestral(steps=1, cache=True)"][6] == "*"  # MDLM still draws at 1: the only sampler below TV 0.9 in one call
+    with pytest.raises(refimpl.InvalidParameterError, match="by must be one of"):
+        frontier_report(law.table, refimpl.oracle_denoiser(law), by="kl_p_q")
+
+
 def test_law_command_passes_dreams_truncation():
     from refimpl import datasets, samplers
 

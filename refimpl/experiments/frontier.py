@@ -32,23 +32,25 @@ def sampler_label(sampler):
     return f"{type(sampler).__name__}({', '.join(parts)})"
 
 
-def default_samplers(masked, region=None, quick=False):
-    """Every family at several speeds for ``masked`` masked positions, temperature 1 (so that KL(p || q)
-    is finite), one block — and LLaDA with blocks of 2 and 4 (the paper's semi-autoregressive
-    prescription) where they tile the ``region`` the blocks cover (default: ``masked`` positions)."""
+def default_samplers(masked, region=None, quick=False, temperature=1.0):
+    """Every family at several speeds for ``masked`` masked positions, drawing at ``temperature`` (1 by
+    default, so that KL(p || q) is finite; MDLM's sampler always draws at 1), one block — and LLaDA with
+    blocks of 2 and 4 (the paper's semi-autoregressive prescription) where they tile the ``region`` the
+    blocks cover (default: ``masked`` positions)."""
     region = masked if region is None else region
+    t = temperature
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
-    out = [S.LeftToRight()]
+    out = [S.LeftToRight(t)]
     out += [S.Ancestral(steps=s, cache=True) for s in sorted(set(steps) | {4 * masked})]
-    out += [S.LLaDA(s, temperature=1.0) for s in steps]
+    out += [S.LLaDA(s, temperature=t) for s in steps]
     if region % 4 == 0:
-        out += [S.LLaDA(s, block_length=b, temperature=1.0) for b in (2, 4) for s in (region // 2, region)]
-    out += [S.LLaDA(s, temperature=1.0, remasking="random") for s in steps]
-    out += [S.Dream(s, "maskgit_plus", temperature=1.0) for s in steps]
+        out += [S.LLaDA(s, block_length=b, temperature=t) for b in (2, 4) for s in (region // 2, region)]
+    out += [S.LLaDA(s, temperature=t, remasking="random") for s in steps]
+    out += [S.Dream(s, "maskgit_plus", temperature=t) for s in steps]
     if not quick:
-        out += [S.Dream(s, "entropy", temperature=1.0) for s in steps]
-    out += [S.Threshold(t, temperature=1.0) for t in ((0.3, 0.6, 0.9) if quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))]
-    out += [S.Factor(f, temperature=1.0) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
+        out += [S.Dream(s, "entropy", temperature=t) for s in steps]
+    out += [S.Threshold(x, temperature=t) for x in ((0.3, 0.6, 0.9) if quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))]
+    out += [S.Factor(f, temperature=t) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
     return out
 
 
@@ -78,15 +80,16 @@ def _masked(prompt, vocab_size, length):
     return masked
 
 
-def undominated(rows, tolerance=TOLERANCE):
-    """The rows no other row beats on both counts — as few calls or fewer and a smaller KL(p || q), or
-    fewer calls and as small a KL — by increasing NFE; rows equal to within ``tolerance`` all stay."""
+def undominated(rows, tolerance=TOLERANCE, loss="kl_p_q"):
+    """The rows no other row beats on both counts — as few calls or fewer and a smaller ``loss`` (a row
+    key: ``kl_p_q`` by default, or ``tv``), or fewer calls and as small a loss — by increasing NFE; rows
+    equal to within ``tolerance`` all stay."""
     def beats(a, b):
-        fewer, less = a["expected_calls"] < b["expected_calls"] - tolerance, a["kl_p_q"] < b["kl_p_q"] - tolerance
+        fewer, less = a["expected_calls"] < b["expected_calls"] - tolerance, a[loss] < b[loss] - tolerance
         return ((fewer or a["expected_calls"] <= b["expected_calls"] + tolerance)
-                and (less or a["kl_p_q"] <= b["kl_p_q"] + tolerance) and (fewer or less))
+                and (less or a[loss] <= b[loss] + tolerance) and (fewer or less))
     kept = [row for row in rows if not any(beats(other, row) for other in rows)]
-    return sorted(kept, key=lambda r: (r["expected_calls"], r["kl_p_q"]))
+    return sorted(kept, key=lambda r: (r["expected_calls"], r[loss]))
 
 
 def shown(value):
@@ -94,19 +97,28 @@ def shown(value):
     return 0.0 if abs(value) < TOLERANCE else value
 
 
-def frontier_report(p, denoiser, samplers=None, prompt=None):
-    """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones marked, as a report."""
+LOSSES = {"kl": "kl_p_q", "tv": "tv"}
+
+
+def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl"):
+    """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones (by KL(p || q), or by TV
+    with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked."""
+    if by not in LOSSES:
+        raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
     table = metrics.conditioned(p, prompt)
     if samplers is None:
         z = np.full(table.ndim, table.shape[0]) if prompt is None else np.asarray(prompt)
         first = int(np.flatnonzero(z == table.shape[0])[0]) if (z == table.shape[0]).any() else table.ndim
-        samplers = default_samplers(_masked(prompt, table.shape[0], table.ndim), table.ndim - first)
+        samplers = default_samplers(_masked(prompt, table.shape[0], table.ndim), table.ndim - first,
+                                    temperature=temperature)
     rows = frontier_rows(p, denoiser, samplers, prompt)
-    best = {row["label"] for row in undominated(rows)}
-    ordered = sorted(rows, key=lambda r: (r["expected_calls"], r["kl_p_q"]))
+    loss = LOSSES[by]
+    best = {row["label"] for row in undominated(rows, loss=loss)}
+    ordered = sorted(rows, key=lambda r: (r["expected_calls"], r[loss]))
     return Report(
         name="frontier", title="What parallel decoding loses per model call",
-        tables=(Table("Exact loss of each setting against its expected model calls (* : no setting beats it on both)",
+        tables=(Table(f"Exact loss of each setting against its expected model calls (* : no setting beats it on "
+                      f"both, by {by.upper()})",
                       ("sampler", "E[NFE]", "tokens/call", "KL(p||q)", "TV", "incoherent", "frontier"),
                       tuple((r["label"], r["expected_calls"], r["tokens_per_call"], shown(r["kl_p_q"]), shown(r["tv"]),
                              r["incoherent_mass"], "*" if r["label"] in best else "") for r in ordered)),),
