@@ -14,6 +14,7 @@ from refimpl.errors import InvalidParameterError
 
 from . import originals
 from .strategies import random_denoiser
+from .test_originals import _name
 from .test_samplers import DENOISERS
 
 FALSE_ALARM = 1e-3  # per comparison of a mean number of calls with its exact expectation; seeded
@@ -44,12 +45,6 @@ CASES = [  # (original counting its calls, the refimpl sampler that claims its s
     (functools.partial(originals.mdlm, steps=5, eps=1e-3, noise_removal=True, cache=True),
      S.Ancestral(steps=5, eps=1e-3, noise_removal=True, cache=True), PROMPT),
 ]
-
-
-def _name(case):
-    original, sampler, prompt = case
-    given = "" if prompt is None else "-prompt " + "".join("M" if t == 3 else str(t) for t in prompt)
-    return f"{original.func.__name__}-{sampler!r}{given}"
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
