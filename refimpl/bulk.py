@@ -25,14 +25,19 @@ def strides(vocab_size, length):
     return (vocab_size + 1) ** np.arange(length - 1, -1, -1, dtype=np.int64)
 
 
+def fold_patterns(table, vocab_size, reduce=np.sum):
+    """(2,)*L: the ``(V+1,)*L`` ``table`` reduced (``reduce(..., axis, keepdims=True)``) over the tokens of
+    each axis — index 0 any token, 1 the mask — so that entry M holds the reduction over mask pattern M."""
+    for axis in range(table.ndim):
+        head = (slice(None),) * axis
+        table = np.concatenate([reduce(table[head + (slice(0, vocab_size),)], axis=axis, keepdims=True),
+                                table[head + (slice(vocab_size, vocab_size + 1),)]], axis=axis)
+    return table
+
+
 def live_patterns(mass, vocab_size):
     """(P, L) bool, True where masked: every mask pattern that holds nonzero mass, in C order."""
-    live = mass != 0
-    for axis in range(mass.ndim):
-        head = (slice(None),) * axis
-        live = np.concatenate([live[head + (slice(0, vocab_size),)].any(axis=axis, keepdims=True),
-                               live[head + (slice(vocab_size, vocab_size + 1),)]], axis=axis)
-    return np.argwhere(live).astype(bool)
+    return np.argwhere(fold_patterns(mass != 0, vocab_size, np.any)).astype(bool)
 
 
 def source_index(patterns, vocab_size):

@@ -26,8 +26,8 @@ import threading
 import numpy as np
 
 from . import validate
-from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, live_patterns,
-                   pattern_codes, zero_blocks)
+from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, fold_patterns,
+                   live_patterns, pattern_codes, zero_blocks)
 from .denoisers import LatticeOracle, TableDenoiser, evaluate
 from .errors import InvalidParameterError
 from .limits import check_memory, get_memory_limit
@@ -338,11 +338,7 @@ def pattern_masses(mass, live, vocab_size):
     block of the table is valid)."""
     if live is not None:
         return live, np.array([mass[block(pattern, vocab_size)].sum() for pattern in live])
-    folded = mass
-    for axis in range(mass.ndim):  # each axis folded to (any token, the mask)
-        head = (slice(None),) * axis
-        folded = np.concatenate([folded[head + (slice(0, vocab_size),)].sum(axis=axis, keepdims=True),
-                                 folded[head + (slice(vocab_size, vocab_size + 1),)]], axis=axis)
+    folded = fold_patterns(mass, vocab_size)  # (2,)*L in C order, as the product below lists the patterns
     return np.array(list(itertools.product((False, True), repeat=mass.ndim))), folded.ravel()
 
 

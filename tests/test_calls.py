@@ -138,7 +138,7 @@ def test_samplers_that_call_the_model_every_step(sampler, calls):
     assert refimpl.expected_calls(DENOISERS["oracle"], sampler, 4, 3) == calls
 
 
-def _calls_from_reveals(sampler, reveals, steps):
+def _calls_from_reveals(reveals, steps):
     """A second computation of the call probabilities: from the engine's reveal statistics
     {(masked before, revealed): probability} instead of the pattern masses and stay probabilities."""
     out, changed = [], 1.0
@@ -168,7 +168,7 @@ def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
     steps = sampler.plan(np.full(4, True) if prompt is None else prompt == 3, np.full(4, True))
     same_law, calls = exact_law_and_calls(DENOISERS["random"], sampler, 4, 3, prompt=prompt)
     assert same_law.tobytes() == law.tobytes()
-    np.testing.assert_allclose(calls, _calls_from_reveals(sampler, reveals, steps), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(calls, _calls_from_reveals(reveals, steps), rtol=0, atol=1e-12)
     for step, seen in zip(steps, reveals):  # each step's chance of revealing nothing, pattern by pattern
         for before in {masked for masked, _ in seen}:
             total = sum(p for (m, _), p in seen.items() if m == before)

@@ -15,6 +15,7 @@ from .. import joint, metrics, validate
 from .. import samplers as S
 from ..calls import exact_law_and_calls
 from ..errors import InvalidParameterError
+from ..samplers.base import generation_region
 from .report import Report, Table
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
@@ -107,10 +108,11 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
     table = metrics.conditioned(p, prompt)
     if samplers is None:
-        z = np.full(table.ndim, table.shape[0]) if prompt is None else np.asarray(prompt)
-        first = int(np.flatnonzero(z == table.shape[0])[0]) if (z == table.shape[0]).any() else table.ndim
-        samplers = default_samplers(_masked(prompt, table.shape[0], table.ndim), table.ndim - first,
-                                    temperature=temperature)
+        vocab_size, length = table.shape[0], table.ndim
+        masked = _masked(prompt, vocab_size, length)  # (checks the prompt)
+        flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
+        start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
+        samplers = default_samplers(masked, end - start, temperature=temperature)
     rows = frontier_rows(p, denoiser, samplers, prompt)
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}
