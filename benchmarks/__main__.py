@@ -13,8 +13,8 @@ import time
 
 from tabulate import tabulate
 
-from . import families, frontier, largest, oracle, samplers, stages, training
-from .common import RESULTS, RESULTS_ENV, machine
+from benchmarks import families, frontier, largest, oracle, samplers, stages, training
+from benchmarks.common import RESULTS, RESULTS_ENV, machine
 
 
 def main(argv=None):

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from refimpl.experiments.frontier import sampler_label
-from refimpl.files import atomic_write_json
+from refimpl.core.files import atomic_write_json
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 RESULTS_ENV = "REFIMPL_BENCH_RESULTS"  # another folder for the result files (tests use a temporary one)
@@ -103,8 +103,8 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     """Time the exact law of ``sampler`` with the oracle of a Dirichlet law, count its transition
     entries, and what Monte Carlo needs for TV 0.01 and 0.001 (time extrapolated from ``probe`` draws)."""
     import refimpl
-    from refimpl import datasets
-    from refimpl.law import EngineStats
+    from refimpl.laws import datasets
+    from refimpl.engine.exact import EngineStats
 
     law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0))
     oracle = refimpl.oracle_denoiser(law)

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from refimpl import samplers as S
 
-from .common import run_main, exact_case, multiply_add_throughput, write_result
+from benchmarks.common import run_main, exact_case, multiply_add_throughput, write_result
 
 
 def families(length):

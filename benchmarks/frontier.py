@@ -19,11 +19,11 @@ import numpy as np
 from tabulate import tabulate
 
 import refimpl
-from refimpl import datasets, joint
+from refimpl.laws import datasets, joint
 from refimpl.experiments import toy
 from refimpl.experiments.frontier import default_samplers, frontier_rows, shown, undominated
 
-from .common import run_main, write_result
+from benchmarks.common import run_main, write_result
 
 
 def data_laws(quick):

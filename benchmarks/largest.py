@@ -15,7 +15,7 @@ import time
 
 from tabulate import tabulate
 
-from .common import machine, write_result
+from benchmarks.common import machine, write_result
 
 TIME_LIMIT = 300.0
 MEMORY_LIMIT = 16 * 2**30
@@ -48,7 +48,7 @@ def probe(name, vocab_size, length):
     import numpy as np
 
     import refimpl
-    from refimpl import datasets
+    from refimpl.laws import datasets
 
     with refimpl.memory_limit(MEMORY_LIMIT):
         rng = np.random.default_rng(0)
@@ -91,7 +91,7 @@ def run(quick=False, families=None, vocab_size=4):
     import json as _json
     import os
 
-    from .common import RESULTS, RESULTS_ENV
+    from benchmarks.common import RESULTS, RESULTS_ENV
     import pathlib
 
     previous = {}

@@ -8,9 +8,10 @@ Run: ``python -m benchmarks.oracle`` (``--quick`` for a smaller case).
 import numpy as np
 from tabulate import tabulate
 
-from refimpl import datasets, denoisers
+from refimpl.laws import datasets
+from refimpl.denoisers import tables as denoisers
 
-from .common import run_main, timed, verdict, write_result
+from benchmarks.common import run_main, timed, verdict, write_result
 
 GOAL_RATIO = 2.0
 

@@ -12,7 +12,7 @@ from tabulate import tabulate
 
 from refimpl import samplers as S
 
-from .common import run_main, exact_case, multiply_add_throughput, verdict, write_result
+from benchmarks.common import run_main, exact_case, multiply_add_throughput, verdict, write_result
 
 GOAL_RATIO = 0.25
 CASES = [  # (name, sampler, V, L, goal seconds, in quick mode)

@@ -17,7 +17,7 @@ import time
 import numpy as np
 from tabulate import tabulate
 
-from .common import multiply_add_throughput, run_main, write_result
+from benchmarks.common import multiply_add_throughput, run_main, write_result
 
 GOAL_RATIO = 0.25
 CASES = [(3, 8, True), (4, 8, False)]  # (V, L, in quick mode)
@@ -27,7 +27,7 @@ REPEATS = 20
 @contextlib.contextmanager
 def _timers(spent):
     """Wrap the bulk engine's stage functions so that each call adds its time to ``spent[(e, k)][stage]``."""
-    from refimpl import bulk
+    from refimpl.engine import bulk
     from refimpl.samplers import steps, subsets
 
     current = {"key": None}
@@ -63,7 +63,7 @@ def _timers(spent):
 
 def case(vocab_size, length, fma_rate):
     import refimpl
-    from refimpl import datasets
+    from refimpl.laws import datasets
     from refimpl import samplers as S
 
     oracle = refimpl.oracle_denoiser(datasets.dirichlet(vocab_size, length, np.random.default_rng(0)))

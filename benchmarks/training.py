@@ -14,10 +14,10 @@ the NumPy GELU is dearer), which a model trained on data does not do (std 0.2–
 import numpy as np
 from tabulate import tabulate
 
-from refimpl import mlp, optim
-from refimpl.numerics import Workspace
+from refimpl.models import mlp, optim
+from refimpl.core.numerics import Workspace
 
-from .common import run_main, timed_alternating, verdict, write_result
+from benchmarks.common import run_main, timed_alternating, verdict, write_result
 
 GOAL_RATIO = 1.0
 VOCAB, LENGTH, BATCH, HIDDEN = 8, 8, 256, (256, 256)

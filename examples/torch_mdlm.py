@@ -12,8 +12,11 @@ import numpy as np
 import torch
 
 import refimpl
-from refimpl import adapters, datasets, samplers, schedules
-from refimpl.verify import reference_losses, verify_sampler
+from refimpl.interop import adapters
+from refimpl.laws import datasets
+from refimpl import samplers
+from refimpl.diffusion import schedules
+from refimpl.interop.verify import reference_losses, verify_sampler
 
 V, L = 3, 4
 MASK = V

@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from . import originals
+from tests import originals
 
 
 def good_denoiser(p):

@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import bulk, space
+from refimpl.engine import bulk
+from refimpl.laws import space
 from refimpl import samplers as S
-from refimpl.numerics import value_grid
+from refimpl.core.numerics import value_grid
 from refimpl.samplers import steps as St
 from refimpl.samplers.subsets import subset_grid, top_k_laws
 
-from .strategies import random_denoiser, random_table
+from tests.strategies import random_denoiser, random_table
 
 
 def brute_top_k(q, conf, k):
@@ -258,7 +259,7 @@ def test_kept_memory_does_not_leak_between_calls():
     alone = refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
     for i, result in enumerate(results):
         np.testing.assert_array_equal(result, first if i % 2 else alone)
-    from refimpl import law as engine
+    from refimpl.engine import exact as engine
 
     assert 0 < engine._kept.work.nbytes() <= engine.KEEP_BYTES
     with refimpl.memory_limit(2**16):  # what a call keeps stays under an eighth of the limit in force
@@ -280,7 +281,7 @@ def test_threshold_counts_a_confidence_equal_to_tau_as_reaching_it():
 
 def _poison(work):
     """Fill every float array a Workspace keeps (its children's too) with NaN."""
-    from refimpl.numerics import Workspace
+    from refimpl.core.numerics import Workspace
 
     for held in work._arrays.values():
         if isinstance(held, Workspace):
@@ -307,7 +308,7 @@ def test_blocks_that_hold_no_mass_are_never_read(sampler, block_cost, monkeypatc
     ``live`` patterns of bulk.apply_subset_step); every other block of the tables it keeps between
     calls may hold anything.  Fill every kept array with NaN before each call: the laws must not move,
     and a plan that stops with masks left must still be refused."""
-    from refimpl import law as engine
+    from refimpl.engine import exact as engine
 
     monkeypatch.setattr(bulk, "BLOCK_COST", block_cost)
 
@@ -334,7 +335,7 @@ def test_reachable_patterns_without_mass_are_not_visited():
     confidences); those are skipped, not visited: one pattern per step, each step's reveals name only
     that pattern, and the one (masked, revealed) pair that happens has all the probability (the other
     subsets of the pattern are listed with probability 0)."""
-    from refimpl.law import EngineStats
+    from refimpl.engine.exact import EngineStats
 
     vocab_size, length = 3, 4
     table = np.zeros((vocab_size,) * length)

@@ -7,15 +7,15 @@ import pytest
 from scipy import stats
 
 import refimpl
-from refimpl import datasets
+from refimpl.laws import datasets
 from refimpl import samplers as S
-from refimpl import schedules as sch
-from refimpl.errors import InvalidParameterError
+from refimpl.diffusion import schedules as sch
+from refimpl.core.errors import InvalidParameterError
 
-from . import originals
-from .strategies import random_denoiser
-from .test_originals import _name
-from .test_samplers import DENOISERS
+from tests import originals
+from tests.strategies import random_denoiser
+from tests.test_originals import _name
+from tests.test_samplers import DENOISERS
 
 FALSE_ALARM = 1e-3  # per comparison of a mean number of calls with its exact expectation; seeded
 N_SAMPLES = 20000
@@ -161,7 +161,7 @@ def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
     """Call probabilities from pattern masses and stay probabilities (refimpl.calls) against a second
     computation from the engine's reveal statistics, and each step's chance of revealing nothing per
     pattern against the same statistics (proofs/model_calls.md (1))."""
-    from refimpl.calls import exact_law_and_calls, stay_probability
+    from refimpl.engine.calls import exact_law_and_calls, stay_probability
 
     reveals = []
     law = refimpl.exact_law(DENOISERS["random"], sampler, 4, 3, prompt=prompt, reveals=reveals)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl.cli import main
+from refimpl.cli.main import main
 
 
 def run(argv):
@@ -97,7 +97,8 @@ def test_law_command_reports_exact_metrics():
 
 
 def test_law_command_matches_the_library():
-    from refimpl import datasets, samplers
+    from refimpl.laws import datasets
+    from refimpl import samplers
 
     code, text = run(["law", "--data", "dirichlet", "--vocab-size", "3", "--length", "4", "--seed", "5",
                       "--sampler", "llada", "--steps", "2", "--temperature", "1", "--prompt", "1 M M M", "--json"])
@@ -113,7 +114,8 @@ def test_law_command_matches_the_library():
 
 
 def test_law_command_runs_fast_dllms_factor_rule():
-    from refimpl import datasets, samplers
+    from refimpl.laws import datasets
+    from refimpl import samplers
 
     code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "2", "--sampler", "factor",
                       "--factor", "0.7", "--temperature", "1", "--json"])
@@ -136,7 +138,8 @@ def test_law_command_reports_mdlms_cached_model_calls():
 
 
 def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
-    from refimpl import datasets, metrics, samplers
+    from refimpl.laws import datasets, metrics
+    from refimpl import samplers
 
     code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--seed", "3", "--prompt", "1 M M M", "--json"])
     assert code == 0
@@ -159,7 +162,8 @@ def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
 
 
 def test_frontier_at_temperature_0_is_drawn_by_tv():
-    from refimpl import datasets, samplers
+    from refimpl.laws import datasets
+    from refimpl import samplers
     from refimpl.experiments.frontier import frontier_report
 
     code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--temperature", "0", "--by", "tv", "--json"])
@@ -175,7 +179,8 @@ def test_frontier_at_temperature_0_is_drawn_by_tv():
 
 
 def test_law_command_passes_dreams_truncation():
-    from refimpl import datasets, samplers
+    from refimpl.laws import datasets
+    from refimpl import samplers
 
     code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "5", "--sampler", "dream",
                       "--alg", "maskgit_plus", "--steps", "2", "--temperature", "0.8", "--top-p", "0.7",
@@ -235,7 +240,9 @@ def test_train_then_law_with_the_checkpoint(tmp_path):
     code, text = run(["law", "--data-file", str(data), "--denoiser", str(model), "--sampler", "left_to_right",
                       "--json"])
     assert code == 0
-    from refimpl import checkpoint, datasets, samplers
+    from refimpl.models import checkpoint
+    from refimpl.laws import datasets
+    from refimpl import samplers
 
     law = datasets.empirical([[0, 1, 2], [0, 1, 3], [2, 3, 2]], vocab_size=4)
     q = refimpl.exact_law(checkpoint.load(model)[0], samplers.LeftToRight(), 3, 4)

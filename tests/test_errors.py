@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import datasets, space
+from refimpl.laws import datasets, space
 
 
 def good_law():

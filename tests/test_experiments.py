@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import metrics
+from refimpl.laws import metrics
 from refimpl import samplers as S
 from refimpl.experiments import homogenisation, toy
 from refimpl.experiments.paper import run_paper

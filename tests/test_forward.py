@@ -4,9 +4,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import forward, space
+from refimpl.diffusion import forward
+from refimpl.laws import space
 
-from .strategies import chi_square_pvalue, laws, random_table
+from tests.strategies import chi_square_pvalue, laws, random_table
 
 FALSE_ALARM = 1e-3  # per chi-square test below
 

@@ -1,7 +1,7 @@
 """The fuzz suite (tests/fuzz.py) in CI: bounded examples, zero escapes allowed."""
 import os
 
-from . import fuzz
+from tests import fuzz
 
 
 def test_public_api_raises_only_refimpl_errors():

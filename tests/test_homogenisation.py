@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import datasets
+from refimpl.laws import datasets
 from refimpl.experiments.homogenisation import one_sided_bound, two_sided_bound
 
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from scipy.special import xlogy
 
 import refimpl
-from refimpl import datasets, space
+from refimpl.laws import datasets, space
 
-from .strategies import laws, laws_with_partial, product_table, random_table, spaces
+from tests.strategies import laws, laws_with_partial, product_table, random_table, spaces
 
 
 def brute_marginal(table, positions):

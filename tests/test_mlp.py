@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from refimpl import mlp, optim
+from refimpl.models import mlp, optim
 
 RTOL = 1e-7
 
@@ -102,7 +102,7 @@ def test_loss_counts_only_masked_positions_and_matches_its_formula():
 
 
 def test_mlp_is_a_valid_denoiser():
-    from refimpl import denoisers
+    from refimpl.denoisers import tables as denoisers
 
     config, params, z, _, _ = tiny_problem()
     model = mlp.MLP(config, params)
@@ -149,7 +149,7 @@ def test_torch_autograd_gives_the_same_loss_and_gradients():
 @pytest.mark.parametrize("activation", mlp.ACTIVATIONS)
 def test_workspace_path_is_bit_identical_to_fresh_arrays(activation):
     """The training loop's path (a reusing workspace, Adam in place) against the pure functions, 3 steps."""
-    from refimpl.numerics import Workspace
+    from refimpl.core.numerics import Workspace
 
     config, params, z, x0, weights = tiny_problem(activation=activation, hidden=(40, 30), batch=64)
     pure_params, pure_state = params, optim.adam_init(params)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from refimpl import numerics
-from refimpl.mlp import reduce_last_axis
+from refimpl.core import numerics
+from refimpl.models.mlp import reduce_last_axis
 
 
 def ulp_error(got, reference, dtype):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from refimpl import samplers as S
-from refimpl.verify import verify_sampler
+from refimpl.interop.verify import verify_sampler
 
-from . import originals
-from .test_samplers import DENOISERS, TABLE
+from tests import originals
+from tests.test_samplers import DENOISERS, TABLE
 
 FALSE_ALARM = 1e-3  # per test; seeded, so a run is reproducible
 N_SAMPLES = 20000

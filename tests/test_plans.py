@@ -4,12 +4,12 @@ import pytest
 
 import refimpl
 from refimpl import samplers as S
-from refimpl import schedules as sch
-from refimpl.law import EngineStats
+from refimpl.diffusion import schedules as sch
+from refimpl.engine.exact import EngineStats
 from refimpl.samplers.llada import transfer_counts
 from refimpl.samplers.steps import FixedCount, FractionCount, IndependentStep, TopKStep, UniformKStep
 
-from .strategies import random_table
+from tests.strategies import random_table
 
 ALL = np.ones(8, dtype=bool)
 

@@ -11,11 +11,16 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import checkpoint, datasets, denoisers, elbo, files, forward, lattice, mlp, space, vectors
+from refimpl.models import checkpoint, mlp
+from refimpl.laws import datasets, lattice, space
+from refimpl.denoisers import tables as denoisers
+from refimpl.diffusion import elbo, forward
+from refimpl.core import files
+from refimpl.interop import vectors
 from refimpl import samplers as S
-from refimpl.train import TrainConfig, train
+from refimpl.models.train import TrainConfig, train
 
-from .strategies import random_table
+from tests.strategies import random_table
 
 SAMPLERS = [S.Ancestral(steps=3), S.FirstHitting(), S.RandomK(2), S.LLaDA(3, temperature=0.7),
             S.LLaDA(3, temperature=1.0, remasking="random"), S.Dream(3, "entropy", 0.8), S.Dream(3, "origin", 1.0),
@@ -44,7 +49,7 @@ def test_every_sampler_is_deterministic_across_runs_and_process_restarts():
 
 
 def test_exact_laws_do_not_depend_on_how_many_threads_run_them(monkeypatch):
-    from refimpl import numerics
+    from refimpl.core import numerics
 
     table = random_table(np.random.default_rng(1), 3, 4)
     oracle = refimpl.oracle_denoiser(table)
@@ -94,7 +99,7 @@ def test_laws_with_zero_entries_and_zero_probability_partials_give_no_nan():
 
 
 def test_logits_of_magnitude_1e3_are_stable():
-    from refimpl import adapters
+    from refimpl.interop import adapters
 
     def model(z):
         logits = np.zeros(z.shape + (3,))

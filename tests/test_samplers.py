@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import datasets, metrics, space
+from refimpl.laws import datasets, metrics, space
 from refimpl import samplers as S
-from refimpl import schedules as sch
+from refimpl.diffusion import schedules as sch
 
-from .strategies import chi_square_pvalue, laws, random_denoiser, random_table
+from tests.strategies import chi_square_pvalue, laws, random_denoiser, random_table
 
 FALSE_ALARM = 1e-3  # per chi-square test below; every test is seeded, so a run is reproducible
 N_SAMPLES = 20000

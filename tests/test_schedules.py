@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import schedules as S
+from refimpl.diffusion import schedules as S
 
 UNCLIPPED = [S.Linear(), S.Cosine(), S.Polynomial(0.5), S.Polynomial(2.0), S.Polynomial(3.0), S.LogLinear(0.0)]
 ALL = UNCLIPPED + [S.LogLinear(1e-3), S.Geometric(), S.Geometric(1e-3, 10.0)]

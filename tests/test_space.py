@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl import space
+from refimpl.laws import space
 
-from .strategies import spaces
+from tests.strategies import spaces
 
 
 def test_order_is_c_order_position_zero_slowest():

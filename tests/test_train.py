@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import checkpoint, datasets, elbo, mlp
-from refimpl import schedules as sch
-from refimpl.train import TrainConfig, mask_batch, train
+from refimpl.models import checkpoint, mlp
+from refimpl.laws import datasets
+from refimpl.diffusion import elbo
+from refimpl.diffusion import schedules as sch
+from refimpl.models.train import TrainConfig, mask_batch, train
 
-from .strategies import random_table
+from tests.strategies import random_table
 
 SMALL = mlp.MLPConfig(3, 4, (16,), "tanh")
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from refimpl import vectors
-from refimpl.cli import main
+from refimpl.interop import vectors
+from refimpl.cli.main import main
 
 
 @pytest.fixture(scope="module")

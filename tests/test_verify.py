@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 import refimpl
-from refimpl import adapters, datasets
+from refimpl.interop import adapters
+from refimpl.laws import datasets
 from refimpl import samplers as S
-from refimpl.cli import main
-from refimpl.verify import verify_denoiser, verify_sampler
+from refimpl.cli.main import main
+from refimpl.interop.verify import verify_denoiser, verify_sampler
 
-from . import targets
+from tests import targets
 
 LAW_ARGS = ["--vocab-size", "3", "--length", "4", "--concentration", "1.0", "--seed", "2"]
 AS_LLADA = ["--as", "llada", "--steps", "3", "--temperature", "0.5"]
@@ -123,7 +124,7 @@ def _counting(original, extra=0, **settings):
 
 
 def test_a_target_that_counts_its_model_calls_is_checked_on_them():
-    from . import originals
+    from tests import originals
 
     law = datasets.dirichlet(3, 4, np.random.default_rng(2))
     oracle = refimpl.oracle_denoiser(law)

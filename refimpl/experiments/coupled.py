@@ -7,8 +7,8 @@ The loss is exactly the total correlation, :math:`KL(p \| p_1 \otimes p_2) = TC(
 """
 import numpy as np
 
-from .. import datasets, joint, space
-from .report import Report, Table, letters
+from ..laws import datasets, joint, space
+from ..reports.tables import Report, Table, letters
 
 
 def coupled_pair_demo(law=None):

@@ -11,12 +11,13 @@ import dataclasses
 
 import numpy as np
 
-from .. import joint, metrics, validate
+from ..laws import joint, metrics
+from ..core import validate
 from .. import samplers as S
-from ..calls import exact_law_and_calls
-from ..errors import InvalidParameterError
+from ..engine.calls import exact_law_and_calls
+from ..core.errors import InvalidParameterError
 from ..samplers.base import generation_region
-from .report import Report, Table
+from ..reports.tables import Report, Table
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
 

@@ -14,8 +14,8 @@ when :math:`\alpha\beta < 1`.
 """
 import numpy as np
 
-from .. import datasets, joint
-from .report import Report, Table
+from ..laws import datasets, joint
+from ..reports.tables import Report, Table
 
 WEIGHTS = np.array([[8.0, 2.0, 1.0, 1.0],  # symmetric, so the chain is reversible with pi ~ row sums
                     [2.0, 5.0, 2.0, 1.0],

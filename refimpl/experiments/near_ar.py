@@ -8,11 +8,11 @@ leftmost masked position (strictly left-to-right).  Random order is the baseline
 import numpy as np
 
 from .. import samplers
-from ..denoisers import oracle_denoiser
-from ..law import exact_law
-from ..metrics import law_metrics
+from ..denoisers.tables import oracle_denoiser
+from ..engine.exact import exact_law
+from ..laws.metrics import law_metrics
 from .homogenisation import law as chain_law
-from .report import Report, Table
+from ..reports.tables import Report, Table
 
 
 def commit_statistics(denoiser, sampler, length, vocab_size, prompt):

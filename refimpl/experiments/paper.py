@@ -23,8 +23,9 @@ def _progress_printer(enabled):
 
 
 def train_toy_model(seed=0):
-    from .. import mlp, schedules
-    from ..train import TrainConfig, train
+    from ..models import mlp
+    from ..diffusion import schedules
+    from ..models.train import TrainConfig, train
 
     model, _ = train(toy_sequences(), mlp.MLPConfig(5, 5, (128, 128), "gelu"),
                      TrainConfig(steps=2000, batch_size=256, lr=3e-3, seed=seed),
@@ -65,7 +66,7 @@ def write_figures(reports, folder):
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    from ..files import atomic_write_bytes
+    from ..core.files import atomic_write_bytes
     import io
 
     os.makedirs(folder, exist_ok=True)

@@ -5,13 +5,15 @@ step k in {1, 2, all of the block}.  Denoisers: the oracle, and MLPs trained wit
 (same steps, batch, learning rate, seed) by uniform random masking or by blockwise reverse-order
 masking with block size 2 or 4.  Every cell is the exact KL(p || q) of the sampler's output law.
 """
-from .. import mlp, samplers, schedules
-from ..denoisers import oracle_denoiser, tabulate
-from ..joint import kl
-from ..law import exact_law
-from ..train import TrainConfig, train
+from ..models import mlp
+from .. import samplers
+from ..diffusion import schedules
+from ..denoisers.tables import oracle_denoiser, tabulate
+from ..laws.joint import kl
+from ..engine.exact import exact_law
+from ..models.train import TrainConfig, train
 from .homogenisation import law as chain_law
-from .report import Report, Table
+from ..reports.tables import Report, Table
 
 TRAINING = (("uniform random masking", "random", 1), ("blockwise reverse-order, b=2", "blockwise", 2),
             ("blockwise reverse-order, b=4", "blockwise", 4))

@@ -15,10 +15,11 @@ Positions are 1-based in the report, as in the paper.
 """
 import numpy as np
 
-from .. import datasets, joint, samplers
-from ..denoisers import oracle_denoiser
-from ..law import exact_law
-from .report import Report, Table, letters
+from ..laws import datasets, joint
+from .. import samplers
+from ..denoisers.tables import oracle_denoiser
+from ..engine.exact import exact_law
+from ..reports.tables import Report, Table, letters
 
 TOKENS = "ABCDE"
 GROUPS = (  # (count, first four tokens)

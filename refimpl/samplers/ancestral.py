@@ -3,9 +3,9 @@ import dataclasses
 
 import numpy as np
 
-from .. import validate
-from ..errors import InvalidParameterError
-from ..schedules import Linear, check_schedule
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..diffusion.schedules import Linear, check_schedule
 from .base import as_eligible
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
 

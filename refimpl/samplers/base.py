@@ -1,8 +1,8 @@
 """Shared pieces of the sampler plans: parameter checks and the block tiling of the masked region."""
 import numpy as np
 
-from .. import validate
-from ..errors import InvalidParameterError
+from ..core import validate
+from ..core.errors import InvalidParameterError
 
 
 def temperature(value, name="temperature"):

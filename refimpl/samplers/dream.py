@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .. import validate
+from ..core import validate
 from .base import as_eligible, temperature
 from .steps import FractionCount, IndependentStep, TopKStep
 

@@ -3,8 +3,8 @@ import dataclasses
 
 import numpy as np
 
-from .. import validate
-from ..errors import InvalidParameterError
+from ..core import validate
+from ..core.errors import InvalidParameterError
 from .base import before, block_length, temperature, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
 

@@ -29,7 +29,7 @@ import dataclasses
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from ..numerics import FRESH, sample_categorical
+from ..core.numerics import FRESH, sample_categorical
 from .subsets import grid_product, grid_sum, plackett_luce_laws, subset_grid, top_k_laws
 
 NEG_INF = -np.inf

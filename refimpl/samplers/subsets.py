@@ -15,8 +15,8 @@ import itertools
 import numpy as np
 from scipy.special import logsumexp
 
-from ..limits import check_memory
-from ..numerics import FRESH, value_grid
+from ..core.limits import check_memory
+from ..core.numerics import FRESH, value_grid
 
 
 def subset_grid(count, k, vocab_size):

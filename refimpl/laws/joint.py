@@ -8,11 +8,11 @@ All information quantities are in nats.
 import numpy as np
 from scipy.special import entr, rel_entr
 
-from . import validate
-from .errors import InvalidParameterError, ZeroProbabilityError
+from ..core import validate
+from ..core.errors import InvalidParameterError, ZeroProbabilityError
 
 
-class Law:
+class Law(validate.ValidatedLaw):
     r"""A validated, read-only data law ``table`` of shape ``(V,)*L``.
 
     ``counts`` (same shape, int64) is kept when the law is the empirical law of a data set, and

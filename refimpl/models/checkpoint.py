@@ -11,8 +11,8 @@ import zipfile
 
 import numpy as np
 
-from .errors import FileFormatError, InvalidTypeError
-from .files import atomic_write_bytes
+from ..core.errors import FileFormatError, InvalidTypeError
+from ..core.files import atomic_write_bytes
 from .mlp import MLP, MLPConfig
 
 SCHEMA = "refimpl-mlp/1"

@@ -6,8 +6,8 @@ step loses exactly the conditional total correlation of what it reveals together
 """
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError
+from ..core import validate
+from ..core.errors import InvalidParameterError
 from .joint import Law, conditional_law, kl, total_correlation, tv
 
 

@@ -22,12 +22,15 @@ import os
 
 import numpy as np
 
-from . import __version__, datasets, elbo, joint, mlp, samplers, schedules
-from .denoisers import oracle_denoiser
-from .errors import FileFormatError, InvalidTypeError
-from .files import atomic_write_bytes
-from .forward import forward_law
-from .calls import exact_law_and_calls
+from .. import __version__, samplers
+from ..laws import datasets, joint
+from ..diffusion import elbo, schedules
+from ..models import mlp
+from ..denoisers.tables import oracle_denoiser
+from ..core.errors import FileFormatError, InvalidTypeError
+from ..core.files import atomic_write_bytes
+from ..diffusion.forward import forward_law
+from ..engine.calls import exact_law_and_calls
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}

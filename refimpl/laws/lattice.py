@@ -13,9 +13,9 @@ import itertools
 
 import numpy as np
 
-from . import validate
-from .limits import check_memory
-from .numerics import parallel_for
+from ..core import validate
+from ..core.limits import check_memory
+from ..core.numerics import parallel_for
 
 BLOCK_ELEMENTS = 1 << 20  # a lattice block (8 MiB) stays in cache while its axes are summed (measured best)
 

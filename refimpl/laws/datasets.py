@@ -4,10 +4,11 @@ Every constructor returns a :class:`refimpl.Law` (a validated, read-only ``(V,)*
 """
 import numpy as np
 
-from . import space, validate
-from .errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
+from . import space
+from ..core import validate
+from ..core.errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
 from .joint import Law
-from .limits import check_memory
+from ..core.limits import check_memory
 
 ROW_TOLERANCE = validate.SUM_TOLERANCE
 

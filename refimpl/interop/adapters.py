@@ -12,8 +12,8 @@ A refimpl denoiser maps int partial sequences ``z`` (B, L), mask = V, to float64
 import numpy as np
 from scipy.special import softmax
 
-from . import validate
-from .errors import InvalidDenoiserOutputError
+from ..core import validate
+from ..core.errors import InvalidDenoiserOutputError
 
 
 def to_numpy(value):

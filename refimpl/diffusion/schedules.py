@@ -13,8 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError, InvalidTypeError
+from ..core import validate
+from ..core.errors import InvalidParameterError, InvalidTypeError
 
 ALPHA0_TOLERANCE = 1e-3  # |alpha(0) - 1| allowed by check_schedule (Geometric's default is 1e-4 off)
 

@@ -9,11 +9,12 @@ import itertools
 
 import numpy as np
 
-from . import space, validate
-from .errors import InvalidDenoiserOutputError, RefimplError
-from .lattice import block_axes, lattice_bytes, marginal_lattice
-from .limits import check_memory, get_memory_limit
-from .numerics import parallel_for
+from ..laws import space
+from ..core import validate
+from ..core.errors import InvalidDenoiserOutputError, RefimplError
+from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice
+from ..core.limits import check_memory, get_memory_limit
+from ..core.numerics import parallel_for
 
 ROW_TOLERANCE = 1e-9  # |row sum - 1| and 1 - prob(clean token) allowed in a denoiser's output
 

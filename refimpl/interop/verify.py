@@ -10,13 +10,14 @@ import sys
 import numpy as np
 from scipy import stats
 
-from . import space, validate
-from .denoisers import evaluate, oracle_denoiser
-from .elbo import nelbo
-from .errors import InvalidParameterError, InvalidTypeError, RefimplError
-from .joint import entropy
-from .calls import exact_law_and_calls
-from .experiments.report import letters
+from ..laws import space
+from ..core import validate
+from ..denoisers.tables import evaluate, oracle_denoiser
+from ..diffusion.elbo import nelbo
+from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
+from ..laws.joint import entropy
+from ..engine.calls import exact_law_and_calls
+from ..reports.tables import letters
 
 
 def load_target(spec):
@@ -132,8 +133,8 @@ def _calls_test(calls, rows, exact, alpha):
 def reference_losses(denoiser, x0, z, t, schedule, vocab_size):
     r"""refimpl's per-sample continuous-time NELBO loss for a batch, to compare a training loss with:
     :math:`w(t_b) \sum_{i:\, z_{bi} = V} -\log \mu(z_b)_{i, x_0^{bi}}`, shape (B,)."""
-    from .elbo import masked_cross_entropy
-    from .schedules import check_schedule
+    from ..diffusion.elbo import masked_cross_entropy
+    from ..diffusion.schedules import check_schedule
 
     check_schedule(schedule)
     x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)

@@ -8,11 +8,11 @@ Per-position outputs have ``V+1`` columns, the last one being the mask.
 """
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError
-from .lattice import lattice_bytes, marginal_lattice
-from .limits import check_memory
-from .numerics import sample_categorical
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..laws.lattice import lattice_bytes, marginal_lattice
+from ..core.limits import check_memory
+from ..core.numerics import sample_categorical
 
 
 def _alphas(alpha_s=None, alpha_t=None, scalar=True, need_s=False):

@@ -25,14 +25,13 @@ import threading
 
 import numpy as np
 
-from . import validate
-from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, fold_patterns,
-                   live_patterns, pattern_codes, zero_blocks)
-from .denoisers import LatticeOracle, TableDenoiser, evaluate
-from .errors import InvalidParameterError
-from .limits import check_memory, get_memory_limit
-from .numerics import FRESH, Workspace, parallel_for, value_grid
-from .samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, FactorStep, IndependentStep, ThresholdStep
+from ..core import validate
+from .bulk import (CHUNK, apply_subset_step, block, by_blocks, code_patterns, count_reveal, fold_patterns, live_patterns, pattern_codes, zero_blocks)
+from ..denoisers.tables import LatticeOracle, TableDenoiser, evaluate
+from ..core.errors import InvalidParameterError
+from ..core.limits import check_memory, get_memory_limit
+from ..core.numerics import FRESH, Workspace, parallel_for, value_grid
+from ..samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, FactorStep, IndependentStep, ThresholdStep
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)

@@ -6,7 +6,7 @@ import traceback
 
 import numpy as np
 
-from .errors import InvalidParameterError, RefimplError
+from ..core.errors import InvalidParameterError, RefimplError
 
 
 def _print_reports(reports, as_json, out):
@@ -18,7 +18,7 @@ def _print_reports(reports, as_json, out):
 
 
 def _cmd_paper(args, out):
-    from .experiments.paper import run_paper, write_figures
+    from ..experiments.paper import run_paper, write_figures
 
     reports = run_paper()
     _print_reports(reports, args.json, out)
@@ -34,7 +34,7 @@ def _cmd_paper(args, out):
 
 def _cmd_law(args, out):
     from .commands import build_denoiser, build_sampler, load_data, parse_prompt
-    from .experiments.sampler_law import sampler_report
+    from ..experiments.sampler_law import sampler_report
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -46,7 +46,7 @@ def _cmd_law(args, out):
 
 def _cmd_frontier(args, out):
     from .commands import build_denoiser, load_data, parse_prompt
-    from .experiments.frontier import frontier_report
+    from ..experiments.frontier import frontier_report
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -57,10 +57,12 @@ def _cmd_frontier(args, out):
 
 
 def _cmd_train(args, out):
-    from . import elbo, joint, mlp
+    from ..diffusion import elbo
+    from ..laws import joint
+    from ..models import mlp
     from .commands import SCHEDULES, load_data
-    from .experiments.report import Report
-    from .train import TrainConfig, train
+    from ..reports.tables import Report
+    from ..models.train import TrainConfig, train
 
     law, names, sequences = load_data(args)
     data = law if sequences is None else sequences
@@ -86,8 +88,8 @@ def _cmd_train(args, out):
 
 def _cmd_verify(args, out):
     from .commands import build_denoiser, build_law, build_sampler, parse_prompt
-    from .experiments.report import Report, Table
-    from .verify import load_target, verify_denoiser, verify_sampler
+    from ..reports.tables import Report, Table
+    from ..interop.verify import load_target, verify_denoiser, verify_sampler
 
     law = build_law(args)
     target = load_target(args.target)
@@ -113,8 +115,8 @@ def _cmd_verify(args, out):
 
 
 def _cmd_vectors(args, out):
-    from . import vectors
-    from .experiments.report import Report, Table
+    from ..interop import vectors
+    from ..reports.tables import Report, Table
 
     if bool(args.out) == bool(args.check):
         raise InvalidParameterError("give exactly one of --out FILE (write) or --check FILE (recompute and compare)")

@@ -12,9 +12,9 @@ import dataclasses
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError
-from .numerics import FRESH, INV_SQRT_2PI, normal_cdf
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..core.numerics import FRESH, INV_SQRT_2PI, normal_cdf
 
 ACTIVATIONS = ("tanh", "relu", "gelu")
 

@@ -2,7 +2,7 @@ r"""Optimisers as pure functions: ``(params, grads, state) -> (params, state)``;
 (unless the training loop hands :func:`adam` its workspace, see there)."""
 import numpy as np
 
-from .numerics import FRESH
+from ..core.numerics import FRESH
 
 
 def sgd_init(params):

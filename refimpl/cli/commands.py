@@ -1,9 +1,12 @@
 """Building data laws, denoisers and samplers from command-line words (shared by the CLI commands)."""
 import numpy as np
 
-from . import datasets, samplers, schedules, validate
-from .denoisers import oracle_denoiser
-from .errors import FileFormatError, InvalidParameterError
+from ..laws import datasets
+from .. import samplers
+from ..diffusion import schedules
+from ..core import validate
+from ..denoisers.tables import oracle_denoiser
+from ..core.errors import FileFormatError, InvalidParameterError
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
@@ -151,7 +154,7 @@ def build_denoiser(spec, law):
     """'oracle' (the exact denoiser of the law) or a checkpoint written by ``refimpl train``."""
     if spec in (None, "oracle"):
         return oracle_denoiser(law)
-    from .checkpoint import load
+    from ..models.checkpoint import load
 
     model = load(spec)[0]
     if (model.vocab_size, model.length) != (law.vocab_size, law.length):

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from . import space
-from .denoisers import LatticeOracle, OracleDenoiser, TableDenoiser, evaluate
-from .numerics import FRESH, value_grid
-from .samplers.subsets import subset_grid
+from ..laws import space
+from ..denoisers.tables import LatticeOracle, OracleDenoiser, TableDenoiser, evaluate
+from ..core.numerics import FRESH, value_grid
+from ..samplers.subsets import subset_grid
 
 CHUNK = 1 << 15  # rows per call of a denoiser that is not a table
 BATCH_ENTRIES = 1 << 17  # mask patterns computed together hold about this many outcome entries (cache-sized)

@@ -23,13 +23,15 @@ import sys
 
 import numpy as np
 
-from . import checkpoint, optim, space, validate
-from .errors import InvalidParameterError
-from .joint import Law
-from .limits import check_memory
+from . import checkpoint, optim
+from ..laws import space
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..laws.joint import Law
+from ..core.limits import check_memory
 from .mlp import MLP, MLPConfig, init_params, loss_and_grads
-from .numerics import Workspace
-from .schedules import Linear, check_schedule
+from ..core.numerics import Workspace
+from ..diffusion.schedules import Linear, check_schedule
 
 MASKINGS = ("random", "any_order", "blockwise")
 MAX_STEPS = 10**9

@@ -10,9 +10,9 @@ which is exactly ``table.ravel()`` order for a law table ``p`` of shape ``(V,)*L
 """
 import numpy as np
 
-from . import validate
-from .errors import InvalidParameterError, InvalidSequenceError, InvalidTypeError
-from .limits import check_memory
+from ..core import validate
+from ..core.errors import InvalidParameterError, InvalidSequenceError, InvalidTypeError
+from ..core.limits import check_memory
 
 
 def _base(vocab_size, partial):

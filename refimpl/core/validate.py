@@ -38,14 +38,20 @@ def space(vocab_size, length):
     return vocab_size, length
 
 
+class ValidatedLaw:
+    """Base of :class:`refimpl.Law`: an object whose ``table`` was validated by :func:`law_table` when it was
+    made and is read-only, so it is not checked again (defined here so that validation needs no import
+    from the layers above)."""
+
+    __slots__ = ()
+
+
 def law_table(p, name="p"):
     r"""A data law as a float64 ndarray of shape ``(V,)*L``: finite, non-negative, summing to 1.
 
     Accepts a :class:`refimpl.Law` or anything ``np.asarray`` turns into such a table.
     """
-    from .joint import Law
-
-    if isinstance(p, Law):
+    if isinstance(p, ValidatedLaw):
         return p.table
     table = as_array(p, name)
     if table.dtype != np.float64:

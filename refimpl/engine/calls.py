@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .law import _exact_law
-from .samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, IndependentStep
+from .exact import _exact_law
+from ..samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, IndependentStep
 
 
 def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=False):

@@ -1,0 +1,1 @@
+"""Foundations: errors, input validation, memory limits, numerics, atomic files."""

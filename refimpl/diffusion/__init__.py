@@ -1,0 +1,1 @@
+"""The absorbing diffusion: schedules, the forward process, the exact and Monte Carlo NELBO."""

@@ -1,0 +1,1 @@
+"""Checking other implementations: verify, golden vectors, adapters for other frameworks."""

@@ -1,0 +1,1 @@
+"""Trained models: the NumPy MLP denoiser, its optimisers, NELBO training, checkpoints."""

@@ -1,0 +1,1 @@
+"""Report tables shared by the experiments, the command line and the benchmarks."""
