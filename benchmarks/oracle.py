@@ -9,7 +9,7 @@ import numpy as np
 from tabulate import tabulate
 
 from refimpl.laws import datasets
-from refimpl.denoisers import tables as denoisers
+from refimpl import denoisers
 
 from benchmarks.common import run_main, timed, verdict, write_result
 

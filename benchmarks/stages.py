@@ -26,13 +26,18 @@ REPEATS = 20
 
 @contextlib.contextmanager
 def _timers(spent):
-    """Wrap the bulk engine's stage functions so that each call adds its time to ``spent[(e, k)][stage]``."""
-    from refimpl.engine import bulk
-    from refimpl.samplers import steps, subsets
+    """Wrap the by-counts steps' stages so that each chunk adds its time to ``spent[(e, k)][stage]``: the
+    step's transition and the scatter of its moves ("chunks"), the oracle's conditionals, B_j and the
+    top-k law."""
+    from refimpl.denoisers import conditionals
+    from refimpl.engine import moves
+    from refimpl.samplers import subsets
+    from refimpl.samplers.steps import base, subset
 
     current = {"key": None}
-    originals = [(bulk, "_apply_chunk"), (bulk, "conditionals"), (subsets, "mass_below"), (steps, "top_k_laws")]
-    saved = [getattr(module, name) for module, name in originals]
+    originals = [(base.SubsetReveal, "transition"), (moves.ScatterMove, "add_to"),
+                 (conditionals.LatticeReader, "gather"), (subsets, "mass_below"), (subset, "top_k_laws")]
+    saved = [getattr(owner, name) for owner, name in originals]
 
     def timed(fn, stage):
         def wrapper(*args, **kwargs):
@@ -42,23 +47,30 @@ def _timers(spent):
             return result
         return wrapper
 
-    def chunk(step, moved, denoiser, vocab_size, patterns, index, weight, at, k, work, seen):
-        current["key"] = (at.shape[1], k)
+    def transition(step, states):
+        e = states.at.shape[1]
+        current["key"] = (e, step.count(e))
         start = time.perf_counter()
-        entries = saved[0](step, moved, denoiser, vocab_size, patterns, index, weight, at, k, work, seen)
+        out = saved[0](step, states)
         spent[current["key"]]["chunks"] += time.perf_counter() - start
-        spent[current["key"]]["entries"] += entries
-        return entries
+        spent[current["key"]]["entries"] += sum(move.size for move in out)
+        return out
+
+    def add_to(move, table):
+        start = time.perf_counter()
+        saved[1](move, table)
+        spent[current["key"]]["chunks"] += time.perf_counter() - start
 
     try:
-        bulk._apply_chunk = chunk
-        bulk.conditionals = timed(saved[1], "conditionals")
-        subsets.mass_below = timed(saved[2], "B_j")
-        steps.top_k_laws = timed(saved[3], "top-k law")
+        base.SubsetReveal.transition = transition
+        moves.ScatterMove.add_to = add_to
+        conditionals.LatticeReader.gather = timed(saved[2], "conditionals")
+        subsets.mass_below = timed(saved[3], "B_j")
+        subset.top_k_laws = timed(saved[4], "top-k law")
         yield
     finally:
-        for (module, name), fn in zip(originals, saved):
-            setattr(module, name, fn)
+        for (owner, name), fn in zip(originals, saved):
+            setattr(owner, name, fn)
 
 
 def case(vocab_size, length, fma_rate):

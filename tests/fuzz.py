@@ -20,7 +20,7 @@ import refimpl
 from refimpl.interop import adapters, vectors, verify
 from refimpl.models import checkpoint, mlp, train
 from refimpl.laws import datasets, metrics, space
-from refimpl.denoisers import tables as denoisers
+from refimpl import denoisers
 from refimpl.diffusion import elbo, forward, schedules
 from refimpl import samplers
 

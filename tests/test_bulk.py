@@ -1,4 +1,4 @@
-"""The bulk exact-law path (refimpl/bulk.py, samplers/subsets.py) against brute-force enumeration.
+"""The bulk exact-law path (refimpl/layout.py, samplers/subsets.py) against brute-force enumeration.
 
 Every reference here is a second algorithm written for the test: the top-k law by enumerating every
 draw of every candidate and ranking it, the live patterns, source indices and denoiser answers by
@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl.engine import bulk
+from refimpl.denoisers import reader
+from refimpl.engine import layout
 from refimpl.laws import space
 from refimpl import samplers as S
 from refimpl.core.numerics import value_grid
@@ -73,19 +74,19 @@ def brute_live(mass, vocab_size):
 def test_live_patterns_source_indices_and_offsets_by_decoding(vocab_size, length):
     rng = np.random.default_rng(vocab_size * 7 + length)
     mass = np.where(rng.random((vocab_size + 1,) * length) < 0.3, rng.random((vocab_size + 1,) * length), 0.0)
-    live = bulk.live_patterns(mass, vocab_size)
+    live = layout.live_patterns(mass, vocab_size)
     assert {tuple(p) for p in live} == brute_live(mass, vocab_size)
     for masked_count in range(length + 1):
         patterns = np.array([[i in c for i in range(length)] for c in itertools.combinations(range(length), masked_count)])
-        index = bulk.source_index(patterns, vocab_size)  # (P, N)
+        index = layout.source_index(patterns, vocab_size)  # (P, N)
         for p, pattern in enumerate(patterns):
             z = np.full((vocab_size ** (length - masked_count), length), vocab_size)
             z[:, ~pattern] = value_grid(vocab_size, length - masked_count)
             np.testing.assert_array_equal(index[p], space.encode(z, vocab_size, partial=True))
         if masked_count:
-            at = bulk.positions(patterns, np.ones(length, dtype=bool))
+            at = layout.positions(patterns)
             slots, grid = subset_grid(masked_count, 1, vocab_size)
-            offsets = bulk.reveal_offsets(at, slots, vocab_size, length)  # (P, n_sub, G)
+            offsets = layout.reveal_offsets(at, slots, vocab_size, length)  # (P, n_sub, G)
             for p in range(len(patterns)):
                 for s, (slot,) in enumerate(slots):
                     for g, (token,) in enumerate(grid):
@@ -106,9 +107,9 @@ def test_conditionals_in_bulk_are_the_denoisers_answers(which):
                 "tabulated": refimpl.denoisers.tabulate(random_denoiser(rng, vocab_size, length), vocab_size, length),
                 "callable": random_denoiser(rng, vocab_size, length)}[which]
     patterns = np.array([[i in c for i in range(length)] for c in itertools.combinations(range(length), 2)])
-    index = bulk.source_index(patterns, vocab_size)
-    at = bulk.positions(patterns, np.ones(length, dtype=bool))
-    mu = bulk.conditionals(denoiser, index, at, vocab_size, length)  # (e, V, P, N)
+    index = layout.source_index(patterns, vocab_size)
+    at = layout.positions(patterns)
+    mu = reader(denoiser, vocab_size, length).gather(index, at)  # (e, V, P, N)
     for p in range(len(patterns)):
         z = space.decode(index[p], vocab_size, length, partial=True)
         expected = refimpl.denoisers.evaluate(denoiser, z, vocab_size)  # (N, L, V)
@@ -302,15 +303,15 @@ class _OneToken:
     S.SemiAR(2, S.Ancestral(steps=2)), S.SemiAR(2, S.RandomK(1)), S.Threshold(0.5), S.LeftToRight(),
     S.Ancestral(steps=3), S.Dream(3, "origin", temperature=0.8), S.Factor(1.0, temperature=1.0),
 ], ids=repr)
-@pytest.mark.parametrize("block_cost", [0, bulk.BLOCK_COST])  # clear and sum by blocks wherever possible, or as usual
+@pytest.mark.parametrize("block_cost", [0, layout.BLOCK_COST])  # clear and sum by blocks wherever possible, or as usual
 def test_blocks_that_hold_no_mass_are_never_read(sampler, block_cost, monkeypatch):
-    """The engine reads only the blocks of the mask patterns that may hold mass (refimpl/law.py, and the
-    ``live`` patterns of bulk.apply_subset_step); every other block of the tables it keeps between
+    """The engine reads only the blocks of the mask patterns that may hold mass (refimpl/engine/per_pattern.py, and the
+    ``live`` patterns of refimpl/engine/counts.py); every other block of the tables it keeps between
     calls may hold anything.  Fill every kept array with NaN before each call: the laws must not move,
     and a plan that stops with masks left must still be refused."""
     from refimpl.engine import exact as engine
 
-    monkeypatch.setattr(bulk, "BLOCK_COST", block_cost)
+    monkeypatch.setattr(layout, "BLOCK_COST", block_cost)
 
     vocab_size, length = 3, 4
     oracle = refimpl.oracle_denoiser(random_table(np.random.default_rng(11), vocab_size, length, concentration=0.5))

@@ -161,7 +161,7 @@ def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
     """Call probabilities from pattern masses and stay probabilities (refimpl.calls) against a second
     computation from the engine's reveal statistics, and each step's chance of revealing nothing per
     pattern against the same statistics (proofs/model_calls.md (1))."""
-    from refimpl.engine.calls import exact_law_and_calls, stay_probability
+    from refimpl.engine.calls import exact_law_and_calls
 
     reveals = []
     law = refimpl.exact_law(DENOISERS["random"], sampler, 4, 3, prompt=prompt, reveals=reveals)
@@ -173,7 +173,7 @@ def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
         for before in {masked for masked, _ in seen}:
             total = sum(p for (m, _), p in seen.items() if m == before)
             pattern = np.isin(np.arange(4), before)
-            assert seen.get((before, ()), 0.0) / total == pytest.approx(stay_probability(step, pattern), abs=1e-12)
+            assert seen.get((before, ()), 0.0) / total == pytest.approx(step.stay_probability(pattern), abs=1e-12)
 
 
 def test_ancestral_cache_flag_is_checked():

@@ -4,7 +4,7 @@ from hypothesis import given
 
 import refimpl
 from refimpl.laws import datasets, space
-from refimpl.denoisers import tables as denoisers
+from refimpl import denoisers
 
 from tests.strategies import laws
 
@@ -73,13 +73,14 @@ def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatc
     conditional_marginals."""
     import itertools
 
+    from refimpl.denoisers import oracle
     from refimpl.laws import lattice
     from refimpl.core import numerics
 
     from tests.strategies import random_table
 
     monkeypatch.setattr(lattice, "BLOCK_ELEMENTS", block_elements)
-    monkeypatch.setattr(denoisers, "EINSUM_ROWS", einsum_rows)
+    monkeypatch.setattr(oracle, "EINSUM_ROWS", einsum_rows)
     monkeypatch.setattr(numerics, "PARALLEL_MIN_ELEMENTS", 0)
     table = random_table(np.random.default_rng(block_elements), 3, 4, concentration=0.3, zero_fraction=0.5)
     assert lattice.block_axes(3, 4) == {1: 3, 9: 3, 30: 2, 200: 1}[block_elements]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refimpl
-from refimpl.denoisers import tables as denoisers
+from refimpl import denoisers
 from refimpl.diffusion import elbo as nelbo
 from refimpl.diffusion import schedules as S
 

@@ -102,7 +102,7 @@ def test_loss_counts_only_masked_positions_and_matches_its_formula():
 
 
 def test_mlp_is_a_valid_denoiser():
-    from refimpl.denoisers import tables as denoisers
+    from refimpl import denoisers
 
     config, params, z, _, _ = tiny_problem()
     model = mlp.MLP(config, params)

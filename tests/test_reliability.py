@@ -13,7 +13,7 @@ import pytest
 import refimpl
 from refimpl.models import checkpoint, mlp
 from refimpl.laws import datasets, lattice, space
-from refimpl.denoisers import tables as denoisers
+from refimpl import denoisers
 from refimpl.diffusion import elbo, forward
 from refimpl.core import files
 from refimpl.interop import vectors

@@ -5,7 +5,7 @@ from ..laws import datasets
 from .. import samplers
 from ..diffusion import schedules
 from ..core import validate
-from ..denoisers.tables import oracle_denoiser
+from ..denoisers import oracle_denoiser
 from ..core.errors import FileFormatError, InvalidParameterError
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")

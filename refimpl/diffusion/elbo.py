@@ -30,7 +30,7 @@ from scipy.special import betainc, betaln, xlogy
 
 from ..laws import space
 from ..core import validate
-from ..denoisers.tables import evaluate
+from ..denoisers import evaluate
 from .forward import sample_forward
 from ..laws.lattice import marginal_lattice
 from ..core.limits import check_memory

@@ -1,7 +1,7 @@
 r"""How many times a sampler's original loop calls the model (its NFE), exactly, in expectation.
 
 Each step of a sampler's plan says when its original calls the model (``step.calls``, one of
-:data:`refimpl.samplers.steps.CALL_RULES`).  Whether a call happens depends only on which positions are
+:data:`refimpl.engine.protocol.CALL_RULES`).  Whether a call happens depends only on which positions are
 masked before a step and whether the step before revealed any, and every step's chance of revealing
 nothing depends on its masked positions only, never on the token values; so the exact expectation
 follows from how much probability each mask pattern holds before each step, which the exact-law
@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .exact import _exact_law
-from ..samplers.steps import ALWAYS, IF_CHANGED, IF_MASKED, IndependentStep
+from .exact import exact_law
+from .protocol import ALWAYS, IF_CHANGED, IF_MASKED
 
 
 def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=False):
@@ -36,30 +36,16 @@ def exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=None, stat
     calls, changed = [], [1.0]  # nothing is cached before the first step
 
     def before_step(step, patterns, probabilities):
-        eligible = np.asarray(step.eligible, dtype=bool)
-        rule = getattr(step, "calls", ALWAYS)
+        rule = step.calls
         if rule == ALWAYS:
             calls.append(1.0)
         elif rule == IF_MASKED:
-            calls.append(math.fsum(probabilities[(patterns & eligible).any(axis=1)]))
+            calls.append(math.fsum(probabilities[step.candidates(patterns).any(axis=1)]))
         elif rule == IF_CHANGED:
             calls.append(changed[0])
         else:
             raise AssertionError(f"unknown call rule {rule!r}")
-        changed[0] = 1.0 - math.fsum(probabilities * np.array([stay_probability(step, p) for p in patterns]))
+        changed[0] = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
 
-    law = _exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
+    law = exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
     return law, np.clip(calls, 0.0, 1.0)  # (sums of probabilities that add up to 1 may round past it)
-
-
-def stay_probability(step, pattern):
-    """The probability that ``step`` reveals nothing from mask pattern ``pattern`` (L,) bool — the same for
-    every partial sequence of the pattern: an independent step reveals each eligible mask with its own
-    probability; the others reveal a number of positions fixed by how many are eligible (at least one
-    for Fast-dLLM's rules)."""
-    if isinstance(step, IndependentStep):  # reveal_probs is 0 outside the eligible masks
-        return float(np.prod(1.0 - step.reveal_probs(pattern)))
-    count = int((pattern & np.asarray(step.eligible, dtype=bool)).sum())
-    if count == 0:
-        return 1.0
-    return 1.0 if hasattr(step, "count") and step.count(count) == 0 else 0.0

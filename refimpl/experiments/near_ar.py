@@ -8,7 +8,7 @@ leftmost masked position (strictly left-to-right).  Random order is the baseline
 import numpy as np
 
 from .. import samplers
-from ..denoisers.tables import oracle_denoiser
+from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
 from ..laws.metrics import law_metrics
 from .homogenisation import law as chain_law

@@ -8,7 +8,7 @@ masking with block size 2 or 4.  Every cell is the exact KL(p || q) of the sampl
 from ..models import mlp
 from .. import samplers
 from ..diffusion import schedules
-from ..denoisers.tables import oracle_denoiser, tabulate
+from ..denoisers import oracle_denoiser, tabulate
 from ..laws.joint import kl
 from ..engine.exact import exact_law
 from ..models.train import TrainConfig, train

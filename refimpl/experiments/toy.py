@@ -17,7 +17,7 @@ import numpy as np
 
 from ..laws import datasets, joint
 from .. import samplers
-from ..denoisers.tables import oracle_denoiser
+from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
 from ..reports.tables import Report, Table, letters
 

@@ -26,7 +26,7 @@ from .. import __version__, samplers
 from ..laws import datasets, joint
 from ..diffusion import elbo, schedules
 from ..models import mlp
-from ..denoisers.tables import oracle_denoiser
+from ..denoisers import oracle_denoiser
 from ..core.errors import FileFormatError, InvalidTypeError
 from ..core.files import atomic_write_bytes
 from ..diffusion.forward import forward_law

@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..laws import space
 from ..core import validate
-from ..denoisers.tables import evaluate, oracle_denoiser
+from ..denoisers import evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
 from ..laws.joint import entropy

@@ -7,7 +7,8 @@ For a law p of shape ``(V,)*L`` the lattice is the table :math:`\tilde P` of sha
 so index V on an axis means "summed out".  It is built one axis at a time, each marginal from its
 parent with one more position, in :math:`O(L (V+1)^L)` operations — instead of one summation over
 the full table per mask pattern, :math:`O(2^L V^L)`.  Every exact quantity about partial sequences
-(the oracle denoiser, the law of :math:`x_t`, the exact NELBO) reads from it.
+(the oracle denoiser, the law of :math:`x_t`, the exact NELBO) reads from it, and the oracle's
+conditionals are formed from it in one place, :func:`mu_star`.
 """
 import itertools
 
@@ -71,3 +72,29 @@ def marginal_lattice(p):
     for axis in reversed(range(lead)):
         _sum_out(out, axis, vocab_size, [clean] * axis + [None] + [slice(None)] * (length - axis - 1))
     return out
+
+
+def reciprocal(denominator, out=None):
+    r""":math:`1 / \tilde P[z]` (inf where it is 0: those entries are replaced by :func:`unseen_uniform`)."""
+    with np.errstate(divide="ignore"):
+        return np.divide(1.0, denominator, out=out)
+
+
+def unseen_uniform(out, denominator, vocab_size):
+    r"""The convention where :math:`p(z_C) = \tilde P[z] = 0`: the conditional does not exist, and the oracle
+    answers the uniform 1/V there (in place; ``denominator`` broadcasts to ``out``).  No sampler started
+    from a state of positive probability reaches such a z with positive probability, so exact laws and
+    NELBOs do not depend on the choice."""
+    zero = denominator == 0
+    if zero.any():
+        np.copyto(out, 1.0 / vocab_size, where=np.broadcast_to(zero, out.shape))
+    return out
+
+
+def mu_star(numerator, denominator, vocab_size, out=None, inverse=None):
+    r""":math:`\tilde P[z_{i \leftarrow v}] \cdot (1/\tilde P[z])`, uniform where :math:`\tilde P[z] = 0` (arrays
+    that broadcast; ``inverse``, if given, is ``reciprocal(denominator)`` already)."""
+    inverse = reciprocal(denominator) if inverse is None else inverse
+    with np.errstate(invalid="ignore"):  # 0 * inf where P~[z] = 0: replaced just below
+        out = np.multiply(numerator, inverse, out=out)
+    return unseen_uniform(out, denominator, vocab_size)

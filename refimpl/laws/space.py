@@ -78,6 +78,11 @@ def decode(indices, vocab_size, length, partial=False):
     return (idx[..., None] // weights) % base
 
 
+def strides(vocab_size, length):
+    """(L,) int64: the flat stride of each position in the ``(V+1,)*L`` table of partial sequences."""
+    return (vocab_size + 1) ** np.arange(length - 1, -1, -1, dtype=np.int64)
+
+
 def mask_pattern(partial, vocab_size):
     """Boolean array, True where the partial sequence holds the mask token ``V``."""
     return np.asarray(partial) == vocab_size

@@ -1,0 +1,101 @@
+r"""The engine's runner for :data:`refimpl.engine.protocol.PER_PATTERN` steps: one mask pattern at a time.
+
+All partial sequences with the same masked set M share the positions a step can touch, so their
+sources (the clean tokens, shape ``(V,)*(L-|M|)``) and their destinations form strided blocks of the
+table; a step returns the mass-weighted law of the destinations as moves and the runner adds them in.
+Work per step is :math:`\sum_M V^{L-|M|} (V+1)^{|M|} = (2V+1)^L` entries at most for a reveal step.
+The patterns are dealt to :data:`GROUPS` groups that run in parallel, each into its own accumulator;
+the table is then their sum.
+"""
+import numpy as np
+
+from ..core.numerics import parallel_for
+from .layout import block, by_blocks, live_patterns, sub_patterns, zero_blocks
+from .states import PatternStates
+
+GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
+
+
+def balanced_groups(patterns, work):
+    """Deal patterns to GROUPS groups, largest first, each to the group with less work so far.
+
+    The deal depends only on the patterns, so the summation order (and every bit of the result) is
+    the same on every machine, however many cores run the groups.
+    """
+    groups, loads = [[] for _ in range(GROUPS)], [0] * GROUPS
+    for k in sorted(range(len(patterns)), key=lambda k: (-work[k], k)):
+        g = loads.index(min(loads))
+        groups[g].append(patterns[k])
+        loads[g] += work[k]
+    return groups
+
+
+class PerPattern:
+    """Applies per-pattern steps to the ``mass`` table of the sub-patterns of ``prompt_masked``."""
+
+    def __init__(self, prompt_masked, reader, vocab_size, work):
+        self.reader, self.vocab_size = reader, vocab_size
+        patterns = list(sub_patterns(prompt_masked))
+        sizes = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
+        self.groups = balanced_groups(patterns, sizes)
+        shape = (vocab_size + 1,) * len(prompt_masked)
+        self.accumulators = [work.scratch(f"accumulator {g}", shape) for g in range(GROUPS)]  # zeroed per step
+        self.spaces = [work.child(f"group {g}") for g in range(GROUPS)]  # one per thread
+
+    def apply(self, step, mass, stats, flows, live=None):
+        """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) append to
+        ``flows`` one list of :meth:`refimpl.engine.moves.BlockMove.flows` per group.  Only
+        the blocks of the ``live`` patterns (P, L) are read (default: a scan for those holding mass).
+        Returns the patterns the step can reach — the next step's ``live`` — or None if not listed.
+
+        When that is cheaper (:func:`refimpl.engine.layout.by_blocks`: few, small blocks), only the reached
+        patterns' blocks of the accumulators are cleared and summed; else the whole tables."""
+        counts = [[0, 0] for _ in range(GROUPS)]  # patterns, entries
+        seen = [None if flows is None else [] for _ in range(GROUPS)]
+        live = live_patterns(mass, self.vocab_size) if live is None else live
+        acting = step.candidates(live).any(axis=1)
+        keys = {pattern.tobytes(): bool(acts) for pattern, acts in zip(live, acting)}
+        reached = step.reach(live, self.vocab_size)
+        blocks = reached if reached is not None and by_blocks(reached, self.vocab_size, mass.size) else None
+        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], seen[g], keys, blocks), range(GROUPS),
+                     elements=mass.size)
+        if blocks is None:
+            np.add(self.accumulators[0], self.accumulators[1], out=mass)
+        else:
+            for pattern in blocks:
+                index = block(pattern, self.vocab_size)
+                np.add(self.accumulators[0][index], self.accumulators[1][index], out=mass[index])
+        for g in range(GROUPS):
+            stats.patterns += counts[g][0]
+            stats.entries += counts[g][1]
+            if flows is not None:
+                flows.append(seen[g])  # each group's flows summed on their own first (a fixed order)
+        return reached
+
+    def _run_group(self, g, step, mass, counts, flows, keys, blocks):
+        vocab_size = self.vocab_size
+        acc = self.accumulators[g]
+        if blocks is None:
+            acc.fill(0.0)
+        else:  # only these blocks are written, and read back
+            zero_blocks(acc, blocks, vocab_size)
+        for pattern in self.groups[g]:
+            acts = keys.get(pattern.tobytes())
+            if acts is None:
+                continue  # holds no mass (its block of the table is not read)
+            index = block(pattern, vocab_size)
+            source = mass[index]
+            if not source.any():
+                continue
+            counts[0] += 1
+            if not acts:
+                acc[index] += source  # nothing this step may change: the mass stays
+                counts[1] += source.size
+                if flows is not None:
+                    flows.append((pattern, pattern, float(source.sum())))
+                continue
+            for move in step.transition(PatternStates(pattern, source, self.reader, vocab_size, self.spaces[g])):
+                counts[1] += move.size
+                move.add_to(acc)
+                if flows is not None:
+                    flows.extend(move.flows())

@@ -1,0 +1,79 @@
+r"""The step protocol: what the exact-law engine asks of a step, and nothing else.
+
+A sampler is a *plan*, a list of steps (``sampler.plan(masked, region)``).  The engine's state is a table
+``mass`` of shape ``(V+1,)*L`` (mask = V) holding the probability of every partial sequence; a step maps
+it to the next table through its exact transition kernel.  The engine never asks what class a step (or
+a denoiser) is: every step answers the same questions, and the engine acts on the answers.
+
+- ``candidates(patterns)`` — (P, L) bool for mask patterns (P, L): the positions the step may change in a
+  sequence of each pattern.  Patterns with none are carried over untouched, and :func:`refimpl.sample`
+  spends no model call on their rows.  A reveal step's candidates are its eligible masked positions; a
+  step that re-masks or edits may name clean positions too.
+- ``reach(patterns, vocab_size)`` — (R, L) bool, in C order (:func:`refimpl.engine.layout.pattern_codes`):
+  every pattern the mass of these patterns can be in after the step (those the step does not act on
+  included), or None when listing them would cost more than scanning the table (only for
+  :data:`PER_PATTERN` steps).
+- ``batching`` — how the engine hands states to ``transition``: :data:`PER_PATTERN`, one mask pattern at
+  a time in block layout (:class:`refimpl.engine.states.PatternStates`), the patterns dealt to two threads;
+  or :data:`BY_COUNTS`, all patterns with the same numbers of masked positions and of candidates together,
+  by flat index (:class:`refimpl.engine.states.CountStates`), in chunks of about ``outcomes`` entries.
+- ``outcomes(candidates, vocab_size)`` — :data:`BY_COUNTS` only: how many outcomes one source with that
+  many candidates has (it sizes the chunks).
+- ``transition(states)`` — the exact kernel: a sequence of *moves*
+  (:class:`refimpl.engine.moves.BlockMove`, :class:`refimpl.engine.moves.ScatterMove`), each a set of
+  destinations with the mass-weighted probability of reaching them; the engine adds every move into the
+  next table (``move.add_to``).  Moves may send mass anywhere: a revealed token, a clean position
+  masked again, a clean token replaced.
+- ``stay_probability(pattern)`` — the probability that the step leaves a sequence of this pattern
+  unchanged, the same for all of its sequences (what MDLM's cache needs, :mod:`refimpl.engine.calls`).
+- ``calls`` — when the original loop calls the model for this step, one of :data:`CALL_RULES`.
+- ``draw(z, mu, rng)`` — the Monte Carlo side: advance a batch ``z`` (B, L) given the denoiser's answers
+  ``mu`` (B, L, V); written independently of ``transition``, so that samples against exact laws is a check.
+
+``tests/test_engine_protocol.py`` shows a step that is not reveal-only (it re-masks a clean position)
+through this interface alone, its exact law against Monte Carlo.
+"""
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+# When the original's loop calls the model for a step (``calls``, counted by refimpl.engine.calls):
+ALWAYS = "always"  # every iteration, whether or not anything is left to reveal (LLaDA, Dream, MDLM's ddpm)
+IF_MASKED = "if masked"  # only while the step has candidates (Fast-dLLM's loop after a block's first call)
+IF_CHANGED = "if changed"  # only when the previous step changed something (MDLM's ddpm_cache reuses the answer)
+CALL_RULES = (ALWAYS, IF_MASKED, IF_CHANGED)
+
+PER_PATTERN = "per pattern"  # transition(PatternStates) for one mask pattern, block layout
+BY_COUNTS = "by counts"  # transition(CountStates) for many patterns with equal counts, flat indices
+BATCHINGS = (PER_PATTERN, BY_COUNTS)
+
+
+@runtime_checkable
+class Move(Protocol):
+    """Destinations and the mass that reaches them, added into the next table by the engine."""
+
+    size: int  # transition entries computed (for EngineStats)
+
+    def add_to(self, table: np.ndarray) -> None: ...
+
+    def flows(self) -> list: ...  # [(pattern before (L,) bool, pattern after (L,) bool, probability)]
+
+
+@runtime_checkable
+class Step(Protocol):
+    """One step of a sampler's plan (see the module docstring)."""
+
+    calls: str
+    batching: str
+
+    def candidates(self, patterns: np.ndarray) -> np.ndarray: ...
+
+    def reach(self, patterns: np.ndarray, vocab_size: int) -> "np.ndarray | None": ...
+
+    def outcomes(self, candidates: int, vocab_size: int) -> int: ...
+
+    def transition(self, states) -> Sequence[Move]: ...
+
+    def stay_probability(self, pattern: np.ndarray) -> float: ...
+
+    def draw(self, z: np.ndarray, mu: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...

@@ -1,0 +1,110 @@
+r"""What a step's ``transition`` is handed: the states it acts on, their mass and the denoiser's answers.
+
+- :class:`PatternStates` — one mask pattern (:data:`refimpl.engine.protocol.PER_PATTERN` steps), in block
+  layout: one axis per position in position order, size V at clean positions and size 1 (or V+1 for
+  destinations) at masked ones.
+- :class:`CountStates` — many patterns with the same numbers of masked positions and candidates
+  (:data:`refimpl.engine.protocol.BY_COUNTS` steps), by flat index.
+
+Both read the denoiser through its reader (:func:`refimpl.denoisers.reader`), only when the step asks.
+"""
+import numpy as np
+
+from ..core.numerics import FRESH
+from .layout import code_patterns, pattern_codes, reveal_index, reveal_offsets
+from .moves import BlockMove, ScatterMove
+
+
+class PatternStates:
+    r"""One mask pattern during one step: its sources' mass and the denoiser's answers, in block layout.
+
+    ``mass`` has the source layout; ``mu(j)`` is :math:`\mu(z)_{j,\cdot}` with the token on axis j;
+    ``rows(j)`` is the same as (V, N) rows, the N sources in C order of the clean positions (the layout
+    products are formed in).
+    """
+
+    def __init__(self, pattern, mass, reader, vocab_size, work=FRESH):
+        self.pattern = pattern  # (L,) bool, True where masked
+        self.vocab_size = vocab_size
+        self.length = len(pattern)
+        self.masked = tuple(int(i) for i in np.flatnonzero(pattern))
+        self.clean = tuple(int(i) for i in np.flatnonzero(~pattern))
+        self.sources = vocab_size ** len(self.clean)
+        self.mass = mass  # source layout
+        self._reader = reader
+        self._mu = None
+        self._work = work
+
+    def buffer(self, slot, shape):
+        """A reusable array of ``shape`` (named by ``slot``) from the engine's workspace, so large steps do
+        not fault in fresh memory."""
+        return self._work.scratch(f"block {slot}", shape)
+
+    def mu(self, j):
+        if self._mu is None:
+            self._mu = self._reader.block(self.pattern)
+        return self._mu[j]
+
+    def rows(self, j):
+        r""":math:`\mu(z)_{j,\cdot}` as (V, N) — the token first, the sources in C order of the clean
+        positions — copied into a workspace array (valid until the next call)."""
+        mu = np.moveaxis(self.mu(j), j, 0)  # (V, block shape with 1 at every masked position)
+        out = self.buffer("rows", mu.shape)
+        np.copyto(out, mu)
+        return out.reshape(self.vocab_size, self.sources)
+
+    def block_view(self, compact, dims, sources_first=False):
+        """A product formed as (outcomes of the masked positions, N) — ``dims`` the outcome axis of each
+        masked position in order (1, V or V+1) — or as (N, outcomes) if ``sources_first``, viewed in
+        block layout (position order)."""
+        outcomes, sources = tuple(dims), (self.vocab_size,) * len(self.clean)
+        if sources_first:
+            blocked, order = compact.reshape(sources + outcomes), self.clean + self.masked
+        else:
+            blocked, order = compact.reshape(outcomes + sources), self.masked + self.clean
+        return np.transpose(blocked, [order.index(a) for a in range(self.length)])
+
+    def reveal(self, outcome):
+        """The :class:`BlockMove` of a reveal step's block-layout ``outcome``: clean positions kept, each
+        masked axis of size V+1 a token or the mask, V a token, 1 the mask."""
+        index = reveal_index(self.pattern, outcome.shape, self.vocab_size)
+        return BlockMove(self.pattern, index, outcome, self.vocab_size)
+
+
+class CountStates:
+    r"""The sources of P mask patterns with the same numbers of masked positions and of candidates e.
+
+    ``patterns`` (P, L); ``at`` (P, e) the candidates, increasing; ``index`` (P, N) the sources' flat
+    indices; ``weight`` (P, N) their mass.  :meth:`conditionals` reads the denoiser at the candidates.
+    """
+
+    def __init__(self, patterns, at, index, weight, reader, vocab_size, work=FRESH):
+        self.patterns, self.at, self.index, self.weight = patterns, at, index, weight
+        self.vocab_size, self.length = vocab_size, patterns.shape[1]
+        self.work = work
+        self._reader = reader
+
+    def conditionals(self):
+        r""":math:`\mu(z)_{j,v}` (e, V, P, N) at the candidates, for every source (arrays of the workspace)."""
+        return self._reader.gather(self.index, self.at, self.work)
+
+    def reveal(self, slots, law):
+        """The :class:`ScatterMove` of revealing the candidates ``at[:, slots[s]]`` with every token
+        assignment (``value_grid`` order): ``law`` (n_sub, V**k, P N) in the layout of
+        :func:`refimpl.samplers.subsets.grid_product`."""
+        offsets = reveal_offsets(self.at, slots, self.vocab_size, self.length).transpose(1, 2, 0)[..., None]
+        shape = law.shape[:2] + self.index.shape  # (n_sub, G, P, N)
+        destination = np.add(self.index, offsets, out=self.work.scratch("destination", shape, np.int64))
+
+        def after():  # (n_sub, P, L): the pattern each subset of each pattern lands in
+            bits = np.int64(1) << (self.length - 1 - self.at[:, slots])  # (P, n_sub, k)
+            codes = (pattern_codes(self.patterns)[:, None] - bits.sum(axis=2)).T  # (n_sub, P)
+            return code_patterns(codes.ravel(), self.length).reshape(codes.shape + (self.length,))
+
+        return ScatterMove(self.patterns, after, destination, law.reshape(shape))
+
+    def stay(self):
+        """The :class:`ScatterMove` of leaving every source where it is."""
+        shape = (1, 1) + self.index.shape
+        return ScatterMove(self.patterns, lambda: self.patterns[None], self.index.reshape(shape),
+                           self.weight.reshape(shape))

@@ -1,0 +1,104 @@
+r"""What every reveal step shares: its candidates are its eligible masked positions; how many tokens a
+step reveals (:class:`FixedCount`, :class:`FractionCount`); the ranking rule for ties."""
+import dataclasses
+import math
+
+import numpy as np
+
+from ...engine.layout import code_patterns, pattern_codes, positions, reach_by_dims
+from ...engine.protocol import BY_COUNTS, PER_PATTERN
+from ..subsets import subset_grid
+
+NEG_INF = -np.inf
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedCount:
+    """Reveal ``k`` tokens (at most the number available)."""
+
+    k: int
+
+    def __call__(self, available):
+        return min(self.k, available)
+
+
+@dataclasses.dataclass(frozen=True)
+class FractionCount:
+    """Dream's count: ``int(available * fraction)``, or everything on the last step."""
+
+    fraction: float
+    last: bool
+
+    def __call__(self, available):
+        return available if self.last else int(available * self.fraction)
+
+
+def _eligible_masked(z, eligible, vocab_size):
+    return (z == vocab_size) & np.asarray(eligible)[None, :]  # (B, L)
+
+
+def _rank_order(conf, candidates):
+    """Per row, positions sorted by confidence descending, lowest position first on ties."""
+    keyed = np.where(candidates, conf, NEG_INF)
+    positions = np.broadcast_to(np.arange(conf.shape[1]), conf.shape)
+    return np.lexsort((positions, -keyed), axis=1)  # (B, L)
+
+
+class Reveals:
+    """A reveal step's candidates: its ``eligible`` positions that are masked."""
+
+    def candidates(self, patterns):
+        return np.asarray(patterns, dtype=bool) & np.asarray(self.eligible, dtype=bool)[None, :]  # (P, L)
+
+
+class PerPatternReveal(Reveals):
+    """A reveal step the engine runs one mask pattern at a time; it lists what it reaches from
+    ``outcome_dims`` (:func:`refimpl.engine.layout.reach_by_dims`)."""
+
+    batching = PER_PATTERN
+
+    def reach(self, patterns, vocab_size):
+        return reach_by_dims(self.outcome_dims, patterns, vocab_size)
+
+    def outcomes(self, candidates, vocab_size):
+        """Outcomes per source: each candidate a token or still masked."""
+        return (vocab_size + 1) ** candidates
+
+
+class SubsetReveal(Reveals):
+    """A step that reveals ``count(e)`` of its e candidates (which ones: ``subset_law``); the engine runs it
+    on many mask patterns at once."""
+
+    batching = BY_COUNTS
+
+    def reach(self, patterns, vocab_size):
+        """Every pattern left by revealing some ``count(e)``-subset of the candidates (C order)."""
+        length = patterns.shape[1]
+        candidates = self.candidates(patterns)
+        counts = candidates.sum(axis=1)
+        reached = []
+        for e in np.unique(counts).tolist():
+            chosen = counts == e
+            slots, _ = subset_grid(e, self.count(e) if e else 0, vocab_size)
+            bits = np.int64(1) << (length - 1 - positions(candidates[chosen])[:, slots])  # (P, n_sub, k)
+            reached.append((pattern_codes(patterns[chosen])[:, None] - bits.sum(axis=2)).ravel())
+        return code_patterns(np.unique(np.concatenate(reached)), length) if reached else patterns[:0]
+
+    def outcomes(self, candidates, vocab_size):
+        """Outcomes per source: a k-subset and its k tokens."""
+        k = self.count(candidates)
+        return math.comb(candidates, k) * vocab_size**k
+
+    def transition(self, states):
+        """The reveal move of ``subset_law`` (or, if ``count(e)`` is 0, the mass stays)."""
+        e, vocab_size = states.at.shape[1], states.vocab_size
+        if self.count(e) == 0:
+            return [states.stay()]
+        mu = states.conditionals()  # (e, V, P, N)
+        slots, law = self.subset_law(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work)
+        return [states.reveal(slots, law)]
+
+    def stay_probability(self, pattern):
+        """1 when there is nothing to reveal, else 0: a fixed number of positions is revealed."""
+        count = int(self.candidates(pattern[None])[0].sum())
+        return 1.0 if count == 0 or self.count(count) == 0 else 0.0

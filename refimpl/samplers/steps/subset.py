@@ -1,0 +1,86 @@
+r"""Steps that reveal a k-subset of their candidates, many mask patterns per array operation: uniformly
+(:class:`UniformKStep`: random-k, LLaDA ``random``) or by confidence (:class:`TopKStep`: LLaDA
+``low_confidence``, Dream's confidence algorithms, Dream's ``alg_temp``)."""
+import dataclasses
+import math
+
+import numpy as np
+
+from ...core.numerics import FRESH, sample_categorical
+from ...engine.protocol import ALWAYS
+from ..subsets import grid_product, plackett_luce_laws, subset_grid, top_k_laws
+from .base import SubsetReveal, _eligible_masked, _rank_order
+from .tokens import confidences, temper, truncate
+
+
+@dataclasses.dataclass(frozen=True)
+class UniformKStep(SubsetReveal):
+    """Reveal ``count(available)`` of the eligible masked positions, uniformly at random; values ~ q."""
+
+    eligible: tuple
+    count: object
+    temperature: float = 1.0
+    calls: str = ALWAYS
+
+    def subset_law(self, mu, weight, work=FRESH):
+        """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
+        candidates): ``mu`` (e, V, S) at the candidates, ``weight`` (S,) the sources' mass -> ``slots``
+        (n_sub, k) and the law (n_sub, V**k, S), which may live in the workspace ``work``."""
+        slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
+        return slots, grid_product(temper(mu, self.temperature, axis=1), slots, weight / len(slots), work)
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        candidates = _eligible_masked(z, self.eligible, vocab_size)
+        order = _rank_order(rng.random(z.shape), candidates)  # uniform scores: a uniform random subset
+        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
+        ranks = np.argsort(order, axis=1)
+        values = sample_categorical(temper(mu, self.temperature), rng)
+        return np.where((ranks < k[:, None]) & candidates, values, z)
+
+
+@dataclasses.dataclass(frozen=True)
+class TopKStep(SubsetReveal):
+    """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident — or, with
+    ``position_temperature`` tau > 0, ``count`` of them drawn without replacement with probabilities
+    proportional to exp(confidence / tau)."""
+
+    eligible: tuple
+    count: object
+    temperature: float = 1.0
+    confidence: str = "drawn"
+    tempered_confidence: bool = False
+    top_p: object = None  # Dream's truncation (:func:`truncate`); None: none
+    top_k: object = None
+    position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_laws)
+    calls: str = ALWAYS
+
+    def _laws(self, probs, axis=-1):
+        """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
+        logits (T = 0), truncated; it draws from them (argmax at T = 0) and, with ``tempered_confidence``,
+        takes confidences from them too.  LLaDA takes them from the untempered probabilities."""
+        shaped = truncate(temper(probs, self.temperature, axis) if self.temperature > 0 else probs,
+                          self.top_p, self.top_k, axis)
+        q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
+        return q, confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
+
+    def subset_law(self, mu, weight, work=FRESH):
+        """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`), or
+        ``count`` drawn by confidence (:func:`plackett_luce_laws`) when ``position_temperature`` > 0."""
+        q, conf = self._laws(mu, axis=1)
+        slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
+        if self.position_temperature > 0:
+            return slots, plackett_luce_laws(q, conf, slots, self.position_temperature, weight)
+        return slots, top_k_laws(q, conf, slots, weight, work)
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        candidates = _eligible_masked(z, self.eligible, vocab_size)
+        q, conf = self._laws(mu)
+        drawn = sample_categorical(q, rng)
+        drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
+        if self.position_temperature > 0:  # Gumbel-top-k of conf / tau: k draws without replacement
+            drawn_conf = drawn_conf / self.position_temperature - np.log(-np.log(rng.random(z.shape)))
+        ranks = np.argsort(_rank_order(drawn_conf, candidates), axis=1)
+        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
+        return np.where((ranks < k[:, None]) & candidates, drawn, z)

@@ -1,0 +1,150 @@
+r"""Fast-dLLM's confidence rules: :class:`ThresholdStep` (every candidate at or above a threshold, at least
+the most confident) and :class:`FactorStep` (the factor rule of ``get_transfer_index_dynamic``)."""
+import dataclasses
+
+import numpy as np
+
+from ...core.numerics import sample_categorical
+from ...engine.protocol import ALWAYS
+from ..subsets import grid_product, grid_sum, subset_grid, top_k_laws
+from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order
+from .tokens import temper
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdStep(PerPatternReveal):
+    """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
+    and always at least the most confident one."""
+
+    eligible: tuple
+    threshold: float
+    temperature: float = 1.0
+    calls: str = ALWAYS
+
+    def transition(self, ctx):
+        r"""Mass-weighted law of the destinations as a block-layout view (see
+        :meth:`IndependentStep.transition`): each candidate j either reaches the threshold with its
+        drawn token, :math:`q_j(v)\,[\mathrm{conf}_j(v) \ge \tau]`, or does not, with probability
+        :math:`\sum_u q_j(u)\,[\mathrm{conf}_j(u) < \tau]` — a product over candidates, formed with the
+        sources last — except that when none reaches it, the most confident of the drawn tokens (all
+        below tau) is revealed instead (:func:`top_k_laws` with k = 1 on q restricted to them).
+        Other masked positions stay masked (axes of size 1).
+        """
+        candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
+        vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
+        conf = np.empty((len(candidates), vocab_size, sources))  # (e, V, N): the untempered confidence
+        for e, j in enumerate(candidates):
+            conf[e] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
+        q = temper(conf, self.temperature, axis=1)
+        below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
+        out = ctx.mass.reshape(1, sources)  # (outcomes of the candidates so far, N)
+        for e in range(len(candidates)):
+            factor = ctx.buffer("factor", (vocab_size + 1, sources))
+            np.subtract(q[e], below[e], out=factor[:vocab_size])  # q where conf >= tau (exactly: q - 0)
+            np.sum(below[e], axis=0, out=factor[vocab_size])  # does not reach tau: stays masked here
+            grown = ctx.buffer(e % 2, (len(out), vocab_size + 1, sources))
+            out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
+        blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
+        blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
+        slots = np.arange(len(candidates))[:, None]  # every single candidate
+        top = top_k_laws(below, conf, slots, ctx.mass.reshape(-1))  # (e, V, N)
+        for e in range(len(candidates)):
+            at = [vocab_size] * len(candidates)
+            at[e] = slice(0, vocab_size)
+            blocked[tuple(at)] += top[e]
+        return [ctx.reveal(ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size)))]
+
+    def outcome_dims(self, pattern, vocab_size):
+        """As :meth:`IndependentStep.outcome_dims`: every candidate may be revealed or stay masked."""
+        return [vocab_size + 1 if self.eligible[j] else 1 for j in np.flatnonzero(pattern)]
+
+    def stay_probability(self, pattern):
+        """1 when there is no candidate, else 0: at least the most confident is revealed."""
+        return 0.0 if self.candidates(pattern[None]).any() else 1.0
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        candidates = _eligible_masked(z, self.eligible, vocab_size)
+        drawn = sample_categorical(temper(mu, self.temperature), rng)
+        drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
+        ranks = np.argsort(_rank_order(drawn_conf, candidates), axis=1)
+        keep = candidates & ((ranks == 0) | (drawn_conf >= self.threshold))
+        return np.where(keep, drawn, z)
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorStep(PerPatternReveal):
+    r"""Fast-dLLM's factor rule (``get_transfer_index_dynamic``): tokens are drawn at the n eligible masked
+    positions and their (untempered) confidences sorted down, :math:`c_{(0)} \ge c_{(1)} \ge \dots`; the
+    top r are revealed for the first rank r >= 1 with :math:`c_{(r)} < t_r = 1 - \mathrm{factor}/(r+2)`,
+    and all n when no rank fails.  As in Fast-dLLM, all n are revealed also when the first rank to fail
+    is the last one (its ``top_i == len(threshs) - 1`` case), so n - 1 is never the count: two masked
+    positions are always revealed together.  Ties in ranking: lowest position first.
+    """
+
+    eligible: tuple
+    factor: float
+    temperature: float = 1.0
+    calls: str = ALWAYS
+
+    def thresholds(self, count):
+        """:math:`t_r = 1 - \\mathrm{factor}/(r + 2)` for the ranks r = 0 .. count - 1 (rank 0 is never tested)."""
+        return 1.0 - self.factor / (np.arange(count) + 2.0)
+
+    @staticmethod
+    def counts(count):
+        """How many of ``count`` candidates the rule can reveal: 1 .. count - 2, or all."""
+        return list(range(1, count - 1)) + [count] if count > 2 else [count]
+
+    def transition(self, ctx):
+        r"""Mass-weighted law of the destinations as a block-layout view (see :meth:`ThresholdStep.transition`).
+
+        Revealing the set S of k candidates with tokens :math:`x_S` (k <= n - 2) has probability
+        :math:`\prod_{i \in S} q_i(x_i)\,[c_{(r)}(x_S) \ge t_r,\ r = 1..k-1] \prod_{j \notin S} \sum_u q_j(u)
+        [\mathrm{key}_j(u) < w][\mathrm{conf}_j(u) < t_k]`, w the weakest key in S: the ranks inside S pass
+        and every candidate left out draws a lower key whose confidence fails :math:`t_k` — the top-k law
+        of :func:`top_k_laws` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
+        all n needs only ranks 1 .. n - 2 to pass.
+        """
+        candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
+        vocab_size, sources, count = ctx.vocab_size, ctx.sources, len(candidates)
+        conf = np.empty((count, vocab_size, sources))  # (e, V, N): the untempered confidence
+        for a, j in enumerate(candidates):
+            conf[a] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
+        q = temper(conf, self.temperature, axis=1)
+        limits = self.thresholds(count)
+        weight = ctx.mass.reshape(-1)
+        blocked = ctx.buffer("factor outcomes", (vocab_size + 1,) * count + (sources,))
+        blocked.fill(0.0)
+        for k in self.counts(count):
+            slots, _ = subset_grid(count, k, vocab_size)
+            if k == count:
+                law = grid_product(q, slots, weight)
+            else:
+                law = top_k_laws(q, conf, slots, weight, left_out_law=q * (conf < limits[k]))
+            tested = k - 1 if k < count else count - 2  # ranks 1 .. tested must pass
+            for rank in range(1, tested + 1):  # c_(r) >= t_r: at least r + 1 of S's confidences reach t_r
+                law *= grid_sum((conf >= limits[rank]).astype(np.float64), slots) >= rank + 1
+            for s, chosen in enumerate(slots):
+                at = [vocab_size] * count
+                for c in chosen:
+                    at[c] = slice(0, vocab_size)
+                blocked[tuple(at)] += law[s].reshape((vocab_size,) * k + (sources,))
+        return [ctx.reveal(ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size)))]
+
+    outcome_dims = ThresholdStep.outcome_dims  # every candidate may be revealed or stay masked
+    stay_probability = ThresholdStep.stay_probability  # at least one is revealed
+
+    def draw(self, z, mu, rng):
+        vocab_size, length = mu.shape[-1], z.shape[1]
+        candidates = _eligible_masked(z, self.eligible, vocab_size)
+        drawn = sample_categorical(temper(mu, self.temperature), rng)
+        drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
+        order = _rank_order(drawn_conf, candidates)  # positions by key, strongest first
+        ranked = np.take_along_axis(np.where(candidates, drawn_conf, NEG_INF), order, axis=1)
+        n = candidates.sum(axis=1)
+        rank = np.arange(length)
+        fails = (ranked < self.thresholds(length)) & (rank >= 1) & (rank < n[:, None])
+        first = np.where(fails.any(axis=1), fails.argmax(axis=1), n)  # the first rank to fail, or n
+        k = np.where(first >= n - 1, n, first)  # failing first at the last rank reveals all (Fast-dLLM)
+        keep = candidates & (np.argsort(order, axis=1) < k[:, None])
+        return np.where(keep, drawn, z)
