@@ -27,20 +27,34 @@ def balanced_groups(patterns, work):
         g = loads.index(min(loads))
         groups[g].append(patterns[k])
         loads[g] += work[k]
-    return groups
+    return groups, loads
 
 
 class PerPattern:
-    """Applies per-pattern steps to the ``mass`` table of the sub-patterns of ``prompt_masked``."""
+    """Applies per-pattern steps to the ``mass`` table: the patterns are the sub-patterns of ``prompt_masked``
+    and any other pattern a step makes live."""
 
     def __init__(self, prompt_masked, reader, vocab_size, work):
         self.reader, self.vocab_size = reader, vocab_size
         patterns = list(sub_patterns(prompt_masked))
-        sizes = [vocab_size ** int(np.sum(~p)) * (vocab_size + 1) ** int(np.sum(p)) for p in patterns]
-        self.groups = balanced_groups(patterns, sizes)
+        self.groups, self.loads = balanced_groups(patterns, [self._size(p) for p in patterns])
+        self.known = {pattern.tobytes() for pattern in patterns}
         shape = (vocab_size + 1,) * len(prompt_masked)
         self.accumulators = [work.scratch(f"accumulator {g}", shape) for g in range(GROUPS)]  # zeroed per step
         self.spaces = [work.child(f"group {g}") for g in range(GROUPS)]  # one per thread
+
+    def _size(self, pattern):
+        return self.vocab_size ** int(np.sum(~pattern)) * (self.vocab_size + 1) ** int(np.sum(pattern))
+
+    def _admit(self, live):
+        """Deal live patterns outside the prompt's masked set (a step re-masked a prompt position) to the
+        groups, in C order, each to the group with less work so far — the same on every machine."""
+        for pattern in live:
+            if pattern.tobytes() not in self.known:
+                g = self.loads.index(min(self.loads))
+                self.groups[g].append(pattern)
+                self.loads[g] += self._size(pattern)
+                self.known.add(pattern.tobytes())
 
     def apply(self, step, mass, stats, flows, live=None):
         """Apply ``step`` to ``mass`` in place; add to ``stats`` and (if not None) append to
@@ -53,6 +67,7 @@ class PerPattern:
         counts = [[0, 0] for _ in range(GROUPS)]  # patterns, entries
         seen = [None if flows is None else [] for _ in range(GROUPS)]
         live = live_patterns(mass, self.vocab_size) if live is None else live
+        self._admit(live)
         acting = step.candidates(live).any(axis=1)
         keys = {pattern.tobytes(): bool(acts) for pattern, acts in zip(live, acting)}
         reached = step.reach(live, self.vocab_size)

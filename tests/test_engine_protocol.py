@@ -1,0 +1,152 @@
+"""The step protocol (refimpl/engine/protocol.py) carries kernels that are not reveal-only.
+
+``Remask`` is written here, against the protocol alone: each clean position among its eligible ones is
+masked again with probability ``rho`` (the shape of ReMDM's remasking, value-independent).  A plan of
+reveal-all, remask, reveal-all then has an exact law that the engine computes through ``transition``;
+it is checked against a second algorithm (a walk over every partial sequence with the denoiser's
+answers, no engine code) and against Monte Carlo draws (``Remask.draw``, written independently).
+"""
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+
+import refimpl
+from refimpl.engine.moves import BlockMove
+from refimpl.engine.protocol import ALWAYS, PER_PATTERN, Step
+from refimpl.samplers.steps import IndependentStep
+
+from .strategies import chi_square_pvalue, random_denoiser, random_table
+
+
+@dataclasses.dataclass(frozen=True)
+class Remask:
+    """Mask each clean eligible position again, independently, with probability ``rho``."""
+
+    eligible: tuple
+    rho: float
+    calls: str = ALWAYS
+    batching = PER_PATTERN
+
+    def candidates(self, patterns):
+        return ~np.asarray(patterns, dtype=bool) & np.asarray(self.eligible, dtype=bool)[None, :]
+
+    def reach(self, patterns, vocab_size):
+        return None  # not listed: the engine scans the table for the patterns holding mass
+
+    def outcomes(self, candidates, vocab_size):
+        return 2**candidates
+
+    def stay_probability(self, pattern):
+        return (1.0 - self.rho) ** int(self.candidates(pattern[None]).sum())
+
+    def transition(self, states):
+        """One move per subset R of the candidates: the mass summed over R's tokens, R now masked."""
+        vocab_size, pattern = states.vocab_size, states.pattern
+        chosen = [j for j in states.clean if self.eligible[j]]
+        moves = []
+        for size in range(len(chosen) + 1):
+            for remasked in itertools.combinations(chosen, size):
+                weight = self.rho**size * (1.0 - self.rho) ** (len(chosen) - size)
+                outcome = weight * states.mass.sum(axis=remasked, keepdims=True)
+                index = tuple(slice(vocab_size, vocab_size + 1) if (pattern[a] or a in remasked)
+                              else slice(0, vocab_size) for a in range(len(pattern)))
+                moves.append(BlockMove(pattern, index, outcome, vocab_size))
+        return moves
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        again = (z != vocab_size) & np.asarray(self.eligible)[None, :] & (rng.random(z.shape) < self.rho)
+        return np.where(again, vocab_size, z)
+
+
+@dataclasses.dataclass(frozen=True)
+class RevealRemaskReveal:
+    """Reveal every masked position in parallel, re-mask some, reveal them again."""
+
+    rho: float
+
+    def plan(self, masked, region):
+        everything = tuple(bool(r) for r in region)
+        reveal = IndependentStep(everything, tuple(1.0 for _ in everything))
+        return [reveal, Remask(everything, self.rho), reveal]
+
+
+def walk(denoiser, rho, length, vocab_size, prompt):
+    """The same law by following every partial sequence: a dict of states, the denoiser's answers."""
+    def reveal_all(states):
+        out = {}
+        for z, mass in states.items():
+            mu = refimpl.denoisers.evaluate(denoiser, np.array([z]), vocab_size)[0]  # (L, V)
+            masked = [i for i in range(length) if z[i] == vocab_size]
+            for tokens in itertools.product(range(vocab_size), repeat=len(masked)):
+                x = list(z)
+                weight = mass
+                for i, v in zip(masked, tokens):
+                    x[i] = v
+                    weight *= mu[i, v]
+                out[tuple(x)] = out.get(tuple(x), 0.0) + weight
+        return out
+
+    def remask(states):
+        out = {}
+        for z, mass in states.items():
+            for flags in itertools.product((False, True), repeat=length):
+                weight = mass * np.prod([rho if f else 1.0 - rho for f in flags])
+                x = tuple(vocab_size if f else v for f, v in zip(flags, z))
+                out[x] = out.get(x, 0.0) + weight
+        return out
+
+    states = reveal_all(remask(reveal_all({tuple(prompt): 1.0})))
+    law = np.zeros((vocab_size,) * length)
+    for x, mass in states.items():
+        law[x] += mass
+    return law
+
+
+CASES = [("oracle", None), ("oracle", "prompt"), ("random", None), ("random", "prompt")]
+
+
+@pytest.mark.parametrize("which, prompt", CASES)
+def test_a_remasking_step_has_its_exact_law_through_the_protocol(which, prompt):
+    vocab_size, length, rho = 3, 3, 0.4
+    rng = np.random.default_rng(5)
+    table = random_table(rng, vocab_size, length, concentration=0.7)
+    denoiser = refimpl.oracle_denoiser(table) if which == "oracle" else random_denoiser(rng, vocab_size, length)
+    start = np.array([vocab_size, 1, vocab_size]) if prompt else np.full(length, vocab_size)
+    assert isinstance(Remask((True,) * length, rho), Step)
+    law = refimpl.exact_law(denoiser, RevealRemaskReveal(rho), length, vocab_size, prompt=start)
+    np.testing.assert_allclose(law, walk(denoiser, rho, length, vocab_size, start), rtol=1e-12, atol=1e-15)
+    assert law.sum() == pytest.approx(1.0, abs=1e-12)
+    # re-masking the prompt's clean token makes the law differ from a reveal-only plan's
+    assert rho == 0 or not np.allclose(law, refimpl.exact_law(denoiser, RevealRemaskReveal(0.0), length, vocab_size,
+                                                              prompt=start))
+
+
+@pytest.mark.parametrize("which, prompt", CASES)
+def test_a_remasking_step_samples_its_exact_law(which, prompt):
+    """Monte Carlo against exact: chi-square, false-alarm rate 1e-3, seeded."""
+    vocab_size, length, rho, n = 3, 3, 0.4, 30000
+    rng = np.random.default_rng(6)
+    table = random_table(rng, vocab_size, length, concentration=0.7)
+    denoiser = refimpl.oracle_denoiser(table) if which == "oracle" else random_denoiser(rng, vocab_size, length)
+    start = np.array([vocab_size, 1, vocab_size]) if prompt else None
+    law = refimpl.exact_law(denoiser, RevealRemaskReveal(rho), length, vocab_size, prompt=start)
+    draws = refimpl.sample(denoiser, RevealRemaskReveal(rho), n, np.random.default_rng(7), length, vocab_size,
+                           prompt=start)
+    counts = np.bincount(refimpl.space.encode(draws, vocab_size), minlength=law.size)
+    assert chi_square_pvalue(counts, law.ravel()) > 1e-3
+
+
+def test_a_remasking_step_counts_its_calls_and_reveals():
+    """expected_calls and the reveal statistics read the protocol too: three calls always; the reveal-all
+    steps commit every masked position; the remask step's stay probability is (1 - rho)^(clean)."""
+    vocab_size, length, rho = 2, 3, 0.3
+    denoiser = refimpl.oracle_denoiser(random_table(np.random.default_rng(8), vocab_size, length))
+    reveals = []
+    refimpl.exact_law(denoiser, RevealRemaskReveal(rho), length, vocab_size, reveals=reveals)
+    assert reveals[0] == {((0, 1, 2), (0, 1, 2)): pytest.approx(1.0)}
+    assert refimpl.expected_calls(denoiser, RevealRemaskReveal(rho), length, vocab_size) == 3.0
+    remask = Remask((True,) * length, rho)
+    assert remask.stay_probability(np.array([False, True, False])) == pytest.approx((1 - rho) ** 2)
