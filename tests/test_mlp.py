@@ -116,7 +116,8 @@ def test_optimisers_are_pure_and_follow_their_formulas():
     grads = {"w": np.array([0.5, 0.25])}
     state = optim.adam_init(params)
     new, state2 = optim.adam(params, grads, state, lr=0.1)
-    np.testing.assert_array_equal(params["w"], [1.0, -2.0]) and np.testing.assert_array_equal(state["m"]["w"], 0)
+    np.testing.assert_array_equal(params["w"], [1.0, -2.0])
+    np.testing.assert_array_equal(state["m"]["w"], 0)
     # first Adam step: m_hat = g, v_hat = g^2, so the step is lr * g / (|g| + eps)
     np.testing.assert_allclose(new["w"], params["w"] - 0.1 * grads["w"] / (np.abs(grads["w"]) + 1e-8), rtol=1e-15)
     new, _ = optim.sgd(params, grads, optim.sgd_init(params), lr=0.1, momentum=0.9)
