@@ -6,9 +6,8 @@ import statistics
 import time
 
 import numpy as np
-
-from refimpl.experiments.frontier import sampler_label
 from refimpl.core.files import atomic_write_json
+from refimpl.reports.labels import sampler_label
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 RESULTS_ENV = "REFIMPL_BENCH_RESULTS"  # another folder for the result files (tests use a temporary one)
@@ -103,8 +102,8 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     """Time the exact law of ``sampler`` with the oracle of a Dirichlet law, count its transition
     entries, and what Monte Carlo needs for TV 0.01 and 0.001 (time extrapolated from ``probe`` draws)."""
     import refimpl
-    from refimpl.laws import datasets
     from refimpl.engine.exact import EngineStats
+    from refimpl.laws import datasets
 
     law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0))
     oracle = refimpl.oracle_denoiser(law)
@@ -121,7 +120,8 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     start = time.perf_counter()
     refimpl.sample(oracle, sampler, drawn, np.random.default_rng(1), length, vocab_size)
     per_sample = (time.perf_counter() - start) / drawn
-    out = {"sampler": repr(sampler), "label": sampler_label(sampler), "vocab_size": vocab_size, "length": length, "seconds": seconds,
+    out = {"sampler": repr(sampler), "label": sampler_label(sampler), "vocab_size": vocab_size, "length": length,
+           "seconds": seconds,
            "entries": stats.entries, "entries_per_second": rate, "ratio_to_multiply_add": rate / fma_rate,
            "mc_seconds_per_sample": per_sample, "mc_probe_samples": drawn}
     for error in (0.01, 0.001):

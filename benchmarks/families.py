@@ -4,11 +4,10 @@ accuracy, and the cost growth of the Ancestral sampler against its formula.
 Run: ``python -m benchmarks.families`` (``--quick``: the smallest grid point only).
 """
 
+from refimpl import samplers as S
 from tabulate import tabulate
 
-from refimpl import samplers as S
-
-from benchmarks.common import run_main, exact_case, multiply_add_throughput, write_result
+from benchmarks.common import exact_case, multiply_add_throughput, run_main, write_result
 
 
 def families(length):
@@ -29,7 +28,7 @@ def ancestral_entries(vocab_size, length, steps):
 def run(quick=False):
     fma_rate = multiply_add_throughput()
     grid = [(3, 6)] if quick else [(3, 6), (4, 6), (3, 8), (4, 8)]
-    rows = [exact_case(sampler, v, l, repeats=3, fma_rate=fma_rate) for v, l in grid for sampler in families(l)]
+    rows = [exact_case(sampler, v, n, repeats=3, fma_rate=fma_rate) for v, n in grid for sampler in families(n)]
     growth = []
     for length in ([5, 6] if quick else [5, 6, 7, 8, 9]):
         case = exact_case(S.Ancestral(steps=5), 4, length, repeats=3, fma_rate=fma_rate, probe=1000)

@@ -16,12 +16,11 @@ denoiser).  Run: ``python -m benchmarks.frontier`` (``--quick``: the paper's toy
 import time
 
 import numpy as np
-from tabulate import tabulate
-
 import refimpl
-from refimpl.laws import datasets, joint
 from refimpl.experiments import toy
 from refimpl.experiments.frontier import default_samplers, frontier_rows, shown, undominated
+from refimpl.laws import datasets, joint
+from tabulate import tabulate
 
 from benchmarks.common import run_main, write_result
 

@@ -46,7 +46,6 @@ FAMILIES = ["Ancestral(5 steps)", "LLaDA(block_length=4, 1 token/step, T=1)", "F
 def probe(name, vocab_size, length):
     """Child process: build a Markov law (cheap at any L), time the exact law, report peak memory."""
     import numpy as np
-
     import refimpl
     from refimpl.laws import datasets
 
@@ -90,9 +89,9 @@ def run(quick=False, families=None, vocab_size=4):
     """Search every family (or only ``families``, keeping the others' rows from the last results file)."""
     import json as _json
     import os
+    import pathlib
 
     from benchmarks.common import RESULTS, RESULTS_ENV
-    import pathlib
 
     previous = {}
     path = pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS) / "largest.json"
@@ -115,7 +114,8 @@ def run(quick=False, families=None, vocab_size=4):
                      "largest_length": best[-1]["length"] if best else None,
                      "seconds": best[-1]["seconds"] if best else None,
                      "peak_bytes": best[-1]["peak_bytes"] if best else None,
-                     "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok" else f"search ends at L = {MAX_LENGTH}"})
+                     "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok"
+                     else f"search ends at L = {MAX_LENGTH}"})
     return write_result("largest", {"quick": quick, "time_limit_seconds": TIME_LIMIT,
                                     "memory_limit_bytes": MEMORY_LIMIT, "cases": rows})
 

@@ -6,10 +6,9 @@ Run: ``python -m benchmarks.oracle`` (``--quick`` for a smaller case).
 """
 
 import numpy as np
-from tabulate import tabulate
-
-from refimpl.laws import datasets
 from refimpl import denoisers
+from refimpl.laws import datasets
+from tabulate import tabulate
 
 from benchmarks.common import run_main, timed, verdict, write_result
 
@@ -33,7 +32,7 @@ def case(vocab_size, length, repeats):
 
 def run(quick=False):
     cases = [TARGET] if quick else [(3, 10), (4, 8), (4, 9), (4, 10), (5, 8), (6, 8)]
-    rows = [case(v, l, repeats=3 if quick else 5) for v, l in cases]
+    rows = [case(v, n, repeats=3 if quick else 5) for v, n in cases]
     return write_result("oracle", {"quick": quick, "cases": rows})
 
 

@@ -8,11 +8,10 @@ engine evaluates (``EngineStats.entries``): (2V+1)^L per full Ancestral step.
 Run: ``python -m benchmarks.samplers`` (``--quick`` skips V=4, L=10).
 """
 
+from refimpl import samplers as S
 from tabulate import tabulate
 
-from refimpl import samplers as S
-
-from benchmarks.common import run_main, exact_case, multiply_add_throughput, verdict, write_result
+from benchmarks.common import exact_case, multiply_add_throughput, run_main, verdict, write_result
 
 GOAL_RATIO = 0.25
 CASES = [  # (name, sampler, V, L, goal seconds, in quick mode)
@@ -60,7 +59,8 @@ def table(result):
 
 
 def main(argv=None):
-    run_main(run, table, argv, header=lambda r: f"numpy multiply-add throughput: {r['multiply_add_per_second']:.3g} elements/s")
+    run_main(run, table, argv, header=lambda r: (
+        f"numpy multiply-add throughput: {r['multiply_add_per_second']:.3g} elements/s"))
 
 
 if __name__ == "__main__":

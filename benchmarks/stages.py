@@ -75,8 +75,8 @@ def _timers(spent):
 
 def case(vocab_size, length, fma_rate):
     import refimpl
-    from refimpl.laws import datasets
     from refimpl import samplers as S
+    from refimpl.laws import datasets
 
     oracle = refimpl.oracle_denoiser(datasets.dirichlet(vocab_size, length, np.random.default_rng(0)))
     sampler = S.LLaDA(4, temperature=1.0)
@@ -100,13 +100,14 @@ def case(vocab_size, length, fma_rate):
     entries = sum(row["entries"] for row in rows)
     outside = total - sum(row["ms"] for row in rows) / 1e3
     return {"vocab_size": vocab_size, "length": length, "sampler": repr(sampler), "seconds": total,
-            "entries": entries, "ns_per_entry": total / entries * 1e9, "outside_chunks_ns_per_entry": outside / entries * 1e9,
+            "entries": entries, "ns_per_entry": total / entries * 1e9,
+            "outside_chunks_ns_per_entry": outside / entries * 1e9,
             "budget_ns_per_entry": 1e9 / (GOAL_RATIO * fma_rate), "steps": rows}
 
 
 def run(quick=False):
     fma_rate = multiply_add_throughput()
-    cases = [case(v, l, fma_rate) for v, l, in_quick in CASES if in_quick or not quick]
+    cases = [case(v, n, fma_rate) for v, n, in_quick in CASES if in_quick or not quick]
     return write_result("stages", {"quick": quick, "multiply_add_per_second": fma_rate, "repeats": REPEATS,
                                    "cases": cases})
 
@@ -127,7 +128,8 @@ def table(result):
 
 
 def main(argv=None):
-    run_main(run, table, argv, header=lambda r: f"numpy multiply-add throughput: {r['multiply_add_per_second']:.3g} elements/s")
+    run_main(run, table, argv, header=lambda r: (
+        f"numpy multiply-add throughput: {r['multiply_add_per_second']:.3g} elements/s"))
 
 
 if __name__ == "__main__":

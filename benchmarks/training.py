@@ -12,10 +12,9 @@ the NumPy GELU is dearer), which a model trained on data does not do (std 0.2–
 """
 
 import numpy as np
-from tabulate import tabulate
-
-from refimpl.models import mlp, optim
 from refimpl.core.numerics import Workspace
+from refimpl.models import mlp, optim
+from tabulate import tabulate
 
 from benchmarks.common import run_main, timed_alternating, verdict, write_result
 

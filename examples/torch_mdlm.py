@@ -9,14 +9,13 @@ logits over V+1 tokens with a mask column (as LLaDA and MDLM models do), then
    law of ``LLaDA(steps, temperature)`` — ranking by the *tempered* probability is caught.
 """
 import numpy as np
-import torch
-
 import refimpl
-from refimpl.interop import adapters
-from refimpl.laws import datasets
+import torch
 from refimpl import samplers
 from refimpl.diffusion import schedules
+from refimpl.interop import adapters
 from refimpl.interop.verify import reference_losses, verify_sampler
+from refimpl.laws import datasets
 
 V, L = 3, 4
 MASK = V

@@ -3,25 +3,43 @@ r"""refimpl — the exact reference implementation of absorbing ("masked") discr
 Data laws are float64 tables of shape ``(V,)*L`` (or :class:`Law` objects); partial sequences hold
 tokens ``0..V-1`` and the mask ``V``.  The layers, bottom to top (docs/DESIGN.md has the map):
 :mod:`refimpl.core` (errors, validation, memory limits, numerics), :mod:`refimpl.laws` (data laws and
-their information quantities), :mod:`refimpl.diffusion` (schedules, the forward process, the NELBO),
-:mod:`refimpl.denoisers`, :mod:`refimpl.engine` (exact laws, sampling, model calls),
+their information quantities), :mod:`refimpl.denoisers`, :mod:`refimpl.diffusion` (schedules, the forward
+process, the NELBO), :mod:`refimpl.engine` (exact laws, sampling, model calls),
 :mod:`refimpl.samplers`, :mod:`refimpl.models` (the NumPy MLP and its training), :mod:`refimpl.reports`,
 :mod:`refimpl.experiments`, :mod:`refimpl.interop` (verify, golden vectors, adapters) and
 :mod:`refimpl.cli`.  The names below are the stable public API (docs/DESIGN.md, interop contract).
 """
 from . import denoisers, samplers
 from ._version import __version__
-from .core.errors import (FileFormatError, InvalidDenoiserOutputError, InvalidLawError, InvalidParameterError,
-                          InvalidSequenceError, InvalidTypeError, MemoryLimitError, RefimplError,
-                          ZeroProbabilityError)
+from .core.errors import (
+                          FileFormatError,
+                          InvalidDenoiserOutputError,
+                          InvalidLawError,
+                          InvalidParameterError,
+                          InvalidSequenceError,
+                          InvalidTypeError,
+                          MemoryLimitError,
+                          RefimplError,
+                          ZeroProbabilityError,
+)
 from .core.limits import get_memory_limit, memory_limit
 from .denoisers import oracle_denoiser
 from .diffusion import elbo, forward, schedules
 from .diffusion.elbo import nelbo
 from .engine import exact_law, expected_calls, sample
 from .laws import datasets, lattice, metrics, space
-from .laws.joint import (Law, conditional_law, conditional_marginals, entropy, kl, marginal, marginals,
-                         mutual_information, total_correlation, tv)
+from .laws.joint import (
+                          Law,
+                          conditional_law,
+                          conditional_marginals,
+                          entropy,
+                          kl,
+                          marginal,
+                          marginals,
+                          mutual_information,
+                          total_correlation,
+                          tv,
+)
 from .models import checkpoint, mlp, train
 
 __all__ = [
@@ -31,4 +49,5 @@ __all__ = [
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
     "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
+    "__version__", "checkpoint", "metrics", "mlp", "train",
 ]

@@ -13,16 +13,14 @@ import sys
 import tempfile
 
 import numpy as np
+import refimpl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import refimpl
-from refimpl.interop import adapters, vectors, verify
-from refimpl.models import checkpoint, mlp, train
-from refimpl.laws import datasets, metrics, space
-from refimpl import denoisers
+from refimpl import denoisers, samplers
 from refimpl.diffusion import elbo, forward, schedules
-from refimpl import samplers
+from refimpl.interop import adapters, vectors, verify
+from refimpl.laws import datasets, metrics, space
+from refimpl.models import checkpoint, mlp, train
 
 TALLY = collections.Counter()
 GOOD_LAW = np.full((2, 3), 0.0) + 1 / 6  # not square on purpose: (2, 3) is *not* a law
@@ -99,7 +97,8 @@ CALLS = {
     "empirical": (lambda a: datasets.empirical(a[0], vocab_size=a[1]), [slot([[0, 1, 1]], [[0, 1], [1, 1]]), slot(None, 2)]),
     "dirichlet": (lambda a: datasets.dirichlet(a[0], a[1], a[2], a[3]), [slot(2), slot(3), slot(RNG), slot(1.0, 0.1)]),
     "markov_chain": (lambda a: datasets.markov_chain(a[0], a[1], a[2]), [slot([0.5, 0.5]), slot(np.eye(2)), slot(3)]),
-    "parity_product": (lambda a: (datasets.parity(a[0], a[1]), datasets.product(a[2])), [slot(2), slot(3), slot([[0.5, 0.5]])]),
+    "parity_product": (lambda a: (datasets.parity(a[0], a[1]), datasets.product(a[2])),
+                       [slot(2), slot(3), slot([[0.5, 0.5]])]),
     "coupled_pairs": (lambda a: datasets.coupled_pairs(a[0], a[1]), [slot(((0, 1), (2, 3))), slot(None, [0.3, 0.7])]),
     "space": (lambda a: (space.size(a[0], a[1]), space.encode(a[2], a[0]), space.decode(a[3], a[0], a[1])),
               [slot(2), slot(3), slot([[0, 1, 1]]), slot(3, [0, 7])]),
@@ -112,7 +111,8 @@ CALLS = {
     "forward": (lambda a: (forward.token_kernel(a[1], 2), forward.forward_law(a[0], a[1]),
                            forward.sample_forward(a[2], a[1], RNG, 2)),
                 [slot(LAW), slot(0.3), slot([[0, 1, 1]])]),
-    "posterior": (lambda a: (forward.posterior(a[0], a[1], a[2], a[3], 2), forward.reverse_kernel(a[0], a[4], a[2], a[3], 2)),
+    "posterior": (lambda a: (forward.posterior(a[0], a[1], a[2], a[3], 2),
+                              forward.reverse_kernel(a[0], a[4], a[2], a[3], 2)),
                   [slot([[2, 1, 2]]), slot([[0, 1, 1]]), slot(0.8), slot(0.3), slot(np.full((1, 3, 2), 0.5))]),
     "oracle": (lambda a: (refimpl.oracle_denoiser(a[0])(a[1]), denoisers.oracle_denoiser(a[0], precompute=False)(a[1])),
                [slot(LAW), slot(np.array([[2, 0, 2]]))]),
@@ -142,7 +142,8 @@ CALLS = {
                       slot(samplers.RandomK(1), [[0], [1, 2]])]),
     "metrics": (lambda a: (metrics.law_metrics(a[0], a[1], a[2]), metrics.reveal_decomposition(a[0], a[3], a[2])),
                 [slot(LAW), slot(LAW), slot(None, [0, 2, 2]), slot([[0, 1], [2]], [[1], [2]])]),
-    "mlp": (lambda a: mlp.MLP(mlp.MLPConfig(2, 3, a[0], a[1]), mlp.init_params(mlp.MLPConfig(2, 3, (4,), "tanh"), RNG))(a[2]),
+    "mlp": (lambda a: mlp.MLP(mlp.MLPConfig(2, 3, a[0], a[1]),
+                               mlp.init_params(mlp.MLPConfig(2, 3, (4,), "tanh"), RNG))(a[2]),
             [slot((4,)), slot("tanh", "gelu"), slot(np.array([[2, 0, 1]]))]),
     "train": (lambda a: train.train(a[0], mlp.MLPConfig(2, 3, (4,), "tanh"), train.TrainConfig(steps=a[1], batch_size=a[2],
                                                                                             lr=a[3], masking=a[4])),
@@ -150,7 +151,8 @@ CALLS = {
     "checkpoint_load": (lambda a: checkpoint.load(a[0]), [st.sampled_from(FILES)]),
     "vectors_check": (lambda a: vectors.check(a[0]), [st.sampled_from(FILES)]),
     "adapters": (lambda a: adapters.from_model(a[0], 2, output=a[1], mask_column=a[2])(np.array([[2, 0, 2]])),
-                 [st.sampled_from([lambda z: np.zeros(z.shape + (3,)), lambda z: "x", lambda z: np.full(z.shape + (2,), np.nan)]),
+                 [st.sampled_from([lambda z: np.zeros(z.shape + (3,)), lambda z: "x",
+                                   lambda z: np.full(z.shape + (2,), np.nan)]),
                   slot("logits", "probs"), slot(True, False)]),
     "verify": (lambda a: verify.verify_denoiser(a[0], a[1]), [st.sampled_from(DENOISERS), slot(LAW)]),
     "memory_limit": (lambda a: refimpl.memory_limit(a[0]).__enter__(), [slot(10**9)]),

@@ -8,15 +8,14 @@ import itertools
 
 import numpy as np
 import pytest
+import refimpl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import refimpl
+from refimpl import samplers as S
+from refimpl.core.numerics import value_grid
 from refimpl.denoisers import reader
 from refimpl.engine import layout
 from refimpl.laws import space
-from refimpl import samplers as S
-from refimpl.core.numerics import value_grid
 from refimpl.samplers import steps as St
 from refimpl.samplers.subsets import subset_grid, top_k_laws
 

@@ -4,13 +4,12 @@ import functools
 
 import numpy as np
 import pytest
-from scipy import stats
-
 import refimpl
-from refimpl.laws import datasets
 from refimpl import samplers as S
-from refimpl.diffusion import schedules as sch
 from refimpl.core.errors import InvalidParameterError
+from refimpl.diffusion import schedules as sch
+from refimpl.laws import datasets
+from scipy import stats
 
 from tests import originals
 from tests.strategies import random_denoiser
@@ -154,7 +153,8 @@ def _calls_from_reveals(reveals, steps):
     (S.Ancestral(steps=5, cache=True), None), (S.Ancestral(sch.Cosine(), steps=7, cache=True), INFILL),
     (S.SemiAR(2, S.Ancestral(steps=3, cache=True)), None), (S.Threshold(0.5, 2, 1.0), FILLED_BLOCK),
     (S.Factor(0.5, temperature=1.0), PROMPT), (S.Dream(4, "maskgit_plus", 1.0, eps=0.3), None),
-    (S.LLaDA(6, temperature=1.0), None), (S.LLaDA(6, block_length=2, temperature=1.0, remasking="random"), None), (S.LeftToRight(), INFILL),
+    (S.LLaDA(6, temperature=1.0), None), (S.LLaDA(6, block_length=2, temperature=1.0, remasking="random"), None),
+    (S.LeftToRight(), INFILL),
     (S.Dream(3, "entropy", 1.0, alg_temp=0.5), None),
 ])
 def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):

@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-
 import refimpl
 from refimpl.cli.main import main
 
@@ -97,8 +96,8 @@ def test_law_command_reports_exact_metrics():
 
 
 def test_law_command_matches_the_library():
-    from refimpl.laws import datasets
     from refimpl import samplers
+    from refimpl.laws import datasets
 
     code, text = run(["law", "--data", "dirichlet", "--vocab-size", "3", "--length", "4", "--seed", "5",
                       "--sampler", "llada", "--steps", "2", "--temperature", "1", "--prompt", "1 M M M", "--json"])
@@ -114,8 +113,8 @@ def test_law_command_matches_the_library():
 
 
 def test_law_command_runs_fast_dllms_factor_rule():
-    from refimpl.laws import datasets
     from refimpl import samplers
+    from refimpl.laws import datasets
 
     code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "2", "--sampler", "factor",
                       "--factor", "0.7", "--temperature", "1", "--json"])
@@ -138,8 +137,8 @@ def test_law_command_reports_mdlms_cached_model_calls():
 
 
 def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
-    from refimpl.laws import datasets, metrics
     from refimpl import samplers
+    from refimpl.laws import datasets, metrics
 
     code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--seed", "3", "--prompt", "1 M M M", "--json"])
     assert code == 0
@@ -162,9 +161,9 @@ def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
 
 
 def test_frontier_at_temperature_0_is_drawn_by_tv():
-    from refimpl.laws import datasets
     from refimpl import samplers
     from refimpl.experiments.frontier import frontier_report
+    from refimpl.laws import datasets
 
     code, text = run(["frontier", "--vocab-size", "3", "--length", "4", "--temperature", "0", "--by", "tv", "--json"])
     assert code == 0
@@ -173,14 +172,14 @@ def test_frontier_at_temperature_0_is_drawn_by_tv():
     greedy = samplers.LLaDA(2)  # temperature 0: one output per path, KL(p||q) infinite
     q = refimpl.exact_law(refimpl.oracle_denoiser(law), greedy, 4, 3)
     assert rows["LLaDA(steps=2)"][3] == "inf" and rows["LLaDA(steps=2)"][4] == pytest.approx(refimpl.tv(law.table, q))
-    assert rows["Ancestral(steps=1, cache=True)"][6] == "*"  # MDLM still draws at 1: the only sampler below TV 0.9 in one call
+    assert rows["Ancestral(steps=1, cache=True)"][6] == "*"  # MDLM still draws at 1: the only one below TV 0.9 in one call
     with pytest.raises(refimpl.InvalidParameterError, match="by must be one of"):
         frontier_report(law.table, refimpl.oracle_denoiser(law), by="kl_p_q")
 
 
 def test_law_command_passes_dreams_truncation():
-    from refimpl.laws import datasets
     from refimpl import samplers
+    from refimpl.laws import datasets
 
     code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "5", "--sampler", "dream",
                       "--alg", "maskgit_plus", "--steps", "2", "--temperature", "0.8", "--top-p", "0.7",
@@ -240,9 +239,9 @@ def test_train_then_law_with_the_checkpoint(tmp_path):
     code, text = run(["law", "--data-file", str(data), "--denoiser", str(model), "--sampler", "left_to_right",
                       "--json"])
     assert code == 0
-    from refimpl.models import checkpoint
-    from refimpl.laws import datasets
     from refimpl import samplers
+    from refimpl.laws import datasets
+    from refimpl.models import checkpoint
 
     law = datasets.empirical([[0, 1, 2], [0, 1, 3], [2, 3, 2]], vocab_size=4)
     q = refimpl.exact_law(checkpoint.load(model)[0], samplers.LeftToRight(), 3, 4)

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
-from hypothesis import given
-
 import refimpl
-from refimpl.laws import datasets, space
+from hypothesis import given
 from refimpl import denoisers
+from refimpl.laws import datasets, space
 
 from tests.strategies import laws
 
@@ -73,9 +72,9 @@ def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatc
     conditional_marginals."""
     import itertools
 
+    from refimpl.core import numerics
     from refimpl.denoisers import oracle
     from refimpl.laws import lattice
-    from refimpl.core import numerics
 
     from tests.strategies import random_table
 
@@ -107,7 +106,8 @@ def test_tabulated_denoiser_answers_like_the_original_and_gives_the_same_exact_l
     table = denoisers.tabulate(original, 3, 4)
     z = space.partial_sequences(3, 4)
     np.testing.assert_array_equal(table(z), original(z))
-    for sampler in (samplers.LLaDA(4, temperature=1.0), samplers.Ancestral(steps=3), samplers.Threshold(0.5, temperature=1.0)):
+    for sampler in (samplers.LLaDA(4, temperature=1.0), samplers.Ancestral(steps=3),
+                    samplers.Threshold(0.5, temperature=1.0)):
         np.testing.assert_allclose(refimpl.exact_law(table, sampler, 4, 3), refimpl.exact_law(original, sampler, 4, 3),
                                    atol=1e-15)
     with pytest.raises(refimpl.InvalidDenoiserOutputError):
@@ -125,8 +125,9 @@ def test_lattice_oracle_equals_the_tabulated_oracle_everywhere_and_in_the_engine
     assert isinstance(lazy, denoisers.LatticeOracle) and isinstance(tabulated, denoisers.OracleDenoiser)
     z = space.partial_sequences(3, 4)
     np.testing.assert_allclose(lazy(z), tabulated(z), atol=1e-15)
-    for sampler in (samplers.Ancestral(steps=3), samplers.LLaDA(4, temperature=1.0), samplers.SemiAR(2, samplers.RandomK(2))):
+    for sampler in (samplers.Ancestral(steps=3), samplers.LLaDA(4, temperature=1.0),
+                    samplers.SemiAR(2, samplers.RandomK(2))):
         np.testing.assert_allclose(refimpl.exact_law(lazy, sampler, 4, 3), refimpl.exact_law(tabulated, sampler, 4, 3),
                                    atol=1e-15)
-    with refimpl.memory_limit(5_000):  # lattice 2048 bytes fits, lattice + tables 8192 do not: the default picks the lattice oracle
+    with refimpl.memory_limit(5_000):  # lattice 2048 bytes fits, lattice + tables 8192 not: the lattice oracle
         assert isinstance(denoisers.oracle_denoiser(table), denoisers.LatticeOracle)

@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
+import refimpl
 from hypothesis import given
 from hypothesis import strategies as st
-
-import refimpl
 from refimpl import denoisers
 from refimpl.diffusion import elbo as nelbo
 from refimpl.diffusion import schedules as S

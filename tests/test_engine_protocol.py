@@ -11,7 +11,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 import refimpl
 from refimpl.engine.moves import BlockMove
 from refimpl.engine.protocol import ALWAYS, PER_PATTERN, Step

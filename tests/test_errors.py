@@ -1,7 +1,6 @@
 """Every bad input of issue #2 point 6 gets a RefimplError of the right builtin kind and a clear message."""
 import numpy as np
 import pytest
-
 import refimpl
 from refimpl.laws import datasets, space
 

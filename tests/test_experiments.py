@@ -5,13 +5,12 @@ import math
 
 import numpy as np
 import pytest
-
 import refimpl
-from refimpl.laws import metrics
 from refimpl import samplers as S
 from refimpl.experiments import homogenisation, toy
 from refimpl.experiments.paper import run_paper
 from refimpl.experiments.prescriptions import TRAINING, strategies
+from refimpl.laws import metrics
 
 
 @pytest.fixture(scope="module")

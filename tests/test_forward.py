@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+import refimpl
 from hypothesis import given
 from hypothesis import strategies as st
-
-import refimpl
 from refimpl.diffusion import forward
 from refimpl.laws import space
 

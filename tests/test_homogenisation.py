@@ -1,12 +1,11 @@
 """proofs/homogenisation.md on random reversible chains: exact conditional marginals of the chain's
 law table (refimpl's code path) against the one- and two-sided bounds (the proof's formulas)."""
 import numpy as np
+import refimpl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import refimpl
-from refimpl.laws import datasets
 from refimpl.experiments.homogenisation import one_sided_bound, two_sided_bound
+from refimpl.laws import datasets
 
 
 @settings(max_examples=25)

@@ -4,12 +4,11 @@ import itertools
 
 import numpy as np
 import pytest
+import refimpl
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from scipy.special import xlogy
-
-import refimpl
 from refimpl.laws import datasets, space
+from scipy.special import xlogy
 
 from tests.strategies import laws, laws_with_partial, product_table, random_table, spaces
 

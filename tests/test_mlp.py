@@ -1,7 +1,6 @@
 """The MLP's hand-written gradients: random-direction checks, full finite differences, torch (optional)."""
 import numpy as np
 import pytest
-
 from refimpl.models import mlp, optim
 
 RTOL = 1e-7

@@ -3,10 +3,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import ndtr
-
 from refimpl.core import numerics
 from refimpl.models.mlp import reduce_last_axis
+from scipy.special import ndtr
 
 
 def ulp_error(got, reference, dtype):

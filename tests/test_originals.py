@@ -11,7 +11,6 @@ import functools
 
 import numpy as np
 import pytest
-
 from refimpl import samplers as S
 from refimpl.interop.verify import verify_sampler
 

@@ -1,7 +1,6 @@
 """Sampler plans follow their originals' rules (independently of the exact/Monte Carlo agreement)."""
 import numpy as np
 import pytest
-
 import refimpl
 from refimpl import samplers as S
 from refimpl.diffusion import schedules as sch

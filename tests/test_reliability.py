@@ -9,15 +9,14 @@ import sys
 
 import numpy as np
 import pytest
-
 import refimpl
-from refimpl.models import checkpoint, mlp
-from refimpl.laws import datasets, lattice, space
 from refimpl import denoisers
-from refimpl.diffusion import elbo, forward
-from refimpl.core import files
-from refimpl.interop import vectors
 from refimpl import samplers as S
+from refimpl.core import files
+from refimpl.diffusion import elbo, forward
+from refimpl.interop import vectors
+from refimpl.laws import datasets, lattice, space
+from refimpl.models import checkpoint, mlp
 from refimpl.models.train import TrainConfig, train
 
 from tests.strategies import random_table

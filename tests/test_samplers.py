@@ -3,13 +3,12 @@ import itertools
 
 import numpy as np
 import pytest
+import refimpl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import refimpl
-from refimpl.laws import datasets, metrics, space
 from refimpl import samplers as S
 from refimpl.diffusion import schedules as sch
+from refimpl.laws import datasets, metrics, space
 
 from tests.strategies import chi_square_pvalue, laws, random_denoiser, random_table
 
@@ -134,7 +133,8 @@ def test_fixed_schedule_kl_is_the_sum_of_conditional_total_correlations(table, d
 
 @pytest.mark.parametrize("tokens_per_step", [2, [1, 3], [2, 1, 1]])
 def test_random_value_independent_schedules_are_mixtures_bounded_by_the_expected_sum(tokens_per_step):
-    """RandomK is the uniform mixture of fixed schedules, so by convexity KL <= E[sum of TCs]. Checks proofs/kl_decomposition.md."""
+    """RandomK is the uniform mixture of fixed schedules, so by convexity KL <= E[sum of TCs].
+    Checks proofs/kl_decomposition.md."""
     table = random_table(np.random.default_rng(12), 3, 4, concentration=0.3)
     oracle = refimpl.oracle_denoiser(table)
     sizes = [tokens_per_step] * (4 // tokens_per_step) if isinstance(tokens_per_step, int) else tokens_per_step

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import refimpl
 from refimpl.diffusion import schedules as S
 

@@ -5,12 +5,11 @@ import time
 
 import numpy as np
 import pytest
-
 import refimpl
-from refimpl.models import checkpoint, mlp
-from refimpl.laws import datasets
 from refimpl.diffusion import elbo
 from refimpl.diffusion import schedules as sch
+from refimpl.laws import datasets
+from refimpl.models import checkpoint, mlp
 from refimpl.models.train import TrainConfig, mask_batch, train
 
 from tests.strategies import random_table

@@ -4,13 +4,12 @@ import json
 
 import numpy as np
 import pytest
-
 import refimpl
-from refimpl.interop import adapters
-from refimpl.laws import datasets
 from refimpl import samplers as S
 from refimpl.cli.main import main
+from refimpl.interop import adapters
 from refimpl.interop.verify import verify_denoiser, verify_sampler
+from refimpl.laws import datasets
 
 from tests import targets
 

@@ -1,12 +1,12 @@
 """Building data laws, denoisers and samplers from command-line words (shared by the CLI commands)."""
 import numpy as np
 
-from ..laws import datasets
 from .. import samplers
-from ..diffusion import schedules
 from ..core import validate
-from ..denoisers import oracle_denoiser
 from ..core.errors import FileFormatError, InvalidParameterError
+from ..denoisers import oracle_denoiser
+from ..diffusion import schedules
+from ..laws import datasets
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",

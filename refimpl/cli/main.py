@@ -33,8 +33,8 @@ def _cmd_paper(args, out):
 
 
 def _cmd_law(args, out):
-    from .commands import build_denoiser, build_sampler, load_data, parse_prompt
     from ..experiments.sampler_law import sampler_report
+    from .commands import build_denoiser, build_sampler, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -45,8 +45,8 @@ def _cmd_law(args, out):
 
 
 def _cmd_frontier(args, out):
-    from .commands import build_denoiser, load_data, parse_prompt
     from ..experiments.frontier import frontier_report
+    from .commands import build_denoiser, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -60,9 +60,9 @@ def _cmd_train(args, out):
     from ..diffusion import elbo
     from ..laws import joint
     from ..models import mlp
-    from .commands import SCHEDULES, load_data
-    from ..reports.tables import Report
     from ..models.train import TrainConfig, train
+    from ..reports.tables import Report
+    from .commands import SCHEDULES, load_data
 
     law, names, sequences = load_data(args)
     data = law if sequences is None else sequences
@@ -87,9 +87,9 @@ def _cmd_train(args, out):
 
 
 def _cmd_verify(args, out):
-    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
-    from ..reports.tables import Report, Table
     from ..interop.verify import load_target, verify_denoiser, verify_sampler
+    from ..reports.tables import Report, Table
+    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
 
     law = build_law(args)
     target = load_target(args.target)
@@ -203,7 +203,8 @@ def build_parser():
     train.add_argument("--activation", default="gelu", choices=("tanh", "relu", "gelu"))
     train.add_argument("--masking", default="random", choices=("random", "any_order", "blockwise"))
     train.add_argument("--block-size", type=int, default=1)
-    train.add_argument("--schedule", default="polynomial", choices=("linear", "cosine", "loglinear", "polynomial", "geometric"))
+    train.add_argument("--schedule", default="polynomial",
+                       choices=("linear", "cosine", "loglinear", "polynomial", "geometric"))
     train.add_argument("--checkpoint-every", type=int, default=0)
     train.add_argument("--json", action="store_true", help="print machine-readable JSON")
     train.set_defaults(run=_cmd_train)

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidLawError, InvalidParameterError, InvalidSequenceError
+from .errors import InvalidLawError, InvalidParameterError, InvalidSequenceError, InvalidTypeError
 
 SUM_TOLERANCE = 1e-9  # |sum(p) - 1| allowed for a probability table
 

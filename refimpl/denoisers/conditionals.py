@@ -14,8 +14,8 @@ callable is evaluated on the decoded partial sequences (:class:`EvaluatedReader`
 """
 import numpy as np
 
-from ..core.numerics import FRESH, value_grid
 from ..core.errors import InvalidParameterError
+from ..core.numerics import FRESH, value_grid
 from ..laws import space
 from ..laws.lattice import mu_star, reciprocal
 from .protocol import evaluate_rows

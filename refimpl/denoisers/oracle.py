@@ -16,7 +16,6 @@ from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice, mu_star,
 from .conditionals import LatticeReader, check_space
 from .tables import TableDenoiser, table_bytes
 
-
 EINSUM_ROWS = 1000  # OracleDenoiser: rows shorter than this are normalised with einsum
 
 
@@ -63,8 +62,8 @@ class OracleDenoiser(TableDenoiser):
             """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B).
 
             For short rows (B < :data:`EINSUM_ROWS`: the last positions) ``einsum`` runs the same
-            products 1.3-2x faster than ``multiply``, whose inner loop is then only B (or V) long
-            (measured at V=4, L=10 per 3 MiB block: the last five positions 2.8 ms -> 1.6 ms)."""
+            products faster than ``multiply``, whose inner loop is then only B (or V) long
+            (docs/PERFORMANCE.md)."""
             numerator = source.reshape(before, width, after)[:, :vocab_size, :]
             denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (A, 1, B)
             out = target.reshape(before, vocab_size, after)

@@ -7,6 +7,7 @@ from ..core.limits import check_memory
 from .conditionals import TableReader, check_space
 from .protocol import each_chunk
 
+
 class TableDenoiser:
     r"""A denoiser stored as tables: ``tables[i]`` of shape ``(V+1,)*i + (V,) + (V+1,)*(L-1-i)`` holds
     :math:`\mu(z)_{i,\cdot}` along axis i at every partial sequence z with :math:`z_i = V` (the mask index of
@@ -44,37 +45,6 @@ class TableDenoiser:
 
     def __repr__(self):
         return f"{type(self).__name__}(V={self.vocab_size}, L={self.length})"
-
-
-def table_bytes(vocab_size, length):
-    """Bytes of the per-position tables of a :class:`TableDenoiser`."""
-    return length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
-
-
-def tabulate(denoiser, vocab_size, length, chunk=1 << 15):
-    r"""Evaluate any denoiser once on all :math:`(V+1)^L` partial sequences and keep the answers as a
-    :class:`TableDenoiser` (validated), so exact laws with it run as fast as with the oracle."""
-    vocab_size, length = validate.space(vocab_size, length)
-    if isinstance(denoiser, TableDenoiser):
-        return denoiser
-    check_memory(table_bytes(vocab_size, length), f"tabulating a denoiser for V={vocab_size}, L={length}")
-    width = vocab_size + 1
-    count = width**length
-    rows = [np.empty((count // width, vocab_size)) for _ in range(length)]  # (N_i, V) per position
-    filled = [0] * length
-    for start in range(0, count, chunk):
-        z = space.decode(np.arange(start, min(start + chunk, count)), vocab_size, length, partial=True)
-        mu = evaluate(denoiser, z, vocab_size)
-        for i in range(length):
-            at = np.flatnonzero(z[:, i] == vocab_size)
-            rows[i][filled[i]:filled[i] + len(at)] = mu[at, i]
-            filled[i] += len(at)
-    tables = []
-    for i in range(length):
-        grid = rows[i].reshape((width,) * (length - 1) + (vocab_size,))  # C order of the other positions
-        tables.append(np.ascontiguousarray(np.moveaxis(grid, -1, i)))
-    return TableDenoiser(tables, vocab_size, length)
-
 
 
 def table_bytes(vocab_size, length):

@@ -28,13 +28,13 @@ import numpy as np
 from scipy import integrate
 from scipy.special import betainc, betaln, xlogy
 
-from ..laws import space
 from ..core import validate
-from ..denoisers import evaluate
-from .forward import sample_forward
-from ..laws.lattice import marginal_lattice
 from ..core.limits import check_memory
 from ..core.numerics import binomial_coefficients
+from ..denoisers import evaluate
+from ..laws import space
+from ..laws.lattice import marginal_lattice
+from .forward import sample_forward
 from .schedules import Linear, check_schedule
 
 CHUNK = 1 << 15  # partial sequences per denoiser call in the exact enumeration

@@ -10,9 +10,9 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..laws.lattice import lattice_bytes, marginal_lattice
 from ..core.limits import check_memory
 from ..core.numerics import sample_categorical
+from ..laws.lattice import lattice_bytes, marginal_lattice
 
 
 def _alphas(alpha_s=None, alpha_t=None, scalar=True, need_s=False):

@@ -7,31 +7,18 @@ With the oracle, nothing is lost to training: every nat is the price of revealin
 (one call revealing everything loses TC(p), proofs/kl_decomposition.md).  With a trained denoiser the
 same table shows what its decoding settings cost on top of its training error.
 """
-import dataclasses
-
 import numpy as np
 
-from ..laws import joint, metrics
-from ..core import validate
 from .. import samplers as S
-from ..engine.calls import exact_law_and_calls
+from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..samplers.base import generation_region
+from ..engine.calls import exact_law_and_calls
+from ..laws import joint, metrics
+from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
+from ..samplers.base import generation_region
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
-
-
-def sampler_label(sampler):
-    """A sampler's repr with only the fields that differ from their defaults, so tables stay narrow."""
-    if not dataclasses.is_dataclass(sampler):
-        return repr(sampler)
-    parts = []
-    for field in dataclasses.fields(sampler):
-        value = getattr(sampler, field.name)
-        if field.default is dataclasses.MISSING or value != field.default:
-            parts.append(f"{field.name}={sampler_label(value)}")
-    return f"{type(sampler).__name__}({', '.join(parts)})"
 
 
 def default_samplers(masked, region=None, quick=False, temperature=1.0):

@@ -11,8 +11,8 @@ from .. import samplers
 from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
 from ..laws.metrics import law_metrics
-from .homogenisation import law as chain_law
 from ..reports.tables import Report, Table
+from .homogenisation import law as chain_law
 
 
 def commit_statistics(denoiser, sampler, length, vocab_size, prompt):

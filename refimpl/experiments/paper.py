@@ -5,9 +5,9 @@ import time
 
 from .coupled import coupled_pair_demo
 from .homogenisation import homogenisation_experiment
+from .homogenisation import law as chain_law
 from .near_ar import near_ar_experiment
 from .prescriptions import TRAINING, prescriptions_experiment, train_models
-from .homogenisation import law as chain_law
 from .toy import toy_experiment, toy_sequences
 
 
@@ -23,8 +23,8 @@ def _progress_printer(enabled):
 
 
 def train_toy_model(seed=0):
-    from ..models import mlp
     from ..diffusion import schedules
+    from ..models import mlp
     from ..models.train import TrainConfig, train
 
     model, _ = train(toy_sequences(), mlp.MLPConfig(5, 5, (128, 128), "gelu"),
@@ -66,8 +66,9 @@ def write_figures(reports, folder):
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    from ..core.files import atomic_write_bytes
     import io
+
+    from ..core.files import atomic_write_bytes
 
     os.makedirs(folder, exist_ok=True)
     by_name = {r.name: r for r in reports}

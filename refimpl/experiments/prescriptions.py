@@ -5,15 +5,15 @@ step k in {1, 2, all of the block}.  Denoisers: the oracle, and MLPs trained wit
 (same steps, batch, learning rate, seed) by uniform random masking or by blockwise reverse-order
 masking with block size 2 or 4.  Every cell is the exact KL(p || q) of the sampler's output law.
 """
-from ..models import mlp
 from .. import samplers
-from ..diffusion import schedules
 from ..denoisers import oracle_denoiser, tabulate
-from ..laws.joint import kl
+from ..diffusion import schedules
 from ..engine.exact import exact_law
+from ..laws.joint import kl
+from ..models import mlp
 from ..models.train import TrainConfig, train
-from .homogenisation import law as chain_law
 from ..reports.tables import Report, Table
+from .homogenisation import law as chain_law
 
 TRAINING = (("uniform random masking", "random", 1), ("blockwise reverse-order, b=2", "blockwise", 2),
             ("blockwise reverse-order, b=4", "blockwise", 4))

@@ -1,11 +1,11 @@
 """The exact law of one sampler on one data law, and what it loses: the report behind ``refimpl law``."""
 import numpy as np
 
-from ..laws import joint, metrics
 from ..engine.calls import exact_law_and_calls
 from ..engine.exact import EngineStats
-from ..samplers import FixedOrder
+from ..laws import joint, metrics
 from ..reports.tables import Report, Table, letters
+from ..samplers import FixedOrder
 
 
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):

@@ -15,10 +15,10 @@ Positions are 1-based in the report, as in the paper.
 """
 import numpy as np
 
-from ..laws import datasets, joint
 from .. import samplers
 from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
+from ..laws import datasets, joint
 from ..reports.tables import Report, Table, letters
 
 TOKENS = "ABCDE"

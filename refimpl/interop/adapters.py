@@ -1,4 +1,4 @@
-r"""Adapters that turn the models of other frameworks into refimpl denoisers (DESIGN.md protocol).
+r"""Adapters that turn the models of other frameworks into refimpl denoisers (docs/DESIGN.md, the denoiser protocol).
 
 A refimpl denoiser maps int partial sequences ``z`` (B, L), mask = V, to float64 probabilities
 (B, L, V), one-hot at clean positions.  Real models differ in three ways, each handled here:

@@ -22,15 +22,16 @@ import os
 
 import numpy as np
 
-from .. import __version__, samplers
-from ..laws import datasets, joint
-from ..diffusion import elbo, schedules
-from ..models import mlp
-from ..denoisers import oracle_denoiser
+from .. import samplers
+from .._version import __version__
 from ..core.errors import FileFormatError, InvalidTypeError
 from ..core.files import atomic_write_bytes
+from ..denoisers import oracle_denoiser
+from ..diffusion import elbo, schedules
 from ..diffusion.forward import forward_law
 from ..engine.calls import exact_law_and_calls
+from ..laws import datasets, joint
+from ..models import mlp
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}

@@ -10,13 +10,13 @@ import sys
 import numpy as np
 from scipy import stats
 
-from ..laws import space
 from ..core import validate
+from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
 from ..denoisers import evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
-from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
-from ..laws.joint import entropy
 from ..engine.calls import exact_law_and_calls
+from ..laws import space
+from ..laws.joint import entropy
 from ..reports.tables import letters
 
 

@@ -4,11 +4,11 @@ Every constructor returns a :class:`refimpl.Law` (a validated, read-only ``(V,)*
 """
 import numpy as np
 
-from . import space
 from ..core import validate
 from ..core.errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
-from .joint import Law
 from ..core.limits import check_memory
+from . import space
+from .joint import Law
 
 ROW_TOLERANCE = validate.SUM_TOLERANCE
 

@@ -117,7 +117,7 @@ def conditional_marginals(p, partial):
     r"""Per-position conditional marginals, shape ``(L, V)``.
 
     Row i is :math:`p(X_i = \cdot \mid x_C = z_C)` at a masked position and the one-hot of
-    :math:`z_i` at a clean one: exactly what the optimal denoiser returns (DESIGN.md).
+    :math:`z_i` at a clean one: exactly what the optimal denoiser returns (docs/DESIGN.md).
     """
     table = validate.law_table(p)
     z = _partial(table, partial)

@@ -18,7 +18,7 @@ from ..core import validate
 from ..core.limits import check_memory
 from ..core.numerics import parallel_for
 
-BLOCK_ELEMENTS = 1 << 20  # a lattice block (8 MiB) stays in cache while its axes are summed (measured best)
+BLOCK_ELEMENTS = 1 << 20  # a lattice block (8 MiB) stays in cache while its axes are summed (docs/PERFORMANCE.md)
 
 
 def lattice_bytes(vocab_size, length):

@@ -22,7 +22,8 @@ def adam_init(params):
 
 
 def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, ws=FRESH):
-    r"""Adam (Kingma & Ba): bias-corrected moments, :math:`\theta \leftarrow \theta - \eta \hat m / (\sqrt{\hat v} + \epsilon)`.
+    r"""Adam (Kingma & Ba): bias-corrected moments,
+    :math:`\theta \leftarrow \theta - \eta \hat m / (\sqrt{\hat v} + \epsilon)`.
 
     .. math::  m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
                \quad \hat m = m / (1 - \beta_1^t), \quad \hat v = v / (1 - \beta_2^t)

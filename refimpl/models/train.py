@@ -23,15 +23,15 @@ import sys
 
 import numpy as np
 
-from . import checkpoint, optim
-from ..laws import space
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..laws.joint import Law
 from ..core.limits import check_memory
-from .mlp import MLP, MLPConfig, init_params, loss_and_grads
 from ..core.numerics import Workspace
 from ..diffusion.schedules import Linear, check_schedule
+from ..laws import space
+from ..laws.joint import Law
+from . import checkpoint, optim
+from .mlp import MLP, MLPConfig, init_params, loss_and_grads
 
 MASKINGS = ("random", "any_order", "blockwise")
 MAX_STEPS = 10**9

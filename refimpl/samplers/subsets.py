@@ -5,7 +5,8 @@ Used by :class:`refimpl.samplers.steps.UniformKStep` (uniform subsets), ``TopKSt
 confident: LLaDA low_confidence, Dream's confidence algorithms; or k drawn by confidence,
 :func:`plackett_luce_laws`, for Dream's alg_temp), ``ThresholdStep`` (Fast-dLLM's fallback to the most
 confident one) and ``FactorStep`` (Fast-dLLM's factor rule: :func:`top_k_laws` with ``left_out_law``,
-:func:`grid_sum`).  The exact laws are proved in proofs/confidence_rules.md.  Arrays of candidates' rows are (e, V, S): e candidates (in
+:func:`grid_sum`).  The exact laws are proved in proofs/confidence_rules.md.
+Arrays of candidates' rows are (e, V, S): e candidates (in
 increasing position), V tokens, S sources (last and long — the sources of many mask patterns side
 by side — so that array operations run along it).  Outcome laws are (n_sub, V**k, S): subsets in
 :func:`subset_grid` order, tokens in ``value_grid`` order (the first slot most significant).
@@ -70,7 +71,7 @@ def mass_below(q, conf, work=FRESH):
 
     :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`: on equal confidence the later
     candidate (larger position) is below, so for j after i the comparison is ``<=``, before i ``<``.
-    The comparisons are written as 0.0/1.0 and contracted with ``einsum`` (15-20% faster than a boolean
+    The comparisons are written as 0.0/1.0 and contracted with ``einsum`` (faster than a boolean
     mask times q, then a sum).
     """
     count, vocab_size, sources = q.shape

@@ -2,7 +2,6 @@ r"""Steps that reveal a k-subset of their candidates, many mask patterns per arr
 (:class:`UniformKStep`: random-k, LLaDA ``random``) or by confidence (:class:`TopKStep`: LLaDA
 ``low_confidence``, Dream's confidence algorithms, Dream's ``alg_temp``)."""
 import dataclasses
-import math
 
 import numpy as np
 

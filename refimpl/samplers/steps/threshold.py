@@ -10,6 +10,7 @@ from ..subsets import grid_product, grid_sum, subset_grid, top_k_laws
 from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order
 from .tokens import temper
 
+
 @dataclasses.dataclass(frozen=True)
 class ThresholdStep(PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
