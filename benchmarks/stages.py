@@ -1,7 +1,7 @@
 """Where the time of a bulk exact law goes: per step kind and stage, in ns per transition entry.
 
 For the LLaDA cases of ``benchmarks.samplers`` (low_confidence, T=1, 4 steps, L=8), the exact law is
-timed with timers around the bulk engine's stages (``refimpl.bulk`` and ``refimpl.samplers``):
+timed with timers around the bulk engine's stages (``refimpl.engine.counts`` and ``refimpl.samplers``):
 the denoiser's answers (``conditionals``), the rank probabilities B_j (``mass_below``), the rest of the
 top-k law (products, minima), and what is left of each chunk — destination indices and the scatter
 into the table (``np.add.at``) — next to the time outside the chunks (listing patterns, gathering

@@ -5,7 +5,7 @@ logits over V+1 tokens with a mask column (as LLaDA and MDLM models do), then
 
 1. compares the torch training loss, sample by sample, with refimpl's continuous-time NELBO loss —
    a loss with the wrong weight (1 instead of w(t) = 1/t for the linear schedule) is caught at once;
-2. runs a torch LLaDA-style sampler through ``refimpl.verify.verify_sampler`` against refimpl's exact
+2. runs a torch LLaDA-style sampler through ``refimpl.interop.verify.verify_sampler`` against refimpl's exact
    law of ``LLaDA(steps, temperature)`` — ranking by the *tempered* probability is caught.
 """
 import numpy as np

@@ -286,3 +286,10 @@ def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_rem
         _count(calls, True)
         x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))
     return x
+
+
+def case_name(case):
+    """A test id for ``(original, sampler, prompt)``: the original's name, the sampler, the prompt (M = mask)."""
+    original, sampler, prompt = case
+    given = "" if prompt is None else "-prompt " + "".join("M" if t == 3 else str(t) for t in prompt)
+    return f"{original.func.__name__}-{sampler!r}{given}"

@@ -1,4 +1,6 @@
 """Hypothesis strategies for small vocabularies, lengths and random laws (one home for all tests)."""
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -98,3 +100,15 @@ def chi_square_pvalue(counts, expected_probs):
     if len(observed) < 2:
         return 1.0
     return stats.chisquare(observed, wanted * observed.sum() / wanted.sum()).pvalue
+
+
+@functools.cache
+def sampler_law_and_denoisers():
+    """The law (V=3, L=4) and the two denoisers ("oracle", "random") the sampler tests share."""
+    import refimpl
+
+    rng = np.random.default_rng(2024)
+    table = random_table(rng, 3, 4, concentration=0.4)
+    oracle = refimpl.oracle_denoiser(table)
+    other = random_denoiser(rng, 3, 4, sharpness=1.5)
+    return table, {"oracle": oracle, "random": other}

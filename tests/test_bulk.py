@@ -19,6 +19,7 @@ from refimpl.laws import space
 from refimpl.samplers import steps as St
 from refimpl.samplers.subsets import subset_grid, top_k_laws
 
+from tests import originals
 from tests.strategies import random_denoiser, random_table
 
 
@@ -116,6 +117,38 @@ def test_conditionals_in_bulk_are_the_denoisers_answers(which):
             np.testing.assert_allclose(mu[t, :, p, :], expected[:, j, :].T, rtol=1e-14, atol=0)
 
 
+def _tempered(mu, temperature):
+    """softmax(log mu / T) per row, the argmax (lowest token on ties) at T = 0 — written here, not refimpl's."""
+    if temperature == 0:
+        return np.eye(mu.shape[-1])[np.argmax(mu, axis=-1)]
+    with np.errstate(divide="ignore"):
+        return originals._softmax(np.log(mu) / temperature)
+
+
+def _token_laws(step, mu):
+    """(q, confidence) (L, V) of a top-k step from its fields, as LLaDA and Dream's ``sample_tokens`` define
+    them (tests/originals.py's truncation), independently of refimpl's own."""
+    with np.errstate(divide="ignore"):
+        logits = np.log(mu)
+    if step.temperature > 0:
+        logits = logits / step.temperature
+    if step.top_p is not None and step.top_p < 1:
+        logits = originals._top_p_logits(logits, step.top_p)
+    if step.top_k is not None:
+        logits = originals._top_k_logits(logits, step.top_k)
+    shaped = originals._softmax(logits)
+    q = shaped if step.temperature > 0 else np.eye(mu.shape[-1])[np.argmax(shaped, axis=-1)]
+    base = shaped if step.tempered_confidence else mu
+    if step.confidence == "drawn":
+        return q, base
+    if step.confidence == "margin":
+        ordered = -np.sort(-base, axis=-1)
+        return q, np.repeat(ordered[:, :1] - ordered[:, 1:2], mu.shape[-1], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = np.where(base > 0, base * np.log(base), 0.0).sum(axis=-1, keepdims=True)
+    return q, np.repeat(entropy, mu.shape[-1], axis=-1)
+
+
 def path_law(denoiser, sampler, length, vocab_size, prompt=None):
     """The exact law by following every path of draws (top-k, uniform-k, threshold and factor steps only)."""
     start = np.full(length, vocab_size) if prompt is None else np.asarray(prompt)
@@ -128,7 +161,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
             mu = refimpl.denoisers.evaluate(denoiser, z[None], vocab_size)[0]  # (L, V)
             k = step.count(len(candidates)) if candidates and hasattr(step, "count") else 0
             if isinstance(step, St.ThresholdStep):  # Fast-dLLM: all that reach tau, else the most confident
-                q = St.temper(mu, step.temperature)
+                q = _tempered(mu, step.temperature)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     confidence = [mu[i, v] for i, v in zip(candidates, x)]
@@ -140,7 +173,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
             elif isinstance(step, St.FactorStep):  # Fast-dLLM's get_transfer_index_dynamic
-                q = St.temper(mu, step.temperature)
+                q = _tempered(mu, step.temperature)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     confidence = [mu[i, v] for i, v in zip(candidates, x)]
@@ -157,7 +190,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
             elif isinstance(step, St.TopKStep) and step.position_temperature > 0:  # Dream's alg_temp
-                q, conf = step._laws(mu)
+                q, conf = _token_laws(step, mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     w = [np.exp(conf[i, v] / step.position_temperature) for i, v in zip(candidates, x)]
@@ -171,7 +204,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                             new[candidates[a]] = x[a]
                         after[tuple(new)] = after.get(tuple(new), 0.0) + p_order
             elif isinstance(step, St.TopKStep):
-                q, conf = step._laws(mu)
+                q, conf = _token_laws(step, mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     ranked = sorted(range(len(candidates)), key=lambda a: (-conf[candidates[a], x[a]], a))
@@ -180,7 +213,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
             else:
-                q = St.temper(mu, step.temperature)
+                q = _tempered(mu, step.temperature)
                 chosen_sets = list(itertools.combinations(candidates, k))
                 for chosen in chosen_sets:
                     for x in itertools.product(range(vocab_size), repeat=k):
@@ -223,7 +256,7 @@ def test_exact_law_follows_every_path_of_draws(sampler, which):
 
 
 def test_kept_memory_does_not_leak_between_calls():
-    """The engine keeps its tables and batch arrays between calls (refimpl/law.py _kept_workspace): calls
+    """The engine keeps its tables and batch arrays between calls (refimpl/engine/exact.py _kept_workspace): calls
     of other shapes in between, a denoiser that itself computes an exact law, and calls from other
     threads must all see the same numbers as following every path of draws."""
     import threading

@@ -12,9 +12,9 @@ from refimpl.laws import datasets
 from scipy import stats
 
 from tests import originals
-from tests.strategies import random_denoiser
-from tests.test_originals import _name
-from tests.test_samplers import DENOISERS
+from tests.strategies import random_denoiser, sampler_law_and_denoisers
+
+_, DENOISERS = sampler_law_and_denoisers()
 
 FALSE_ALARM = 1e-3  # per comparison of a mean number of calls with its exact expectation; seeded
 N_SAMPLES = 20000
@@ -47,7 +47,7 @@ CASES = [  # (original counting its calls, the refimpl sampler that claims its s
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("case", CASES, ids=_name)
+@pytest.mark.parametrize("case", CASES, ids=originals.case_name)
 def test_expected_calls_agree_with_the_originals_counts(case, which):
     """The originals' loops count their calls; the mean is refimpl's exact expectation (proofs/model_calls.md)."""
     original, sampler, prompt = case
@@ -158,7 +158,7 @@ def _calls_from_reveals(reveals, steps):
     (S.Dream(3, "entropy", 1.0, alg_temp=0.5), None),
 ])
 def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
-    """Call probabilities from pattern masses and stay probabilities (refimpl.calls) against a second
+    """Call probabilities from pattern masses and stay probabilities (refimpl.engine.calls) against a second
     computation from the engine's reveal statistics, and each step's chance of revealing nothing per
     pattern against the same statistics (proofs/model_calls.md (1))."""
     from refimpl.engine.calls import exact_law_and_calls

@@ -3,7 +3,7 @@
 The Monte Carlo tests in test_samplers.py check refimpl's exact laws against refimpl's own draws; here the
 samples come from LLaDA's, Dream's, Fast-dLLM's and MDLM's loops as their code reads — logits, Gumbel-max,
 confidence vectors with -inf, top-k — so an agreement checks that refimpl models the originals, not just
-itself.  Each comparison is refimpl.verify.verify_sampler: a chi-square test at false-alarm rate
+itself.  Each comparison is refimpl.interop.verify.verify_sampler: a chi-square test at false-alarm rate
 FALSE_ALARM, seeded, plus no sample where the exact law is 0.  Each original is also run with one
 plausible slip, which the same test must catch.
 """
@@ -15,7 +15,9 @@ from refimpl import samplers as S
 from refimpl.interop.verify import verify_sampler
 
 from tests import originals
-from tests.test_samplers import DENOISERS, TABLE
+from tests.strategies import sampler_law_and_denoisers
+
+TABLE, DENOISERS = sampler_law_and_denoisers()
 
 FALSE_ALARM = 1e-3  # per test; seeded, so a run is reproducible
 N_SAMPLES = 20000
@@ -77,14 +79,10 @@ CASES = [  # (original with its settings, the refimpl sampler that claims its se
 ]
 
 
-def _name(case):
-    original, sampler, prompt = case
-    given = "" if prompt is None else "-prompt " + "".join("M" if t == 3 else str(t) for t in prompt)
-    return f"{original.func.__name__}-{sampler!r}{given}"
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("case", CASES, ids=_name)
+@pytest.mark.parametrize("case", CASES, ids=originals.case_name)
 def test_refimpl_models_the_original(case, which):
     original, sampler, prompt = case
     result = verify_sampler(original, sampler, DENOISERS[which], TABLE, n=N_SAMPLES, seed=11, prompt=prompt,

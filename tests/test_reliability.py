@@ -226,16 +226,32 @@ def test_an_interrupted_write_leaves_the_previous_file_intact(tmp_path, monkeypa
 
 
 def test_a_process_killed_while_writing_leaves_the_previous_file_intact(tmp_path):
-    target = tmp_path / "big.json"
-    files.atomic_write_json(target, {"version": "old"})
-    script = (f"import refimpl.files as f\nf.atomic_write_json({str(target)!r}, {{'data': list(range(30_000_000))}})")
-    process = subprocess.Popen([sys.executable, "-c", script])
+    """The child is stopped between writing its data and the rename: its fsync signals, then waits to be
+    killed.  The test checks that it got there (a marker, the temporary file holding the new bytes, death
+    by SIGKILL rather than an error) before it checks that the old file is intact."""
+    import signal
     import time
-    deadline = time.time() + 30
-    while time.time() < deadline and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+
+    target, marker = tmp_path / "big.json", tmp_path / "writing"
+    files.atomic_write_json(target, {"version": "old"})
+    script = ("import os, time\n"
+              "import refimpl.core.files as f\n"
+              "real = os.fsync\n"
+              "def fsync(fd):\n"
+              "    real(fd)\n"
+              f"    open({str(marker)!r}, 'w').close()\n"
+              "    time.sleep(120)\n"
+              "os.fsync = fsync\n"
+              f"f.atomic_write_json({str(target)!r}, {{'version': 'new', 'data': list(range(100_000))}})\n")
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while time.time() < deadline and not marker.exists() and process.poll() is None:
         time.sleep(0.01)
+    assert marker.exists(), "the child never reached the middle of its write"
+    temporaries = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(temporaries) == 1 and b'"new"' in temporaries[0].read_bytes()
     process.kill()
-    process.wait()
+    assert process.wait() == -signal.SIGKILL
     assert json.loads(target.read_text()) == {"version": "old"}
 
 

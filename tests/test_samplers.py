@@ -10,7 +10,7 @@ from refimpl import samplers as S
 from refimpl.diffusion import schedules as sch
 from refimpl.laws import datasets, metrics, space
 
-from tests.strategies import chi_square_pvalue, laws, random_denoiser, random_table
+from tests.strategies import chi_square_pvalue, laws, random_table, sampler_law_and_denoisers
 
 FALSE_ALARM = 1e-3  # per chi-square test below; every test is seeded, so a run is reproducible
 N_SAMPLES = 20000
@@ -34,15 +34,7 @@ SETTINGS = [  # every family at two or more settings
 ]
 
 
-def law_and_denoisers():
-    rng = np.random.default_rng(2024)
-    table = random_table(rng, 3, 4, concentration=0.4)
-    oracle = refimpl.oracle_denoiser(table)
-    other = random_denoiser(rng, 3, 4, sharpness=1.5)
-    return table, {"oracle": oracle, "random": other}
-
-
-TABLE, DENOISERS = law_and_denoisers()
+TABLE, DENOISERS = sampler_law_and_denoisers()
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])

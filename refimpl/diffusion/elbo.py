@@ -31,13 +31,11 @@ from scipy.special import betainc, betaln, xlogy
 from ..core import validate
 from ..core.limits import check_memory
 from ..core.numerics import binomial_coefficients
-from ..denoisers import evaluate
+from ..denoisers import each_chunk, evaluate
 from ..laws import space
 from ..laws.lattice import marginal_lattice
-from .forward import sample_forward
+from .forward import any_order_mask, sample_forward
 from .schedules import Linear, check_schedule
-
-CHUNK = 1 << 15  # partial sequences per denoiser call in the exact enumeration
 
 
 def cross_entropy_by_mask_count(denoiser, p):
@@ -49,13 +47,9 @@ def cross_entropy_by_mask_count(denoiser, p):
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     lattice = marginal_lattice(table).ravel()
-    count = lattice.size
     totals = np.zeros(length + 1)
     token_offsets = np.arange(vocab_size) - vocab_size  # (V,): index change when z_i: V -> v
-    for start in range(0, count, CHUNK):
-        index = np.arange(start, min(start + CHUNK, count))
-        z = space.decode(index, vocab_size, length, partial=True)  # (B, L)
-        mu = evaluate(denoiser, z, vocab_size)  # (B, L, V)
+    for index, z, mu in each_chunk(denoiser, vocab_size, length):  # (B,), (B, L), (B, L, V)
         masked = z == vocab_size
         per_row = np.zeros(len(index))
         for i in range(length):
@@ -230,9 +224,8 @@ def nelbo_monte_carlo(denoiser, p, n, rng, schedule=None, form="time", antitheti
             z = sample_forward(x0, schedule.alpha(t), rng, vocab_size)
             weight = schedule.weight(t)
         else:
-            k = rng.integers(1, length + 1, size=size)
-            ranks = np.argsort(rng.random((size, length)), axis=1).argsort(axis=1)
-            z = np.where(ranks < k[:, None], vocab_size, x0)
+            masked, k = any_order_mask(size, length, rng)
+            z = np.where(masked, vocab_size, x0)
             weight = length / k
         mu = evaluate(denoiser, z, vocab_size)
         ce = masked_cross_entropy(mu, z, x0, vocab_size)

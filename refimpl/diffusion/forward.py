@@ -139,3 +139,11 @@ def sample_reverse_step(z_t, mu, alpha_s, alpha_t, rng, vocab_size):
     """Draw :math:`x_s` from :func:`reverse_kernel` (independently per position). Returns (B, L)."""
     rng = validate.generator(rng)
     return sample_categorical(reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size), rng)
+
+
+def any_order_mask(batch, length, rng):
+    r"""The any-order (autoregressive) masking: :math:`k \sim U\{1..L\}` per row, then a uniform k-subset
+    masked.  Returns ``(masked (B, L) bool, k (B,))``; the NELBO weight of a row is L / k."""
+    k = rng.integers(1, length + 1, size=batch)
+    ranks = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
+    return ranks < k[:, None], k

@@ -1,6 +1,6 @@
 r"""What parallel decoding loses per model call: sampler settings side by side, each with the exact
 KL(p || q), TV and incoherent mass of its output law q and the exact expected number of model calls
-(NFE) of its original loop (:func:`refimpl.calls.expected_calls`) — the report behind ``refimpl
+(NFE) of its original loop (:func:`refimpl.engine.calls.expected_calls`) — the report behind ``refimpl
 frontier`` and ``python -m benchmarks.frontier``.
 
 With the oracle, nothing is lost to training: every nat is the price of revealing tokens together

@@ -18,7 +18,7 @@ import numpy as np
 from .. import samplers
 from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
-from ..laws import datasets, joint
+from ..laws import datasets, joint, metrics
 from ..reports.tables import Report, Table, letters
 
 TOKENS = "ABCDE"
@@ -60,9 +60,7 @@ def toy_experiment(model=None):
     pair, product = _pair_law(law, prompt)
     parallel = exact_law(oracle, samplers.FixedOrder([[0, 1, 4]]), 5, len(TOKENS), prompt=prompt)
     one_by_one = exact_law(oracle, samplers.LeftToRight(), 5, len(TOKENS), prompt=prompt)
-    target = law.table * 0
-    index = tuple(slice(None) if t == len(TOKENS) else int(t) for t in prompt)
-    target[index] = joint.conditional_law(law, prompt)
+    target = metrics.conditioned(law, prompt)
     findings = {
         "P(x1=A | query)": float(mu[0, 0]), "P(x2=B | query)": float(mu[1, 1]),
         "P(x1x2=AB | query)": float(pair[0, 1]), "P(x1=A)P(x2=B)": float(mu[0, 0] * mu[1, 1]),

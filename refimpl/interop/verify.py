@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
-from ..denoisers import evaluate, oracle_denoiser
+from ..denoisers import each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
 from ..engine.calls import exact_law_and_calls
 from ..laws import space
@@ -46,11 +46,9 @@ def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=1 << 15):
     vocab_size, length = table.shape[0], table.ndim
     oracle = oracle_denoiser(table)
     worst = (-1.0, None, None)
-    count = (vocab_size + 1) ** length
-    for start in range(0, count, chunk):
-        z = space.decode(np.arange(start, min(start + chunk, count)), vocab_size, length, partial=True)
-        ours, theirs = oracle(z), evaluate(denoiser, z, vocab_size)
-        reachable = oracle.lattice.ravel()[start:start + len(z)] > 0  # p(z_C) > 0: the oracle is defined
+    for index, z, theirs in each_chunk(denoiser, vocab_size, length, chunk):
+        ours = oracle(z)
+        reachable = oracle.lattice.ravel()[index] > 0  # p(z_C) > 0: the oracle is defined
         diff = np.where(reachable[:, None, None], np.abs(ours - theirs), 0.0)
         flat = int(np.argmax(diff))
         b, i, v = np.unravel_index(flat, diff.shape)

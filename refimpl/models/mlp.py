@@ -20,7 +20,7 @@ ACTIVATIONS = ("tanh", "relu", "gelu")
 
 
 # --- layers -------------------------------------------------------------------------------------
-# Each function takes an optional workspace (refimpl.numerics.Workspace): given one, results go into
+# Each function takes an optional workspace (refimpl.core.numerics.Workspace): given one, results go into
 # its named arrays (the training loop: no allocation per step); without one, into fresh arrays.  The
 # arithmetic is the same either way.
 

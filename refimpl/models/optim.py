@@ -29,7 +29,7 @@ def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, ws=FRESH):
                \quad \hat m = m / (1 - \beta_1^t), \quad \hat v = v / (1 - \beta_2^t)
 
     ``eps`` is Adam's own hyper-parameter (torch's default 1e-8), not a numerical guard.
-    Nothing is mutated unless a reusing workspace (:class:`refimpl.numerics.Workspace`) is given:
+    Nothing is mutated unless a reusing workspace (:class:`refimpl.core.numerics.Workspace`) is given:
     then (the training loop, which owns its arrays) the arrays of ``params`` and ``state`` are
     updated in place and the temporaries come from the workspace.  Every bit is the same either way.
     """

@@ -27,6 +27,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..core.numerics import Workspace
+from ..diffusion.forward import any_order_mask
 from ..diffusion.schedules import Linear, check_schedule
 from ..laws import space
 from ..laws.joint import Law
@@ -100,9 +101,7 @@ def mask_batch(x0, config, schedule, rng, vocab_size):
     """``(z, loss_mask, weights)`` for a batch of clean sequences, per ``config.masking``."""
     batch, length = x0.shape
     if config.masking == "any_order":
-        k = rng.integers(1, length + 1, size=batch)
-        ranks = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
-        masked = ranks < k[:, None]
+        masked, k = any_order_mask(batch, length, rng)
         return np.where(masked, vocab_size, x0), masked, length / k
     if config.antithetic:
         t = (rng.random() + np.arange(batch) / batch) % 1.0

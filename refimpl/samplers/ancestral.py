@@ -22,7 +22,7 @@ class Ancestral:
 
     ``cache`` is MDLM's ``ddpm_cache`` sampler (``_ddpm_caching_update``): the same law, but the model's
     answer is reused until a step reveals something, so a step that changes nothing costs no model call
-    (:func:`refimpl.calls.expected_calls`; per sequence — MDLM tests for a change over its whole batch).
+    (:func:`refimpl.engine.calls.expected_calls`; per sequence — MDLM tests for a change over its whole batch).
     Without it (``ddpm``) every step calls the model.  Noise removal always calls it once more.
     """
 

@@ -35,7 +35,7 @@ def _rows(rows, chosen, work, name):
 def grid_product(rows, slots, weight=None, work=FRESH):
     r"""(n_sub, V**k, S): :math:`w_s \prod_t \mathrm{rows}_{a_t}(x_t)` for every subset :math:`a` = ``slots[s]``
     and tokens x, from ``rows`` (e, V, S) and ``weight`` (S,) (default 1).  The result lives in ``work``
-    (a :class:`refimpl.numerics.Workspace`; fresh by default) until its next call."""
+    (a :class:`refimpl.core.numerics.Workspace`; fresh by default) until its next call."""
     count, k = slots.shape
     vocab_size, sources = rows.shape[1:]
     if k == 0:
