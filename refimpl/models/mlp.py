@@ -104,7 +104,7 @@ def reduce_last_axis(ufunc, x, out):
     return out
 
 
-def masked_cross_entropy(logp, loss_mask, x0, weights, ws=FRESH):
+def weighted_masked_nll(logp, loss_mask, x0, weights, ws=FRESH):
     r"""Training loss and its gradient.
 
     .. math::  \mathcal L = \frac1B \sum_b w_b \sum_{i \in M_b} -\log p_{b,i,x_0^{bi}}
@@ -208,7 +208,7 @@ def loss_and_grads(params, config, z, x0, weights, loss_mask=None, ws=FRESH):
     """
     logp, cache = forward(params, config, z, ws)
     loss_mask = (z == config.vocab_size) if loss_mask is None else loss_mask
-    loss, dlogp = masked_cross_entropy(logp, loss_mask, x0, weights, ws)
+    loss, dlogp = weighted_masked_nll(logp, loss_mask, x0, weights, ws)
     return loss, backward(dlogp, cache, ws)
 
 

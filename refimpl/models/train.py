@@ -1,7 +1,7 @@
 r"""Training the MLP denoiser on the NELBO.
 
 Each step draws a batch of clean sequences (from a law table or a list of sequences), masks them,
-and takes an Adam step on the weighted masked cross-entropy (:func:`refimpl.mlp.masked_cross_entropy`):
+and takes an Adam step on the weighted masked cross-entropy (:func:`refimpl.models.mlp.weighted_masked_nll`):
 
 - ``masking="random"`` (MDLM): :math:`t \sim U(0,1)` (``antithetic``: MDLM's stratified
   :math:`t_b = (u + b/B) \bmod 1`), every position masked with probability :math:`1 - \alpha(t)`,
