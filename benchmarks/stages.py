@@ -122,7 +122,7 @@ def table(result):
         outside = c["outside_chunks_ns_per_entry"]
         rows.append(("", "outside the chunks", "", outside * c["entries"] * 1e-6, outside, None, None, None, None))
         rows.append(("", "whole law", f"{c['entries']:.3g}", c["seconds"] * 1e3, c["ns_per_entry"], None, None, None, None))
-        rows.append(("", "budget: 0.25 x multiply-add", "", None, c["budget_ns_per_entry"], None, None, None, None))
+        rows.append(("", "0.25 x multiply-add (info)", "", None, c["budget_ns_per_entry"], None, None, None, None))
     return tabulate(rows, headers=("LLaDA(4 steps, T=1)", "step", "entries", "ms", "ns/entry", "conditionals", "B_j",
                                    "top-k rest", "indices + scatter"), floatfmt=".3g")
 

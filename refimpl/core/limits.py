@@ -26,7 +26,7 @@ def _as_limit(value, origin):
     return nbytes
 
 
-def get_memory_limit():
+def get_memory_limit() -> int:
     """The byte limit in force here (context manager, then environment, then 4 GiB)."""
     scoped = _limit.get()
     if scoped is not None:

@@ -12,6 +12,7 @@ import numpy as np
 from ..core import validate
 from ..core.limits import check_memory, get_memory_limit
 from ..core.numerics import parallel_for
+from ..core.types import LawLike
 from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice, mu_star, reciprocal, unseen_uniform
 from .conditionals import LatticeReader, check_space
 from .tables import TableDenoiser, table_bytes
@@ -149,7 +150,7 @@ class LatticeOracle:
         return f"LatticeOracle(V={self.vocab_size}, L={self.length})"
 
 
-def oracle_denoiser(p, precompute=None):
+def oracle_denoiser(p: LawLike, precompute: bool | None = None) -> "OracleDenoiser | LatticeOracle":
     r"""The exact optimal denoiser of ``p``.
 
     ``precompute=True`` builds every conditional table (:class:`OracleDenoiser`, fastest);

@@ -31,6 +31,7 @@ from scipy.special import betainc, betaln, xlogy
 from ..core import validate
 from ..core.limits import check_memory
 from ..core.numerics import binomial_coefficients
+from ..core.types import Denoiser, LawLike
 from ..denoisers import each_chunk, evaluate
 from ..laws import space
 from ..laws.lattice import marginal_lattice
@@ -101,7 +102,7 @@ def _combine(totals, weights):
     return float(terms.sum())
 
 
-def nelbo(denoiser, p, schedule=None, steps=None):
+def nelbo(denoiser: Denoiser, p: LawLike, schedule=None, steps: int | None = None) -> float:
     r"""Exact NELBO (nats per sequence) of ``denoiser`` on data law ``p``.
 
     ``steps=None``: continuous time — schedule-free when ``schedule`` is None, otherwise the integral

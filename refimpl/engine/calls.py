@@ -11,11 +11,13 @@ import math
 
 import numpy as np
 
+from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from .exact import exact_law
 from .protocol import ALWAYS, IF_CHANGED, IF_MASKED
 
 
-def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=False):
+def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
+                   by_step: bool = False) -> "float | np.ndarray":
     r"""The expected number of model calls (NFE) the sampler's original loop makes for one sequence.
 
     Each step of the sampler's plan says when its original calls the model (``step.calls``): always
@@ -30,7 +32,8 @@ def expected_calls(denoiser, sampler, length, vocab_size, prompt=None, by_step=F
     return probabilities if by_step else math.fsum(probabilities)
 
 
-def exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=None, stats=None):
+def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
+                        prompt: ArrayLike | None = None, stats=None) -> "tuple[Table, np.ndarray]":
     """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
     original's loop calls the model for each step of the plan (:func:`expected_calls` sums them)."""
     calls, changed = [], [1.0]  # nothing is cached before the first step

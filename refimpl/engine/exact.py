@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import itertools
 import threading
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory, get_memory_limit
 from ..core.numerics import Workspace
+from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from ..denoisers.conditionals import reader
 from .counts import apply_by_counts
 from .layout import block, fold_patterns
@@ -104,7 +106,9 @@ def _reveals(flows):
     return out
 
 
-def exact_law(denoiser, sampler, length, vocab_size, prompt=None, stats=None, reveals=None, before_step=None):
+def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
+              stats: "EngineStats | None" = None, reveals: list | None = None,
+              before_step: Callable | None = None) -> Table:
     r"""The exact law of the sampler's output as a ``(V,)*L`` table.
 
     ``prompt`` is a partial sequence whose clean tokens are kept (default: all masked).  Works with any

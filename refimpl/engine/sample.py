@@ -4,12 +4,14 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
+from ..core.types import ArrayLike, Denoiser, Sampler
 from ..denoisers.protocol import CHUNK, evaluate_rows
 from .exact import plan, prompt_tokens
 from .protocol import IF_CHANGED, IF_MASKED
 
 
-def sample(denoiser, sampler, n, rng, length, vocab_size, prompt=None, calls=None):
+def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generator, length: int, vocab_size: int,
+           prompt: ArrayLike | None = None, calls: np.ndarray | None = None) -> np.ndarray:
     r"""Draw ``n`` outputs of the sampler, shape (n, L), with a ``numpy.random.Generator``.
 
     ``calls``, an (n,) integer array, receives (added to it) the model calls each row's original loop

@@ -10,6 +10,7 @@ from scipy.special import entr, rel_entr
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, ZeroProbabilityError
+from ..core.types import ArrayLike, LawLike, Table
 
 
 class Law(validate.ValidatedLaw):
@@ -62,7 +63,7 @@ class Law(validate.ValidatedLaw):
         return f"Law{label}(V={self.vocab_size}, L={self.length}{extra})"
 
 
-def marginal(p, positions):
+def marginal(p: LawLike, positions) -> Table:
     r"""The marginal law of ``positions``: axis j of the result is position ``positions[j]``.
 
     .. math::  p_S(x_S) = \sum_{x_{\bar S}} p(x)
@@ -77,7 +78,7 @@ def marginal(p, positions):
     return np.transpose(summed, [kept.index(i) for i in pos])
 
 
-def marginals(p):
+def marginals(p: LawLike) -> np.ndarray:
     r"""All single-position marginals, shape ``(L, V)``: row i is :math:`p(X_i = \cdot)`."""
     table = validate.law_table(p)
     return np.stack([marginal(table, i) for i in range(table.ndim)])
@@ -95,7 +96,7 @@ def _partial(table, partial):
     return validate.tokens(partial, table.shape[0], table.ndim, partial=True, name="partial", ndim=1)
 
 
-def conditional_law(p, partial):
+def conditional_law(p: LawLike, partial: ArrayLike) -> Table:
     r"""The law of the masked positions given the clean part of ``partial``.
 
     .. math::  p(x_M \mid x_C = z_C) = p(x_M, z_C) / p(z_C)
@@ -113,7 +114,7 @@ def conditional_law(p, partial):
     return slab / mass
 
 
-def conditional_marginals(p, partial):
+def conditional_marginals(p: LawLike, partial: ArrayLike) -> np.ndarray:
     r"""Per-position conditional marginals, shape ``(L, V)``.
 
     Row i is :math:`p(X_i = \cdot \mid x_C = z_C)` at a masked position and the one-hot of
@@ -134,7 +135,7 @@ def conditional_marginals(p, partial):
     return out
 
 
-def entropy(p):
+def entropy(p: LawLike) -> float:
     r"""Shannon entropy :math:`H(p) = -\sum_x p(x) \log p(x)` in nats."""
     return float(entr(validate.law_table(p)).sum())
 
@@ -143,7 +144,7 @@ def _entropy_of(table):
     return float(entr(table).sum())
 
 
-def mutual_information(p, a, b):
+def mutual_information(p: LawLike, a, b) -> float:
     r"""Mutual information :math:`I(X_a; X_b) = H(X_a) + H(X_b) - H(X_{a \cup b})` in nats."""
     table = validate.law_table(p)
     pa = validate.positions(a, table.ndim, "a", allow_empty=False)
@@ -162,7 +163,8 @@ def _tc_of(table):
     return singles - _entropy_of(table)
 
 
-def total_correlation(p, partial=None, *, positions=None, average=False):
+def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions=None,
+                      average: bool = False) -> float:
     r"""Total correlation :math:`TC(X_S) = \sum_{i \in S} H(X_i) - H(X_S)` in nats.
 
     - ``partial=None``: TC of ``positions`` (default: all) under ``p``.
@@ -199,13 +201,13 @@ def total_correlation(p, partial=None, *, positions=None, average=False):
     return sum(conditional_h) - joint_h
 
 
-def kl(p, q):
+def kl(p: LawLike, q: LawLike) -> float:
     r""":math:`KL(p \| q) = \sum_x p(x) \log(p(x)/q(x))` in nats; ``inf`` when q misses p's support."""
     p, q = validate.same_space(p, q)
     return float(rel_entr(p, q).sum())
 
 
-def tv(p, q):
+def tv(p: LawLike, q: LawLike) -> float:
     r"""Total variation :math:`\tfrac12 \sum_x |p(x) - q(x)|`, in [0, 1]."""
     p, q = validate.same_space(p, q)
     return 0.5 * float(np.abs(p - q).sum())
