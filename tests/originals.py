@@ -5,7 +5,7 @@ MDLM's ancestral sampler (kuleshov-group/mdlm, ``_ddpm_caching_update`` and ``no
 
 Each keeps its original's structure — logits from the model, Gumbel or Categorical draws, a confidence
 vector with -inf where a position may not be chosen, top-k — and shares no code with refimpl's samplers,
-so that ``tests/test_originals.py`` can check refimpl's exact laws against an independent reading of the
+so that ``tests/samplers/test_originals.py`` can check refimpl's exact laws against an independent reading of the
 originals.  The denoiser stands in for the model: ``log(denoiser(x))`` are the logits.  Where torch leaves
 an order unspecified (``topk`` on equal confidences) the lowest position comes first, as in refimpl.
 

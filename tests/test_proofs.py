@@ -11,11 +11,11 @@ PROOFS = ROOT / "proofs"
 def docstrings_of_tests():
     """Map 'tests/file.py::function' -> docstring for every test function."""
     found = {}
-    for path in (ROOT / "tests").glob("test_*.py"):
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
         tree = ast.parse(path.read_text())
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                found[f"tests/{path.name}::{node.name}"] = ast.get_docstring(node) or ""
+                found[f"{path.relative_to(ROOT).as_posix()}::{node.name}"] = ast.get_docstring(node) or ""
     return found
 
 

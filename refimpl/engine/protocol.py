@@ -30,7 +30,7 @@ a denoiser) is: every step answers the same questions, and the engine acts on th
 - ``draw(z, mu, rng)`` — the Monte Carlo side: advance a batch ``z`` (B, L) given the denoiser's answers
   ``mu`` (B, L, V); written independently of ``transition``, so that samples against exact laws is a check.
 
-``tests/test_engine_protocol.py`` shows a step that is not reveal-only (it re-masks a clean position)
+``tests/engine/test_engine_protocol.py`` shows a step that is not reveal-only (it re-masks a clean position)
 through this interface alone, its exact law against Monte Carlo.
 """
 from typing import Protocol, Sequence, runtime_checkable

@@ -27,7 +27,7 @@ def golden(tmp_path_factory):
     return first, second
 
 
-COMMITTED = pathlib.Path(__file__).parent / "data" / "vectors-v1.json"
+COMMITTED = pathlib.Path(__file__).resolve().parents[1] / "data" / "vectors-v1.json"
 
 
 def test_the_committed_vectors_are_reproduced():

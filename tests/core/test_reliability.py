@@ -26,7 +26,7 @@ SAMPLERS = [S.Ancestral(steps=3), S.FirstHitting(), S.RandomK(2), S.LLaDA(3, tem
             S.Threshold(0.5, temperature=1.0), S.Factor(1.0, temperature=1.0), S.LeftToRight(),
             S.SemiAR(1, S.RandomK(1)), S.FixedOrder([[0, 2], [1]])]
 
-DIGEST_SCRIPT = "from tests.test_reliability import digest; print(digest())"
+DIGEST_SCRIPT = "from tests.core.test_reliability import digest; print(digest())"
 
 
 def digest():
@@ -42,7 +42,7 @@ def digest():
 def test_every_sampler_is_deterministic_across_runs_and_process_restarts():
     first, second = digest(), digest()
     assert first == second
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     other = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT], capture_output=True, text=True, cwd=root, check=True)
     assert other.stdout.strip() == first
 

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "torch_mdlm.py"
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "torch_mdlm.py"
 
 
 def test_worked_torch_example_catches_a_wrong_loss_weight_and_tempered_confidence(capsys):
