@@ -43,9 +43,9 @@ class Workspace:
     Every NumPy expression allocates its result.  At training sizes (a 256 x 256 float64 array is
     512 KiB) glibc hands each one fresh pages from the kernel, and the page faults cost about as much
     as the arithmetic (docs/PERFORMANCE.md).  Layers given a workspace write into its named arrays
-    instead; an array stays valid until
-    the next call that writes the same name.  ``Workspace(reuse=False)`` (:data:`FRESH`, what layers
-    use when given none) hands out a fresh array every time and keeps nothing.
+    instead; an array stays valid until the next call that writes the same name.
+    ``Workspace(reuse=False)`` (:data:`FRESH`, what layers use when given none) hands out a fresh array
+    every time and keeps nothing.
 
     (Elementwise work is not split over threads: after every matrix product OpenBLAS's own worker
     keeps spinning on the second core, and a second Python thread there made GELU slower, not faster.)

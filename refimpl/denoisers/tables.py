@@ -5,7 +5,7 @@ import numpy as np
 from ..core import validate
 from ..core.limits import check_memory
 from .conditionals import TableReader, check_space
-from .protocol import each_chunk
+from .protocol import CHUNK, each_chunk
 
 
 class TableDenoiser:
@@ -52,7 +52,7 @@ def table_bytes(vocab_size, length):
     return length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
 
 
-def tabulate(denoiser, vocab_size, length, chunk=1 << 15):
+def tabulate(denoiser, vocab_size, length, chunk=CHUNK):
     r"""Evaluate any denoiser once on all :math:`(V+1)^L` partial sequences and keep the answers as a
     :class:`TableDenoiser` (validated), so exact laws with it run as fast as with the oracle."""
     vocab_size, length = validate.space(vocab_size, length)

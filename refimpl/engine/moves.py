@@ -41,15 +41,14 @@ class BlockMove:
 
     def flows(self):
         """[(pattern before, pattern after, probability)] for every pattern after the step with mass."""
-        vocab_size, clean = self.vocab_size, slice(0, self.vocab_size)
+        vocab_size, clean, mask = self.vocab_size, slice(0, self.vocab_size), slice(self.vocab_size, self.vocab_size + 1)
         kept = tuple(a for a, (masked, where) in enumerate(zip(self.pattern, self.index))
                      if not masked and where == clean)
         folded = self.outcome.sum(axis=kept)  # positions clean before and after: summed out first
         axes = [a for a in range(len(self.pattern)) if a not in kept]
         for a, position in enumerate(axes):  # each other axis folded to (clean after, masked after)
             where, size = self.index[position], folded.shape[a]
-            revealed = folded.take(range(vocab_size), axis=a).sum(axis=a, keepdims=True) if where != slice(
-                vocab_size, vocab_size + 1) else None
+            revealed = folded.take(range(vocab_size), axis=a).sum(axis=a, keepdims=True) if where != mask else None
             stayed = folded.take([size - 1], axis=a) if where != clean else None
             zero = np.zeros_like(folded.take([0], axis=a))
             folded = np.concatenate([zero if revealed is None else revealed, zero if stayed is None else stayed],

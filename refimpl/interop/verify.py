@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
-from ..denoisers import each_chunk, evaluate, oracle_denoiser
+from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
 from ..engine.calls import exact_law_and_calls
 from ..laws import space
@@ -37,7 +37,7 @@ def load_target(spec):
     return target
 
 
-def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=1 << 15):
+def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=CHUNK):
     r"""Exact NELBO next to H(p), and the largest deviation from the oracle over all partial sequences.
 
     Passes when the largest absolute difference of a probability is at most ``tolerance``.
