@@ -36,7 +36,7 @@ def _timers(spent):
 
     current = {"key": None}
     originals = [(base.SubsetReveal, "transition"), (moves.ScatterMove, "add_to"),
-                 (conditionals.LatticeReader, "gather"), (subsets, "mass_below"), (subset, "top_k_laws")]
+                 (conditionals.LatticeReader, "gather"), (subsets, "mass_below"), (subset, "top_k_reveals")]
     saved = [getattr(owner, name) for owner, name in originals]
 
     def timed(fn, stage):
@@ -66,7 +66,7 @@ def _timers(spent):
         moves.ScatterMove.add_to = add_to
         conditionals.LatticeReader.gather = timed(saved[2], "conditionals")
         subsets.mass_below = timed(saved[3], "B_j")
-        subset.top_k_laws = timed(saved[4], "top-k law")
+        subset.top_k_reveals = timed(saved[4], "top-k law")
         yield
     finally:
         for (owner, name), fn in zip(originals, saved):

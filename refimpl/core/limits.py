@@ -8,6 +8,7 @@ thread or task that entered it; nothing global is mutated.
 import contextlib
 import contextvars
 import os
+from typing import Iterator
 
 from .errors import InvalidParameterError, MemoryLimitError
 
@@ -38,7 +39,7 @@ def get_memory_limit() -> int:
 
 
 @contextlib.contextmanager
-def memory_limit(nbytes):
+def memory_limit(nbytes: int) -> Iterator[None]:
     """Raise (or lower) the memory limit inside a ``with`` block."""
     token = _limit.set(_as_limit(nbytes, "memory_limit"))
     try:
@@ -47,7 +48,7 @@ def memory_limit(nbytes):
         _limit.reset(token)
 
 
-def format_bytes(nbytes):
+def format_bytes(nbytes: int) -> str:
     """``1536`` -> ``'1.5 KiB'``."""
     value = float(nbytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
@@ -57,7 +58,7 @@ def format_bytes(nbytes):
     raise AssertionError("unreachable")
 
 
-def check_memory(nbytes, what):
+def check_memory(nbytes: int, what: str) -> None:
     """Refuse, before allocating, anything whose estimated size ``nbytes`` is above the limit."""
     limit = get_memory_limit()
     if nbytes > limit:

@@ -9,10 +9,18 @@ LawLike = ArrayLike  # a refimpl.Law or anything np.asarray makes a (V,)*L float
 Denoiser = Callable[[np.ndarray], np.ndarray]  # (B, L) ints in 0..V -> (B, L, V) float64 probabilities
 
 
+class ScheduleLike(Protocol):
+    """Anything with vectorised ``alpha(t)`` and ``dalpha(t)`` (refimpl.schedules; checked by check_schedule)."""
+
+    def alpha(self, t: np.ndarray) -> np.ndarray: ...
+
+    def dalpha(self, t: np.ndarray) -> np.ndarray: ...
+
+
 class Sampler(Protocol):
     """Anything with a plan of steps (refimpl.samplers; docs/DESIGN.md)."""
 
     def plan(self, masked: np.ndarray, region: np.ndarray) -> Sequence: ...
 
 
-__all__ = ["ArrayLike", "Denoiser", "LawLike", "Sampler", "Table"]
+__all__ = ["ArrayLike", "Denoiser", "LawLike", "Sampler", "ScheduleLike", "Table"]

@@ -16,18 +16,19 @@ import numpy as np
 
 from ..core.errors import InvalidParameterError
 from ..core.numerics import FRESH, value_grid
+from ..core.types import Denoiser
 from ..laws import space
 from ..laws.lattice import mu_star, reciprocal
 from .protocol import evaluate_rows
 
 
-def reader(denoiser, vocab_size, length):
+def reader(denoiser: Denoiser, vocab_size: int, length: int) -> "EvaluatedReader | TableReader | LatticeReader":
     """The reader of ``denoiser`` for V = ``vocab_size``, L = ``length`` (see the module docstring)."""
     own = getattr(denoiser, "reader", None)
     return own(vocab_size, length) if callable(own) else EvaluatedReader(denoiser, vocab_size, length)
 
 
-def check_space(denoiser, vocab_size, length):
+def check_space(denoiser: Denoiser, vocab_size: int, length: int) -> None:
     """A tabulated denoiser answers for one (V, L) only: refuse another."""
     if (denoiser.vocab_size, denoiser.length) != (vocab_size, length):
         raise InvalidParameterError(
@@ -35,7 +36,7 @@ def check_space(denoiser, vocab_size, length):
             f"L={length}")
 
 
-def block_index(pattern, j, vocab_size):
+def block_index(pattern: np.ndarray, j: int, vocab_size: int) -> tuple:
     """Index into a ``(V+1,)*L`` table of the block-layout answers at position j of a mask pattern: every
     clean axis and j cut to the V tokens, the other masked axes to the mask."""
     return tuple(slice(0, vocab_size) if (not masked or a == j) else slice(vocab_size, vocab_size + 1)

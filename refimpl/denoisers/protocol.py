@@ -5,10 +5,13 @@ A denoiser is any callable ``den(z) -> probs`` with ``z`` an int array (B, L) in
 interop contract).  :func:`evaluate` calls one and validates the answer, naming the offending row;
 :func:`evaluate_rows` and :func:`each_chunk` are the one place refimpl feeds a denoiser many rows.
 """
+from typing import Iterator
+
 import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidDenoiserOutputError, RefimplError
+from ..core.types import ArrayLike, Denoiser
 from ..laws import space
 
 ROW_TOLERANCE = 1e-9  # |row sum - 1| and 1 - prob(clean token) allowed in a denoiser's output
@@ -19,7 +22,7 @@ def _row(z, b, i, what):
     return (f"denoiser output row (batch {b}, position {i}) for partial sequence {z[b].tolist()} {what}")
 
 
-def check_output(z, probs, vocab_size):
+def check_output(z: np.ndarray, probs: ArrayLike, vocab_size: int) -> np.ndarray:
     r"""Validate a denoiser's answer ``probs`` at ``z`` (B, L); returns it as float64 (B, L, V)."""
     try:
         arr = np.asarray(probs)
@@ -58,7 +61,7 @@ def check_output(z, probs, vocab_size):
     return arr
 
 
-def evaluate(denoiser, z, vocab_size):
+def evaluate(denoiser: Denoiser, z: ArrayLike, vocab_size: int) -> np.ndarray:
     """Call ``denoiser`` on validated partial sequences ``z`` (B, L) and validate its answer."""
     if not callable(denoiser):
         raise validate.InvalidTypeError(f"a denoiser must be callable, got {type(denoiser).__name__}")
@@ -72,14 +75,15 @@ def evaluate(denoiser, z, vocab_size):
     return check_output(z, answer, vocab_size)
 
 
-def evaluate_rows(denoiser, z, vocab_size, chunk=CHUNK):
+def evaluate_rows(denoiser: Denoiser, z: ArrayLike, vocab_size: int, chunk: int = CHUNK) -> np.ndarray:
     """:func:`evaluate` on any number of rows ``z`` (B, L), ``chunk`` rows per call: (B, L, V)."""
     if not len(z):
         return np.empty(z.shape + (vocab_size,))
     return np.concatenate([evaluate(denoiser, z[s:s + chunk], vocab_size) for s in range(0, len(z), chunk)])
 
 
-def each_chunk(denoiser, vocab_size, length, chunk=CHUNK):
+def each_chunk(denoiser: Denoiser, vocab_size: int, length: int,
+               chunk: int = CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield ``(index, z, mu)`` over all :math:`(V+1)^L` partial sequences in flat (C) order, ``chunk`` at a
     time: ``index`` (B,) their flat indices, ``z`` (B, L) the sequences, ``mu`` (B, L, V) the validated
     answers."""

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.limits import check_memory
+from ..core.types import Denoiser
 from .conditionals import TableReader, check_space
 from .protocol import CHUNK, each_chunk
 
@@ -47,12 +48,12 @@ class TableDenoiser:
         return f"{type(self).__name__}(V={self.vocab_size}, L={self.length})"
 
 
-def table_bytes(vocab_size, length):
+def table_bytes(vocab_size: int, length: int) -> int:
     """Bytes of the per-position tables of a :class:`TableDenoiser`."""
     return length * vocab_size * (vocab_size + 1) ** (length - 1) * 8
 
 
-def tabulate(denoiser, vocab_size, length, chunk=CHUNK):
+def tabulate(denoiser: Denoiser, vocab_size: int, length: int, chunk: int = CHUNK) -> "TableDenoiser":
     r"""Evaluate any denoiser once on all :math:`(V+1)^L` partial sequences and keep the answers as a
     :class:`TableDenoiser` (validated), so exact laws with it run as fast as with the oracle."""
     vocab_size, length = validate.space(vocab_size, length)

@@ -31,7 +31,7 @@ from scipy.special import betainc, betaln, xlogy
 from ..core import validate
 from ..core.limits import check_memory
 from ..core.numerics import binomial_coefficients
-from ..core.types import Denoiser, LawLike
+from ..core.types import ArrayLike, Denoiser, LawLike, ScheduleLike
 from ..denoisers import each_chunk, evaluate
 from ..laws import space
 from ..laws.lattice import marginal_lattice
@@ -39,7 +39,7 @@ from .forward import any_order_mask, sample_forward
 from .schedules import Linear, check_schedule
 
 
-def cross_entropy_by_mask_count(denoiser, p):
+def cross_entropy_by_mask_count(denoiser: Denoiser, p: LawLike) -> np.ndarray:
     r""":math:`A_k` for k = 0..L (array of length L+1, :math:`A_0 = 0`): see the module docstring.
 
     Calls ``denoiser`` once per chunk of all :math:`(V+1)^L` partial sequences; ``inf`` entries mean the
@@ -63,14 +63,14 @@ def cross_entropy_by_mask_count(denoiser, p):
     return totals
 
 
-def any_order_weights(length):
+def any_order_weights(length: int) -> np.ndarray:
     r""":math:`1 / (k \binom{L}{k})` for k = 0..L (0 at k = 0)."""
     binom = binomial_coefficients(length)
     k = np.arange(length + 1)
     return np.where(k > 0, 1.0 / np.maximum(k, 1) / binom, 0.0)
 
 
-def schedule_weights(schedule, length):
+def schedule_weights(schedule: ScheduleLike, length: int) -> np.ndarray:
     r"""Continuous-time pattern weights under a schedule: the integral over :math:`[\alpha(1), \alpha(0)]`
     (regularised incomplete beta) plus the reconstruction weight :math:`m_0^k \alpha_0^{L-k}`."""
     check_schedule(schedule)
@@ -83,7 +83,7 @@ def schedule_weights(schedule, length):
     return np.concatenate([[0.0], integral + reconstruction])
 
 
-def discrete_weights(schedule, length, steps):
+def discrete_weights(schedule: ScheduleLike, length: int, steps: int) -> np.ndarray:
     r"""T-step pattern weights on the grid :math:`t_j = j/T`, plus the reconstruction weight."""
     check_schedule(schedule)
     steps = validate.integer(steps, "steps", 1)
@@ -102,7 +102,7 @@ def _combine(totals, weights):
     return float(terms.sum())
 
 
-def nelbo(denoiser: Denoiser, p: LawLike, schedule=None, steps: int | None = None) -> float:
+def nelbo(denoiser: Denoiser, p: LawLike, schedule: ScheduleLike | None = None, steps: int | None = None) -> float:
     r"""Exact NELBO (nats per sequence) of ``denoiser`` on data law ``p``.
 
     ``steps=None``: continuous time — schedule-free when ``schedule`` is None, otherwise the integral
@@ -119,7 +119,7 @@ def nelbo(denoiser: Denoiser, p: LawLike, schedule=None, steps: int | None = Non
     return _combine(cross_entropy_by_mask_count(denoiser, table), weights)
 
 
-def nelbo_any_order(denoiser, p):
+def nelbo_any_order(denoiser: Denoiser, p: LawLike) -> float:
     r"""Any-order autoregressive form: :math:`\sum_{k=1}^{L} \mathbb{E}_{|M|=k}[\frac1k \sum_{i \in M} -\log \mu_{i,x_i}]`,
     with the expectation over the :math:`\binom{L}{k}` subsets written out as counting weights."""
     table = validate.law_table(p)
@@ -128,7 +128,7 @@ def nelbo_any_order(denoiser, p):
     return sum(totals[k] / (k * binomial_coefficients(length)[k]) for k in range(1, length + 1))
 
 
-def nelbo_time_integral(denoiser, p, schedule):
+def nelbo_time_integral(denoiser: Denoiser, p: LawLike, schedule: ScheduleLike) -> float:
     r"""Time-weighted form :math:`\int_0^1 w(t)\, \mathbb{E}_{x, z \sim q_t}[\sum_{i \in M} -\log \mu(z)_{i,x_i}]\, dt`
     by adaptive quadrature in t (scipy.integrate.quad), plus the reconstruction term at t = 0."""
     check_schedule(schedule)
@@ -149,7 +149,7 @@ def nelbo_time_integral(denoiser, p, schedule):
     return value + float(np.sum(totals[1:] * m0**k * a0 ** (length - k)))
 
 
-def nelbo_lambda(denoiser, p):
+def nelbo_lambda(denoiser: Denoiser, p: LawLike) -> float:
     r"""RADD's form :math:`\int_0^1 \lambda^{-1} \mathbb{E}_{M \sim \mathrm{Bern}(\lambda)^L}[\ldots] d\lambda`:
     the integrand is a polynomial of degree L-1 in lambda, so L-point Gauss-Legendre is exact."""
     table = validate.law_table(p)
@@ -164,7 +164,7 @@ def nelbo_lambda(denoiser, p):
     return float(values @ lam_weights)
 
 
-def masked_cross_entropy(mu, z, x0, vocab_size):
+def masked_cross_entropy(mu: ArrayLike, z: ArrayLike, x0: ArrayLike, vocab_size: int) -> np.ndarray:
     r"""Per-row :math:`\sum_{i:\, z_i = V} -\log \mu_{i, x_0^i}` (sum over masked positions), shape (B,)."""
     masked = z == vocab_size
     picked = np.take_along_axis(mu, x0[..., None], axis=-1)[..., 0]  # (B, L)
@@ -184,14 +184,16 @@ class Estimate:
         return self.mean - z * self.stderr, self.mean + z * self.stderr
 
 
-def sample_data(p, n, rng):
+def sample_data(p: LawLike, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` clean sequences drawn from the law ``p``, shape (n, L)."""
     table = validate.law_table(p)
     flat = rng.choice(table.size, size=n, p=table.ravel())
     return space.decode(flat, table.shape[0], table.ndim)
 
 
-def nelbo_monte_carlo(denoiser, p, n, rng, schedule=None, form="time", antithetic=False, batch_size=4096):
+def nelbo_monte_carlo(denoiser: Denoiser, p: LawLike, n: int, rng: np.random.Generator,
+                      schedule: ScheduleLike | None = None, form: str = "time", antithetic: bool = False,
+                      batch_size: int = 4096) -> Estimate:
     r"""Unbiased Monte Carlo NELBO with its standard error, vectorised in batches.
 
     ``form="time"`` (as training uses it): :math:`x_0 \sim p`, :math:`t \sim U(0,1)`, mask with prob

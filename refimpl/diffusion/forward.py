@@ -12,6 +12,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..core.numerics import sample_categorical
+from ..core.types import ArrayLike, LawLike, Table
 from ..laws.lattice import lattice_bytes, marginal_lattice
 
 
@@ -35,7 +36,7 @@ def _alphas(alpha_s=None, alpha_t=None, scalar=True, need_s=False):
     return out
 
 
-def token_kernel(alpha_t, vocab_size):
+def token_kernel(alpha_t: float, vocab_size: int) -> np.ndarray:
     r""":math:`q(x_t \mid x_0)` for one token, shape ``(V, V+1)``: row v is :math:`\alpha_t` at v, the rest at the mask."""
     (alpha,) = _alphas(alpha_t=alpha_t)
     vocab_size = validate.integer(vocab_size, "vocab_size", 2)
@@ -45,7 +46,7 @@ def token_kernel(alpha_t, vocab_size):
     return kernel
 
 
-def sequence_probability(x0, z, alpha_t, vocab_size):
+def sequence_probability(x0: ArrayLike, z: ArrayLike, alpha_t: float, vocab_size: int) -> np.ndarray:
     r""":math:`q(z \mid x_0) = \alpha_t^{\#clean} (1-\alpha_t)^{\#masked}` if z agrees with x0 where clean, else 0.
 
     ``x0`` (B, L) clean, ``z`` (B, L) partial; returns (B,).
@@ -59,7 +60,7 @@ def sequence_probability(x0, z, alpha_t, vocab_size):
     return np.where(agrees, alpha ** (x0.shape[-1] - n_masked) * (1.0 - alpha) ** n_masked, 0.0)
 
 
-def forward_law(p, alpha_t):
+def forward_law(p: LawLike, alpha_t: float) -> Table:
     r"""The exact law of :math:`x_t` when :math:`x_0 \sim p`, as a table of shape ``(V+1,)*L``.
 
     .. math::  q_t(z) = \alpha_t^{L-k} (1-\alpha_t)^{k} \, p(x_C = z_C),  \quad k = \#\{i: z_i = V\}
@@ -77,7 +78,7 @@ def forward_law(p, alpha_t):
     return lattice * (float(alpha) ** (length - n_masked) * (1.0 - float(alpha)) ** n_masked)
 
 
-def sample_forward(x0, alpha_t, rng, vocab_size):
+def sample_forward(x0: ArrayLike, alpha_t: float, rng: np.random.Generator, vocab_size: int) -> np.ndarray:
     r"""Draw :math:`x_t \sim q(\cdot \mid x_0)`: mask each position independently with prob :math:`1-\alpha_t`.
 
     ``x0`` (B, L); ``alpha_t`` a scalar or (B,) (one time per row).  Returns (B, L) partial sequences.
@@ -92,7 +93,7 @@ def sample_forward(x0, alpha_t, rng, vocab_size):
     return np.where(masked, vocab_size, x0)
 
 
-def posterior(z_t, x0, alpha_s, alpha_t, vocab_size):
+def posterior(z_t: ArrayLike, x0: ArrayLike, alpha_s: float, alpha_t: float, vocab_size: int) -> np.ndarray:
     r""":math:`q(x_s \mid x_t, x_0)` per position, shape (B, L, V+1).
 
     Clean at t: stays (one-hot).  Masked at t: mask with prob :math:`(1-\alpha_s)/(1-\alpha_t)`,
@@ -113,7 +114,7 @@ def posterior(z_t, x0, alpha_s, alpha_t, vocab_size):
     return out
 
 
-def reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size):
+def reverse_kernel(z_t: ArrayLike, mu: ArrayLike, alpha_s: float, alpha_t: float, vocab_size: int) -> np.ndarray:
     r"""The model's reverse step :math:`p_\theta(x_s^i \mid x_t)` per position, shape (B, L, V+1).
 
     ``mu`` (B, L, V) is the denoiser output at ``z_t``; no mass goes from a masked position to the
@@ -135,13 +136,14 @@ def reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size):
     return out
 
 
-def sample_reverse_step(z_t, mu, alpha_s, alpha_t, rng, vocab_size):
+def sample_reverse_step(z_t: ArrayLike, mu: ArrayLike, alpha_s: float, alpha_t: float, rng: np.random.Generator,
+                        vocab_size: int) -> np.ndarray:
     """Draw :math:`x_s` from :func:`reverse_kernel` (independently per position). Returns (B, L)."""
     rng = validate.generator(rng)
     return sample_categorical(reverse_kernel(z_t, mu, alpha_s, alpha_t, vocab_size), rng)
 
 
-def any_order_mask(batch, length, rng):
+def any_order_mask(batch: int, length: int, rng: np.random.Generator) -> np.ndarray:
     r"""The any-order (autoregressive) masking: :math:`k \sim U\{1..L\}` per row, then a uniform k-subset
     masked.  Returns ``(masked (B, L) bool, k (B,))``; the NELBO weight of a row is L / k."""
     k = rng.integers(1, length + 1, size=batch)

@@ -15,11 +15,12 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError
+from ..core.types import ArrayLike, ScheduleLike
 
 ALPHA0_TOLERANCE = 1e-3  # |alpha(0) - 1| allowed by check_schedule (Geometric's default is 1e-4 off)
 
 
-def times(t, name="t"):
+def times(t: ArrayLike, name: str = "t") -> np.ndarray:
     """Validated float64 times in [0, 1] (any shape)."""
     raw = validate.as_array(t, name)
     if raw.dtype.kind not in "fiu" or raw.dtype == np.bool_:
@@ -177,7 +178,7 @@ class FromFunctions(Schedule):
         return np.asarray(self.dalpha_fn(times(t)), dtype=np.float64)
 
 
-def check_schedule(schedule, alpha0_tolerance=ALPHA0_TOLERANCE, grid=1025):
+def check_schedule(schedule: "ScheduleLike", alpha0_tolerance: float = ALPHA0_TOLERANCE, grid: int = 1025) -> "ScheduleLike":
     r"""Validate any object with ``alpha`` and ``dalpha``; returns it.
 
     Checks on a grid of ``grid`` times: :math:`|\alpha(0) - 1| \le` ``alpha0_tolerance``, alpha finite in

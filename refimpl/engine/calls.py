@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
-from .exact import exact_law
+from .exact import EngineStats, exact_law
 from .protocol import ALWAYS, IF_CHANGED, IF_MASKED
 
 
@@ -33,7 +33,7 @@ def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size
 
 
 def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
-                        prompt: ArrayLike | None = None, stats=None) -> "tuple[Table, np.ndarray]":
+                        prompt: ArrayLike | None = None, stats: "EngineStats | None" = None) -> "tuple[Table, np.ndarray]":
     """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
     original's loop calls the model for each step of the plan (:func:`expected_calls` sums them)."""
     calls, changed = [], [1.0]  # nothing is cached before the first step

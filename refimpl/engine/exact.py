@@ -61,19 +61,19 @@ class EngineStats:
     entries: int = 0
 
 
-def prompt_tokens(prompt, length, vocab_size):
+def prompt_tokens(prompt: ArrayLike | None, length: int, vocab_size: int) -> np.ndarray:
     """The validated prompt (L,) int64; None: every position masked."""
     if prompt is None:
         return np.full(length, vocab_size, dtype=np.int64)
     return validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1)
 
 
-def plan(sampler, prompt, vocab_size):
+def plan(sampler: Sampler, prompt: np.ndarray, vocab_size: int) -> list:
     """The sampler's steps for this prompt (every position in the region)."""
     if not callable(getattr(sampler, "plan", None)):
         raise validate.InvalidTypeError(
             f"sampler must be one of refimpl.samplers (an object with plan()), got {type(sampler).__name__}")
-    steps = sampler.plan(prompt == vocab_size, np.ones(len(prompt), dtype=bool))
+    steps = list(sampler.plan(prompt == vocab_size, np.ones(len(prompt), dtype=bool)))
     for step in steps:
         if getattr(step, "batching", None) not in BATCHINGS:
             raise validate.InvalidTypeError(
@@ -82,7 +82,7 @@ def plan(sampler, prompt, vocab_size):
     return steps
 
 
-def pattern_masses(mass, live, vocab_size):
+def pattern_masses(mass: np.ndarray, live: np.ndarray | None, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(patterns (P, L) bool, probabilities (P,))``: how much of the engine's ``mass`` table each mask
     pattern holds — the blocks of ``live`` patterns, or every pattern when ``live`` is None (then every
     block of the table is valid)."""

@@ -88,12 +88,12 @@ class CountStates:
         r""":math:`\mu(z)_{j,v}` (e, V, P, N) at the candidates, for every source (arrays of the workspace)."""
         return self._reader.gather(self.index, self.at, self.work)
 
-    def reveal(self, slots, law):
+    def reveal(self, slots, probs):
         """The :class:`ScatterMove` of revealing the candidates ``at[:, slots[s]]`` with every token
-        assignment (``value_grid`` order): ``law`` (n_sub, V**k, P N) in the layout of
+        assignment (``value_grid`` order): ``probs`` (n_sub, V**k, P N) in the layout of
         :func:`refimpl.samplers.subsets.grid_product`."""
         offsets = reveal_offsets(self.at, slots, self.vocab_size, self.length).transpose(1, 2, 0)[..., None]
-        shape = law.shape[:2] + self.index.shape  # (n_sub, G, P, N)
+        shape = probs.shape[:2] + self.index.shape  # (n_sub, G, P, N)
         destination = np.add(self.index, offsets, out=self.work.scratch("destination", shape, np.int64))
 
         def after():  # (n_sub, P, L): the pattern each subset of each pattern lands in
@@ -101,7 +101,7 @@ class CountStates:
             codes = (pattern_codes(self.patterns)[:, None] - bits.sum(axis=2)).T  # (n_sub, P)
             return code_patterns(codes.ravel(), self.length).reshape(codes.shape + (self.length,))
 
-        return ScatterMove(self.patterns, after, destination, law.reshape(shape))
+        return ScatterMove(self.patterns, after, destination, probs.reshape(shape))
 
     def stay(self):
         """The :class:`ScatterMove` of leaving every source where it is."""

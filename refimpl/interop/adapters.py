@@ -9,14 +9,17 @@ A refimpl denoiser maps int partial sequences ``z`` (B, L), mask = V, to float64
   ``__array__``; torch is never imported by refimpl itself);
 - they expect torch tensors as input (``to_input``, e.g. ``torch.as_tensor``, supplied by the caller).
 """
+from typing import Callable
+
 import numpy as np
 from scipy.special import softmax
 
 from ..core import validate
 from ..core.errors import InvalidDenoiserOutputError
+from ..core.types import ArrayLike, Denoiser
 
 
-def to_numpy(value):
+def to_numpy(value: ArrayLike) -> np.ndarray:
     """A torch tensor (or any array-like) as a float64 numpy array, without importing torch."""
     if hasattr(value, "detach"):
         value = value.detach()
@@ -33,7 +36,8 @@ def to_numpy(value):
     return array.astype(np.float64)
 
 
-def from_model(model, vocab_size, output="logits", mask_column=False, to_input=None):
+def from_model(model: Callable, vocab_size: int, output: str = "logits", mask_column: bool = False,
+               to_input: Callable | None = None) -> Denoiser:
     r"""Wrap ``model(z) -> (B, L, V or V+1)`` logits or probabilities as a refimpl denoiser.
 
     ``output``: ``"logits"`` (softmax over the data tokens) or ``"probs"``; ``mask_column``: the last

@@ -134,7 +134,7 @@ def _compute(case):
     raise FileFormatError(f"unknown case kind {kind!r}")
 
 
-def build():
+def build() -> dict:
     """The golden vectors as a JSON-ready dict."""
     law, other, config, params, batch = _inputs()
     p = _array(law)
@@ -166,11 +166,11 @@ def build():
             "cases": cases}
 
 
-def dumps(vectors):
+def dumps(vectors: dict) -> str:
     return json.dumps(vectors, indent=1, sort_keys=True) + "\n"
 
 
-def write(path):
+def write(path: str | os.PathLike) -> None:
     """Write the golden vectors to ``path`` atomically."""
     atomic_write_bytes(path, dumps(build()).encode("utf-8"))
 
@@ -198,7 +198,7 @@ def _compare(expected, got, tolerance, where, problems):
         raise FileFormatError(f"{where} holds {type(expected).__name__}, not a number or an array record")
 
 
-def check(path):
+def check(path: str | os.PathLike) -> list[str]:
     """Recompute every case of a vectors file; returns the list of differences (empty: all agree)."""
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise InvalidTypeError(f"a vectors path must be a file path, got {type(path).__name__}")

@@ -6,12 +6,14 @@ prints and turns into its exit status.
 """
 import importlib
 import sys
+from typing import Callable
 
 import numpy as np
 from scipy import stats
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
+from ..core.types import ArrayLike, Denoiser, LawLike, Sampler, ScheduleLike
 from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
 from ..engine.calls import exact_law_and_calls
@@ -20,7 +22,7 @@ from ..laws.joint import entropy
 from ..reports.tables import letters
 
 
-def load_target(spec):
+def load_target(spec: str) -> Callable:
     """``module:function`` -> the callable (the current folder is importable)."""
     if ":" not in spec:
         raise InvalidParameterError(f"TARGET must look like module:function, got {spec!r}")
@@ -37,7 +39,7 @@ def load_target(spec):
     return target
 
 
-def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=CHUNK):
+def verify_denoiser(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6, chunk: int = CHUNK) -> dict:
     r"""Exact NELBO next to H(p), and the largest deviation from the oracle over all partial sequences.
 
     Passes when the largest absolute difference of a probability is at most ``tolerance``.
@@ -63,7 +65,8 @@ def verify_denoiser(denoiser, p, tolerance=1e-6, chunk=CHUNK):
                      f"refimpl {expected:.6g}, target {got:.6g}"}
 
 
-def verify_sampler(sample_fn, sampler, denoiser, p, n=20000, seed=0, prompt=None, alpha=1e-3, top=5):
+def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int = 20000, seed: int = 0,
+                   prompt: ArrayLike | None = None, alpha: float = 1e-3, top: int = 5) -> dict:
     r"""Chi-square test of ``sample_fn``'s samples against refimpl's exact law for ``sampler``.
 
     ``sample_fn(denoiser, n, rng, length, vocab_size, prompt) -> (n, L)`` is the implementation under
@@ -128,7 +131,8 @@ def _calls_test(calls, rows, exact, alpha):
     return {"calls_mean": mean, "calls_expected": float(exact), "calls_p_value": pvalue}
 
 
-def reference_losses(denoiser, x0, z, t, schedule, vocab_size):
+def reference_losses(denoiser: Denoiser, x0: ArrayLike, z: ArrayLike, t: ArrayLike, schedule: ScheduleLike,
+                     vocab_size: int) -> np.ndarray:
     r"""refimpl's per-sample continuous-time NELBO loss for a batch, to compare a training loss with:
     :math:`w(t_b) \sum_{i:\, z_{bi} = V} -\log \mu(z_b)_{i, x_0^{bi}}`, shape (B,)."""
     from ..diffusion.elbo import masked_cross_entropy

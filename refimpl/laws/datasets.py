@@ -2,11 +2,14 @@ r"""Laws to study: tables, empirical data sets, Dirichlet draws, Markov chains, 
 
 Every constructor returns a :class:`refimpl.Law` (a validated, read-only ``(V,)*L`` table).
 """
+from typing import Sequence
+
 import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
 from ..core.limits import check_memory
+from ..core.types import ArrayLike
 from . import space
 from .joint import Law
 
@@ -17,12 +20,12 @@ def _check_table_size(vocab_size, length, what):
     check_memory(vocab_size**length * 8, f"the {what} law table with V={vocab_size}, L={length}")
 
 
-def from_table(table, name="table"):
+def from_table(table: ArrayLike, name: str = "table") -> Law:
     """A Law from a float64 table of shape ``(V,)*L`` (validated, copied, frozen)."""
     return Law(table, name=name)
 
 
-def empirical(sequences, vocab_size=None, name="empirical"):
+def empirical(sequences: ArrayLike, vocab_size: int | None = None, name: str = "empirical") -> Law:
     r"""The empirical law of a data set: :math:`p(x) = \#\{n : x^{(n)} = x\} / N`, counts kept.
 
     ``sequences`` is ``(N, L)`` clean tokens; ``vocab_size`` defaults to ``max token + 1`` (at least 2).
@@ -43,7 +46,8 @@ def empirical(sequences, vocab_size=None, name="empirical"):
     return Law(counts / counts.sum(), counts=counts, name=name)
 
 
-def dirichlet(vocab_size, length, rng, concentration=1.0, name="dirichlet"):
+def dirichlet(vocab_size: int, length: int, rng: np.random.Generator, concentration: float = 1.0,
+              name: str = "dirichlet") -> Law:
     r"""A random law :math:`p \sim \mathrm{Dirichlet}(c \mathbf{1})` over all ``V**L`` sequences.
 
     ``concentration`` is a positive scalar (symmetric) or a positive table of shape ``(V,)*L``.
@@ -79,7 +83,7 @@ def _stochastic_rows(matrix, name):
     return arr
 
 
-def markov_chain(initial, transition, length, name="markov"):
+def markov_chain(initial: ArrayLike, transition: ArrayLike, length: int, name: str = "markov") -> Law:
     r"""The law of a Markov chain: :math:`p(x) = \pi_0(x_0) \prod_{i \ge 1} T(x_{i-1}, x_i)`.
 
     ``initial`` has shape ``(V,)``, ``transition`` ``(V, V)`` with rows summing to one.
@@ -97,7 +101,7 @@ def markov_chain(initial, transition, length, name="markov"):
     return Law(table, name=name)
 
 
-def stationary(transition):
+def stationary(transition: ArrayLike) -> np.ndarray:
     r"""The stationary law :math:`\pi = \pi T` of an irreducible transition matrix (eigenvector)."""
     trans = _stochastic_rows(transition, "transition")
     values, vectors = np.linalg.eig(trans.T)
@@ -106,7 +110,7 @@ def stationary(transition):
     return pi / pi.sum()
 
 
-def parity(vocab_size, length, name="parity"):
+def parity(vocab_size: int, length: int, name: str = "parity") -> Law:
     r"""Uniform over sequences whose token sum is 0 mod V.
 
     Any L-1 positions are independent and uniform; the last one is determined by them, so
@@ -119,7 +123,7 @@ def parity(vocab_size, length, name="parity"):
     return Law(table / table.sum(), name=name)
 
 
-def product(marginal_rows, name="product"):
+def product(marginal_rows: ArrayLike, name: str = "product") -> Law:
     r"""The product law :math:`\prod_i r_i(x_i)` of per-position laws ``marginal_rows`` (L, V)."""
     rows = _stochastic_rows(marginal_rows, "marginal_rows")
     if rows.ndim != 2:
@@ -132,7 +136,8 @@ def product(marginal_rows, name="product"):
     return Law(table, name=name)
 
 
-def coupled_pairs(pairs=((0, 1), (2, 3)), weights=None, vocab_size=None, name="coupled pairs"):
+def coupled_pairs(pairs: Sequence[tuple[int, int]] = ((0, 1), (2, 3)), weights: ArrayLike | None = None,
+                  vocab_size: int | None = None, name: str = "coupled pairs") -> Law:
     r"""A length-2 law on coupled pairs: :math:`p(a, b) = w_k` for the k-th pair ``(a, b)``.
 
     The default is the paper's coupling in its smallest form: tokens A B C D (0..3), only the pairs

@@ -5,6 +5,8 @@ i is axis i (pgmpy's DiscreteFactor convention).  Every function here accepts su
 :class:`Law`.  Marginalising is an axis sum; conditioning is a slice and a renormalisation.
 All information quantities are in nats.
 """
+from typing import Sequence
+
 import numpy as np
 from scipy.special import entr, rel_entr
 
@@ -63,7 +65,7 @@ class Law(validate.ValidatedLaw):
         return f"Law{label}(V={self.vocab_size}, L={self.length}{extra})"
 
 
-def marginal(p: LawLike, positions) -> Table:
+def marginal(p: LawLike, positions: Sequence[int]) -> Table:
     r"""The marginal law of ``positions``: axis j of the result is position ``positions[j]``.
 
     .. math::  p_S(x_S) = \sum_{x_{\bar S}} p(x)
@@ -144,7 +146,7 @@ def _entropy_of(table):
     return float(entr(table).sum())
 
 
-def mutual_information(p: LawLike, a, b) -> float:
+def mutual_information(p: LawLike, a: Sequence[int], b: Sequence[int]) -> float:
     r"""Mutual information :math:`I(X_a; X_b) = H(X_a) + H(X_b) - H(X_{a \cup b})` in nats."""
     table = validate.law_table(p)
     pa = validate.positions(a, table.ndim, "a", allow_empty=False)
@@ -163,7 +165,7 @@ def _tc_of(table):
     return singles - _entropy_of(table)
 
 
-def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions=None,
+def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions: Sequence[int] | None = None,
                       average: bool = False) -> float:
     r"""Total correlation :math:`TC(X_S) = \sum_{i \in S} H(X_i) - H(X_S)` in nats.
 

@@ -17,16 +17,17 @@ import numpy as np
 from ..core import validate
 from ..core.limits import check_memory
 from ..core.numerics import parallel_for
+from ..core.types import LawLike, Table
 
 BLOCK_ELEMENTS = 1 << 20  # a lattice block (8 MiB) stays in cache while its axes are summed (docs/PERFORMANCE.md)
 
 
-def lattice_bytes(vocab_size, length):
+def lattice_bytes(vocab_size: int, length: int) -> int:
     """Bytes of the lattice table for (V, L)."""
     return (vocab_size + 1) ** length * 8
 
 
-def block_axes(vocab_size, length):
+def block_axes(vocab_size: int, length: int) -> int:
     """How many leading axes index the blocks: the fewest that make a block at most BLOCK_ELEMENTS."""
     lead = 0
     while lead < length - 1 and (vocab_size + 1) ** (length - lead) > BLOCK_ELEMENTS:
@@ -47,7 +48,7 @@ def _sum_out(array, axis, vocab_size, index):
         np.add(total, at(v), out=total)
 
 
-def marginal_lattice(p):
+def marginal_lattice(p: LawLike) -> Table:
     r""":math:`\tilde P` of shape ``(V+1,)*L`` (float64): :math:`\tilde P[z] = p(x_C = z_C)`.
 
     Blocks: for each clean value of the first ``lead`` positions, the trailing axes are summed out in
@@ -74,13 +75,13 @@ def marginal_lattice(p):
     return out
 
 
-def reciprocal(denominator, out=None):
+def reciprocal(denominator: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     r""":math:`1 / \tilde P[z]` (inf where it is 0: those entries are replaced by :func:`unseen_uniform`)."""
     with np.errstate(divide="ignore"):
         return np.divide(1.0, denominator, out=out)
 
 
-def unseen_uniform(out, denominator, vocab_size):
+def unseen_uniform(out: np.ndarray, denominator: np.ndarray, vocab_size: int) -> np.ndarray:
     r"""The convention where :math:`p(z_C) = \tilde P[z] = 0`: the conditional does not exist, and the oracle
     answers the uniform 1/V there (in place; ``denominator`` broadcasts to ``out``).  No sampler started
     from a state of positive probability reaches such a z with positive probability, so exact laws and
@@ -91,7 +92,8 @@ def unseen_uniform(out, denominator, vocab_size):
     return out
 
 
-def mu_star(numerator, denominator, vocab_size, out=None, inverse=None):
+def mu_star(numerator: np.ndarray, denominator: np.ndarray, vocab_size: int, out: np.ndarray | None = None,
+            inverse: np.ndarray | None = None) -> np.ndarray:
     r""":math:`\tilde P[z_{i \leftarrow v}] \cdot (1/\tilde P[z])`, uniform where :math:`\tilde P[z] = 0` (arrays
     that broadcast; ``inverse``, if given, is ``reciprocal(denominator)`` already)."""
     inverse = reciprocal(denominator) if inverse is None else inverse

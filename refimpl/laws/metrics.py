@@ -4,14 +4,17 @@ For a value-independent schedule of reveal sets :math:`S_1, S_2, \ldots` with th
 :math:`KL(p \| q) = \sum_k \mathbb{E}_p[TC(X_{S_k} \mid X_{S_{<k}})]` (proofs/kl_decomposition.md): each
 step loses exactly the conditional total correlation of what it reveals together.
 """
+from typing import Sequence
+
 import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from ..core.types import ArrayLike, LawLike, Table
 from .joint import Law, conditional_law, kl, total_correlation, tv
 
 
-def conditioned(p, prompt=None):
+def conditioned(p: LawLike, prompt: ArrayLike | None = None) -> Table:
     r"""The law of the full sequence given the clean tokens of ``prompt``, as a ``(V,)*L`` table.
 
     :math:`p'(x) = p(x) \mathbf{1}[x_C = z_C] / p(z_C)`: the law a sampler started from ``prompt``
@@ -28,7 +31,7 @@ def conditioned(p, prompt=None):
     return out
 
 
-def law_metrics(p, q, prompt=None):
+def law_metrics(p: LawLike, q: LawLike, prompt: ArrayLike | None = None) -> dict[str, float]:
     r"""KL(p'||q), KL(q||p') (``inf`` when q leaves p's support), TV and the incoherent mass
     :math:`q(\{x : p'(x) = 0\})`, with :math:`p'` = ``conditioned(p, prompt)``."""
     target = conditioned(p, prompt)
@@ -43,7 +46,7 @@ def law_metrics(p, q, prompt=None):
     }
 
 
-def reveal_decomposition(p, sets, prompt=None):
+def reveal_decomposition(p: LawLike, sets: Sequence[Sequence[int]], prompt: ArrayLike | None = None) -> list[float]:
     r"""Per-step losses :math:`\mathbb{E}_p[TC(X_{S_k} \mid X_{S_{<k}})]` of a fixed reveal schedule ``sets``
     (given the prompt's clean tokens); their sum is :math:`KL(p' \| q)` for the oracle."""
     target = conditioned(p, prompt)

@@ -13,19 +13,20 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidSequenceError, InvalidTypeError
 from ..core.limits import check_memory
+from ..core.types import ArrayLike
 
 
 def _base(vocab_size, partial):
     return vocab_size + 1 if validate.flag(partial, "partial") else vocab_size
 
 
-def size(vocab_size, length, partial=False):
+def size(vocab_size: int, length: int, partial: bool = False) -> int:
     """Number of clean (``V**L``) or partial (``(V+1)**L``) sequences, as a Python int."""
     vocab_size, length = validate.space(vocab_size, length)
     return _base(vocab_size, partial) ** length
 
 
-def enumerate_sequences(vocab_size, length, partial=False):
+def enumerate_sequences(vocab_size: int, length: int, partial: bool = False) -> np.ndarray:
     r"""All clean (or partial) sequences in index order, shape ``(N, L)`` int64.
 
     Row ``k`` is ``decode(k, ...)``; for partial sequences token ``V`` is the mask.
@@ -38,17 +39,17 @@ def enumerate_sequences(vocab_size, length, partial=False):
     return grids.reshape(length, count).T.copy()  # (N, L)
 
 
-def clean_sequences(vocab_size, length):
+def clean_sequences(vocab_size: int, length: int) -> np.ndarray:
     """All ``V**L`` clean sequences, shape ``(V**L, L)``, in the pinned C order."""
     return enumerate_sequences(vocab_size, length, partial=False)
 
 
-def partial_sequences(vocab_size, length):
+def partial_sequences(vocab_size: int, length: int) -> np.ndarray:
     """All ``(V+1)**L`` partial sequences, shape ``((V+1)**L, L)``; token V is the mask."""
     return enumerate_sequences(vocab_size, length, partial=True)
 
 
-def encode(sequences, vocab_size, partial=False):
+def encode(sequences: ArrayLike, vocab_size: int, partial: bool = False) -> np.ndarray:
     r"""Index of each sequence (last axis) in the pinned order; shape ``sequences.shape[:-1]``."""
     vocab_size = validate.integer(vocab_size, "vocab_size", 2)
     seqs = validate.tokens(sequences, vocab_size, partial=validate.flag(partial, "partial"))
@@ -61,7 +62,7 @@ def encode(sequences, vocab_size, partial=False):
     return seqs @ weights
 
 
-def decode(indices, vocab_size, length, partial=False):
+def decode(indices: ArrayLike, vocab_size: int, length: int, partial: bool = False) -> np.ndarray:
     r"""Inverse of :func:`encode`: indices of any shape -> sequences of shape ``indices.shape + (L,)``."""
     vocab_size, length = validate.space(vocab_size, length)
     base = _base(vocab_size, partial)
@@ -78,11 +79,11 @@ def decode(indices, vocab_size, length, partial=False):
     return (idx[..., None] // weights) % base
 
 
-def strides(vocab_size, length):
+def strides(vocab_size: int, length: int) -> np.ndarray:
     """(L,) int64: the flat stride of each position in the ``(V+1,)*L`` table of partial sequences."""
     return (vocab_size + 1) ** np.arange(length - 1, -1, -1, dtype=np.int64)
 
 
-def mask_pattern(partial, vocab_size):
+def mask_pattern(partial: ArrayLike, vocab_size: int) -> np.ndarray:
     """Boolean array, True where the partial sequence holds the mask token ``V``."""
     return np.asarray(partial) == vocab_size

@@ -13,12 +13,14 @@ import numpy as np
 
 from ..core.errors import FileFormatError, InvalidTypeError
 from ..core.files import atomic_write_bytes
+from ..core.types import ArrayLike
 from .mlp import MLP, MLPConfig
 
 SCHEMA = "refimpl-mlp/1"
 
 
-def save(path, model, opt_state=None, train_state=None, history=()):
+def save(path: str | os.PathLike, model: MLP, opt_state: dict | None = None, train_state: dict | None = None,
+         history: ArrayLike = ()) -> None:
     """Write the checkpoint atomically (temporary file, fsync, rename)."""
     arrays = {"schema": np.array(SCHEMA), "config": np.array(json.dumps(model.config.to_dict())),
               "state": np.array(json.dumps(train_state or {})), "history": np.asarray(history, dtype=np.float64)}
@@ -34,7 +36,7 @@ def save(path, model, opt_state=None, train_state=None, history=()):
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load(path):
+def load(path: str | os.PathLike) -> tuple[MLP, dict | None, dict, np.ndarray]:
     """``(model, opt_state or None, train_state dict, history array)`` from a checkpoint."""
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise InvalidTypeError(f"a checkpoint path must be a file path, got {type(path).__name__}")

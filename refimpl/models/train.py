@@ -19,7 +19,9 @@ checkpoint ends bit-identical to one that never stopped.
 """
 import dataclasses
 import json
+import os
 import sys
+from typing import Callable, TextIO
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..core.numerics import Workspace
+from ..core.types import LawLike, ScheduleLike
 from ..diffusion.forward import any_order_mask
 from ..diffusion.schedules import Linear, check_schedule
 from ..laws import space
@@ -97,7 +100,8 @@ class DataSource:
         return self._rows[rng.integers(0, len(self._rows), size=n)]
 
 
-def mask_batch(x0, config, schedule, rng, vocab_size):
+def mask_batch(x0: np.ndarray, config: "TrainConfig", schedule: ScheduleLike, rng: np.random.Generator,
+               vocab_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(z, loss_mask, weights)`` for a batch of clean sequences, per ``config.masking``."""
     batch, length = x0.shape
     if config.masking == "any_order":
@@ -120,8 +124,9 @@ def mask_batch(x0, config, schedule, rng, vocab_size):
     return np.where(masked, vocab_size, x0), in_block, blocks * weight
 
 
-def train(data, model_config, config=TrainConfig(), schedule=None, checkpoint_path=None, resume=False,
-          on_step=None, progress=None):
+def train(data: "LawLike | DataSource", model_config: MLPConfig, config: "TrainConfig" = TrainConfig(),
+          schedule: ScheduleLike | None = None, checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
+          on_step: Callable | None = None, progress: TextIO | None = None) -> tuple[MLP, np.ndarray]:
     r"""Train an :class:`MLP` on the NELBO; returns ``(model, history)`` (loss per step).
 
     ``checkpoint_path`` gets a checkpoint every ``config.checkpoint_every`` steps and at the end;

@@ -31,7 +31,7 @@ class Dream:
 
     ``alg_temp`` > 0 (confidence algorithms only, as in Dream): the positions are drawn instead of
     ranked — ``torch.multinomial`` without replacement from softmax(confidence / alg_temp) over the
-    masked positions (:func:`refimpl.samplers.subsets.plackett_luce_laws`; its exact law enumerates all
+    masked positions (:func:`refimpl.samplers.subsets.plackett_luce_reveals`; its exact law enumerates all
     V^n draws of the n masked positions, so it is for small problems).
 
     Not modelled: the 1e-10 Dream adds inside its entropy's log.

@@ -11,7 +11,7 @@ from .steps import FixedCount, TopKStep, UniformKStep
 REMASKING = ("low_confidence", "random")
 
 
-def transfer_counts(masked_in_block, steps):
+def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
     """LLaDA's ``get_num_transfer_tokens``: the block's masks split evenly, the remainder to the first steps."""
     base, remainder = divmod(masked_in_block, steps)
     return [base + (1 if i < remainder else 0) for i in range(steps)]

@@ -3,8 +3,8 @@ happen and — for a confidence ranking — their exact probabilities.
 
 Used by :class:`refimpl.samplers.steps.UniformKStep` (uniform subsets), ``TopKStep`` (the k most
 confident: LLaDA low_confidence, Dream's confidence algorithms; or k drawn by confidence,
-:func:`plackett_luce_laws`, for Dream's alg_temp), ``ThresholdStep`` (Fast-dLLM's fallback to the most
-confident one) and ``FactorStep`` (Fast-dLLM's factor rule: :func:`top_k_laws` with ``left_out_law``,
+:func:`plackett_luce_reveals`, for Dream's alg_temp), ``ThresholdStep`` (Fast-dLLM's fallback to the most
+confident one) and ``FactorStep`` (Fast-dLLM's factor rule: :func:`top_k_reveals` with ``left_out``,
 :func:`grid_sum`).  The exact laws are proved in proofs/confidence_rules.md.
 Arrays of candidates' rows are (e, V, S): e candidates (in
 increasing position), V tokens, S sources (last and long — the sources of many mask patterns side
@@ -67,7 +67,7 @@ def mass_below(q, conf, work=FRESH):
     r"""(e, e, V, S): ``below[j, i, v]`` :math:`= B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u)
     [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal is not written), from ``q``,
     ``conf`` (e, V, S).  Each sum runs over u in the same order for every (i, v), so a larger key never
-    gets a smaller B (what :func:`top_k_laws` relies on).
+    gets a smaller B (what :func:`top_k_reveals` relies on).
 
     :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`: on equal confidence the later
     candidate (larger position) is below, so for j after i the comparison is ``<=``, before i ``<``.
@@ -86,7 +86,7 @@ def mass_below(q, conf, work=FRESH):
     return below
 
 
-def top_k_laws(q, conf, slots, weight=None, work=FRESH, left_out_law=None):
+def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
     (confidence of the drawn token, then lower position) are kept.
 
@@ -98,7 +98,7 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, left_out_law=None):
     nonnegative terms, and rounding preserves that order), so :math:`H_S(w) = \min_{i \in S} H_S(i, x_i)`
     — the same floating-point number, found with one minimum per entry instead of a comparison and a
     selection.  ``q``, ``conf`` (e, V, S) for S sources; ``slots`` (n_sub, k) from :func:`subset_grid`;
-    ``weight`` (S,) multiplies each source.  ``left_out_law`` (e, V, S), default ``q``, is the sub-law the
+    ``weight`` (S,) multiplies each source.  ``left_out`` (e, V, S), default ``q``, is the sub-law the
     candidates left out are held to (:math:`B_j` sums it instead of :math:`q_j`): the probability that they
     draw a lower key *and* a token it allows (Fast-dLLM's factor rule: a confidence under its threshold).
     Returns (n_sub, V**k, S), living in ``work`` until its next call.
@@ -107,7 +107,7 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, left_out_law=None):
     n_sub, k = slots.shape
     if k in (0, count):
         return grid_product(q, slots, weight, work)
-    held = q if left_out_law is None else left_out_law
+    held = q if left_out is None else left_out
     below = mass_below(held, conf, work).reshape(count * count, vocab_size, sources)  # row j e + i
     others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
 
@@ -133,10 +133,10 @@ def top_k_laws(q, conf, slots, weight=None, work=FRESH, left_out_law=None):
     return prob
 
 
-PL_BATCH = 1 << 21  # log weights (e x V**e per source) formed together by plackett_luce_laws
+PL_BATCH = 1 << 21  # log weights (e x V**e per source) formed together by plackett_luce_reveals
 
 
-def plackett_luce_laws(q, conf, slots, position_temperature, weight=None):
+def plackett_luce_reveals(q, conf, slots, position_temperature, weight=None):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and then k of them are drawn
     without replacement with probabilities proportional to :math:`w_i = \exp(\mathrm{conf}_i(x_i) / \tau)`
     — Dream's ``alg_temp`` :math:`\tau > 0`: a softmax of the confidences, then ``torch.multinomial``
@@ -159,7 +159,7 @@ def plackett_luce_laws(q, conf, slots, position_temperature, weight=None):
     if np.all(conf == conf[:, :1]):  # confidences of the position, not of the token (margin, entropy)
         out = grid_product(q, slots, weight)  # x_S independent of the choice: the order sum multiplies
         for s, chosen in enumerate(slots.tolist()):
-            out[s] *= _chosen_law(log_w[:, 0], chosen)
+            out[s] *= _chosen_probability(log_w[:, 0], chosen)
         return out
     draws = vocab_size ** count
     step = max(1, PL_BATCH // (count * draws))
@@ -174,20 +174,20 @@ def plackett_luce_laws(q, conf, slots, position_temperature, weight=None):
         for i in range(count):
             prob *= q[i, grid[:, i], part]
         for s, chosen in enumerate(slots.tolist()):
-            joint = (prob * _chosen_law(drawn, chosen)).reshape((vocab_size,) * count + (-1,))
+            joint = (prob * _chosen_probability(drawn, chosen)).reshape((vocab_size,) * count + (-1,))
             summed = tuple(i for i in range(count) if i not in chosen)
             out[s, :, part] = joint.sum(axis=summed).reshape(vocab_size ** k, -1)
     return out
 
 
-def _chosen_law(log_w, chosen):
+def _chosen_probability(log_w, chosen):
     """Probability that k draws without replacement, by weights exp(log_w) (e, ...), take exactly the
     candidates ``chosen``: the sum over their orders, each factor exp(log w - logsumexp of those left)."""
     left_out = logsumexp(log_w[[i for i in range(len(log_w)) if i not in chosen]], axis=0)
-    law = np.zeros(log_w.shape[1:])
+    total = np.zeros(log_w.shape[1:])
     for order in itertools.permutations(chosen):
         log_term = np.zeros(log_w.shape[1:])
         for t, a in enumerate(order):
             log_term += log_w[a] - logsumexp(np.concatenate([left_out[None], log_w[list(order[t:])]]), axis=0)
-        law += np.exp(log_term)
-    return law
+        total += np.exp(log_term)
+    return total

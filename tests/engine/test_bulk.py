@@ -17,7 +17,7 @@ from refimpl.denoisers import reader
 from refimpl.engine import layout
 from refimpl.laws import space
 from refimpl.samplers import steps as St
-from refimpl.samplers.subsets import subset_grid, top_k_laws
+from refimpl.samplers.subsets import subset_grid, top_k_reveals
 
 from tests import originals
 from tests.strategies import random_denoiser, random_table
@@ -41,7 +41,7 @@ def brute_top_k(q, conf, k):
 @given(st.integers(1, 4), st.integers(2, 3), st.integers(0, 4), st.integers(1, 5), st.integers(0, 2**32 - 1),
        st.sampled_from(["ties", "equal", "continuous", "drawn"]))
 def test_top_k_law_is_the_law_of_ranked_draws(count, vocab_size, k, sources, seed, kind):
-    """top_k_laws against ranking every joint draw (proofs/confidence_rules.md, part 1), ties included."""
+    """top_k_reveals against ranking every joint draw (proofs/confidence_rules.md, part 1), ties included."""
     k = min(k, count)
     rng = np.random.default_rng(seed)
     q = rng.dirichlet(np.ones(vocab_size), size=(count, sources)).transpose(0, 2, 1)  # (e, V, S)
@@ -55,7 +55,7 @@ def test_top_k_law_is_the_law_of_ranked_draws(count, vocab_size, k, sources, see
         conf = q.copy()
     weight = rng.random(sources)
     slots, grid = subset_grid(count, k, vocab_size)
-    law = top_k_laws(q, conf, slots, weight)  # (n_sub, G, S)
+    law = top_k_reveals(q, conf, slots, weight)  # (n_sub, G, S)
     for s in range(sources):
         expected = brute_top_k(q[:, :, s], conf[:, :, s], k)
         got = {(tuple(int(i) for i in slots[a]), tuple(int(v) for v in grid[g])): law[a, g, s]
@@ -125,7 +125,7 @@ def _tempered(mu, temperature):
         return originals._softmax(np.log(mu) / temperature)
 
 
-def _token_laws(step, mu):
+def _token_probs(step, mu):
     """(q, confidence) (L, V) of a top-k step from its fields, as LLaDA and Dream's ``sample_tokens`` define
     them (tests/originals.py's truncation), independently of refimpl's own."""
     with np.errstate(divide="ignore"):
@@ -190,7 +190,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                         new[candidates[a]] = x[a]
                     after[tuple(new)] = after.get(tuple(new), 0.0) + p
             elif isinstance(step, St.TopKStep) and step.position_temperature > 0:  # Dream's alg_temp
-                q, conf = _token_laws(step, mu)
+                q, conf = _token_probs(step, mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     w = [np.exp(conf[i, v] / step.position_temperature) for i, v in zip(candidates, x)]
@@ -204,7 +204,7 @@ def path_law(denoiser, sampler, length, vocab_size, prompt=None):
                             new[candidates[a]] = x[a]
                         after[tuple(new)] = after.get(tuple(new), 0.0) + p_order
             elif isinstance(step, St.TopKStep):
-                q, conf = _token_laws(step, mu)
+                q, conf = _token_probs(step, mu)
                 for x in itertools.product(range(vocab_size), repeat=len(candidates)):
                     p = mass * np.prod([q[i, v] for i, v in zip(candidates, x)])
                     ranked = sorted(range(len(candidates)), key=lambda a: (-conf[candidates[a], x[a]], a))

@@ -18,7 +18,7 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
 The exact side is ``transition(states)``, which returns moves: the independent, threshold and factor
 steps work one mask pattern at a time in block layout (:class:`refimpl.engine.states.PatternStates`);
 the k-subset steps many patterns at once (:class:`refimpl.engine.states.CountStates`), through
-``subset_law(mu, weight)``, the law of (subset, tokens).  ``draw(z, mu, rng)`` advances a batch.
+``reveal_probabilities(mu, weight)``, the law of (subset, tokens).  ``draw(z, mu, rng)`` advances a batch.
 The exact and the Monte Carlo sides are written
 independently, so agreement between samples and exact laws is a real check.
 Ties in confidence are broken by the lowest position first; ties in an argmax by the lowest token.

@@ -66,7 +66,7 @@ class PerPatternReveal(Reveals):
 
 
 class SubsetReveal(Reveals):
-    """A step that reveals ``count(e)`` of its e candidates (which ones: ``subset_law``); the engine runs it
+    """A step that reveals ``count(e)`` of its e candidates (which ones: ``reveal_probabilities``); the engine runs it
     on many mask patterns at once."""
 
     batching = BY_COUNTS
@@ -90,13 +90,13 @@ class SubsetReveal(Reveals):
         return math.comb(candidates, k) * vocab_size**k
 
     def transition(self, states):
-        """The reveal move of ``subset_law`` (or, if ``count(e)`` is 0, the mass stays)."""
+        """The reveal move of ``reveal_probabilities`` (or, if ``count(e)`` is 0, the mass stays)."""
         e, vocab_size = states.at.shape[1], states.vocab_size
         if self.count(e) == 0:
             return [states.stay()]
         mu = states.conditionals()  # (e, V, P, N)
-        slots, law = self.subset_law(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work)
-        return [states.reveal(slots, law)]
+        slots, probs = self.reveal_probabilities(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work)
+        return [states.reveal(slots, probs)]
 
     def stay_probability(self, pattern):
         """1 when there is nothing to reveal, else 0: a fixed number of positions is revealed."""

@@ -27,7 +27,7 @@ class IndependentStep(PerPatternReveal):
     def reveal_probs(self, masked):
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
 
-    def drawing_law(self, probs, axis=-1):
+    def token_probabilities(self, probs, axis=-1):
         """q: the tempered probabilities, truncated (:func:`truncate`)."""
         return truncate(temper(probs, self.temperature, axis), self.top_p, self.top_k, axis)
 
@@ -58,7 +58,7 @@ class IndependentStep(PerPatternReveal):
         for j in (reversed(ctx.masked) if sources_first else ctx.masked):
             if probs[j] == 0.0:
                 continue  # stays masked: an axis of size 1
-            q = self.drawing_law(ctx.rows(j), axis=0)  # (V, N)
+            q = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
             if probs[j] == 1.0:
                 factor = q
             else:  # token drawn with probability probs[j] * q, else stays masked
@@ -83,7 +83,7 @@ class IndependentStep(PerPatternReveal):
         masked = z == vocab_size
         probs = np.stack([self.reveal_probs(row) for row in masked]) if masked.any() else np.zeros(z.shape)
         reveal = rng.random(z.shape) < probs
-        values = sample_categorical(self.drawing_law(mu), rng)
+        values = sample_categorical(self.token_probabilities(mu), rng)
         return np.where(reveal & masked, values, z)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
-from ..subsets import grid_product, plackett_luce_laws, subset_grid, top_k_laws
+from ..subsets import grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
 from .base import SubsetReveal, _eligible_masked, _rank_order
 from .tokens import confidences, temper, truncate
 
@@ -21,7 +21,7 @@ class UniformKStep(SubsetReveal):
     temperature: float = 1.0
     calls: str = ALWAYS
 
-    def subset_law(self, mu, weight, work=FRESH):
+    def reveal_probabilities(self, mu, weight, work=FRESH):
         """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
         candidates): ``mu`` (e, V, S) at the candidates, ``weight`` (S,) the sources' mass -> ``slots``
         (n_sub, k) and the law (n_sub, V**k, S), which may live in the workspace ``work``."""
@@ -51,10 +51,10 @@ class TopKStep(SubsetReveal):
     tempered_confidence: bool = False
     top_p: object = None  # Dream's truncation (:func:`truncate`); None: none
     top_k: object = None
-    position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_laws)
+    position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_reveals)
     calls: str = ALWAYS
 
-    def _laws(self, probs, axis=-1):
+    def _probs_and_confidence(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
         logits (T = 0), truncated; it draws from them (argmax at T = 0) and, with ``tempered_confidence``,
         takes confidences from them too.  LLaDA takes them from the untempered probabilities."""
@@ -63,19 +63,19 @@ class TopKStep(SubsetReveal):
         q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
         return q, confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
 
-    def subset_law(self, mu, weight, work=FRESH):
-        """As :meth:`UniformKStep.subset_law`, for the ``count`` most confident (:func:`top_k_laws`), or
-        ``count`` drawn by confidence (:func:`plackett_luce_laws`) when ``position_temperature`` > 0."""
-        q, conf = self._laws(mu, axis=1)
+    def reveal_probabilities(self, mu, weight, work=FRESH):
+        """As :meth:`UniformKStep.reveal_probabilities`, for the ``count`` most confident (:func:`top_k_reveals`), or
+        ``count`` drawn by confidence (:func:`plackett_luce_reveals`) when ``position_temperature`` > 0."""
+        q, conf = self._probs_and_confidence(mu, axis=1)
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
         if self.position_temperature > 0:
-            return slots, plackett_luce_laws(q, conf, slots, self.position_temperature, weight)
-        return slots, top_k_laws(q, conf, slots, weight, work)
+            return slots, plackett_luce_reveals(q, conf, slots, self.position_temperature, weight)
+        return slots, top_k_reveals(q, conf, slots, weight, work)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
-        q, conf = self._laws(mu)
+        q, conf = self._probs_and_confidence(mu)
         drawn = sample_categorical(q, rng)
         drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
         if self.position_temperature > 0:  # Gumbel-top-k of conf / tau: k draws without replacement

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
-from ..subsets import grid_product, grid_sum, subset_grid, top_k_laws
+from ..subsets import grid_product, grid_sum, subset_grid, top_k_reveals
 from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order
 from .tokens import temper
 
@@ -27,7 +27,7 @@ class ThresholdStep(PerPatternReveal):
         drawn token, :math:`q_j(v)\,[\mathrm{conf}_j(v) \ge \tau]`, or does not, with probability
         :math:`\sum_u q_j(u)\,[\mathrm{conf}_j(u) < \tau]` — a product over candidates, formed with the
         sources last — except that when none reaches it, the most confident of the drawn tokens (all
-        below tau) is revealed instead (:func:`top_k_laws` with k = 1 on q restricted to them).
+        below tau) is revealed instead (:func:`top_k_reveals` with k = 1 on q restricted to them).
         Other masked positions stay masked (axes of size 1).
         """
         candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
@@ -47,7 +47,7 @@ class ThresholdStep(PerPatternReveal):
         blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
         blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
         slots = np.arange(len(candidates))[:, None]  # every single candidate
-        top = top_k_laws(below, conf, slots, ctx.mass.reshape(-1))  # (e, V, N)
+        top = top_k_reveals(below, conf, slots, ctx.mass.reshape(-1))  # (e, V, N)
         for e in range(len(candidates)):
             at = [vocab_size] * len(candidates)
             at[e] = slice(0, vocab_size)
@@ -103,7 +103,7 @@ class FactorStep(PerPatternReveal):
         :math:`\prod_{i \in S} q_i(x_i)\,[c_{(r)}(x_S) \ge t_r,\ r = 1..k-1] \prod_{j \notin S} \sum_u q_j(u)
         [\mathrm{key}_j(u) < w][\mathrm{conf}_j(u) < t_k]`, w the weakest key in S: the ranks inside S pass
         and every candidate left out draws a lower key whose confidence fails :math:`t_k` — the top-k law
-        of :func:`top_k_laws` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
+        of :func:`top_k_reveals` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
         all n needs only ranks 1 .. n - 2 to pass.
         """
         candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
@@ -119,17 +119,17 @@ class FactorStep(PerPatternReveal):
         for k in self.counts(count):
             slots, _ = subset_grid(count, k, vocab_size)
             if k == count:
-                law = grid_product(q, slots, weight)
+                probs = grid_product(q, slots, weight)
             else:
-                law = top_k_laws(q, conf, slots, weight, left_out_law=q * (conf < limits[k]))
+                probs = top_k_reveals(q, conf, slots, weight, left_out=q * (conf < limits[k]))
             tested = k - 1 if k < count else count - 2  # ranks 1 .. tested must pass
             for rank in range(1, tested + 1):  # c_(r) >= t_r: at least r + 1 of S's confidences reach t_r
-                law *= grid_sum((conf >= limits[rank]).astype(np.float64), slots) >= rank + 1
+                probs *= grid_sum((conf >= limits[rank]).astype(np.float64), slots) >= rank + 1
             for s, chosen in enumerate(slots):
                 at = [vocab_size] * count
                 for c in chosen:
                     at[c] = slice(0, vocab_size)
-                blocked[tuple(at)] += law[s].reshape((vocab_size,) * k + (sources,))
+                blocked[tuple(at)] += probs[s].reshape((vocab_size,) * k + (sources,))
         return [ctx.reveal(ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size)))]
 
     outcome_dims = ThresholdStep.outcome_dims  # every candidate may be revealed or stay masked
