@@ -9,7 +9,6 @@ import sys
 from typing import Callable
 
 import numpy as np
-from scipy import stats
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
@@ -20,6 +19,7 @@ from ..engine.calls import exact_law_and_calls
 from ..laws import space
 from ..laws.joint import entropy
 from ..reports.tables import letters
+from .goodness import chi_square_fit, mean_test
 
 
 def load_target(spec: str) -> Callable:
@@ -93,19 +93,12 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     samples = validate.tokens(np.asarray(drawn), vocab_size, length, partial=False, name="target samples", ndim=2)
     counts = np.bincount(space.encode(samples, vocab_size), minlength=law.size)
     expected = law.ravel() * len(samples)
-    impossible = int(counts[expected == 0].sum())
-    small = expected < 5
-    observed = np.append(counts[~small], counts[small].sum())
-    wanted = np.append(expected[~small], expected[small].sum())
-    keep = wanted > 0
-    pvalue = float(stats.chisquare(observed[keep], wanted[keep] * observed[keep].sum() / wanted[keep].sum()).pvalue) \
-        if keep.sum() > 1 else 1.0
-    residual = (counts - expected) / np.sqrt(np.maximum(expected, 1e-300))
-    order = np.argsort(residual)
+    fit = chi_square_fit(counts, law.ravel(), alpha)
+    order = np.argsort(fit.residuals)
     describe = lambda k: {"sequence": letters(space.decode(int(k), vocab_size, length)),  # noqa: E731
                           "observed": int(counts[k]), "expected": float(expected[k])}
-    out = {"passed": pvalue > alpha and impossible == 0, "p_value": pvalue, "alpha": alpha, "samples": len(samples),
-           "samples_where_exact_law_is_zero": impossible}
+    out = {"passed": not fit.rejects(alpha), "p_value": fit.p_value, "alpha": alpha, "samples": len(samples),
+           "samples_where_exact_law_is_zero": fit.impossible, "detectable_tv": fit.detectable_tv}
     if calls is not None:
         out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
@@ -123,12 +116,8 @@ def _calls_test(calls, rows, exact, alpha):
     if calls.shape != (rows,) or not np.all(np.isfinite(calls)) or np.any(calls < 0):
         raise InvalidParameterError(f"the target's calls must be {rows} finite counts >= 0 (one per sample), "
                                     f"got shape {calls.shape}")
-    mean, spread = float(calls.mean()), float(calls.std(ddof=1)) if rows > 1 else 0.0
-    if spread == 0:  # every row made the same number of calls: it must be the expected one
-        pvalue = 1.0 if abs(mean - exact) <= 1e-9 * max(1.0, exact) else 0.0
-    else:
-        pvalue = float(2 * stats.norm.sf(abs(mean - exact) / (spread / np.sqrt(rows))))
-    return {"calls_mean": mean, "calls_expected": float(exact), "calls_p_value": pvalue}
+    test = mean_test(calls, float(exact), alpha)
+    return {"calls_mean": test.mean, "calls_expected": test.expected, "calls_p_value": test.p_value}
 
 
 def reference_losses(denoiser: Denoiser, x0: ArrayLike, z: ArrayLike, t: ArrayLike, schedule: ScheduleLike,

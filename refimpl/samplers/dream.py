@@ -38,13 +38,8 @@ class Dream:
 
     The grid and the count are computed in float64.  Dream computes them in float32 (the default dtype
     of its ``torch.linspace``), so where ``n * (1 - s/t)`` lies within rounding of an integer the two
-    can differ by one token.  Measured against torch 2.13 on the CPU (steps 1..64, 1..128 masks,
-    following each chain of counts; 2026-11-27): no difference at eps = 1e-3, Dream's default; at
-    eps = 0.01, 0.05, 0.1, 0.2 one count in 870, 65, 29, 15.  Example: steps=3, eps=0.1, 7 masks at
-    the second step: 7 (1 - 0.4/0.7) is 3 exactly, 2.9999999999999996 in float64 (2 tokens here) and
-    3 from torch's float32 grid (NumPy's float32 of 0.4 and 0.7 gives 2 again).  A GPU rounds
-    ``linspace`` differently again, so no one formula matches every run of Dream at such settings;
-    at eps = 1e-3 they agree.
+    can differ by one token (docs/DESIGN.md, "Where refimpl differs from the originals", has the
+    measured rate and an example).
     """
 
     steps: int

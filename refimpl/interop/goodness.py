@@ -1,0 +1,115 @@
+r"""Goodness of fit of samples to an exact law, and of a sample mean to an exact expectation, with the
+smallest deviation each test is sure to see.
+
+Pearson's chi-square test of counts against exact cell probabilities: cells whose expected count is
+below ``MIN_EXPECTED`` are pooled into one, so the chi-square approximation holds.  Under a law q at
+chi-square distance :math:`\chi^2(q\|p) = \sum_c (q_c - p_c)^2 / p_c` from p, the statistic of n samples
+is approximately noncentral chi-square with noncentrality :math:`n \chi^2(q\|p)`; and by Cauchy-Schwarz
+:math:`\chi^2(q\|p) \ge 4\,\mathrm{TV}(q, p)^2` on the tested cells, with equality when q moves mass
+in proportion to p from one half of the law to the other (the hardest deviation of a given TV to see).
+So every q with TV at least :func:`detectable_tv` on the tested cells is detected with at least the
+stated power.  The same reasoning for a mean gives :func:`detectable_shift`.
+"""
+import dataclasses
+
+import numpy as np
+from scipy import optimize, stats
+
+from ..core.errors import InvalidParameterError
+
+MIN_EXPECTED = 5.0  # expected count below which cells are pooled (the usual rule for Pearson's test)
+POWER = 0.99  # the detection probability stated for detectable_tv and detectable_shift
+DESIGN_POWER = 0.999  # the power they are computed at: the stated 0.99 holds with room to spare
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """Pearson's test of counts against an exact law: p-value, degrees of freedom, and what it can see."""
+
+    p_value: float
+    dof: int
+    samples: int
+    impossible: int  # samples in cells where the exact law is 0
+    pooled_mass: float  # exact probability of the cells pooled together (expected count < MIN_EXPECTED)
+    detectable_tv: float  # smallest TV on the tested cells detected with probability >= POWER
+    residuals: np.ndarray  # (cells,) (observed - expected) / sqrt(expected)
+
+    def rejects(self, alpha):
+        return self.impossible > 0 or self.p_value <= alpha
+
+
+def chi_square_fit(counts, probs, alpha):
+    """Pearson's test of ``counts`` (cells,) against exact ``probs`` (cells,) at false-alarm rate ``alpha``."""
+    counts = np.asarray(counts, dtype=np.float64).ravel()
+    probs = np.asarray(probs, dtype=np.float64).ravel()
+    if counts.shape != probs.shape:
+        raise InvalidParameterError(f"counts {counts.shape} and probabilities {probs.shape} must have one entry per cell")
+    n = float(counts.sum())
+    expected = probs * n
+    impossible = int(counts[probs == 0].sum())
+    small = expected < MIN_EXPECTED
+    observed = np.append(counts[~small], counts[small].sum())
+    wanted = np.append(expected[~small], expected[small].sum())
+    keep = wanted > 0
+    observed, wanted = observed[keep], wanted[keep]
+    dof = len(observed) - 1
+    if dof >= 1:
+        p_value = float(stats.chisquare(observed, wanted * observed.sum() / wanted.sum()).pvalue)
+    else:
+        p_value = 1.0
+    residuals = (counts - expected) / np.sqrt(np.maximum(expected, 1e-300))  # huge where the law is 0 and hit
+    return FitResult(p_value, dof, int(n), impossible, float(probs[small].sum()),
+                     detectable_tv(int(n), dof, alpha), residuals)
+
+
+def detectable_tv(n, dof, alpha, power=DESIGN_POWER):
+    r"""The smallest TV (on the tested cells) that Pearson's test with ``dof`` degrees of freedom detects
+    from ``n`` samples with probability ``power`` at false-alarm rate ``alpha``:
+    :math:`\sqrt{\lambda / (4 n)}`, :math:`\lambda` the noncentrality whose power is ``power``.  Capped at 1."""
+    if n <= 0 or dof < 1:
+        return 1.0
+    critical = stats.chi2.isf(alpha, dof)
+    noncentrality = _solve(lambda lam: stats.ncx2.sf(critical, dof, lam) - power)
+    return float(min(1.0, np.sqrt(noncentrality / (4.0 * n))))
+
+
+def _solve(excess):
+    upper = 1.0
+    while excess(upper) < 0:
+        upper *= 2.0
+    return optimize.brentq(excess, 0.0, upper, xtol=1e-12)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanResult:
+    """A two-sided normal test of a sample mean against an exact expectation."""
+
+    mean: float
+    expected: float
+    standard_error: float
+    p_value: float
+    detectable_shift: float  # smallest |mean - expected| detected with probability >= POWER
+
+    def rejects(self, alpha):
+        return self.p_value <= alpha
+
+
+def mean_test(values, expected, alpha, exact_tolerance=1e-9):
+    """Two-sided normal test of ``values``' mean against ``expected``.  When every value is the same, the
+    mean must equal ``expected`` (to ``exact_tolerance``, relative): there is no noise to test against."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    n = len(values)
+    mean = float(values.mean())
+    spread = float(values.std(ddof=1)) if n > 1 else 0.0
+    if spread == 0.0:
+        close = abs(mean - expected) <= exact_tolerance * max(1.0, abs(expected))
+        return MeanResult(mean, float(expected), 0.0, 1.0 if close else 0.0, exact_tolerance * max(1.0, abs(expected)))
+    error = spread / np.sqrt(n)
+    p_value = float(2.0 * stats.norm.sf(abs(mean - expected) / error))
+    return MeanResult(mean, float(expected), error, p_value, detectable_shift(error, alpha))
+
+
+def detectable_shift(standard_error, alpha, power=DESIGN_POWER):
+    r"""Smallest :math:`|\mathbb E - \text{expected}|` the two-sided normal test detects with probability
+    ``power``: :math:`(z_{1-\alpha/2} + z_{power}) \cdot \mathrm{se}`."""
+    return float((stats.norm.isf(alpha / 2.0) + stats.norm.isf(1.0 - power)) * standard_error)
