@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "refimpl"
 LAYERS = ["core", "laws", "denoisers", "diffusion", "engine", "samplers", "models", "reports", "experiments",
-          "interop", "cli"]
+          "interop", "testing", "cli"]
 MAX_LINES = 300
 
 

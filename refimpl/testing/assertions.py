@@ -1,0 +1,183 @@
+r"""Assertions for a user's test suite: laws close, a denoiser optimal, samples and a sampler against
+refimpl's exact law, model calls against their exact expectation.  Each raises ``AssertionError`` with a
+message that says what differs, where, and by how much; the sampling ones state their false-alarm rate
+and the smallest deviation their sample size is sure (probability >= 0.99) to detect.
+
+A sampler under test is a function ``sample_fn(denoiser, n, rng, length, vocab_size, prompt)`` returning
+``(n, L)`` tokens, or ``(samples, calls)`` with ``calls`` (n,) the model calls each row made — the same
+protocol as ``refimpl verify``.
+"""
+import numpy as np
+
+from ..core import validate
+from ..core.errors import InvalidParameterError, InvalidTypeError
+from ..core.types import ArrayLike, Denoiser, LawLike, Sampler
+from ..engine.calls import exact_law_and_calls
+from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, mean_test
+from ..interop.verify import verify_denoiser
+from ..laws import space
+from ..laws.joint import tv as total_variation
+from ..reports.labels import sampler_label
+from ..reports.tables import letters
+from .settings import monte_carlo_size
+
+ALPHA = 1e-3  # default false-alarm rate of every sampling assertion
+SAMPLES = 20000  # default Monte Carlo size (times the plugin's --refimpl-mc-scale)
+
+
+def _alpha(alpha):
+    alpha = validate.number(alpha, "alpha")
+    if not 0.0 < alpha < 1.0:
+        raise InvalidParameterError(f"alpha (the false-alarm rate) must lie in (0, 1), got {alpha!r}")
+    return alpha
+
+
+def _top(top):
+    return validate.integer(top, "top", 1)
+
+
+def _name(index, vocab_size, length):
+    return letters(space.decode(int(index), vocab_size, length))
+
+
+def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, rtol: float = 0.0,
+                      tv: float | None = None, top: int = 5) -> None:
+    """Two laws over the same sequences agree: every probability within ``atol + rtol * expected``, or,
+    given ``tv``, total variation at most ``tv``.  The message names the sequences that differ most."""
+    a, e = validate.law_table(actual, "actual"), validate.law_table(expected, "expected")
+    if a.shape != e.shape:
+        raise InvalidParameterError(f"actual and expected live on different spaces: {a.shape} and {e.shape}")
+    atol, rtol, top = validate.number(atol, "atol"), validate.number(rtol, "rtol"), _top(top)
+    if not (atol >= 0 and rtol >= 0):
+        raise InvalidParameterError(f"atol and rtol must be >= 0, got {atol!r}, {rtol!r}")
+    distance = total_variation(a, e)
+    diff = np.abs(a - e).ravel()
+    if tv is None:
+        limit = atol + rtol * e.ravel()
+        failed = diff > limit
+        if not failed.any():
+            return
+        verdict = (f"{int(failed.sum())} of {diff.size} probabilities differ by more than atol={atol:g} + "
+                   f"rtol={rtol:g} x expected")
+    else:
+        tv = validate.number(tv, "tv")
+        if distance <= tv:
+            return
+        verdict = f"TV = {distance:.6g} > tv = {tv:g}"
+    vocab_size, length = a.shape[0], a.ndim
+    rows = [f"  {_name(k, vocab_size, length)}: actual {a.ravel()[k]:.6g}, expected {e.ravel()[k]:.6g} "
+            f"(diff {a.ravel()[k] - e.ravel()[k]:+.3g})" for k in np.argsort(-diff, kind="stable")[:top] if diff[k] > 0]
+    raise AssertionError(f"laws differ: {verdict}; TV = {distance:.6g}, largest |diff| = {diff.max():.6g}.\n"
+                         f"sequences that differ most:\n" + "\n".join(rows))
+
+
+def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6) -> None:
+    """The denoiser answers every reachable partial sequence with the conditionals of ``p`` (largest
+    probability error at most ``tolerance``), and so its NELBO is H(p).  Names the worst partial sequence."""
+    tolerance = validate.number(tolerance, "tolerance")
+    if not tolerance >= 0:
+        raise InvalidParameterError(f"tolerance must be >= 0, got {tolerance!r}")
+    report = verify_denoiser(denoiser, p, tolerance)
+    if report["passed"]:
+        return
+    raise AssertionError(
+        f"the denoiser is not optimal for the law: largest error {report['max_deviation']:.6g} > tolerance "
+        f"{tolerance:g} at the {report['where']}.\nNELBO {report['nelbo']:.9g} nats against H(p) = "
+        f"{report['entropy']:.9g} (gap {report['nelbo_gap']:.3g}; 0 only at the oracle).")
+
+
+def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA, top: int = 5,
+                         what: str = "the samples") -> FitResult:
+    """Pearson's chi-square test of ``samples`` (n, L) against an exact ``law`` at false-alarm rate
+    ``alpha`` (cells of expected count < 5 pooled); any sample where the law is 0 fails at once.
+    Returns the test's numbers; raises with the most over- and under-represented sequences."""
+    table = validate.law_table(law, "law")
+    vocab_size, length = table.shape[0], table.ndim
+    alpha, top = _alpha(alpha), _top(top)
+    samples = validate.tokens(samples, vocab_size, length, partial=False, name="samples", ndim=2)
+    if len(samples) < 1:
+        raise InvalidParameterError("samples must hold at least one sequence")
+    counts = np.bincount(space.encode(samples, vocab_size), minlength=table.size)
+    fit = chi_square_fit(counts, table.ravel(), alpha)
+    if not fit.rejects(alpha):
+        return fit
+    expected = table.ravel() * fit.samples
+    order = np.argsort(fit.residuals, kind="stable")
+
+    def row(k):
+        sd = "impossible" if expected[k] == 0 else f"{fit.residuals[k]:+.1f} sd"
+        return f"  {_name(k, vocab_size, length)}: observed {int(counts[k])}, expected {expected[k]:.1f} ({sd})"
+
+    over = [row(k) for k in order[::-1][:top] if counts[k] > expected[k]]
+    under = [row(k) for k in order[:top] if counts[k] < expected[k]]
+    why = (f"{fit.impossible} samples fall where the exact law is 0" if fit.impossible else
+           f"chi-square p = {fit.p_value:.3g} <= alpha = {alpha:g}")
+    raise AssertionError(
+        f"{what} do not follow the exact law: {why} ({fit.samples} samples, {fit.dof + 1} cells tested; "
+        f"this check fails a correct implementation with probability {alpha:g}).\n"
+        f"most over-represented:\n" + "\n".join(over or ["  (none)"]) + "\n"
+        "most under-represented:\n" + "\n".join(under or ["  (none)"]) + "\n"
+        f"at this size the test detects any deviation of TV >= {fit.detectable_tv:.3g} on the tested cells "
+        f"with probability >= {POWER}.")
+
+
+def _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt):
+    if not callable(sample_fn):
+        raise InvalidTypeError(f"sample_fn must be callable (denoiser, n, rng, length, vocab_size, prompt), "
+                               f"got {type(sample_fn).__name__}")
+    drawn = sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt)
+    if isinstance(drawn, tuple):
+        if len(drawn) != 2:
+            raise InvalidParameterError(f"sample_fn returns samples or (samples, calls), got a tuple of {len(drawn)}")
+        return drawn
+    return drawn, None
+
+
+def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int | None = None,
+                           seed: int = 0, prompt: ArrayLike | None = None, alpha: float = ALPHA,
+                           top: int = 5) -> FitResult:
+    """``sample_fn``'s samples follow refimpl's exact law for ``sampler`` with ``denoiser`` (chi-square at
+    false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
+    ``numpy.random.default_rng(seed)``); when ``sample_fn`` also returns its model calls, their mean
+    must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``)."""
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
+    seed = validate.integer(seed, "seed", 0)
+    alpha = _alpha(alpha)
+    law, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
+    samples, calls = _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
+    fit = assert_samples_match(samples, law, alpha, top, what=f"the samples of sample_fn (as {sampler_label(sampler)})")
+    if calls is not None:
+        _check_calls(calls, fit.samples, float(step_calls.sum()), alpha, sampler)
+    return fit
+
+
+def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, length: int, vocab_size: int,
+                       prompt: ArrayLike | None = None, alpha: float = ALPHA) -> MeanResult:
+    """The model calls per sequence ``calls`` (n,) of a user's loop have the exact expected mean of
+    ``sampler``'s original loop (:func:`refimpl.expected_calls`): a two-sided normal test at ``alpha``,
+    or, when every row made the same number, equality."""
+    alpha = _alpha(alpha)
+    _, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
+    return _check_calls(calls, None, float(step_calls.sum()), alpha, sampler)
+
+
+def _check_calls(calls, rows, exact, alpha, sampler):
+    try:
+        calls = np.asarray(calls, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError("calls must be numbers, one per sequence") from None
+    if calls.ndim != 1 or len(calls) < 1 or (rows is not None and len(calls) != rows):
+        raise InvalidParameterError(f"calls must hold one count per sequence{'' if rows is None else f' ({rows})'}, "
+                                    f"got shape {calls.shape}")
+    if not np.all(np.isfinite(calls)) or np.any(calls < 0):
+        raise InvalidParameterError("calls must be finite counts >= 0")
+    test = mean_test(calls, exact, alpha)
+    if not test.rejects(alpha):
+        return test
+    noise = (f"standard error {test.standard_error:.3g}, p = {test.p_value:.3g} <= alpha = {alpha:g}; at this size "
+             f"the test detects a difference of {test.detectable_shift:.3g} calls with probability >= {POWER}"
+             if test.standard_error > 0 else "every sequence made the same number of calls, so they must equal it")
+    raise AssertionError(f"model calls per sequence: mean {test.mean:.6g} over {len(calls)} sequences, but "
+                         f"{sampler_label(sampler)}'s original loop makes {exact:.6g} on average ({noise}).")

@@ -1,0 +1,139 @@
+"""Hypothesis strategies for schedules, samplers of every family (valid parameters: blocks that tile the region,
+steps that divide over the blocks) and for denoisers (the oracle, a perturbed oracle, random rows, a
+fixed-weight MLP).  Re-exported by :mod:`refimpl.testing.strategies`."""
+from hypothesis import strategies as st
+
+from .. import samplers as smp
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..denoisers import oracle_denoiser
+from ..diffusion import schedules as sch
+from . import denoisers as dn
+
+FAMILIES = ("first_hitting", "random_k", "left_to_right", "fixed_order", "semi_ar", "ancestral", "llada", "dream",
+            "threshold", "factor")
+TEMPERATURES = (1.0, 0.0, 0.5)  # shrinks to 1 (the denoiser's own law)
+
+
+def schedules():
+    """Every schedule family with valid parameters: Linear (the shrink target), Cosine, Polynomial,
+    LogLinear (MDLM's), Geometric (SEDD's)."""
+    return st.one_of(
+        st.just(sch.Linear()), st.just(sch.Cosine()),
+        st.floats(0.25, 4.0).map(lambda power: sch.Polynomial(power=power)),
+        st.floats(0.0, 0.1).map(lambda eps: sch.LogLinear(eps=eps)),
+        st.tuples(st.floats(1e-5, 1e-4), st.floats(5.0, 30.0)).map(lambda s: sch.Geometric(s[0], s[1])))
+
+
+def _divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _block_lengths(length):
+    return st.one_of(st.none(), st.sampled_from(_divisors(length)))
+
+
+@st.composite
+def _random_k(draw, length):
+    if draw(st.booleans()):
+        return smp.RandomK(draw(st.integers(1, length)), draw(st.sampled_from(TEMPERATURES)))
+    cuts = sorted(draw(st.sets(st.integers(1, length - 1), max_size=length - 1))) if length > 1 else []
+    counts = [b - a for a, b in zip([0] + cuts, cuts + [length])]
+    return smp.RandomK(counts, draw(st.sampled_from(TEMPERATURES)))
+
+
+@st.composite
+def _fixed_order(draw, length):
+    order = draw(st.permutations(range(length)))
+    cuts = sorted(draw(st.sets(st.integers(1, length - 1), max_size=length - 1))) if length > 1 else []
+    sets = [tuple(order[a:b]) for a, b in zip([0] + cuts, cuts + [length])]
+    return smp.FixedOrder(sets, draw(st.sampled_from(TEMPERATURES)))
+
+
+@st.composite
+def _ancestral(draw, length):
+    noise_removal = draw(st.booleans())
+    eps = draw(st.sampled_from((0.0, 1e-3, 0.1))) if noise_removal else 0.0
+    return smp.Ancestral(draw(schedules()), draw(st.integers(1, 2 * length)), eps, noise_removal, draw(st.booleans()))
+
+
+@st.composite
+def _llada(draw, length):
+    block = draw(_block_lengths(length))
+    blocks = 1 if block is None else length // block
+    per_block = draw(st.integers(1, length // blocks))
+    return smp.LLaDA(blocks * per_block, block, draw(st.sampled_from((0.0, 1.0, 0.5))),
+                     draw(st.sampled_from(("low_confidence", "random"))))
+
+
+@st.composite
+def _dream(draw, length):
+    alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
+    top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
+    top_k = draw(st.one_of(st.none(), st.integers(1, 3)))
+    alg_temp = draw(st.sampled_from((0.0, 0.5))) if alg != "origin" and length <= 3 else 0.0  # enumerates V^n draws
+    return smp.Dream(draw(st.integers(1, length + 1)), alg, draw(st.sampled_from((0.0, 1.0, 0.5))),
+                     draw(st.sampled_from((1e-3, 0.1))), top_p, top_k, alg_temp)
+
+
+@st.composite
+def _semi_ar(draw, length):
+    block = draw(st.sampled_from(_divisors(length)))
+    inner = draw(st.sampled_from(("random_k", "llada", "threshold")))
+    if inner == "random_k":
+        return smp.SemiAR(block, smp.RandomK(draw(st.integers(1, block))))
+    if inner == "llada":
+        return smp.SemiAR(block, smp.LLaDA(draw(st.integers(1, block))))
+    return smp.SemiAR(block, smp.Threshold(draw(st.floats(0.05, 1.0))))
+
+
+BUILDERS = {
+    "first_hitting": lambda length: st.just(smp.FirstHitting()),
+    "random_k": _random_k,
+    "left_to_right": lambda length: st.sampled_from(TEMPERATURES).map(smp.LeftToRight),
+    "fixed_order": _fixed_order,
+    "semi_ar": _semi_ar,
+    "ancestral": _ancestral,
+    "llada": _llada,
+    "dream": _dream,
+    "threshold": lambda length: st.builds(smp.Threshold, st.floats(0.05, 1.0), _block_lengths(length),
+                                          st.sampled_from((0.0, 1.0))),
+    "factor": lambda length: st.builds(smp.Factor, st.floats(0.1, 4.0), _block_lengths(length),
+                                       st.sampled_from((0.0, 1.0))),
+}
+
+
+def samplers(length, families=FAMILIES):
+    """A sampler of one of ``families`` (names from :data:`FAMILIES`) with parameters valid for a
+    generation region of ``length`` masked positions (the whole sequence when there is no prompt)."""
+    length = validate.integer(length, "length", 1)
+    families = (families,) if isinstance(families, str) else tuple(families)
+    unknown = [f for f in families if f not in BUILDERS]
+    if not families or unknown:
+        raise InvalidParameterError(f"families must be a non-empty list from {FAMILIES}, got {list(families)!r}")
+    return st.one_of(*[BUILDERS[f](length) for f in families])
+
+
+DENOISER_KINDS = ("oracle", "perturbed_oracle", "random", "mlp")
+
+
+def denoisers(table, kinds=DENOISER_KINDS):
+    """A denoiser for the law ``table``: its oracle (the shrink target), a perturbed oracle (mix 0.05 to
+    0.5), random rows, or a fixed-weight MLP; each a deterministic function of z with a short repr."""
+    table = validate.law_table(table)
+    vocab_size, length = table.shape[0], table.ndim
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not kinds or any(k not in DENOISER_KINDS for k in kinds):
+        raise InvalidParameterError(f"kinds must be a non-empty list from {DENOISER_KINDS}, got {list(kinds)!r}")
+    seeds = st.integers(0, 2**32 - 1)
+    options = {
+        "oracle": st.just(table).map(oracle_denoiser),
+        "perturbed_oracle": st.builds(lambda mix, seed: dn.perturbed_oracle(table, mix, seed), st.floats(0.05, 0.5), seeds),
+        "random": st.builds(lambda seed, sharp: dn.random_denoiser(vocab_size, length, seed, sharp), seeds,
+                            st.sampled_from((1.0, 0.3, 3.0))),
+        "mlp": st.builds(lambda seed: dn.fixed_mlp(vocab_size, length, seed), seeds),
+    }
+    return st.one_of(*[options[k] for k in kinds])
+
+
+__all__ = ["BUILDERS", "DENOISER_KINDS", "FAMILIES", "denoisers", "samplers", "schedules"]
