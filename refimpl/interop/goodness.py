@@ -11,6 +11,7 @@ So every q with TV at least :func:`detectable_tv` on the tested cells is detecte
 stated power.  The same reasoning for a mean gives :func:`detectable_shift`.
 """
 import dataclasses
+import functools
 
 import numpy as np
 from scipy import optimize, stats
@@ -62,6 +63,7 @@ def chi_square_fit(counts, probs, alpha):
                      detectable_tv(int(n), dof, alpha), residuals)
 
 
+@functools.lru_cache(maxsize=1024)
 def detectable_tv(n, dof, alpha, power=DESIGN_POWER):
     r"""The smallest TV (on the tested cells) that Pearson's test with ``dof`` degrees of freedom detects
     from ``n`` samples with probability ``power`` at false-alarm rate ``alpha``:

@@ -16,19 +16,21 @@ from ..models.mlp import MLP, MLPConfig, init_params
 
 
 class RandomDenoiser:
-    r"""Random softmax rows, one per (partial sequence, position): logits ``sharpness`` x N(0, 1); with
+    r"""Random softmax rows, one per (partial sequence, position): logits ``sharpness`` x N(0, 1) drawn
+    from ``seed`` (an int, or a Generator whose stream is used); with
     ``oracle`` and ``mix`` in (0, 1], :math:`(1 - \text{mix})\,\mu^\ast + \text{mix} \cdot \text{random}`."""
 
     def __init__(self, vocab_size, length, seed=0, sharpness=1.0, oracle=None, mix=1.0):
         self.vocab_size, self.length = validate.space(vocab_size, length)
-        self.seed = validate.integer(seed, "seed", 0)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(validate.integer(seed, "seed", 0))
+        self.seed = "a Generator" if isinstance(seed, np.random.Generator) else seed
         self.sharpness = validate.number(sharpness, "sharpness")
         if not (np.isfinite(self.sharpness) and self.sharpness >= 0):
             raise InvalidParameterError(f"sharpness must be a finite number >= 0, got {sharpness!r}")
         self.mix = validate.probability(mix, "mix")
         count = space.size(self.vocab_size, self.length, partial=True)
         check_memory(8 * count * self.length * self.vocab_size, "the random denoiser's table")
-        logits = self.sharpness * np.random.default_rng(self.seed).standard_normal((count, self.length, self.vocab_size))
+        logits = self.sharpness * rng.standard_normal((count, self.length, self.vocab_size))
         rows = np.exp(logits - logits.max(axis=-1, keepdims=True))
         self.rows = rows / rows.sum(axis=-1, keepdims=True)  # (N_partial, L, V)
         self.oracle = oracle
@@ -48,7 +50,8 @@ class RandomDenoiser:
         return f"perturbed_oracle(mix={self.mix}, seed={self.seed}, sharpness={self.sharpness})"
 
 
-def random_denoiser(vocab_size: int, length: int, seed: int = 0, sharpness: float = 1.0) -> RandomDenoiser:
+def random_denoiser(vocab_size: int, length: int, seed: "int | np.random.Generator" = 0,
+                    sharpness: float = 1.0) -> RandomDenoiser:
     """A fixed, valid denoiser with random rows (far from any oracle): see :class:`RandomDenoiser`."""
     return RandomDenoiser(vocab_size, length, seed, sharpness)
 

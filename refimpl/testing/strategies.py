@@ -9,6 +9,7 @@ failing property reports a case a person can read.  Sizes stay within ``max_stat
 import numpy as np
 from hypothesis import strategies as st
 
+from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..laws import datasets
 
@@ -24,11 +25,16 @@ def _check_bounds(min_vocab, max_vocab, min_length, max_length, max_states):
         raise InvalidParameterError(f"no space fits: {min_vocab}**{min_length} sequences exceed max_states={max_states}")
 
 
-@st.composite
-def spaces(draw, max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, min_vocab=2):
+def spaces(max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, min_vocab=2):
     """``(V, L)`` with :math:`V^L \\le` ``max_states``; shrinks to (min_vocab, min_length)."""
     _check_bounds(min_vocab, max_vocab, min_length, max_length, max_states)
-    vocab_size = draw(st.integers(min_vocab, max_vocab).filter(lambda v: v**min_length <= max_states))
+    return _spaces(max_vocab, max_length, min_length, max_states, min_vocab)
+
+
+@st.composite
+def _spaces(draw, max_vocab, max_length, min_length, max_states, min_vocab):
+    top = max(v for v in range(min_vocab, max_vocab + 1) if v**min_length <= max_states)
+    vocab_size = draw(st.integers(min_vocab, top))
     lengths = [n for n in range(min_length, max_length + 1) if vocab_size**n <= max_states]
     return vocab_size, draw(st.sampled_from(lengths))
 
@@ -47,7 +53,9 @@ def dirichlet_rows(rng, vocab_size, concentration, rows=None):
 def dirichlet_table(rng, vocab_size, length, concentration=1.0, zero_fraction=0.0):
     """A Dirichlet(concentration) law over all sequences, a random ``zero_fraction`` of them then set to
     probability zero (the most probable sequence is kept)."""
-    table = dirichlet_rows(rng, vocab_size**length, concentration)
+    table = np.nan_to_num(rng.dirichlet(np.full(vocab_size**length, float(concentration))))
+    if table.sum() == 0:  # every gamma draw underflowed (tiny concentration): a point mass
+        table[rng.integers(table.size)] = 1.0
     if zero_fraction:
         keep = rng.random(table.size) >= zero_fraction
         keep[np.argmax(table)] = True
@@ -88,22 +96,27 @@ def law_table(kind, seed, vocab_size, length, concentration=1.0, zero_fraction=0
     raise InvalidParameterError(f"law kind must be one of {KINDS}, got {kind!r}")
 
 
-@st.composite
-def laws(draw, max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, kinds=KINDS, zeros=True,
+def laws(max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, kinds=KINDS, zeros=True,
          min_vocab=2, concentrations=None):
     """A data law (float64 table ``(V,)*L``) of one of ``kinds``: Dirichlet of any concentration, sparse
     (a Dirichlet with zero-probability sequences; only when ``zeros``), a Markov chain, a product law, or
     coupled pairs.  ``concentrations`` (a strategy of floats > 0) defaults to 0.01 .. 100, log-uniformly
     spread, shrinking to 1."""
-    kinds = tuple(kinds)
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     if not kinds or any(k not in KINDS for k in kinds):
-        raise InvalidParameterError(f"kinds must be a non-empty list from {KINDS}, got {kinds!r}")
+        raise InvalidParameterError(f"kinds must be a non-empty list from {KINDS}, got {list(kinds)!r}")
     if not zeros:
         kinds = tuple(k for k in kinds if k != "sparse") or ("dirichlet",)
-    vocab_size, length = draw(spaces(max_vocab, max_length, min_length, max_states, min_vocab))
-    kind = draw(st.sampled_from(kinds))
+    _check_bounds(min_vocab, max_vocab, min_length, max_length, max_states)
     if concentrations is None:
         concentrations = st.one_of(st.just(1.0), st.floats(-2.0, 2.0).map(lambda e: float(10.0**e)))
+    return _laws(max_vocab, max_length, min_length, max_states, kinds, min_vocab, concentrations)
+
+
+@st.composite
+def _laws(draw, max_vocab, max_length, min_length, max_states, kinds, min_vocab, concentrations):
+    vocab_size, length = draw(spaces(max_vocab, max_length, min_length, max_states, min_vocab))
+    kind = draw(st.sampled_from(kinds))
     concentration = draw(concentrations)
     if not (np.isfinite(concentration) and concentration > 0):
         raise InvalidParameterError(f"concentrations must give floats > 0, got {concentration!r}")
@@ -111,16 +124,22 @@ def laws(draw, max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, k
     return law_table(kind, draw(st.integers(0, 2**32 - 1)), vocab_size, length, concentration, zero_fraction)
 
 
-@st.composite
-def partial_sequences(draw, table=None, vocab_size=None, length=None, positive=True):
+def partial_sequences(table=None, vocab_size=None, length=None, positive=True):
     """A partial sequence (L,) int64 with mask token V.  Given a law ``table`` (V and L from it), with
     ``positive`` its clean tokens have positive probability under the law; without a table, V and L
     must be given.  Shrinks to nothing masked and token 0."""
     if table is not None:
-        table = np.asarray(table, dtype=np.float64)
+        table = validate.law_table(table)
         vocab_size, length = table.shape[0], table.ndim
     elif vocab_size is None or length is None:
         raise InvalidParameterError("partial_sequences needs a law table, or vocab_size and length")
+    else:
+        vocab_size, length = validate.space(vocab_size, length)
+    return _partial_sequences(table, vocab_size, length, positive)
+
+
+@st.composite
+def _partial_sequences(draw, table, vocab_size, length, positive):
     masked = np.array(draw(st.lists(st.booleans(), min_size=length, max_size=length)), dtype=bool)
     if table is not None and positive:
         support = np.argwhere(table > 0)

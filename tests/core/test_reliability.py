@@ -19,7 +19,7 @@ from refimpl.laws import datasets, lattice, space
 from refimpl.models import checkpoint, mlp
 from refimpl.models.train import TrainConfig, train
 
-from tests.strategies import random_table
+from tests.helpers import random_table
 
 SAMPLERS = [S.Ancestral(steps=3), S.FirstHitting(), S.RandomK(2), S.LLaDA(3, temperature=0.7),
             S.LLaDA(3, temperature=1.0, remasking="random"), S.Dream(3, "entropy", 0.8), S.Dream(3, "origin", 1.0),

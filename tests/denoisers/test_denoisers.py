@@ -4,8 +4,7 @@ import refimpl
 from hypothesis import given
 from refimpl import denoisers
 from refimpl.laws import datasets, space
-
-from tests.strategies import laws
+from refimpl.testing.strategies import laws
 
 
 @given(laws(max_states=256))
@@ -76,7 +75,7 @@ def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatc
     from refimpl.denoisers import oracle
     from refimpl.laws import lattice
 
-    from tests.strategies import random_table
+    from tests.helpers import random_table
 
     monkeypatch.setattr(lattice, "BLOCK_ELEMENTS", block_elements)
     monkeypatch.setattr(oracle, "EINSUM_ROWS", einsum_rows)
@@ -100,7 +99,7 @@ def test_blocked_and_threaded_construction_matches_direct_computation(monkeypatc
 def test_tabulated_denoiser_answers_like_the_original_and_gives_the_same_exact_laws():
     from refimpl import samplers
 
-    from tests.strategies import random_denoiser
+    from tests.helpers import random_denoiser
 
     original = random_denoiser(np.random.default_rng(4), 3, 4, sharpness=2.0)
     table = denoisers.tabulate(original, 3, 4)
@@ -117,7 +116,7 @@ def test_tabulated_denoiser_answers_like_the_original_and_gives_the_same_exact_l
 def test_lattice_oracle_equals_the_tabulated_oracle_everywhere_and_in_the_engine():
     from refimpl import samplers
 
-    from tests.strategies import random_table
+    from tests.helpers import random_table
 
     table = random_table(np.random.default_rng(9), 3, 4, concentration=0.3, zero_fraction=0.5)
     tabulated = denoisers.oracle_denoiser(table, precompute=True)

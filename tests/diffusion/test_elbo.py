@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from refimpl import denoisers
 from refimpl.diffusion import elbo as nelbo
 from refimpl.diffusion import schedules as S
+from refimpl.testing.strategies import laws
 
-from tests.strategies import laws, random_denoiser, random_table
+from tests.helpers import random_denoiser, random_table
 
 UNCLIPPED = [S.Linear(), S.Cosine(), S.Polynomial(0.5), S.Polynomial(3.0), S.LogLinear(0.0)]
 Z_999 = 3.2905  # two-sided 99.9% normal quantile: each interval check below has false-alarm rate 1e-3

@@ -5,8 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from refimpl.diffusion import forward
 from refimpl.laws import space
+from refimpl.testing.strategies import laws
 
-from tests.strategies import chi_square_pvalue, laws, random_table
+from tests.helpers import chi_square_pvalue, random_table
 
 FALSE_ALARM = 1e-3  # per chi-square test below
 

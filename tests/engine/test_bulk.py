@@ -20,7 +20,7 @@ from refimpl.samplers import steps as St
 from refimpl.samplers.subsets import subset_grid, top_k_reveals
 
 from tests import originals
-from tests.strategies import random_denoiser, random_table
+from tests.helpers import random_denoiser, random_table
 
 
 def brute_top_k(q, conf, k):

@@ -12,7 +12,7 @@ from refimpl.laws import datasets
 from scipy import stats
 
 from tests import originals
-from tests.strategies import random_denoiser, sampler_law_and_denoisers
+from tests.helpers import random_denoiser, sampler_law_and_denoisers
 
 _, DENOISERS = sampler_law_and_denoisers()
 

@@ -16,7 +16,7 @@ from refimpl.engine.moves import BlockMove
 from refimpl.engine.protocol import ALWAYS, PER_PATTERN, Step
 from refimpl.samplers.steps import IndependentStep
 
-from tests.strategies import chi_square_pvalue, random_denoiser, random_table
+from tests.helpers import chi_square_pvalue, random_denoiser, random_table
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,9 +8,10 @@ import refimpl
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from refimpl.laws import datasets, space
+from refimpl.testing.strategies import laws, laws_with_partial, spaces
 from scipy.special import xlogy
 
-from tests.strategies import laws, laws_with_partial, product_table, random_table, spaces
+from tests.helpers import product_table, random_table
 
 
 def brute_marginal(table, positions):

@@ -4,8 +4,7 @@ import refimpl
 from hypothesis import given
 from hypothesis import strategies as st
 from refimpl.laws import space
-
-from tests.strategies import spaces
+from refimpl.testing.strategies import spaces
 
 
 def test_order_is_c_order_position_zero_slowest():

@@ -12,7 +12,7 @@ from refimpl.laws import datasets
 from refimpl.models import checkpoint, mlp
 from refimpl.models.train import TrainConfig, mask_batch, train
 
-from tests.strategies import random_table
+from tests.helpers import random_table
 
 SMALL = mlp.MLPConfig(3, 4, (16,), "tanh")
 

@@ -15,7 +15,7 @@ from refimpl import samplers as S
 from refimpl.interop.verify import verify_sampler
 
 from tests import originals
-from tests.strategies import sampler_law_and_denoisers
+from tests.helpers import sampler_law_and_denoisers
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 

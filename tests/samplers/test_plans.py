@@ -8,7 +8,7 @@ from refimpl.engine.exact import EngineStats
 from refimpl.samplers.llada import transfer_counts
 from refimpl.samplers.steps import FixedCount, FractionCount, IndependentStep, TopKStep, UniformKStep
 
-from tests.strategies import random_table
+from tests.helpers import random_table
 
 ALL = np.ones(8, dtype=bool)
 

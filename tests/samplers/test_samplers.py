@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from refimpl import samplers as S
 from refimpl.diffusion import schedules as sch
 from refimpl.laws import datasets, metrics, space
+from refimpl.testing.strategies import laws
 
-from tests.strategies import chi_square_pvalue, laws, random_table, sampler_law_and_denoisers
+from tests.helpers import chi_square_pvalue, random_table, sampler_law_and_denoisers
 
 FALSE_ALARM = 1e-3  # per chi-square test below; every test is seeded, so a run is reproducible
 N_SAMPLES = 20000

@@ -1,0 +1,99 @@
+"""Power and false alarms of the sampling assertions at their default sizes, by seeded repeated runs.
+
+Power: at the TV the assertion states it detects (probability >= 0.99), a law at exactly that TV on the
+tested cells, deviating in the hardest way for a chi-square test (mass moved in proportion to p from one
+half of the law to the other), is detected in R = 2000 runs often enough that the 99.9% Clopper-Pearson
+lower bound of the detection rate is >= 0.99 (at most 7 misses).  False alarms: on correct input the
+assertion fails in no more runs than a binomial(R, alpha) exceeds with probability 1e-3.
+"""
+import numpy as np
+import pytest
+from refimpl.interop.goodness import MIN_EXPECTED, POWER, mean_test
+from refimpl.laws import space
+from refimpl.testing import ALPHA, SAMPLES, assert_samples_match
+from scipy import stats
+
+from tests.helpers import sampler_law_and_denoisers
+
+RUNS = 2000
+MAX_MISSES = 7  # the most misses out of RUNS whose 99.9% Clopper-Pearson lower bound is still >= POWER
+LAW = sampler_law_and_denoisers()[0]  # V = 3, L = 4, Dirichlet(0.4): 81 cells, some pooled at n = 20000
+CELLS = space.clean_sequences(3, 4)
+
+
+def test_the_miss_bound_is_the_clopper_pearson_bound():
+    upper_miss_rate = stats.beta.ppf(0.999, MAX_MISSES + 1, RUNS - MAX_MISSES)
+    assert upper_miss_rate <= 1 - POWER < stats.beta.ppf(0.999, MAX_MISSES + 2, RUNS - MAX_MISSES - 1)
+
+
+def hardest_deviation(p, n, tv):
+    """q with TV(q, p) = tv on the tested cells (the pooled cells moved as one), mass moved in proportion
+    to p from one half of the law (by probability) to the other."""
+    p = p.ravel()
+    pooled = p * n < MIN_EXPECTED
+    units = [[i] for i in np.flatnonzero(~pooled)] + ([list(np.flatnonzero(pooled))] if pooled.any() else [])
+    order = np.random.default_rng(0).permutation(len(units))
+    half, mass = [], 0.0
+    for u in order:
+        if mass >= 0.5:
+            break
+        half += units[u]
+        mass += p[units[u]].sum()
+    up = np.zeros(len(p), dtype=bool)
+    up[half] = True
+    q = np.where(up, p * (1 + tv / mass), p * (1 - tv / (1 - mass)))
+    assert abs(0.5 * np.abs(q - p).sum() - tv) < 1e-12 and np.all(q >= 0)
+    return q
+
+
+def draws(q, rng):
+    return np.repeat(CELLS, rng.multinomial(SAMPLES, q), axis=0)
+
+
+def detects(samples):
+    try:
+        assert_samples_match(samples, LAW)
+    except AssertionError:
+        return True
+    return False
+
+
+def test_chi_square_detects_its_stated_tv_with_probability_at_least_0_99():
+    stated = assert_samples_match(draws(LAW.ravel(), np.random.default_rng(1)), LAW).detectable_tv
+    q = hardest_deviation(LAW, SAMPLES, stated)
+    rng = np.random.default_rng(2)
+    misses = sum(not detects(draws(q, rng)) for _ in range(RUNS))
+    assert misses <= MAX_MISSES, f"{misses} misses in {RUNS} runs at TV {stated:.4g}"
+
+
+@pytest.mark.parametrize("alpha", [ALPHA, 0.05])
+def test_chi_square_fails_correct_samples_at_no_more_than_its_rate(alpha):
+    rng = np.random.default_rng(3)
+    alarms = 0
+    for _ in range(RUNS):
+        try:
+            assert_samples_match(draws(LAW.ravel(), rng), LAW, alpha=alpha)
+        except AssertionError:
+            alarms += 1
+    assert alarms <= stats.binom.ppf(1 - 1e-3, RUNS, alpha), f"{alarms} false alarms in {RUNS} runs at alpha {alpha}"
+
+
+CALLS = np.array([3.0, 4.0, 5.0, 6.0])  # a cached loop's calls per sequence, and their probabilities
+CALL_PROBS = np.array([0.1, 0.4, 0.3, 0.2])
+
+
+def test_calls_test_detects_its_stated_shift_with_probability_at_least_0_99():
+    """assert_calls_match (and assert_sampler_matches' calls) decide by interop.goodness.mean_test."""
+    expected = float(CALLS @ CALL_PROBS)
+    rng = np.random.default_rng(5)
+    stated = mean_test(rng.choice(CALLS, SAMPLES, p=CALL_PROBS), expected, ALPHA).detectable_shift
+    misses = sum(not mean_test(rng.choice(CALLS, SAMPLES, p=CALL_PROBS) + stated, expected, ALPHA).rejects(ALPHA)
+                 for _ in range(RUNS))
+    assert misses <= MAX_MISSES, f"{misses} misses in {RUNS} runs at a shift of {stated:.4g} calls"
+
+
+def test_calls_test_fails_correct_calls_at_no_more_than_its_rate():
+    expected = float(CALLS @ CALL_PROBS)
+    rng = np.random.default_rng(6)
+    alarms = sum(mean_test(rng.choice(CALLS, SAMPLES, p=CALL_PROBS), expected, 0.05).rejects(0.05) for _ in range(RUNS))
+    assert alarms <= stats.binom.ppf(1 - 1e-3, RUNS, 0.05)
