@@ -14,6 +14,7 @@ import tempfile
 
 import numpy as np
 import refimpl
+import refimpl.testing as rt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from refimpl import denoisers, samplers
@@ -21,6 +22,7 @@ from refimpl.diffusion import elbo, forward, schedules
 from refimpl.interop import adapters, vectors, verify
 from refimpl.laws import datasets, metrics, space
 from refimpl.models import checkpoint, mlp, train
+from refimpl.testing import strategies as rst
 
 TALLY = collections.Counter()
 GOOD_LAW = np.full((2, 3), 0.0) + 1 / 6  # not square on purpose: (2, 3) is *not* a law
@@ -83,6 +85,37 @@ def _file(content):
 
 
 FILES = [_file(b""), _file(b"PK\x03\x04 truncated"), _file(os.urandom(64)), "/nonexistent/file.npz", None, 12]
+
+def _verdict(assertion, *args, **kwargs):
+    """refimpl.testing's assertions may also fail, with a message: a verdict, not an escape."""
+    try:
+        assertion(*args, **kwargs)
+    except AssertionError as error:
+        if not str(error).strip():
+            raise RuntimeError("an assertion failed without a message") from None
+
+
+def _sample_fns():
+    def good(den, n, rng, length, vocab_size, prompt):
+        return refimpl.sample(den, samplers.RandomK(1), n, rng, length, vocab_size, prompt)
+
+    def with_calls(den, n, rng, length, vocab_size, prompt):
+        return good(den, n, rng, length, vocab_size, prompt), np.full(n, 3)
+
+    return [good, with_calls, lambda *a: "samples", lambda *a: (1, 2, 3), lambda *a: np.full((50, 3), 7), None,
+            lambda *a: (np.zeros((50, 3), dtype=int), "calls")]
+
+
+def _losses():
+    def good(logits, x0, z, t):
+        return np.where(z == 2, -np.take_along_axis(logits, x0[..., None], -1)[..., 0], 0.0).sum(1) / t
+
+    return [good, lambda *a: 0.0, lambda logits, x0, z, t: np.full(t.shape, np.nan), lambda *a: "loss",
+            lambda logits, x0, z, t: np.zeros((len(t), 2)), None]
+
+
+SAMPLE_FNS, LOSSES = _sample_fns(), _losses()
+
 
 CALLS = {
     "entropy": (lambda a: refimpl.entropy(a[0]), [slot(LAW)]),
@@ -156,7 +189,34 @@ CALLS = {
                   slot("logits", "probs"), slot(True, False)]),
     "verify": (lambda a: verify.verify_denoiser(a[0], a[1]), [st.sampled_from(DENOISERS), slot(LAW)]),
     "memory_limit": (lambda a: refimpl.memory_limit(a[0]).__enter__(), [slot(10**9)]),
+    "testing_laws_close": (lambda a: _verdict(rt.assert_laws_close, a[0], a[1], atol=a[2], tv=a[3]),
+                           [slot(LAW), slot(LAW), slot(1e-12), slot(None, 0.1)]),
+    "testing_denoiser_optimal": (lambda a: _verdict(rt.assert_denoiser_optimal, a[0], a[1], tolerance=a[2]),
+                                 [st.sampled_from(DENOISERS), slot(LAW), slot(1e-6)]),
+    "testing_samples_match": (lambda a: _verdict(rt.assert_samples_match, a[0], a[1], alpha=a[2], top=a[3]),
+                              [slot([[0, 1, 1]] * 3, np.zeros((5, 3), dtype=int)), slot(LAW), slot(1e-3), slot(5)]),
+    "testing_sampler_matches": (lambda a: _verdict(rt.assert_sampler_matches, a[0], a[1], a[2], a[3], n=a[4], seed=a[5]),
+                                [st.sampled_from(SAMPLE_FNS), st.sampled_from(SAMPLERS), st.sampled_from(DENOISERS),
+                                 slot(LAW), slot(50), slot(0)]),
+    "testing_calls_match": (lambda a: _verdict(rt.assert_calls_match, a[0], a[1], a[2], 3, 2),
+                            [slot([3, 3, 3], [1.5, 2.0]), st.sampled_from(SAMPLERS), st.sampled_from(DENOISERS)]),
+    "testing_loss": (lambda a: _verdict(rt.assert_loss_matches_nelbo, a[0], a[1], schedule=a[2], per=a[3],
+                                        reduction=a[4], nodes=a[5]),
+                     [st.sampled_from(LOSSES), slot(LAW), st.sampled_from(SCHEDULES), slot("sequence", "token"),
+                      slot("none", "mean"), slot(4)]),
+    "testing_denoisers": (lambda a: (rt.random_denoiser(a[0], a[1], a[2], a[3]), rt.perturbed_oracle(LAW, a[4]),
+                                     rt.fixed_mlp(a[0], a[1], hidden=a[5])),
+                          [slot(2), slot(3), slot(0), slot(1.0), slot(0.1), slot((4,))]),
+    "testing_sampler": (lambda a: rt.sampler(a[0], **a[1]),
+                        [slot("llada", "first_hitting"), st.sampled_from([{}, {"steps": 2}, {"steps": "x"}, {"nope": 1}])]),
+    "testing_scale": (lambda a: (rt.set_scale(a[0]), rt.set_scale(None)), [slot(2.0)]),
+    "testing_strategies": (lambda a: (rst.spaces(a[0], a[1]), rst.laws(a[0], a[1], kinds=a[2]),
+                                      rst.partial_sequences(a[3], positive=a[4]), rst.samplers(a[1], families=a[2]),
+                                      rst.denoisers(a[3], kinds=a[2])),
+                           [slot(3), slot(2), slot("dirichlet", ["markov"]), slot(LAW), slot(True)]),
 }
+
+
 
 
 def call_clean(name, values):

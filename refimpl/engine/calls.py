@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from .exact import EngineStats, exact_law
 from .protocol import ALWAYS, IF_CHANGED, IF_MASKED
@@ -28,6 +29,7 @@ def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size
     engine computes for the given denoiser.  ``by_step=True`` returns the (T,) call probabilities of
     the plan's steps instead of their sum.
     """
+    by_step = validate.flag(by_step, "by_step")
     _, probabilities = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt)
     return probabilities if by_step else math.fsum(probabilities)
 

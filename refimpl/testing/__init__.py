@@ -3,7 +3,8 @@ r"""refimpl.testing: what a researcher or engineer imports into their own test s
 - assertions (need only numpy and scipy): :func:`assert_laws_close`, :func:`assert_denoiser_optimal`,
   :func:`assert_loss_matches_nelbo`, :func:`assert_samples_match`, :func:`assert_sampler_matches`,
   :func:`assert_calls_match`;
-- denoisers to test with: :func:`random_denoiser`, :func:`perturbed_oracle`, :func:`fixed_mlp`;
+- denoisers to test with: :func:`random_denoiser`, :func:`perturbed_oracle`, :func:`fixed_mlp`; refimpl's
+  samplers by name: :func:`sampler`;
 - hypothesis strategies in :mod:`refimpl.testing.strategies` (``pip install 'refimpl[testing]'``);
 - a pytest plugin (:mod:`refimpl.testing.plugin`, registered as ``pytest11``): fixtures ``refimpl_rng``,
   ``refimpl_small_law``, ``refimpl_coupled_law`` and the option ``--refimpl-mc-scale``.
@@ -21,8 +22,9 @@ from .assertions import (
 )
 from .denoisers import fixed_mlp, perturbed_oracle, random_denoiser
 from .losses import assert_loss_matches_nelbo
+from .named import sampler
 from .settings import monte_carlo_size, scale, set_scale
 
 __all__ = ["ALPHA", "SAMPLES", "assert_calls_match", "assert_denoiser_optimal", "assert_laws_close",
            "assert_loss_matches_nelbo", "assert_sampler_matches", "assert_samples_match", "fixed_mlp",
-           "monte_carlo_size", "perturbed_oracle", "random_denoiser", "scale", "set_scale"]
+           "monte_carlo_size", "perturbed_oracle", "random_denoiser", "sampler", "scale", "set_scale"]

@@ -44,6 +44,7 @@ def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, r
                       tv: float | None = None, top: int = 5) -> None:
     """Two laws over the same sequences agree: every probability within ``atol + rtol * expected``, or,
     given ``tv``, total variation at most ``tv``.  The message names the sequences that differ most."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     a, e = validate.law_table(actual, "actual"), validate.law_table(expected, "expected")
     if a.shape != e.shape:
         raise InvalidParameterError(f"actual and expected live on different spaces: {a.shape} and {e.shape}")
@@ -74,6 +75,7 @@ def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, r
 def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6) -> None:
     """The denoiser answers every reachable partial sequence with the conditionals of ``p`` (largest
     probability error at most ``tolerance``), and so its NELBO is H(p).  Names the worst partial sequence."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     tolerance = validate.number(tolerance, "tolerance")
     if not tolerance >= 0:
         raise InvalidParameterError(f"tolerance must be >= 0, got {tolerance!r}")
@@ -91,6 +93,7 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
     """Pearson's chi-square test of ``samples`` (n, L) against an exact ``law`` at false-alarm rate
     ``alpha`` (cells of expected count < 5 pooled); any sample where the law is 0 fails at once.
     Returns the test's numbers; raises with the most over- and under-represented sequences."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     table = validate.law_table(law, "law")
     vocab_size, length = table.shape[0], table.ndim
     alpha, top = _alpha(alpha), _top(top)
@@ -140,6 +143,7 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
     ``numpy.random.default_rng(seed)``); when ``sample_fn`` also returns its model calls, their mean
     must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``)."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
@@ -158,12 +162,14 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
     """The model calls per sequence ``calls`` (n,) of a user's loop have the exact expected mean of
     ``sampler``'s original loop (:func:`refimpl.expected_calls`): a two-sided normal test at ``alpha``,
     or, when every row made the same number, equality."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     alpha = _alpha(alpha)
     _, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
     return _check_calls(calls, None, float(step_calls.sum()), alpha, sampler)
 
 
 def _check_calls(calls, rows, exact, alpha, sampler):
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     try:
         calls = np.asarray(calls, dtype=np.float64)
     except (TypeError, ValueError):

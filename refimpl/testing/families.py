@@ -25,6 +25,19 @@ def schedules():
         st.tuples(st.floats(1e-5, 1e-4), st.floats(5.0, 30.0)).map(lambda s: sch.Geometric(s[0], s[1])))
 
 
+def names(value, what, allowed):
+    """A name or a list of names from ``allowed``, as a tuple."""
+    if isinstance(value, str):
+        value = (value,)
+    try:
+        names = tuple(value)
+    except TypeError:
+        names = ()
+    if not names or any(not isinstance(n, str) or n not in allowed for n in names):
+        raise InvalidParameterError(f"{what} must be a non-empty list from {tuple(allowed)}, got {value!r}")
+    return names
+
+
 def _divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
@@ -107,10 +120,7 @@ def samplers(length, families=FAMILIES):
     """A sampler of one of ``families`` (names from :data:`FAMILIES`) with parameters valid for a
     generation region of ``length`` masked positions (the whole sequence when there is no prompt)."""
     length = validate.integer(length, "length", 1)
-    families = (families,) if isinstance(families, str) else tuple(families)
-    unknown = [f for f in families if f not in BUILDERS]
-    if not families or unknown:
-        raise InvalidParameterError(f"families must be a non-empty list from {FAMILIES}, got {list(families)!r}")
+    families = names(families, "families", FAMILIES)
     return st.one_of(*[BUILDERS[f](length) for f in families])
 
 
@@ -122,9 +132,7 @@ def denoisers(table, kinds=DENOISER_KINDS):
     0.5), random rows, or a fixed-weight MLP; each a deterministic function of z with a short repr."""
     table = validate.law_table(table)
     vocab_size, length = table.shape[0], table.ndim
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds or any(k not in DENOISER_KINDS for k in kinds):
-        raise InvalidParameterError(f"kinds must be a non-empty list from {DENOISER_KINDS}, got {list(kinds)!r}")
+    kinds = names(kinds, "kinds", DENOISER_KINDS)
     seeds = st.integers(0, 2**32 - 1)
     options = {
         "oracle": st.just(table).map(oracle_denoiser),

@@ -69,15 +69,27 @@ def _reconstruction_weights(schedule, length):
     return np.where(k > 0, (1.0 - alpha0) ** k * alpha0 ** (length - k), 0.0)
 
 
+def _numbers(value, what):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"loss_fn must return numbers ({what}), got {type(value).__name__}") from None
+
+
 def _call(loss_fn, logits, x0, z, t, reduction):
     if reduction == "mean":
-        out = np.array([float(np.asarray(loss_fn(logits[b:b + 1], x0[b:b + 1], z[b:b + 1], t[b:b + 1])))
-                        for b in range(len(t))])
-    else:
-        out = np.asarray(loss_fn(logits, x0, z, t), dtype=np.float64)
-        if out.shape != t.shape:
-            raise InvalidParameterError(f"loss_fn must return one loss per sequence, shape {t.shape}; got shape "
-                                        f"{out.shape} (a loss that averages over the batch: reduction='mean')")
+        out = []
+        for b in range(len(t)):
+            value = _numbers(loss_fn(logits[b:b + 1], x0[b:b + 1], z[b:b + 1], t[b:b + 1]), "the batch's mean loss")
+            if value.size != 1:
+                raise InvalidParameterError(f"with reduction='mean', loss_fn must return one number for a batch, "
+                                            f"got shape {value.shape}")
+            out.append(float(value.reshape(())))
+        return np.array(out)
+    out = _numbers(loss_fn(logits, x0, z, t), "one loss per sequence")
+    if out.shape != t.shape:
+        raise InvalidParameterError(f"loss_fn must return one loss per sequence, shape {t.shape}; got shape "
+                                    f"{out.shape} (a loss that averages over the batch: reduction='mean')")
     return out
 
 
@@ -90,6 +102,7 @@ def assert_loss_matches_nelbo(loss_fn, p: LawLike, schedule: ScheduleLike | None
     nats of the exact NELBO (per token when ``per="token"``).  ``denoiser`` (default: a perturbed oracle
     of ``p``) supplies the logits at masked positions.  Returns the numbers; the message on failure gives
     the worst row, the size of the error in nats, and which common slip the numbers fit."""
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     if not callable(loss_fn):
         raise InvalidTypeError(f"loss_fn must be callable (logits, x0, z, t), got {type(loss_fn).__name__}")
     table = validate.law_table(p)

@@ -18,6 +18,9 @@ MAX_STATES = 256  # default bound on V**L
 
 
 def _check_bounds(min_vocab, max_vocab, min_length, max_length, max_states):
+    min_vocab, max_vocab = validate.integer(min_vocab, "min_vocab", 1), validate.integer(max_vocab, "max_vocab", 1)
+    min_length, max_length = validate.integer(min_length, "min_length", 0), validate.integer(max_length, "max_length", 0)
+    max_states = validate.integer(max_states, "max_states", 1)
     if not (2 <= min_vocab <= max_vocab) or not (1 <= min_length <= max_length):
         raise InvalidParameterError(f"need 2 <= min_vocab <= max_vocab and 1 <= min_length <= max_length, got "
                                     f"vocab {min_vocab}..{max_vocab}, length {min_length}..{max_length}")
@@ -102,12 +105,12 @@ def laws(max_vocab=4, max_length=4, min_length=1, max_states=MAX_STATES, kinds=K
     (a Dirichlet with zero-probability sequences; only when ``zeros``), a Markov chain, a product law, or
     coupled pairs.  ``concentrations`` (a strategy of floats > 0) defaults to 0.01 .. 100, log-uniformly
     spread, shrinking to 1."""
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds or any(k not in KINDS for k in kinds):
-        raise InvalidParameterError(f"kinds must be a non-empty list from {KINDS}, got {list(kinds)!r}")
+    kinds = names(kinds, "kinds", KINDS)
     if not zeros:
         kinds = tuple(k for k in kinds if k != "sparse") or ("dirichlet",)
     _check_bounds(min_vocab, max_vocab, min_length, max_length, max_states)
+    if concentrations is not None and not isinstance(concentrations, st.SearchStrategy):
+        raise InvalidParameterError(f"concentrations must be a hypothesis strategy of floats > 0, got {concentrations!r}")
     if concentrations is None:
         concentrations = st.one_of(st.just(1.0), st.floats(-2.0, 2.0).map(lambda e: float(10.0**e)))
     return _laws(max_vocab, max_length, min_length, max_states, kinds, min_vocab, concentrations)
@@ -156,7 +159,7 @@ def laws_with_partial(draw, positive=True, **kwargs):
     return table, draw(partial_sequences(table, positive=positive))
 
 
-from .families import FAMILIES, denoisers, samplers, schedules  # noqa: E402
+from .families import FAMILIES, denoisers, names, samplers, schedules  # noqa: E402
 
 __all__ = ["FAMILIES", "KINDS", "coupled_table", "denoisers", "dirichlet_rows", "dirichlet_table", "law_table",
            "laws", "laws_with_partial", "partial_sequences", "samplers", "schedules", "spaces"]
