@@ -75,12 +75,18 @@ def schedule_weights(schedule: ScheduleLike, length: int) -> np.ndarray:
     (regularised incomplete beta) plus the reconstruction weight :math:`m_0^k \alpha_0^{L-k}`."""
     check_schedule(schedule)
     alpha0, alpha1 = schedule.alpha_range()
-    m0 = float(schedule.mask_prob(0.0))
     k = np.arange(1, length + 1)
     a, b = length - k + 1.0, k.astype(float)
     integral = np.exp(betaln(a, b)) * (betainc(a, b, alpha0) - betainc(a, b, alpha1))
-    reconstruction = m0**k * alpha0 ** (length - k)
-    return np.concatenate([[0.0], integral + reconstruction])
+    return np.concatenate([[0.0], integral]) + reconstruction_weights(schedule, length)
+
+
+def reconstruction_weights(schedule: ScheduleLike, length: int) -> np.ndarray:
+    r"""The pattern weights of the NELBO's term at t = 0, :math:`m_0^k \alpha_0^{L-k}` for k = 0..L (0 at
+    k = 0; all 0 when :math:`\alpha(0) = 1`): what a continuous-time loss does not estimate."""
+    m0, alpha0 = float(schedule.mask_prob(0.0)), float(schedule.alpha(np.array(0.0)))
+    k = np.arange(length + 1)
+    return np.where(k > 0, m0**k * alpha0 ** (length - k), 0.0)
 
 
 def discrete_weights(schedule: ScheduleLike, length: int, steps: int) -> np.ndarray:

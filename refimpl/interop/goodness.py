@@ -38,6 +38,13 @@ class FitResult:
     def rejects(self, alpha):
         return self.impossible > 0 or self.p_value <= alpha
 
+    def most_off(self, counts, probs, top):
+        """``(over, under)``: up to ``top`` cells each, most over- and most under-represented first."""
+        counts, expected = np.asarray(counts).ravel(), np.asarray(probs, dtype=np.float64).ravel() * self.samples
+        order = np.argsort(self.residuals, kind="stable")
+        return ([int(k) for k in order[::-1][:top] if counts[k] > expected[k]],
+                [int(k) for k in order[:top] if counts[k] < expected[k]])
+
 
 def chi_square_fit(counts, probs, alpha):
     """Pearson's test of ``counts`` (cells,) against exact ``probs`` (cells,) at false-alarm rate ``alpha``."""
@@ -94,6 +101,19 @@ class MeanResult:
 
     def rejects(self, alpha):
         return self.p_value <= alpha
+
+
+def counts_per_row(calls, rows=None, name="calls", unit="sequence"):
+    """Validated model-call counts, one per row (``rows`` of them when given): (n,) float64, finite, >= 0."""
+    try:
+        calls = np.asarray(calls, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be numbers, one per {unit}") from None
+    if calls.ndim != 1 or len(calls) < 1 or (rows is not None and calls.shape != (rows,)) \
+            or not np.all(np.isfinite(calls)) or np.any(calls < 0):
+        many = "" if rows is None else f"{rows} "
+        raise InvalidParameterError(f"{name} must be {many}finite counts >= 0 (one per {unit}), got shape {calls.shape}")
+    return calls
 
 
 def mean_test(values, expected, alpha, exact_tolerance=1e-9):

@@ -19,7 +19,7 @@ from ..engine.calls import exact_law_and_calls
 from ..laws import space
 from ..laws.joint import entropy
 from ..reports.tables import letters
-from .goodness import chi_square_fit, mean_test
+from .goodness import chi_square_fit, counts_per_row, mean_test
 
 
 def load_target(spec: str) -> Callable:
@@ -94,7 +94,6 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     counts = np.bincount(space.encode(samples, vocab_size), minlength=law.size)
     expected = law.ravel() * len(samples)
     fit = chi_square_fit(counts, law.ravel(), alpha)
-    order = np.argsort(fit.residuals)
     describe = lambda k: {"sequence": letters(space.decode(int(k), vocab_size, length)),  # noqa: E731
                           "observed": int(counts[k]), "expected": float(expected[k])}
     out = {"passed": not fit.rejects(alpha), "p_value": fit.p_value, "alpha": alpha, "samples": len(samples),
@@ -102,20 +101,15 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     if calls is not None:
         out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
-    out.update({"most_over_represented": [describe(k) for k in order[::-1][:top] if counts[k] > expected[k]],
-                "most_under_represented": [describe(k) for k in order[:top] if counts[k] < expected[k]]})
+    over, under = fit.most_off(counts, law, top)
+    out.update({"most_over_represented": [describe(k) for k in over],
+                "most_under_represented": [describe(k) for k in under]})
     return out
 
 
 def _calls_test(calls, rows, exact, alpha):
     """The target's model calls per row against their exact expectation: mean, exact value, p-value."""
-    try:
-        calls = np.asarray(calls, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError("the target's calls must be numbers, one per sample") from None
-    if calls.shape != (rows,) or not np.all(np.isfinite(calls)) or np.any(calls < 0):
-        raise InvalidParameterError(f"the target's calls must be {rows} finite counts >= 0 (one per sample), "
-                                    f"got shape {calls.shape}")
+    calls = counts_per_row(calls, rows, "the target's calls", "sample")
     test = mean_test(calls, float(exact), alpha)
     return {"calls_mean": test.mean, "calls_expected": test.expected, "calls_p_value": test.p_value}
 

@@ -13,7 +13,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError
 from ..core.types import ArrayLike, Denoiser, LawLike, Sampler
 from ..engine.calls import exact_law_and_calls
-from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, mean_test
+from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, counts_per_row, mean_test
 from ..interop.verify import verify_denoiser
 from ..laws import space
 from ..laws.joint import tv as total_variation
@@ -105,14 +105,12 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
     if not fit.rejects(alpha):
         return fit
     expected = table.ravel() * fit.samples
-    order = np.argsort(fit.residuals, kind="stable")
 
     def row(k):
         sd = "impossible" if expected[k] == 0 else f"{fit.residuals[k]:+.1f} sd"
         return f"  {_name(k, vocab_size, length)}: observed {int(counts[k])}, expected {expected[k]:.1f} ({sd})"
 
-    over = [row(k) for k in order[::-1][:top] if counts[k] > expected[k]]
-    under = [row(k) for k in order[:top] if counts[k] < expected[k]]
+    over, under = ([row(k) for k in cells] for cells in fit.most_off(counts, table, top))
     why = (f"{fit.impossible} samples fall where the exact law is 0" if fit.impossible else
            f"chi-square p = {fit.p_value:.3g} <= alpha = {alpha:g}")
     raise AssertionError(
@@ -170,15 +168,7 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
 
 def _check_calls(calls, rows, exact, alpha, sampler):
     __tracebackhide__ = True  # pytest shows the message, not this frame
-    try:
-        calls = np.asarray(calls, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError("calls must be numbers, one per sequence") from None
-    if calls.ndim != 1 or len(calls) < 1 or (rows is not None and len(calls) != rows):
-        raise InvalidParameterError(f"calls must hold one count per sequence{'' if rows is None else f' ({rows})'}, "
-                                    f"got shape {calls.shape}")
-    if not np.all(np.isfinite(calls)) or np.any(calls < 0):
-        raise InvalidParameterError("calls must be finite counts >= 0")
+    calls = counts_per_row(calls, rows)
     test = mean_test(calls, exact, alpha)
     if not test.rejects(alpha):
         return test
