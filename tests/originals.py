@@ -53,8 +53,10 @@ def _categorical(probs, rng):
 
 
 def _top_k(confidence, k):
-    """(n, L) bool: per row, the ``k[row]`` largest confidences (torch.topk), lowest position first on ties."""
-    ranks = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1, kind="stable")
+    """(n, L) bool: per row, the ``k[row]`` largest confidences (torch.topk), lowest position first on ties;
+    NaN ranks first, as torch.topk ranks it."""
+    keyed = np.where(np.isnan(confidence), np.inf, confidence)
+    ranks = np.argsort(np.argsort(-keyed, axis=1, kind="stable"), axis=1, kind="stable")
     return ranks < np.asarray(k)[:, None]
 
 
@@ -70,15 +72,36 @@ def _prompt_length(x, vocab_size):
     return int(masked[0]) if masked.size else x.shape[1]
 
 
+def _gumbel_noise(logits, temperature, rng):
+    """LLaDA's ``add_gumbel_noise``: exp(logits) / (-log u)^T in float64 — and, at T = 0, the logits array
+    itself (not a copy: a later write into the result writes into the logits, as in torch)."""
+    if temperature == 0:
+        return logits
+    noise = rng.random(logits.shape)
+    with np.errstate(divide="ignore"):
+        return np.exp(logits) / (-np.log(noise)) ** temperature
+
+
 def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
-          remasking="low_confidence", tempered_confidence=False, remainder_first=True, calls=None):
+          remasking="low_confidence", cfg_scale=0.0, logits_eos_inf=False, confidence_eos_eot_inf=False, eos=None,
+          eot=None, intent=False, tempered_confidence=False, remainder_first=True, guide_probabilities=False,
+          calls=None):
     """LLaDA's ``generate``: blocks over the generation region, ``steps // num_blocks`` steps in each, the
-    block's masks split by ``get_num_transfer_tokens`` (remainder to the first steps); x0 by Gumbel-max at
-    temperature T; confidence the softmax (untempered) probability of x0, or uniform noise for ``random``;
-    -inf after the current block and on clean positions; the top-k are committed.
-    (Slips, not LLaDA: ``tempered_confidence`` ranks by softmax(logits / T); ``remainder_first=False``
-    gives the remainder to the last steps.)"""
+    block's masks split by ``get_num_transfer_tokens`` (remainder to the first steps); logits from the
+    model, guided with ``un_logits + (cfg_scale + 1) * (logits - un_logits)`` against the model on the
+    sequence with the prompt positions masked when cfg_scale > 0 (two evaluations per step); the EOS
+    logit at -inf with ``logits_eos_inf``; x0 by Gumbel-max at temperature T; with
+    ``confidence_eos_eot_inf`` the line ``logits_with_noise[:, :, eos] = logits[:, :, eot] = -inf`` after
+    the draw (at T = 0 the two arrays are one); confidence the softmax (untempered) probability of x0, or
+    uniform noise for ``random``; -inf after the current block and on clean positions; the top-k are
+    committed.
+    (Not LLaDA's code: ``intent=True`` is its docstring's intent instead of the line above — a drawn eos
+    or eot ranks after every other masked position (confidence -1, below any probability).  Slips:
+    ``tempered_confidence`` ranks by softmax(logits / T); ``remainder_first=False`` gives the remainder to
+    the last steps; ``guide_probabilities`` applies the guidance formula to probabilities, clipped at 0
+    and renormalised.)"""
     x = _start(n, length, vocab_size, prompt)
+    prompt_index = x != vocab_size
     start = _prompt_length(x, vocab_size)
     gen_length = length - start
     block_length = gen_length if block_length is None else block_length
@@ -94,11 +117,33 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
         for i in range(steps):
             mask_index = x == vocab_size
             logits = _logits(denoiser, x)
-            _count(calls, True)
-            x0 = _gumbel_argmax(logits, temperature, rng)
+            if cfg_scale > 0:
+                un_x = x.copy()
+                un_x[prompt_index] = vocab_size
+                un_logits = _logits(denoiser, un_x)
+                with np.errstate(invalid="ignore"):
+                    if guide_probabilities:
+                        mixed = np.exp(un_logits) + (cfg_scale + 1) * (np.exp(logits) - np.exp(un_logits))
+                        with np.errstate(divide="ignore"):
+                            logits = np.log(np.clip(mixed, 0.0, None))
+                    else:
+                        logits = un_logits + (cfg_scale + 1) * (logits - un_logits)
+                _count(calls, np.full(n, 2))
+            else:
+                _count(calls, True)
+            if logits_eos_inf:
+                logits[:, :, eos] = -np.inf
+            logits_with_noise = _gumbel_noise(logits, temperature, rng)
+            x0 = np.argmax(logits_with_noise, axis=-1)
+            if confidence_eos_eot_inf and not intent:
+                logits_with_noise[:, :, eos] = -np.inf
+                logits[:, :, eot] = -np.inf
             if remasking == "low_confidence":
                 scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
-                x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+                with np.errstate(invalid="ignore"):
+                    x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+                if confidence_eos_eot_inf and intent:
+                    x0_p = np.where((x0 == eos) | (x0 == eot), -1.0, x0_p)
             else:
                 x0_p = rng.random((n, length))
             x0_p[:, block_end:] = -np.inf
@@ -253,6 +298,44 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
     return x
 
 
+def eb_sampler(denoiser, n, rng, length, vocab_size, prompt, gamma, block_length=None, temperature=0.0,
+               tempered_entropy=False, highest_first=False, bound_includes_largest=False, calls=None):
+    """The EB-Sampler (Ben-Hamu et al. 2025) in LLaDA's block loop: per block, while it holds a mask, one
+    model call; x0 by Gumbel-max at temperature T; the entropy of softmax(logits) (of softmax(logits / T)
+    with ``tempered_entropy``, as diffusers' EntropyBoundScheduler) at the masked positions up to the block's
+    end, sorted ascending (torch.sort; ties by position here), and the positions where
+    ``cumsum(sorted) - sorted <= gamma`` committed.
+    (Slips: ``highest_first`` sorts the entropies descending; ``bound_includes_largest`` tests
+    ``cumsum(sorted) <= gamma``, committing at least one.)"""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    gen_length = length - start
+    block_length = gen_length if block_length is None else block_length
+    assert gen_length % block_length == 0
+    for block_end in range(start + block_length, length + 1, block_length):
+        while (x[:, block_end - block_length:block_end] == vocab_size).any():
+            active = (x[:, block_end - block_length:block_end] == vocab_size).any(axis=1)
+            _count(calls, active)
+            mask_index = x == vocab_size
+            mask_index[:, block_end:] = False
+            logits = _logits(denoiser, x)
+            x0 = _gumbel_argmax(logits, temperature, rng)
+            probs = _softmax(logits / temperature if tempered_entropy and temperature > 0 else logits)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                entropy = -np.nansum(probs * np.log(probs), axis=-1)
+            transfer = np.zeros_like(mask_index)
+            for row in np.flatnonzero(active):
+                where = np.flatnonzero(mask_index[row])
+                order = where[np.argsort(-entropy[row, where] if highest_first else entropy[row, where], kind="stable")]
+                ranked = entropy[row, order]
+                cumulative = np.cumsum(ranked)
+                accepted = cumulative <= gamma if bound_includes_largest else cumulative - ranked <= gamma
+                accepted[0] = True
+                transfer[row, order[accepted]] = True
+            x[transfer] = x0[transfer]
+    return x
+
+
 def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False, cache=False,
          calls=None):
     """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps
@@ -282,6 +365,73 @@ def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_rem
         x_next = np.where(x != vocab_size, x, _x)
         stale = (x_next != x).any(axis=1)
         x = x_next
+    if noise_removal:
+        _count(calls, True)
+        x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))
+    return x
+
+
+def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-cap", eta=0.02, t_on=0.55, t_off=0.05,
+          alpha_on=0.9, eps=0.0, noise_removal=False, without_sigma=False, calls=None):
+    """ReMDM's ``_ddpm_caching_update`` (kuleshov-group/remdm ``diffusion.py``) with its log-linear noise (move
+    chance t): timesteps ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; for ``remdm-cap`` and
+    ``remdm-rescale`` sigma from alpha_t = 1 - t and alpha_s = 1 - (t - dt), clean positions drawn from
+    q_xs = p_x0 (1 - sigma) on the tokens and sigma on the mask, masked ones from q_xs_2 = p_x0 (alpha_s -
+    (1 - sigma) alpha_t)/(1 - alpha_t) and (1 - alpha_s - sigma alpha_t)/(1 - alpha_t) on the mask; for
+    ``remdm-loop`` MDLM's update on the ramps 1 - (1 - t) alpha_on/(1 - t_on) (t > t_on) and t (1 - alpha_on)/t_off
+    (t <= t_off), ReMDM's with sigma = eta at alpha = alpha_on between; ``_sample_categorical`` throughout.
+    p_x0 is cached until a step changes x (per row).  (The loop keeps a prompt's tokens as given — ReMDM
+    generates unconditionally.  Slip: ``without_sigma`` reveals at MDLM's rate (alpha_s - alpha_t)/(1 - alpha_t)
+    while remasking.)"""
+    x = _start(n, length, vocab_size, prompt)
+    given = x != vocab_size
+    timesteps = np.linspace(1.0, eps, steps + 1)
+    dt = (1 - eps) / steps
+    cached, stale = None, np.ones(n, dtype=bool)
+
+    def sample(q):
+        gumbel_norm = 1e-10 - np.log(rng.random(q.shape) + 1e-10)
+        return np.argmax(q / gumbel_norm, axis=-1)
+
+    def with_mask(tokens, mask):
+        return np.concatenate([tokens, np.broadcast_to(mask, tokens.shape[:-1] + (1,))], axis=-1)
+
+    for i in range(steps):
+        t = timesteps[i]
+        _count(calls, stale)
+        if cached is None:
+            cached = np.asarray(denoiser(x), dtype=np.float64)
+        elif stale.any():
+            cached[stale] = np.asarray(denoiser(x[stale]), dtype=np.float64)
+        p_x0 = cached
+        mdlm_phase = sampler == "remdm-loop" and (t > t_on or t <= t_off)
+        if mdlm_phase:
+            if t > t_on:
+                move_chance_t = 1 - (1 - t) * alpha_on / (1 - t_on)
+                move_chance_s = 1 - (1 - t + dt) * alpha_on / (1 - t_on)
+            else:
+                move_chance_t = t * (1 - alpha_on) / t_off
+                move_chance_s = (t - dt) * (1 - alpha_on) / t_off
+            _x = sample(with_mask(p_x0 * (move_chance_t - move_chance_s), move_chance_s))
+            xs = np.where(x != vocab_size, x, _x)
+        else:
+            if sampler == "remdm-loop":
+                alpha_t = alpha_s = alpha_on
+                sigma = eta
+            else:
+                alpha_t, alpha_s = 1 - t, 1 - (t - dt)
+                if sampler == "remdm-cap":
+                    sigma = min(eta, (1 - alpha_s) / alpha_t) if alpha_t > 0 else eta
+                else:
+                    sigma = eta * (min(1, (1 - alpha_s) / alpha_t) if alpha_t > 0 else 1)
+            q_xs = with_mask(p_x0 * (1 - sigma), sigma)
+            reveal = (alpha_s - alpha_t) if without_sigma else (alpha_s - (1 - sigma) * alpha_t)
+            q_xs_2 = with_mask(p_x0 * (reveal / (1 - alpha_t)), (1 - alpha_t - reveal) / (1 - alpha_t))
+            copy_flag = x != vocab_size
+            xs = sample(np.where(copy_flag[..., None], q_xs, q_xs_2))
+        xs = np.where(given, x, xs)
+        stale = (xs != x).any(axis=1)
+        x = xs
     if noise_removal:
         _count(calls, True)
         x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))

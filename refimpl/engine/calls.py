@@ -14,7 +14,7 @@ import numpy as np
 from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from .exact import EngineStats, exact_law
-from .protocol import ALWAYS, IF_CHANGED, IF_MASKED
+from .protocol import ALWAYS, IF_CHANGED, IF_MASKED, passes
 
 
 def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
@@ -26,8 +26,9 @@ def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size
     is left); only while the step's eligible positions still hold a mask (Fast-dLLM's threshold and
     factor loops after a block's first call); or only when the previous step revealed something (MDLM's
     ``ddpm_cache``, ``Ancestral(cache=True)``).  The last two are probabilities that the exact-law
-    engine computes for the given denoiser.  ``by_step=True`` returns the (T,) call probabilities of
-    the plan's steps instead of their sum.
+    engine computes for the given denoiser.  A call of a step with ``passes`` = 2 (LLaDA's classifier-free
+    guidance: the sequence and its unconditional copy) counts as two model evaluations.  ``by_step=True``
+    returns the (T,) expected model evaluations of the plan's steps instead of their sum.
     """
     by_step = validate.flag(by_step, "by_step")
     _, probabilities = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt)
@@ -43,14 +44,16 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
     def before_step(step, patterns, probabilities):
         rule = step.calls
         if rule == ALWAYS:
-            calls.append(1.0)
+            called = 1.0
         elif rule == IF_MASKED:
-            calls.append(math.fsum(probabilities[step.candidates(patterns).any(axis=1)]))
+            called = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
         elif rule == IF_CHANGED:
-            calls.append(changed[0])
+            called = changed[0]
         else:
             raise AssertionError(f"unknown call rule {rule!r}")
+        calls.append((min(called, 1.0), passes(step)))
         changed[0] = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
 
     law = exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
-    return law, np.clip(calls, 0.0, 1.0)  # (sums of probabilities that add up to 1 may round past it)
+    # (sums of probabilities that add up to 1 may round past it: clipped before the passes multiply)
+    return law, np.array([max(called, 0.0) * count for called, count in calls], dtype=np.float64)

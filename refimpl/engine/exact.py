@@ -82,6 +82,14 @@ def plan(sampler: Sampler, prompt: np.ndarray, vocab_size: int) -> list:
     return steps
 
 
+def model(sampler: Sampler, denoiser: Denoiser, prompt: np.ndarray, vocab_size: int) -> Denoiser:
+    """The denoiser the sampler's steps read: ``sampler.guide(denoiser, prompt, vocab_size)`` when the sampler
+    changes the model's answers before its steps see them (LLaDA's classifier-free guidance and
+    ``logits_eos_inf``), else ``denoiser`` itself."""
+    guide = getattr(sampler, "guide", None)
+    return denoiser if guide is None else guide(denoiser, prompt, vocab_size)
+
+
 def pattern_masses(mass: np.ndarray, live: np.ndarray | None, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(patterns (P, L) bool, probabilities (P,))``: how much of the engine's ``mass`` table each mask
     pattern holds — the blocks of ``live`` patterns, or every pattern when ``live`` is None (then every
@@ -123,7 +131,7 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
     vocab_size, length = validate.space(vocab_size, length)
     prompt = prompt_tokens(prompt, length, vocab_size)
     steps = plan(sampler, prompt, vocab_size)
-    source = reader(denoiser, vocab_size, length)
+    source = reader(model(sampler, denoiser, prompt, vocab_size), vocab_size, length)
     bulk = sum(step.batching == BY_COUNTS for step in steps)
     per_pattern = bulk < len(steps)
     tables = 1 + (1 if bulk else 0) + ((GROUPS + 4) if per_pattern else 0)

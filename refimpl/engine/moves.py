@@ -16,6 +16,9 @@ def add_block(view, outcome):
     """``view += outcome``, iterating in the outcome's memory order: a product step's outcome is a
     transposed view (sources innermost), and NumPy walks a strided add faster along the operand it
     reads contiguously than along the table's short rows (docs/PERFORMANCE.md)."""
+    if outcome.flags.c_contiguous:  # already walked in position order, as the table is
+        np.add(view, outcome, out=view)
+        return
     order = np.argsort([-stride for stride in outcome.strides], kind="stable")
     target = view.transpose(order)
     np.add(target, outcome.transpose(order), out=target)

@@ -72,8 +72,9 @@ class PerPattern:
         keys = {pattern.tobytes(): bool(acts) for pattern, acts in zip(live, acting)}
         reached = step.reach(live, self.vocab_size)
         blocks = reached if reached is not None and by_blocks(reached, self.vocab_size, mass.size) else None
-        parallel_for(lambda g: self._run_group(g, step, mass, counts[g], seen[g], keys, blocks), range(GROUPS),
-                     elements=mass.size)
+        groups = self._groups_for(step)
+        parallel_for(lambda g: self._run_group(groups[g], g, step, mass, counts[g], seen[g], keys, blocks),
+                     range(GROUPS), elements=mass.size)
         if blocks is None:
             np.add(self.accumulators[0], self.accumulators[1], out=mass)
         else:
@@ -87,14 +88,24 @@ class PerPattern:
                 flows.append(seen[g])  # each group's flows summed on their own first (a fixed order)
         return reached
 
-    def _run_group(self, g, step, mass, counts, flows, keys, blocks):
+    def _groups_for(self, step):
+        """The deal of the patterns for this step: the runner's own, or — for a step that says what a pattern
+        costs it (``step.work(pattern, vocab_size)``, e.g. one that re-masks, whose cost does not follow the
+        reveal-step estimate) — a deal by that cost, the patterns in C order: the same on every machine."""
+        work = getattr(step, "work", None)
+        if work is None:
+            return self.groups
+        patterns = sorted((p for group in self.groups for p in group), key=lambda p: p.tobytes())
+        return balanced_groups(patterns, [work(p, self.vocab_size) for p in patterns])[0]
+
+    def _run_group(self, patterns, g, step, mass, counts, flows, keys, blocks):
         vocab_size = self.vocab_size
         acc = self.accumulators[g]
         if blocks is None:
             acc.fill(0.0)
         else:  # only these blocks are written, and read back
             zero_blocks(acc, blocks, vocab_size)
-        for pattern in self.groups[g]:
+        for pattern in patterns:
             acts = keys.get(pattern.tobytes())
             if acts is None:
                 continue  # holds no mass (its block of the table is not read)

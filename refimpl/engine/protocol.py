@@ -27,8 +27,17 @@ a denoiser) is: every step answers the same questions, and the engine acts on th
 - ``stay_probability(pattern)`` — the probability that the step leaves a sequence of this pattern
   unchanged, the same for all of its sequences (what MDLM's cache needs, :mod:`refimpl.engine.calls`).
 - ``calls`` — when the original loop calls the model for this step, one of :data:`CALL_RULES`.
+- ``work(pattern, vocab_size)`` (optional, :data:`PER_PATTERN` only) — the entries the step computes for one
+  pattern, when it differs from a reveal step's :math:`V^{clean}(V+1)^{masked}`: the engine deals the
+  patterns to its threads by it.
+- ``passes`` (optional, default 1) — how many model evaluations one call of this step costs (2 for LLaDA's
+  classifier-free guidance, which evaluates the sequence and a copy with the prompt masked).
 - ``draw(z, mu, rng)`` — the Monte Carlo side: advance a batch ``z`` (B, L) given the denoiser's answers
   ``mu`` (B, L, V); written independently of ``transition``, so that samples against exact laws is a check.
+
+A sampler may also define ``guide(denoiser, prompt, vocab_size)``: the denoiser its steps read, when the
+sampler changes the model's answers before any step sees them (LLaDA's ``cfg_scale`` and
+``logits_eos_inf``, :mod:`refimpl.denoisers.guidance`); :func:`refimpl.engine.exact.model` applies it.
 
 ``tests/engine/test_engine_protocol.py`` shows a step that is not reveal-only (it re-masks a clean position)
 through this interface alone, its exact law against Monte Carlo.
@@ -46,6 +55,11 @@ CALL_RULES = (ALWAYS, IF_MASKED, IF_CHANGED)
 PER_PATTERN = "per pattern"  # transition(PatternStates) for one mask pattern, block layout
 BY_COUNTS = "by counts"  # transition(CountStates) for many patterns with equal counts, flat indices
 BATCHINGS = (PER_PATTERN, BY_COUNTS)
+
+
+def passes(step) -> int:
+    """Model evaluations per call of ``step`` (its optional ``passes``, default 1)."""
+    return int(getattr(step, "passes", 1))
 
 
 @runtime_checkable

@@ -6,8 +6,8 @@ from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..core.types import ArrayLike, Denoiser, Sampler
 from ..denoisers.protocol import CHUNK, evaluate_rows
-from .exact import plan, prompt_tokens
-from .protocol import IF_CHANGED, IF_MASKED
+from .exact import model, plan, prompt_tokens
+from .protocol import IF_CHANGED, IF_MASKED, passes
 
 
 def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generator, length: int, vocab_size: int,
@@ -28,13 +28,14 @@ def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generato
     check_memory(n * length * 8 + min(n, CHUNK) * length * vocab_size * 8 * 4,
                  f"drawing {n} samples of length {length}")
     steps = plan(sampler, prompt, vocab_size)
+    denoiser = model(sampler, denoiser, prompt, vocab_size)
     z = np.tile(prompt, (n, 1))
     changed = np.ones(n, dtype=bool)  # nothing is cached before the first step
     for step in steps:
         todo = np.flatnonzero(step.candidates(z == vocab_size).any(axis=1))
         if calls is not None:
             rule = step.calls
-            calls[todo if rule == IF_MASKED else changed if rule == IF_CHANGED else slice(None)] += 1
+            calls[todo if rule == IF_MASKED else changed if rule == IF_CHANGED else slice(None)] += passes(step)
         changed = np.zeros(n, dtype=bool)
         if todo.size == 0:
             continue

@@ -6,9 +6,11 @@ Use them with :func:`refimpl.exact_law` (the exact law of the output) and :func:
 from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
+from .entropy_bound import EntropyBound
 from .llada import LLaDA
 from .random_k import RandomK
+from .remdm import ReMDM
 from .threshold import Factor, Threshold
 
-__all__ = ["Ancestral", "Dream", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LeftToRight", "RandomK",
-           "SemiAR", "Threshold"]
+__all__ = ["Ancestral", "Dream", "EntropyBound", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LeftToRight",
+           "RandomK", "ReMDM", "SemiAR", "Threshold"]

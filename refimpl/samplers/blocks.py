@@ -44,6 +44,11 @@ class SemiAR:
             plan.extend(self.inner.plan(masked, block & region))
         return plan
 
+    def guide(self, denoiser, prompt, vocab_size):
+        """The inner sampler's (:func:`refimpl.engine.exact.model`): a guided LLaDA stays guided in blocks."""
+        guide = getattr(self.inner, "guide", None)
+        return denoiser if guide is None else guide(denoiser, prompt, vocab_size)
+
 
 @dataclasses.dataclass(frozen=True)
 class FixedOrder:

@@ -5,10 +5,12 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from ..denoisers.guidance import Guided
 from .base import before, block_length, temperature, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
 
 REMASKING = ("low_confidence", "random")
+EOS_RULES = ("code", "intent")  # confidence_eos_eot_inf: what the code does, or what its docstring says
 
 
 def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
@@ -27,18 +29,86 @@ class LLaDA:
     T = 0; LLaDA's Gumbel-max), and ``low_confidence`` keeps the k drawn tokens with the highest
     *untempered* probability, ``random`` k uniformly random ones; positions after the current block
     are never chosen.  k follows :func:`transfer_counts`.  Ties: lowest position first.
+
+    The options of ``generate``, as its code runs them:
+
+    - ``cfg_scale`` s > 0: unsupervised classifier-free guidance.  Each step also calls the model on the
+      sequence with the prompt's clean positions masked, and draws from and ranks by
+      softmax(un + (s + 1)(cond - un)) (:class:`refimpl.denoisers.guidance.Guided`); a step then costs
+      two model evaluations (``passes``).  s = 0 is plain LLaDA (the code skips the second call).
+    - ``logits_eos_inf``: the logit of token ``eos`` is -inf before the draw: ``eos`` is never drawn.
+    - ``confidence_eos_eot_inf``: the code's line ``logits_with_noise[:, :, eos] = logits[:, :, eot] =
+      -inf`` runs *after* x0 is drawn, so it cannot stop ``eos`` or ``eot`` from being drawn; what it
+      changes is the confidence, read from softmax(logits) with ``eot``'s logit at -inf — and, at T = 0,
+      ``eos``'s too, because ``add_gumbel_noise`` then returns the logits themselves, so the first
+      assignment writes into them.  A drawn ``eot`` (and at T = 0 a drawn ``eos``) has confidence 0, and
+      every other confidence is divided by 1 - p(eot) (1 - p(eos) - p(eot) at T = 0), which reorders
+      positions.  That is ``eos_rule="code"`` (the default).  ``eos_rule="intent"`` is what the
+      docstring says ("set the confidence of EOS and EoT token to -inf"): a position whose drawn token is
+      ``eos`` or ``eot`` ranks after every other candidate (still before positions that are not
+      candidates, where the original's ties at -inf would let torch.topk pick a clean position and
+      reveal fewer than k).  ``tests/samplers/test_llada_options.py`` shows the two laws differ, exactly.
+
+    ``eos`` and ``eot`` are token ids in 0..V-1 (LLaDA's 126081 and 126348), checked when the sampler
+    meets its vocabulary.
     """
 
     steps: int
     block_length: object = None
     temperature: float = 0.0
     remasking: str = "low_confidence"
+    cfg_scale: float = 0.0
+    logits_eos_inf: bool = False
+    confidence_eos_eot_inf: bool = False
+    eos: object = None
+    eot: object = None
+    eos_rule: str = "code"
 
     def __post_init__(self):
         validate.integer(self.steps, "LLaDA steps", 1)
         block_length(self.block_length, "LLaDA")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.choice(self.remasking, REMASKING, "LLaDA remasking")
+        try:
+            scale = float(self.cfg_scale)
+        except (TypeError, ValueError):
+            scale = float("nan")
+        if not (np.isfinite(scale) and scale >= 0):
+            raise InvalidParameterError(f"LLaDA cfg_scale must be a finite number >= 0, got {self.cfg_scale!r}")
+        object.__setattr__(self, "cfg_scale", scale)
+        for name in ("logits_eos_inf", "confidence_eos_eot_inf"):
+            object.__setattr__(self, name, validate.flag(getattr(self, name), f"LLaDA {name}"))
+        validate.choice(self.eos_rule, EOS_RULES, "LLaDA eos_rule")
+        needed = {"eos": self.logits_eos_inf or self.confidence_eos_eot_inf, "eot": self.confidence_eos_eot_inf}
+        for name, wanted in needed.items():
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, validate.integer(value, f"LLaDA {name}", 0))
+            elif wanted:
+                option = "confidence_eos_eot_inf" if self.confidence_eos_eot_inf else "logits_eos_inf"
+                raise InvalidParameterError(f"LLaDA: {option} needs the token id {name}= (in 0..V-1)")
+
+    def guide(self, denoiser, prompt, vocab_size):
+        """The denoiser LLaDA's steps read for this prompt (:class:`Guided`, or ``denoiser`` itself when no
+        option changes the logits); refuses ``eos``/``eot`` ids outside 0..V-1."""
+        for name in ("eos", "eot"):
+            value = getattr(self, name)
+            if value is not None and value >= vocab_size:
+                raise InvalidParameterError(f"LLaDA {name}={value} is not a token id of a vocabulary of size "
+                                            f"{vocab_size} (0..{vocab_size - 1})")
+        excluded = (self.eos,) if self.logits_eos_inf else ()
+        if self.cfg_scale == 0 and not excluded:
+            return denoiser
+        prompt = np.asarray(prompt)
+        return Guided(denoiser, tuple(bool(c) for c in prompt != vocab_size), self.cfg_scale, excluded, vocab_size)
+
+    def _confidence_rule(self):
+        """(without, refused): the token ids TopKStep removes from, or refuses in, its confidences."""
+        if not self.confidence_eos_eot_inf:
+            return (), ()
+        if self.eos_rule == "intent":
+            return (), tuple(sorted({self.eos, self.eot}))
+        return (tuple(sorted({self.eos, self.eot})) if self.temperature == 0 else (self.eot,)), ()
 
     def plan(self, masked, region):
         blocks = tile_blocks(masked, region, self.block_length, "LLaDA")
@@ -49,12 +119,15 @@ class LLaDA:
                 f"LLaDA: steps {self.steps} must be a multiple of the number of blocks {len(blocks)} "
                 f"(LLaDA divides the steps evenly over blocks)")
         per_block = self.steps // len(blocks)
+        passes = 2 if self.cfg_scale > 0 else 1
+        without, refused = self._confidence_rule()
         plan = []
         for start, end in blocks:
             eligible = before(len(masked), end, region)
             for k in transfer_counts(int(np.sum(masked[start:end])), per_block):
                 if self.remasking == "low_confidence":
-                    plan.append(TopKStep(eligible, FixedCount(k), self.temperature, "drawn", False))
+                    plan.append(TopKStep(eligible, FixedCount(k), self.temperature, "drawn", False,
+                                         confidence_without=without, confidence_refused=refused, passes=passes))
                 else:
-                    plan.append(UniformKStep(eligible, FixedCount(k), self.temperature))
+                    plan.append(UniformKStep(eligible, FixedCount(k), self.temperature, passes=passes))
         return plan

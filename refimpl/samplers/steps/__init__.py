@@ -13,7 +13,9 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
   drawn by confidence (Dream's ``alg_temp``); Dream's ``top_p``/``top_k`` truncate the token law
   (:func:`truncate`);
 - :class:`ThresholdStep`: all with confidence >= tau, at least the most confident (Fast-dLLM);
-- :class:`FactorStep`: the top r for the first rank r failing 1 - factor/(r+2) (Fast-dLLM's factor rule).
+- :class:`FactorStep`: the top r for the first rank r failing 1 - factor/(r+2) (Fast-dLLM's factor rule);
+- :class:`EntropyBoundStep`: the lowest-entropy prefix within an entropy budget (the EB-Sampler);
+- :class:`RemaskStep`: reveal masked positions and mask clean ones again, independently (ReMDM) — not reveal-only.
 
 The exact side is ``transition(states)``, which returns moves: the independent, threshold and factor
 steps work one mask pattern at a time in block layout (:class:`refimpl.engine.states.PatternStates`);
@@ -27,11 +29,13 @@ which :func:`refimpl.engine.calls.expected_calls` turns into the expected number
 """
 from ...engine.protocol import ALWAYS, CALL_RULES, IF_CHANGED, IF_MASKED
 from .base import FixedCount, FractionCount
+from .entropy import EntropyBoundStep, entropy_bound_accepts
 from .independent import IndependentStep, LeftmostStep
+from .remask import RemaskStep
 from .subset import TopKStep, UniformKStep
 from .threshold import FactorStep, ThresholdStep
 from .tokens import confidences, temper, truncate
 
-__all__ = ["ALWAYS", "CALL_RULES", "FactorStep", "FixedCount", "FractionCount", "IF_CHANGED", "IF_MASKED",
-           "IndependentStep", "LeftmostStep", "ThresholdStep", "TopKStep", "UniformKStep", "confidences", "temper",
-           "truncate"]
+__all__ = ["ALWAYS", "CALL_RULES", "EntropyBoundStep", "FactorStep", "FixedCount", "FractionCount", "IF_CHANGED",
+           "IF_MASKED", "IndependentStep", "LeftmostStep", "RemaskStep", "ThresholdStep", "TopKStep", "UniformKStep",
+           "confidences", "entropy_bound_accepts", "temper", "truncate"]

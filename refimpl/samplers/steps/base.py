@@ -38,10 +38,11 @@ def _eligible_masked(z, eligible, vocab_size):
 
 
 def _rank_order(conf, candidates):
-    """Per row, positions sorted by confidence descending, lowest position first on ties."""
+    """Per row, the candidates sorted by confidence descending (lowest position first on ties), then the
+    other positions (so a candidate of confidence -inf still ranks before them)."""
     keyed = np.where(candidates, conf, NEG_INF)
     positions = np.broadcast_to(np.arange(conf.shape[1]), conf.shape)
-    return np.lexsort((positions, -keyed), axis=1)  # (B, L)
+    return np.lexsort((positions, -keyed, ~candidates), axis=1)  # (B, L)
 
 
 class Reveals:
@@ -63,6 +64,18 @@ class PerPatternReveal(Reveals):
     def outcomes(self, candidates, vocab_size):
         """Outcomes per source: each candidate a token or still masked."""
         return (vocab_size + 1) ** candidates
+
+
+def candidate_product(ctx, factors):
+    r"""The product over candidates of per-candidate outcome factors, each (V+1, N) — rows 0..V-1 the
+    probability that the candidate is revealed with that token, row V that it stays masked — as
+    (outcomes, N), the first candidate's axis outermost, times the sources' mass; formed in the
+    engine's workspace (``ctx`` a :class:`refimpl.engine.states.PatternStates`)."""
+    out = ctx.mass.reshape(1, ctx.sources)  # (outcomes of the candidates so far, N)
+    for e, factor in enumerate(factors):
+        grown = ctx.buffer(e % 2, (len(out), len(factor), ctx.sources))
+        out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, ctx.sources)
+    return out
 
 
 class SubsetReveal(Reveals):

@@ -9,7 +9,7 @@ from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
 from ..subsets import grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
 from .base import SubsetReveal, _eligible_masked, _rank_order
-from .tokens import confidences, temper, truncate
+from .tokens import confidences, excluded_confidences, temper, truncate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +20,7 @@ class UniformKStep(SubsetReveal):
     count: object
     temperature: float = 1.0
     calls: str = ALWAYS
+    passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
 
     def reveal_probabilities(self, mu, weight, work=FRESH):
         """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
@@ -53,6 +54,9 @@ class TopKStep(SubsetReveal):
     top_k: object = None
     position_temperature: float = 0.0  # Dream's alg_temp: > 0 draws the k positions (plackett_luce_reveals)
     calls: str = ALWAYS
+    confidence_without: tuple = ()  # token ids removed (logits -inf) before confidences are read (LLaDA's code)
+    confidence_refused: tuple = ()  # token ids whose drawn confidence is -inf (LLaDA's documented intent)
+    passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
 
     def _probs_and_confidence(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
@@ -61,7 +65,8 @@ class TopKStep(SubsetReveal):
         shaped = truncate(temper(probs, self.temperature, axis) if self.temperature > 0 else probs,
                           self.top_p, self.top_k, axis)
         q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
-        return q, confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
+        conf = confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
+        return q, excluded_confidences(conf, self.confidence_without, self.confidence_refused, axis)
 
     def reveal_probabilities(self, mu, weight, work=FRESH):
         """As :meth:`UniformKStep.reveal_probabilities`, for the ``count`` most confident (:func:`top_k_reveals`), or

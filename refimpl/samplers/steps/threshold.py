@@ -7,7 +7,7 @@ import numpy as np
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
 from ..subsets import grid_product, grid_sum, subset_grid, top_k_reveals
-from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order
+from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order, candidate_product
 from .tokens import temper
 
 
@@ -37,13 +37,14 @@ class ThresholdStep(PerPatternReveal):
             conf[e] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
         q = temper(conf, self.temperature, axis=1)
         below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
-        out = ctx.mass.reshape(1, sources)  # (outcomes of the candidates so far, N)
-        for e in range(len(candidates)):
-            factor = ctx.buffer("factor", (vocab_size + 1, sources))
-            np.subtract(q[e], below[e], out=factor[:vocab_size])  # q where conf >= tau (exactly: q - 0)
-            np.sum(below[e], axis=0, out=factor[vocab_size])  # does not reach tau: stays masked here
-            grown = ctx.buffer(e % 2, (len(out), vocab_size + 1, sources))
-            out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
+        def factors():
+            for e in range(len(candidates)):
+                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                np.subtract(q[e], below[e], out=factor[:vocab_size])  # q where conf >= tau (exactly: q - 0)
+                np.sum(below[e], axis=0, out=factor[vocab_size])  # does not reach tau: stays masked here
+                yield factor
+
+        out = candidate_product(ctx, factors())
         blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
         blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
         slots = np.arange(len(candidates))[:, None]  # every single candidate

@@ -3,6 +3,8 @@ drawing law, Dream's top_p / top_k truncation, and the confidences that rank pos
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
+from ...denoisers.guidance import without_tokens
+
 
 def temper(probs, temperature, axis=-1):
     r"""Drawing law :math:`q \propto \mu^{1/T}` (softmax of logits / T); T = 0 is the argmax, lowest token on ties."""
@@ -62,3 +64,23 @@ def confidences(probs, kind, axis=-1):
     if kind == "neg_entropy":
         return np.broadcast_to(xlogy(probs, probs).sum(axis=axis, keepdims=True), probs.shape)
     raise AssertionError(f"unknown confidence kind {kind!r}")
+
+
+def excluded_confidences(conf, without=(), refused=(), axis=-1):
+    r"""LLaDA's EOS/EoT rules on the drawn-token confidences ``conf`` (tokens on ``axis``).
+
+    ``without``: the confidences are the probabilities renormalised with these tokens' logits at -inf
+    (so a drawn excluded token has confidence 0) — what LLaDA's ``confidence_eos_eot_inf`` line does;
+    where they held all the probability the original's softmax is NaN, which ``torch.topk`` ranks first:
+    refimpl gives it +inf.  ``refused``: these tokens' confidence is -inf (ranked after every other
+    candidate) — the documented intent.
+    """
+    if not without and not refused:
+        return conf
+    conf = np.moveaxis(np.array(conf, dtype=np.float64), axis, -1)
+    if without:
+        conf = without_tokens(conf, tuple(without))
+        conf[np.isnan(conf)] = np.inf
+    if refused:
+        conf[..., list(refused)] = -np.inf
+    return np.moveaxis(conf, -1, axis)

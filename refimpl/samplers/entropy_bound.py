@@ -1,0 +1,53 @@
+r"""The EB-Sampler: entropy-bounded unmasking (Ben-Hamu et al. 2025, arXiv 2505.24857)."""
+import dataclasses
+
+import numpy as np
+
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from .base import block_length, temperature
+from .steps import EntropyBoundStep
+from .threshold import until_done
+
+
+@dataclasses.dataclass(frozen=True)
+class EntropyBound:
+    r"""Entropy-bounded unmasking, block by block until each block is done.
+
+    In each step the eligible masked positions (those of the current block and before it) are sorted by
+    the entropy of the model's prediction, lowest first, and the largest prefix whose summed entropy
+    minus its largest entropy is at most ``gamma`` is revealed — at least one position (the EB-Sampler's
+    rule, as diffusers' ``EntropyBoundScheduler`` computes it: ``cumsum(H) - H <= gamma`` on the sorted
+    entropies).  Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``gamma = 0`` reveals one
+    token per step (unless several have entropy exactly 0); larger ``gamma`` reveals more per call.
+
+    Where refimpl differs: diffusers' scheduler is written for uniform corruption (rejected positions are
+    renoised with random tokens) and anneals its temperature from ``t_max`` to ``t_min``; refimpl
+    applies the rule to masked diffusion, as the EB-Sampler paper does on LLaDA and Dream, with one
+    temperature.  The entropy is that of the untempered probabilities (the paper's error proxy), or of
+    the tempered ones with ``tempered_entropy=True`` (diffusers).  Blocks of ``block_length`` (default:
+    one block) tile the masked suffix after the prompt prefix, as LLaDA's; a block costs one model call
+    per step while it holds a mask (the loop of the paper's Algorithm 1).  Ties: lowest position first.
+    """
+
+    gamma: float = 0.1
+    block_length: object = None
+    temperature: float = 0.0
+    tempered_entropy: bool = False
+
+    def __post_init__(self):
+        try:
+            gamma = float(self.gamma)
+        except (TypeError, ValueError):
+            gamma = float("nan")
+        if not (np.isfinite(gamma) and gamma >= 0):
+            raise InvalidParameterError(f"EntropyBound gamma must be a finite number >= 0 (nats), got {self.gamma!r}")
+        object.__setattr__(self, "gamma", gamma)
+        block_length(self.block_length, "EntropyBound")
+        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "tempered_entropy", validate.flag(self.tempered_entropy, "EntropyBound tempered_entropy"))
+
+    def plan(self, masked, region):
+        return until_done(masked, region, self.block_length, "EntropyBound",
+                          lambda eligible, calls: EntropyBoundStep(eligible, self.gamma, self.temperature,
+                                                                   self.tempered_entropy))

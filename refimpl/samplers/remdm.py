@@ -1,0 +1,143 @@
+r"""ReMDM: remasking discrete diffusion (Wang et al. 2025, "Remasking discrete diffusion models with
+inference-time scaling", kuleshov-group/remdm ``diffusion.py``, ``_ddpm_caching_update``)."""
+import dataclasses
+
+import numpy as np
+
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..diffusion.schedules import Linear, check_schedule
+from .base import as_eligible
+from .steps import ALWAYS, IF_CHANGED, IndependentStep, RemaskStep
+
+REMASKING = ("cap", "rescale", "loop")
+ROUNDING = 1e-12  # an unmasking probability this far outside [0, 1] is rounding, and clipped
+
+
+@dataclasses.dataclass(frozen=True)
+class ReMDM:
+    r"""ReMDM's sampler on refimpl's noise schedules: MDLM's ancestral step, and every clean token masked again
+    with probability :math:`\sigma_t`.
+
+    On the grid ``linspace(1, eps, steps + 1)`` from t to s, with :math:`\alpha_t, \alpha_s` the schedule's,
+    each masked position is revealed with probability
+    :math:`(\alpha_s - (1 - \sigma_t)\alpha_t) / (1 - \alpha_t)`, its token drawn from the denoiser, and each
+    generated clean position is masked again with probability :math:`\sigma_t` — both from one model call,
+    so the mask of a sequence may grow.  ``remasking`` picks :math:`\sigma_t` as ReMDM's code does:
+
+    - ``cap``: :math:`\min(\eta, (1 - \alpha_s)/\alpha_t)` (``remdm-cap``; :math:`\eta` where
+      :math:`\alpha_t = 0`);
+    - ``rescale``: :math:`\eta\,\sigma_{\max}`, :math:`\sigma_{\max} = \min(1, (1 - \alpha_s)/\alpha_t)`
+      (``remdm-rescale``; 1 where :math:`\alpha_t = 0`);
+    - ``loop``: (``remdm-loop``) the noise schedule runs from :math:`\alpha = 0` at t = 1 to ``alpha_on`` at
+      ``t_on`` with MDLM's step, holds :math:`\alpha = ` ``alpha_on`` from ``t_on`` to ``t_off`` while
+      remasking with :math:`\sigma = \eta` and revealing with probability
+      :math:`\eta\,\alpha_{on}/(1 - \alpha_{on})`, then runs to 1 at t = 0 with MDLM's step.  ReMDM's code
+      writes both ramps linear in t (its log-linear schedule); refimpl runs each ramp on ``schedule``:
+      :math:`\alpha = \alpha_{on}\,\alpha_{sched}(\tau)`, :math:`\tau = (t - t_{on})/(1 - t_{on})`, before
+      ``t_on`` and :math:`\alpha = \alpha_{on} + (1 - \alpha_{on})\,\alpha_{sched}(t / t_{off})` after
+      ``t_off`` — the code's ramps exactly for :class:`refimpl.schedules.Linear`.  The phase of a step is
+      that of its t (``t > t_on``, ``t <= t_off``), as in the code; on a step from t > t_on to s < t_on the
+      code extends its first ramp past ``alpha_on``, refimpl stops it there (the two agree when ``t_on`` is
+      a grid point).
+
+    :math:`\sigma = 0` (``eta = 0``) is MDLM's ancestral sampler (:class:`Ancestral`, ``cache=True``).
+    ReMDM always runs MDLM's ``ddpm_cache`` loop: a step that changes nothing reuses the model's answer
+    (``calls``: IF_CHANGED; the first call always happens).  ``eps`` and ``noise_removal`` as in
+    :class:`Ancestral`.  Only positions masked in the prompt are generated, so only they are ever masked
+    again (ReMDM generates unconditionally; a prompt's tokens are given).
+
+    Where refimpl differs: ReMDM's scripts add nucleus sampling (``nucleus_p``), not modelled here; the
+    code asserts the log-linear schedule, refimpl takes any.  The confidence-based schedule (``remdm-conf``)
+    keeps a per-position score from the step that revealed it, so its state is not a partial sequence and
+    the step protocol cannot carry it (an issue for a later change).
+    """
+
+    steps: int = 10
+    remasking: str = "cap"
+    eta: float = 0.02
+    schedule: object = Linear()
+    eps: float = 0.0
+    noise_removal: bool = False
+    t_on: float = 0.55
+    t_off: float = 0.05
+    alpha_on: float = 0.9
+
+    def __post_init__(self):
+        validate.integer(self.steps, "ReMDM steps", 1)
+        validate.choice(self.remasking, REMASKING, "ReMDM remasking")
+        object.__setattr__(self, "eta", validate.probability(self.eta, "ReMDM eta"))
+        check_schedule(self.schedule)
+        object.__setattr__(self, "eps", validate.probability(self.eps, "ReMDM eps", open_high=True))
+        object.__setattr__(self, "noise_removal", validate.flag(self.noise_removal, "ReMDM noise_removal"))
+        if self.remasking == "loop":
+            t_on = validate.probability(self.t_on, "ReMDM t_on", open_low=True, open_high=True)
+            t_off = validate.probability(self.t_off, "ReMDM t_off", open_low=True, open_high=True)
+            alpha_on = validate.probability(self.alpha_on, "ReMDM alpha_on", open_low=True, open_high=True)
+            if not t_off < t_on:
+                raise InvalidParameterError(f"ReMDM loop needs t_off < t_on, got t_on={t_on}, t_off={t_off}")
+            limit = (1.0 - alpha_on) / alpha_on
+            if self.eta > limit:
+                raise InvalidParameterError(
+                    f"ReMDM loop: eta={self.eta} is more than (1 - alpha_on)/alpha_on = {limit:.6g}, where its unmasking "
+                    f"probability eta alpha_on/(1 - alpha_on) exceeds 1; lower eta or alpha_on")
+        self.rates()  # refuses a grid on which the remasking schedule is not defined
+        last = self.rates()[-1]
+        if last[0] < 1.0 and not self.noise_removal and self.remasking == "loop" and self.eps == 0:
+            final = 1.0 / self.steps
+            raise InvalidParameterError(
+                f"ReMDM loop: the last step (from t = {final:.6g}) lies after t_off = {self.t_off} with alpha held at "
+                f"alpha_on, so tokens stay masked; pick t_off >= {final:.6g}, more steps, or noise_removal=True")
+        if last[0] < 1.0 and not self.noise_removal:
+            raise InvalidParameterError(
+                f"ReMDM with eps={self.eps} stops before alpha = 1 and leaves tokens masked; set noise_removal=True "
+                f"(MDLM's final argmax) or eps=0")
+
+    def _alphas(self, t, s):
+        """(alpha_t, alpha_s, sigma) of the step from t to s."""
+        alpha = lambda u: 1.0 - float(self.schedule.mask_prob(u))  # noqa: E731
+        if self.remasking != "loop":
+            a_t, a_s = alpha(t), alpha(s)
+            sigma_max = min(1.0, (1.0 - a_s) / a_t) if a_t > 0 else 1.0
+            if self.remasking == "cap":
+                sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
+            else:
+                sigma = self.eta * sigma_max
+            return a_t, a_s, sigma
+        on, t_on, t_off = self.alpha_on, self.t_on, self.t_off
+        if t > t_on:  # the first ramp, ended at alpha_on (ReMDM's code extrapolates it on a step that crosses t_on)
+            ramp = lambda u: on * alpha(max(u - t_on, 0.0) / (1.0 - t_on))  # noqa: E731
+            return ramp(t), ramp(s), 0.0
+        if t <= t_off:
+            return on + (1.0 - on) * alpha(t / t_off), on + (1.0 - on) * alpha(s / t_off), 0.0
+        return on, on, self.eta
+
+    def rates(self):
+        """[(unmask, remask)] per step of the grid, the ReMDM probabilities; refuses a step where they are
+        not defined (the schedule reaches alpha = 1 before the step's end, or a probability leaves [0, 1])."""
+        grid = np.linspace(1.0, self.eps, self.steps + 1)
+        out = []
+        for t, s in zip(grid[:-1].tolist(), grid[1:].tolist()):
+            a_t, a_s, sigma = self._alphas(t, s)
+            if a_t >= 1.0:
+                raise InvalidParameterError(
+                    f"ReMDM: the schedule {self.schedule!r} reaches alpha = 1 at t = {t:.6g}, before the last step; "
+                    f"the unmasking probability (alpha_s - (1 - sigma_t) alpha_t)/(1 - alpha_t) is not defined there")
+            unmask = (a_s - (1.0 - sigma) * a_t) / (1.0 - a_t)
+            if not -ROUNDING <= unmask <= 1.0 + ROUNDING:
+                raise InvalidParameterError(
+                    f"ReMDM {self.remasking}: at t = {t:.6g} the unmasking probability is {unmask:.6g}, outside [0, 1] "
+                    f"(alpha_t={a_t:.6g}, alpha_s={a_s:.6g}, sigma={sigma:.6g}); this remasking schedule is not "
+                    f"defined for {self.schedule!r} on this grid")
+            out.append((min(max(unmask, 0.0), 1.0), sigma))
+        return out
+
+    def plan(self, masked, region):
+        generated = as_eligible(np.asarray(masked) & np.asarray(region))
+        plan = []
+        for unmask, remask in self.rates():
+            calls = IF_CHANGED if plan else ALWAYS  # MDLM's ddpm_cache: the cache starts empty
+            plan.append(RemaskStep(generated, unmask, remask, calls))
+        if self.noise_removal:
+            plan.append(IndependentStep(generated, tuple(1.0 if g else 0.0 for g in generated), temperature=0.0))
+        return plan

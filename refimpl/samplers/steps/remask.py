@@ -1,0 +1,151 @@
+r"""A step that reveals and re-masks (:class:`RemaskStep`): ReMDM's update (Wang et al. 2025, "Remasking
+discrete diffusion models with inference-time scaling", kuleshov-group/remdm ``_ddpm_caching_update``).
+Its kernel maps a partial sequence to partial sequences whose masks may grow."""
+import dataclasses
+import math
+
+import numpy as np
+
+from ...core.numerics import sample_categorical
+from ...engine.layout import reach_by_dims
+from ...engine.moves import BlockMove
+from ...engine.protocol import ALWAYS, PER_PATTERN
+from .base import candidate_product
+
+
+def sum_axis(array, axis, out):
+    """``out[...] = array.sum(axis, keepdims=True)`` for a C-contiguous ``array``, as V - 1 adds of its slices:
+    several times faster than NumPy's reduction over a short inner axis (benchmarks/remdm.py)."""
+    pre, size = math.prod(array.shape[:axis]), array.shape[axis]
+    view, target = array.reshape(pre, size, -1), out.reshape(pre, -1)
+    if size == 1:
+        np.copyto(target, view[:, 0])
+        return
+    np.add(view[:, 0], view[:, 1], out=target)
+    for k in range(2, size):
+        np.add(target, view[:, k], out=target)
+
+
+@dataclasses.dataclass(frozen=True)
+class RemaskStep:
+    r"""Each ``eligible`` masked position is revealed independently with probability ``unmask``, its token
+    drawn from the denoiser; each ``eligible`` clean position is masked again with probability ``remask``,
+    independently — both from the same model call on the sequence before the step."""
+
+    eligible: tuple
+    unmask: float
+    remask: float
+    calls: str = ALWAYS
+    batching = PER_PATTERN
+
+    def candidates(self, patterns):
+        """The eligible positions that may change: the masked ones, and the clean ones when ``remask`` > 0."""
+        patterns = np.asarray(patterns, dtype=bool)
+        eligible = np.asarray(self.eligible, dtype=bool)[None, :]
+        return eligible & (patterns | (self.remask > 0))
+
+    def reach(self, patterns, vocab_size):
+        """Listed when nothing is re-masked (then a reveal step); else None — the engine scans the table."""
+        if self.remask > 0:
+            return None
+        return reach_by_dims(self._dims, patterns, vocab_size)
+
+    def _dims(self, pattern, vocab_size):
+        """The outcome axis of each masked position: V+1, V (revealed for sure) or 1 (stays)."""
+        def dim(j):
+            if not self.eligible[j] or self.unmask == 0:
+                return 1
+            return vocab_size if self.unmask == 1 else vocab_size + 1
+
+        return [dim(j) for j in np.flatnonzero(pattern)]
+
+    def work(self, pattern, vocab_size):
+        """Entries this step computes for one pattern (the engine deals patterns to threads by it): every
+        masked candidate and every clean one that may be masked again has V+1 outcomes."""
+        eligible = np.asarray(self.eligible, dtype=bool)
+        grown = int(np.sum(eligible & (pattern | (self.remask > 0))))
+        return (vocab_size + 1) ** grown * vocab_size ** int(np.sum(~pattern & ~(eligible & (self.remask > 0))))
+
+    def outcomes(self, candidates, vocab_size):
+        return (vocab_size + 1) ** candidates
+
+    def stay_probability(self, pattern):
+        """Every masked candidate stays masked and every clean one stays: the same for all the pattern's sequences."""
+        eligible = np.asarray(self.eligible, dtype=bool)
+        masked, clean = int(np.sum(eligible & pattern)), int(np.sum(eligible & ~pattern))
+        return (1.0 - self.unmask) ** masked * (1.0 - self.remask) ** clean
+
+    def transition(self, ctx):
+        r"""The reveal product over the masked candidates (:func:`candidate_product`) in block layout, then one
+        move per set R of eligible clean positions masked again: the product summed over R's tokens, times
+        :math:`r^{|R|} (1 - r)^{c - |R|}` (c eligible clean positions), landing with R masked.  Each sum is
+        formed from the sum over R less one position, so the moves together cost about two passes over
+        :math:`(V+1)^{c}` times the reveal product."""
+        vocab_size, sources, pattern = ctx.vocab_size, ctx.sources, ctx.pattern
+        dims = self._dims(pattern, vocab_size)
+        revealing = [j for j, d in zip(ctx.masked, dims) if d > 1]
+
+        def factors():
+            for j in revealing:
+                q = ctx.rows(j)  # (V, N)
+                if self.unmask == 1.0:
+                    yield q
+                    continue
+                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                np.multiply(q, self.unmask, out=factor[:vocab_size])
+                factor[vocab_size] = 1.0 - self.unmask
+                yield factor
+
+        compact = candidate_product(ctx, factors()).reshape(tuple(dims) + (vocab_size,) * len(ctx.clean))
+        order = ctx.masked + ctx.clean  # the compact axes: the masked positions' outcomes, then the sources
+        to_blocks = [order.index(a) for a in range(ctx.length)]
+        sizes = {vocab_size + 1: slice(None), vocab_size: slice(0, vocab_size), 1: slice(vocab_size, vocab_size + 1)}
+        base = [sizes[dims[ctx.masked.index(a)]] if pattern[a] else slice(0, vocab_size) for a in range(ctx.length)]
+        remaskable = [a for a in ctx.clean if self.eligible[a]] if self.remask > 0 else []
+        if not remaskable:
+            return [BlockMove(pattern, tuple(base), compact.transpose(to_blocks), vocab_size)]
+        return self._remask_moves(ctx, compact, order, base, remaskable)
+
+    def _remask_moves(self, ctx, compact, order, base, remaskable):
+        """The moves of every set R of ``remaskable`` positions, depth first, made lazily: each lives in a
+        workspace buffer of its depth until the engine has added it (the runner adds a move before it asks
+        for the next).  The arrays are contiguous in block layout (position order), so the engine's adds
+        walk the table's rows.  The weight :math:`r^{|R|}(1 - r)^{c - |R|}` is carried down: the empty set's
+        array is the product times :math:`(1 - r)^c`, and each child is its parent summed over one more
+        position times :math:`r / (1 - r)`."""
+        vocab_size, pattern = ctx.vocab_size, ctx.pattern
+        blocked = compact.transpose([order.index(a) for a in range(ctx.length)])
+
+        def move(chosen, outcome):
+            index = list(base)
+            for a in chosen:
+                index[a] = slice(vocab_size, vocab_size + 1)
+            return BlockMove(pattern, tuple(index), outcome, vocab_size)
+
+        keep, again = 1.0 - self.remask, self.remask
+        if keep == 0.0:  # every clean candidate is masked again
+            yield move(tuple(remaskable), blocked.sum(axis=tuple(remaskable), keepdims=True))
+            return
+        top = ctx.buffer("remask 0", blocked.shape)  # (compact may be the table's own mass: never in place)
+        np.multiply(blocked, keep ** len(remaskable), out=top)
+        ratio = again / keep
+
+        def visit(depth, chosen, array, first):
+            yield move(chosen, array)
+            for at in range(first, len(remaskable)):
+                axis = remaskable[at]
+                child = ctx.buffer(f"remask {depth + 1}", array.shape[:axis] + (1,) + array.shape[axis + 1:])
+                sum_axis(array, axis, child)
+                child *= ratio
+                yield from visit(depth + 1, chosen + (axis,), child, at + 1)
+
+        yield from visit(0, (), top, 0)
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        eligible = np.asarray(self.eligible, dtype=bool)[None, :]
+        masked = z == vocab_size
+        u = rng.random(z.shape)
+        values = sample_categorical(mu, rng)
+        out = np.where(masked & eligible & (u < self.unmask), values, z)
+        return np.where(~masked & eligible & (u < self.remask), vocab_size, out)
