@@ -10,7 +10,9 @@ from ..laws import datasets
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
-            "semi_ar", "fixed")
+            "semi_ar", "fixed", "entropy_bound", "remdm")
+ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
+        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on")}
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
 
@@ -47,6 +49,22 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--cache", action="store_true",
                         help="ancestral: MDLM's ddpm_cache (same law; no model call after a step that changed nothing)")
     parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
+    parser.add_argument("--cfg-scale", type=float, default=None, help="llada: classifier-free guidance scale (>= 0)")
+    parser.add_argument("--logits-eos-inf", action="store_true", default=None, help="llada: never draw --eos")
+    parser.add_argument("--confidence-eos-eot-inf", action="store_true", default=None,
+                        help="llada: its EOS/EoT confidence line (see --eos-rule)")
+    parser.add_argument("--eos", type=int, default=None, help="llada: the EOS token id (0..V-1)")
+    parser.add_argument("--eot", type=int, default=None, help="llada: the EoT token id (0..V-1)")
+    parser.add_argument("--eos-rule", default=None, choices=("code", "intent"),
+                        help="llada: what LLaDA's code does (default) or what its docstring says")
+    parser.add_argument("--gamma", type=float, default=None, help="entropy_bound: the entropy budget in nats (0.1)")
+    parser.add_argument("--tempered-entropy", action="store_true", default=None,
+                        help="entropy_bound: the entropy of the tempered law (diffusers), not the model's")
+    parser.add_argument("--remdm", default=None, choices=("cap", "rescale", "loop"), help="remdm: remasking schedule (cap)")
+    parser.add_argument("--eta", type=float, default=None, help="remdm: remasking strength (0.02)")
+    parser.add_argument("--t-on", type=float, default=None, help="remdm loop: where the loop starts (0.55)")
+    parser.add_argument("--t-off", type=float, default=None, help="remdm loop: where it ends (0.05)")
+    parser.add_argument("--alpha-on", type=float, default=None, help="remdm loop: alpha held in the loop (0.9)")
     parser.add_argument("--prompt", default=None,
                         help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
 
@@ -116,7 +134,19 @@ def build_sampler(args, length):
         raise InvalidParameterError(f"--cache applies to ancestral only, not {name}")
     if name != "dream" and any(getattr(args, flag, None) is not None for flag in ("top_p", "top_k", "alg_temp")):
         raise InvalidParameterError(f"--top-p, --top-k and --alg-temp apply to dream only, not {name}")
+    for owner, flags in ONLY.items():
+        given = [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, None) is not None]
+        if name != owner and given:
+            raise InvalidParameterError(f"{', '.join(given)} apply to {owner} only, not {name}")
     steps = args.steps if args.steps is not None else length
+    given = {flag: getattr(args, flag) for flag in ONLY.get(name, ()) if getattr(args, flag, None) is not None}
+    if name == "entropy_bound":
+        return samplers.EntropyBound(block_length=args.block_length, temperature=0.0 if temp is None else temp, **given)
+    if name == "remdm":
+        if "remdm" in given:
+            given["remasking"] = given.pop("remdm")
+        schedule = SCHEDULES[args.schedule]()
+        return samplers.ReMDM(steps, schedule=schedule, eps=args.eps or 0.0, noise_removal=args.noise_removal, **given)
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
         return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache)
@@ -125,7 +155,7 @@ def build_sampler(args, length):
     if name == "random_k":
         return samplers.RandomK(_counts(args.tokens_per_step), temperature=1.0 if temp is None else temp)
     if name == "llada":
-        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking)
+        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given)
     if name == "dream":
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
                               args.top_p, args.top_k, args.alg_temp)

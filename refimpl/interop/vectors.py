@@ -62,7 +62,33 @@ SAMPLERS = {
     "LeftToRight()": samplers.LeftToRight(),
     "SemiAR(block_length=1, inner=RandomK(1))": samplers.SemiAR(1, samplers.RandomK(1)),
     "FixedOrder([[0, 2], [1]])": samplers.FixedOrder([[0, 2], [1]]),
+    "LLaDA(steps=3, temperature=0.7, logits_eos_inf=True, eos=0)": samplers.LLaDA(3, temperature=0.7, logits_eos_inf=True,
+                                                                                  eos=0),
+    "LLaDA(steps=3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1)":
+        samplers.LLaDA(3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1),
+    "LLaDA(steps=3, temperature=0.0, confidence_eos_eot_inf=True, eos=0, eot=1)":
+        samplers.LLaDA(3, temperature=0.0, confidence_eos_eot_inf=True, eos=0, eot=1),
+    "LLaDA(steps=3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1, eos_rule='intent')":
+        samplers.LLaDA(3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1, eos_rule="intent"),
+    "EntropyBound(gamma=0.0)": samplers.EntropyBound(0.0),
+    "EntropyBound(gamma=0.8, temperature=1.0)": samplers.EntropyBound(0.8, temperature=1.0),
+    "ReMDM(steps=4, remasking='cap', eta=0.3)": samplers.ReMDM(4, "cap", eta=0.3),
+    "ReMDM(steps=4, remasking='rescale', eta=0.6, schedule=Cosine())":
+        samplers.ReMDM(4, "rescale", eta=0.6, schedule=schedules.Cosine()),
+    "ReMDM(steps=10, remasking='loop', eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6)":
+        samplers.ReMDM(10, "loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6),
 }
+PROMPTED = {  # samplers whose semantics need a prompt (guidance masks the prompt for its second call)
+    "LLaDA(steps=3, temperature=0.7)": [1, 3, 3],
+    "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": [1, 3, 3],
+    "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)": [1, 3, 3],
+    "ReMDM(steps=4, remasking='cap', eta=0.3)": [3, 0, 3],
+}
+SAMPLERS.update({
+    "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": samplers.LLaDA(2, temperature=1.0, cfg_scale=1.5),
+    "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)":
+        samplers.LLaDA(2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2),
+})
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 
 
@@ -150,11 +176,14 @@ def build() -> dict:
     cases.append({"name": "nelbo mlp", "kind": "nelbo", "tolerance": "mlp",
                   "inputs": {"p": p, "denoiser": "mlp", "mlp": mlp_inputs}})
     for name in SAMPLERS:
+        if name in PROMPTED and "cfg_scale" in name:
+            continue  # guidance without a prompt is plain LLaDA: only the prompted case
         cases.append({"name": f"sampler {name}", "kind": "sampler", "tolerance": "exact",
                       "inputs": {"p": p, "sampler": name, "prompt": None}})
-    cases.append({"name": "sampler LLaDA(steps=3, temperature=0.7) with prompt [1, M, M]", "kind": "sampler",
-                  "tolerance": "exact", "inputs": {"p": p, "sampler": "LLaDA(steps=3, temperature=0.7)",
-                                                   "prompt": [1, 3, 3]}})
+    for name, prompt in PROMPTED.items():
+        shown = ", ".join("M" if t == 3 else str(t) for t in prompt)
+        cases.append({"name": f"sampler {name} with prompt [{shown}]", "kind": "sampler", "tolerance": "exact",
+                      "inputs": {"p": p, "sampler": name, "prompt": prompt}})
     cases.append({"name": "mlp forward and backward", "kind": "mlp", "tolerance": "mlp",
                   "inputs": dict(mlp_inputs, z=batch["z"].tolist(), x0=batch["x0"].tolist(),
                                  weights=batch["weights"].tolist())})

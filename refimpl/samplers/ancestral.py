@@ -39,10 +39,10 @@ class Ancestral:
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise InvalidParameterError(f"Ancestral {flag} must be True or False, got {getattr(self, flag)!r}")
         validate.probability(self.eps, "Ancestral eps", open_high=True)
-        if self.eps > 0 and not self.noise_removal and float(self.schedule.alpha(self.eps)) < 1.0:
+        if not self.noise_removal and float(self.schedule.mask_prob(self.eps)) > 0.0:
             raise InvalidParameterError(
                 f"Ancestral with eps={self.eps} stops at alpha({self.eps}) < 1 and leaves tokens masked; "
-                f"set noise_removal=True (MDLM's final argmax) or eps=0")
+                f"set noise_removal=True (MDLM's final argmax){' or eps=0' if self.eps > 0 else ''}")
 
     def plan(self, masked, region):
         grid = np.linspace(1.0, self.eps, self.steps + 1)

@@ -88,10 +88,12 @@ class ReMDM:
             raise InvalidParameterError(
                 f"ReMDM loop: the last step (from t = {final:.6g}) lies after t_off = {self.t_off} with alpha held at "
                 f"alpha_on, so tokens stay masked; pick t_off >= {final:.6g}, more steps, or noise_removal=True")
-        if last[0] < 1.0 and not self.noise_removal:
+        if (last[0] < 1.0 or last[1] > 0.0) and not self.noise_removal:
+            end = 1.0 - float(self.schedule.mask_prob(self.eps))
             raise InvalidParameterError(
-                f"ReMDM with eps={self.eps} stops before alpha = 1 and leaves tokens masked; set noise_removal=True "
-                f"(MDLM's final argmax) or eps=0")
+                f"ReMDM: the grid ends at alpha({self.eps}) = {end:.10g} < 1, so its last step leaves tokens masked "
+                f"(unmasked with probability {last[0]:.6g}, masked again with {last[1]:.6g}); set noise_removal=True "
+                f"(MDLM's final argmax){' or eps=0' if self.eps > 0 else ''}")
 
     def _alphas(self, t, s):
         """(alpha_t, alpha_s, sigma) of the step from t to s."""

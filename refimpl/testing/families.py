@@ -11,7 +11,7 @@ from ..diffusion import schedules as sch
 from . import denoisers as dn
 
 FAMILIES = ("first_hitting", "random_k", "left_to_right", "fixed_order", "semi_ar", "ancestral", "llada", "dream",
-            "threshold", "factor")
+            "threshold", "factor", "entropy_bound", "remdm")
 TEMPERATURES = (1.0, 0.0, 0.5)  # shrinks to 1 (the denoiser's own law)
 
 
@@ -65,9 +65,10 @@ def _fixed_order(draw, length):
 
 @st.composite
 def _ancestral(draw, length):
-    noise_removal = draw(st.booleans())
+    schedule = draw(schedules())
+    noise_removal = draw(st.booleans()) or float(schedule.mask_prob(0.0)) > 0  # (SEDD's alpha(0) < 1 needs it)
     eps = draw(st.sampled_from((0.0, 1e-3, 0.1))) if noise_removal else 0.0
-    return smp.Ancestral(draw(schedules()), draw(st.integers(1, 2 * length)), eps, noise_removal, draw(st.booleans()))
+    return smp.Ancestral(schedule, draw(st.integers(1, 2 * length)), eps, noise_removal, draw(st.booleans()))
 
 
 @st.composite
@@ -76,7 +77,21 @@ def _llada(draw, length):
     blocks = 1 if block is None else length // block
     per_block = draw(st.integers(1, length // blocks))
     return smp.LLaDA(blocks * per_block, block, draw(st.sampled_from((0.0, 1.0, 0.5))),
-                     draw(st.sampled_from(("low_confidence", "random"))))
+                     draw(st.sampled_from(("low_confidence", "random"))), cfg_scale=draw(st.sampled_from((0.0, 0.5, 2.0))))
+
+
+@st.composite
+def _remdm(draw, length):
+    remasking = draw(st.sampled_from(("cap", "rescale", "loop")))
+    if remasking == "loop":  # a grid of 10 steps with t_on = 0.5 and t_off = 0.2 on its points
+        alpha_on = draw(st.sampled_from((0.6, 0.9)))
+        eta = draw(st.floats(0.0, (1.0 - alpha_on) / alpha_on))
+        return smp.ReMDM(10, "loop", eta, t_on=0.5, t_off=0.2, alpha_on=alpha_on)
+    schedule = draw(schedules())
+    noise_removal = draw(st.booleans()) or float(schedule.mask_prob(0.0)) > 0  # (SEDD's alpha(0) < 1 needs it)
+    eps = draw(st.sampled_from((0.0, 0.1))) if noise_removal else 0.0
+    return smp.ReMDM(draw(st.integers(1, 2 * length)), remasking, draw(st.floats(0.0, 1.0)), schedule, eps,
+                     noise_removal)
 
 
 @st.composite
@@ -113,6 +128,9 @@ BUILDERS = {
                                           st.sampled_from((0.0, 1.0))),
     "factor": lambda length: st.builds(smp.Factor, st.floats(0.1, 4.0), _block_lengths(length),
                                        st.sampled_from((0.0, 1.0))),
+    "entropy_bound": lambda length: st.builds(smp.EntropyBound, st.floats(0.0, 3.0), _block_lengths(length),
+                                              st.sampled_from((0.0, 1.0, 0.5)), st.booleans()),
+    "remdm": _remdm,
 }
 
 

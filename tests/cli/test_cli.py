@@ -194,8 +194,41 @@ def test_law_command_passes_dreams_truncation():
     assert abs(refimpl.tv(law.table, q) - refimpl.tv(law.table, untruncated)) > 1e-3
 
 
+@pytest.mark.parametrize("argv, sampler, prompt", [
+    (["--sampler", "llada", "--steps", "3", "--temperature", "1", "--cfg-scale", "1.5", "--logits-eos-inf", "--eos", "0",
+      "--prompt", "2 M M M"], dict(steps=3, temperature=1.0, cfg_scale=1.5, logits_eos_inf=True, eos=0), [2, 3, 3, 3]),
+    (["--sampler", "llada", "--steps", "4", "--temperature", "0.5", "--confidence-eos-eot-inf", "--eos", "0", "--eot", "1",
+      "--eos-rule", "intent"],
+     dict(steps=4, temperature=0.5, confidence_eos_eot_inf=True, eos=0, eot=1, eos_rule="intent"), None),
+    (["--sampler", "entropy_bound", "--gamma", "0.7", "--temperature", "1", "--tempered-entropy", "--block-length", "2"],
+     dict(gamma=0.7, temperature=1.0, tempered_entropy=True, block_length=2), None),
+    (["--sampler", "remdm", "--remdm", "loop", "--steps", "10", "--eta", "0.1", "--t-on", "0.5", "--t-off", "0.2",
+      "--alpha-on", "0.6"], dict(steps=10, remasking="loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6), None),
+    (["--sampler", "remdm", "--remdm", "rescale", "--steps", "5", "--eta", "0.5", "--schedule", "cosine"],
+     dict(steps=5, remasking="rescale", eta=0.5, schedule=refimpl.schedules.Cosine()), None),
+])
+def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sampler, prompt):
+    from refimpl import samplers
+    from refimpl.laws import datasets
+
+    code, text = run(["law", "--vocab-size", "3", "--length", "4", "--seed", "5", "--json"] + argv)
+    assert code == 0
+    findings = json.loads(text)["reports"][0]["findings"]
+    law = datasets.dirichlet(3, 4, np.random.default_rng(5), 0.5)
+    kind = {"llada": samplers.LLaDA, "entropy_bound": samplers.EntropyBound, "remdm": samplers.ReMDM}[argv[1]]
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), kind(**sampler), 4, 3, prompt=prompt)
+    assert findings["tv"] == pytest.approx(refimpl.tv(refimpl.laws.metrics.conditioned(law.table, prompt), q), abs=1e-12)
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["law", "--sampler", "llada", "--block-length", "3"], "does not divide"),
+    (["law", "--sampler", "dream", "--cfg-scale", "1"], "--cfg-scale apply to llada only, not dream"),
+    (["law", "--sampler", "llada", "--eta", "0.1"], "--eta apply to remdm only, not llada"),
+    (["law", "--sampler", "remdm", "--gamma", "0.1"], "--gamma apply to entropy_bound only"),
+    (["law", "--sampler", "llada", "--cfg-scale", "-1"], "cfg_scale must be a finite number >= 0"),
+    (["law", "--sampler", "llada", "--logits-eos-inf", "--eos", "3"], "eos=3 is not a token id"),
+    (["law", "--sampler", "remdm", "--eta", "2"], "eta"),
+    (["law", "--sampler", "entropy_bound", "--gamma", "-1"], "gamma must be a finite number >= 0"),
     (["law", "--prompt", "0 X M M"], "--prompt"),
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
     (["law", "--sampler", "fixed"], "--sets"),

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import refimpl
 from refimpl.cli.main import main
 from refimpl.interop import vectors
 
@@ -56,8 +57,13 @@ def test_check_covers_every_family(golden):
     kinds = {case["kind"] for case in data["cases"]}
     assert kinds == {"law", "schedule", "forward", "oracle", "nelbo", "sampler", "mlp"}
     families = {case["inputs"]["sampler"].split("(")[0] for case in data["cases"] if case["kind"] == "sampler"}
-    assert families == {"Ancestral", "FirstHitting", "RandomK", "LLaDA", "Dream", "Threshold", "Factor", "LeftToRight",
-                        "SemiAR", "FixedOrder"}
+    assert families == set(refimpl.samplers.__all__)  # every public sampler has vectors
+    options = " ".join(case["inputs"]["sampler"] for case in data["cases"] if case["kind"] == "sampler")
+    for option in ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos_rule='intent'", "'cap'", "'rescale'",
+                   "'loop'", "gamma"):
+        assert option in options
+    guided = [case for case in data["cases"] if case["kind"] == "sampler" and "cfg_scale=1.5" in case["inputs"]["sampler"]]
+    assert [case["outputs"]["expected_calls"] for case in guided] == [4.0]  # two model evaluations per step
 
 
 def test_sampler_vectors_hold_the_expected_model_calls(golden, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 import refimpl
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
-from refimpl.diffusion.schedules import Cosine, FromFunctions, Linear
+from refimpl.diffusion.schedules import Cosine, FromFunctions, Geometric, Linear
 from refimpl.interop.verify import verify_sampler
 from refimpl.samplers.steps import IndependentStep, RemaskStep
 
@@ -152,6 +152,7 @@ def test_the_remask_kernel_against_a_closed_form():
     (dict(remasking="loop", eta=0.5, alpha_on=0.9), r"more than \(1 - alpha_on\)/alpha_on"),
     (dict(remasking="loop", steps=8, t_off=0.05), "the last step"),
     (dict(eps=0.1), "noise_removal=True"),
+    (dict(schedule=Geometric()), r"ends at alpha\(0.0\) = 0.9999"),
     (dict(noise_removal=1), "noise_removal must be True or False"),
 ])
 def test_bad_settings_are_refused(settings, message):
