@@ -34,7 +34,12 @@ def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):
     monkeypatch.setenv("REFIMPL_BENCH_RESULTS", str(tmp_path))
     from benchmarks import frontier
 
-    (case,) = frontier.run(quick=True)["cases"]
+    cases = frontier.run(quick=True)["cases"]
+    assert [c["denoiser"] for c in cases] == ["oracle", "trained MLP"]
+    for c in cases:  # the samplers that revise and bound sit next to the reveal-only ones, for both denoisers
+        labels = " ".join(row["label"] for row in c["rows"])
+        assert "ReMDM(" in labels and "remasking='loop'" in labels and "EntropyBound(" in labels
+    case = cases[0]
     by_label = {row["label"]: row for row in case["rows"]}
     for name in ("Ancestral(steps=1, cache=True)", "LLaDA(steps=1, temperature=1.0)",
                  "Dream(steps=1, alg='maskgit_plus', temperature=1.0)"):
@@ -42,4 +47,8 @@ def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):
         assert by_label[name]["expected_calls"] == 1.0
     for name in ("LeftToRight()", "LLaDA(steps=5, temperature=1.0, remasking='random')"):
         assert abs(by_label[name]["kl_p_q"]) < 1e-12 and by_label[name]["expected_calls"] == 5.0
-    assert "LeftToRight()" in case["frontier"]
+    # the EB-Sampler reveals the toy set's determined positions (entropy 0) together, for free: exact at 3 calls,
+    # so it beats every one-token-per-call setting
+    eb = by_label["EntropyBound(gamma=0.5, temperature=1.0)"]
+    assert abs(eb["kl_p_q"]) < 1e-12 and abs(eb["expected_calls"] - 3.0) < 1e-12
+    assert "EntropyBound(gamma=0.5, temperature=1.0)" in case["frontier"] and "LeftToRight()" not in case["frontier"]

@@ -21,11 +21,13 @@ from ..samplers.base import generation_region
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
 
 
-def default_samplers(masked, region=None, quick=False, temperature=1.0):
+def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted=False):
     """Every family at several speeds for ``masked`` masked positions, drawing at ``temperature`` (1 by
-    default, so that KL(p || q) is finite; MDLM's sampler always draws at 1), one block — and LLaDA with
-    blocks of 2 and 4 (the paper's semi-autoregressive prescription) where they tile the ``region`` the
-    blocks cover (default: ``masked`` positions)."""
+    default, so that KL(p || q) is finite; MDLM's and ReMDM's samplers always draw at 1), one block — and
+    LLaDA with blocks of 2 and 4 (the paper's semi-autoregressive prescription) where they tile the
+    ``region`` the blocks cover (default: ``masked`` positions).  The samplers that revise or bound
+    (ReMDM's remasking, the EB-Sampler) sit next to the reveal-only ones; LLaDA's classifier-free guidance
+    too when ``prompted`` (without a prompt it changes nothing but the cost)."""
     region = masked if region is None else region
     t = temperature
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
@@ -40,6 +42,21 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0):
         out += [S.Dream(s, "entropy", temperature=t) for s in steps]
     out += [S.Threshold(x, temperature=t) for x in ((0.3, 0.6, 0.9) if quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))]
     out += [S.Factor(f, temperature=t) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
+    out += [S.EntropyBound(g, temperature=t) for g in ((0.5, 2.0) if quick else (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))]
+    out += remdm_samplers(masked, steps, quick)
+    if prompted:
+        out += [S.LLaDA(s, temperature=t, cfg_scale=c) for s in steps for c in (0.5, 2.0)]
+    return out
+
+
+def remdm_samplers(masked, steps, quick=False):
+    """ReMDM at the Ancestral rows' step counts from 4 up (below, a step rarely meets a clean token): max-capped
+    (eta 0.1, 0.5), rescaled (eta 0.5) and, with 4 steps per masked position, the loop (alpha 0.5 held from
+    t = 0.5 to 0.25, eta 0.2)."""
+    counts = [s for s in sorted(set(steps) | {4 * masked}) if s >= min(4, masked)]
+    out = [S.ReMDM(s, "cap", eta=e) for s in counts for e in ((0.5,) if quick else (0.1, 0.5))]
+    out += [S.ReMDM(s, "rescale", eta=0.5) for s in counts]
+    out.append(S.ReMDM(4 * masked, "loop", eta=0.2, t_on=0.5, t_off=0.25, alpha_on=0.5))
     return out
 
 
@@ -100,7 +117,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         masked = _masked(prompt, vocab_size, length)  # (checks the prompt)
         flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
         start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
-        samplers = default_samplers(masked, end - start, temperature=temperature)
+        samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None)
     rows = frontier_rows(p, denoiser, samplers, prompt)
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}

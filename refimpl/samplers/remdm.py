@@ -88,7 +88,11 @@ class ReMDM:
             raise InvalidParameterError(
                 f"ReMDM loop: the last step (from t = {final:.6g}) lies after t_off = {self.t_off} with alpha held at "
                 f"alpha_on, so tokens stay masked; pick t_off >= {final:.6g}, more steps, or noise_removal=True")
-        if (last[0] < 1.0 or last[1] > 0.0) and not self.noise_removal:
+        grid = np.linspace(1.0, self.eps, self.steps + 1)
+        last_alpha = self._alphas(float(grid[-2]), float(grid[-1]))[0]
+        # (where alpha_t = 0 every generated position is masked — the step keeps the forward marginal —
+        # so its sigma masks nothing)
+        if (last[0] < 1.0 or (last[1] > 0.0 and last_alpha > 0)) and not self.noise_removal:
             end = 1.0 - float(self.schedule.mask_prob(self.eps))
             raise InvalidParameterError(
                 f"ReMDM: the grid ends at alpha({self.eps}) = {end:.10g} < 1, so its last step leaves tokens masked "
