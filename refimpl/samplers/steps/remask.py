@@ -130,16 +130,18 @@ class RemaskStep:
         np.multiply(blocked, keep ** len(remaskable), out=top)
         ratio = again / keep
 
-        def visit(depth, chosen, array, first):
-            yield move(chosen, array)
-            for at in range(first, len(remaskable)):
-                axis = remaskable[at]
-                child = ctx.buffer(f"remask {depth + 1}", array.shape[:axis] + (1,) + array.shape[axis + 1:])
-                sum_axis(array, axis, child)
-                child *= ratio
-                yield from visit(depth + 1, chosen + (axis,), child, at + 1)
-
-        yield from visit(0, (), top, 0)
+        yield move((), top)
+        last = len(remaskable)
+        stack = [(top, 0, (), at) for at in reversed(range(last))]  # (parent, its depth, its set, next position)
+        while stack:  # depth first, without a chain of generators: a parent's buffer outlives its subtree
+            parent, depth, chosen, at = stack.pop()
+            axis = remaskable[at]
+            child = ctx.buffer(f"remask {depth + 1}", parent.shape[:axis] + (1,) + parent.shape[axis + 1:])
+            sum_axis(parent, axis, child)
+            child *= ratio
+            chosen = chosen + (axis,)
+            yield move(chosen, child)
+            stack.extend((child, depth + 1, chosen, later) for later in reversed(range(at + 1, last)))
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
