@@ -15,7 +15,8 @@ from .base import candidate_product
 
 def sum_axis(array, axis, out):
     """``out[...] = array.sum(axis, keepdims=True)`` for a C-contiguous ``array``, as V - 1 adds of its slices:
-    several times faster than NumPy's reduction over a short inner axis (benchmarks/remdm.py)."""
+    NumPy's reduction over one of the short inner axes of a block-layout array took 1.8-5.2 ns per entry on
+    this project's machine, the slice adds 0.5-1 ns (the ReMDM step sums over every clean axis)."""
     pre, size = math.prod(array.shape[:axis]), array.shape[axis]
     view, target = array.reshape(pre, size, -1), out.reshape(pre, -1)
     if size == 1:
