@@ -45,3 +45,27 @@ def sampler_law_and_denoisers():
     oracle = refimpl.oracle_denoiser(table)
     other = random_denoiser(rng, 3, 4, sharpness=1.5)
     return table, {"oracle": oracle, "random": other}
+
+
+def with_calls(original):
+    """An original loop (tests/originals.py) as a verify target that also reports each row's model calls."""
+    def target(denoiser, n, rng, length, vocab_size, prompt):
+        calls = np.zeros(n, dtype=np.int64)
+        return original(denoiser, n, rng, length, vocab_size, prompt, calls=calls), calls
+    return target
+
+
+def settings_name(settings, prompt):
+    """A test id for a sampler's settings (a dict) and whether a prompt is given."""
+    return "-".join(f"{k}={v}" for k, v in settings.items()) + ("" if prompt is None else "-prompt")
+
+
+def samples_pvalue(denoiser, sampler, length, vocab_size, n, seed, prompt=None):
+    """``(law, p)``: the sampler's exact law and the chi-square p-value of ``n`` draws of refimpl.sample
+    (seeded with ``seed``) against it; no draw may fall where the law has no mass."""
+    import refimpl
+
+    law = refimpl.exact_law(denoiser, sampler, length, vocab_size, prompt=prompt)
+    drawn = refimpl.sample(denoiser, sampler, n, np.random.default_rng(seed), length, vocab_size, prompt=prompt)
+    counts = np.bincount(refimpl.space.encode(drawn, vocab_size), minlength=law.size)
+    return law, chi_square_pvalue(counts, law.ravel())

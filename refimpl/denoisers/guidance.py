@@ -25,13 +25,11 @@ def guided_probabilities(cond: np.ndarray, uncond: np.ndarray, scale: float) -> 
     :math:`\mathrm{cond}^{s+1}`.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_cond, log_un = np.log(cond), np.log(uncond)
-        logits = np.where(cond > 0, (scale + 1.0) * log_cond - scale * log_un, -np.inf)
-    undefined = (uncond == 0) & (cond > 0)
-    limit = undefined.any(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        logits = np.where(limit, np.where(undefined, (scale + 1.0) * np.log(np.where(undefined, cond, 1.0)), -np.inf),
-                          logits)
+        log_cond = np.log(cond)
+        logits = np.where(cond > 0, (scale + 1.0) * log_cond - scale * np.log(uncond), -np.inf)
+        undefined = (uncond == 0) & (cond > 0)
+        limit = np.where(undefined, (scale + 1.0) * log_cond, -np.inf)  # the rows' logits as un -> 0+
+    logits = np.where(undefined.any(axis=-1, keepdims=True), limit, logits)
     top = logits.max(axis=-1, keepdims=True)
     weights = np.exp(logits - top)
     return weights / weights.sum(axis=-1, keepdims=True)

@@ -15,6 +15,17 @@ def temperature(value, name="temperature"):
     return t
 
 
+def nonnegative(value, name):
+    """A finite float >= 0 (a guidance scale, an entropy budget); anything else is refused."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number >= 0):
+        raise InvalidParameterError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number
+
+
 def as_eligible(flags):
     return tuple(bool(f) for f in flags)
 

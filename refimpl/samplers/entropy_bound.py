@@ -1,11 +1,8 @@
 r"""The EB-Sampler: entropy-bounded unmasking (Ben-Hamu et al. 2025, arXiv 2505.24857)."""
 import dataclasses
 
-import numpy as np
-
 from ..core import validate
-from ..core.errors import InvalidParameterError
-from .base import block_length, temperature
+from .base import block_length, nonnegative, temperature
 from .steps import EntropyBoundStep
 from .threshold import until_done
 
@@ -36,13 +33,7 @@ class EntropyBound:
     tempered_entropy: bool = False
 
     def __post_init__(self):
-        try:
-            gamma = float(self.gamma)
-        except (TypeError, ValueError):
-            gamma = float("nan")
-        if not (np.isfinite(gamma) and gamma >= 0):
-            raise InvalidParameterError(f"EntropyBound gamma must be a finite number >= 0 (nats), got {self.gamma!r}")
-        object.__setattr__(self, "gamma", gamma)
+        object.__setattr__(self, "gamma", nonnegative(self.gamma, "EntropyBound gamma"))
         block_length(self.block_length, "EntropyBound")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         object.__setattr__(self, "tempered_entropy", validate.flag(self.tempered_entropy, "EntropyBound tempered_entropy"))

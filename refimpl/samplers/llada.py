@@ -6,7 +6,7 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
-from .base import before, block_length, temperature, tile_blocks
+from .base import before, block_length, nonnegative, temperature, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
 
 REMASKING = ("low_confidence", "random")
@@ -69,13 +69,7 @@ class LLaDA:
         block_length(self.block_length, "LLaDA")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.choice(self.remasking, REMASKING, "LLaDA remasking")
-        try:
-            scale = float(self.cfg_scale)
-        except (TypeError, ValueError):
-            scale = float("nan")
-        if not (np.isfinite(scale) and scale >= 0):
-            raise InvalidParameterError(f"LLaDA cfg_scale must be a finite number >= 0, got {self.cfg_scale!r}")
-        object.__setattr__(self, "cfg_scale", scale)
+        object.__setattr__(self, "cfg_scale", nonnegative(self.cfg_scale, "LLaDA cfg_scale"))
         for name in ("logits_eos_inf", "confidence_eos_eot_inf"):
             object.__setattr__(self, name, validate.flag(getattr(self, name), f"LLaDA {name}"))
         validate.choice(self.eos_rule, EOS_RULES, "LLaDA eos_rule")

@@ -81,15 +81,14 @@ class ReMDM:
                 raise InvalidParameterError(
                     f"ReMDM loop: eta={self.eta} is more than (1 - alpha_on)/alpha_on = {limit:.6g}, where its unmasking "
                     f"probability eta alpha_on/(1 - alpha_on) exceeds 1; lower eta or alpha_on")
-        self.rates()  # refuses a grid on which the remasking schedule is not defined
-        last = self.rates()[-1]
+        last = self.rates()[-1]  # (refuses a grid on which the remasking schedule is not defined)
         if last[0] < 1.0 and not self.noise_removal and self.remasking == "loop" and self.eps == 0:
             final = 1.0 / self.steps
             raise InvalidParameterError(
                 f"ReMDM loop: the last step (from t = {final:.6g}) lies after t_off = {self.t_off} with alpha held at "
                 f"alpha_on, so tokens stay masked; pick t_off >= {final:.6g}, more steps, or noise_removal=True")
         grid = np.linspace(1.0, self.eps, self.steps + 1)
-        last_alpha = self._alphas(float(grid[-2]), float(grid[-1]))[0]
+        last_alpha = self.step_alphas(float(grid[-2]), float(grid[-1]))[0]
         # (where alpha_t = 0 every generated position is masked — the step keeps the forward marginal —
         # so its sigma masks nothing)
         if (last[0] < 1.0 or (last[1] > 0.0 and last_alpha > 0)) and not self.noise_removal:
@@ -99,7 +98,7 @@ class ReMDM:
                 f"(unmasked with probability {last[0]:.6g}, masked again with {last[1]:.6g}); set noise_removal=True "
                 f"(MDLM's final argmax){' or eps=0' if self.eps > 0 else ''}")
 
-    def _alphas(self, t, s):
+    def step_alphas(self, t, s):
         """(alpha_t, alpha_s, sigma) of the step from t to s."""
         alpha = lambda u: 1.0 - float(self.schedule.mask_prob(u))  # noqa: E731
         if self.remasking != "loop":
@@ -124,7 +123,7 @@ class ReMDM:
         grid = np.linspace(1.0, self.eps, self.steps + 1)
         out = []
         for t, s in zip(grid[:-1].tolist(), grid[1:].tolist()):
-            a_t, a_s, sigma = self._alphas(t, s)
+            a_t, a_s, sigma = self.step_alphas(t, s)
             if a_t >= 1.0:
                 raise InvalidParameterError(
                     f"ReMDM: the schedule {self.schedule!r} reaches alpha = 1 at t = {t:.6g}, before the last step; "

@@ -15,7 +15,7 @@ from refimpl.laws import joint, metrics
 from refimpl.samplers.steps import FixedCount, TopKStep, entropy_bound_accepts
 
 from tests import originals
-from tests.helpers import chi_square_pvalue, sampler_law_and_denoisers
+from tests.helpers import sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 V, L = 3, 4
@@ -32,31 +32,18 @@ SETTINGS = [
 ]
 
 
-def name(case):
-    settings, prompt = case
-    return "-".join(f"{k}={v}" for k, v in settings.items()) + ("" if prompt is None else "-prompt")
-
-
-def with_calls(original):
-    def target(denoiser, n, rng, length, vocab_size, prompt):
-        calls = np.zeros(n, dtype=np.int64)
-        return original(denoiser, n, rng, length, vocab_size, prompt, calls=calls), calls
-    return target
-
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("case", SETTINGS, ids=name)
+@pytest.mark.parametrize("case", SETTINGS, ids=lambda case: settings_name(*case))
 def test_entropy_bound_samples_its_exact_law(case, which):
     settings, prompt = case
     sampler, denoiser = S.EntropyBound(**settings), DENOISERS[which]
-    law = refimpl.exact_law(denoiser, sampler, L, V, prompt=prompt)
-    drawn = refimpl.sample(denoiser, sampler, N_SAMPLES, np.random.default_rng(31), L, V, prompt=prompt)
-    counts = np.bincount(refimpl.space.encode(drawn, V), minlength=law.size)
-    assert chi_square_pvalue(counts, law.ravel()) > FALSE_ALARM
+    _, p_value = samples_pvalue(denoiser, sampler, L, V, N_SAMPLES, 31, prompt)
+    assert p_value > FALSE_ALARM
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("case", SETTINGS, ids=name)
+@pytest.mark.parametrize("case", SETTINGS, ids=lambda case: settings_name(*case))
 def test_the_original_loop_agrees_with_the_exact_law_and_calls(case, which):
     settings, prompt = case
     original = with_calls(functools.partial(originals.eb_sampler, **settings))

@@ -66,6 +66,17 @@ class PerPatternReveal(Reveals):
         return (vocab_size + 1) ** candidates
 
 
+def candidate_rows(ctx, eligible):
+    """``(candidates, mu)``: a per-pattern step's candidates (its eligible masked positions, in order) and the
+    denoiser's answers there as a fresh (e, V, N) array (``ctx.rows`` hands out a workspace array that its
+    next call overwrites)."""
+    candidates = [j for j in ctx.masked if eligible[j]]  # (the engine calls only with some)
+    mu = np.empty((len(candidates), ctx.vocab_size, ctx.sources))
+    for e, j in enumerate(candidates):
+        mu[e] = ctx.rows(j)
+    return candidates, mu
+
+
 def candidate_product(ctx, factors):
     r"""The product over candidates of per-candidate outcome factors, each (V+1, N) — rows 0..V-1 the
     probability that the candidate is revealed with that token, row V that it stays masked — as

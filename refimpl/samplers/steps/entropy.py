@@ -8,7 +8,7 @@ from scipy.special import entr
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import IF_MASKED
-from .base import PerPatternReveal, _eligible_masked, candidate_product
+from .base import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
 from .tokens import temper
 
 
@@ -54,9 +54,8 @@ class EntropyBoundStep(PerPatternReveal):
         r"""Mass-weighted law of the destinations in block layout: the entropies are functions of the source
         alone, so each source's accepted set A is fixed and the outcome is the product over candidates of
         :math:`q_j(v)` for j in A and the mask otherwise (:func:`candidate_product`)."""
-        candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
         vocab_size, sources = ctx.vocab_size, ctx.sources
-        rows = np.stack([ctx.rows(j).copy() for j in candidates])  # (e, V, N)
+        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
         accepted = entropy_bound_accepts(self.entropies(rows, axis=1).T, np.ones((sources, len(candidates)), bool),
                                          self.gamma).T  # (e, N)
         q = temper(rows, self.temperature, axis=1)

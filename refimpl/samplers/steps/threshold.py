@@ -7,7 +7,7 @@ import numpy as np
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
 from ..subsets import grid_product, grid_sum, subset_grid, top_k_reveals
-from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order, candidate_product
+from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order, candidate_product, candidate_rows
 from .tokens import temper
 
 
@@ -30,11 +30,8 @@ class ThresholdStep(PerPatternReveal):
         below tau) is revealed instead (:func:`top_k_reveals` with k = 1 on q restricted to them).
         Other masked positions stay masked (axes of size 1).
         """
-        candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
         vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
-        conf = np.empty((len(candidates), vocab_size, sources))  # (e, V, N): the untempered confidence
-        for e, j in enumerate(candidates):
-            conf[e] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
+        candidates, conf = candidate_rows(ctx, self.eligible)  # (e, V, N): the untempered confidence
         q = temper(conf, self.temperature, axis=1)
         below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
         def factors():
@@ -107,11 +104,8 @@ class FactorStep(PerPatternReveal):
         of :func:`top_k_reveals` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
         all n needs only ranks 1 .. n - 2 to pass.
         """
-        candidates = [j for j in ctx.masked if self.eligible[j]]  # (the engine calls only with some)
+        candidates, conf = candidate_rows(ctx, self.eligible)  # (e, V, N): the untempered confidence
         vocab_size, sources, count = ctx.vocab_size, ctx.sources, len(candidates)
-        conf = np.empty((count, vocab_size, sources))  # (e, V, N): the untempered confidence
-        for a, j in enumerate(candidates):
-            conf[a] = ctx.rows(j)  # (a workspace array, overwritten by the next call)
         q = temper(conf, self.temperature, axis=1)
         limits = self.thresholds(count)
         weight = ctx.mass.reshape(-1)
