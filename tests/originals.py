@@ -1,7 +1,8 @@
 """The originals' generation loops, re-written per batch in NumPy from their published code's semantics:
 LLaDA's ``generate`` (GSAI-ML/LLaDA ``generate.py``), Dream's ``_sample`` (Dream-org/Dream
-``generation_utils.py``), Fast-dLLM's threshold decoding (NVlabs/Fast-dLLM, ``get_transfer_index``) and
-MDLM's ancestral sampler (kuleshov-group/mdlm, ``_ddpm_caching_update`` and ``noise_removal``).
+``generation_utils.py``), Fast-dLLM's threshold decoding (NVlabs/Fast-dLLM, ``get_transfer_index``),
+MDLM's ancestral sampler (kuleshov-group/mdlm, ``_ddpm_caching_update`` and ``noise_removal``), ReMDM's
+update, the EB-Sampler and diffusers' ``LLaDA2Pipeline`` with its block refinement scheduler.
 
 Each keeps its original's structure — logits from the model, Gumbel or Categorical draws, a confidence
 vector with -inf where a position may not be chosen, top-k — and shares no code with refimpl's samplers,
@@ -435,6 +436,93 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
     if noise_removal:
         _count(calls, True)
         x = np.where(x != vocab_size, x, np.argmax(denoiser(x), axis=-1))
+    return x
+
+
+def _every_position(denoiser, x, vocab_size):
+    """(n, L, V): the model's probabilities at every position, as an editing model gives them in one pass — at
+    a masked position the denoiser's answer, at a clean position j its answer with j masked (how refimpl reads
+    a prediction at a clean position; a denoiser carries clean positions over)."""
+    probs = np.array(denoiser(x), dtype=np.float64)
+    for j in range(x.shape[1]):
+        clean = x[:, j] != vocab_size
+        if clean.any():
+            hidden = x[clean].copy()
+            hidden[:, j] = vocab_size
+            probs[clean, j] = np.asarray(denoiser(hidden), dtype=np.float64)[:, j]
+    return probs
+
+
+def llada2(denoiser, n, rng, length, vocab_size, prompt, steps=32, block_length=None, threshold=0.7,
+           editing_threshold=0.5, max_post_steps=16, minimal_topk=1, temperature=0.0, edit_rule="code",
+           untempered_confidence=False, calls=None):
+    """diffusers' ``LLaDA2Pipeline.__call__`` (mask-token mode, ``eos_early_stop`` off) with its
+    ``BlockRefinementScheduler.step``, each row its own batch of one: per block, ``while should_continue``: test
+    for masks, count a post step if none, call the model, draw (``_sample_from_logits``: argmax of the logits
+    at T = 0 with the softmax's probability, else a multinomial draw from softmax(logits / T) with its
+    probability), commit (``confidence > threshold`` if at least ``num_to_transfer`` pass, else ``topk``),
+    edit (``editable & conf > editing_threshold & token changed``; ``edit_rule="intent"``: only without masks),
+    then ``check_block_should_continue``.  Blocks start at 0; a block without a mask is skipped.
+    (Slip: ``untempered_confidence`` ranks by softmax(logits) at T > 0, as Fast-dLLM does.)"""
+    x = _start(n, length, vocab_size, prompt)
+    given = x != vocab_size
+    size = length if block_length is None else block_length
+    assert length % size == 0
+    gen_length = int((~given[0]).sum())
+    total_steps = min(steps, gen_length // minimal_topk)
+    base, remainder = divmod(size, total_steps)
+    schedule = np.full(total_steps, base)
+    schedule[:remainder] += 1
+    editing_enabled = editing_threshold is not None and editing_threshold > 0.0
+    for start in range(0, length, size):
+        block = slice(start, start + size)
+        if not (x[:, block] == vocab_size).any():
+            continue
+        prompt_mask = given[:, block]
+        post_steps = np.zeros(n, dtype=np.int64)
+        step_idx = np.zeros(n, dtype=np.int64)
+        running = np.ones(n, dtype=bool)
+        while running.any():
+            rows = np.flatnonzero(running)
+            tokens = x[rows, block]
+            masks_remaining = (tokens == vocab_size).any(axis=1)
+            post_steps[rows] += ~masks_remaining
+            _count(calls, running)
+            with np.errstate(divide="ignore"):
+                logits = np.log(_every_position(denoiser, x[rows], vocab_size)[:, block])
+            if temperature == 0.0:
+                probs = _softmax(logits)
+                sampled = np.argmax(logits, axis=-1)
+            else:
+                probs = _softmax(logits / temperature)
+                sampled = _categorical(probs, rng)
+            if untempered_confidence:
+                probs = _softmax(logits)
+            sampled_probs = np.take_along_axis(probs, sampled[..., None], axis=-1)[..., 0]
+            active_block = tokens == vocab_size
+            transfer = np.zeros_like(active_block)
+            for r in np.flatnonzero(masks_remaining):
+                num_to_transfer = schedule[min(step_idx[rows[r]], total_steps - 1)]
+                confidence = np.where(active_block[r], sampled_probs[r], -np.inf)
+                high_conf = confidence > threshold
+                if high_conf.sum() >= num_to_transfer:
+                    transfer[r] = high_conf
+                else:
+                    k = min(num_to_transfer, int(active_block[r].sum()))
+                    transfer[r] = _top_k(confidence[None], [k])[0]
+            edit = np.zeros_like(active_block)
+            if editing_enabled:
+                editable = ~active_block & ~prompt_mask[rows]
+                edit = editable & (sampled_probs > editing_threshold) & (sampled != tokens)
+                if edit_rule == "intent":
+                    edit &= ~masks_remaining[:, None]
+            final = transfer | edit
+            x[rows, block] = np.where(final, sampled, tokens)
+            step_idx[rows] += masks_remaining
+            stop = ((~masks_remaining & (not editing_enabled)) | (~masks_remaining & ~edit.any(axis=1))
+                    | (masks_remaining & (step_idx[rows] >= total_steps))
+                    | (~masks_remaining & (post_steps[rows] > max_post_steps)))
+            running[rows] = ~stop
     return x
 
 

@@ -27,7 +27,7 @@ from ..denoisers.conditionals import reader
 from .counts import apply_by_counts
 from .layout import block, fold_patterns
 from .per_pattern import GROUPS, PerPattern
-from .protocol import BATCHINGS, BY_COUNTS, PER_PATTERN
+from .protocol import ALWAYS, BATCHINGS, BY_COUNTS, IF_MASKED, PER_PATTERN
 
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)
 _kept = threading.local()
@@ -79,6 +79,12 @@ def plan(sampler: Sampler, prompt: np.ndarray, vocab_size: int) -> list:
             raise validate.InvalidTypeError(
                 f"{type(sampler).__name__}.plan() returned {type(step).__name__}, which does not follow the step "
                 f"protocol (refimpl.engine.protocol.Step: batching must be one of {BATCHINGS})")
+        if getattr(step, "parks", False) and step.batching != PER_PATTERN:
+            raise validate.InvalidTypeError(f"{type(step).__name__} parks mass but is not a {PER_PATTERN!r} step")
+    if any(getattr(step, "parks", False) for step in steps) and any(step.calls == ALWAYS for step in steps):
+        raise validate.InvalidTypeError(
+            f"{type(sampler).__name__}.plan() parks mass and has a step that calls the model {ALWAYS!r}: a parked "
+            f"sequence is not called, so a plan that parks says when its steps call ({IF_MASKED!r})")
     return steps
 
 
@@ -149,6 +155,8 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
         runner = None  # the per-pattern runner, built on the first step that needs it
         for step in steps:
             stats.steps += 1
+            if getattr(step, "releases", False) and runner is not None:
+                live = runner.release(mass, live)
             if before_step is not None:
                 before_step(step, *pattern_masses(mass, live, vocab_size))
             flows = [] if reveals is not None else None
@@ -162,6 +170,8 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
                 live = runner.apply(step, mass, stats, flows, live)
             if reveals is not None:
                 reveals.append(_reveals(flows))
+        if runner is not None:
+            live = runner.release(mass, live)
         clean = (slice(0, vocab_size),) * length
         finished = live is None or (~live).all(axis=1).any()  # else the clean block was never written
         law = mass[clean].copy() if finished else np.zeros((vocab_size,) * length)

@@ -6,10 +6,17 @@ reveal statistics, reads where the mass went (``flows``).
   shape — the form of :data:`refimpl.engine.protocol.PER_PATTERN` steps.
 - :class:`ScatterMove`: destinations by flat index, added with ``np.add.at`` (several sources may reach
   one destination) — the form of :data:`refimpl.engine.protocol.BY_COUNTS` steps.
+- :class:`FlatMove`: destinations by flat index from one mask pattern, each with the pattern it lands in —
+  a step that replaces clean tokens (an edit moves token to token, which no strided block holds).
+
+A move with ``parked`` set stops its sequences' loop: the engine keeps that mass aside, untouched by the
+steps that follow, until a step that ``releases`` it (:mod:`refimpl.engine.protocol`).
 """
 import dataclasses
 
 import numpy as np
+
+from .layout import code_patterns
 
 
 def add_block(view, outcome):
@@ -34,6 +41,7 @@ class BlockMove:
     index: tuple
     outcome: np.ndarray
     vocab_size: int
+    parked: bool = False
 
     @property
     def size(self):
@@ -88,3 +96,32 @@ class ScatterMove:
         totals, after = self.probability.sum(axis=(1, 3)), self.after()  # (n, P), (n, P, L)
         return [(pattern, after[s, p], float(totals[s, p]))
                 for p, pattern in enumerate(self.before) for s in range(len(totals))]
+
+
+@dataclasses.dataclass(frozen=True)
+class FlatMove:
+    r"""``table.flat[destination] += probability`` (``np.add.at``; several sources may reach one destination)
+    for sources of one mask ``pattern`` (L,) bool; ``after`` (int64, broadcast with ``probability``) is the code
+    of the pattern each destination lands in (:func:`refimpl.engine.layout.pattern_codes`), read only for the
+    reveal statistics."""
+
+    pattern: np.ndarray
+    destination: np.ndarray
+    probability: np.ndarray
+    after: np.ndarray
+    parked: bool = False
+
+    @property
+    def size(self):
+        return self.probability.size
+
+    def add_to(self, table):
+        np.add.at(table.reshape(-1), self.destination.reshape(-1), self.probability.reshape(-1))
+
+    def flows(self):
+        codes = np.broadcast_to(self.after, self.probability.shape).reshape(-1)
+        found, where = np.unique(codes, return_inverse=True)
+        totals = np.bincount(where, weights=self.probability.reshape(-1), minlength=len(found))
+        length = len(self.pattern)
+        return [(self.pattern, code_patterns(np.array([code]), length)[0], float(total))
+                for code, total in zip(found.tolist(), totals.tolist()) if total]

@@ -6,11 +6,14 @@ table; a step returns the mass-weighted law of the destinations as moves and the
 Work per step is :math:`\sum_M V^{L-|M|} (V+1)^{|M|} = (2V+1)^L` entries at most for a reveal step.
 The patterns are dealt to :data:`GROUPS` groups that run in parallel, each into its own accumulator;
 the table is then their sum.
+
+Moves marked ``parked`` go to a second pair of tables instead (one per group), untouched by later steps
+until :meth:`PerPattern.release` adds them back: the sequences whose original loop has stopped for now.
 """
 import numpy as np
 
 from ..core.numerics import parallel_for
-from .layout import block, by_blocks, live_patterns, sub_patterns, zero_blocks
+from .layout import block, by_blocks, code_patterns, live_patterns, pattern_codes, sub_patterns, zero_blocks
 from .states import PatternStates
 
 GROUPS = 2  # mask patterns are dealt to two fixed groups (one per core); the sum is the same on any machine
@@ -42,6 +45,42 @@ class PerPattern:
         shape = (vocab_size + 1,) * len(prompt_masked)
         self.accumulators = [work.scratch(f"accumulator {g}", shape) for g in range(GROUPS)]  # zeroed per step
         self.spaces = [work.child(f"group {g}") for g in range(GROUPS)]  # one per thread
+        self.work, self.shape = work, shape
+        self.parked = None  # the parked tables, one per group (every block valid), made on the first parking
+
+    def _parked_tables(self):
+        if self.parked is None:
+            self.parked = [self.work.scratch(f"parked {g}", self.shape) for g in range(GROUPS)]
+            for table in self.parked:
+                table.fill(0.0)
+        return self.parked
+
+    def release(self, mass, live):
+        """Add the parked mass back into ``mass`` (whose valid blocks are those of ``live``; None: all) and
+        clear it; returns the new ``live``.  Nothing parked: ``live`` unchanged."""
+        if self.parked is None:
+            return live
+        first, second = self.parked
+        np.add(first, second, out=first)
+        held = live_patterns(first, self.vocab_size)
+        if live is None:
+            np.add(mass, first, out=mass)
+        else:
+            known = {pattern.tobytes() for pattern in live}
+            for pattern in held:
+                index = block(pattern, self.vocab_size)
+                if pattern.tobytes() in known:
+                    mass[index] += first[index]
+                else:
+                    mass[index] = first[index]
+            live = code_patterns(np.union1d(pattern_codes(live), pattern_codes(held)), len(self.shape))
+        first.fill(0.0)
+        second.fill(0.0)
+        return live
+
+    def parked_probability(self):
+        """The probability held parked (0.0 when nothing is)."""
+        return 0.0 if self.parked is None else float(self.parked[0].sum() + self.parked[1].sum())
 
     def _size(self, pattern):
         return self.vocab_size ** int(np.sum(~pattern)) * (self.vocab_size + 1) ** int(np.sum(pattern))
@@ -73,6 +112,8 @@ class PerPattern:
         reached = step.reach(live, self.vocab_size)
         blocks = reached if reached is not None and by_blocks(reached, self.vocab_size, mass.size) else None
         groups = self._groups_for(step)
+        if getattr(step, "parks", False):
+            self._parked_tables()
         parallel_for(lambda g: self._run_group(groups[g], g, step, mass, counts[g], seen[g], keys, blocks),
                      range(GROUPS), elements=mass.size)
         if blocks is None:
@@ -122,6 +163,6 @@ class PerPattern:
                 continue
             for move in step.transition(PatternStates(pattern, source, self.reader, vocab_size, self.spaces[g])):
                 counts[1] += move.size
-                move.add_to(acc)
+                move.add_to(self.parked[g] if getattr(move, "parked", False) else acc)
                 if flows is not None:
                     flows.extend(move.flows())

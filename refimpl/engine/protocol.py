@@ -35,6 +35,20 @@ a denoiser) is: every step answers the same questions, and the engine acts on th
 - ``draw(z, mu, rng)`` — the Monte Carlo side: advance a batch ``z`` (B, L) given the denoiser's answers
   ``mu`` (B, L, V); written independently of ``transition``, so that samples against exact laws is a check.
 
+A step whose original loop stops for some sequences and not others (a stop that depends on the path, not on
+the partial sequence: diffusers' LLaDA 2.x loop ends a block's edits when an iteration edits nothing) *parks*
+them:
+
+- ``parks`` (optional, default False; :data:`PER_PATTERN` only) — the step may return moves marked ``parked``
+  (:mod:`refimpl.engine.moves`): their mass is kept aside, untouched by the steps that follow and not
+  counted in their calls, until a step with ``releases`` (optional, default False) runs: the engine adds
+  it back before that step (and after the last).  A plan that parks says when its steps call the model
+  with :data:`IF_MASKED` (the engine refuses :data:`ALWAYS`: a parked sequence is not called).
+- ``park(before, after)`` — the Monte Carlo side: (B,) bool, the rows of a batch that stop after the step.
+- ``predicts(z, vocab_size)`` (optional) — (B, L) bool, the clean positions whose *prediction* the step reads
+  (a step that edits tokens): :func:`refimpl.sample` puts the denoiser's answer with that position masked into
+  those rows of ``mu``, as :meth:`refimpl.engine.states.PatternStates.clean_rows` does on the exact side.
+
 A sampler may also define ``guide(denoiser, prompt, vocab_size)``: the denoiser its steps read, when the
 sampler changes the model's answers before any step sees them (LLaDA's ``cfg_scale`` and
 ``logits_eos_inf``, :mod:`refimpl.denoisers.guidance`); :func:`refimpl.engine.exact.model` applies it.

@@ -31,17 +31,39 @@ def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generato
     denoiser = model(sampler, denoiser, prompt, vocab_size)
     z = np.tile(prompt, (n, 1))
     changed = np.ones(n, dtype=bool)  # nothing is cached before the first step
+    parked = np.zeros(n, dtype=bool)  # rows whose loop has stopped until a step releases them
     for step in steps:
-        todo = np.flatnonzero(step.candidates(z == vocab_size).any(axis=1))
+        if getattr(step, "releases", False):
+            parked[:] = False
+        todo = np.flatnonzero(step.candidates(z == vocab_size).any(axis=1) & ~parked)
         if calls is not None:
             rule = step.calls
             calls[todo if rule == IF_MASKED else changed if rule == IF_CHANGED else slice(None)] += passes(step)
         changed = np.zeros(n, dtype=bool)
         if todo.size == 0:
             continue
-        drawn = step.draw(z[todo], evaluate_rows(denoiser, z[todo], vocab_size), rng)
-        changed[todo] = (drawn != z[todo]).any(axis=1)
+        rows = z[todo]
+        mu = evaluate_rows(denoiser, rows, vocab_size)
+        if hasattr(step, "predicts"):
+            mu = clean_predictions(denoiser, rows, step.predicts(rows, vocab_size), mu, vocab_size)
+        drawn = step.draw(rows, mu, rng)
+        changed[todo] = (drawn != rows).any(axis=1)
+        if hasattr(step, "park"):
+            parked[todo] = step.park(rows, drawn)
         z[todo] = drawn
     if (z == vocab_size).any():
         raise InvalidParameterError(f"{type(sampler).__name__} left masks in its output; give it enough steps")
     return z
+
+
+def clean_predictions(denoiser: Denoiser, z: np.ndarray, at: np.ndarray, mu: np.ndarray, vocab_size: int) -> np.ndarray:
+    r"""``mu`` (B, L, V) with the rows at the clean positions ``at`` (B, L) bool replaced by the model's prediction
+    there: the denoiser's answer at j with j masked (what :meth:`refimpl.engine.states.PatternStates.clean_rows`
+    reads on the exact side)."""
+    out = mu.copy()
+    for j in np.flatnonzero(at.any(axis=0)):
+        rows = np.flatnonzero(at[:, j])
+        hidden = z[rows].copy()
+        hidden[:, j] = vocab_size
+        out[rows, j] = evaluate_rows(denoiser, hidden, vocab_size)[:, j]
+    return out

@@ -53,6 +53,25 @@ class PatternStates:
         np.copyto(out, mu)
         return out.reshape(self.vocab_size, self.sources)
 
+    def clean_rows(self, j):
+        r"""The model's prediction at the *clean* position j as (V, N) rows (fresh): the denoiser's answer there
+        with j masked, :math:`\mu(z_{-j})_{j,\cdot}` — the same for every token at j (a denoiser carries clean
+        positions over, so this is how refimpl reads a prediction that may differ from the token; for the
+        oracle it is the conditional law of x_j given every other position)."""
+        wider = self.pattern.copy()
+        wider[j] = True
+        rows = self._reader.block(wider)[j]  # the token on axis j; every other clean axis a source
+        rows = np.expand_dims(np.moveaxis(rows, j, 0), j + 1)  # (V, block shape with 1 at j)
+        shape = (self.vocab_size,) + tuple(self.vocab_size if not m else 1 for m in self.pattern)
+        return np.ascontiguousarray(np.broadcast_to(rows, shape)).reshape(self.vocab_size, self.sources)
+
+    def source_index(self):
+        """(N,) int64: the flat index of every source in the ``(V+1,)*L`` table, in C order of the clean
+        positions (masked positions hold the mask)."""
+        strides = (self.vocab_size + 1) ** np.arange(self.length - 1, -1, -1, dtype=np.int64)
+        grid = np.indices((self.vocab_size,) * len(self.clean), dtype=np.int64).reshape(len(self.clean), -1)
+        return self.vocab_size * int(strides[list(self.masked)].sum()) + strides[list(self.clean)] @ grid
+
     def block_view(self, compact, dims, sources_first=False):
         """A product formed as (outcomes of the masked positions, N) — ``dims`` the outcome axis of each
         masked position in order (1, V or V+1) — or as (N, outcomes) if ``sources_first``, viewed in
@@ -64,11 +83,12 @@ class PatternStates:
             blocked, order = compact.reshape(outcomes + sources), self.masked + self.clean
         return np.transpose(blocked, [order.index(a) for a in range(self.length)])
 
-    def reveal(self, outcome):
+    def reveal(self, outcome, parked=False):
         """The :class:`BlockMove` of a reveal step's block-layout ``outcome``: clean positions kept, each
-        masked axis of size V+1 a token or the mask, V a token, 1 the mask."""
+        masked axis of size V+1 a token or the mask, V a token, 1 the mask (``parked``: the move stops its
+        sequences' loop, :mod:`refimpl.engine.moves`)."""
         index = reveal_index(self.pattern, outcome.shape, self.vocab_size)
-        return BlockMove(self.pattern, index, outcome, self.vocab_size)
+        return BlockMove(self.pattern, index, outcome, self.vocab_size, parked)
 
 
 class CountStates:

@@ -5,6 +5,8 @@ masked again with probability ``rho`` (the shape of ReMDM's remasking, value-ind
 reveal-all, remask, reveal-all then has an exact law that the engine computes through ``transition``;
 it is checked against a second algorithm (a walk over every partial sequence with the denoiser's
 answers, no engine code) and against Monte Carlo draws (``Remask.draw``, written independently).
+``RevealThenPark`` parks the sequences whose revealed token stops their loop: the exact law of a plan that
+parks, against the branches summed by hand, its calls and its draws.
 """
 import dataclasses
 import itertools
@@ -149,3 +151,105 @@ def test_a_remasking_step_counts_its_calls_and_reveals():
     assert refimpl.expected_calls(denoiser, RevealRemaskReveal(rho), length, vocab_size) == 3.0
     remask = Remask((True,) * length, rho)
     assert remask.stay_probability(np.array([False, True, False])) == pytest.approx((1 - rho) ** 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class RevealThenPark:
+    """Reveal ``position`` from the denoiser; a sequence that gets ``token`` there stops (is parked) until a
+    step releases it — the protocol's parking, written here against the protocol alone."""
+
+    position: int
+    token: int
+    releases: bool = False
+    calls: str = "if masked"
+    batching = PER_PATTERN
+    parks = True
+
+    def candidates(self, patterns):
+        out = np.zeros(np.shape(patterns), dtype=bool)
+        out[:, self.position] = np.asarray(patterns, dtype=bool)[:, self.position]
+        return out
+
+    def reach(self, patterns, vocab_size):
+        return None
+
+    def outcomes(self, candidates, vocab_size):
+        return vocab_size
+
+    def stay_probability(self, pattern):
+        return 0.0 if pattern[self.position] else 1.0
+
+    def transition(self, states):
+        outcome = states.mass * states.mu(self.position)  # the token on the position's axis
+        stops = np.zeros(states.vocab_size, dtype=bool)
+        stops[self.token] = True
+        shape = [1] * states.length
+        shape[self.position] = states.vocab_size
+        stops = stops.reshape(shape)
+        return [states.reveal(outcome * stops, parked=True), states.reveal(outcome * ~stops)]
+
+    def draw(self, z, mu, rng):
+        out = z.copy()
+        out[:, self.position] = [rng.choice(mu.shape[-1], p=row) for row in mu[:, self.position]]
+        return out
+
+    def park(self, before, after):
+        return after[:, self.position] == self.token
+
+
+@dataclasses.dataclass(frozen=True)
+class ParkedPlan:
+    """Reveal position 0 (a 0 there stops the sequence), then position 1 (a 1 stops it), then release and reveal
+    every masked position at once: a sequence parked early has its later positions revealed together."""
+
+    calls: str = "if masked"
+
+    def plan(self, masked, region):
+        everything = tuple(bool(r) for r in region)
+        last = IndependentStep(everything, tuple(1.0 for _ in everything), calls=self.calls)
+        return [RevealThenPark(0, 0), RevealThenPark(1, 1), Released(last)]
+
+
+class Released:
+    """A step that releases the parked mass before it runs, otherwise ``inner``."""
+
+    releases = True
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_parked_mass_skips_steps_until_released():
+    """The exact law of ParkedPlan by hand: x0 = 0 stops at once (x1, x2 then revealed together from the
+    conditionals given x0); x0 != 0 and x1 = 1 stops after x1; else x2 alone — each branch a product of the
+    oracle's conditionals; calls: the second step only for x0 != 0, the last for everyone; and the draws."""
+    vocab_size, length = 2, 3
+    table = random_table(np.random.default_rng(9), vocab_size, length)
+    denoiser = refimpl.oracle_denoiser(table)
+    mu = lambda z: refimpl.denoisers.evaluate(denoiser, np.array([z]), vocab_size)[0]  # noqa: E731
+    M = vocab_size
+    expected = np.zeros((vocab_size,) * length)
+    for x0 in range(vocab_size):
+        p0 = mu([M, M, M])[0][x0]
+        if x0 == 0:
+            rows = mu([x0, M, M])
+            expected[x0] += p0 * np.outer(rows[1], rows[2])
+            continue
+        for x1 in range(vocab_size):
+            p1 = mu([x0, M, M])[1][x1]
+            expected[x0, x1] += p0 * p1 * mu([x0, x1, M])[2]
+    law, calls = refimpl.engine.calls.exact_law_and_calls(denoiser, ParkedPlan(), length, vocab_size)
+    np.testing.assert_allclose(law, expected, atol=1e-15)
+    np.testing.assert_allclose(calls, [1.0, 1.0 - mu([M, M, M])[0][0], 1.0], atol=1e-15)
+    drawn = refimpl.sample(denoiser, ParkedPlan(), 20000, np.random.default_rng(10), length, vocab_size)
+    counts = np.bincount(refimpl.space.encode(drawn, vocab_size), minlength=law.size)
+    assert chi_square_pvalue(counts, law.ravel()) > 1e-3
+
+
+def test_a_plan_that_parks_and_calls_always_is_refused():
+    with pytest.raises(refimpl.core.errors.InvalidTypeError, match="parks mass and has a step that calls"):
+        refimpl.exact_law(refimpl.oracle_denoiser(random_table(np.random.default_rng(9), 2, 3)),
+                          ParkedPlan(calls=ALWAYS), 3, 2)

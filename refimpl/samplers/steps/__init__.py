@@ -15,7 +15,9 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
 - :class:`ThresholdStep`: all with confidence >= tau, at least the most confident (Fast-dLLM);
 - :class:`FactorStep`: the top r for the first rank r failing 1 - factor/(r+2) (Fast-dLLM's factor rule);
 - :class:`EntropyBoundStep`: the lowest-entropy prefix within an entropy budget (the EB-Sampler);
-- :class:`RemaskStep`: reveal masked positions and mask clean ones again, independently (ReMDM) — not reveal-only.
+- :class:`RemaskStep`: reveal masked positions and mask clean ones again, independently (ReMDM) — not reveal-only;
+- :class:`RefineStep`: commit by confidence and replace committed tokens (LLaDA 2.x, diffusers' block refinement)
+  — not reveal-only, and it parks the sequences whose loop has stopped.
 
 The exact side is ``transition(states)``, which returns moves: the independent, threshold and factor
 steps work one mask pattern at a time in block layout (:class:`refimpl.engine.states.PatternStates`);
@@ -31,11 +33,12 @@ from ...engine.protocol import ALWAYS, CALL_RULES, IF_CHANGED, IF_MASKED
 from .base import FixedCount, FractionCount
 from .entropy import EntropyBoundStep, entropy_bound_accepts
 from .independent import IndependentStep, LeftmostStep
+from .refine import RefineStep
 from .remask import RemaskStep
 from .subset import TopKStep, UniformKStep
 from .threshold import FactorStep, ThresholdStep
 from .tokens import confidences, temper, truncate
 
 __all__ = ["ALWAYS", "CALL_RULES", "EntropyBoundStep", "FactorStep", "FixedCount", "FractionCount", "IF_CHANGED",
-           "IF_MASKED", "IndependentStep", "LeftmostStep", "RemaskStep", "ThresholdStep", "TopKStep", "UniformKStep",
-           "confidences", "entropy_bound_accepts", "temper", "truncate"]
+           "IF_MASKED", "IndependentStep", "LeftmostStep", "RefineStep", "RemaskStep", "ThresholdStep", "TopKStep",
+           "UniformKStep", "confidences", "entropy_bound_accepts", "temper", "truncate"]
