@@ -10,9 +10,10 @@ from ..laws import datasets
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
-            "semi_ar", "fixed", "entropy_bound", "remdm")
+            "semi_ar", "fixed", "entropy_bound", "remdm", "llada2")
 ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
-        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on")}
+        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on"),
+        "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
 
@@ -36,7 +37,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--remasking", default="low_confidence", choices=("low_confidence", "random"))
     parser.add_argument("--alg", default="origin", choices=("origin", "maskgit_plus", "topk_margin", "entropy"))
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="threshold: the confidence to commit (0.9); llada2: the same inside its blocks (0.7)")
     parser.add_argument("--factor", type=float, default=1.0, help="factor: Fast-dLLM's factor rule")
     parser.add_argument("--tokens-per-step", default="1", help="random_k / semi_ar inner: an int or a list like 1,2,1")
     parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES))
@@ -65,6 +67,14 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--t-on", type=float, default=None, help="remdm loop: where the loop starts (0.55)")
     parser.add_argument("--t-off", type=float, default=None, help="remdm loop: where it ends (0.05)")
     parser.add_argument("--alpha-on", type=float, default=None, help="remdm loop: alpha held in the loop (0.9)")
+    parser.add_argument("--editing-threshold", type=float, default=None,
+                        help="llada2: the confidence to replace a committed token (0.5; 0 turns editing off)")
+    parser.add_argument("--max-post-steps", type=int, default=None,
+                        help="llada2: edit-only iterations after a block's masks are gone (16)")
+    parser.add_argument("--minimal-topk", type=int, default=None, help="llada2: caps the steps at masked // this (1)")
+    parser.add_argument("--edit-rule", default=None, choices=("code", "intent"),
+                        help="llada2: edit at every iteration, as the scheduler's code does (default), or only "
+                             "after the masks are gone, as its docstring says")
     parser.add_argument("--prompt", default=None,
                         help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
 
@@ -147,6 +157,12 @@ def build_sampler(args, length):
             given["remasking"] = given.pop("remdm")
         schedule = SCHEDULES[args.schedule]()
         return samplers.ReMDM(steps, schedule=schedule, eps=args.eps or 0.0, noise_removal=args.noise_removal, **given)
+    if name == "llada2":
+        return samplers.LLaDA2(steps if args.steps is not None else 32, args.block_length,
+                               0.7 if args.threshold is None else args.threshold,
+                               temperature=0.0 if temp is None else temp, **given)
+    if name != "threshold" and args.threshold is not None:
+        raise InvalidParameterError(f"--threshold applies to threshold and llada2 only, not {name}")
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
         return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache)
@@ -160,7 +176,8 @@ def build_sampler(args, length):
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
                               args.top_p, args.top_k, args.alg_temp)
     if name == "threshold":
-        return samplers.Threshold(args.threshold, args.block_length, 0.0 if temp is None else temp)
+        threshold = 0.9 if args.threshold is None else args.threshold
+        return samplers.Threshold(threshold, args.block_length, 0.0 if temp is None else temp)
     if name == "factor":
         return samplers.Factor(args.factor, args.block_length, 0.0 if temp is None else temp)
     if name == "left_to_right":

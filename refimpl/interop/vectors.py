@@ -83,11 +83,20 @@ PROMPTED = {  # samplers whose semantics need a prompt (guidance masks the promp
     "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": [1, 3, 3],
     "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)": [1, 3, 3],
     "ReMDM(steps=4, remasking='cap', eta=0.3)": [3, 0, 3],
+    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.5, temperature=1.0)": [1, 3, 3],
 }
 SAMPLERS.update({
     "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": samplers.LLaDA(2, temperature=1.0, cfg_scale=1.5),
     "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)":
         samplers.LLaDA(2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2),
+    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.5, temperature=1.0)":
+        samplers.LLaDA2(3, threshold=0.7, editing_threshold=0.5, temperature=1.0),
+    "LLaDA2(steps=2, threshold=0.5, editing_threshold=0.3, temperature=0.0)":
+        samplers.LLaDA2(2, threshold=0.5, editing_threshold=0.3, temperature=0.0),
+    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.0, temperature=1.0)":
+        samplers.LLaDA2(3, threshold=0.7, editing_threshold=0.0, temperature=1.0),
+    "LLaDA2(steps=3, block_length=1, threshold=0.6, editing_threshold=0.4, max_post_steps=2, temperature=1.0, "
+    "edit_rule='intent')": samplers.LLaDA2(3, 1, 0.6, 0.4, max_post_steps=2, temperature=1.0, edit_rule="intent"),
 })
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 

@@ -11,7 +11,7 @@ from ..diffusion import schedules as sch
 from . import denoisers as dn
 
 FAMILIES = ("first_hitting", "random_k", "left_to_right", "fixed_order", "semi_ar", "ancestral", "llada", "dream",
-            "threshold", "factor", "entropy_bound", "remdm")
+            "threshold", "factor", "entropy_bound", "remdm", "llada2")
 TEMPERATURES = (1.0, 0.0, 0.5)  # shrinks to 1 (the denoiser's own law)
 
 
@@ -95,6 +95,14 @@ def _remdm(draw, length):
 
 
 @st.composite
+def _llada2(draw, length):
+    editing = draw(st.sampled_from((0.0, 0.3, 0.6, 1.5)))
+    return smp.LLaDA2(draw(st.integers(1, length + 1)), draw(_block_lengths(length)), draw(st.floats(0.0, 1.2)),
+                      editing, draw(st.integers(0, 3)), draw(st.integers(1, 2)) if length >= 2 else 1,
+                      draw(st.sampled_from((0.0, 1.0, 0.5))), draw(st.sampled_from(("code", "intent"))))
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -131,6 +139,7 @@ BUILDERS = {
     "entropy_bound": lambda length: st.builds(smp.EntropyBound, st.floats(0.0, 3.0), _block_lengths(length),
                                               st.sampled_from((0.0, 1.0, 0.5)), st.booleans()),
     "remdm": _remdm,
+    "llada2": _llada2,
 }
 
 

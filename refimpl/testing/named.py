@@ -6,7 +6,8 @@ from ..core.errors import InvalidParameterError
 CLASSES = {"ancestral": smp.Ancestral, "first_hitting": smp.FirstHitting, "random_k": smp.RandomK,
            "left_to_right": smp.LeftToRight, "fixed_order": smp.FixedOrder, "semi_ar": smp.SemiAR,
            "llada": smp.LLaDA, "dream": smp.Dream, "threshold": smp.Threshold, "factor": smp.Factor,
-           "entropy_bound": smp.EntropyBound, "remdm": smp.ReMDM}
+           "entropy_bound": smp.EntropyBound, "remdm": smp.ReMDM,
+           "llada2": smp.LLaDA2}
 
 
 def sampler(name: str, **params) -> object:

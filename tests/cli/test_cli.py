@@ -206,6 +206,12 @@ def test_law_command_passes_dreams_truncation():
       "--alpha-on", "0.6"], dict(steps=10, remasking="loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6), None),
     (["--sampler", "remdm", "--remdm", "rescale", "--steps", "5", "--eta", "0.5", "--schedule", "cosine"],
      dict(steps=5, remasking="rescale", eta=0.5, schedule=refimpl.schedules.Cosine()), None),
+    (["--sampler", "llada2", "--steps", "2", "--block-length", "2", "--threshold", "0.6", "--editing-threshold", "0.4",
+      "--max-post-steps", "2", "--temperature", "1"],
+     dict(steps=2, block_length=2, threshold=0.6, editing_threshold=0.4, max_post_steps=2, temperature=1.0), None),
+    (["--sampler", "llada2", "--steps", "4", "--minimal-topk", "2", "--edit-rule", "intent", "--prompt", "1 M M M"],
+     dict(steps=4, threshold=0.7, minimal_topk=2, edit_rule="intent"), [1, 3, 3, 3]),
+    (["--sampler", "llada2"], dict(), None),  # the pipeline's defaults: 32 steps, thresholds 0.7 and 0.5, T = 0
 ])
 def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sampler, prompt):
     from refimpl import samplers
@@ -215,7 +221,8 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     assert code == 0
     findings = json.loads(text)["reports"][0]["findings"]
     law = datasets.dirichlet(3, 4, np.random.default_rng(5), 0.5)
-    kind = {"llada": samplers.LLaDA, "entropy_bound": samplers.EntropyBound, "remdm": samplers.ReMDM}[argv[1]]
+    kind = {"llada": samplers.LLaDA, "entropy_bound": samplers.EntropyBound, "remdm": samplers.ReMDM,
+            "llada2": samplers.LLaDA2}[argv[1]]
     q = refimpl.exact_law(refimpl.oracle_denoiser(law), kind(**sampler), 4, 3, prompt=prompt)
     assert findings["tv"] == pytest.approx(refimpl.tv(refimpl.laws.metrics.conditioned(law.table, prompt), q), abs=1e-12)
 
@@ -228,6 +235,11 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--cfg-scale", "-1"], "cfg_scale must be a finite number >= 0"),
     (["law", "--sampler", "llada", "--logits-eos-inf", "--eos", "3"], "eos=3 is not a token id"),
     (["law", "--sampler", "remdm", "--eta", "2"], "eta"),
+    (["law", "--sampler", "llada", "--editing-threshold", "0.5"], "--editing-threshold apply to llada2 only, not llada"),
+    (["law", "--sampler", "dream", "--threshold", "0.5"], "--threshold applies to threshold and llada2 only, not dream"),
+    (["law", "--sampler", "llada2", "--block-length", "3"], "does not divide"),
+    (["law", "--sampler", "llada2", "--minimal-topk", "0"], "minimal_topk"),
+    (["law", "--sampler", "llada2", "--threshold", "-0.1"], "threshold"),
     (["law", "--sampler", "entropy_bound", "--gamma", "-1"], "gamma must be a finite number >= 0"),
     (["law", "--prompt", "0 X M M"], "--prompt"),
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
