@@ -39,10 +39,11 @@ def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):
     for c in cases:  # the samplers that revise and bound sit next to the reveal-only ones, for both denoisers
         labels = " ".join(row["label"] for row in c["rows"])
         assert "ReMDM(" in labels and "remasking='loop'" in labels and "EntropyBound(" in labels
+        assert "LLaDA2(steps=5, temperature=1.0)" in labels and "LLaDA2(steps=5, editing_threshold=0.0" in labels
     case = cases[0]
     by_label = {row["label"]: row for row in case["rows"]}
     for name in ("Ancestral(steps=1, cache=True)", "LLaDA(steps=1, temperature=1.0)",
-                 "Dream(steps=1, alg='maskgit_plus', temperature=1.0)"):
+                 "Dream(steps=1, alg='maskgit_plus', temperature=1.0)", "LLaDA2(steps=1, temperature=1.0)"):
         assert abs(by_label[name]["kl_p_q"] - case["total_correlation"]) < 1e-10
         assert by_label[name]["expected_calls"] == 1.0
     for name in ("LeftToRight()", "LLaDA(steps=5, temperature=1.0, remasking='random')"):

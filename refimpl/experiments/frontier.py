@@ -26,8 +26,10 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
     default, so that KL(p || q) is finite; MDLM's and ReMDM's samplers always draw at 1), one block — and
     LLaDA with blocks of 2 and 4 (the paper's semi-autoregressive prescription) where they tile the
     ``region`` the blocks cover (default: ``masked`` positions).  The samplers that revise or bound
-    (ReMDM's remasking, the EB-Sampler) sit next to the reveal-only ones; LLaDA's classifier-free guidance
-    too when ``prompted`` (without a prompt it changes nothing but the cost)."""
+    (ReMDM's remasking, the EB-Sampler) and edit (LLaDA 2.x block refinement, with its default editing
+    threshold 0.5 and with editing off, in one block and, without a prompt, in blocks of 4 where they
+    tile the sequence) sit next to the reveal-only ones; LLaDA's classifier-free guidance too when
+    ``prompted`` (without a prompt it changes nothing but the cost)."""
     region = masked if region is None else region
     t = temperature
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
@@ -44,6 +46,9 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
     out += [S.Factor(f, temperature=t) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
     out += [S.EntropyBound(g, temperature=t) for g in ((0.5, 2.0) if quick else (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))]
     out += remdm_samplers(masked, steps, quick)
+    out += [S.LLaDA2(s, temperature=t, editing_threshold=e) for s in steps for e in (0.5, 0.0)]
+    if not prompted and region % 4 == 0 and not quick:
+        out += [S.LLaDA2(s, block_length=4, temperature=t, editing_threshold=e) for s in (2, 4) for e in (0.5, 0.0)]
     if prompted:
         out += [S.LLaDA(s, temperature=t, cfg_scale=c) for s in steps for c in (0.5, 2.0)]
     return out
