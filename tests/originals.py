@@ -373,7 +373,7 @@ def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_rem
 
 
 def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-cap", eta=0.02, t_on=0.55, t_off=0.05,
-          alpha_on=0.9, eps=0.0, noise_removal=False, without_sigma=False, calls=None):
+          alpha_on=0.9, eps=0.0, noise_removal=False, without_sigma=False, most_confident=False, calls=None):
     """ReMDM's ``_ddpm_caching_update`` (kuleshov-group/remdm ``diffusion.py``) with its log-linear noise (move
     chance t): timesteps ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; for ``remdm-cap`` and
     ``remdm-rescale`` sigma from alpha_t = 1 - t and alpha_s = 1 - (t - dt), clean positions drawn from
@@ -383,12 +383,16 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
     (t <= t_off), ReMDM's with sigma = eta at alpha = alpha_on between; ``_sample_categorical`` throughout.
     p_x0 is cached until a step changes x (per row).  (The loop keeps a prompt's tokens as given — ReMDM
     generates unconditionally.  Slip: ``without_sigma`` reveals at MDLM's rate (alpha_s - alpha_t)/(1 - alpha_t)
-    while remasking.)"""
+    while remasking.)  ``remdm-conf``: sigma = softmax(conf) sigma_max per position (0 at masked ones), the
+    same two laws with that sigma, then conf = -p_x0[xs] where a token was revealed and -inf where one was
+    masked again; conf starts at -inf (the code's bfloat16 storage is not reproduced).  (Slip:
+    ``most_confident`` takes softmax(-conf), masking the most confident tokens again.)"""
     x = _start(n, length, vocab_size, prompt)
     given = x != vocab_size
     timesteps = np.linspace(1.0, eps, steps + 1)
     dt = (1 - eps) / steps
     cached, stale = None, np.ones(n, dtype=bool)
+    conf = np.full((n, length), -np.inf)
 
     def sample(q):
         gumbel_norm = 1e-10 - np.log(rng.random(q.shape) + 1e-10)
@@ -419,6 +423,16 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
             if sampler == "remdm-loop":
                 alpha_t = alpha_s = alpha_on
                 sigma = eta
+            elif sampler == "remdm-conf":
+                alpha_t, alpha_s = 1 - t, 1 - (t - dt)
+                sigma_max = min(1, (1 - alpha_s) / alpha_t) if alpha_t > 0 else 1
+                scores = -conf if most_confident else conf
+                with np.errstate(invalid="ignore"):  # a row of -inf: NaN, as torch's softmax
+                    top = scores.max(axis=1, keepdims=True)
+                    weights = np.exp(scores - top)
+                    eta_conf = weights / weights.sum(axis=1, keepdims=True)
+                eta_conf[x == vocab_size] = 0
+                sigma = (eta_conf * sigma_max)[..., None]
             else:
                 alpha_t, alpha_s = 1 - t, 1 - (t - dt)
                 if sampler == "remdm-cap":
@@ -430,6 +444,11 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
             q_xs_2 = with_mask(p_x0 * (reveal / (1 - alpha_t)), (1 - alpha_t - reveal) / (1 - alpha_t))
             copy_flag = x != vocab_size
             xs = sample(np.where(copy_flag[..., None], q_xs, q_xs_2))
+            if sampler == "remdm-conf":
+                unmasked = (x == vocab_size) & (xs != vocab_size)
+                drawn = np.take_along_axis(p_x0, np.minimum(xs, vocab_size - 1)[..., None], axis=-1)[..., 0]
+                conf[unmasked] = -drawn[unmasked]
+                conf[(x != vocab_size) & (xs == vocab_size)] = -np.inf
         xs = np.where(given, x, xs)
         stale = (xs != x).any(axis=1)
         x = xs

@@ -12,7 +12,7 @@ LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
             "semi_ar", "fixed", "entropy_bound", "remdm", "llada2")
 ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
-        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on"),
+        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
         "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
@@ -62,7 +62,11 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--gamma", type=float, default=None, help="entropy_bound: the entropy budget in nats (0.1)")
     parser.add_argument("--tempered-entropy", action="store_true", default=None,
                         help="entropy_bound: the entropy of the tempered law (diffusers), not the model's")
-    parser.add_argument("--remdm", default=None, choices=("cap", "rescale", "loop"), help="remdm: remasking schedule (cap)")
+    parser.add_argument("--remdm", default=None, choices=("cap", "rescale", "conf", "loop"),
+                        help="remdm: remasking schedule (cap)")
+    parser.add_argument("--conf-sigma", default=None, choices=("max", "cap", "rescale"),
+                        help="remdm conf: the sigma its weights share out: sigma_max as the code (max), or the cap "
+                             "or rescale schedule's with --eta, as the paper describes it")
     parser.add_argument("--eta", type=float, default=None, help="remdm: remasking strength (0.02)")
     parser.add_argument("--t-on", type=float, default=None, help="remdm loop: where the loop starts (0.55)")
     parser.add_argument("--t-off", type=float, default=None, help="remdm loop: where it ends (0.05)")

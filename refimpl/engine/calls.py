@@ -13,8 +13,9 @@ import numpy as np
 
 from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
-from .exact import EngineStats, exact_law
+from .exact import EngineStats, exact_law, finished, model, plan, prompt_tokens
 from .protocol import ALWAYS, IF_CHANGED, IF_MASKED, passes
+from .scored import is_scored, scored_law_and_calls
 
 
 def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
@@ -39,6 +40,13 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
                         prompt: ArrayLike | None = None, stats: "EngineStats | None" = None) -> "tuple[Table, np.ndarray]":
     """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
     original's loop calls the model for each step of the plan (:func:`expected_calls` sums them)."""
+    vocab_size, length = validate.space(vocab_size, length)
+    tokens = prompt_tokens(prompt, length, vocab_size)
+    steps = plan(sampler, tokens, vocab_size)
+    if is_scored(steps, type(sampler).__name__):  # (sequence, scores) states: the runner counts the calls itself
+        law, calls = scored_law_and_calls(steps, model(sampler, denoiser, tokens, vocab_size), tokens, vocab_size,
+                                          stats)
+        return finished(law, sampler), calls
     calls, changed = [], [1.0]  # nothing is cached before the first step
 
     def before_step(step, patterns, probabilities):

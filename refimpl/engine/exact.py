@@ -28,6 +28,7 @@ from .counts import apply_by_counts
 from .layout import block, fold_patterns
 from .per_pattern import GROUPS, PerPattern
 from .protocol import ALWAYS, BATCHINGS, BY_COUNTS, IF_MASKED, PER_PATTERN
+from .scored import is_scored, scored_law_and_calls
 
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)
 _kept = threading.local()
@@ -137,6 +138,12 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
     vocab_size, length = validate.space(vocab_size, length)
     prompt = prompt_tokens(prompt, length, vocab_size)
     steps = plan(sampler, prompt, vocab_size)
+    if is_scored(steps, type(sampler).__name__):
+        if before_step is not None:
+            raise InvalidParameterError("before_step reads mask-pattern masses, which a scored plan does not keep")
+        law, _ = scored_law_and_calls(steps, model(sampler, denoiser, prompt, vocab_size), prompt, vocab_size,
+                                      stats, reveals)
+        return finished(law, sampler)
     source = reader(model(sampler, denoiser, prompt, vocab_size), vocab_size, length)
     bulk = sum(step.batching == BY_COUNTS for step in steps)
     per_pattern = bulk < len(steps)
@@ -173,8 +180,13 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
         if runner is not None:
             live = runner.release(mass, live)
         clean = (slice(0, vocab_size),) * length
-        finished = live is None or (~live).all(axis=1).any()  # else the clean block was never written
-        law = mass[clean].copy() if finished else np.zeros((vocab_size,) * length)
+        written = live is None or (~live).all(axis=1).any()  # else the clean block was never written
+        law = mass[clean].copy() if written else np.zeros((vocab_size,) * length)
+    return finished(law, sampler)
+
+
+def finished(law: Table, sampler: Sampler) -> Table:
+    """``law``, refused when it leaves probability on sequences that still hold masks."""
     left = 1.0 - law.sum()
     if left > 1e-9:
         raise InvalidParameterError(

@@ -49,6 +49,11 @@ them:
   (a step that edits tokens): :func:`refimpl.sample` puts the denoiser's answer with that position masked into
   those rows of ``mu``, as :meth:`refimpl.engine.states.PatternStates.clean_rows` does on the exact side.
 
+A step whose state carries more than the partial sequence — ReMDM's confidence schedule remembers how
+confident the model was in each token when it was revealed — has ``batching`` = :data:`SCORED`: it answers
+``successors`` and ``draw_scored`` instead of ``transition`` and ``draw``, and the engine runs its plan on
+(sequence, scores) states (:mod:`refimpl.engine.scored`).
+
 A sampler may also define ``guide(denoiser, prompt, vocab_size)``: the denoiser its steps read, when the
 sampler changes the model's answers before any step sees them (LLaDA's ``cfg_scale`` and
 ``logits_eos_inf``, :mod:`refimpl.denoisers.guidance`); :func:`refimpl.engine.exact.model` applies it.
@@ -68,7 +73,8 @@ CALL_RULES = (ALWAYS, IF_MASKED, IF_CHANGED)
 
 PER_PATTERN = "per pattern"  # transition(PatternStates) for one mask pattern, block layout
 BY_COUNTS = "by counts"  # transition(CountStates) for many patterns with equal counts, flat indices
-BATCHINGS = (PER_PATTERN, BY_COUNTS)
+SCORED = "scored"  # successors(z, scores, mu) for one (sequence, scores) state (refimpl.engine.scored)
+BATCHINGS = (PER_PATTERN, BY_COUNTS, SCORED)
 
 
 def passes(step) -> int:

@@ -7,7 +7,8 @@ from ..core.limits import check_memory
 from ..core.types import ArrayLike, Denoiser, Sampler
 from ..denoisers.protocol import CHUNK, evaluate_rows
 from .exact import model, plan, prompt_tokens
-from .protocol import IF_CHANGED, IF_MASKED, passes
+from .protocol import IF_CHANGED, IF_MASKED, SCORED, passes
+from .scored import is_scored
 
 
 def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generator, length: int, vocab_size: int,
@@ -28,6 +29,7 @@ def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generato
     check_memory(n * length * 8 + min(n, CHUNK) * length * vocab_size * 8 * 4,
                  f"drawing {n} samples of length {length}")
     steps = plan(sampler, prompt, vocab_size)
+    scores = np.full((n, length), np.nan) if is_scored(steps, type(sampler).__name__) else None
     denoiser = model(sampler, denoiser, prompt, vocab_size)
     z = np.tile(prompt, (n, 1))
     changed = np.ones(n, dtype=bool)  # nothing is cached before the first step
@@ -46,7 +48,10 @@ def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generato
         mu = evaluate_rows(denoiser, rows, vocab_size)
         if hasattr(step, "predicts"):
             mu = clean_predictions(denoiser, rows, step.predicts(rows, vocab_size), mu, vocab_size)
-        drawn = step.draw(rows, mu, rng)
+        if step.batching == SCORED:  # (sequence, scores) states, refimpl.engine.scored
+            drawn, scores[todo] = step.draw_scored(rows, scores[todo], mu, rng)
+        else:
+            drawn = step.draw(rows, mu, rng)
         changed[todo] = (drawn != rows).any(axis=1)
         if hasattr(step, "park"):
             parked[todo] = step.park(rows, drawn)

@@ -78,6 +78,11 @@ SAMPLERS = {
     "ReMDM(steps=10, remasking='loop', eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6)":
         samplers.ReMDM(10, "loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6),
 }
+SAMPLERS.update({  # cases added later follow the earlier ones, which keep their order
+    "ReMDM(steps=4, remasking='conf')": samplers.ReMDM(4, "conf"),
+    "ReMDM(steps=5, remasking='conf', eta=0.3, conf_sigma='cap', schedule=Cosine())":
+        samplers.ReMDM(5, "conf", eta=0.3, conf_sigma="cap", schedule=schedules.Cosine()),
+})
 PROMPTED = {  # samplers whose semantics need a prompt (guidance masks the prompt for its second call)
     "LLaDA(steps=3, temperature=0.7)": [1, 3, 3],
     "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": [1, 3, 3],

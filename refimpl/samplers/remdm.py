@@ -8,9 +8,10 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..diffusion.schedules import Linear, check_schedule
 from .base import as_eligible
-from .steps import ALWAYS, IF_CHANGED, IndependentStep, RemaskStep
+from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
-REMASKING = ("cap", "rescale", "loop")
+REMASKING = ("cap", "rescale", "conf", "loop")
+CONF_SIGMAS = ("max", "cap", "rescale")  # the sigma_t that ReMDM-conf's weights share out
 ROUNDING = 1e-12  # an unmasking probability this far outside [0, 1] is rounding, and clipped
 
 
@@ -29,6 +30,17 @@ class ReMDM:
       :math:`\alpha_t = 0`);
     - ``rescale``: :math:`\eta\,\sigma_{\max}`, :math:`\sigma_{\max} = \min(1, (1 - \alpha_s)/\alpha_t)`
       (``remdm-rescale``; 1 where :math:`\alpha_t = 0`);
+    - ``conf``: (``remdm-conf``) position j is masked again with probability :math:`\eta_j\,\sigma_t`,
+      :math:`\eta_j = e^{-c_j}/\sum_k e^{-c_k}` over the generated clean positions, :math:`c_j` the model's
+      probability of j's token at the step that revealed it (so :math:`\sigma_t` tokens per step in
+      expectation, the least confident most likely).  ``conf_sigma="max"`` (default): :math:`\sigma_t =
+      \sigma_{\max}`, as the code computes it (``eta`` is not read); ``"cap"`` or ``"rescale"``: that
+      schedule's :math:`\sigma_t`, as the ReMDM paper and blog describe the confidence schedule ("in
+      conjunction with the two strategies above") — the code has no such setting.  And, as the code
+      computes its unmasking probability with the per-position :math:`\sigma`, which is 0 at a masked
+      position, a masked position is revealed with MDLM's :math:`(\alpha_s - \alpha_t)/(1 - \alpha_t)`.
+      The state carries the scores (:class:`refimpl.samplers.steps.ConfidenceRemaskStep`,
+      :mod:`refimpl.engine.scored`): its exact law enumerates (sequence, scores) states, for small problems;
     - ``loop``: (``remdm-loop``) the noise schedule runs from :math:`\alpha = 0` at t = 1 to ``alpha_on`` at
       ``t_on`` with MDLM's step, holds :math:`\alpha = ` ``alpha_on`` from ``t_on`` to ``t_off`` while
       remasking with :math:`\sigma = \eta` and revealing with probability
@@ -48,9 +60,11 @@ class ReMDM:
     again (ReMDM generates unconditionally; a prompt's tokens are given).
 
     Where refimpl differs: ReMDM's scripts add nucleus sampling (``nucleus_p``), not modelled here; the
-    code asserts the log-linear schedule, refimpl takes any.  The confidence-based schedule (``remdm-conf``)
-    keeps a per-position score from the step that revealed it, so its state is not a partial sequence and
-    the step protocol cannot carry it (an issue for a later change).
+    code asserts the log-linear schedule, refimpl takes any.  ``conf``: the code keeps its scores in bfloat16
+    (``confident_score``) and takes their softmax in bfloat16; refimpl keeps them in float64 (a relative
+    difference in each remasking probability of the order of :math:`2^{-8}`; issue #22 is about such precision).  Where no
+    generated token holds a score the code's softmax of all :math:`-\infty` is NaN, but only at clean positions
+    without a score (a prompt's tokens, which the loop keeps): the same law.
     """
 
     steps: int = 10
@@ -62,10 +76,14 @@ class ReMDM:
     t_on: float = 0.55
     t_off: float = 0.05
     alpha_on: float = 0.9
+    conf_sigma: str = "max"
 
     def __post_init__(self):
         validate.integer(self.steps, "ReMDM steps", 1)
         validate.choice(self.remasking, REMASKING, "ReMDM remasking")
+        validate.choice(self.conf_sigma, CONF_SIGMAS, "ReMDM conf_sigma")
+        if self.conf_sigma != "max" and self.remasking != "conf":
+            raise InvalidParameterError(f"ReMDM conf_sigma applies to remasking='conf' only, not {self.remasking!r}")
         object.__setattr__(self, "eta", validate.probability(self.eta, "ReMDM eta"))
         check_schedule(self.schedule)
         object.__setattr__(self, "eps", validate.probability(self.eps, "ReMDM eps", open_high=True))
@@ -106,6 +124,10 @@ class ReMDM:
             sigma_max = min(1.0, (1.0 - a_s) / a_t) if a_t > 0 else 1.0
             if self.remasking == "cap":
                 sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
+            elif self.remasking == "conf" and self.conf_sigma == "max":  # the code's: sigma_max
+                sigma = sigma_max
+            elif self.remasking == "conf" and self.conf_sigma == "cap":
+                sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
             else:
                 sigma = self.eta * sigma_max
             return a_t, a_s, sigma
@@ -128,7 +150,7 @@ class ReMDM:
                 raise InvalidParameterError(
                     f"ReMDM: the schedule {self.schedule!r} reaches alpha = 1 at t = {t:.6g}, before the last step; "
                     f"the unmasking probability (alpha_s - (1 - sigma_t) alpha_t)/(1 - alpha_t) is not defined there")
-            unmask = (a_s - (1.0 - sigma) * a_t) / (1.0 - a_t)
+            unmask = (a_s - (1.0 - (0.0 if self.remasking == "conf" else sigma)) * a_t) / (1.0 - a_t)
             if not -ROUNDING <= unmask <= 1.0 + ROUNDING:
                 raise InvalidParameterError(
                     f"ReMDM {self.remasking}: at t = {t:.6g} the unmasking probability is {unmask:.6g}, outside [0, 1] "
@@ -142,7 +164,12 @@ class ReMDM:
         plan = []
         for unmask, remask in self.rates():
             calls = IF_CHANGED if plan else ALWAYS  # MDLM's ddpm_cache: the cache starts empty
-            plan.append(RemaskStep(generated, unmask, remask, calls))
-        if self.noise_removal:
+            if self.remasking == "conf":
+                plan.append(ConfidenceRemaskStep(generated, unmask, remask, calls))
+            else:
+                plan.append(RemaskStep(generated, unmask, remask, calls))
+        if self.noise_removal and self.remasking == "conf":
+            plan.append(ConfidenceRemaskStep(generated, 1.0, 0.0, ALWAYS, greedy=True))
+        elif self.noise_removal:
             plan.append(IndependentStep(generated, tuple(1.0 if g else 0.0 for g in generated), temperature=0.0))
         return plan

@@ -82,7 +82,7 @@ def _llada(draw, length):
 
 @st.composite
 def _remdm(draw, length):
-    remasking = draw(st.sampled_from(("cap", "rescale", "loop")))
+    remasking = draw(st.sampled_from(("cap", "rescale", "loop") + (("conf",) if length <= 3 else ())))
     if remasking == "loop":  # a grid of 10 steps with t_on = 0.5 and t_off = 0.2 on its points
         alpha_on = draw(st.sampled_from((0.6, 0.9)))
         eta = draw(st.floats(0.0, (1.0 - alpha_on) / alpha_on))
@@ -90,8 +90,9 @@ def _remdm(draw, length):
     schedule = draw(schedules())
     noise_removal = draw(st.booleans()) or float(schedule.mask_prob(0.0)) > 0  # (SEDD's alpha(0) < 1 needs it)
     eps = draw(st.sampled_from((0.0, 0.1))) if noise_removal else 0.0
+    conf_sigma = draw(st.sampled_from(("max", "cap", "rescale"))) if remasking == "conf" else "max"
     return smp.ReMDM(draw(st.integers(1, 2 * length)), remasking, draw(st.floats(0.0, 1.0)), schedule, eps,
-                     noise_removal)
+                     noise_removal, conf_sigma=conf_sigma)
 
 
 @st.composite

@@ -61,7 +61,7 @@ def test_check_covers_every_family(golden):
     options = " ".join(case["inputs"]["sampler"] for case in data["cases"] if case["kind"] == "sampler")
     for option in ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos_rule='intent'", "'cap'", "'rescale'",
                    "'loop'", "gamma",
-                   "editing_threshold=0.5", "editing_threshold=0.0", "edit_rule='intent'"):
+                   "editing_threshold=0.5", "editing_threshold=0.0", "edit_rule='intent'", "'conf'", "conf_sigma='cap'"):
         assert option in options
     guided = [case for case in data["cases"] if case["kind"] == "sampler" and "cfg_scale=1.5" in case["inputs"]["sampler"]]
     assert [case["outputs"]["expected_calls"] for case in guided] == [4.0]  # two model evaluations per step

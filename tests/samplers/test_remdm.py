@@ -134,7 +134,8 @@ def test_the_remask_kernel_against_a_closed_form():
 @pytest.mark.parametrize("settings, message", [
     (dict(eta=-0.1), "eta"),
     (dict(eta=1.5), "eta"),
-    (dict(remasking="conf"), "remasking"),
+    (dict(remasking="conf", conf_sigma="min"), "conf_sigma"),
+    (dict(remasking="cap", conf_sigma="cap"), "conf_sigma applies to remasking='conf' only"),
     (dict(remasking="loop", t_on=0.2, t_off=0.5), "t_off < t_on"),
     (dict(remasking="loop", eta=0.5, alpha_on=0.9), r"more than \(1 - alpha_on\)/alpha_on"),
     (dict(remasking="loop", steps=8, t_off=0.05), "the last step"),

@@ -16,6 +16,8 @@ denoiser's (tempered) probabilities, and reveals a subset of them:
 - :class:`FactorStep`: the top r for the first rank r failing 1 - factor/(r+2) (Fast-dLLM's factor rule);
 - :class:`EntropyBoundStep`: the lowest-entropy prefix within an entropy budget (the EB-Sampler);
 - :class:`RemaskStep`: reveal masked positions and mask clean ones again, independently (ReMDM) — not reveal-only;
+- :class:`ConfidenceRemaskStep`: the same with each token's chance of being masked again set by the model's
+  confidence when it was revealed (ReMDM-conf; its state carries that score, :mod:`refimpl.engine.scored`);
 - :class:`RefineStep`: commit by confidence and replace committed tokens (LLaDA 2.x, diffusers' block refinement)
   — not reveal-only, and it parks the sequences whose loop has stopped.
 
@@ -34,11 +36,11 @@ from .base import FixedCount, FractionCount
 from .entropy import EntropyBoundStep, entropy_bound_accepts
 from .independent import IndependentStep, LeftmostStep
 from .refine import RefineStep
-from .remask import RemaskStep
+from .remask import ConfidenceRemaskStep, RemaskStep
 from .subset import TopKStep, UniformKStep
 from .threshold import FactorStep, ThresholdStep
 from .tokens import confidences, temper, truncate
 
-__all__ = ["ALWAYS", "CALL_RULES", "EntropyBoundStep", "FactorStep", "FixedCount", "FractionCount", "IF_CHANGED",
-           "IF_MASKED", "IndependentStep", "LeftmostStep", "RefineStep", "RemaskStep", "ThresholdStep", "TopKStep",
-           "UniformKStep", "confidences", "entropy_bound_accepts", "temper", "truncate"]
+__all__ = ["ALWAYS", "CALL_RULES", "ConfidenceRemaskStep", "EntropyBoundStep", "FactorStep", "FixedCount",
+           "FractionCount", "IF_CHANGED", "IF_MASKED", "IndependentStep", "LeftmostStep", "RefineStep", "RemaskStep",
+           "ThresholdStep", "TopKStep", "UniformKStep", "confidences", "entropy_bound_accepts", "temper", "truncate"]
