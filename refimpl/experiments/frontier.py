@@ -57,11 +57,15 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
 def remdm_samplers(masked, steps, quick=False):
     """ReMDM at the Ancestral rows' step counts from 4 up (below, a step rarely meets a clean token): max-capped
     (eta 0.1, 0.5), rescaled (eta 0.5) and, with 4 steps per masked position, the loop (alpha 0.5 held from
-    t = 0.5 to 0.25, eta 0.2)."""
+    t = 0.5 to 0.25, eta 0.2); the confidence schedule too where at most 3 positions are masked (its exact
+    law enumerates (sequence, scores) states, which grow with the histories: 4 masked positions over 8
+    steps already form some 31 million)."""
     counts = [s for s in sorted(set(steps) | {4 * masked}) if s >= min(4, masked)]
     out = [S.ReMDM(s, "cap", eta=e) for s in counts for e in ((0.5,) if quick else (0.1, 0.5))]
     out += [S.ReMDM(s, "rescale", eta=0.5) for s in counts]
     out.append(S.ReMDM(4 * masked, "loop", eta=0.2, t_on=0.5, t_off=0.25, alpha_on=0.5))
+    if masked <= 3:
+        out += [S.ReMDM(s, "conf") for s in counts]
     return out
 
 

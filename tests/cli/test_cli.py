@@ -156,6 +156,10 @@ def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
     assert kl == pytest.approx(refimpl.kl(target, refimpl.exact_law(oracle, threshold, 4, 3, prompt=prompt)), abs=1e-12)
     assert rows["LeftToRight()"][3] == 0 and rows["LeftToRight()"][6] == "*"  # exact, so nothing beats it at 3 calls
     assert rows["LLaDA(steps=1, temperature=1.0)"][3] == pytest.approx(report["findings"]["total_correlation_p"])
+    conf = samplers.ReMDM(12, "conf")  # three masked positions: small enough for its (sequence, scores) states
+    _, calls, _, kl, *_ = rows["ReMDM(steps=12, remasking='conf')"]
+    assert calls == pytest.approx(refimpl.expected_calls(oracle, conf, 4, 3, prompt=prompt), abs=1e-12)
+    assert kl == pytest.approx(refimpl.kl(target, refimpl.exact_law(oracle, conf, 4, 3, prompt=prompt)), abs=1e-12)
     code, _ = run(["frontier", "--vocab-size", "3", "--length", "4", "--prompt", "1 0 2 1"])
     assert code == 2
 
