@@ -3,7 +3,6 @@ discrete diffusion models with inference-time scaling", kuleshov-group/remdm ``_
 Its kernel maps a partial sequence to partial sequences whose masks may grow."""
 import dataclasses
 import itertools
-import math
 
 import numpy as np
 
@@ -12,20 +11,6 @@ from ...engine.layout import reach_by_dims
 from ...engine.moves import BlockMove
 from ...engine.protocol import ALWAYS, PER_PATTERN, SCORED
 from .base import candidate_product
-
-
-def sum_axis(array, axis, out):
-    """``out[...] = array.sum(axis, keepdims=True)`` for a C-contiguous ``array``, as V - 1 adds of its slices:
-    NumPy's reduction over one of the short inner axes of a block-layout array took 1.8-5.2 ns per entry on
-    this project's machine, the slice adds 0.5-1 ns (the ReMDM step sums over every clean axis)."""
-    pre, size = math.prod(array.shape[:axis]), array.shape[axis]
-    view, target = array.reshape(pre, size, -1), out.reshape(pre, -1)
-    if size == 1:
-        np.copyto(target, view[:, 0])
-        return
-    np.add(view[:, 0], view[:, 1], out=target)
-    for k in range(2, size):
-        np.add(target, view[:, k], out=target)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,11 +63,10 @@ class RemaskStep:
         return (1.0 - self.unmask) ** masked * (1.0 - self.remask) ** clean
 
     def transition(self, ctx):
-        r"""The reveal product over the masked candidates (:func:`candidate_product`) in block layout, then one
-        move per set R of eligible clean positions masked again: the product summed over R's tokens, times
-        :math:`r^{|R|} (1 - r)^{c - |R|}` (c eligible clean positions), landing with R masked.  Each sum is
-        formed from the sum over R less one position, so the moves together cost about two passes over
-        :math:`(V+1)^{c}` times the reveal product."""
+        r"""The reveal product over the masked candidates (:func:`candidate_product`) in block layout, then the
+        remasking of the c eligible clean positions: the set R masked again with probability
+        :math:`r^{|R|} (1 - r)^{c - |R|}`, the product summed over R's tokens, landing with R masked — all sets
+        in one move (:meth:`_remask_move`), about two passes over :math:`(V+1)^{c}` times the reveal product."""
         vocab_size, sources, pattern = ctx.vocab_size, ctx.sources, ctx.pattern
         dims = self._dims(pattern, vocab_size)
         revealing = [j for j, d in zip(ctx.masked, dims) if d > 1]
@@ -106,44 +90,34 @@ class RemaskStep:
         remaskable = [a for a in ctx.clean if self.eligible[a]] if self.remask > 0 else []
         if not remaskable:
             return [BlockMove(pattern, tuple(base), compact.transpose(to_blocks), vocab_size)]
-        return self._remask_moves(ctx, compact, order, base, remaskable)
+        return [self._remask_move(ctx, compact, order, base, remaskable)]
 
-    def _remask_moves(self, ctx, compact, order, base, remaskable):
-        """The moves of every set R of ``remaskable`` positions, depth first, made lazily: each lives in a
-        workspace buffer of its depth until the engine has added it (the runner adds a move before it asks
-        for the next).  The arrays are contiguous in block layout (position order), so the engine's adds
-        walk the table's rows.  The weight :math:`r^{|R|}(1 - r)^{c - |R|}` is carried down: the empty set's
-        array is the product times :math:`(1 - r)^c`, and each child is its parent summed over one more
-        position times :math:`r / (1 - r)`."""
-        vocab_size, pattern = ctx.vocab_size, ctx.pattern
-        blocked = compact.transpose([order.index(a) for a in range(ctx.length)])
-
-        def move(chosen, outcome):
-            index = list(base)
-            for a in chosen:
-                index[a] = slice(vocab_size, vocab_size + 1)
-            return BlockMove(pattern, tuple(index), outcome, vocab_size)
-
-        keep, again = 1.0 - self.remask, self.remask
-        if keep == 0.0:  # every clean candidate is masked again
-            yield move(tuple(remaskable), blocked.sum(axis=tuple(remaskable), keepdims=True))
-            return
-        top = ctx.buffer("remask 0", blocked.shape)  # (compact may be the table's own mass: never in place)
-        np.multiply(blocked, keep ** len(remaskable), out=top)
-        ratio = again / keep
-
-        yield move((), top)
-        last = len(remaskable)
-        stack = [(top, 0, (), at) for at in reversed(range(last))]  # (parent, its depth, its set, next position)
-        while stack:  # depth first, without a chain of generators: a parent's buffer outlives its subtree
-            parent, depth, chosen, at = stack.pop()
-            axis = remaskable[at]
-            child = ctx.buffer(f"remask {depth + 1}", parent.shape[:axis] + (1,) + parent.shape[axis + 1:])
-            sum_axis(parent, axis, child)
-            child *= ratio
-            chosen = chosen + (axis,)
-            yield move(chosen, child)
-            stack.extend((child, depth + 1, chosen, later) for later in reversed(range(at + 1, last)))
+    def _remask_move(self, ctx, compact, order, base, remaskable):
+        """One move for every set of ``remaskable`` positions at once: each such axis of the product grows from
+        its V source tokens to V + 1 outcomes — the token kept, times 1 - r, and the mask, the sum over the
+        tokens times r — so the outcome lands on the whole axis of the table (token or mask) in one block.
+        Its entries are those of the moves of every remasked set together; one strided add instead of
+        :math:`2^c` of them, the Python per move gone."""
+        vocab_size, keep, again = ctx.vocab_size, 1.0 - self.remask, self.remask
+        current = compact.transpose([order.index(a) for a in range(ctx.length)])
+        for depth, axis in enumerate(remaskable):
+            before = (slice(None),) * axis
+            grown = ctx.buffer(f"remask {depth % 2}", current.shape[:axis] + (vocab_size + 1,)
+                               + current.shape[axis + 1:])
+            masked = grown[before + (slice(vocab_size, vocab_size + 1),)]
+            if vocab_size == 1:
+                np.copyto(masked, current)
+            else:
+                np.add(current[before + (slice(0, 1),)], current[before + (slice(1, 2),)], out=masked)
+                for k in range(2, vocab_size):
+                    np.add(masked, current[before + (slice(k, k + 1),)], out=masked)
+            masked *= again
+            np.multiply(current, keep, out=grown[before + (slice(0, vocab_size),)])
+            current = grown
+        index = list(base)
+        for axis in remaskable:
+            index[axis] = slice(None)
+        return BlockMove(ctx.pattern, tuple(index), current, vocab_size)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
