@@ -27,6 +27,24 @@ def product_table(rows):
     return table
 
 
+def assert_loop_agrees(loop, sampler, denoiser, table, seed, prompt=None, n=20000, alpha=1e-3):
+    """An original's loop (tests/originals.py; with :func:`with_calls`, its model calls too) agrees with the
+    sampler's exact law: refimpl.interop.verify.verify_sampler at false-alarm rate ``alpha``, seeded."""
+    from refimpl.interop.verify import verify_sampler
+
+    result = verify_sampler(loop, sampler, denoiser, table, n=n, seed=seed, prompt=prompt, alpha=alpha)
+    assert result["samples_where_exact_law_is_zero"] == 0
+    assert result["passed"], result
+
+
+def assert_slip_caught(loop, sampler, denoiser, table, seed, prompt=None, n=20000, alpha=1e-3):
+    """A loop with a deliberate slip fails the same check, by far (p < 1e-6)."""
+    from refimpl.interop.verify import verify_sampler
+
+    result = verify_sampler(loop, sampler, denoiser, table, n=n, seed=seed, prompt=prompt, alpha=alpha)
+    assert not result["passed"] and result["p_value"] < 1e-6, result
+
+
 def chi_square_pvalue(counts, expected_probs):
     """Pearson chi-square p-value (cells with expected count < 5 pooled); no sample may fall where the
     exact law has no mass."""

@@ -73,8 +73,20 @@ class BlockMove:
         return out
 
 
+class _AddAtFlatIndices:
+    """``table.flat[destination] += probability`` with ``np.add.at`` (several sources may reach one destination),
+    for the moves that hold flat destinations."""
+
+    @property
+    def size(self):
+        return self.probability.size
+
+    def add_to(self, table):
+        np.add.at(table.reshape(-1), self.destination.reshape(-1), self.probability.reshape(-1))
+
+
 @dataclasses.dataclass(frozen=True)
-class ScatterMove:
+class ScatterMove(_AddAtFlatIndices):
     r"""``table.flat[destination] += probability`` (``np.add.at``), both (n, G, P, N): n outcome classes (say,
     revealed subsets) of G outcomes each, for the N sources of P patterns ``before`` (P, L); outcome class
     s of pattern p lands in the pattern ``after()[s, p]`` (``after`` returns (n, P, L) bool; it is called
@@ -85,13 +97,6 @@ class ScatterMove:
     destination: np.ndarray
     probability: np.ndarray
 
-    @property
-    def size(self):
-        return self.probability.size
-
-    def add_to(self, table):
-        np.add.at(table.reshape(-1), self.destination.reshape(-1), self.probability.reshape(-1))
-
     def flows(self):
         totals, after = self.probability.sum(axis=(1, 3)), self.after()  # (n, P), (n, P, L)
         return [(pattern, after[s, p], float(totals[s, p]))
@@ -99,7 +104,7 @@ class ScatterMove:
 
 
 @dataclasses.dataclass(frozen=True)
-class FlatMove:
+class FlatMove(_AddAtFlatIndices):
     r"""``table.flat[destination] += probability`` (``np.add.at``; several sources may reach one destination)
     for sources of one mask ``pattern`` (L,) bool; ``after`` (int64, broadcast with ``probability``) is the code
     of the pattern each destination lands in (:func:`refimpl.engine.layout.pattern_codes`), read only for the
@@ -110,13 +115,6 @@ class FlatMove:
     probability: np.ndarray
     after: np.ndarray
     parked: bool = False
-
-    @property
-    def size(self):
-        return self.probability.size
-
-    def add_to(self, table):
-        np.add.at(table.reshape(-1), self.destination.reshape(-1), self.probability.reshape(-1))
 
     def flows(self):
         codes = np.broadcast_to(self.after, self.probability.shape).reshape(-1)

@@ -16,10 +16,16 @@ import pytest
 import refimpl
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
-from refimpl.interop.verify import verify_sampler
 
 from tests import originals
-from tests.helpers import sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
+from tests.helpers import (
+    assert_loop_agrees,
+    assert_slip_caught,
+    sampler_law_and_denoisers,
+    samples_pvalue,
+    settings_name,
+    with_calls,
+)
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 V, L = 3, 4
@@ -51,18 +57,13 @@ def test_llada2_samples_its_exact_law(case, which):
 def test_the_pipeline_loop_agrees_with_the_exact_law_and_calls(case, which):
     settings, prompt = case
     original = with_calls(functools.partial(originals.llada2, **settings))
-    result = verify_sampler(original, S.LLaDA2(**settings), DENOISERS[which], TABLE, n=N_SAMPLES, seed=52,
-                            prompt=prompt, alpha=FALSE_ALARM)
-    assert result["samples_where_exact_law_is_zero"] == 0
-    assert result["passed"], result
+    assert_loop_agrees(original, S.LLaDA2(**settings), DENOISERS[which], TABLE, 52, prompt, N_SAMPLES, FALSE_ALARM)
 
 
 def test_the_untempered_confidence_is_caught():
     settings = dict(steps=4, threshold=0.5, editing_threshold=0.3, temperature=0.4)
     original = functools.partial(originals.llada2, **settings, untempered_confidence=True)
-    result = verify_sampler(original, S.LLaDA2(**settings), DENOISERS["random"], TABLE, n=N_SAMPLES, seed=53,
-                            alpha=FALSE_ALARM)
-    assert not result["passed"] and result["p_value"] < 1e-6, result
+    assert_slip_caught(original, S.LLaDA2(**settings), DENOISERS["random"], TABLE, 53, None, N_SAMPLES, FALSE_ALARM)
 
 
 def test_the_code_and_the_documented_edit_rule_differ_exactly():

@@ -16,11 +16,17 @@ import refimpl
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
 from refimpl.diffusion.schedules import Cosine, FromFunctions, Geometric, Linear
-from refimpl.interop.verify import verify_sampler
 from refimpl.samplers.steps import IndependentStep, RemaskStep
 
 from tests import originals
-from tests.helpers import sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
+from tests.helpers import (
+    assert_loop_agrees,
+    assert_slip_caught,
+    sampler_law_and_denoisers,
+    samples_pvalue,
+    settings_name,
+    with_calls,
+)
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 V, L = 3, 4
@@ -59,18 +65,14 @@ def test_remdm_samples_its_exact_law(sampler, which):
 def test_the_original_update_agrees_with_the_exact_law_and_calls(case, which):
     settings, sampler, prompt = case
     original = with_calls(functools.partial(originals.remdm, **settings))
-    result = verify_sampler(original, sampler, DENOISERS[which], TABLE, n=N_SAMPLES, seed=42, prompt=prompt,
-                            alpha=FALSE_ALARM)
-    assert result["samples_where_exact_law_is_zero"] == 0
-    assert result["passed"], result
+    assert_loop_agrees(original, sampler, DENOISERS[which], TABLE, 42, prompt, N_SAMPLES, FALSE_ALARM)
 
 
 def test_the_unmasking_probability_without_one_minus_sigma_is_caught():
     settings = dict(steps=5, sampler="remdm-rescale", eta=0.8)
     original = functools.partial(originals.remdm, **settings, without_sigma=True)
-    result = verify_sampler(original, S.ReMDM(5, "rescale", eta=0.8), DENOISERS["oracle"], TABLE, n=N_SAMPLES,
-                            seed=43, alpha=FALSE_ALARM)
-    assert not result["passed"] and result["p_value"] < 1e-6, result
+    assert_slip_caught(original, S.ReMDM(5, "rescale", eta=0.8), DENOISERS["oracle"], TABLE, 43, None, N_SAMPLES,
+                       FALSE_ALARM)
 
 
 @pytest.mark.parametrize("schedule", [Linear(), Cosine()], ids=repr)

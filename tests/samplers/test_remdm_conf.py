@@ -17,10 +17,16 @@ from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
 from refimpl.diffusion.schedules import Cosine, Linear
 from refimpl.engine.calls import exact_law_and_calls
-from refimpl.interop.verify import verify_sampler
 
 from tests import originals
-from tests.helpers import sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
+from tests.helpers import (
+    assert_loop_agrees,
+    assert_slip_caught,
+    sampler_law_and_denoisers,
+    samples_pvalue,
+    settings_name,
+    with_calls,
+)
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 V, L = 3, 4
@@ -53,17 +59,12 @@ def test_remdm_conf_samples_its_exact_law(sampler, which):
 def test_the_original_update_agrees_with_the_exact_law_and_calls(case, which):
     settings, sampler, prompt = case
     original = with_calls(functools.partial(originals.remdm, **settings))
-    result = verify_sampler(original, sampler, DENOISERS[which], TABLE, n=N_SAMPLES, seed=52, prompt=prompt,
-                            alpha=FALSE_ALARM)
-    assert result["samples_where_exact_law_is_zero"] == 0
-    assert result["passed"], result
+    assert_loop_agrees(original, sampler, DENOISERS[which], TABLE, 52, prompt, N_SAMPLES, FALSE_ALARM)
 
 
 def test_masking_the_most_confident_tokens_again_is_caught():
     original = functools.partial(originals.remdm, steps=4, sampler="remdm-conf", most_confident=True)
-    result = verify_sampler(original, S.ReMDM(4, "conf"), DENOISERS["oracle"], TABLE, n=N_SAMPLES, seed=53,
-                            alpha=FALSE_ALARM)
-    assert not result["passed"] and result["p_value"] < 1e-6, result
+    assert_slip_caught(original, S.ReMDM(4, "conf"), DENOISERS["oracle"], TABLE, 53, None, N_SAMPLES, FALSE_ALARM)
 
 
 @pytest.mark.parametrize("schedule", [Linear(), Cosine()], ids=repr)
