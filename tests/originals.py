@@ -17,6 +17,8 @@ Every function has the signature refimpl verify expects:
 int array, each also adds to it how many model calls its loop makes for each row as a batch of one
 (the originals' NFE: what refimpl.expected_calls computes exactly).
 """
+import fractions
+
 import numpy as np
 
 
@@ -203,23 +205,63 @@ def _sample_tokens(logits, temperature, rng, margin_confidence=False, neg_entrop
     return confidence, x0
 
 
+def round_to_float32(value):
+    """The float32 nearest to a rational ``value`` (ties to even), from its exact binary expansion — written
+    apart from refimpl.core.float32, which rounds through float64 with a correction."""
+    value = fractions.Fraction(value)
+    if value == 0:
+        return np.float32(0.0)
+    sign, magnitude = (1 if value > 0 else -1), abs(value)
+    exponent = magnitude.numerator.bit_length() - magnitude.denominator.bit_length()
+    while magnitude >= fractions.Fraction(2) ** (exponent + 1):
+        exponent += 1
+    while magnitude < fractions.Fraction(2) ** exponent:
+        exponent -= 1
+    scaled = magnitude / fractions.Fraction(2) ** (exponent - 23)  # in [2^23, 2^24): 24 significant bits
+    whole = scaled.numerator // scaled.denominator
+    rest = scaled - whole
+    if rest > fractions.Fraction(1, 2) or (rest == fractions.Fraction(1, 2) and whole % 2 == 1):
+        whole += 1
+    return np.float32(sign * float(fractions.Fraction(whole) * fractions.Fraction(2) ** (exponent - 23)))
+
+
+def torch_linspace32(start, end, count):
+    """``torch.linspace(start, end, count)`` as torch's CPU kernel computes it in float32: step = (end -
+    start)/(count - 1), then start + step i (first half) or end - step (count - 1 - i), each one fused
+    multiply-add, rounded once."""
+    start, end = np.float32(start), np.float32(end)
+    if count == 1:
+        return np.array([start], dtype=np.float32)
+    step = np.float32(end - start) / np.float32(count - 1)
+    out = []
+    for i in range(count):
+        if i < count // 2:
+            out.append(round_to_float32(fractions.Fraction(float(step)) * i + fractions.Fraction(float(start))))
+        else:
+            out.append(round_to_float32(fractions.Fraction(float(end)) - fractions.Fraction(float(step)) * (count - 1 - i)))
+    return np.array(out, dtype=np.float32)
+
+
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, calls=None):
-    """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` (float64 here, float32 in Dream);
+          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, grid="float32", calls=None):
+    """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` — float32 as torch computes it on the CPU
+    (:func:`torch_linspace32`), with 1 - s/t and ``num_mask * (1 - s/t)`` in float32 as its tensors are
+    (``grid="float64"``: the float64 ideal);
     ``origin`` reveals each mask with probability 1 - s/t (1 on the last step) with a token from
     ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
     step) of ``sample_tokens``' draws and confidences — or, with ``alg_temp`` > 0, draw that many positions
     by ``torch.multinomial`` without replacement from softmax(confidence / alg_temp).
     (``tempered_confidence=False`` is a slip, not Dream.)"""
     x = _start(n, length, vocab_size, prompt)
-    timesteps = np.linspace(1.0, eps, steps + 1)
+    f32 = np.float32 if grid == "float32" else np.float64
+    timesteps = torch_linspace32(1.0, eps, steps + 1) if grid == "float32" else np.linspace(1.0, eps, steps + 1)
     for i in range(steps):
         mask_index = x == vocab_size
         logits = _logits(denoiser, x)
         _count(calls, True)
         t, s = timesteps[i], timesteps[i + 1]
         if alg == "origin":
-            p_transfer = 1 - s / t if i < steps - 1 else 1
+            p_transfer = float(f32(1) - f32(s) / f32(t)) if i < steps - 1 else 1
             _, x0 = _sample_tokens(logits, temperature, rng, top_p=top_p, top_k=top_k)
             transfer = mask_index & (rng.random((n, length)) < p_transfer)
         else:
@@ -227,7 +269,7 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
                                             neg_entropy=alg == "entropy", tempered=tempered_confidence,
                                             top_p=top_p, top_k=top_k)
             num_mask = mask_index.sum(axis=1)
-            k = [int(m * (1 - s / t)) for m in num_mask] if i < steps - 1 else num_mask
+            k = [int(f32(m) * (f32(1) - f32(s) / f32(t))) for m in num_mask] if i < steps - 1 else num_mask
             full_confidence = np.where(mask_index, confidence, -np.inf)
             if alg_temp is None or alg_temp == 0:
                 transfer = _top_k(full_confidence, k)

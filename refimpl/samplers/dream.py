@@ -4,9 +4,11 @@ import dataclasses
 import numpy as np
 
 from ..core import validate
+from ..core.float32 import linspace32, reveal_fraction32
 from .base import as_eligible, temperature
 from .steps import FractionCount, IndependentStep, TopKStep
 
+GRIDS = ("float32", "float64")
 ALGORITHMS = {"maskgit_plus": "drawn", "topk_margin": "margin", "entropy": "neg_entropy"}
 
 
@@ -36,10 +38,13 @@ class Dream:
 
     Not modelled: the 1e-10 Dream adds inside its entropy's log.
 
-    The grid and the count are computed in float64.  Dream computes them in float32 (the default dtype
-    of its ``torch.linspace``), so where ``n * (1 - s/t)`` lies within rounding of an integer the two
-    can differ by one token (docs/DESIGN.md, "Where refimpl differs from the originals", has the
-    measured rate and an example).
+    ``grid="float32"`` (default): the grid, 1 - s/t and the count are computed as Dream's code computes
+    them on the CPU — ``torch.linspace`` in float32 (the default dtype), bit for bit
+    (:func:`refimpl.core.float32.linspace32`), and ``int(num_mask * (1 - s/t))`` in float32 — and
+    ``origin``'s reveal probability is that float32 fraction.  ``grid="float64"``: the ideal float64 grid
+    (refimpl's before issue #22).  Where ``n * (1 - s/t)`` lies within rounding of an integer the two give
+    counts one token apart (docs/DESIGN.md, "Where refimpl differs from the originals"); a GPU's
+    ``linspace`` may round differently again.
     """
 
     steps: int
@@ -49,6 +54,7 @@ class Dream:
     top_p: object = None
     top_k: object = None
     alg_temp: float = 0.0
+    grid: str = "float32"
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
@@ -61,20 +67,27 @@ class Dream:
             object.__setattr__(self, "top_k", validate.integer(self.top_k, "Dream top_k", 1))
         alg_temp = 0.0 if self.alg_temp is None else temperature(self.alg_temp, "Dream alg_temp")
         object.__setattr__(self, "alg_temp", alg_temp)
+        validate.choice(self.grid, GRIDS, "Dream grid")
+
+    def fractions(self):
+        """1 - s/t for every step of the grid (the last one's is not used: every mask is revealed there)."""
+        if self.grid == "float32":
+            grid = linspace32(1.0, self.eps, self.steps + 1)
+            return [float(reveal_fraction32(grid[i], grid[i + 1])) for i in range(self.steps)]
+        grid = np.linspace(1.0, self.eps, self.steps + 1)
+        return [float(1.0 - grid[i + 1] / grid[i]) for i in range(self.steps)]
 
     def plan(self, masked, region):
-        grid = np.linspace(1.0, self.eps, self.steps + 1)
         eligible = as_eligible(region)
         plan = []
-        for i in range(self.steps):
-            fraction = 1.0 - grid[i + 1] / grid[i]
+        for i, fraction in enumerate(self.fractions()):
             last = i == self.steps - 1
             if self.alg == "origin":
                 reveal = 1.0 if last else fraction
                 plan.append(IndependentStep(eligible, tuple(np.where(region, reveal, 0.0)), self.temperature,
                                             self.top_p, self.top_k))
             else:
-                plan.append(TopKStep(eligible, FractionCount(float(fraction), last), self.temperature,
+                plan.append(TopKStep(eligible, FractionCount(fraction, last, self.grid == "float32"), self.temperature,
                                      ALGORITHMS[self.alg], tempered_confidence=True, top_p=self.top_p,
                                      top_k=self.top_k, position_temperature=self.alg_temp))
         return plan

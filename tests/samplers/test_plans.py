@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import refimpl
 from refimpl import samplers as S
+from refimpl.core.float32 import linspace32
 from refimpl.diffusion import schedules as sch
 from refimpl.engine.exact import EngineStats
 from refimpl.samplers.llada import transfer_counts
@@ -33,21 +34,31 @@ def test_llada_plan_tiles_the_suffix_after_the_prompt():
 
 
 def test_dream_counts_and_grid():
-    plan = S.Dream(4, "maskgit_plus", temperature=0.5, eps=1e-3).plan(ALL, ALL)
-    grid = np.linspace(1, 1e-3, 5)
-    for i, step in enumerate(plan[:-1]):
-        assert step.count == FractionCount(1 - grid[i + 1] / grid[i], False)
-        assert step.count(8) == int(8 * (1 - grid[i + 1] / grid[i]))
-        assert step.tempered_confidence
-    assert plan[-1].count(5) == 5
+    """Default: Dream's float32 grid and counts (refimpl.core.float32, checked against torch in
+    tests/core/test_float32.py); ``grid="float64"``: the float64 ideal."""
+    grid64, grid32 = np.linspace(1, 1e-3, 5), linspace32(1.0, 1e-3, 5)
+    for grid, plan in (("float64", S.Dream(4, "maskgit_plus", 0.5, 1e-3, grid="float64").plan(ALL, ALL)),
+                       ("float32", S.Dream(4, "maskgit_plus", 0.5, 1e-3).plan(ALL, ALL))):
+        for i, step in enumerate(plan[:-1]):
+            if grid == "float64":
+                fraction = 1 - grid64[i + 1] / grid64[i]
+                assert step.count == FractionCount(fraction, False) and step.count(8) == int(8 * fraction)
+            else:
+                fraction = np.float32(1) - grid32[i + 1] / grid32[i]
+                assert step.count == FractionCount(float(fraction), False, True)
+                assert step.count(8) == int(np.float32(8) * fraction)
+            assert step.tempered_confidence
+        assert plan[-1].count(5) == 5
     origin = S.Dream(4, "origin").plan(ALL, ALL)
-    assert origin[0].reveal[0] == pytest.approx(1 - grid[1] / grid[0]) and origin[-1].reveal[0] == 1.0
+    assert origin[0].reveal[0] == float(np.float32(1) - grid32[1] / grid32[0]) and origin[-1].reveal[0] == 1.0
+    assert S.Dream(4, "origin", grid="float64").plan(ALL, ALL)[0].reveal[0] == 1 - grid64[1] / grid64[0]
 
 
-def test_dream_counts_are_float64_where_float32_rounds_the_other_way():
-    # The example of Dream's docstring: 7 (1 - 0.4/0.7) = 3 exactly, 2.9999999999999996 in float64
-    step = S.Dream(3, "maskgit_plus", eps=0.1).plan(ALL, ALL)[1]
-    assert 7 * (1 - 0.4 / 0.7) < 3 and step.count(7) == 2
+def test_dream_counts_where_float32_and_float64_round_apart():
+    # 7 (1 - 0.4/0.7) = 3 exactly: 2.9999999999999996 in float64, 3 on Dream's float32 grid
+    assert 7 * (1 - 0.4 / 0.7) < 3
+    assert S.Dream(3, "maskgit_plus", eps=0.1).plan(ALL, ALL)[1].count(7) == 3
+    assert S.Dream(3, "maskgit_plus", eps=0.1, grid="float64").plan(ALL, ALL)[1].count(7) == 2
     torch = pytest.importorskip("torch")
     grid = torch.linspace(1, 0.1, 4)
     assert int((torch.tensor(7.0) * (1 - grid[2] / grid[1])).item()) == 3  # Dream's float32, as torch rounds it

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ...core.float32 import count32
 from ...engine.layout import code_patterns, pattern_codes, positions, reach_by_dims
 from ...engine.protocol import BY_COUNTS, PER_PATTERN
 from ..subsets import subset_grid
@@ -24,13 +25,17 @@ class FixedCount:
 
 @dataclasses.dataclass(frozen=True)
 class FractionCount:
-    """Dream's count: ``int(available * fraction)``, or everything on the last step."""
+    """Dream's count: ``int(available * fraction)``, or everything on the last step; ``float32``: the product
+    formed in float32, as Dream's tensors do (:func:`refimpl.core.float32.count32`)."""
 
     fraction: float
     last: bool
+    float32: bool = False
 
     def __call__(self, available):
-        return available if self.last else int(available * self.fraction)
+        if self.last:
+            return available
+        return count32(available, self.fraction) if self.float32 else int(available * self.fraction)
 
 
 def _eligible_masked(z, eligible, vocab_size):
