@@ -14,7 +14,7 @@ import numpy as np
 from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from .exact import EngineStats, exact_law, finished, model, plan, prompt_tokens
-from .protocol import ALWAYS, IF_CHANGED, IF_MASKED, passes
+from .protocol import call_probability, passes
 from .scored import is_scored, scored_law_and_calls
 
 
@@ -50,18 +50,9 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
     calls, changed = [], [1.0]  # nothing is cached before the first step
 
     def before_step(step, patterns, probabilities):
-        rule = step.calls
-        if rule == ALWAYS:
-            called = 1.0
-        elif rule == IF_MASKED:
-            called = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
-        elif rule == IF_CHANGED:
-            called = changed[0]
-        else:
-            raise AssertionError(f"unknown call rule {rule!r}")
-        calls.append((min(called, 1.0), passes(step)))
+        acting = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
+        calls.append(call_probability(step.calls, acting, changed[0]) * passes(step))
         changed[0] = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
 
     law = exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
-    # (sums of probabilities that add up to 1 may round past it: clipped before the passes multiply)
-    return law, np.array([max(called, 0.0) * count for called, count in calls], dtype=np.float64)
+    return law, np.array(calls, dtype=np.float64)

@@ -73,8 +73,23 @@ CALL_RULES = (ALWAYS, IF_MASKED, IF_CHANGED)
 
 PER_PATTERN = "per pattern"  # transition(PatternStates) for one mask pattern, block layout
 BY_COUNTS = "by counts"  # transition(CountStates) for many patterns with equal counts, flat indices
-SCORED = "scored"  # successors(z, scores, mu) for one (sequence, scores) state (refimpl.engine.scored)
+SCORED = "scored"  # successors(z, scores, mu) for a batch of (sequence, scores) states (refimpl.engine.scored)
 BATCHINGS = (PER_PATTERN, BY_COUNTS, SCORED)
+
+
+def call_probability(rule: str, acting: float, changed: float) -> float:
+    """The probability that the original calls the model for a step with call rule ``rule``, given the
+    probability ``acting`` that the step has candidates and ``changed`` that the step before changed the
+    sequence (both sums of probabilities: clipped to [0, 1])."""
+    if rule == ALWAYS:
+        called = 1.0
+    elif rule == IF_MASKED:
+        called = acting
+    elif rule == IF_CHANGED:
+        called = changed
+    else:
+        raise AssertionError(f"unknown call rule {rule!r}")
+    return min(max(called, 0.0), 1.0)
 
 
 def passes(step) -> int:

@@ -5,9 +5,9 @@ model's confidence in it *when it was revealed*: two paths to the same partial s
 different scores, so the state is not a partial sequence and the mass table of :mod:`refimpl.engine.exact`
 cannot hold it.  Here the state is the pair (z, scores) — ``scores`` an (L,) float64 array, NaN where a
 position has no score — and the exact law is the forward recursion over the states that can be reached,
-kept in a dict keyed by their bytes (paths that reach the same z with the same scores, bit for bit, merge).
+held as arrays and merged after each step (paths that reach the same z with equal scores add their mass).
 Nothing is approximated; the cost is the number of reachable states, which grows with the histories, so
-this runner is for small problems (it refuses past :data:`MAX_STATES`).
+this runner is for small problems (it refuses past :data:`MAX_ENTRIES` pairs or :data:`MAX_STATES` states).
 
 A step of such a plan has ``batching`` = :data:`SCORED` and answers, besides ``candidates`` and ``calls``
 (:mod:`refimpl.engine.protocol`):
@@ -29,7 +29,7 @@ import numpy as np
 from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..denoisers.protocol import evaluate_rows
-from .protocol import ALWAYS, IF_CHANGED, IF_MASKED, SCORED, passes
+from .protocol import SCORED, call_probability, passes
 
 MAX_STATES = 2_000_000  # reachable (z, scores) states one step may hold
 MAX_ENTRIES = 1 << 23  # (state, outcome) pairs one step may form
@@ -53,16 +53,7 @@ def scored_law_and_calls(steps, denoiser, prompt, vocab_size, stats=None, reveal
         if stats is not None:
             stats.steps += 1
         acting = step.candidates(z == vocab_size).any(axis=1)
-        rule = step.calls
-        if rule == ALWAYS:
-            called = 1.0
-        elif rule == IF_MASKED:
-            called = math.fsum(mass[acting])
-        elif rule == IF_CHANGED:
-            called = changed
-        else:
-            raise AssertionError(f"unknown call rule {rule!r}")
-        calls.append(min(max(called, 0.0), 1.0) * passes(step))
+        calls.append(call_probability(step.calls, math.fsum(mass[acting]), changed) * passes(step))
         sources = np.flatnonzero(acting)
         forming = int(np.sum(step.successor_count(z[sources], scores[sources], vocab_size), dtype=np.float64))
         if forming > MAX_ENTRIES:
@@ -97,7 +88,8 @@ def scored_law_and_calls(steps, denoiser, prompt, vocab_size, stats=None, reveal
 
 
 def _merge(z, scores, mass):
-    """The states with equal sequence and scores (bit for bit; no score = NaN) merged, their masses added."""
+    """The states with equal sequence and equal scores (no score, NaN, equal to no score) merged, their masses
+    added."""
     if len(mass) <= 1:
         return z, scores, mass
     columns = np.concatenate([z.astype(np.float64), np.where(np.isnan(scores), -1.0, scores)], axis=1)

@@ -122,12 +122,11 @@ class ReMDM:
         if self.remasking != "loop":
             a_t, a_s = alpha(t), alpha(s)
             sigma_max = min(1.0, (1.0 - a_s) / a_t) if a_t > 0 else 1.0
-            if self.remasking == "cap":
+            rule = self.conf_sigma if self.remasking == "conf" else self.remasking  # conf shares out this sigma
+            if rule == "cap":
                 sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
-            elif self.remasking == "conf" and self.conf_sigma == "max":  # the code's: sigma_max
+            elif rule == "max":  # the code's remdm-conf
                 sigma = sigma_max
-            elif self.remasking == "conf" and self.conf_sigma == "cap":
-                sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
             else:
                 sigma = self.eta * sigma_max
             return a_t, a_s, sigma
