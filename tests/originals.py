@@ -225,6 +225,18 @@ def round_to_float32(value):
     return np.float32(sign * float(fractions.Fraction(whole) * fractions.Fraction(2) ** (exponent - 23)))
 
 
+def round_to_bfloat16(x):
+    """x (a float32 value) rounded to bfloat16, to nearest with ties to even, on its grid of spacings: frexp gives
+    x = m 2^e, m in [0.5, 1); the 8 significant bits make the spacing 2^(e - 8), fixed at 2^-133 below the
+    smallest normal (e < -125), and x / spacing is rounded to an integer by numpy's half-to-even."""
+    x = np.float64(np.float32(x))
+    if not np.isfinite(x) or x == 0:
+        return np.float32(x)
+    spacing = 2.0 ** (max(int(np.frexp(x)[1]), -125) - 8)
+    with np.errstate(over="ignore"):  # past the largest bfloat16: inf, as torch
+        return np.float32(np.round(x / spacing) * spacing)
+
+
 def torch_linspace32(start, end, count):
     """``torch.linspace(start, end, count)`` as torch's CPU kernel computes it in float32: step = (end -
     start)/(count - 1), then start + step i (first half) or end - step (count - 1 - i), each one fused
@@ -380,15 +392,17 @@ def eb_sampler(denoiser, n, rng, length, vocab_size, prompt, gamma, block_length
 
 
 def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False, cache=False,
-         calls=None):
+         grid="float32", calls=None):
     """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps
     ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; ``_ddpm_caching_update`` draws from
     q(x_s) = p_x0 (t - s) on the tokens and s on the mask (``_sample_categorical``: argmax of q / Exp(1)
     noise) and copies clean positions; ``noise_removal`` ends with the argmax of p_x0 at the masks.
     ``cache`` (MDLM's ``ddpm_cache``): p_x0 is kept until a step changes x (here per row; MDLM's test,
-    ``torch.allclose`` of x and the next x, spans its batch) — the model is called only then."""
+    ``torch.allclose`` of x and the next x, spans its batch) — the model is called only then.
+    ``grid="float32"``: the timesteps float32 as torch makes them, and ``t - dt`` a float32 operation (numpy's
+    float32 scalar with a Python float, as torch's tensor with one); ``"float64"``: the ideal."""
     x = _start(n, length, vocab_size, prompt)
-    timesteps = np.linspace(1.0, eps, steps + 1)
+    timesteps = torch_linspace32(1.0, eps, steps + 1) if grid == "float32" else np.linspace(1.0, eps, steps + 1)
     dt = (1 - eps) / steps
     cached = None
     stale = np.ones(n, dtype=bool)  # rows whose cached p_x0 is missing or out of date
@@ -415,7 +429,8 @@ def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_rem
 
 
 def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-cap", eta=0.02, t_on=0.55, t_off=0.05,
-          alpha_on=0.9, eps=0.0, noise_removal=False, without_sigma=False, most_confident=False, calls=None):
+          alpha_on=0.9, eps=0.0, noise_removal=False, without_sigma=False, most_confident=False, grid="float32",
+          calls=None):
     """ReMDM's ``_ddpm_caching_update`` (kuleshov-group/remdm ``diffusion.py``) with its log-linear noise (move
     chance t): timesteps ``linspace(1, eps, steps + 1)``, dt = (1 - eps) / steps; for ``remdm-cap`` and
     ``remdm-rescale`` sigma from alpha_t = 1 - t and alpha_s = 1 - (t - dt), clean positions drawn from
@@ -431,7 +446,8 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
     ``most_confident`` takes softmax(-conf), masking the most confident tokens again.)"""
     x = _start(n, length, vocab_size, prompt)
     given = x != vocab_size
-    timesteps = np.linspace(1.0, eps, steps + 1)
+    timesteps = torch_linspace32(1.0, eps, steps + 1) if grid == "float32" else np.linspace(1.0, eps, steps + 1)
+    store = (lambda v: np.asarray(v, np.float32).astype(np.float64)) if grid == "float32" else (lambda v: v)
     dt = (1 - eps) / steps
     cached, stale = None, np.ones(n, dtype=bool)
     conf = np.full((n, length), -np.inf)
@@ -451,22 +467,23 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
         elif stale.any():
             cached[stale] = np.asarray(denoiser(x[stale]), dtype=np.float64)
         p_x0 = cached
-        mdlm_phase = sampler == "remdm-loop" and (t > t_on or t <= t_off)
+        time = float(t)  # the code's t[0].item()
+        mdlm_phase = sampler == "remdm-loop" and (time > t_on or time <= t_off)
         if mdlm_phase:
-            if t > t_on:
+            if time > t_on:
                 move_chance_t = 1 - (1 - t) * alpha_on / (1 - t_on)
                 move_chance_s = 1 - (1 - t + dt) * alpha_on / (1 - t_on)
             else:
                 move_chance_t = t * (1 - alpha_on) / t_off
                 move_chance_s = (t - dt) * (1 - alpha_on) / t_off
-            _x = sample(with_mask(p_x0 * (move_chance_t - move_chance_s), move_chance_s))
+            _x = sample(with_mask(p_x0 * float(move_chance_t - move_chance_s), float(move_chance_s)))
             xs = np.where(x != vocab_size, x, _x)
         else:
             if sampler == "remdm-loop":
                 alpha_t = alpha_s = alpha_on
                 sigma = eta
             elif sampler == "remdm-conf":
-                alpha_t, alpha_s = 1 - t, 1 - (t - dt)
+                alpha_t, alpha_s = float(1 - t), float(1 - (t - dt))
                 sigma_max = min(1, (1 - alpha_s) / alpha_t) if alpha_t > 0 else 1
                 scores = -conf if most_confident else conf
                 with np.errstate(invalid="ignore"):  # a row of -inf: NaN, as torch's softmax
@@ -476,14 +493,23 @@ def remdm(denoiser, n, rng, length, vocab_size, prompt, steps, sampler="remdm-ca
                 eta_conf[x == vocab_size] = 0
                 sigma = (eta_conf * sigma_max)[..., None]
             else:
-                alpha_t, alpha_s = 1 - t, 1 - (t - dt)
+                alpha_t, alpha_s = float(1 - t), float(1 - (t - dt))
                 if sampler == "remdm-cap":
                     sigma = min(eta, (1 - alpha_s) / alpha_t) if alpha_t > 0 else eta
                 else:
                     sigma = eta * (min(1, (1 - alpha_s) / alpha_t) if alpha_t > 0 else 1)
-            q_xs = with_mask(p_x0 * (1 - sigma), sigma)
+            if sampler == "remdm-conf":  # the shared sigma kept in float64 (refimpl does not reproduce its bfloat16)
+                q_xs = with_mask(p_x0 * (1 - sigma), sigma)
+            else:
+                q_xs = with_mask(p_x0 * store(1 - sigma), store(sigma))
             reveal = (alpha_s - alpha_t) if without_sigma else (alpha_s - (1 - sigma) * alpha_t)
-            q_xs_2 = with_mask(p_x0 * (reveal / (1 - alpha_t)), (1 - alpha_t - reveal) / (1 - alpha_t))
+            stay = (1 - alpha_t - reveal) if without_sigma else (1 - alpha_s - sigma * alpha_t)
+            if sampler == "remdm-conf" and grid == "float32":  # sigma = 0 at the masks; bfloat16 arithmetic
+                bf, f32 = round_to_bfloat16, np.float32
+                up = bf(bf(f32(bf(f32(alpha_s)) - bf(f32(alpha_t)))) / f32(1 - alpha_t))
+                q_xs_2 = with_mask(p_x0 * float(up), float(bf(bf(f32(1 - alpha_s)) / f32(1 - alpha_t))))
+            else:
+                q_xs_2 = with_mask(p_x0 * store(reveal / (1 - alpha_t)), store(stay / (1 - alpha_t)))
             copy_flag = x != vocab_size
             xs = sample(np.where(copy_flag[..., None], q_xs, q_xs_2))
             if sampler == "remdm-conf":

@@ -14,6 +14,7 @@ SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "thresho
 ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
         "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
         "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
+GRIDDED = ("dream", "ancestral", "remdm")  # samplers whose originals compute their grid in float32
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
 
@@ -47,6 +48,9 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--top-k", type=int, default=None, help="dream: keep the k most probable tokens")
     parser.add_argument("--alg-temp", type=float, default=None,
                         help="dream: draw the positions from softmax(confidence / alg_temp) instead of ranking")
+    parser.add_argument("--grid", default=None, choices=("float32", "float64"),
+                        help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
+                             "them (default) or the float64 ideal")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
     parser.add_argument("--cache", action="store_true",
                         help="ancestral: MDLM's ddpm_cache (same law; no model call after a step that changed nothing)")
@@ -152,7 +156,10 @@ def build_sampler(args, length):
         given = [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, None) is not None]
         if name != owner and given:
             raise InvalidParameterError(f"{', '.join(given)} apply to {owner} only, not {name}")
+    if getattr(args, "grid", None) is not None and name not in GRIDDED:
+        raise InvalidParameterError(f"--grid applies to {', '.join(GRIDDED)} only, not {name}")
     steps = args.steps if args.steps is not None else length
+    grid = {"grid": args.grid} if getattr(args, "grid", None) is not None else {}
     given = {flag: getattr(args, flag) for flag in ONLY.get(name, ()) if getattr(args, flag, None) is not None}
     if name == "entropy_bound":
         return samplers.EntropyBound(block_length=args.block_length, temperature=0.0 if temp is None else temp, **given)
@@ -160,7 +167,8 @@ def build_sampler(args, length):
         if "remdm" in given:
             given["remasking"] = given.pop("remdm")
         schedule = SCHEDULES[args.schedule]()
-        return samplers.ReMDM(steps, schedule=schedule, eps=args.eps or 0.0, noise_removal=args.noise_removal, **given)
+        return samplers.ReMDM(steps, schedule=schedule, eps=args.eps or 0.0, noise_removal=args.noise_removal, **given,
+                              **grid)
     if name == "llada2":
         return samplers.LLaDA2(steps if args.steps is not None else 32, args.block_length,
                                0.7 if args.threshold is None else args.threshold,
@@ -169,7 +177,8 @@ def build_sampler(args, length):
         raise InvalidParameterError(f"--threshold applies to threshold and llada2 only, not {name}")
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
-        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache)
+        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache,
+                                  **grid)
     if name == "first_hitting":
         return samplers.FirstHitting()
     if name == "random_k":
@@ -178,7 +187,7 @@ def build_sampler(args, length):
         return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given)
     if name == "dream":
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
-                              args.top_p, args.top_k, args.alg_temp)
+                              args.top_p, args.top_k, args.alg_temp, **grid)
     if name == "threshold":
         threshold = 0.9 if args.threshold is None else args.threshold
         return samplers.Threshold(threshold, args.block_length, 0.0 if temp is None else temp)

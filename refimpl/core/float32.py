@@ -8,8 +8,16 @@ points and ``end - step * (steps - i - 1)`` for the rest, each contracted to one
 rounding) by the compiler — measured against torch 2.13 on this machine: every grid for eps on a fine grid
 and 2 to 130 points equal (a one-off comparison, 2026-12-04; tests/core/test_float32.py re-checks 2 to 65
 points).
+
+MDLM's and ReMDM's ``_ddpm_caching_update`` (kuleshov-group/remdm ``diffusion.py``) take the same float32
+grid and ``t - dt`` with dt a Python float: torch casts the scalar to float32 first (measured), so
+:func:`mdlm_times32`.  ReMDM-conf mixes bfloat16 tensors into its coefficients (:func:`bfloat16`; torch's
+``scalar - tensor`` casts the scalar to bfloat16, ``tensor * scalar`` and ``tensor / scalar`` to float32 and
+round the float32 result — measured against torch 2.13, tests/core/test_float32.py).
 """
 import numpy as np
+
+from .errors import InvalidParameterError
 
 F32 = np.float32
 
@@ -57,3 +65,31 @@ def count32(available: int, fraction) -> int:
     """Dream's ``int(num_mask_token * (1 - s / t))`` with ``num_mask_token`` a float32 tensor (``mask.sum() /
     batch``) and the fraction float32: the product rounded to float32, then truncated."""
     return int(F32(F32(available) * F32(fraction)))
+
+
+def mdlm_times32(steps: int, eps: float):
+    """(t, s) per step of MDLM's and ReMDM's ``_sample`` loop, float32: t from ``torch.linspace(1, eps, steps +
+    1)`` and s = ``t - dt`` with ``dt = (1 - eps) / steps`` cast to float32 (not the next grid point)."""
+    t = linspace32(1.0, eps, steps + 1)[:-1]
+    return t, (t - F32((1.0 - eps) / steps)).astype(np.float32)
+
+
+def bfloat16(x) -> np.ndarray:
+    """float32 values rounded to bfloat16 (round to nearest, ties to even), returned as float32; NaN kept."""
+    x = np.asarray(x, dtype=np.float32)
+    bits = x.view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).astype(np.uint32).view(np.float32)
+    return np.where(np.isnan(x), x, rounded)
+
+
+def categorical_share(first, rest) -> float:
+    """The probability that ``_sample_categorical`` (argmax of q / Exp(1) noise; MDLM, ReMDM) picks the group of
+    entries of total weight ``first`` over the group of total weight ``rest``, the weights as the code holds
+    them: ``first / (first + rest)`` when both are positive; a group whose weight is 0 or below (a negative
+    move chance on the last step) is never picked while the other is positive."""
+    first, rest = float(first), float(rest)
+    if first <= 0.0 and rest <= 0.0:
+        raise InvalidParameterError(f"no positive weight to draw from ({first!r}, {rest!r})")
+    if rest <= 0.0:
+        return 1.0
+    return 0.0 if first <= 0.0 else first / (first + rest)

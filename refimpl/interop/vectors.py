@@ -103,6 +103,15 @@ SAMPLERS.update({
     "LLaDA2(steps=3, block_length=1, threshold=0.6, editing_threshold=0.4, max_post_steps=2, temperature=1.0, "
     "edit_rule='intent')": samplers.LLaDA2(3, 1, 0.6, 0.4, max_post_steps=2, temperature=1.0, edit_rule="intent"),
 })
+SAMPLERS.update({  # issue #22: the originals' float32 grids are the default; these cases hold the float64 ideal
+    "Ancestral(Linear(), steps=6, cache=True, grid='float64')": samplers.Ancestral(schedules.Linear(), 6, cache=True,
+                                                                                  grid="float64"),
+    "ReMDM(steps=10, remasking='loop', eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6, grid='float64')":
+        samplers.ReMDM(10, "loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6, grid="float64"),
+    "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25, grid='float64')":
+        samplers.Dream(3, "entropy", 0.8, eps=0.25, grid="float64"),
+    "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25)": samplers.Dream(3, "entropy", 0.8, eps=0.25),
+})
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 
 

@@ -5,9 +5,24 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from ..core.float32 import F32, categorical_share, mdlm_times32
 from ..diffusion.schedules import Linear, check_schedule
 from .base import as_eligible
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
+
+GRIDS = ("float32", "float64")
+
+
+def move_chances32(schedule, steps, eps):
+    """[(move chance at t, at s)] per step as MDLM's ``_sample`` and ``_ddpm_caching_update`` compute them in
+    float32 (:func:`refimpl.core.float32.mdlm_times32`: s = t - dt, not the next grid point): the time itself
+    for the log-linear noise (refimpl's :class:`Linear`, bit for bit); for another schedule its float64 move
+    chance at those float32 times (s clipped at 0), rounded to float32 — no original computes those."""
+    t, s = mdlm_times32(steps, eps)
+    if isinstance(schedule, Linear):
+        return list(zip(t, s))
+    chance = lambda u: F32(schedule.mask_prob(max(float(u), 0.0)))  # noqa: E731
+    return [(chance(a), chance(b)) for a, b in zip(t, s)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +39,15 @@ class Ancestral:
     answer is reused until a step reveals something, so a step that changes nothing costs no model call
     (:func:`refimpl.engine.calls.expected_calls`; per sequence — MDLM tests for a change over its whole batch).
     Without it (``ddpm``) every step calls the model.  Noise removal always calls it once more.
+
+    ``grid="float32"`` (default): the move chances as MDLM's code computes them (:func:`move_chances32`), and
+    the reveal probability the share of ``q = p_x0 (t - s)`` against ``s`` on the mask with ``t - s`` in float32
+    (:func:`refimpl.core.float32.categorical_share`; the model's probabilities exact, summing to 1).
+    ``grid="float64"``: the ideal ``(t - s)/t`` of the schedule's move chances on the float64 grid ``linspace(1,
+    eps, steps + 1)`` (refimpl's before issue #22).
+    The two differ by float32 rounding (relative 1e-7).  MDLM's ``ddpm`` loop (``_ddpm_update``) computes
+    its move chances as ``1 - exp(-sigma)`` of its log-linear noise in float32 (torch's float32 ``exp`` and
+    ``log1p``); refimpl does not reproduce those roundings.
     """
 
     schedule: object = Linear()
@@ -31,9 +55,11 @@ class Ancestral:
     eps: float = 0.0
     noise_removal: bool = False
     cache: bool = False
+    grid: str = "float32"
 
     def __post_init__(self):
         check_schedule(self.schedule)
+        validate.choice(self.grid, GRIDS, "Ancestral grid")
         validate.integer(self.steps, "Ancestral steps", 1)
         for flag in ("noise_removal", "cache"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
@@ -44,13 +70,17 @@ class Ancestral:
                 f"Ancestral with eps={self.eps} stops at alpha({self.eps}) < 1 and leaves tokens masked; "
                 f"set noise_removal=True (MDLM's final argmax){' or eps=0' if self.eps > 0 else ''}")
 
+    def unmask_probs(self):
+        """The probability that a masked position is revealed, per step of the grid (noise removal aside)."""
+        if self.grid == "float32":
+            return [categorical_share(F32(t - s), s) for t, s in move_chances32(self.schedule, self.steps, self.eps)]
+        move = self.schedule.mask_prob(np.linspace(1.0, self.eps, self.steps + 1))  # (T+1,) 1 - alpha
+        return [float((t - s) / t) if t > 0 else 1.0 for t, s in zip(move[:-1], move[1:])]
+
     def plan(self, masked, region):
-        grid = np.linspace(1.0, self.eps, self.steps + 1)
-        move = self.schedule.mask_prob(grid)  # (T+1,) 1 - alpha
         eligible = as_eligible(region)
         plan = []
-        for t, s in zip(move[:-1], move[1:]):
-            unmask_prob = (t - s) / t if t > 0 else 1.0
+        for unmask_prob in self.unmask_probs():
             calls = IF_CHANGED if self.cache and plan else ALWAYS  # the cache starts empty
             plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0)), calls=calls))
         if self.noise_removal:

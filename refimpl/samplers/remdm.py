@@ -6,7 +6,9 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from ..core.float32 import F32, bfloat16, categorical_share, mdlm_times32
 from ..diffusion.schedules import Linear, check_schedule
+from .ancestral import GRIDS, move_chances32
 from .base import as_eligible
 from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
@@ -59,6 +61,17 @@ class ReMDM:
     :class:`Ancestral`.  Only positions masked in the prompt are generated, so only they are ever masked
     again (ReMDM generates unconditionally; a prompt's tokens are given).
 
+    ``grid="float32"`` (default): the probabilities as ReMDM's code computes its coefficients
+    (``_ddpm_caching_update``): the float32 times and move chances of MDLM's loop
+    (:func:`refimpl.samplers.ancestral.move_chances32`), :math:`\alpha_t` = ``(1 - move_chance_t).item()`` in
+    float32, :math:`\sigma` and the coefficients of ``q_xs`` and ``q_xs_2`` in Python floats, stored in float32
+    tensors — and for ``conf`` the coefficients of ``q_xs_2`` in bfloat16, as its bfloat16 :math:`\sigma` tensor
+    makes them (relative 2^-9) — each probability the share of its coefficient
+    (:func:`refimpl.core.float32.categorical_share`; the model's probabilities exact).  ``loop`` on
+    :class:`Linear`: the code's float32 ramps, the step that crosses ``t_on`` extended as the code extends it;
+    on another schedule refimpl's ramps at the float32 times.  ``grid="float64"``: refimpl's ideal float64
+    grid (before issue #22).
+
     Where refimpl differs: ReMDM's scripts add nucleus sampling (``nucleus_p``), not modelled here; the
     code asserts the log-linear schedule, refimpl takes any.  ``conf``: the code keeps its scores in bfloat16
     (``confident_score``) and takes their softmax in bfloat16; refimpl keeps them in float64 (a relative
@@ -77,9 +90,11 @@ class ReMDM:
     t_off: float = 0.05
     alpha_on: float = 0.9
     conf_sigma: str = "max"
+    grid: str = "float32"
 
     def __post_init__(self):
         validate.integer(self.steps, "ReMDM steps", 1)
+        validate.choice(self.grid, GRIDS, "ReMDM grid")
         validate.choice(self.remasking, REMASKING, "ReMDM remasking")
         validate.choice(self.conf_sigma, CONF_SIGMAS, "ReMDM conf_sigma")
         if self.conf_sigma != "max" and self.remasking != "conf":
@@ -101,10 +116,11 @@ class ReMDM:
                     f"probability eta alpha_on/(1 - alpha_on) exceeds 1; lower eta or alpha_on")
         last = self.rates()[-1]  # (refuses a grid on which the remasking schedule is not defined)
         if last[0] < 1.0 and not self.noise_removal and self.remasking == "loop" and self.eps == 0:
-            final = 1.0 / self.steps
+            final = float(mdlm_times32(self.steps, 0.0)[0][-1]) if self.grid == "float32" else 1.0 / self.steps
             raise InvalidParameterError(
-                f"ReMDM loop: the last step (from t = {final:.6g}) lies after t_off = {self.t_off} with alpha held at "
-                f"alpha_on, so tokens stay masked; pick t_off >= {final:.6g}, more steps, or noise_removal=True")
+                f"ReMDM loop: the last step (from t = {final:.10g}{' in float32' * (self.grid == 'float32')}) lies after "
+                f"t_off = {self.t_off} with alpha held at alpha_on, so tokens stay masked; pick t_off >= {final:.10g}, "
+                f"more steps, or noise_removal=True")
         grid = np.linspace(1.0, self.eps, self.steps + 1)
         last_alpha = self.step_alphas(float(grid[-2]), float(grid[-1]))[0]
         # (where alpha_t = 0 every generated position is masked — the step keeps the forward marginal —
@@ -120,16 +136,7 @@ class ReMDM:
         """(alpha_t, alpha_s, sigma) of the step from t to s."""
         alpha = lambda u: 1.0 - float(self.schedule.mask_prob(u))  # noqa: E731
         if self.remasking != "loop":
-            a_t, a_s = alpha(t), alpha(s)
-            sigma_max = min(1.0, (1.0 - a_s) / a_t) if a_t > 0 else 1.0
-            rule = self.conf_sigma if self.remasking == "conf" else self.remasking  # conf shares out this sigma
-            if rule == "cap":
-                sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
-            elif rule == "max":  # the code's remdm-conf
-                sigma = sigma_max
-            else:
-                sigma = self.eta * sigma_max
-            return a_t, a_s, sigma
+            return self._sigma(alpha(t), alpha(s))
         on, t_on, t_off = self.alpha_on, self.t_on, self.t_off
         if t > t_on:  # the first ramp, ended at alpha_on (ReMDM's code extrapolates it on a step that crosses t_on)
             ramp = lambda u: on * alpha(max(u - t_on, 0.0) / (1.0 - t_on))  # noqa: E731
@@ -138,9 +145,26 @@ class ReMDM:
             return on + (1.0 - on) * alpha(t / t_off), on + (1.0 - on) * alpha(s / t_off), 0.0
         return on, on, self.eta
 
+    def _sigma(self, a_t, a_s):
+        """(alpha_t, alpha_s, sigma) of a step outside the loop, sigma by the remasking rule."""
+        sigma_max = min(1.0, (1.0 - a_s) / a_t) if a_t > 0 else 1.0
+        rule = self.conf_sigma if self.remasking == "conf" else self.remasking  # conf shares out this sigma
+        if rule == "cap":
+            sigma = min(self.eta, (1.0 - a_s) / a_t) if a_t > 0 else self.eta
+        elif rule == "max":  # the code's remdm-conf
+            sigma = sigma_max
+        else:
+            sigma = self.eta * sigma_max
+        return a_t, a_s, sigma
+
     def rates(self):
-        """[(unmask, remask)] per step of the grid, the ReMDM probabilities; refuses a step where they are
-        not defined (the schedule reaches alpha = 1 before the step's end, or a probability leaves [0, 1])."""
+        """[(unmask, remask)] per step of the grid, the ReMDM probabilities (``grid``); refuses a step where they are
+        not defined on the ideal grid (the schedule reaches alpha = 1 before the step's end, or a probability
+        leaves [0, 1])."""
+        ideal = self._rates64()
+        return self._rates32() if self.grid == "float32" else ideal
+
+    def _rates64(self):
         grid = np.linspace(1.0, self.eps, self.steps + 1)
         out = []
         for t, s in zip(grid[:-1].tolist(), grid[1:].tolist()):
@@ -157,6 +181,55 @@ class ReMDM:
                     f"defined for {self.schedule!r} on this grid")
             out.append((min(max(unmask, 0.0), 1.0), sigma))
         return out
+
+    def _rates32(self):
+        """The code's coefficients (class docstring, ``grid``) and their shares."""
+        times, _ = mdlm_times32(self.steps, self.eps)
+        dt = F32((1.0 - self.eps) / self.steps)
+        out = []
+        for t, (move_t, move_s) in zip(times, move_chances32(self.schedule, self.steps, self.eps)):
+            if self.remasking == "loop" and (float(t) > self.t_on or float(t) <= self.t_off):
+                move_t, move_s = self._ramps32(t, dt, move_t, move_s)
+                out.append((categorical_share(F32(move_t - move_s), move_s), 0.0))
+                continue
+            if self.remasking == "loop":
+                a_t = a_s = self.alpha_on
+                sigma = self.eta
+            else:
+                a_t, a_s = float(F32(1.0) - move_t), float(F32(1.0) - move_s)
+                if a_t >= 1.0:
+                    raise InvalidParameterError(f"ReMDM: alpha_t rounds to 1 in float32 at t = {float(t):.6g}")
+                _, _, sigma = self._sigma(a_t, a_s)
+            if self.remasking == "conf":  # sigma is 0 at a masked position, and a bfloat16 tensor
+                scaled = bfloat16(F32(bfloat16(F32(a_s)) - bfloat16(F32(a_t))))
+                reveal = bfloat16(F32(scaled / F32(1.0 - a_t)))
+                stay = bfloat16(F32(bfloat16(F32(1.0 - a_s)) / F32(1.0 - a_t)))
+                if reveal <= 0 and stay <= 0:
+                    raise InvalidParameterError(
+                        f"ReMDM conf on the code's grid: at t = {float(t):.10g} both coefficients of a masked position "
+                        f"round to 0 in bfloat16 (alpha_t = {a_t:.10g} and alpha_s = {a_s:.10g} round alike), and the "
+                        f"code's argmax of that all-zero row writes token 0 at every mask left; refimpl does not "
+                        f"model that: use eps > 0 with noise_removal=True (the code's eps is 1e-5), fewer steps, or "
+                        f"grid='float64'")
+                out.append((categorical_share(reveal, stay), sigma))
+                continue
+            reveal = F32((a_s - (1.0 - sigma) * a_t) / (1.0 - a_t))
+            stay = F32((1.0 - a_s - sigma * a_t) / (1.0 - a_t))
+            out.append((categorical_share(reveal, stay), categorical_share(F32(sigma), F32(1.0 - sigma))))
+        return out
+
+    def _ramps32(self, t, dt, move_t, move_s):
+        """The loop's MDLM phases: the code's float32 ramps on :class:`Linear`, else the schedule's at the
+        float32 times."""
+        on, t_on, t_off = self.alpha_on, self.t_on, self.t_off
+        if not isinstance(self.schedule, Linear):
+            a_t, a_s, _ = self.step_alphas(float(t), max(float(t - dt), 0.0))
+            return F32(1.0 - a_t), F32(1.0 - a_s)
+        one = F32(1.0)
+        if float(t) > t_on:
+            ramp = lambda u: one - F32(F32(u * F32(on)) / F32(1.0 - t_on))  # noqa: E731
+            return ramp(one - t), ramp(F32(one - t) + dt)
+        return F32(F32(t * F32(1.0 - on)) / F32(t_off)), F32(F32(F32(t - dt) * F32(1.0 - on)) / F32(t_off))
 
     def plan(self, masked, region):
         generated = as_eligible(np.asarray(masked) & np.asarray(region))

@@ -136,6 +136,29 @@ def test_law_command_reports_mdlms_cached_model_calls():
     assert json.loads(text)["reports"][0]["findings"]["expected_model_calls"] == 8
 
 
+def test_grid_flag_picks_the_codes_float32_grid_or_the_ideal():
+    """Dream with eps = 0.4 on 3 steps and 4 masks: the float32 grid keeps int(4 (1 - s/t)) = 1 token on the
+    second step where the float64 grid keeps 0 (tests/core/test_float32.py)."""
+    from refimpl import samplers
+    from refimpl.laws import datasets
+
+    law = datasets.dirichlet(3, 4, np.random.default_rng(0), 0.5)
+    oracle = refimpl.oracle_denoiser(law)
+    found = {}
+    for grid in ("float32", "float64"):
+        flag = [] if grid == "float32" else ["--grid", grid]
+        code, text = run(["law", "--sampler", "dream", "--alg", "entropy", "--temperature", "1", "--steps", "3",
+                          "--eps", "0.4", "--json"] + flag)
+        assert code == 0
+        found[grid] = json.loads(text)["reports"][0]["findings"]["tv"]
+        q = refimpl.exact_law(oracle, samplers.Dream(3, "entropy", 1.0, eps=0.4, grid=grid), 4, 3)
+        assert found[grid] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
+    assert abs(found["float32"] - found["float64"]) > 1e-3
+    code, text = run(["law", "--sampler", "remdm", "--steps", "5", "--grid", "float64", "--json"])
+    q = refimpl.exact_law(oracle, samplers.ReMDM(5, grid="float64"), 4, 3)
+    assert json.loads(text)["reports"][0]["findings"]["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
+
+
 def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
     from refimpl import samplers
     from refimpl.laws import datasets, metrics
@@ -257,6 +280,7 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
     (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
+    (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to dream, ancestral, remdm only, not llada"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),

@@ -1,5 +1,6 @@
 """refimpl.expected_calls — the exact expected number of model calls (NFE) of a sampler's original loop —
 against the originals' loops counting their calls (tests/originals.py), and against closed forms."""
+import dataclasses
 import functools
 
 import numpy as np
@@ -63,27 +64,33 @@ def test_expected_calls_agree_with_the_originals_counts(case, which):
     assert abs(calls.mean() - exact) <= z * spread / np.sqrt(N_SAMPLES), (calls.mean(), exact)
 
 
-def _ancestral_cached_calls(schedule, steps, masked, noise_removal=False, eps=0.0):
+def _ancestral_cached_calls(sampler, masked):
     """Closed form: a masked position is revealed at step t with probability d_t = m_t - m_{t+1} (the mask
-    probabilities of the grid, m_0 = 1), independently of the others, so with ``masked`` masks the cached
-    sampler calls the model on the first step and after each step that revealed one: 1 + sum (1 - (1 - d)^m)."""
-    move = schedule.mask_prob(np.linspace(1.0, eps, steps + 1))
+    probabilities of the grid, m_0 = 1; on the float32 grid m_{t+1} = m_t (1 - u_t), u_t the step's unmasking
+    probability), independently of the others, so with ``masked`` masks the cached sampler calls the model
+    on the first step and after each step that revealed one: 1 + sum (1 - (1 - d)^m)."""
+    if sampler.grid == "float64":
+        move = sampler.schedule.mask_prob(np.linspace(1.0, sampler.eps, sampler.steps + 1))
+    else:
+        move = np.cumprod([1.0] + [1.0 - u for u in sampler.unmask_probs()])
     drop = move[:-2] - move[1:-1]  # the steps whose outcome decides a later call
-    return 1 + float(np.sum(1 - (1 - drop) ** masked)) + (1 if noise_removal else 0)
+    return 1 + float(np.sum(1 - (1 - drop) ** masked)) + (1 if sampler.noise_removal else 0)
 
 
+@pytest.mark.parametrize("grid", ["float32", "float64"])
 @pytest.mark.parametrize("sampler, prompt, masked", [
     (S.Ancestral(steps=6, cache=True), None, 4),
     (S.Ancestral(sch.Cosine(), steps=9, cache=True), INFILL, 3),
     (S.Ancestral(sch.Cosine(), steps=4, eps=1e-3, noise_removal=True, cache=True), PROMPT, 3),
 ])
 @pytest.mark.parametrize("which", ["oracle", "random"])
-def test_mdlm_cache_calls_follow_the_closed_form_for_any_denoiser(sampler, prompt, masked, which):
+def test_mdlm_cache_calls_follow_the_closed_form_for_any_denoiser(sampler, prompt, masked, which, grid):
     """MDLM's cache: 1 + sum_t (1 - (1 - d_t)^m) calls, whatever the denoiser (proofs/model_calls.md (4))."""
+    sampler = dataclasses.replace(sampler, grid=grid)
     exact = refimpl.expected_calls(DENOISERS[which], sampler, 4, 3, prompt=prompt)
-    expected = _ancestral_cached_calls(sampler.schedule, sampler.steps, masked, sampler.noise_removal, sampler.eps)
+    expected = _ancestral_cached_calls(sampler, masked)
     assert exact == pytest.approx(expected, rel=1e-12)
-    uncached = S.Ancestral(sampler.schedule, sampler.steps, sampler.eps, sampler.noise_removal)
+    uncached = dataclasses.replace(sampler, cache=False)
     assert refimpl.expected_calls(DENOISERS[which], uncached, 4, 3, prompt=prompt) == sampler.steps + sampler.noise_removal
 
 

@@ -11,6 +11,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import refimpl
 from refimpl.cli.main import main
@@ -72,8 +73,17 @@ def test_sampler_vectors_hold_the_expected_model_calls(golden, tmp_path):
     calls = {case["inputs"]["sampler"]: case["outputs"]["expected_calls"] for case in data["cases"]
              if case["kind"] == "sampler" and case["inputs"]["prompt"] is None}
     assert calls["LLaDA(steps=3, temperature=0.7)"] == 3 and calls["FirstHitting()"] == 3
-    # MDLM's cache on the linear 6-step grid: each of 3 masks is revealed at a step w.p. 1/6, independently
-    assert calls["Ancestral(Linear(), steps=6, cache=True)"] == pytest.approx(1 + 5 * (1 - (5 / 6) ** 3), rel=1e-12)
+    # MDLM's cache on the ideal linear 6-step grid: each of 3 masks is revealed at a step w.p. 1/6, independently
+    ideal = 1 + 5 * (1 - (5 / 6) ** 3)
+    assert calls["Ancestral(Linear(), steps=6, cache=True, grid='float64')"] == pytest.approx(ideal, rel=1e-12)
+    # and on the code's float32 grid (tests/samplers/test_grids32.py) the same to float32 rounding
+    assert calls["Ancestral(Linear(), steps=6, cache=True)"] == pytest.approx(ideal, rel=1e-6)
+    laws = {case["inputs"]["sampler"]: np.array(case["outputs"]["law"]["data"]) for case in data["cases"]
+            if case["kind"] == "sampler" and case["inputs"]["prompt"] is None}
+    # Dream, eps = 0.25, 3 masks: the float32 grid keeps no token on the second step, the float64 grid one
+    name = "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25{})"
+    code, ideal_law = laws[name.format("")], laws[name.format(", grid='float64'")]
+    assert 0.5 * np.abs(code - ideal_law).sum() > 0.1
     assert 1 < calls["Threshold(threshold=0.6, temperature=1.0)"] < 3
     assert calls["Threshold(threshold=0.6, block_length=1, temperature=1.0)"] == pytest.approx(3, abs=1e-12)  # one per block
     index = next(i for i, c in enumerate(data["cases"]) if c["inputs"].get("sampler", "").startswith("Threshold"))
