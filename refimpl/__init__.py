@@ -41,6 +41,7 @@ from .laws.joint import (
                           tv,
 )
 from .models import checkpoint, mlp, train
+from .samplers.ties import tie_probability
 
 __all__ = [
     "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
@@ -49,5 +50,5 @@ __all__ = [
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
     "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
-    "__version__", "checkpoint", "metrics", "mlp", "train",
+    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability",
 ]

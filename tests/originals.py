@@ -255,7 +255,7 @@ def torch_linspace32(start, end, count):
 
 
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, grid="float32", calls=None):
+          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, grid="float32", topk=None, calls=None):
     """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` — float32 as torch computes it on the CPU
     (:func:`torch_linspace32`), with 1 - s/t and ``num_mask * (1 - s/t)`` in float32 as its tensors are
     (``grid="float64"``: the float64 ideal);
@@ -263,6 +263,8 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
     ``sample_tokens``; the others keep the ``int(num_mask * (1 - s/t))`` most confident (all on the last
     step) of ``sample_tokens``' draws and confidences — or, with ``alg_temp`` > 0, draw that many positions
     by ``torch.multinomial`` without replacement from softmax(confidence / alg_temp).
+    ``topk``: the ranking, called as Dream calls ``torch.topk``, one row at a time — ``topk(row (1, L), k)``
+    returning the kept positions (default: lowest position first on ties).
     (``tempered_confidence=False`` is a slip, not Dream.)"""
     x = _start(n, length, vocab_size, prompt)
     f32 = np.float32 if grid == "float32" else np.float64
@@ -283,7 +285,12 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
             num_mask = mask_index.sum(axis=1)
             k = [int(f32(m) * (f32(1) - f32(s) / f32(t))) for m in num_mask] if i < steps - 1 else num_mask
             full_confidence = np.where(mask_index, confidence, -np.inf)
-            if alg_temp is None or alg_temp == 0:
+            if (alg_temp is None or alg_temp == 0) and topk is not None:
+                transfer = np.zeros_like(mask_index)
+                for row in range(n):
+                    if k[row] > 0:
+                        transfer[row, np.asarray(topk(full_confidence[row][None], int(k[row])))[0]] = True
+            elif alg_temp is None or alg_temp == 0:
                 transfer = _top_k(full_confidence, k)
             else:  # softmax(full_confidence / alg_temp), then torch.multinomial without replacement
                 left = _softmax(full_confidence / alg_temp)

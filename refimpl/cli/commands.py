@@ -1,4 +1,6 @@
 """Building data laws, denoisers and samplers from command-line words (shared by the CLI commands)."""
+import dataclasses
+
 import numpy as np
 
 from .. import samplers
@@ -7,6 +9,7 @@ from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
 from ..laws import datasets
+from ..samplers.ties import has_tie_rule
 
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
@@ -14,6 +17,7 @@ SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "thresho
 ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
         "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
         "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
+TIED = ("llada", "dream", "threshold", "factor", "entropy_bound", "llada2")  # samplers with a tie rule
 GRIDDED = ("dream", "ancestral", "remdm")  # samplers whose originals compute their grid in float32
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
@@ -51,6 +55,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--grid", default=None, choices=("float32", "float64"),
                         help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
                              "them (default) or the float64 ideal")
+    parser.add_argument("--tie", default=None, choices=("lowest", "highest", "random"),
+                        help="ranking samplers: which of equal confidences ranks first (lowest position by default)")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
     parser.add_argument("--cache", action="store_true",
                         help="ancestral: MDLM's ddpm_cache (same law; no model call after a step that changed nothing)")
@@ -147,6 +153,17 @@ def _counts(text):
 
 
 def build_sampler(args, length):
+    """The sampler named by the arguments (``--tie`` applied to a ranking sampler)."""
+    sampler = _build_sampler(args, length)
+    tie = getattr(args, "tie", None)
+    if tie is None:
+        return sampler
+    if not has_tie_rule(sampler):
+        raise InvalidParameterError(f"--tie applies to the ranking samplers ({', '.join(TIED)}), not {args.sampler}")
+    return dataclasses.replace(sampler, tie=tie)
+
+
+def _build_sampler(args, length):
     name, temp = args.sampler, args.temperature
     if name != "ancestral" and getattr(args, "cache", False):
         raise InvalidParameterError(f"--cache applies to ancestral only, not {name}")

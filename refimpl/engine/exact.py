@@ -135,6 +135,14 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
     each step of the plan with how much probability each mask pattern holds (:func:`pattern_masses`) —
     the hook :func:`refimpl.engine.calls.expected_calls` is built on.
     """
+    return finished(law_before_check(denoiser, sampler, length, vocab_size, prompt, stats, reveals, before_step), sampler)
+
+
+def law_before_check(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
+                     prompt: ArrayLike | None = None, stats: "EngineStats | None" = None, reveals: list | None = None,
+                     before_step: Callable | None = None) -> Table:
+    """:func:`exact_law` without its check that the mass is whole: the mass on clean sequences, which sums to
+    less than 1 where the sampler leaves masks or its steps drop mass (:func:`refimpl.tie_probability`)."""
     vocab_size, length = validate.space(vocab_size, length)
     prompt = prompt_tokens(prompt, length, vocab_size)
     steps = plan(sampler, prompt, vocab_size)
@@ -143,7 +151,7 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
             raise InvalidParameterError("before_step reads mask-pattern masses, which a scored plan does not keep")
         law, _ = scored_law_and_calls(steps, model(sampler, denoiser, prompt, vocab_size), prompt, vocab_size,
                                       stats, reveals)
-        return finished(law, sampler)
+        return law
     source = reader(model(sampler, denoiser, prompt, vocab_size), vocab_size, length)
     bulk = sum(step.batching == BY_COUNTS for step in steps)
     per_pattern = bulk < len(steps)
@@ -182,7 +190,7 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
         clean = (slice(0, vocab_size),) * length
         written = live is None or (~live).all(axis=1).any()  # else the clean block was never written
         law = mass[clean].copy() if written else np.zeros((vocab_size,) * length)
-    return finished(law, sampler)
+    return law
 
 
 def finished(law: Table, sampler: Sampler) -> Table:

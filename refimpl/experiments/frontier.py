@@ -17,6 +17,7 @@ from ..laws import joint, metrics
 from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
 from ..samplers.base import generation_region
+from ..samplers.ties import tie_probability
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
 
@@ -71,7 +72,8 @@ def remdm_samplers(masked, steps, quick=False):
 
 def frontier_rows(p, denoiser, samplers, prompt=None):
     """One dict per sampler: ``label``, ``expected_calls``, ``tokens_per_call`` (masked positions per call),
-    ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass`` — one exact-law run each."""
+    ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass``, ``tie_probability`` (:func:`refimpl.tie_probability`:
+    one more run for a ranking sampler)."""
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     masked = _masked(prompt, vocab_size, length)
@@ -80,8 +82,9 @@ def frontier_rows(p, denoiser, samplers, prompt=None):
         q, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
         calls = float(step_calls.sum())
         found = metrics.law_metrics(table, q, prompt)
+        ties = tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum()))
         rows.append({"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
-                     "tokens_per_call": masked / calls, **found})
+                     "tokens_per_call": masked / calls, **found, "tie_probability": ties})
     return rows
 
 
@@ -135,9 +138,12 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         name="frontier", title="What parallel decoding loses per model call",
         tables=(Table(f"Exact loss of each setting against its expected model calls (* : no setting beats it on "
                       f"both, by {by.upper()})",
-                      ("sampler", "E[NFE]", "tokens/call", "KL(p||q)", "TV", "incoherent", "frontier"),
+                      ("sampler", "E[NFE]", "tokens/call", "KL(p||q)", "TV", "incoherent", "frontier", "P(tie)"),
                       tuple((r["label"], r["expected_calls"], r["tokens_per_call"], shown(r["kl_p_q"]), shown(r["tv"]),
-                             r["incoherent_mass"], "*" if r["label"] in best else "") for r in ordered)),),
+                             r["incoherent_mass"], "*" if r["label"] in best else "", shown(r["tie_probability"]))
+                            for r in ordered)),),
         findings={"total_correlation_p": joint.total_correlation(table), "settings": len(rows),
                   "on_frontier": len(best)},
-        notes=("TC(p) is what one call revealing every masked position loses with the oracle.",))
+        notes=("TC(p) is what one call revealing every masked position loses with the oracle.",
+               "P(tie): the probability that a tie in confidence decides what a step keeps (refimpl.tie_probability); "
+               "the laws under other tie rules differ from these by a TV of at most that."))

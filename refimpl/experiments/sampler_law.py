@@ -6,11 +6,13 @@ from ..engine.exact import EngineStats
 from ..laws import joint, metrics
 from ..reports.tables import Report, Table, letters
 from ..samplers import FixedOrder
+from ..samplers.ties import tie_probability
 
 
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     """Metrics of the sampler's exact law q against p (given the prompt), the expected number of model calls
-    its original loop makes (:func:`refimpl.expected_calls`), and the most changed outputs."""
+    its original loop makes (:func:`refimpl.expected_calls`), the probability that a tie decides what a step
+    keeps (:func:`refimpl.tie_probability`), and the most changed outputs."""
     table = np.asarray(p)
     vocab_size, length = table.shape[0], table.ndim
     stats = EngineStats()
@@ -19,6 +21,7 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     findings = dict(metrics.law_metrics(table, q, prompt))
     findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
                      "expected_model_calls": float(calls.sum()),
+                     "tie_probability": tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum())),
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []
     if isinstance(sampler, FixedOrder):

@@ -61,7 +61,9 @@ def chi_square_fit(counts, probs, alpha):
     keep = wanted > 0
     observed, wanted = observed[keep], wanted[keep]
     dof = len(observed) - 1
-    if dof >= 1:
+    if n > 0 and observed.sum() == 0:  # every sample where the law is 0
+        p_value = 0.0
+    elif dof >= 1:
         p_value = float(stats.chisquare(observed, wanted * observed.sum() / wanted.sum()).pvalue)
     else:
         p_value = 1.0

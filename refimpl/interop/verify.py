@@ -16,6 +16,7 @@ from ..core.types import ArrayLike, Denoiser, LawLike, Sampler, ScheduleLike
 from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import nelbo
 from ..engine.calls import exact_law_and_calls
+from ..engine.exact import exact_law
 from ..laws import space
 from ..laws.joint import entropy
 from ..reports.tables import letters
@@ -101,9 +102,38 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     if calls is not None:
         out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
+    out.update(_tie_verdicts(counts, law, sampler, denoiser, length, vocab_size, prompt, alpha))
     over, under = fit.most_off(counts, law, top)
     out.update({"most_over_represented": [describe(k) for k in over],
                 "most_under_represented": [describe(k) for k in under]})
+    return out
+
+
+def _tie_verdicts(counts, law, sampler, denoiser, length, vocab_size, prompt, alpha):
+    """``tie_probability`` (:func:`refimpl.tie_probability`) and, where ties decide something, the same samples
+    tested against the exact law under each tie rule (and the sampler's own ranking function):
+    ``tie_rule_p_values``, ``tie_rules_passing``, ``verdict_depends_on_tie_rule``."""
+    import dataclasses
+
+    from ..samplers.subsets import TIES
+    from ..samplers.ties import tie_probability
+
+    chance = tie_probability(denoiser, sampler, length, vocab_size, prompt, law_mass=float(law.sum()))
+    out = {"tie_probability": chance}
+    if chance <= 0:
+        return out
+    rules = list(TIES) + ([sampler.tie] if callable(sampler.tie) else [])
+    p_values, passing = {}, []
+    for rule in rules:
+        name = rule if isinstance(rule, str) else "ranking function"
+        other = law if rule is sampler.tie else exact_law(denoiser, dataclasses.replace(sampler, tie=rule), length,
+                                                           vocab_size, prompt)
+        fit = chi_square_fit(counts, other.ravel(), alpha)
+        p_values[name] = fit.p_value
+        if not fit.rejects(alpha):
+            passing.append(name)
+    out.update({"tie_rule_p_values": p_values, "tie_rules_passing": passing,
+                "verdict_depends_on_tie_rule": 0 < len(passing) < len(rules)})
     return out
 
 

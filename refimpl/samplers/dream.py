@@ -7,6 +7,7 @@ from ..core import validate
 from ..core.float32 import linspace32, reveal_fraction32
 from .base import as_eligible, temperature
 from .steps import FractionCount, IndependentStep, TopKStep
+from .ties import check_tie
 
 GRIDS = ("float32", "float64")
 ALGORITHMS = {"maskgit_plus": "drawn", "topk_margin": "margin", "entropy": "neg_entropy"}
@@ -24,7 +25,10 @@ class Dream:
       ``int(n * (1 - s/t))`` most confident are kept (all that remain on the last step), n the number
       of masked positions; confidence is the *tempered* probability of the drawn token, the margin
       between the two largest tempered probabilities, or the negative entropy of the tempered
-      probabilities.  Ties: lowest position first.
+      probabilities.  ``tie``: how equal confidences rank — "lowest" position first (default),
+      "highest", "random" (a uniformly random order), or a ranking function such as torch.topk's order
+      (:mod:`refimpl.samplers.ties`; the probability that a run meets a tie that decides something:
+      :func:`refimpl.tie_probability`); not read with ``alg_temp``.
 
     ``top_p`` / ``top_k`` truncate those probabilities as Dream's ``sample_tokens`` does
     (:func:`refimpl.samplers.steps.truncate`), at every temperature: tokens are drawn from, and
@@ -55,9 +59,11 @@ class Dream:
     top_k: object = None
     alg_temp: float = 0.0
     grid: str = "float32"
+    tie: object = "lowest"
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
+        check_tie(self.tie, "Dream", ranking=True)
         validate.choice(self.alg, ("origin",) + tuple(sorted(ALGORITHMS)), "Dream alg")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
@@ -89,5 +95,5 @@ class Dream:
             else:
                 plan.append(TopKStep(eligible, FractionCount(fraction, last, self.grid == "float32"), self.temperature,
                                      ALGORITHMS[self.alg], tempered_confidence=True, top_p=self.top_p,
-                                     top_k=self.top_k, position_temperature=self.alg_temp))
+                                     top_k=self.top_k, position_temperature=self.alg_temp, tie=self.tie))
         return plan

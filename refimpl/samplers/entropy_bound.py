@@ -5,6 +5,7 @@ from ..core import validate
 from .base import block_length, nonnegative, temperature
 from .steps import EntropyBoundStep
 from .threshold import until_done
+from .ties import check_tie
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,15 +25,19 @@ class EntropyBound:
     temperature.  The entropy is that of the untempered probabilities (the paper's error proxy), or of
     the tempered ones with ``tempered_entropy=True`` (diffusers).  Blocks of ``block_length`` (default:
     one block) tile the masked suffix after the prompt prefix, as LLaDA's; a block costs one model call
-    per step while it holds a mask (the loop of the paper's Algorithm 1).  Ties: lowest position first.
+    per step while it holds a mask (the loop of the paper's Algorithm 1).  ``tie``: how equal entropies rank —
+    "lowest" position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`;
+    the probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
     """
 
     gamma: float = 0.1
     block_length: object = None
     temperature: float = 0.0
     tempered_entropy: bool = False
+    tie: str = "lowest"
 
     def __post_init__(self):
+        check_tie(self.tie, "EntropyBound")
         object.__setattr__(self, "gamma", nonnegative(self.gamma, "EntropyBound gamma"))
         block_length(self.block_length, "EntropyBound")
         object.__setattr__(self, "temperature", temperature(self.temperature))
@@ -41,4 +46,4 @@ class EntropyBound:
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "EntropyBound",
                           lambda eligible, calls: EntropyBoundStep(eligible, self.gamma, self.temperature,
-                                                                   self.tempered_entropy))
+                                                                   self.tempered_entropy, tie=self.tie))

@@ -8,6 +8,7 @@ from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
 from .base import before, block_length, nonnegative, temperature, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
+from .ties import check_tie
 
 REMASKING = ("low_confidence", "random")
 EOS_RULES = ("code", "intent")  # confidence_eos_eot_inf: what the code does, or what its docstring says
@@ -63,9 +64,11 @@ class LLaDA:
     eos: object = None
     eot: object = None
     eos_rule: str = "code"
+    tie: object = "lowest"
 
     def __post_init__(self):
         validate.integer(self.steps, "LLaDA steps", 1)
+        check_tie(self.tie, "LLaDA", ranking=True)
         block_length(self.block_length, "LLaDA")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.choice(self.remasking, REMASKING, "LLaDA remasking")
@@ -121,7 +124,8 @@ class LLaDA:
             for k in transfer_counts(int(np.sum(masked[start:end])), per_block):
                 if self.remasking == "low_confidence":
                     plan.append(TopKStep(eligible, FixedCount(k), self.temperature, "drawn", False,
-                                         confidence_without=without, confidence_refused=refused, passes=passes))
+                                         confidence_without=without, confidence_refused=refused, passes=passes,
+                                         tie=self.tie))
                 else:
                     plan.append(UniformKStep(eligible, FixedCount(k), self.temperature, passes=passes))
         return plan

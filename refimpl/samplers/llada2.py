@@ -8,6 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .base import nonnegative, temperature
 from .steps.refine import MASK_PHASE, POST_PHASE, RefineStep
+from .ties import check_tie
 
 EDIT_RULES = ("code", "intent")
 
@@ -61,8 +62,10 @@ class LLaDA2:
     minimal_topk: int = 1
     temperature: float = 0.0
     edit_rule: str = "code"
+    tie: str = "lowest"  # among equal confidences in the top-n commit (refimpl.samplers.ties)
 
     def __post_init__(self):
+        check_tie(self.tie, "LLaDA2")
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
         set_("steps", validate.integer(self.steps, "LLaDA2 steps", 1))
         if self.block_length is not None:
@@ -120,7 +123,8 @@ class LLaDA2:
             if not masked[block].any():
                 continue
             flags, editable = tuple(block.tolist()), tuple((block & masked).tolist())
-            common = dict(block=flags, editable=editable, threshold=self.threshold, temperature=self.temperature)
+            common = dict(block=flags, editable=editable, threshold=self.threshold, temperature=self.temperature,
+                          tie=self.tie)
             mask_editing = editing if self.edit_rule == "code" else None
             plan.extend(RefineStep(count=count, editing=mask_editing, phase=MASK_PHASE, stop=i == len(counts) - 1,
                                    releases=i == 0, **common) for i, count in enumerate(counts))

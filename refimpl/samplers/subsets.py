@@ -14,10 +14,13 @@ by side — so that array operations run along it).  Outcome laws are (n_sub, V*
 import itertools
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import comb, logsumexp
 
 from ..core.limits import check_memory
 from ..core.numerics import FRESH, value_grid
+
+LOWEST, HIGHEST, RANDOM, EXCLUDE = "lowest", "highest", "random", "exclude"
+TIES = (LOWEST, HIGHEST, RANDOM)  # the tie rules of the ranking steps (or a ranking function: refimpl.samplers.ties)
 
 
 def subset_grid(count, k, vocab_size):
@@ -63,32 +66,36 @@ def grid_sum(rows, slots):
     return out
 
 
-def mass_below(q, conf, work=FRESH):
+def mass_below(q, conf, work=FRESH, tie=LOWEST):
     r"""(e, e, V, S): ``below[j, i, v]`` :math:`= B_j(i, v) = P(\mathrm{key}_j < \mathrm{key}_i(v)) = \sum_u q_j(u)
     [\mathrm{key}_j(u) < \mathrm{key}_i(v)]` for candidates j != i (the diagonal is not written), from ``q``,
     ``conf`` (e, V, S).  Each sum runs over u in the same order for every (i, v), so a larger key never
     gets a smaller B (what :func:`top_k_reveals` relies on).
 
-    :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`: on equal confidence the later
-    candidate (larger position) is below, so for j after i the comparison is ``<=``, before i ``<``.
+    ``tie="lowest"``: :math:`\mathrm{key}_i(v) = (\mathrm{conf}_i(v), -\mathrm{position}_i)`, on equal
+    confidence the later candidate is below, so for j after i the comparison is ``<=``, before i ``<``;
+    ``"highest"``: the key's second part is +position, the comparisons swapped; ``"exclude"``: ``<`` on both
+    sides (a tie counts as not below: the mass of a kept set that a tie decides is left out).
     The comparisons are written as 0.0/1.0 and contracted with ``einsum`` (faster than a boolean
     mask times q, then a sum).
     """
     count, vocab_size, sources = q.shape
     below = work.scratch("below", (count, count, vocab_size, sources))
     under = work.scratch("under", (vocab_size, count, vocab_size, sources))  # u, i, v, s: 1.0 where below
+    earlier, later = {LOWEST: (np.less_equal, np.less), HIGHEST: (np.less, np.less_equal),
+                      EXCLUDE: (np.less, np.less)}[tie]
     for j in range(count):
         c_j = conf[j][:, None, None, :]  # (V_u, 1, 1, S)
-        for others, compare in ((slice(0, j), np.less_equal), (slice(j + 1, count), np.less)):
-            if others.start < others.stop:  # i before j: ties put j below; i after j: they do not
+        for others, compare in ((slice(0, j), earlier), (slice(j + 1, count), later)):
+            if others.start < others.stop:  # i before j (lowest: ties put j below), i after j
                 compare(c_j, conf[others], out=under[:, others], casting="unsafe")
                 np.einsum("us,uivs->ivs", q[j], under[:, others], out=below[j, others])
     return below
 
 
-def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None):
+def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None, tie=LOWEST):
     r"""Exact law of (S, x_S) when every candidate draws :math:`x_i \sim q_i` and the k with the highest key
-    (confidence of the drawn token, then lower position) are kept.
+    (confidence of the drawn token, then the tie rule: lower position first by default) are kept.
 
     .. math::  P(S, x_S) = \prod_{i \in S} q_i(x_i) \, H_S(w), \qquad H_S(i, v) = \prod_{j \notin S} B_j(i, v),
 
@@ -101,6 +108,8 @@ def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None):
     ``weight`` (S,) multiplies each source.  ``left_out`` (e, V, S), default ``q``, is the sub-law the
     candidates left out are held to (:math:`B_j` sums it instead of :math:`q_j`): the probability that they
     draw a lower key *and* a token it allows (Fast-dLLM's factor rule: a confidence under its threshold).
+    ``tie``: ``"lowest"``, ``"highest"`` position first, ``"exclude"`` (:func:`mass_below`), or ``"random"``
+    (ties in a uniformly random order: :func:`top_k_random_ties`).
     Returns (n_sub, V**k, S), living in ``work`` until its next call.
     """
     count, vocab_size, sources = q.shape
@@ -108,7 +117,9 @@ def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None):
     if k in (0, count):
         return grid_product(q, slots, weight, work)
     held = q if left_out is None else left_out
-    below = mass_below(held, conf, work).reshape(count * count, vocab_size, sources)  # row j e + i
+    if tie == RANDOM:
+        return top_k_random_ties(q, conf, slots, weight, held)
+    below = mass_below(held, conf, work, tie).reshape(count * count, vocab_size, sources)  # row j e + i
     others = np.array([[j for j in range(count) if j not in chosen] for chosen in slots.tolist()], dtype=np.int64)
 
     def outside(t):  # (n_sub, V, S): H_S(a_t, v) = prod_{j not in S} B_j(a_t, v)
@@ -131,6 +142,41 @@ def top_k_reveals(q, conf, slots, weight=None, work=FRESH, left_out=None):
         floor = lowest.reshape(n_sub, -1, sources)
     prob *= floor
     return prob
+
+
+def top_k_random_ties(q, conf, slots, weight=None, held=None):
+    r"""The law of :func:`top_k_reveals` when candidates of equal confidence are ranked in a uniformly random
+    order (drawn independently of everything else).
+
+    Given all draws, let m be the lowest confidence in S, :math:`t_{in}` the members of S at m and R the
+    candidates left out at m: S is kept iff every other candidate is at or below m, and then with
+    probability :math:`1/\binom{t_{in} + |R|}{t_{in}}` (the random order puts S's tied members first).  So
+    :math:`P(S, x_S) = \prod_{i \in S} q_i(x_i) \sum_r c_r / \binom{t_{in} + r}{t_{in}}`, :math:`c_r` the
+    coefficients of :math:`\prod_{j \notin S} (b_j + e_j z)`, :math:`b_j = P(\mathrm{conf}_j < m)` and
+    :math:`e_j = P(\mathrm{conf}_j = m)` under ``held`` (default ``q``; see :func:`top_k_reveals`'s
+    ``left_out``).  Fresh arrays, one subset at a time (for small problems; proofs/confidence_rules.md).
+    """
+    count, vocab_size, sources = q.shape
+    n_sub, k = slots.shape
+    held = q if held is None else held
+    grid = value_grid(vocab_size, k)  # (V**k, k)
+    out = np.empty((n_sub, len(grid), sources))
+    for s, chosen in enumerate(slots.tolist()):
+        conf_in = np.stack([conf[c][grid[:, t]] for t, c in enumerate(chosen)])  # (k, V**k, S)
+        prob = np.prod([q[c][grid[:, t]] for t, c in enumerate(chosen)], axis=0) * (1.0 if weight is None else weight)
+        lowest = conf_in.min(axis=0)  # (V**k, S)
+        tied_in = (conf_in == lowest).sum(axis=0)
+        coefficients = [np.ones_like(lowest)]  # of prod (b_j + e_j z), lowest power first
+        for j in (j for j in range(count) if j not in chosen):
+            c_j = conf[j][:, None, :]  # (V_u, 1, S)
+            strict = np.einsum("us,uks->ks", held[j], (c_j < lowest[None]).astype(np.float64))
+            equal = np.einsum("us,uks->ks", held[j], (c_j == lowest[None]).astype(np.float64))
+            grown = [coefficients[0] * strict]
+            grown += [coefficients[r] * strict + coefficients[r - 1] * equal for r in range(1, len(coefficients))]
+            coefficients = grown + [coefficients[-1] * equal]
+        kept = sum(c / comb(tied_in + r, tied_in) for r, c in enumerate(coefficients))
+        out[s] = prob * kept
+    return out
 
 
 PL_BATCH = 1 << 21  # log weights (e x V**e per source) formed together by plackett_luce_reveals

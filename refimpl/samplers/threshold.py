@@ -8,6 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .base import before, block_length, temperature, tile_blocks
 from .steps import ALWAYS, IF_MASKED, FactorStep, ThresholdStep
+from .ties import check_tie
 
 
 def until_done(masked, region, block_length, who, make_step):
@@ -30,21 +31,26 @@ class Threshold:
     is >= ``threshold``, and always at least the most confident one; repeat until the block is done.
 
     Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
-    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  Ties: lowest position first.
+    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
+    position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
+    probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
     """
 
     threshold: float = 0.9
     block_length: object = None
     temperature: float = 0.0
+    tie: str = "lowest"
 
     def __post_init__(self):
+        check_tie(self.tie, "Threshold")
         validate.probability(self.threshold, "Threshold threshold", open_low=True)
         block_length(self.block_length, "Threshold")
         object.__setattr__(self, "temperature", temperature(self.temperature))
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Threshold",
-                          lambda eligible, calls: ThresholdStep(eligible, self.threshold, self.temperature, calls))
+                          lambda eligible, calls: ThresholdStep(eligible, self.threshold, self.temperature, calls,
+                                                                         self.tie))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,14 +62,18 @@ class Factor:
     are always committed together).  See :class:`refimpl.samplers.steps.FactorStep`.
 
     Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
-    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  Ties: lowest position first.
+    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
+    position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
+    probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
     """
 
     factor: float = 1.0
     block_length: object = None
     temperature: float = 0.0
+    tie: str = "lowest"
 
     def __post_init__(self):
+        check_tie(self.tie, "Factor")
         try:
             factor = float(self.factor)
         except (TypeError, ValueError):
@@ -76,4 +86,4 @@ class Factor:
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Factor",
-                          lambda eligible, calls: FactorStep(eligible, self.factor, self.temperature, calls))
+                          lambda eligible, calls: FactorStep(eligible, self.factor, self.temperature, calls, self.tie))

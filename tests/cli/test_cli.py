@@ -159,6 +159,21 @@ def test_grid_flag_picks_the_codes_float32_grid_or_the_ideal():
     assert json.loads(text)["reports"][0]["findings"]["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
 
 
+def test_tie_flag_and_the_tie_probability_finding():
+    """`refimpl law --tie` picks the rule; the finding is refimpl.tie_probability, the same for every rule."""
+    from refimpl import samplers
+
+    found = {}
+    for tie in ("lowest", "highest", "random"):
+        code, text = run(["law", "--data", "uniform", "--sampler", "llada", "--temperature", "1", "--tie", tie, "--json"])
+        assert code == 0
+        found[tie] = json.loads(text)["reports"][0]["findings"]
+    uniform = refimpl.laws.datasets.from_table(np.full((3,) * 4, 3.0 ** -4))
+    expected = refimpl.tie_probability(refimpl.oracle_denoiser(uniform), samplers.LLaDA(4, temperature=1.0), 4, 3)
+    assert expected > 0.5  # uniform conditionals: every draw ties
+    assert all(f["tie_probability"] == pytest.approx(expected, abs=1e-12) for f in found.values())
+
+
 def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
     from refimpl import samplers
     from refimpl.laws import datasets, metrics
@@ -173,7 +188,8 @@ def test_frontier_command_ranks_settings_by_exact_calls_and_loss():
     assert report["findings"]["total_correlation_p"] == pytest.approx(refimpl.total_correlation(target), abs=1e-12)
     oracle = refimpl.oracle_denoiser(law)
     threshold = samplers.Threshold(0.6, temperature=1.0)
-    _, calls, per_call, kl, tv, incoherent, star = rows["Threshold(threshold=0.6, temperature=1.0)"]
+    _, calls, per_call, kl, tv, incoherent, star, ties = rows["Threshold(threshold=0.6, temperature=1.0)"]
+    assert ties == pytest.approx(refimpl.tie_probability(oracle, threshold, 4, 3, prompt=prompt), abs=1e-12)
     assert calls == pytest.approx(refimpl.expected_calls(oracle, threshold, 4, 3, prompt=prompt), abs=1e-12)
     assert per_call == pytest.approx(3 / calls) and incoherent == 0
     assert kl == pytest.approx(refimpl.kl(target, refimpl.exact_law(oracle, threshold, 4, 3, prompt=prompt)), abs=1e-12)
@@ -281,6 +297,7 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
     (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to dream, ancestral, remdm only, not llada"),
+    (["law", "--sampler", "ancestral", "--tie", "random"], "--tie applies to the ranking samplers"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),

@@ -148,3 +148,14 @@ def test_a_target_that_counts_its_model_calls_is_checked_on_them():
         verify_sampler(lambda *a: (np.zeros((5, 4), dtype=int), np.zeros(3)), S.Threshold(0.5), oracle, law, n=5)
     with pytest.raises(refimpl.InvalidParameterError, match="samples or \\(samples, calls\\)"):
         verify_sampler(lambda *a: (np.zeros((5, 4), dtype=int), 1, 2), S.Threshold(0.5), oracle, law, n=5)
+
+
+def test_samples_all_where_the_law_is_zero_are_rejected_without_a_warning():
+    import warnings
+
+    from refimpl.interop.goodness import chi_square_fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = chi_square_fit([0, 0, 7, 3], [0.5, 0.5, 0.0, 0.0], 1e-3)
+    assert fit.p_value == 0.0 and fit.impossible == 10 and fit.rejects(1e-3)

@@ -1,5 +1,5 @@
 r"""What every reveal step shares: its candidates are its eligible masked positions; how many tokens a
-step reveals (:class:`FixedCount`, :class:`FractionCount`); the ranking rule for ties."""
+step reveals (:class:`FixedCount`, :class:`FractionCount`).  Tie rules: :mod:`refimpl.samplers.ties`."""
 import dataclasses
 import math
 
@@ -40,14 +40,6 @@ class FractionCount:
 
 def _eligible_masked(z, eligible, vocab_size):
     return (z == vocab_size) & np.asarray(eligible)[None, :]  # (B, L)
-
-
-def _rank_order(conf, candidates):
-    """Per row, the candidates sorted by confidence descending (lowest position first on ties), then the
-    other positions (so a candidate of confidence -inf still ranks before them)."""
-    keyed = np.where(candidates, conf, NEG_INF)
-    positions = np.broadcast_to(np.arange(conf.shape[1]), conf.shape)
-    return np.lexsort((positions, -keyed, ~candidates), axis=1)  # (B, L)
 
 
 class Reveals:
@@ -124,7 +116,11 @@ class SubsetReveal(Reveals):
         if self.count(e) == 0:
             return [states.stay()]
         mu = states.conditionals()  # (e, V, P, N)
-        slots, probs = self.reveal_probabilities(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work)
+        where = {}
+        if callable(getattr(self, "tie", None)):  # a ranking function reads the candidates' positions
+            where = {"positions": np.repeat(states.at, mu.shape[-1], axis=0), "length": states.length}
+        slots, probs = self.reveal_probabilities(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work,
+                                                 **where)
         return [states.reveal(slots, probs)]
 
     def stay_probability(self, pattern):

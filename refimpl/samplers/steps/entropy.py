@@ -2,27 +2,32 @@ r"""Entropy-bounded unmasking (:class:`EntropyBoundStep`): the EB-Sampler of Ben
 ("Accelerated Sampling from Masked Diffusion Models via Entropy Bounded Unmasking", arXiv 2505.24857),
 with the acceptance rule as diffusers' ``EntropyBoundScheduler.step`` computes it."""
 import dataclasses
+import itertools
 
 import numpy as np
-from scipy.special import entr
+from scipy.special import comb, entr
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import IF_MASKED
+from ..subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
+from ..ties import check_tie
 from .base import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
 from .tokens import temper
 
 
-def entropy_bound_accepts(entropy, candidates, gamma):
+def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None):
     r"""(..., L) bool: the candidates accepted by the entropy bound.
 
-    The candidates sorted by entropy, lowest first (ties: lowest position first), the prefix whose
+    The candidates sorted by entropy, lowest first (ties: lowest position first; ``tie="highest"``: highest;
+    ``"random"``: a uniformly random order, drawn from ``rng``), the prefix whose
     running sum minus its last (largest) entropy stays within ``gamma`` — diffusers' ``cumulative_entropy
     - sorted_token_entropy <= entropy_bound``, the sum of the entropies before each one.  The first
     candidate is always accepted (its left-hand side is 0).
     """
     keyed = np.where(candidates, entropy, np.inf)
     positions = np.broadcast_to(np.arange(entropy.shape[-1]), entropy.shape)
-    order = np.lexsort((positions, keyed), axis=-1)  # by entropy, then position
+    second = rng.random(entropy.shape) if tie == RANDOM else -positions if tie == HIGHEST else positions
+    order = np.lexsort((second, keyed), axis=-1)  # by entropy, then the tie rule
     ranked = np.take_along_axis(keyed, order, axis=-1)
     finite = np.where(np.isinf(ranked), 0.0, ranked)  # non-candidates sort last and add nothing
     accepted = np.cumsum(finite, axis=-1) - finite <= gamma
@@ -31,19 +36,33 @@ def entropy_bound_accepts(entropy, candidates, gamma):
     return out & candidates
 
 
+def boundary_ties(entropy, accepted):
+    """(tied, need): per source (the last axis), the candidates whose entropy equals the largest accepted one,
+    and how many of them the bound accepts — the tie rule picks which when ``need`` is less than their number
+    (``entropy``, ``accepted`` (e, N), every row a candidate)."""
+    boundary = np.where(accepted, entropy, -np.inf).max(axis=0)  # (N,)
+    tied = entropy == boundary[None, :]
+    need = accepted.sum(axis=0) - (entropy < boundary[None, :]).sum(axis=0)
+    return tied, need
+
+
 @dataclasses.dataclass(frozen=True)
 class EntropyBoundStep(PerPatternReveal):
     r"""Reveal the lowest-entropy eligible masked positions whose entropies, all but the largest, sum to at
     most ``gamma`` (:func:`entropy_bound_accepts`; at least one), each with a token drawn from
     softmax(logits / T) (argmax at T = 0).  The entropy is that of the model's probabilities, or of the
     tempered ones with ``tempered_entropy`` (as diffusers' scheduler, which divides the logits by its
-    temperature before both)."""
+    temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.ties`)."""
 
     eligible: tuple
     gamma: float
     temperature: float = 0.0
     tempered_entropy: bool = False
     calls: str = IF_MASKED
+    tie: str = LOWEST
+
+    def __post_init__(self):
+        check_tie(self.tie, "EntropyBoundStep")
 
     def entropies(self, probs, axis=-1):
         """The entropy (nats) at each position, ``axis`` the tokens (removed)."""
@@ -52,23 +71,55 @@ class EntropyBoundStep(PerPatternReveal):
 
     def transition(self, ctx):
         r"""Mass-weighted law of the destinations in block layout: the entropies are functions of the source
-        alone, so each source's accepted set A is fixed and the outcome is the product over candidates of
-        :math:`q_j(v)` for j in A and the mask otherwise (:func:`candidate_product`)."""
+        alone, so each source's accepted set A is fixed (under "lowest" and "highest") and the outcome is the
+        product over candidates of :math:`q_j(v)` for j in A and the mask otherwise (:func:`candidate_product`).
+        Under "random" the number accepted is the same for every order, and the tie rule picks which of the
+        candidates at the boundary entropy (:func:`boundary_ties`): each such choice, equally likely, is a
+        product of its own.  "exclude" keeps only the sources where no choice is left to the tie rule."""
         vocab_size, sources = ctx.vocab_size, ctx.sources
         candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
-        accepted = entropy_bound_accepts(self.entropies(rows, axis=1).T, np.ones((sources, len(candidates)), bool),
-                                         self.gamma).T  # (e, N)
+        entropy = self.entropies(rows, axis=1)  # (e, N)
+        rule = LOWEST if self.tie in (RANDOM, EXCLUDE) else self.tie
+        accepted = entropy_bound_accepts(entropy.T, np.ones((sources, len(candidates)), bool), self.gamma, rule).T
         q = temper(rows, self.temperature, axis=1)
 
-        def factors():
-            for e in range(len(candidates)):
-                factor = ctx.buffer("factor", (vocab_size + 1, sources))
-                np.multiply(q[e], accepted[e], out=factor[:vocab_size])
-                factor[vocab_size] = ~accepted[e]
-                yield factor
+        def product(accepted):
+            def factors():
+                for e in range(len(candidates)):
+                    factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                    np.multiply(q[e], accepted[e], out=factor[:vocab_size])
+                    factor[vocab_size] = ~accepted[e]
+                    yield factor
+            return candidate_product(ctx, factors())
 
-        out = candidate_product(ctx, factors())
+        if self.tie in (LOWEST, HIGHEST):
+            out = product(accepted)
+        else:
+            tied, need = boundary_ties(entropy, accepted)
+            decided = need == tied.sum(axis=0)
+            if self.tie == EXCLUDE:
+                out = product(accepted) * decided[None, :]
+            else:
+                out = self._tie_mixture(product, entropy, tied, need)
         return [ctx.reveal(ctx.block_view(out, self.outcome_dims(ctx.pattern, vocab_size)))]
+
+    @staticmethod
+    def _tie_mixture(product, entropy, tied, need):
+        """Sum over the accepted sets the random order can give — every ``need``-subset of the tied candidates,
+        with those below the boundary — of its product, weighted 1 / C(tied, need) per source."""
+        below = entropy < np.where(tied, entropy, np.inf).min(axis=0)[None, :]  # (e, N)
+        count = len(entropy)
+        out = None
+        for size in np.unique(need).tolist():
+            for chosen in itertools.combinations(range(count), size):
+                pick = np.zeros(count, dtype=bool)
+                pick[list(chosen)] = True
+                weight = ((need == size) & tied[pick].all(axis=0)) / comb(tied.sum(axis=0), size)  # (N,)
+                if not weight.any():
+                    continue
+                part = product(below | (pick[:, None] & tied)) * weight[None, :]
+                out = part if out is None else out + part
+        return out
 
     def outcome_dims(self, pattern, vocab_size):
         """Every candidate may be revealed or stay masked (V+1); other masked positions stay (1)."""
@@ -80,5 +131,5 @@ class EntropyBoundStep(PerPatternReveal):
 
     def draw(self, z, mu, rng):
         candidates = _eligible_masked(z, self.eligible, mu.shape[-1])
-        keep = entropy_bound_accepts(self.entropies(mu), candidates, self.gamma)
+        keep = entropy_bound_accepts(self.entropies(mu), candidates, self.gamma, self.tie, rng)
         return np.where(keep, sample_categorical(temper(mu, self.temperature), rng), z)

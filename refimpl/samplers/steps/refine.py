@@ -11,8 +11,8 @@ from ...core.numerics import sample_categorical, value_grid
 from ...engine.layout import pattern_codes, reach_by_dims
 from ...engine.moves import FlatMove
 from ...engine.protocol import IF_MASKED, PER_PATTERN
-from ..subsets import grid_product, grid_sum, subset_grid, top_k_reveals
-from .base import _rank_order
+from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
+from ..ties import check_tie, rank_order
 from .tokens import temper
 
 MASK_PHASE, POST_PHASE = "mask", "post"
@@ -26,13 +26,13 @@ def drawn_confidence(probs, temperature, axis=-1):
     return q, (probs if temperature == 0 else q)
 
 
-def commit_law(q, conf, count, threshold, weight):
+def commit_law(q, conf, count, threshold, weight, tie=LOWEST):
     r"""``(V+1,)*m + (N,)``: the law of the commits among m masked positions, times ``weight`` (N,) — index V
     on an axis: that position stays masked.
 
     diffusers' rule: every position draws :math:`x_j \sim q_j`; with H the positions whose confidence is
     above ``threshold`` (strictly), H is committed when :math:`|H| \ge n` (``count``), else the n most
-    confident (:math:`\min(n, m)`; ties: lowest position first).  The first case is a product over positions
+    confident (:math:`\min(n, m)`; ties: lowest position first, or ``tie``).  The first case is a product over positions
     (a token above the threshold, or a miss) kept where at least n are committed; the second is the top-n
     law (:func:`top_k_reveals`) kept where some chosen confidence is at or below the threshold — which
     tokens are chosen decides it, since the n most confident hold all of H.
@@ -54,7 +54,7 @@ def commit_law(q, conf, count, threshold, weight):
     if count == 0:
         return out
     slots, _ = subset_grid(m, count, vocab_size)
-    chosen = top_k_reveals(q, conf, slots, weight) * (grid_sum(above.astype(np.float64), slots) < count)
+    chosen = top_k_reveals(q, conf, slots, weight, tie=tie) * (grid_sum(above.astype(np.float64), slots) < count)
     for s, subset in enumerate(slots.tolist()):
         at = [vocab_size] * m
         for c in subset:
@@ -95,6 +95,10 @@ class RefineStep:
     releases: bool = False
     calls: str = IF_MASKED
     batching: str = PER_PATTERN
+    tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.ties)
+
+    def __post_init__(self):
+        check_tie(self.tie, "RefineStep")
 
     @property
     def parks(self):
@@ -141,7 +145,7 @@ class RefineStep:
         if committing:
             rows = np.stack([ctx.rows(j).copy() for j in committing])  # (m, V, N)
             q, conf = drawn_confidence(rows, self.temperature, axis=1)
-            commits = commit_law(q, conf, self.count, self.threshold, weight).reshape(-1, sources)
+            commits = commit_law(q, conf, self.count, self.threshold, weight, self.tie).reshape(-1, sources)
         else:
             commits = weight.reshape(1, sources)
         editing = [j for j in ctx.clean if self.editable[j]] if self.editing is not None else []
@@ -195,7 +199,7 @@ class RefineStep:
         if self.phase == MASK_PHASE:
             high = masked & (conf > self.threshold)
             k = np.minimum(self.count, masked.sum(axis=1))
-            ranks = np.argsort(_rank_order(conf, masked), axis=1)
+            ranks = np.argsort(rank_order(conf, masked, self.tie, rng), axis=1)
             top = masked & (ranks < k[:, None])
             commit = np.where((high.sum(axis=1) >= self.count)[:, None], high, top)
             out = np.where(commit, drawn, out)

@@ -7,8 +7,9 @@ import numpy as np
 
 from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
-from ..subsets import grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
-from .base import SubsetReveal, _eligible_masked, _rank_order
+from ..subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
+from ..ties import check_tie, rank_order, ranked_keep, ranked_reveals
+from .base import SubsetReveal, _eligible_masked
 from .tokens import confidences, excluded_confidences, temper, truncate
 
 
@@ -22,17 +23,18 @@ class UniformKStep(SubsetReveal):
     calls: str = ALWAYS
     passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
 
-    def reveal_probabilities(self, mu, weight, work=FRESH):
+    def reveal_probabilities(self, mu, weight, work=FRESH, positions=None, length=None):
         """Mass-weighted law of (revealed subset, tokens) for S sources (of any mask patterns with e
         candidates): ``mu`` (e, V, S) at the candidates, ``weight`` (S,) the sources' mass -> ``slots``
-        (n_sub, k) and the law (n_sub, V**k, S), which may live in the workspace ``work``."""
+        (n_sub, k) and the law (n_sub, V**k, S), which may live in the workspace ``work``.  (``positions``,
+        ``length``: where the candidates are, for a ranking function; not read here.)"""
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
         return slots, grid_product(temper(mu, self.temperature, axis=1), slots, weight / len(slots), work)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
-        order = _rank_order(rng.random(z.shape), candidates)  # uniform scores: a uniform random subset
+        order = rank_order(rng.random(z.shape), candidates)  # uniform scores: a uniform random subset
         k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
         ranks = np.argsort(order, axis=1)
         values = sample_categorical(temper(mu, self.temperature), rng)
@@ -43,7 +45,9 @@ class UniformKStep(SubsetReveal):
 class TopKStep(SubsetReveal):
     """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident — or, with
     ``position_temperature`` tau > 0, ``count`` of them drawn without replacement with probabilities
-    proportional to exp(confidence / tau)."""
+    proportional to exp(confidence / tau).  ``tie``: how candidates of equal confidence rank (lowest position
+    first by default; :mod:`refimpl.samplers.ties`: "highest", "random" or a ranking function; not read when
+    the positions are drawn)."""
 
     eligible: tuple
     count: object
@@ -57,6 +61,10 @@ class TopKStep(SubsetReveal):
     confidence_without: tuple = ()  # token ids removed (logits -inf) before confidences are read (LLaDA's code)
     confidence_refused: tuple = ()  # token ids whose drawn confidence is -inf (LLaDA's documented intent)
     passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
+    tie: object = LOWEST
+
+    def __post_init__(self):
+        check_tie(self.tie, "TopKStep", ranking=True)
 
     def _probs_and_confidence(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
@@ -68,14 +76,20 @@ class TopKStep(SubsetReveal):
         conf = confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
         return q, excluded_confidences(conf, self.confidence_without, self.confidence_refused, axis)
 
-    def reveal_probabilities(self, mu, weight, work=FRESH):
-        """As :meth:`UniformKStep.reveal_probabilities`, for the ``count`` most confident (:func:`top_k_reveals`), or
-        ``count`` drawn by confidence (:func:`plackett_luce_reveals`) when ``position_temperature`` > 0."""
+    def reveal_probabilities(self, mu, weight, work=FRESH, positions=None, length=None):
+        """As :meth:`UniformKStep.reveal_probabilities`, for the ``count`` most confident (:func:`top_k_reveals`;
+        under a ranking function :func:`refimpl.samplers.ties.ranked_reveals`, which reads the candidates'
+        ``positions`` (S, e) in a sequence of ``length``), or ``count`` drawn by confidence
+        (:func:`plackett_luce_reveals`) when ``position_temperature`` > 0."""
         q, conf = self._probs_and_confidence(mu, axis=1)
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
         if self.position_temperature > 0:
             return slots, plackett_luce_reveals(q, conf, slots, self.position_temperature, weight)
-        return slots, top_k_reveals(q, conf, slots, weight, work)
+        if callable(self.tie):
+            if slots.shape[1] in (0, mu.shape[0]):  # nothing or everything is kept: no ranking to ask
+                return slots, grid_product(q, slots, weight, work)
+            return slots, ranked_reveals(q, conf, slots, self.tie, positions, length, weight)
+        return slots, top_k_reveals(q, conf, slots, weight, work, tie=self.tie)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
@@ -83,8 +97,11 @@ class TopKStep(SubsetReveal):
         q, conf = self._probs_and_confidence(mu)
         drawn = sample_categorical(q, rng)
         drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
+        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
         if self.position_temperature > 0:  # Gumbel-top-k of conf / tau: k draws without replacement
             drawn_conf = drawn_conf / self.position_temperature - np.log(-np.log(rng.random(z.shape)))
-        ranks = np.argsort(_rank_order(drawn_conf, candidates), axis=1)
-        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
+        elif callable(self.tie):
+            return np.where(ranked_keep(drawn_conf, candidates, k, self.tie), drawn, z)
+        tie = LOWEST if self.position_temperature > 0 else self.tie
+        ranks = np.argsort(rank_order(drawn_conf, candidates, tie, rng), axis=1)
         return np.where((ranks < k[:, None]) & candidates, drawn, z)

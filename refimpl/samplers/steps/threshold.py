@@ -6,20 +6,25 @@ import numpy as np
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
-from ..subsets import grid_product, grid_sum, subset_grid, top_k_reveals
-from .base import NEG_INF, PerPatternReveal, _eligible_masked, _rank_order, candidate_product, candidate_rows
+from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
+from ..ties import check_tie, rank_order
+from .base import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
 from .tokens import temper
 
 
 @dataclasses.dataclass(frozen=True)
 class ThresholdStep(PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
-    and always at least the most confident one."""
+    and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.ties`)."""
 
     eligible: tuple
     threshold: float
     temperature: float = 1.0
     calls: str = ALWAYS
+    tie: str = LOWEST
+
+    def __post_init__(self):
+        check_tie(self.tie, "ThresholdStep")
 
     def transition(self, ctx):
         r"""Mass-weighted law of the destinations as a block-layout view (see
@@ -45,7 +50,7 @@ class ThresholdStep(PerPatternReveal):
         blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
         blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
         slots = np.arange(len(candidates))[:, None]  # every single candidate
-        top = top_k_reveals(below, conf, slots, ctx.mass.reshape(-1))  # (e, V, N)
+        top = top_k_reveals(below, conf, slots, ctx.mass.reshape(-1), tie=self.tie)  # (e, V, N)
         for e in range(len(candidates)):
             at = [vocab_size] * len(candidates)
             at[e] = slice(0, vocab_size)
@@ -65,7 +70,7 @@ class ThresholdStep(PerPatternReveal):
         candidates = _eligible_masked(z, self.eligible, vocab_size)
         drawn = sample_categorical(temper(mu, self.temperature), rng)
         drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
-        ranks = np.argsort(_rank_order(drawn_conf, candidates), axis=1)
+        ranks = np.argsort(rank_order(drawn_conf, candidates, self.tie, rng), axis=1)
         keep = candidates & ((ranks == 0) | (drawn_conf >= self.threshold))
         return np.where(keep, drawn, z)
 
@@ -77,13 +82,18 @@ class FactorStep(PerPatternReveal):
     top r are revealed for the first rank r >= 1 with :math:`c_{(r)} < t_r = 1 - \mathrm{factor}/(r+2)`,
     and all n when no rank fails.  As in Fast-dLLM, all n are revealed also when the first rank to fail
     is the last one (its ``top_i == len(threshs) - 1`` case), so n - 1 is never the count: two masked
-    positions are always revealed together.  Ties in ranking: lowest position first.
+    positions are always revealed together.  Ties in ranking: lowest position first, or ``tie``
+    (:mod:`refimpl.samplers.ties`).
     """
 
     eligible: tuple
     factor: float
     temperature: float = 1.0
     calls: str = ALWAYS
+    tie: str = LOWEST
+
+    def __post_init__(self):
+        check_tie(self.tie, "FactorStep")
 
     def thresholds(self, count):
         """:math:`t_r = 1 - \\mathrm{factor}/(r + 2)` for the ranks r = 0 .. count - 1 (rank 0 is never tested)."""
@@ -116,7 +126,7 @@ class FactorStep(PerPatternReveal):
             if k == count:
                 probs = grid_product(q, slots, weight)
             else:
-                probs = top_k_reveals(q, conf, slots, weight, left_out=q * (conf < limits[k]))
+                probs = top_k_reveals(q, conf, slots, weight, left_out=q * (conf < limits[k]), tie=self.tie)
             tested = k - 1 if k < count else count - 2  # ranks 1 .. tested must pass
             for rank in range(1, tested + 1):  # c_(r) >= t_r: at least r + 1 of S's confidences reach t_r
                 probs *= grid_sum((conf >= limits[rank]).astype(np.float64), slots) >= rank + 1
@@ -135,7 +145,7 @@ class FactorStep(PerPatternReveal):
         candidates = _eligible_masked(z, self.eligible, vocab_size)
         drawn = sample_categorical(temper(mu, self.temperature), rng)
         drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
-        order = _rank_order(drawn_conf, candidates)  # positions by key, strongest first
+        order = rank_order(drawn_conf, candidates, self.tie, rng)  # positions by key, strongest first
         ranked = np.take_along_axis(np.where(candidates, drawn_conf, NEG_INF), order, axis=1)
         n = candidates.sum(axis=1)
         rank = np.arange(length)

@@ -1,0 +1,162 @@
+r"""Tie rules of the ranking steps (issue #22, ties): which of several candidates of equal confidence a
+ranking keeps first.
+
+``"lowest"`` (refimpl's default) and ``"highest"`` position first, ``"random"`` (a uniformly random order,
+independent of everything else), or — for the top-k steps of LLaDA and Dream, on small problems — a
+*ranking function*: ``ranking(confidence, k)``, ``confidence`` an (n, L) float64 array (the candidates'
+confidences, -inf at every other position, as LLaDA and Dream fill theirs before ``torch.topk``), returning
+an (n, >= k) integer array whose first k entries are the positions kept, distinct candidates — for example
+torch.topk's own order::
+
+    def torch_topk(confidence, k):
+        return torch.topk(torch.from_numpy(confidence), k).indices.numpy()
+
+The exact law under a ranking function enumerates every draw of the candidates' tokens
+(:func:`ranked_reveals`); under the three rules it is closed-form (:mod:`refimpl.samplers.subsets`).
+"""
+import numpy as np
+
+from ..core.errors import InvalidParameterError
+from ..core.limits import check_memory
+from ..core.numerics import value_grid
+from ..core.types import ArrayLike, Denoiser, Sampler
+from .subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM, TIES
+
+NEG_INF = -np.inf
+RANKED_BATCH = 1 << 16  # draws passed to a ranking function per call
+
+
+def check_tie(tie, owner, ranking=False):
+    """``tie`` if it is a tie rule (or, where ``ranking``, a callable), else a clear error."""
+    if callable(tie) and ranking:
+        return tie
+    if isinstance(tie, str) and tie in TIES + (EXCLUDE,):
+        return tie
+    kinds = f"one of {TIES}" + (" or a ranking function ranking(confidence, k)" if ranking else "")
+    raise InvalidParameterError(f"{owner} tie must be {kinds}, got {tie!r}")
+
+
+def rank_order(conf, candidates, tie=LOWEST, rng=None):
+    """Per row, the candidates sorted by confidence descending, ties by the rule, then the other positions
+    (so a candidate of confidence -inf still ranks before them).  ``"random"`` needs ``rng``; ``"exclude"``
+    ranks as ``"lowest"`` (it is for exact laws)."""
+    keyed = np.where(candidates, conf, NEG_INF)
+    positions = np.broadcast_to(np.arange(conf.shape[1]), conf.shape)
+    if tie == RANDOM:
+        second = rng.random(conf.shape)
+    else:
+        second = -positions if tie == HIGHEST else positions
+    return np.lexsort((second, -keyed, ~candidates), axis=1)  # (B, L)
+
+
+def ranked_positions(ranking, confidence, k, candidates):
+    """(n, k): the positions ``ranking`` keeps for each row of ``confidence`` (n, L), checked: integers, k of
+    them per row, distinct, each a candidate of its row."""
+    n, length = confidence.shape
+    try:
+        out = np.asarray(ranking(np.ascontiguousarray(confidence, dtype=np.float64), k))
+    except InvalidParameterError:
+        raise
+    except Exception as error:  # a user's function: say whose error it is
+        raise InvalidParameterError(f"the ranking function failed on a ({n}, {length}) confidence array with "
+                                    f"k={k}: {type(error).__name__}: {error}") from error
+    if out.ndim != 2 or out.shape[0] != n or out.shape[1] < k or out.dtype.kind not in "iu":
+        raise InvalidParameterError(f"the ranking function must return an ({n}, >= {k}) integer array of positions "
+                                    f"for a ({n}, {length}) confidence array, got {out.dtype} {out.shape}")
+    kept = out[:, :k].astype(np.int64)
+    bad = (kept < 0) | (kept >= length)
+    if not bad.any():
+        ordered = np.sort(kept, axis=1)
+        bad = np.zeros_like(kept, dtype=bool)
+        bad[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+        bad |= ~np.take_along_axis(candidates, kept, axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise InvalidParameterError(
+            f"the ranking function did not return a permutation of the positions: for confidences "
+            f"{confidence[row].tolist()} and k={k} its first k positions are {kept[row].tolist()} (they must be "
+            f"distinct candidates, positions {np.flatnonzero(candidates[row]).tolist()})")
+    return kept
+
+
+def ranked_keep(conf, candidates, counts, ranking):
+    """(B, L) bool: the positions kept by ``ranking`` in each row, ``counts`` (B,) of them."""
+    keyed = np.where(candidates, conf, NEG_INF)
+    keep = np.zeros(conf.shape, dtype=bool)
+    for k in np.unique(counts).tolist():
+        rows = np.flatnonzero(counts == k)
+        if k > 0:
+            kept = ranked_positions(ranking, keyed[rows], k, candidates[rows])
+            keep[rows[:, None], kept] = True
+    return keep
+
+
+def ranked_reveals(q, conf, slots, ranking, positions, length, weight=None):
+    r"""Exact law of (S, x_S) — as :func:`refimpl.samplers.subsets.top_k_reveals` — when the k kept are those
+    ``ranking`` returns: every draw :math:`x` of the e candidates is enumerated, its confidences handed to the
+    ranking function (the candidates at ``positions`` (S, e) of a length-``length`` sequence, -inf elsewhere),
+    and :math:`\prod_i q_i(x_i)` added to the kept set with its tokens.  ``q``, ``conf`` (e, V, S); ``slots``
+    (n_sub, k) from :func:`refimpl.samplers.subsets.subset_grid`.  Returns a fresh (n_sub, V**k, S)."""
+    count, vocab_size, sources = q.shape
+    n_sub, k = slots.shape
+    draws = vocab_size ** count
+    check_memory(draws * sources * (length + count + 4) * 8,
+                 f"the exact law under a ranking function, enumerating {draws} draws of {count} candidates")
+    grid = value_grid(vocab_size, count)  # (V**e, e)
+    code = np.full(1 << count, -1, dtype=np.int64)  # a kept subset (bitmask of candidate indices) -> its slot
+    for s, chosen in enumerate(slots.tolist()):
+        code[sum(1 << c for c in chosen)] = s
+    prob = np.ones((draws, sources)) if weight is None else np.broadcast_to(weight, (draws, sources)).copy()
+    for i in range(count):
+        prob *= q[i, grid[:, i]]
+    confidence = np.full((draws, sources, length), NEG_INF)
+    rows = np.arange(sources)
+    for i in range(count):
+        confidence[:, rows, positions[:, i]] = conf[i, grid[:, i]]  # (V**e, S) at each source's position
+    candidates = np.zeros((sources, length), dtype=bool)
+    candidates[rows[:, None], positions] = True
+    flat_conf = confidence.reshape(-1, length)
+    flat_candidates = np.broadcast_to(candidates[None], (draws, sources, length)).reshape(-1, length)
+    kept = np.concatenate([ranked_positions(ranking, flat_conf[start:start + RANKED_BATCH], k,
+                                            flat_candidates[start:start + RANKED_BATCH])
+                           for start in range(0, len(flat_conf), RANKED_BATCH)])  # (V**e S, k) positions
+    index_of = np.full((sources, length), -1, dtype=np.int64)  # position -> candidate index, per source
+    index_of[rows[:, None], positions] = np.arange(count)[None, :]
+    source = np.tile(rows, draws)
+    chosen = np.sort(index_of[source[:, None], kept], axis=1)  # (V**e S, k) candidate indices, increasing
+    slot = code[(np.int64(1) << chosen).sum(axis=1)]
+    draw = np.repeat(np.arange(draws), sources)
+    tokens = grid[draw[:, None], chosen]  # (V**e S, k): the kept candidates' tokens, slot order
+    token_index = (tokens * vocab_size ** np.arange(k - 1, -1, -1)).sum(axis=1)
+    out = np.zeros((n_sub, vocab_size ** k, sources))
+    np.add.at(out, (slot, token_index, source), prob.reshape(-1))
+    return out
+
+
+def has_tie_rule(sampler) -> bool:
+    """Whether ``sampler`` (a dataclass) has a ``tie`` field: a ranking sampler."""
+    import dataclasses
+
+    return dataclasses.is_dataclass(sampler) and "tie" in {f.name for f in dataclasses.fields(sampler)}
+
+
+def tie_probability(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
+                    law_mass: float | None = None) -> float:
+    r"""The exact probability that a run of ``sampler`` meets a tie that decides something: at some step,
+    candidates of equal confidence (entropy, for the EB-Sampler) fall on both sides of what the step keeps,
+    so that the tie rule picks which are kept.  It is the same for every tie rule, and the laws under two
+    rules differ only on such runs (their TV is at most this).  0 for a sampler that ranks nothing.
+
+    Computed by running the sampler with ties excluded (``tie="exclude"``: every step drops the mass of the
+    draws whose kept set a tie decides) and taking the mass lost; ties that decide nothing (equal
+    confidences all kept, or all left out) are not counted.  ``law_mass``: the total of the sampler's exact
+    law when it is known (1 for a sampler that finishes), saving one run."""
+    import dataclasses
+
+    from ..engine.exact import law_before_check
+
+    if not has_tie_rule(sampler):
+        return 0.0
+    complete = law_before_check(denoiser, sampler, length, vocab_size, prompt).sum() if law_mass is None else law_mass
+    excluded = law_before_check(denoiser, dataclasses.replace(sampler, tie=EXCLUDE), length, vocab_size, prompt)
+    return float(max(complete - excluded.sum(), 0.0))
