@@ -88,7 +88,7 @@ def _gumbel_noise(logits, temperature, rng):
 def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
           remasking="low_confidence", cfg_scale=0.0, logits_eos_inf=False, confidence_eos_eot_inf=False, eos=None,
           eot=None, intent=False, tempered_confidence=False, remainder_first=True, guide_probabilities=False,
-          calls=None):
+          noise=None, round_confidence=None, calls=None):
     """LLaDA's ``generate``: blocks over the generation region, ``steps // num_blocks`` steps in each, the
     block's masks split by ``get_num_transfer_tokens`` (remainder to the first steps); logits from the
     model, guided with ``un_logits + (cfg_scale + 1) * (logits - un_logits)`` against the model on the
@@ -102,7 +102,9 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
     or eot ranks after every other masked position (confidence -1, below any probability).  Slips:
     ``tempered_confidence`` ranks by softmax(logits / T); ``remainder_first=False`` gives the remainder to
     the last steps; ``guide_probabilities`` applies the guidance formula to probabilities, clipped at 0
-    and renormalised.)"""
+    and renormalised.)  ``noise``: ``add_gumbel_noise`` replaced, ``noise(logits, temperature, rng) ->
+    logits_with_noise`` (a lower-precision version, say); ``round_confidence``: applied to the softmax
+    confidences.)"""
     x = _start(n, length, vocab_size, prompt)
     prompt_index = x != vocab_size
     start = _prompt_length(x, vocab_size)
@@ -136,7 +138,7 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
                 _count(calls, True)
             if logits_eos_inf:
                 logits[:, :, eos] = -np.inf
-            logits_with_noise = _gumbel_noise(logits, temperature, rng)
+            logits_with_noise = (_gumbel_noise if noise is None else noise)(logits, temperature, rng)
             x0 = np.argmax(logits_with_noise, axis=-1)
             if confidence_eos_eot_inf and not intent:
                 logits_with_noise[:, :, eos] = -np.inf
@@ -145,6 +147,8 @@ def llada(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None
                 scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
                 with np.errstate(invalid="ignore"):
                     x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+                if round_confidence is not None:  # the softmax in a lower precision, say
+                    x0_p = round_confidence(x0_p)
                 if confidence_eos_eot_inf and intent:
                     x0_p = np.where((x0 == eos) | (x0 == eot), -1.0, x0_p)
             else:

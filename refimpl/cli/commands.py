@@ -14,7 +14,7 @@ from ..samplers.ties import has_tie_rule
 LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
             "semi_ar", "fixed", "entropy_bound", "remdm", "llada2")
-ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
+ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule", "precision"),
         "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
         "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
 TIED = ("llada", "dream", "threshold", "factor", "entropy_bound", "llada2")  # samplers with a tie rule
@@ -55,6 +55,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     parser.add_argument("--grid", default=None, choices=("float32", "float64"),
                         help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
                              "them (default) or the float64 ideal")
+    parser.add_argument("--precision", default=None, choices=("float64", "float32", "float16", "bfloat16"),
+                        help="llada: add_gumbel_noise in this dtype, its law exact (float64, the code's, by default)")
     parser.add_argument("--tie", default=None, choices=("lowest", "highest", "random"),
                         help="ranking samplers: which of equal confidences ranks first (lowest position by default)")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")

@@ -70,10 +70,10 @@ def remdm_samplers(masked, steps, quick=False):
     return out
 
 
-def frontier_rows(p, denoiser, samplers, prompt=None):
+def frontier_rows(p, denoiser, samplers, prompt=None, ties=True):
     """One dict per sampler: ``label``, ``expected_calls``, ``tokens_per_call`` (masked positions per call),
-    ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass``, ``tie_probability`` (:func:`refimpl.tie_probability`:
-    one more run for a ranking sampler)."""
+    ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass``, and with ``ties`` ``tie_probability``
+    (:func:`refimpl.tie_probability`: one more run for a ranking sampler)."""
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     masked = _masked(prompt, vocab_size, length)
@@ -82,9 +82,11 @@ def frontier_rows(p, denoiser, samplers, prompt=None):
         q, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
         calls = float(step_calls.sum())
         found = metrics.law_metrics(table, q, prompt)
-        ties = tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum()))
-        rows.append({"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
-                     "tokens_per_call": masked / calls, **found, "tie_probability": ties})
+        row = {"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
+               "tokens_per_call": masked / calls, **found}
+        if ties:
+            row["tie_probability"] = tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum()))
+        rows.append(row)
     return rows
 
 

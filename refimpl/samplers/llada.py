@@ -7,6 +7,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
 from .base import before, block_length, nonnegative, temperature, tile_blocks
+from .precision import PRECISIONS
 from .steps import FixedCount, TopKStep, UniformKStep
 from .ties import check_tie
 
@@ -52,6 +53,14 @@ class LLaDA:
 
     ``eos`` and ``eot`` are token ids in 0..V-1 (LLaDA's 126081 and 126348), checked when the sampler
     meets its vocabulary.
+
+    ``tie``: how equal confidences rank (:mod:`refimpl.samplers.ties`; "lowest" by default).  ``precision``:
+    ``add_gumbel_noise`` in that dtype — the logits (log-probabilities) and the noise rounded as torch rounds
+    them, the law of every draw exact (:func:`refimpl.samplers.precision.draw_law`); LLaDA's own code draws in
+    "float64" (the default: the ideal law).  For ``low_confidence`` without guidance or the EOS options.
+    ``confidence_precision``: the confidences (the softmax probabilities) rounded to that dtype — LLaDA's
+    ``F.softmax(logits)`` returns the model's dtype, bfloat16 for LLaDA-8B — so that those within rounding of
+    each other (all above 1 - 2^-9 in bfloat16, which round to 1) tie and the tie rule orders them.
     """
 
     steps: int
@@ -65,10 +74,18 @@ class LLaDA:
     eot: object = None
     eos_rule: str = "code"
     tie: object = "lowest"
+    precision: str = "float64"
+    confidence_precision: str = "float64"
 
     def __post_init__(self):
         validate.integer(self.steps, "LLaDA steps", 1)
         check_tie(self.tie, "LLaDA", ranking=True)
+        validate.choice(self.precision, PRECISIONS, "LLaDA precision")
+        validate.choice(self.confidence_precision, PRECISIONS, "LLaDA confidence_precision")
+        if self.precision != "float64" and (self.remasking != "low_confidence" or self.cfg_scale > 0
+                                            or self.logits_eos_inf or self.confidence_eos_eot_inf):
+            raise InvalidParameterError("LLaDA precision below float64 is modelled for low_confidence remasking "
+                                        "without guidance or the EOS options")
         block_length(self.block_length, "LLaDA")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.choice(self.remasking, REMASKING, "LLaDA remasking")
@@ -125,7 +142,8 @@ class LLaDA:
                 if self.remasking == "low_confidence":
                     plan.append(TopKStep(eligible, FixedCount(k), self.temperature, "drawn", False,
                                          confidence_without=without, confidence_refused=refused, passes=passes,
-                                         tie=self.tie))
+                                         tie=self.tie, precision=self.precision,
+                                         confidence_precision=self.confidence_precision))
                 else:
                     plan.append(UniformKStep(eligible, FixedCount(k), self.temperature, passes=passes))
         return plan

@@ -5,8 +5,10 @@ import dataclasses
 
 import numpy as np
 
+from ...core import validate
 from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
+from ..precision import PRECISIONS, rounded, rows_law
 from ..subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
 from ..ties import check_tie, rank_order, ranked_keep, ranked_reveals
 from .base import SubsetReveal, _eligible_masked
@@ -62,9 +64,13 @@ class TopKStep(SubsetReveal):
     confidence_refused: tuple = ()  # token ids whose drawn confidence is -inf (LLaDA's documented intent)
     passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
     tie: object = LOWEST
+    precision: str = "float64"  # LLaDA's Gumbel-max draw in this dtype (refimpl.samplers.precision)
+    confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
     def __post_init__(self):
         check_tie(self.tie, "TopKStep", ranking=True)
+        validate.choice(self.precision, PRECISIONS, "TopKStep precision")
+        validate.choice(self.confidence_precision, PRECISIONS, "TopKStep confidence_precision")
 
     def _probs_and_confidence(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
@@ -73,7 +79,11 @@ class TopKStep(SubsetReveal):
         shaped = truncate(temper(probs, self.temperature, axis) if self.temperature > 0 else probs,
                           self.top_p, self.top_k, axis)
         q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
+        if self.precision != "float64":  # LLaDA's add_gumbel_noise in that dtype, exactly
+            q = rows_law(probs, self.temperature, self.precision, axis)
         conf = confidences(shaped if self.tempered_confidence else probs, self.confidence, axis)
+        if self.confidence_precision != "float64":
+            conf = rounded(conf, self.confidence_precision)
         return q, excluded_confidences(conf, self.confidence_without, self.confidence_refused, axis)
 
     def reveal_probabilities(self, mu, weight, work=FRESH, positions=None, length=None):

@@ -1,0 +1,83 @@
+"""Low-precision draws (issue #22, precision): the cost of one exact draw law per precision and vocabulary
+size, and how far each precision's law is from the ideal one, as a function of the temperature and V.
+
+Cost: :func:`refimpl.samplers.precision.draw_law` for LLaDA's and MDLM's forms, timed side by side with the
+float64 (ideal) law after a warm-up — the ratio is information, not a target (the issue names none).  The
+uniform's support is 2^24 values in float32, ~12,300 in float16 and ~1,950 in bfloat16, so float32 costs
+seconds per draw.  Distance: TV and KL(low || ideal) of one draw on a Zipf law p_v ~ (v + 1)^-1.1 and on a
+peaked law (0.9 on one token, the rest Zipf), for T in 0.25 .. 2 and V in 4 .. 64 (float32 up to V = 8).
+Run: ``python -m benchmarks.precision`` (``--quick``: bfloat16 only, fewer settings).
+"""
+import numpy as np
+from refimpl.samplers.precision import draw_law
+from refimpl.samplers.steps import temper
+from scipy.special import rel_entr
+from tabulate import tabulate
+
+from benchmarks.common import run_main, timed, write_result
+
+FORMS = ("llada", "mdlm")
+
+
+def zipf(vocab_size):
+    weights = (np.arange(vocab_size) + 1.0) ** -1.1
+    return weights / weights.sum()
+
+
+def peaked(vocab_size):
+    rest = zipf(vocab_size - 1) * 0.1
+    return np.concatenate([[0.9], rest])
+
+
+def ideal(probs, temperature, form):
+    return temper(probs, temperature) if form == "llada" else probs
+
+
+def run(quick=False):
+    precisions = ("bfloat16",) if quick else ("float32", "float16", "bfloat16")
+    costs = []
+    for precision in precisions:
+        for vocab_size in (2, 4, 8) if precision == "float32" else (4, 16) if quick else (4, 16, 64):
+            probs = zipf(vocab_size)
+            for form in FORMS:
+                low = timed(lambda: draw_law(probs, 1.0, precision, form), repeats=1 if precision == "float32" else 3)
+                base = timed(lambda: draw_law(probs, 1.0, "float64", form), repeats=20)
+                costs.append({"precision": precision, "form": form, "vocab_size": vocab_size,
+                              "seconds": low["median"], "float64_seconds": base["median"],
+                              "ratio": low["median"] / base["median"]})
+    distances = []
+    temperatures = (0.5, 1.0) if quick else (0.25, 0.5, 1.0, 2.0)
+    for precision in precisions:
+        for vocab_size in ((4, 8) if precision == "float32" else (4, 16) if quick else (4, 16, 64)):
+            for law_name, maker in (("zipf", zipf), ("peaked", peaked)):
+                probs = maker(vocab_size)
+                for form in FORMS:
+                    for temperature in (temperatures if form == "llada" else (1.0,)):
+                        if precision == "float32" and temperature not in (0.5, 1.0):
+                            continue
+                        low, exact = draw_law(probs, temperature, precision, form), ideal(probs, temperature, form)
+                        distances.append({"precision": precision, "form": form, "law": law_name,
+                                          "vocab_size": vocab_size, "temperature": temperature,
+                                          "tv": 0.5 * float(np.abs(low - exact).sum()),
+                                          "kl_low_ideal": float(rel_entr(low, exact).sum()),
+                                          "top_token_lost": float(exact[0] - low[0])})
+    return write_result("precision", {"quick": quick, "cases": costs, "distances": distances})
+
+
+def table(result):
+    cost = tabulate([(c["precision"], c["form"], c["vocab_size"], c["seconds"], c["float64_seconds"], c["ratio"])
+                     for c in result["cases"]],
+                    headers=("precision", "form", "V", "exact law s", "float64 (ideal) s", "ratio"), floatfmt=".3g")
+    far = tabulate([(d["precision"], d["form"], d["law"], d["vocab_size"], d["temperature"], d["tv"], d["kl_low_ideal"],
+                     d["top_token_lost"]) for d in result["distances"]],
+                   headers=("precision", "form", "law", "V", "T", "TV to ideal", "KL(low||ideal)", "p(top) lost"),
+                   floatfmt=".3g")
+    return f"{cost}\n\nOne draw, exact, against the ideal law:\n{far}"
+
+
+def main(argv=None):
+    run_main(run, table, argv)
+
+
+if __name__ == "__main__":
+    main()

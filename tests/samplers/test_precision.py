@@ -1,0 +1,255 @@
+"""Low-precision draws (issue #22, precision): the uniform's values against torch.rand, the exact law of one
+draw against a brute-force sum over every pair of uniforms, against Monte Carlo run in the same dtype
+(numpy float16 arithmetic; torch bfloat16 when torch is installed) where the difference from the ideal law
+is large enough to see, and against today's laws at float64."""
+import numpy as np
+import pytest
+from refimpl.core.errors import InvalidParameterError
+from refimpl.interop.goodness import chi_square_fit
+from refimpl.samplers.precision import draw_law, noise_values, rounded, uniform_law
+from refimpl.samplers.steps import temper
+
+from tests import originals
+
+PEAKED = np.array([0.9, 0.05, 0.03, 0.02])
+ALPHA = 1e-3
+
+
+def test_the_uniforms_are_torch_rands():
+    """float16 and bfloat16: the float32 uniform rounded to the dtype, 1 given 0 (chi-square on torch's own
+    draws); float32: k 2^-24."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    for precision, dtype in (("float16", torch.float16), ("bfloat16", torch.bfloat16)):
+        values, probabilities = uniform_law(precision)
+        drawn = torch.rand(500_000, dtype=dtype).double().numpy()
+        index = np.searchsorted(values, drawn)
+        assert np.all(values[np.minimum(index, len(values) - 1)] == drawn)  # every draw is a listed value
+        fit = chi_square_fit(np.bincount(index, minlength=len(values)), probabilities, ALPHA)
+        assert not fit.rejects(ALPHA), fit.p_value
+    drawn = torch.rand(200_000).double().numpy() * 2 ** 24
+    assert np.all(drawn == np.round(drawn)) and drawn.min() >= 0 and drawn.max() < 2 ** 24
+
+
+def test_float16_uniform_law_by_its_definition():
+    values, probabilities = uniform_law("float16")
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-15) and np.all(np.diff(values) > 0)
+    assert values[0] == 0 and probabilities[0] == pytest.approx(2.0 ** -24 + 2.0 ** -12, rel=1e-12)  # k = 0 and 1 -> 0
+    assert values[-1] == 1 - 2.0 ** -11
+
+
+@pytest.mark.parametrize("form", ["llada", "mdlm"])
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
+def test_float64_is_todays_law(form, temperature):
+    law = draw_law(PEAKED, temperature, "float64", form)
+    np.testing.assert_allclose(law, temper(PEAKED, temperature) if form == "llada" else PEAKED, atol=1e-15)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16"])
+@pytest.mark.parametrize("form, temperature", [("llada", 1.0), ("llada", 0.7), ("mdlm", 1.0)])
+def test_two_tokens_by_every_pair_of_uniforms(precision, form, temperature):
+    """V = 2: the law of the first argmax summed over every pair of uniform values (a second algorithm;
+    bfloat16's 2,304 values, 5.3 million pairs)."""
+    probs = np.array([0.8, 0.2])
+    values, probabilities = uniform_law(precision)
+    weights = rounded(np.log(probs) if form == "llada" else probs, precision)
+    w = noise_values(weights, temperature, precision, form)
+    first_wins = w[0][:, None] >= w[1][None, :]  # ties: the first token
+    p_first = float(probabilities @ first_wins @ probabilities)
+    np.testing.assert_allclose(draw_law(probs, temperature, precision, form), [p_first, 1 - p_first], atol=1e-13)
+
+
+def _numpy_float16_draws(probs, temperature, form, n, rng):
+    """Draws computed with numpy float16 arithmetic (its own log and exp; the uniform as torch makes it:
+    float32 k 2^-24 rounded to float16, 1 given 0)."""
+    u = (rng.integers(0, 2 ** 24, size=(n, len(probs))) * 2.0 ** -24).astype(np.float32).astype(np.float16)
+    u[u == 1] = 0
+    f16 = np.float16
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if form == "llada":
+            logits = np.log(probs).astype(np.float32).astype(f16)
+            values = np.exp(logits) / (-np.log(u)) ** f16(temperature)
+        else:
+            q = probs.astype(np.float32).astype(f16)
+            values = q / (f16(1e-10) - np.log(u + f16(1e-10)))
+    return np.argmax(values, axis=1)
+
+
+@pytest.mark.parametrize("form, temperature", [("llada", 1.0), ("llada", 0.5), ("mdlm", 1.0)])
+def test_float16_law_against_float16_monte_carlo(form, temperature):
+    """Monte Carlo in numpy float16 agrees with the exact float16 law (chi-square at 1e-3) and rejects the
+    ideal law, which the float16 law is far enough from to see."""
+    rng = np.random.default_rng(21)
+    counts = np.bincount(_numpy_float16_draws(PEAKED, temperature, form, 4_000_000, rng), minlength=4)
+    exact = draw_law(PEAKED, temperature, "float16", form)
+    assert not chi_square_fit(counts, exact, ALPHA).rejects(ALPHA)
+    ideal = temper(PEAKED, temperature) if form == "llada" else PEAKED
+    assert chi_square_fit(counts, ideal, ALPHA).rejects(ALPHA)  # (seeded: the power is not 1)
+
+
+@pytest.mark.parametrize("form", ["llada", "mdlm"])
+def test_bfloat16_law_against_torch(form):
+    """torch's own bfloat16 draw (torch.rand, log, exp, pow, argmax in bfloat16) against the exact law."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    n, bf = 2_000_000, torch.bfloat16
+    u = torch.rand(n, 4, dtype=bf)
+    probs = torch.tensor(PEAKED, dtype=torch.float64)
+    if form == "llada":
+        logits = probs.log().to(bf)
+        values = logits.exp() / (-torch.log(u)) ** 1.0
+    else:
+        values = probs.to(bf) / (1e-10 - (u + 1e-10).log())
+    counts = np.bincount(values.argmax(dim=1).numpy(), minlength=4)
+    assert not chi_square_fit(counts, draw_law(PEAKED, 1.0, "bfloat16", form), ALPHA).rejects(ALPHA)
+    assert chi_square_fit(counts, PEAKED, ALPHA).p_value < 1e-6
+
+
+def test_rounded_logits_tie_and_the_first_token_wins():
+    """At T = 0 with bfloat16 logits, two log-probabilities 1e-6 apart round alike (tests/originals.py's
+    rounding says so): the first token wins where the ideal argmax takes the second."""
+    probs = np.array([0.45, 0.45 * (1 + 1e-6), 0.1 - 0.45e-6])
+    logits = [originals.round_to_bfloat16(np.float32(v)) for v in np.log(probs)]
+    assert logits[0] == logits[1] > logits[2]
+    np.testing.assert_array_equal(draw_law(probs, 0.0, "bfloat16", "llada"), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(draw_law(probs, 0.0, "float64", "llada"), [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("bad, needle", [
+    (dict(precision="float8"), "precision must be one of"),
+    (dict(form="dream"), "form must be one of"),
+    (dict(probs=[0.5, 0.6]), "summing to 1"),
+    (dict(temperature=-1.0), "temperature"),
+    (dict(values="int8"), "values precision must be one of"),
+])
+def test_bad_input_is_refused(bad, needle):
+    arguments = dict(probs=PEAKED, temperature=1.0, precision="bfloat16", form="llada") | bad
+    with pytest.raises(InvalidParameterError, match=needle):
+        draw_law(**arguments)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_a_zero_uniform_gives_llada_a_floor_and_mdlm_none(precision):
+    """LLaDA's form: where the top token's uniform is 0, -log 0 = inf makes its value 0, so any other token
+    with a positive uniform wins: P(second) = P(U = 0)(1 - P(U = 0)) however improbable the second token
+    is (2^-9 + 2^-24 of the time in bfloat16) — closed form.  MDLM's offset keeps 1e-10 - log(U + 1e-10) finite
+    in bfloat16, so an improbable enough token is never drawn; in float16, 1e-10 rounds to 0 and MDLM has
+    LLaDA's floor."""
+    probs = np.array([1 - 1e-6, 1e-6])  # (1e-6: exp(log 1e-6) is still positive in float16)
+    zero = uniform_law(precision)[1][0]
+    assert zero == pytest.approx(2.0 ** -24 + (2.0 ** -9 if precision == "bfloat16" else 2.0 ** -12), rel=1e-12)
+    floor = [1 - zero * (1 - zero), zero * (1 - zero)]
+    np.testing.assert_allclose(draw_law(probs, 1.0, precision, "llada"), floor, rtol=0, atol=1e-15)
+    if precision == "bfloat16":
+        np.testing.assert_array_equal(draw_law(probs, 1.0, precision, "mdlm"), [1.0, 0.0])
+    else:
+        assert rounded(1e-10, "float16") == 0
+        np.testing.assert_allclose(draw_law(probs, 1.0, precision, "mdlm"), floor, rtol=0, atol=1e-15)
+
+
+@pytest.mark.slow  # 2 million sequences (about 20 s): run by python -m benchmarks
+def test_llada_in_bfloat16_is_the_loop_with_torch_bfloat16_noise():
+    """tests/originals.py's LLaDA loop with add_gumbel_noise run by torch in bfloat16 (the logits and
+    torch.rand in bfloat16) against LLaDA(precision="bfloat16")'s exact law (chi-square at 1e-3), which a
+    float64-noise law fails on the same samples."""
+    torch = pytest.importorskip("torch")
+    import functools
+
+    import refimpl
+    from refimpl import samplers as S
+    from refimpl.interop.verify import verify_sampler
+
+    from tests.helpers import random_table
+
+    generator = torch.Generator().manual_seed(5)
+
+    def bfloat16_noise(logits, temperature, rng):
+        bf = torch.bfloat16
+        u = torch.rand(logits.shape, dtype=bf, generator=generator)
+        values = torch.from_numpy(logits).to(bf).exp() / (-torch.log(u)) ** temperature
+        return values.double().numpy()
+
+    table = random_table(np.random.default_rng(1), 3, 4, concentration=0.3)
+    oracle = refimpl.oracle_denoiser(table)
+    loop = functools.partial(originals.llada, steps=4, temperature=1.0, noise=bfloat16_noise)
+    n = 2_000_000
+    low = verify_sampler(loop, S.LLaDA(4, temperature=1.0, precision="bfloat16"), oracle, table, n=n, seed=2)
+    assert low["passed"], low
+    ideal = verify_sampler(loop, S.LLaDA(4, temperature=1.0), oracle, table, n=n, seed=2)
+    assert not ideal["passed"]
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_one_step_llada_draws_every_position_by_the_low_precision_law(precision):
+    """LLaDA with one step reveals every position at once: its exact law is the product over positions of
+    the low-precision law of each position's draw (the oracle's marginals), which the ideal law is not."""
+    import refimpl
+    from refimpl import samplers as S
+
+    from tests.helpers import random_table
+
+    table = random_table(np.random.default_rng(3), 3, 3, concentration=0.3)
+    oracle = refimpl.oracle_denoiser(table)
+    marginals = oracle(np.full((1, 3), 3))[0]  # (L, V) at the all-mask start
+    expected = np.einsum("a,b,c->abc", *(draw_law(row / row.sum(), 1.0, precision, "llada") for row in marginals))
+    law = refimpl.exact_law(oracle, S.LLaDA(1, temperature=1.0, precision=precision), 3, 3)
+    np.testing.assert_allclose(law, expected, atol=1e-15)
+    assert refimpl.tv(law, refimpl.exact_law(oracle, S.LLaDA(1, temperature=1.0), 3, 3)) > 1e-5
+    with pytest.raises(InvalidParameterError, match="LLaDA precision must be one of"):
+        S.LLaDA(1, precision="float8")
+    with pytest.raises(InvalidParameterError, match="low_confidence remasking"):
+        S.LLaDA(1, remasking="random", precision=precision)
+
+
+def test_bfloat16_confidences_tie_and_decode_left_to_right():
+    """A sharp Markov chain started uniform: at the first step every position's confidence is about 1/3; in
+    bfloat16 they round alike and tie, so lowest-first reveals position 1 first, every time (refimpl's exact
+    reveals), and every run meets a deciding tie.  The exact law agrees with tests/originals.py's LLaDA loop
+    with its softmax confidences rounded to bfloat16 (its own rounding; chi-square at 1e-3)."""
+    import functools
+
+    import refimpl
+    from refimpl import samplers as S
+    from refimpl.laws import datasets
+
+    from tests.helpers import assert_loop_agrees
+
+    vocab_size, length = 3, 5
+    transition = np.full((3, 3), 0.0005) + np.eye(3)[[1, 2, 0]] * 0.999
+    law = datasets.markov_chain(np.full(3, 1 / 3), transition / transition.sum(axis=1, keepdims=True), length)
+    oracle = refimpl.oracle_denoiser(law)
+    sampler = S.LLaDA(length, temperature=1.0, confidence_precision="bfloat16")
+    reveals = []
+    refimpl.exact_law(oracle, sampler, length, vocab_size, reveals=reveals)
+    assert reveals[0][(tuple(range(length)), (0,))] == pytest.approx(1.0, abs=1e-12)
+    assert refimpl.tie_probability(oracle, sampler, length, vocab_size) == pytest.approx(1.0, abs=1e-12)
+    def bf16(c):  # tests/originals.py's rounding by spacings, on arrays of probabilities
+        single = np.asarray(c, dtype=np.float32).astype(np.float64)
+        spacing = np.ldexp(1.0, np.maximum(np.frexp(single)[1], -125) - 8)
+        return np.round(single / spacing) * spacing
+    assert bf16(np.array([0.3])) == originals.round_to_bfloat16(np.float32(0.3))
+    loop = functools.partial(originals.llada, steps=length, temperature=1.0, round_confidence=bf16)
+    assert_loop_agrees(loop, sampler, oracle, law.table, 9)
+
+
+@pytest.mark.slow  # 2^24 uniform values per token (about 10 s a case): run by python -m benchmarks
+@pytest.mark.parametrize("form", ["llada", "mdlm"])
+def test_float32_two_tokens_by_one_sort_of_both_tokens_values(form):
+    """float32, V = 2: P(the first token wins) by one stable sort of both tokens' 2^24 values (a second
+    algorithm: the first wins ties, so its values sort after the second's equal ones, and each of its values
+    wins against the second's values sorted before it); and LLaDA's floor closed form: a token of probability
+    1e-9 is drawn exactly when the other's uniform is 0 and its own is not, 2^-24 (1 - 2^-24) — 60 times its
+    ideal probability; MDLM never draws it."""
+    probs = np.array([0.8, 0.2])
+    weights = rounded(np.log(probs) if form == "llada" else probs, "float32")
+    w = noise_values(weights, 1.0, "float32", form)
+    n = w.shape[1]
+    label = np.concatenate([np.zeros(n), np.ones(n)])  # 0: the second token's values, 1: the first's
+    order = np.lexsort((label, np.concatenate([w[1], w[0]])))
+    ranked = label[order]
+    p_first = float(np.cumsum(ranked == 0)[ranked == 1].sum()) / float(n) ** 2
+    np.testing.assert_allclose(draw_law(probs, 1.0, "float32", form), [p_first, 1 - p_first], atol=1e-13)
+    rare = np.array([1 - 1e-9, 1e-9])
+    zero = 2.0 ** -24
+    expected = [1 - zero * (1 - zero), zero * (1 - zero)] if form == "llada" else [1.0, 0.0]
+    np.testing.assert_allclose(draw_law(rare, 1.0, "float32", form), expected, rtol=0, atol=1e-18)
