@@ -8,6 +8,7 @@ from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, categorical_share, mdlm_times32
 from ..diffusion.schedules import Linear, check_schedule
 from .base import as_eligible
+from .precision import PRECISIONS
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
 
 GRIDS = ("float32", "float64")
@@ -48,6 +49,11 @@ class Ancestral:
     The two differ by float32 rounding (relative 1e-7).  MDLM's ``ddpm`` loop (``_ddpm_update``) computes
     its move chances as ``1 - exp(-sigma)`` of its log-linear noise in float32 (torch's float32 ``exp`` and
     ``log1p``); refimpl does not reproduce those roundings.
+
+    ``precision``: the draw ``_sample_categorical(q)`` with q = (p_x0 (t - s), s) held and drawn in that dtype
+    (:func:`refimpl.samplers.precision.categorical_law`: the token and whether it stays masked, exactly);
+    "float64" (default) is the ideal draw, which ReMDM's copy of the function makes by casting q to float64.
+    Exact laws in "float32" enumerate 2^24 uniform values per distinct row (seconds each): for tiny problems.
     """
 
     schedule: object = Linear()
@@ -56,10 +62,12 @@ class Ancestral:
     noise_removal: bool = False
     cache: bool = False
     grid: str = "float32"
+    precision: str = "float64"
 
     def __post_init__(self):
         check_schedule(self.schedule)
         validate.choice(self.grid, GRIDS, "Ancestral grid")
+        validate.choice(self.precision, PRECISIONS, "Ancestral precision")
         validate.integer(self.steps, "Ancestral steps", 1)
         for flag in ("noise_removal", "cache"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
@@ -69,6 +77,13 @@ class Ancestral:
             raise InvalidParameterError(
                 f"Ancestral with eps={self.eps} stops at alpha({self.eps}) < 1 and leaves tokens masked; "
                 f"set noise_removal=True (MDLM's final argmax){' or eps=0' if self.eps > 0 else ''}")
+
+    def coefficients(self):
+        """[(t - s, s)] per step: the weights MDLM's q gives the tokens (times p_x0) and the mask."""
+        if self.grid == "float32":
+            return [(F32(t - s), s) for t, s in move_chances32(self.schedule, self.steps, self.eps)]
+        move = self.schedule.mask_prob(np.linspace(1.0, self.eps, self.steps + 1))
+        return list(zip((move[:-1] - move[1:]).tolist(), move[1:].tolist()))
 
     def unmask_probs(self):
         """The probability that a masked position is revealed, per step of the grid (noise removal aside)."""
@@ -80,9 +95,15 @@ class Ancestral:
     def plan(self, masked, region):
         eligible = as_eligible(region)
         plan = []
-        for unmask_prob in self.unmask_probs():
+        weights = self.coefficients()
+        for i, unmask_prob in enumerate(self.unmask_probs()):
             calls = IF_CHANGED if self.cache and plan else ALWAYS  # the cache starts empty
-            plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0)), calls=calls))
+            categorical = None
+            if self.precision != "float64":  # MDLM's _sample_categorical in that dtype
+                scale, mask = weights[i]
+                categorical = (float(scale), max(float(mask), 0.0), self.precision)
+            plan.append(IndependentStep(eligible, tuple(np.where(region, unmask_prob, 0.0)), calls=calls,
+                                        categorical=categorical))
         if self.noise_removal:
             plan.append(IndependentStep(eligible, tuple(np.where(region, 1.0, 0.0)), temperature=0.0))
         return plan

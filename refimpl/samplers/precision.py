@@ -36,7 +36,6 @@ from ..core.errors import InvalidParameterError
 from ..core.float32 import bfloat16
 from ..core.limits import check_memory
 from .base import temperature as check_temperature
-from .steps.tokens import temper
 
 PRECISIONS = ("float64", "float32", "float16", "bfloat16")
 FORMS = ("llada", "mdlm")
@@ -144,6 +143,8 @@ def draw_law(probs, temperature=1.0, precision="float64", form="llada", values=N
             logits = rounded(np.log(probs), values)
         return np.eye(len(probs))[int(np.argmax(logits))]
     if precision == "float64" and values == "float64":
+        from .steps.tokens import temper  # (the steps import this module)
+
         return temper(probs, temperature) if form == "llada" else probs / probs.sum()
     if precision == "float64":
         raise InvalidParameterError("rounded logits or weights need a noise precision below float64 here")
@@ -169,3 +170,19 @@ def rows_law(probs, temperature, precision, axis=-1):
             seen[key] = draw_law(row / row.sum(), temperature, precision, "llada")
         out[r] = seen[key]
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def categorical_law(weights, precision):
+    """(V,): the exact law of MDLM's ``_sample_categorical`` over ``weights`` (V,) — its q, not normalised,
+    held in ``precision`` (rounded to it here) — drawn in ``precision`` (float64: q normalised, the ideal)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if np.any(weights < 0) or not np.any(weights > 0) or not np.all(np.isfinite(weights)):
+        raise InvalidParameterError(f"MDLM's categorical needs finite weights >= 0, not all 0, got {weights!r}")
+    validate.choice(precision, PRECISIONS, "precision")
+    if precision == "float64":
+        return weights / weights.sum()
+    held = rounded(weights, precision)
+    if not np.any(held > 0):
+        raise InvalidParameterError(f"every weight of MDLM's categorical rounds to 0 in {precision}: {weights!r}")
+    drawn = noise_values(held, 1.0, precision, "mdlm").astype(np.float32)
+    return argmax_law(drawn, uniform_law(precision)[1])

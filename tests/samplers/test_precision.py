@@ -253,3 +253,31 @@ def test_float32_two_tokens_by_one_sort_of_both_tokens_values(form):
     zero = 2.0 ** -24
     expected = [1 - zero * (1 - zero), zero * (1 - zero)] if form == "llada" else [1.0, 0.0]
     np.testing.assert_allclose(draw_law(rare, 1.0, "float32", form), expected, rtol=0, atol=1e-18)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_one_step_mdlm_draws_every_position_by_its_low_precision_categorical(precision):
+    """MDLM's ancestral sampler in one step (t = 1 to s = 0: q = (p_x0, 0)) reveals every position with its
+    token from _sample_categorical in that dtype: the product of each position's draw law (MDLM's form);
+    refimpl.sample's draws follow the same law with more steps (bfloat16; chi-square at 1e-3)."""
+    import refimpl
+    from refimpl import samplers as S
+
+    from tests.helpers import assert_loop_agrees, random_table
+
+    table = random_table(np.random.default_rng(4), 3, 3, concentration=0.3)
+    oracle = refimpl.oracle_denoiser(table)
+    marginals = oracle(np.full((1, 3), 3))[0]
+    expected = np.einsum("a,b,c->abc", *(draw_law(row / row.sum(), 1.0, precision, "mdlm") for row in marginals))
+    law = refimpl.exact_law(oracle, S.Ancestral(steps=1, precision=precision), 3, 3)
+    np.testing.assert_allclose(law, expected, atol=1e-15)
+    assert refimpl.tv(law, refimpl.exact_law(oracle, S.Ancestral(steps=1), 3, 3)) > 1e-5
+    if precision == "bfloat16":  # (the draws' own code: once is enough)
+        sampler = S.Ancestral(steps=3, precision=precision)
+
+        def draws(denoiser, n, rng, length, vocab_size, prompt):
+            return refimpl.sample(denoiser, sampler, n, rng, length, vocab_size, prompt)
+
+        assert_loop_agrees(draws, sampler, oracle, table, 23)
+    with pytest.raises(InvalidParameterError, match="Ancestral precision must be one of"):
+        S.Ancestral(precision="half")

@@ -23,6 +23,7 @@ class IndependentStep(PerPatternReveal):
     top_p: object = None  # Dream's truncation of the drawing law (:func:`truncate`); None: none
     top_k: object = None
     calls: str = ALWAYS  # when the original calls the model for this step (CALL_RULES)
+    categorical: object = None  # (token scale, mask weight, precision): MDLM's draw in that dtype, exactly
 
     def reveal_probs(self, masked):
         return np.where(np.asarray(self.eligible) & masked, self.reveal, 0.0)
@@ -30,6 +31,22 @@ class IndependentStep(PerPatternReveal):
     def token_probabilities(self, probs, axis=-1):
         """q: the tempered probabilities, truncated (:func:`truncate`)."""
         return truncate(temper(probs, self.temperature, axis), self.top_p, self.top_k, axis)
+
+    def categorical_factor(self, rows):
+        """(V+1, N): with ``categorical`` = (d, m, precision), the law of MDLM's ``_sample_categorical`` over
+        q = (p_x0 d, m) for each source's row p_x0 (``rows`` (V, N)), every quantity held in ``precision``
+        (:func:`refimpl.samplers.precision.categorical_law`); distinct rows computed once."""
+        from ..precision import categorical_law, rounded
+
+        scale, mask, precision = self.categorical
+        out, seen = np.empty((len(rows) + 1, rows.shape[1])), {}
+        for n in range(rows.shape[1]):
+            key = rows[:, n].tobytes()
+            if key not in seen:
+                tokens = rounded(rounded(rows[:, n], precision) * rounded(scale, precision), precision)
+                seen[key] = categorical_law(np.append(tokens, mask), precision)
+            out[:, n] = seen[key]
+        return out
 
     def outcome_dims(self, pattern, vocab_size):
         """Per masked position of ``pattern`` (in order): V+1 if it may be revealed or stay masked, V if it
@@ -58,10 +75,13 @@ class IndependentStep(PerPatternReveal):
         for j in (reversed(ctx.masked) if sources_first else ctx.masked):
             if probs[j] == 0.0:
                 continue  # stays masked: an axis of size 1
-            q = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
-            if probs[j] == 1.0:
-                factor = q
+            if self.categorical is not None:  # MDLM's own draw: the token or the mask, in its precision
+                law = self.categorical_factor(ctx.rows(j))
+                factor = law[:vocab_size] if probs[j] == 1.0 else law
+            elif probs[j] == 1.0:
+                factor = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
             else:  # token drawn with probability probs[j] * q, else stays masked
+                q = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
                 factor = ctx.buffer("factor", (vocab_size + 1, sources))
                 np.multiply(q, probs[j], out=factor[:vocab_size])
                 factor[vocab_size] = 1.0 - probs[j]
@@ -82,6 +102,12 @@ class IndependentStep(PerPatternReveal):
         vocab_size = mu.shape[-1]
         masked = z == vocab_size
         probs = np.stack([self.reveal_probs(row) for row in masked]) if masked.any() else np.zeros(z.shape)
+        if self.categorical is not None:  # the token or the mask from MDLM's draw law, position by position
+            flat = mu.reshape(-1, vocab_size)
+            law = self.categorical_factor(flat.T).T  # (B L, V+1)
+            drawn = sample_categorical(law, rng).reshape(z.shape)
+            open_ = np.stack([self.reveal_probs(row) > 0 for row in masked]) if masked.any() else masked
+            return np.where(masked & open_ & (drawn < vocab_size), drawn, z)
         reveal = rng.random(z.shape) < probs
         values = sample_categorical(self.token_probabilities(mu), rng)
         return np.where(reveal & masked, values, z)
