@@ -28,6 +28,7 @@ Cost: V arrays over the uniform's support and V(V - 1) sorted searches — 2^24 
 (seconds per draw: for small V), thousands in float16 and bfloat16 (benchmarks/precision.py).
 """
 import functools
+import itertools
 
 import numpy as np
 
@@ -186,3 +187,52 @@ def categorical_law(weights, precision):
         raise InvalidParameterError(f"every weight of MDLM's categorical rounds to 0 in {precision}: {weights!r}")
     drawn = noise_values(held, 1.0, precision, "mdlm").astype(np.float32)
     return argmax_law(drawn, uniform_law(precision)[1])
+
+
+def top_k_law(values, probabilities, k):
+    """{S: P(S)} over the k-subsets S (tuples, increasing) of entries whose values ``values`` (n, N), each row
+    nondecreasing, are functions of independent uniforms with law ``probabilities`` (N,): the k largest kept,
+    equal values ranked lowest entry first.  S is kept with its weakest member i at value a exactly when
+    every other member ranks above (i, a) and every entry left out below it."""
+    count = len(values)
+    at_most = np.concatenate([[0.0], np.cumsum(probabilities)])  # P(W <= a) or P(W < a) by the search side
+    out = {}
+    for chosen in itertools.combinations(range(count), k):
+        total = 0.0
+        for i in chosen:
+            prob = np.array(probabilities, dtype=np.float64)
+            for j in range(count):
+                if j == i:
+                    continue
+                # entry j ranks below (i, a): W_j < a, or W_j = a with j after i
+                below = at_most[np.searchsorted(values[j], values[i], side="right" if j > i else "left")]
+                prob *= (1.0 - below) if j in chosen else below
+            total += prob.sum()
+        out[chosen] = float(total)
+    return out
+
+
+def gumbel_top_k_law(scores, k, precision, temperature=1.0):
+    r"""{S: P(S)}: the law of the k entries kept by Gumbel-top-k — the k largest of ``scores / temperature +
+    G``, G = -log(-log U) — with U, G and the sums in ``precision`` (the scores rounded to it; equal values:
+    the lowest entry first).  In float64, the ideal: k draws without replacement with probabilities
+    proportional to exp(score / temperature) (Plackett-Luce)."""
+    scores = validate.as_array(scores, "scores").astype(np.float64)
+    k = validate.integer(k, "k", 0)
+    if scores.ndim != 1 or k > len(scores) or not np.all(np.isfinite(scores)):
+        raise InvalidParameterError(f"scores must be a finite (n,) vector and k <= n, got {scores!r} and k={k}")
+    temperature = check_temperature(temperature)
+    if temperature == 0:
+        raise InvalidParameterError("Gumbel-top-k needs temperature > 0 (at 0 it is the plain top-k)")
+    validate.choice(precision, PRECISIONS, "precision")
+    if precision == "float64":
+        from .subsets import _chosen_probability
+
+        log_w = (scores / temperature)[:, None]
+        return {s: float(_chosen_probability(log_w, list(s))[0]) for s in itertools.combinations(range(len(scores)), k)}
+    u, probabilities = uniform_law(precision)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gumbel = -operation(np.log(operation(-np.log(u), precision)), precision)  # U = 0: -inf, never kept first
+    shifted = operation(rounded(scores, precision) / rounded(temperature, "float32"), precision)
+    drawn = operation(shifted[:, None] + gumbel[None, :], precision).astype(np.float32)
+    return top_k_law(drawn, probabilities, k)

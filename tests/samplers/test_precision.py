@@ -281,3 +281,57 @@ def test_one_step_mdlm_draws_every_position_by_its_low_precision_categorical(pre
         assert_loop_agrees(draws, sampler, oracle, table, 23)
     with pytest.raises(InvalidParameterError, match="Ancestral precision must be one of"):
         S.Ancestral(precision="half")
+
+
+def test_gumbel_top_k_in_float64_is_plackett_luce():
+    """k draws without replacement with probabilities proportional to exp(score / T), summed over orders."""
+    import itertools
+
+    from refimpl.samplers.precision import gumbel_top_k_law
+
+    scores, temperature = np.array([1.0, 0.5, 0.0, -1.0]), 0.7
+    weights = np.exp(scores / temperature)
+    law = gumbel_top_k_law(scores, 2, "float64", temperature)
+    for chosen, probability in law.items():
+        expected = 0.0
+        for order in itertools.permutations(chosen):
+            left, p = weights.sum(), 1.0
+            for a in order:
+                p *= weights[a] / left
+                left -= weights[a]
+            expected += p
+        assert probability == pytest.approx(expected, abs=1e-15)
+
+
+def test_gumbel_top_k_in_bfloat16_against_torch():
+    """Gumbel-top-k with torch's bfloat16 (torch.rand, -log(-log U), the sums) and the two largest kept, equal
+    values lowest entry first: the exact law (chi-square at 1e-3), which large scores — whose bfloat16
+    sums tie — take far from the ideal Plackett-Luce law (rejected on the same draws)."""
+    torch = pytest.importorskip("torch")
+    from refimpl.samplers.precision import gumbel_top_k_law
+
+    scores = np.array([30.0, 29.5, 29.0, 28.0])
+    torch.manual_seed(8)
+    u = torch.rand(1_000_000, 4, dtype=torch.bfloat16)
+    values = (torch.from_numpy(scores).to(torch.bfloat16) / 1.0 - torch.log(-torch.log(u))).double().numpy()
+    order = np.lexsort((np.broadcast_to(np.arange(4), values.shape), -values), axis=1)[:, :2]
+    code = np.sort(order, axis=1) @ np.array([4, 1])
+    exact = gumbel_top_k_law(scores, 2, "bfloat16")
+    subsets = sorted(exact)
+    counts = np.array([(code == 4 * a + b).sum() for a, b in subsets])
+    assert counts.sum() == len(code)
+    assert not chi_square_fit(counts, [exact[s] for s in subsets], ALPHA).rejects(ALPHA)
+    ideal = gumbel_top_k_law(scores, 2, "float64")
+    assert chi_square_fit(counts, [ideal[s] for s in subsets], ALPHA).p_value < 1e-6
+
+
+def test_gumbel_top_k_refuses_bad_input():
+    from refimpl.samplers.precision import gumbel_top_k_law
+
+    for arguments, needle in [((np.array([1.0, 2.0]), 3, "float16"), "k <= n"),
+                              ((np.array([1.0, 2.0]), 1, "int8"), "precision must be one of"),
+                              ((np.array([1.0, np.nan]), 1, "float16"), "finite")]:
+        with pytest.raises(InvalidParameterError, match=needle):
+            gumbel_top_k_law(*arguments)
+    with pytest.raises(InvalidParameterError, match="temperature > 0"):
+        gumbel_top_k_law(np.array([1.0, 2.0]), 1, "float16", temperature=0.0)
