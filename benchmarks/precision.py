@@ -5,10 +5,14 @@ Cost: :func:`refimpl.samplers.precision.draw_law` for LLaDA's and MDLM's forms, 
 float64 (ideal) law after a warm-up — the ratio is information, not a target (the issue names none).  The
 uniform's support is 2^24 values in float32, ~12,300 in float16 and ~1,950 in bfloat16, so float32 costs
 seconds per draw.  Distance: TV and KL(low || ideal) of one draw on a Zipf law p_v ~ (v + 1)^-1.1 and on a
-peaked law (0.9 on one token, the rest Zipf), for T in 0.25 .. 2 and V in 4 .. 64 (float32 up to V = 8).
+peaked law (0.9 on one token, the rest Zipf), for T in 0.25 .. 2 and V in 4 .. 64 (float32 up to V = 8); and
+of whole sequences, LLaDA(L, T, precision) and Ancestral(L, precision) against their float64 laws.
 Run: ``python -m benchmarks.precision`` (``--quick``: bfloat16 only, fewer settings).
 """
 import numpy as np
+import refimpl
+from refimpl import samplers as S
+from refimpl.laws import datasets
 from refimpl.samplers.precision import draw_law
 from refimpl.samplers.steps import temper
 from scipy.special import rel_entr
@@ -61,7 +65,21 @@ def run(quick=False):
                                           "tv": 0.5 * float(np.abs(low - exact).sum()),
                                           "kl_low_ideal": float(rel_entr(low, exact).sum()),
                                           "top_token_lost": float(exact[0] - low[0])})
-    return write_result("precision", {"quick": quick, "cases": costs, "distances": distances})
+    sequences = []
+    for vocab_size, length in ((3, 4),) if quick else ((3, 4), (4, 4), (8, 3)):
+        law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0), 0.5)
+        oracle = refimpl.oracle_denoiser(law)
+        for name, build in (("LLaDA", lambda t, p: S.LLaDA(length, temperature=t, precision=p)),
+                            ("Ancestral", lambda t, p: S.Ancestral(steps=length, precision=p))):
+            for temperature in ((1.0,) if name == "Ancestral" else (0.5, 1.0)):
+                ideal_law = refimpl.exact_law(oracle, build(temperature, "float64"), length, vocab_size)
+                for precision in ("bfloat16",) if quick else ("float16", "bfloat16"):
+                    low = refimpl.exact_law(oracle, build(temperature, precision), length, vocab_size)
+                    sequences.append({"sampler": name, "precision": precision, "vocab_size": vocab_size,
+                                      "length": length, "temperature": temperature, "tv": refimpl.tv(low, ideal_law),
+                                      "kl_low_ideal": refimpl.kl(low, ideal_law), "kl_p_low": refimpl.kl(law.table, low),
+                                      "kl_p_ideal": refimpl.kl(law.table, ideal_law)})
+    return write_result("precision", {"quick": quick, "cases": costs, "distances": distances, "sequences": sequences})
 
 
 def table(result):
@@ -72,7 +90,12 @@ def table(result):
                      d["top_token_lost"]) for d in result["distances"]],
                    headers=("precision", "form", "law", "V", "T", "TV to ideal", "KL(low||ideal)", "p(top) lost"),
                    floatfmt=".3g")
-    return f"{cost}\n\nOne draw, exact, against the ideal law:\n{far}"
+    whole = tabulate([(q["sampler"], q["precision"], q["vocab_size"], q["length"], q["temperature"], q["tv"],
+                       q["kl_low_ideal"], q["kl_p_low"], q["kl_p_ideal"]) for q in result["sequences"]],
+                     headers=("sampler", "precision", "V", "L", "T", "TV to ideal", "KL(low||ideal)", "KL(p||low)",
+                              "KL(p||ideal)"), floatfmt=".3g")
+    return (f"{cost}\n\nOne draw, exact, against the ideal law:\n{far}\n\n"
+            f"Whole sequences (Dirichlet(0.5) law, seed 0, oracle, L steps), exact:\n{whole}")
 
 
 def main(argv=None):
