@@ -56,8 +56,23 @@ def options(step, z, mu, tie):
     the tokens drawn at every candidate, None where the kept set is fixed before the draw),
     ties broken by ``tie`` (top-k, threshold, factor and entropy-bound steps; the rules written from the
     samplers' docstrings, independently of refimpl's), every draw of the candidates' tokens enumerated."""
-    candidates = [i for i in range(L) if z[i] == V and step.eligible[i]]
     out = []
+    if isinstance(step, St.RefineStep):  # LLaDA2 with editing off: commit those above the threshold, else the top n
+        assert step.editing is None
+        candidates = [i for i in range(L) if z[i] == V and step.block[i]] if step.phase == "mask" else []
+        if not candidates:
+            return [(1.0, [], {}, None)]
+        q = _tempered(mu, step.temperature)
+        conf = mu if step.temperature == 0 else q  # the drawn token's probability under the drawing law
+        for x in itertools.product(range(V), repeat=len(candidates)):
+            p = np.prod([q[i, v] for i, v in zip(candidates, x)])
+            confidence = [conf[i, v] for i, v in zip(candidates, x)]
+            high = [a for a in range(len(candidates)) if confidence[a] > step.threshold]
+            for weight, ranked in rankings(tie, confidence, candidates):
+                chosen = high if len(high) >= step.count else ranked[:min(step.count, len(candidates))]
+                out.append((p * weight, [candidates[a] for a in chosen], {candidates[a]: x[a] for a in chosen}, x))
+        return out
+    candidates = [i for i in range(L) if z[i] == V and step.eligible[i]]
     if isinstance(step, St.EntropyBoundStep):  # the entropies fix the set; draws fill it
         h = entropies(step, mu)
         q = _tempered(mu, step.temperature)
@@ -134,6 +149,8 @@ SAMPLERS = [
     lambda tie: S.Threshold(0.4, temperature=1.0, tie=tie), lambda tie: S.Threshold(0.9, block_length=2, tie=tie),
     lambda tie: S.Factor(1.0, temperature=1.0, tie=tie), lambda tie: S.Factor(0.5, temperature=0.0, tie=tie),
     lambda tie: S.EntropyBound(0.5, tie=tie), lambda tie: S.EntropyBound(1.5, temperature=1.0, tie=tie),
+    lambda tie: S.LLaDA2(2, threshold=0.4, editing_threshold=0.0, temperature=1.0, tie=tie),
+    lambda tie: S.LLaDA2(2, block_length=2, threshold=0.9, editing_threshold=0.0, temperature=0.0, tie=tie),
 ]
 
 
