@@ -101,7 +101,8 @@ PUBLIC_MODULES = ["refimpl.laws.datasets", "refimpl.laws.joint", "refimpl.laws.l
                   "refimpl.laws.space", "refimpl.diffusion.elbo", "refimpl.diffusion.forward",
                   "refimpl.diffusion.schedules", "refimpl.engine.calls", "refimpl.engine.exact", "refimpl.engine.sample",
                   "refimpl.models.checkpoint", "refimpl.models.train", "refimpl.interop.verify",
-                  "refimpl.interop.vectors", "refimpl.interop.adapters", "refimpl.core.limits"]
+                  "refimpl.interop.vectors", "refimpl.interop.adapters", "refimpl.core.limits",
+                  "refimpl.samplers.precision", "refimpl.samplers.ties", "refimpl.core.float32"]
 
 
 def public_functions():

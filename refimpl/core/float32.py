@@ -18,11 +18,12 @@ round the float32 result — measured against torch 2.13, tests/core/test_float3
 import numpy as np
 
 from .errors import InvalidParameterError
+from .types import ArrayLike
 
 F32 = np.float32
 
 
-def fma32(a, b, c):
+def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     """``a * b + c`` for float32 arrays, rounded once to float32 (round to nearest, ties to even).
 
     The product of two float32 values is exact in float64; the sum is formed in float64 with its rounding
@@ -56,25 +57,25 @@ def linspace32(start: float, end: float, count: int) -> np.ndarray:
     return np.concatenate([low, high]).astype(np.float32)
 
 
-def reveal_fraction32(t, s) -> np.float32:
+def reveal_fraction32(t: float, s: float) -> np.float32:
     """``1 - s / t`` for float32 ``t``, ``s`` in float32 (separate torch operations: no contraction)."""
     return F32(F32(1.0) - F32(F32(s) / F32(t)))
 
 
-def count32(available: int, fraction) -> int:
+def count32(available: int, fraction: float) -> int:
     """Dream's ``int(num_mask_token * (1 - s / t))`` with ``num_mask_token`` a float32 tensor (``mask.sum() /
     batch``) and the fraction float32: the product rounded to float32, then truncated."""
     return int(F32(F32(available) * F32(fraction)))
 
 
-def mdlm_times32(steps: int, eps: float):
+def mdlm_times32(steps: int, eps: float) -> tuple:
     """(t, s) per step of MDLM's and ReMDM's ``_sample`` loop, float32: t from ``torch.linspace(1, eps, steps +
     1)`` and s = ``t - dt`` with ``dt = (1 - eps) / steps`` cast to float32 (not the next grid point)."""
     t = linspace32(1.0, eps, steps + 1)[:-1]
     return t, (t - F32((1.0 - eps) / steps)).astype(np.float32)
 
 
-def bfloat16(x) -> np.ndarray:
+def bfloat16(x: ArrayLike) -> np.ndarray:
     """float32 values rounded to bfloat16 (round to nearest, ties to even), returned as float32; NaN kept."""
     x = np.asarray(x, dtype=np.float32)
     bits = x.view(np.uint32).astype(np.uint64)
@@ -82,7 +83,7 @@ def bfloat16(x) -> np.ndarray:
     return np.where(np.isnan(x), x, rounded)
 
 
-def categorical_share(first, rest) -> float:
+def categorical_share(first: float, rest: float) -> float:
     """The probability that ``_sample_categorical`` (argmax of q / Exp(1) noise; MDLM, ReMDM) picks the group of
     entries of total weight ``first`` over the group of total weight ``rest``, the weights as the code holds
     them: ``first / (first + rest)`` when both are positive; a group whose weight is 0 or below (a negative

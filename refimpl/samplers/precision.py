@@ -36,6 +36,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import bfloat16
 from ..core.limits import check_memory
+from ..core.types import ArrayLike
 from .base import temperature as check_temperature
 
 PRECISIONS = ("float64", "float32", "float16", "bfloat16")
@@ -43,7 +44,7 @@ FORMS = ("llada", "mdlm")
 OFFSET = 1e-10  # MDLM's _sample_categorical: 1e-10 - log(U + 1e-10)
 
 
-def rounded(x, precision):
+def rounded(x: ArrayLike, precision: str) -> np.ndarray:
     """``x`` (float64) rounded to ``precision``, to nearest with ties to even, returned as float64; bfloat16
     through float32, as torch converts a float64 value (and rounds a float32 result)."""
     x = np.asarray(x, dtype=np.float64)
@@ -58,14 +59,14 @@ def rounded(x, precision):
     return bfloat16(single).astype(np.float64)
 
 
-def operation(x, precision):
+def operation(x: ArrayLike, precision: str) -> np.ndarray:
     """The result of one torch operation in ``precision`` whose exact value is ``x``: float32 for float32; for
     float16 and bfloat16 computed in float32, then rounded to the dtype."""
     return rounded(rounded(x, "float32") if precision != "float64" else x, precision)
 
 
 @functools.lru_cache(maxsize=None)
-def uniform_law(precision):
+def uniform_law(precision: str) -> tuple:
     """``(values, probabilities)``: the values ``torch.rand`` takes in ``precision`` on the CPU (increasing) and
     their probabilities (module docstring; float64 is the continuous ideal and has none here)."""
     validate.choice(precision, PRECISIONS[1:], "precision of the uniform noise")
@@ -85,7 +86,7 @@ def uniform_law(precision):
     return values, probabilities
 
 
-def noise_values(weights, temperature, precision, form):
+def noise_values(weights: ArrayLike, temperature: float, precision: str, form: str) -> np.ndarray:
     """(V, N): each entry's value as a function of its uniform — nondecreasing along N (the uniform's support,
     :func:`uniform_law`).  ``weights``: LLaDA's logits (log-probabilities) or MDLM's q, already in
     ``precision``."""
@@ -101,7 +102,7 @@ def noise_values(weights, temperature, precision, form):
         return operation(weights[:, None] / norm[None, :], precision)
 
 
-def argmax_law(values, probabilities):
+def argmax_law(values: ArrayLike, probabilities: ArrayLike) -> np.ndarray:
     """(V,): the law of the first argmax over entries whose values ``values`` (V, N), each row nondecreasing,
     are functions of independent uniforms with law ``probabilities`` (N,) (module docstring)."""
     if np.isnan(values).any():
@@ -127,7 +128,8 @@ def _probabilities(probs):
     return probs
 
 
-def draw_law(probs, temperature=1.0, precision="float64", form="llada", values=None):
+def draw_law(probs: ArrayLike, temperature: float = 1.0, precision: str = "float64", form: str = "llada",
+             values: str | None = None) -> np.ndarray:
     r"""The exact law (V,) of one token drawn from ``probs`` (V,) the way ``form`` writes it ("llada": Gumbel
     noise on the logits log q at ``temperature``; "mdlm": exponential noise on q itself, ``temperature``
     not read) with the noise in ``precision`` and the logits or weights first rounded to ``values`` (default:
@@ -158,7 +160,7 @@ def draw_law(probs, temperature=1.0, precision="float64", form="llada", values=N
     return argmax_law(drawn, uniform_law(precision)[1])
 
 
-def rows_law(probs, temperature, precision, axis=-1):
+def rows_law(probs: ArrayLike, temperature: float, precision: str, axis: int = -1) -> np.ndarray:
     """:func:`draw_law` (LLaDA's form) along ``axis`` of ``probs`` for every row — each distinct row computed
     once; rows with zeros of a masked vocabulary are left to the draw as they are."""
     moved = np.moveaxis(np.asarray(probs, dtype=np.float64), axis, -1)
@@ -173,7 +175,7 @@ def rows_law(probs, temperature, precision, axis=-1):
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
-def categorical_law(weights, precision):
+def categorical_law(weights: ArrayLike, precision: str) -> np.ndarray:
     """(V,): the exact law of MDLM's ``_sample_categorical`` over ``weights`` (V,) — its q, not normalised,
     held in ``precision`` (rounded to it here) — drawn in ``precision`` (float64: q normalised, the ideal)."""
     weights = np.asarray(weights, dtype=np.float64)
@@ -189,7 +191,7 @@ def categorical_law(weights, precision):
     return argmax_law(drawn, uniform_law(precision)[1])
 
 
-def top_k_law(values, probabilities, k):
+def top_k_law(values: ArrayLike, probabilities: ArrayLike, k: int) -> dict:
     """{S: P(S)} over the k-subsets S (tuples, increasing) of entries whose values ``values`` (n, N), each row
     nondecreasing, are functions of independent uniforms with law ``probabilities`` (N,): the k largest kept,
     equal values ranked lowest entry first.  S is kept with its weakest member i at value a exactly when
@@ -212,7 +214,7 @@ def top_k_law(values, probabilities, k):
     return out
 
 
-def gumbel_top_k_law(scores, k, precision, temperature=1.0):
+def gumbel_top_k_law(scores: ArrayLike, k: int, precision: str, temperature: float = 1.0) -> dict:
     r"""{S: P(S)}: the law of the k entries kept by Gumbel-top-k — the k largest of ``scores / temperature +
     G``, G = -log(-log U) — with U, G and the sums in ``precision`` (the scores rounded to it; equal values:
     the lowest entry first).  In float64, the ideal: k draws without replacement with probabilities

@@ -14,6 +14,8 @@ torch.topk's own order::
 The exact law under a ranking function enumerates every draw of the candidates' tokens
 (:func:`ranked_reveals`); under the three rules it is closed-form (:mod:`refimpl.samplers.subsets`).
 """
+from typing import Callable
+
 import numpy as np
 
 from ..core.errors import InvalidParameterError
@@ -26,7 +28,7 @@ NEG_INF = -np.inf
 RANKED_BATCH = 1 << 16  # draws passed to a ranking function per call
 
 
-def check_tie(tie, owner, ranking=False):
+def check_tie(tie: object, owner: str, ranking: bool = False) -> object:
     """``tie`` if it is a tie rule (or, where ``ranking``, a callable), else a clear error."""
     if callable(tie) and ranking:
         return tie
@@ -36,7 +38,8 @@ def check_tie(tie, owner, ranking=False):
     raise InvalidParameterError(f"{owner} tie must be {kinds}, got {tie!r}")
 
 
-def rank_order(conf, candidates, tie=LOWEST, rng=None):
+def rank_order(conf: ArrayLike, candidates: ArrayLike, tie: str = LOWEST,
+               rng: np.random.Generator | None = None) -> np.ndarray:
     """Per row, the candidates sorted by confidence descending, ties by the rule, then the other positions
     (so a candidate of confidence -inf still ranks before them).  ``"random"`` needs ``rng``; ``"exclude"``
     ranks as ``"lowest"`` (it is for exact laws)."""
@@ -49,7 +52,7 @@ def rank_order(conf, candidates, tie=LOWEST, rng=None):
     return np.lexsort((second, -keyed, ~candidates), axis=1)  # (B, L)
 
 
-def ranked_positions(ranking, confidence, k, candidates):
+def ranked_positions(ranking: Callable, confidence: np.ndarray, k: int, candidates: np.ndarray) -> np.ndarray:
     """(n, k): the positions ``ranking`` keeps for each row of ``confidence`` (n, L), checked: integers, k of
     them per row, distinct, each a candidate of its row."""
     n, length = confidence.shape
@@ -79,7 +82,7 @@ def ranked_positions(ranking, confidence, k, candidates):
     return kept
 
 
-def ranked_keep(conf, candidates, counts, ranking):
+def ranked_keep(conf: np.ndarray, candidates: np.ndarray, counts: ArrayLike, ranking: Callable) -> np.ndarray:
     """(B, L) bool: the positions kept by ``ranking`` in each row, ``counts`` (B,) of them."""
     keyed = np.where(candidates, conf, NEG_INF)
     keep = np.zeros(conf.shape, dtype=bool)
@@ -91,7 +94,8 @@ def ranked_keep(conf, candidates, counts, ranking):
     return keep
 
 
-def ranked_reveals(q, conf, slots, ranking, positions, length, weight=None):
+def ranked_reveals(q: np.ndarray, conf: np.ndarray, slots: np.ndarray, ranking: Callable, positions: np.ndarray,
+                   length: int, weight: np.ndarray | None = None) -> np.ndarray:
     r"""Exact law of (S, x_S) — as :func:`refimpl.samplers.subsets.top_k_reveals` — when the k kept are those
     ``ranking`` returns: every draw :math:`x` of the e candidates is enumerated, its confidences handed to the
     ranking function (the candidates at ``positions`` (S, e) of a length-``length`` sequence, -inf elsewhere),
@@ -133,7 +137,7 @@ def ranked_reveals(q, conf, slots, ranking, positions, length, weight=None):
     return out
 
 
-def has_tie_rule(sampler) -> bool:
+def has_tie_rule(sampler: Sampler) -> bool:
     """Whether ``sampler`` (a dataclass) has a ``tie`` field: a ranking sampler."""
     import dataclasses
 
