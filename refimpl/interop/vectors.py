@@ -112,6 +112,10 @@ SAMPLERS.update({  # issue #22: the originals' float32 grids are the default; th
         samplers.Dream(3, "entropy", 0.8, eps=0.25, grid="float64"),
     "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25)": samplers.Dream(3, "entropy", 0.8, eps=0.25),
 })
+SAMPLERS.update({  # issue #22: low-precision draws (tie rules need a law with ties, which this one has not)
+    "LLaDA(steps=3, temperature=0.7, precision='bfloat16')": samplers.LLaDA(3, temperature=0.7, precision="bfloat16"),
+    "Ancestral(Linear(), steps=3, precision='bfloat16')": samplers.Ancestral(schedules.Linear(), 3, precision="bfloat16"),
+})
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 
 
