@@ -259,7 +259,8 @@ def torch_linspace32(start, end, count):
 
 
 def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", temperature=0.0, eps=1e-3,
-          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, grid="float32", topk=None, calls=None):
+          top_p=None, top_k=None, alg_temp=None, tempered_confidence=True, grid="float32", topk=None,
+          sample_tokens=None, calls=None):
     """Dream's ``_sample``: timesteps ``linspace(1, eps, steps + 1)`` — float32 as torch computes it on the CPU
     (:func:`torch_linspace32`), with 1 - s/t and ``num_mask * (1 - s/t)`` in float32 as its tensors are
     (``grid="float64"``: the float64 ideal);
@@ -268,7 +269,8 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
     step) of ``sample_tokens``' draws and confidences — or, with ``alg_temp`` > 0, draw that many positions
     by ``torch.multinomial`` without replacement from softmax(confidence / alg_temp).
     ``topk``: the ranking, called as Dream calls ``torch.topk``, one row at a time — ``topk(row (1, L), k)``
-    returning the kept positions (default: lowest position first on ties).
+    returning the kept positions (default: lowest position first on ties).  ``sample_tokens(logits, temperature,
+    rng, alg) -> (confidence, x0)`` replaces ``sample_tokens`` (a lower-precision one, say).
     (``tempered_confidence=False`` is a slip, not Dream.)"""
     x = _start(n, length, vocab_size, prompt)
     f32 = np.float32 if grid == "float32" else np.float64
@@ -283,9 +285,12 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
             _, x0 = _sample_tokens(logits, temperature, rng, top_p=top_p, top_k=top_k)
             transfer = mask_index & (rng.random((n, length)) < p_transfer)
         else:
-            confidence, x0 = _sample_tokens(logits, temperature, rng, margin_confidence=alg == "topk_margin",
-                                            neg_entropy=alg == "entropy", tempered=tempered_confidence,
-                                            top_p=top_p, top_k=top_k)
+            if sample_tokens is not None:
+                confidence, x0 = sample_tokens(logits, temperature, rng, alg)
+            else:
+                confidence, x0 = _sample_tokens(logits, temperature, rng, margin_confidence=alg == "topk_margin",
+                                                neg_entropy=alg == "entropy", tempered=tempered_confidence,
+                                                top_p=top_p, top_k=top_k)
             num_mask = mask_index.sum(axis=1)
             k = [int(f32(m) * (f32(1) - f32(s) / f32(t))) for m in num_mask] if i < steps - 1 else num_mask
             full_confidence = np.where(mask_index, confidence, -np.inf)

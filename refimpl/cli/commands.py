@@ -56,8 +56,8 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
                         help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
                              "them (default) or the float64 ideal")
     parser.add_argument("--precision", default=None, choices=("float64", "float32", "float16", "bfloat16"),
-                        help="llada: add_gumbel_noise, ancestral: _sample_categorical in this dtype, its law exact "
-                             "(float64, the ideal, by default)")
+                        help="llada: add_gumbel_noise, ancestral: _sample_categorical, dream: sample_tokens in this "
+                             "dtype, its law exact (float64, the ideal, by default)")
     parser.add_argument("--tie", default=None, choices=("lowest", "highest", "random"),
                         help="ranking samplers: which of equal confidences ranks first (lowest position by default)")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
@@ -176,8 +176,8 @@ def _build_sampler(args, length):
         given = [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, None) is not None]
         if name != owner and given:
             raise InvalidParameterError(f"{', '.join(given)} apply to {owner} only, not {name}")
-    if getattr(args, "precision", None) is not None and name not in ("llada", "ancestral"):
-        raise InvalidParameterError(f"--precision applies to llada and ancestral only, not {name}")
+    if getattr(args, "precision", None) is not None and name not in ("llada", "ancestral", "dream"):
+        raise InvalidParameterError(f"--precision applies to llada, ancestral and dream only, not {name}")
     if getattr(args, "grid", None) is not None and name not in GRIDDED:
         raise InvalidParameterError(f"--grid applies to {', '.join(GRIDDED)} only, not {name}")
     steps = args.steps if args.steps is not None else length
@@ -210,7 +210,7 @@ def _build_sampler(args, length):
         return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given, **extra)
     if name == "dream":
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
-                              args.top_p, args.top_k, args.alg_temp, **grid)
+                              args.top_p, args.top_k, args.alg_temp, **grid, **extra)
     if name == "threshold":
         threshold = 0.9 if args.threshold is None else args.threshold
         return samplers.Threshold(threshold, args.block_length, 0.0 if temp is None else temp)

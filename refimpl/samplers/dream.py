@@ -4,8 +4,10 @@ import dataclasses
 import numpy as np
 
 from ..core import validate
+from ..core.errors import InvalidParameterError
 from ..core.float32 import linspace32, reveal_fraction32
 from .base import as_eligible, temperature
+from .precision import PRECISIONS
 from .steps import FractionCount, IndependentStep, TopKStep
 from .ties import check_tie
 
@@ -40,7 +42,13 @@ class Dream:
     masked positions (:func:`refimpl.samplers.subsets.plackett_luce_reveals`; its exact law enumerates all
     V^n draws of the n masked positions, so it is for small problems).
 
-    Not modelled: the 1e-10 Dream adds inside its entropy's log.
+    Not modelled: the 1e-10 Dream adds inside its entropy's log (modelled with ``precision``).
+
+    ``precision``: ``sample_tokens`` in that dtype, as Dream runs it in its model's (bfloat16): the logits
+    (log-probabilities) rounded, divided by T, softmax in the dtype; tokens drawn from those probabilities
+    normalised (torch's ``Categorical``, measured consistent), the first maximum at T = 0, and the
+    confidences computed from them in the dtype (:func:`refimpl.samplers.precision.dream_confidences`).
+    "float64" (default): the ideal.  For the confidence algorithms without top_p, top_k or alg_temp.
 
     ``grid="float32"`` (default): the grid, 1 - s/t and the count are computed as Dream's code computes
     them on the CPU — ``torch.linspace`` in float32 (the default dtype), bit for bit
@@ -60,10 +68,16 @@ class Dream:
     alg_temp: float = 0.0
     grid: str = "float32"
     tie: object = "lowest"
+    precision: str = "float64"
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)
         check_tie(self.tie, "Dream", ranking=True)
+        validate.choice(self.precision, PRECISIONS, "Dream precision")
+        if self.precision != "float64" and (self.alg == "origin" or self.top_p is not None or self.top_k is not None
+                                            or self.alg_temp):
+            raise InvalidParameterError("Dream precision below float64 is modelled for the confidence algorithms "
+                                        "without top_p, top_k or alg_temp")
         validate.choice(self.alg, ("origin",) + tuple(sorted(ALGORITHMS)), "Dream alg")
         object.__setattr__(self, "temperature", temperature(self.temperature))
         validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
@@ -95,5 +109,6 @@ class Dream:
             else:
                 plan.append(TopKStep(eligible, FractionCount(fraction, last, self.grid == "float32"), self.temperature,
                                      ALGORITHMS[self.alg], tempered_confidence=True, top_p=self.top_p,
-                                     top_k=self.top_k, position_temperature=self.alg_temp, tie=self.tie))
+                                     top_k=self.top_k, position_temperature=self.alg_temp, tie=self.tie,
+                                     probs_precision=self.precision))
         return plan

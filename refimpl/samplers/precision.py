@@ -238,3 +238,34 @@ def gumbel_top_k_law(scores: ArrayLike, k: int, precision: str, temperature: flo
     shifted = operation(rounded(scores, precision) / rounded(temperature, "float32"), precision)
     drawn = operation(shifted[:, None] + gumbel[None, :], precision).astype(np.float32)
     return top_k_law(drawn, probabilities, k)
+
+
+def dream_probabilities(probs: ArrayLike, temperature: float, precision: str, axis: int = -1) -> np.ndarray:
+    """Dream's ``sample_tokens`` in ``precision`` (its model's dtype): the logits (log-probabilities) rounded,
+    divided by T (T > 0), and softmax in the dtype (its value rounded through float32, as torch's reduced
+    softmax) — the probabilities Dream draws from (``Categorical`` normalises them; measured consistent,
+    module docstring of tests/samplers/test_precision.py) and reads its confidences from."""
+    with np.errstate(divide="ignore"):
+        logits = rounded(np.log(np.asarray(probs, dtype=np.float64)), precision)
+    if temperature > 0:
+        logits = operation(logits / rounded(temperature, "float32"), precision)
+    with np.errstate(invalid="ignore"):
+        shifted = np.exp(logits - np.max(logits, axis=axis, keepdims=True))
+    return operation(shifted / shifted.sum(axis=axis, keepdims=True), precision)
+
+
+def dream_confidences(shaped: np.ndarray, kind: str, precision: str, axis: int = -1) -> np.ndarray:
+    """Dream's confidences from its probabilities ``shaped`` held in ``precision``: the drawn token's
+    probability; top-1 minus top-2 (one operation); ``sum(p * log(p + 1e-10))`` with each product rounded and
+    the sum rounded once (torch accumulates a reduced-precision sum in float32)."""
+    if kind == "drawn":
+        return shaped
+    if kind == "margin":
+        top2 = np.sort(shaped, axis=axis).take([-1, -2], axis=axis)
+        first, second = np.split(top2, 2, axis=axis)
+        return np.broadcast_to(operation(first - second, precision), shaped.shape)
+    with np.errstate(divide="ignore"):
+        logs = operation(np.log(operation(shaped + rounded(OFFSET, "float32"), precision)), precision)
+    products = operation(shaped * logs, precision)
+    total = operation(rounded(products, "float32").sum(axis=axis, keepdims=True), precision)
+    return np.broadcast_to(total, shaped.shape)

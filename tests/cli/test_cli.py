@@ -309,7 +309,7 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
     (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to dream, ancestral, remdm only, not llada"),
     (["law", "--sampler", "ancestral", "--tie", "random"], "--tie applies to the ranking samplers"),
-    (["law", "--sampler", "dream", "--precision", "bfloat16"], "--precision applies to llada and ancestral only, not dream"),
+    (["law", "--sampler", "threshold", "--precision", "bfloat16"], "--precision applies to llada, ancestral and dream"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),

@@ -335,3 +335,73 @@ def test_gumbel_top_k_refuses_bad_input():
             gumbel_top_k_law(*arguments)
     with pytest.raises(InvalidParameterError, match="temperature > 0"):
         gumbel_top_k_law(np.array([1.0, 2.0]), 1, "float16", temperature=0.0)
+
+
+def _torch_sample_tokens(torch, dtype):
+    """Dream's ``sample_tokens`` run by torch in ``dtype`` (its model's), without top_p/top_k: softmax of
+    logits / T, Categorical draws (probs.max at T = 0), confidences the drawn probability, the top-1 minus
+    top-2 margin, or sum(p log(p + 1e-10))."""
+    def sample_tokens(logits, temperature, rng, alg):
+        shaped = torch.from_numpy(logits).to(dtype)
+        if temperature > 0:
+            shaped = shaped / temperature
+        probs = torch.softmax(shaped, dim=-1)
+        if temperature > 0:
+            x0 = torch.distributions.Categorical(probs=probs).sample()
+            confidence = torch.gather(probs, -1, x0.unsqueeze(-1)).squeeze(-1)
+        else:
+            confidence, x0 = probs.max(dim=-1)
+        if alg == "topk_margin":
+            ordered, _ = torch.sort(probs, dim=-1, descending=True)
+            confidence = ordered[..., 0] - ordered[..., 1]
+        elif alg == "entropy":
+            confidence = torch.sum(probs * torch.log(probs + 1e-10), dim=-1)
+        return confidence.double().numpy(), x0.numpy()
+    return sample_tokens
+
+
+def test_dream_bfloat16_greedy_decode_is_torchs():
+    """At T = 0 Dream is deterministic: in bfloat16 (torch's own softmax, max, sort and entropy in the loop of
+    tests/originals.py) its output differs from the float64 one on the sampler tests' law, and refimpl's
+    Dream(precision="bfloat16") puts all its mass on torch's output, for each confidence algorithm."""
+    torch = pytest.importorskip("torch")
+    import refimpl
+    from refimpl import samplers as S
+
+    from tests.helpers import sampler_law_and_denoisers
+
+    _, denoisers = sampler_law_and_denoisers()
+    oracle = denoisers["oracle"]
+    flipped = 0
+    for alg in ("maskgit_plus", "topk_margin", "entropy"):
+        out = originals.dream(oracle, 4, np.random.default_rng(0), 4, 3, None, 4, alg=alg, temperature=0.0, eps=0.3,
+                              sample_tokens=_torch_sample_tokens(torch, torch.bfloat16))
+        assert (out == out[0]).all()
+        law = refimpl.exact_law(oracle, S.Dream(4, alg, 0.0, eps=0.3, precision="bfloat16"), 4, 3)
+        assert law[tuple(out[0])] == pytest.approx(1.0, abs=1e-12)
+        flipped += refimpl.exact_law(oracle, S.Dream(4, alg, 0.0, eps=0.3), 4, 3)[tuple(out[0])] == 0
+    assert flipped >= 1  # bfloat16 changes at least one greedy decode here (topk_margin's)
+
+
+@pytest.mark.slow  # 1.5 million sequences (about 30 s): run by python -m benchmarks
+def test_dream_bfloat16_draws_are_torchs():
+    """Dream at T = 1 with torch's bfloat16 sample_tokens against Dream(precision="bfloat16")'s exact law
+    (chi-square at 1e-3), which the float64 law fails on the same samples."""
+    torch = pytest.importorskip("torch")
+    import functools
+
+    import refimpl
+    from refimpl import samplers as S
+    from refimpl.interop.verify import verify_sampler
+
+    from tests.samplers.test_ties import exchangeable_table
+
+    torch.manual_seed(11)
+    table = exchangeable_table(5)
+    oracle = refimpl.oracle_denoiser(table)
+    loop = functools.partial(originals.dream, steps=4, alg="entropy", temperature=1.0, eps=0.3,
+                             sample_tokens=_torch_sample_tokens(torch, torch.bfloat16))
+    low = verify_sampler(loop, S.Dream(4, "entropy", 1.0, eps=0.3, precision="bfloat16"), oracle, table, n=1_500_000)
+    assert low["passed"], low
+    ideal = verify_sampler(loop, S.Dream(4, "entropy", 1.0, eps=0.3), oracle, table, n=1_500_000)
+    assert not ideal["passed"]

@@ -8,7 +8,7 @@ import numpy as np
 from ...core import validate
 from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
-from ..precision import PRECISIONS, rounded, rows_law
+from ..precision import PRECISIONS, dream_confidences, dream_probabilities, rounded, rows_law
 from ..subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
 from ..ties import check_tie, rank_order, ranked_keep, ranked_reveals
 from .base import SubsetReveal, _eligible_masked
@@ -66,16 +66,28 @@ class TopKStep(SubsetReveal):
     tie: object = LOWEST
     precision: str = "float64"  # LLaDA's Gumbel-max draw in this dtype (refimpl.samplers.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
+    probs_precision: str = "float64"  # Dream's sample_tokens in this dtype: probabilities and confidences
 
     def __post_init__(self):
         check_tie(self.tie, "TopKStep", ranking=True)
         validate.choice(self.precision, PRECISIONS, "TopKStep precision")
         validate.choice(self.confidence_precision, PRECISIONS, "TopKStep confidence_precision")
+        validate.choice(self.probs_precision, PRECISIONS, "TopKStep probs_precision")
 
     def _probs_and_confidence(self, probs, axis=-1):
         """(q, confidences).  Dream's ``sample_tokens`` forms probabilities from logits / T (T > 0) or the
         logits (T = 0), truncated; it draws from them (argmax at T = 0) and, with ``tempered_confidence``,
-        takes confidences from them too.  LLaDA takes them from the untempered probabilities."""
+        takes confidences from them too.  LLaDA takes them from the untempered probabilities.  With
+        ``probs_precision`` below float64, Dream's probabilities and confidences in that dtype
+        (:func:`refimpl.samplers.precision.dream_probabilities`, ``dream_confidences``)."""
+        if self.probs_precision != "float64":
+            shaped = dream_probabilities(probs, self.temperature, self.probs_precision, axis)
+            if self.temperature > 0:
+                q = shaped / shaped.sum(axis=axis, keepdims=True)
+            else:  # probs.max: the first of the rounded maxima
+                first = np.argmax(shaped, axis=axis)
+                q = np.moveaxis(np.eye(shaped.shape[axis])[first], -1, axis)
+            return q, dream_confidences(shaped, self.confidence, self.probs_precision, axis)
         shaped = truncate(temper(probs, self.temperature, axis) if self.temperature > 0 else probs,
                           self.top_p, self.top_k, axis)
         q = shaped if self.temperature > 0 else temper(probs, 0.0, axis)
