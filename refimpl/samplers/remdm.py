@@ -72,6 +72,9 @@ class ReMDM:
     on another schedule refimpl's ramps at the float32 times.  ``grid="float64"``: refimpl's ideal float64
     grid (before issue #22).
 
+    Draws: ReMDM's ``_sample_categorical`` casts q to float64 before its Gumbel noise, so its draws are the
+    ideal ones refimpl's laws hold (MDLM's in float32: :class:`Ancestral`'s ``precision``).
+
     Where refimpl differs: ReMDM's scripts add nucleus sampling (``nucleus_p``), not modelled here; the
     code asserts the log-linear schedule, refimpl takes any.  ``conf``: the code keeps its scores in bfloat16
     (``confident_score``) and takes their softmax in bfloat16; refimpl keeps them in float64 (a relative
