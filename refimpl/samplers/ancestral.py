@@ -88,7 +88,7 @@ class Ancestral:
     def unmask_probs(self):
         """The probability that a masked position is revealed, per step of the grid (noise removal aside)."""
         if self.grid == "float32":
-            return [categorical_share(F32(t - s), s) for t, s in move_chances32(self.schedule, self.steps, self.eps)]
+            return [categorical_share(scale, mask) for scale, mask in self.coefficients()]
         move = self.schedule.mask_prob(np.linspace(1.0, self.eps, self.steps + 1))  # (T+1,) 1 - alpha
         return [float((t - s) / t) if t > 0 else 1.0 for t, s in zip(move[:-1], move[1:])]
 

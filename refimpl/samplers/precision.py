@@ -108,15 +108,8 @@ def argmax_law(values: ArrayLike, probabilities: ArrayLike) -> np.ndarray:
     if np.isnan(values).any():
         raise InvalidParameterError("the draw's values hold NaN (an infinite numerator over an infinite noise "
                                     "value: logits too large for the precision); torch.argmax would pick it")
-    below = np.concatenate([[0.0], np.cumsum(probabilities)])  # F at the searchsorted index
-    out = np.empty(len(values))
-    for v in range(len(values)):
-        prob = np.array(probabilities, dtype=np.float64)
-        for u in range(len(values)):
-            if u != v:  # an earlier entry wins ties, so it must lie strictly below
-                prob *= below[np.searchsorted(values[u], values[v], side="left" if u < v else "right")]
-        out[v] = prob.sum()
-    return out
+    law = top_k_law(values, probabilities, 1)  # the first argmax is the top 1, ties to the lowest entry
+    return np.array([law[(v,)] for v in range(len(values))])
 
 
 def _probabilities(probs):
@@ -243,8 +236,8 @@ def gumbel_top_k_law(scores: ArrayLike, k: int, precision: str, temperature: flo
 def dream_probabilities(probs: ArrayLike, temperature: float, precision: str, axis: int = -1) -> np.ndarray:
     """Dream's ``sample_tokens`` in ``precision`` (its model's dtype): the logits (log-probabilities) rounded,
     divided by T (T > 0), and softmax in the dtype (its value rounded through float32, as torch's reduced
-    softmax) — the probabilities Dream draws from (``Categorical`` normalises them; measured consistent,
-    module docstring of tests/samplers/test_precision.py) and reads its confidences from."""
+    softmax) — the probabilities Dream draws from (``Categorical`` normalises them; measured consistent with
+    torch's draws, docs/DESIGN.md) and reads its confidences from."""
     with np.errstate(divide="ignore"):
         logits = rounded(np.log(np.asarray(probs, dtype=np.float64)), precision)
     if temperature > 0:
