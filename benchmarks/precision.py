@@ -70,8 +70,10 @@ def run(quick=False):
         law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0), 0.5)
         oracle = refimpl.oracle_denoiser(law)
         for name, build in (("LLaDA", lambda t, p: S.LLaDA(length, temperature=t, precision=p)),
-                            ("Ancestral", lambda t, p: S.Ancestral(steps=length, precision=p))):
-            for temperature in ((1.0,) if name == "Ancestral" else (0.5, 1.0)):
+                            ("Ancestral", lambda t, p: S.Ancestral(steps=length, precision=p)),
+                            ("Dream entropy", lambda t, p: S.Dream(length, "entropy", t, eps=0.3, precision=p)),
+                            ("Dream maskgit_plus", lambda t, p: S.Dream(length, "maskgit_plus", t, eps=0.3, precision=p))):
+            for temperature in ((0.5, 1.0) if name == "LLaDA" else (1.0,)):
                 ideal_law = refimpl.exact_law(oracle, build(temperature, "float64"), length, vocab_size)
                 for precision in ("bfloat16",) if quick else ("float16", "bfloat16"):
                     low = refimpl.exact_law(oracle, build(temperature, precision), length, vocab_size)
@@ -79,7 +81,64 @@ def run(quick=False):
                                       "length": length, "temperature": temperature, "tv": refimpl.tv(low, ideal_law),
                                       "kl_low_ideal": refimpl.kl(low, ideal_law), "kl_p_low": refimpl.kl(law.table, low),
                                       "kl_p_ideal": refimpl.kl(law.table, ideal_law)})
-    return write_result("precision", {"quick": quick, "cases": costs, "distances": distances, "sequences": sequences})
+    return write_result("precision", {"quick": quick, "cases": costs, "distances": distances, "sequences": sequences,
+                                      "ties": ties_rows(quick), "saturation": saturation_rows()})
+
+
+def exchangeable_table(seed, vocab_size=3, length=4, coarse=8):
+    """A law unchanged by permuting positions, with coarse probabilities (tests/samplers/test_ties.py's)."""
+    import itertools
+    import math
+
+    from refimpl.testing.strategies import dirichlet_table
+
+    table = dirichlet_table(np.random.default_rng(seed), vocab_size, length, 0.5, 0.0)
+    table = sum(np.transpose(table, order) for order in itertools.permutations(range(length))) / math.factorial(length)
+    table = np.round(table * coarse * vocab_size ** length) + (table > 0)
+    return table / table.sum()
+
+
+def ties_rows(quick):
+    """Dream (4 steps, eps 0.3) on the exchangeable law, seed 5: the laws under other tie rules (and torch.topk's
+    order, when torch is installed) against lowest-first, and the probability of a deciding tie."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    table = exchangeable_table(5)
+    oracle = refimpl.oracle_denoiser(table)
+    rows = []
+    for alg in ("entropy", "maskgit_plus", "topk_margin"):
+        for temperature in ((1.0,) if quick else (0.5, 1.0)):
+            lowest = S.Dream(4, alg, temperature, eps=0.3)
+            law = refimpl.exact_law(oracle, lowest, 4, 3)
+            row = {"alg": alg, "temperature": temperature, "tie_probability": refimpl.tie_probability(oracle, lowest, 4, 3),
+                   "tv_random": refimpl.tv(law, refimpl.exact_law(oracle, S.Dream(4, alg, temperature, eps=0.3,
+                                                                                  tie="random"), 4, 3))}
+            if torch is not None:
+                def topk(confidence, k):
+                    return torch.topk(torch.from_numpy(confidence), k).indices.numpy()
+                ranked = S.Dream(4, alg, temperature, eps=0.3, tie=topk)
+                row["tv_torch_topk"] = refimpl.tv(law, refimpl.exact_law(oracle, ranked, 4, 3))
+            rows.append(row)
+    return rows
+
+
+def saturation_rows():
+    """LLaDA (5 steps, T = 1) on a sharp Markov chain started uniform (V = 3, L = 5) with its confidences in
+    float64, float32, bfloat16: the probability of a deciding tie, of revealing position 1 first, and KL."""
+    transition = np.full((3, 3), 0.0005) + np.eye(3)[[1, 2, 0]] * 0.999
+    law = datasets.markov_chain(np.full(3, 1 / 3), transition / transition.sum(axis=1, keepdims=True), 5)
+    oracle = refimpl.oracle_denoiser(law)
+    rows = []
+    for precision in ("float64", "float32", "bfloat16"):
+        sampler = S.LLaDA(5, temperature=1.0, confidence_precision=precision)
+        reveals = []
+        q = refimpl.exact_law(oracle, sampler, 5, 3, reveals=reveals)
+        rows.append({"confidence_precision": precision, "tie_probability": refimpl.tie_probability(oracle, sampler, 5, 3),
+                     "first_reveal_is_position_1": reveals[0].get((tuple(range(5)), (0,)), 0.0),
+                     "kl_p_q": refimpl.kl(law.table, q)})
+    return rows
 
 
 def table(result):
@@ -94,8 +153,16 @@ def table(result):
                        q["kl_low_ideal"], q["kl_p_low"], q["kl_p_ideal"]) for q in result["sequences"]],
                      headers=("sampler", "precision", "V", "L", "T", "TV to ideal", "KL(low||ideal)", "KL(p||low)",
                               "KL(p||ideal)"), floatfmt=".3g")
+    ties = tabulate([(r["alg"], r["temperature"], r["tie_probability"], r["tv_random"], r.get("tv_torch_topk", "-"))
+                     for r in result["ties"]],
+                    headers=("Dream alg", "T", "P(tie)", "TV lowest/random", "TV lowest/torch.topk"), floatfmt=".3g")
+    saturation = tabulate([(r["confidence_precision"], r["tie_probability"], r["first_reveal_is_position_1"], r["kl_p_q"])
+                           for r in result["saturation"]],
+                          headers=("confidences", "P(tie)", "P(position 1 first)", "KL(p||q)"), floatfmt=".3g")
     return (f"{cost}\n\nOne draw, exact, against the ideal law:\n{far}\n\n"
-            f"Whole sequences (Dirichlet(0.5) law, seed 0, oracle, L steps), exact:\n{whole}")
+            f"Whole sequences (Dirichlet(0.5) law, seed 0, oracle, L steps; Dream eps 0.3), exact:\n{whole}\n\n"
+            f"Ties: Dream, 4 steps, eps 0.3, the exchangeable law (seed 5), oracle:\n{ties}\n\n"
+            f"Saturated confidences: LLaDA, 5 steps, T = 1, sharp Markov chain (V = 3, L = 5):\n{saturation}")
 
 
 def main(argv=None):
