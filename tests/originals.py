@@ -316,7 +316,8 @@ def dream(denoiser, n, rng, length, vocab_size, prompt, steps, alg="origin", tem
 
 
 def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, block_length=None, temperature=0.0,
-              factor=None, tempered_confidence=False, last_rank_quirk=True, calls=None):
+              factor=None, tempered_confidence=False, last_rank_quirk=True, noise=None, round_confidence=None,
+              calls=None):
     """Fast-dLLM's parallel decoding: per block, until it holds no mask, x0 by Gumbel-max, confidence the
     softmax probability of x0 (-inf outside the block's masks).  With ``threshold``, ``get_transfer_index``
     takes the top ``num_masked`` and un-selects every one after the first whose confidence < threshold.
@@ -324,7 +325,8 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
     the first set to -1; ``top_i`` the first rank whose sorted confidence is below its threshold (the last
     rank if none), plus one when it is the first or the last rank; the top ``top_i`` are committed.
     (Slips, not Fast-dLLM: ``tempered_confidence=True`` takes softmax(logits / T) for the confidence;
-    ``last_rank_quirk=False`` does not add one when the first rank to fail is the last.)"""
+    ``last_rank_quirk=False`` does not add one when the first rank to fail is the last.)  ``noise`` and
+    ``round_confidence`` as :func:`llada`'s: ``add_gumbel_noise`` replaced, the softmax probabilities rounded."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     gen_length = length - start
@@ -338,9 +340,11 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
             mask_index = x == vocab_size
             mask_index[:, block_end:] = False
             logits = _logits(denoiser, x)
-            x0 = _gumbel_argmax(logits, temperature, rng)
+            x0 = _gumbel_argmax(logits, temperature, rng) if noise is None else np.argmax(
+                noise(logits, temperature, rng), axis=-1)
             scaled = logits / temperature if tempered_confidence and temperature > 0 else logits
-            x0_p = np.take_along_axis(_softmax(scaled), x0[..., None], axis=-1)[..., 0]
+            p = _softmax(scaled) if round_confidence is None else round_confidence(_softmax(scaled))
+            x0_p = np.take_along_axis(p, x0[..., None], axis=-1)[..., 0]
             x0 = np.where(mask_index, x0, x)
             confidence = np.where(mask_index, x0_p, -np.inf)
             order = np.argsort(-confidence, axis=1, kind="stable")
@@ -370,14 +374,15 @@ def fast_dllm(denoiser, n, rng, length, vocab_size, prompt, threshold=None, bloc
 
 
 def eb_sampler(denoiser, n, rng, length, vocab_size, prompt, gamma, block_length=None, temperature=0.0,
-               tempered_entropy=False, highest_first=False, bound_includes_largest=False, calls=None):
+               tempered_entropy=False, highest_first=False, bound_includes_largest=False, noise=None, calls=None):
     """The EB-Sampler (Ben-Hamu et al. 2025) in LLaDA's block loop: per block, while it holds a mask, one
     model call; x0 by Gumbel-max at temperature T; the entropy of softmax(logits) (of softmax(logits / T)
     with ``tempered_entropy``, as diffusers' EntropyBoundScheduler) at the masked positions up to the block's
     end, sorted ascending (torch.sort; ties by position here), and the positions where
     ``cumsum(sorted) - sorted <= gamma`` committed.
     (Slips: ``highest_first`` sorts the entropies descending; ``bound_includes_largest`` tests
-    ``cumsum(sorted) <= gamma``, committing at least one.)"""
+    ``cumsum(sorted) <= gamma``, committing at least one.)  ``noise``: ``add_gumbel_noise`` replaced, as
+    :func:`llada`'s."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     gen_length = length - start
@@ -390,7 +395,8 @@ def eb_sampler(denoiser, n, rng, length, vocab_size, prompt, gamma, block_length
             mask_index = x == vocab_size
             mask_index[:, block_end:] = False
             logits = _logits(denoiser, x)
-            x0 = _gumbel_argmax(logits, temperature, rng)
+            x0 = _gumbel_argmax(logits, temperature, rng) if noise is None else np.argmax(
+                noise(logits, temperature, rng), axis=-1)
             probs = _softmax(logits / temperature if tempered_entropy and temperature > 0 else logits)
             with np.errstate(divide="ignore", invalid="ignore"):
                 entropy = -np.nansum(probs * np.log(probs), axis=-1)
@@ -558,7 +564,7 @@ def _every_position(denoiser, x, vocab_size):
 
 def llada2(denoiser, n, rng, length, vocab_size, prompt, steps=32, block_length=None, threshold=0.7,
            editing_threshold=0.5, max_post_steps=16, minimal_topk=1, temperature=0.0, edit_rule="code",
-           untempered_confidence=False, calls=None):
+           untempered_confidence=False, sample=None, calls=None):
     """diffusers' ``LLaDA2Pipeline.__call__`` (mask-token mode, ``eos_early_stop`` off) with its
     ``BlockRefinementScheduler.step``, each row its own batch of one: per block, ``while should_continue``: test
     for masks, count a post step if none, call the model, draw (``_sample_from_logits``: argmax of the logits
@@ -566,7 +572,9 @@ def llada2(denoiser, n, rng, length, vocab_size, prompt, steps=32, block_length=
     probability), commit (``confidence > threshold`` if at least ``num_to_transfer`` pass, else ``topk``),
     edit (``editable & conf > editing_threshold & token changed``; ``edit_rule="intent"``: only without masks),
     then ``check_block_should_continue``.  Blocks start at 0; a block without a mask is skipped.
-    (Slip: ``untempered_confidence`` ranks by softmax(logits) at T > 0, as Fast-dLLM does.)"""
+    (Slip: ``untempered_confidence`` ranks by softmax(logits) at T > 0, as Fast-dLLM does.)  ``sample``:
+    ``_sample_from_logits`` replaced, ``sample(logits, temperature) -> (tokens, their probabilities)`` (torch's, in
+    a lower precision, say)."""
     x = _start(n, length, vocab_size, prompt)
     given = x != vocab_size
     size = length if block_length is None else block_length
@@ -593,15 +601,18 @@ def llada2(denoiser, n, rng, length, vocab_size, prompt, steps=32, block_length=
             _count(calls, running)
             with np.errstate(divide="ignore"):
                 logits = np.log(_every_position(denoiser, x[rows], vocab_size)[:, block])
-            if temperature == 0.0:
-                probs = _softmax(logits)
-                sampled = np.argmax(logits, axis=-1)
+            if sample is not None:
+                sampled, sampled_probs = sample(logits, temperature)
             else:
-                probs = _softmax(logits / temperature)
-                sampled = _categorical(probs, rng)
-            if untempered_confidence:
-                probs = _softmax(logits)
-            sampled_probs = np.take_along_axis(probs, sampled[..., None], axis=-1)[..., 0]
+                if temperature == 0.0:
+                    probs = _softmax(logits)
+                    sampled = np.argmax(logits, axis=-1)
+                else:
+                    probs = _softmax(logits / temperature)
+                    sampled = _categorical(probs, rng)
+                if untempered_confidence:
+                    probs = _softmax(logits)
+                sampled_probs = np.take_along_axis(probs, sampled[..., None], axis=-1)[..., 0]
             active_block = tokens == vocab_size
             transfer = np.zeros_like(active_block)
             for r in np.flatnonzero(masks_remaining):

@@ -18,6 +18,7 @@ ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos"
         "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
         "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
 TIED = ("llada", "dream", "threshold", "factor", "entropy_bound", "llada2")  # samplers with a tie rule
+PRECISE = ("llada", "ancestral", "dream", "threshold", "factor", "entropy_bound", "llada2")  # with precision=
 GRIDDED = ("dream", "ancestral", "remdm")  # samplers whose originals compute their grid in float32
 SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
              "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
@@ -56,8 +57,9 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
                         help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
                              "them (default) or the float64 ideal")
     parser.add_argument("--precision", default=None, choices=("float64", "float32", "float16", "bfloat16"),
-                        help="llada: add_gumbel_noise, ancestral: _sample_categorical, dream: sample_tokens in this "
-                             "dtype, its law exact (float64, the ideal, by default)")
+                        help="llada, threshold, factor, entropy_bound: add_gumbel_noise, ancestral: _sample_categorical, "
+                             "dream: sample_tokens, llada2: the model's logits, in this dtype, its law exact "
+                             "(float64, the ideal, by default)")
     parser.add_argument("--tie", default=None, choices=("lowest", "highest", "random"),
                         help="ranking samplers: which of equal confidences ranks first (lowest position by default)")
     parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
@@ -156,9 +158,14 @@ def _counts(text):
 
 
 def build_sampler(args, length):
-    """The sampler named by the arguments (``--tie`` applied to a ranking sampler)."""
+    """The sampler named by the arguments (``--tie`` applied to a ranking sampler, ``--precision`` to one that
+    draws in a dtype)."""
     sampler = _build_sampler(args, length)
-    tie = getattr(args, "tie", None)
+    tie, precision = getattr(args, "tie", None), getattr(args, "precision", None)
+    if precision is not None:
+        if args.sampler not in PRECISE:
+            raise InvalidParameterError(f"--precision applies to {', '.join(PRECISE)} only, not {args.sampler}")
+        sampler = dataclasses.replace(sampler, precision=precision)
     if tie is None:
         return sampler
     if not has_tie_rule(sampler):
@@ -176,13 +183,10 @@ def _build_sampler(args, length):
         given = [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, None) is not None]
         if name != owner and given:
             raise InvalidParameterError(f"{', '.join(given)} apply to {owner} only, not {name}")
-    if getattr(args, "precision", None) is not None and name not in ("llada", "ancestral", "dream"):
-        raise InvalidParameterError(f"--precision applies to llada, ancestral and dream only, not {name}")
     if getattr(args, "grid", None) is not None and name not in GRIDDED:
         raise InvalidParameterError(f"--grid applies to {', '.join(GRIDDED)} only, not {name}")
     steps = args.steps if args.steps is not None else length
     grid = {"grid": args.grid} if getattr(args, "grid", None) is not None else {}
-    extra = {"precision": args.precision} if getattr(args, "precision", None) is not None else {}
     given = {flag: getattr(args, flag) for flag in ONLY.get(name, ()) if getattr(args, flag, None) is not None}
     if name == "entropy_bound":
         return samplers.EntropyBound(block_length=args.block_length, temperature=0.0 if temp is None else temp, **given)
@@ -201,16 +205,16 @@ def _build_sampler(args, length):
     if name == "ancestral":
         schedule = SCHEDULES[args.schedule]()
         return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache,
-                                  **grid, **extra)
+                                  **grid)
     if name == "first_hitting":
         return samplers.FirstHitting()
     if name == "random_k":
         return samplers.RandomK(_counts(args.tokens_per_step), temperature=1.0 if temp is None else temp)
     if name == "llada":
-        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given, **extra)
+        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given)
     if name == "dream":
         return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
-                              args.top_p, args.top_k, args.alg_temp, **grid, **extra)
+                              args.top_p, args.top_k, args.alg_temp, **grid)
     if name == "threshold":
         threshold = 0.9 if args.threshold is None else args.threshold
         return samplers.Threshold(threshold, args.block_length, 0.0 if temp is None else temp)

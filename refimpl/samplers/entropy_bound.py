@@ -3,6 +3,7 @@ import dataclasses
 
 from ..core import validate
 from .base import block_length, nonnegative, temperature
+from .precision import PRECISIONS
 from .steps import EntropyBoundStep
 from .threshold import until_done
 from .ties import check_tie
@@ -28,6 +29,9 @@ class EntropyBound:
     per step while it holds a mask (the loop of the paper's Algorithm 1).  ``tie``: how equal entropies rank —
     "lowest" position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`;
     the probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
+    ``precision``: the draw as LLaDA's ``add_gumbel_noise`` (the EB-Sampler run inside LLaDA's loop) with its
+    noise in that dtype, exactly (:mod:`refimpl.samplers.precision`; diffusers' scheduler draws with
+    ``torch.multinomial`` from a float32 softmax instead, which refimpl does not follow, above).
     """
 
     gamma: float = 0.1
@@ -35,9 +39,11 @@ class EntropyBound:
     temperature: float = 0.0
     tempered_entropy: bool = False
     tie: str = "lowest"
+    precision: str = "float64"
 
     def __post_init__(self):
         check_tie(self.tie, "EntropyBound")
+        validate.choice(self.precision, PRECISIONS, "EntropyBound precision")
         object.__setattr__(self, "gamma", nonnegative(self.gamma, "EntropyBound gamma"))
         block_length(self.block_length, "EntropyBound")
         object.__setattr__(self, "temperature", temperature(self.temperature))
@@ -46,4 +52,5 @@ class EntropyBound:
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "EntropyBound",
                           lambda eligible, calls: EntropyBoundStep(eligible, self.gamma, self.temperature,
-                                                                   self.tempered_entropy, tie=self.tie))
+                                                                   self.tempered_entropy, tie=self.tie,
+                                                                   precision=self.precision))

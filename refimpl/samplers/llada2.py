@@ -7,6 +7,7 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from .base import nonnegative, temperature
+from .precision import PRECISIONS
 from .steps.refine import MASK_PHASE, POST_PHASE, RefineStep
 from .ties import check_tie
 
@@ -50,7 +51,10 @@ class LLaDA2:
     of the token given all others; LLaDA 2.x models are trained to predict at clean positions in the same
     pass).  Not offered: ``top_k``/``top_p`` filtering, ``sampling_method="greedy"`` at T > 0 (it is T = 0),
     ``eos_early_stop`` (it leaves later blocks masked, and refimpl's laws are over complete sequences), the
-    uniform-corruption mode (no mask token).  ``block_length`` must divide the length (the pipeline pads
+    uniform-corruption mode (no mask token).  ``precision``: the model's logits in that dtype, the scheduler's
+    own arithmetic on them (its softmax of ``.float()`` in float32, ``torch.multinomial`` from it; float32 is the
+    code with a float32 model), exactly (:func:`refimpl.samplers.steps.refine.drawn_confidence`); float64 (the
+    default) is the ideal.  ``block_length`` must divide the length (the pipeline pads
     the last block with masked positions that compete for commits and are cut off).
     """
 
@@ -63,9 +67,11 @@ class LLaDA2:
     temperature: float = 0.0
     edit_rule: str = "code"
     tie: str = "lowest"  # among equal confidences in the top-n commit (refimpl.samplers.ties)
+    precision: str = "float64"
 
     def __post_init__(self):
         check_tie(self.tie, "LLaDA2")
+        validate.choice(self.precision, PRECISIONS, "LLaDA2 precision")
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
         set_("steps", validate.integer(self.steps, "LLaDA2 steps", 1))
         if self.block_length is not None:
@@ -124,7 +130,7 @@ class LLaDA2:
                 continue
             flags, editable = tuple(block.tolist()), tuple((block & masked).tolist())
             common = dict(block=flags, editable=editable, threshold=self.threshold, temperature=self.temperature,
-                          tie=self.tie)
+                          tie=self.tie, precision=self.precision)
             mask_editing = editing if self.edit_rule == "code" else None
             plan.extend(RefineStep(count=count, editing=mask_editing, phase=MASK_PHASE, stop=i == len(counts) - 1,
                                    releases=i == 0, **common) for i, count in enumerate(counts))

@@ -121,6 +121,17 @@ def _probabilities(probs):
     return probs
 
 
+def gumbel_law(probs: ArrayLike, temperature: float, precision: str, axis: int = -1) -> np.ndarray:
+    """The law of LLaDA's ``add_gumbel_noise`` then ``argmax`` along ``axis`` (as Fast-dLLM and the EB-Sampler
+    run inside LLaDA's loop draw), the noise in ``precision``: the ideal softmax(logits / T) in float64, else
+    :func:`rows_law`."""
+    if precision == "float64":
+        from .steps.tokens import temper  # (the steps import this module)
+
+        return temper(probs, temperature, axis)
+    return rows_law(probs, temperature, precision, axis)
+
+
 def draw_law(probs: ArrayLike, temperature: float = 1.0, precision: str = "float64", form: str = "llada",
              values: str | None = None) -> np.ndarray:
     r"""The exact law (V,) of one token drawn from ``probs`` (V,) the way ``form`` writes it ("llada": Gumbel

@@ -7,6 +7,7 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from .base import before, block_length, temperature, tile_blocks
+from .precision import PRECISIONS
 from .steps import ALWAYS, IF_MASKED, FactorStep, ThresholdStep
 from .ties import check_tie
 
@@ -34,15 +35,22 @@ class Threshold:
     Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
     position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
     probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
+    ``precision``: the Gumbel noise's dtype (Fast-dLLM draws with LLaDA's ``add_gumbel_noise``, in float64; some
+    forks lower it, e.g. to float16), ``confidence_precision``: the confidences rounded to that dtype — both
+    exact (:mod:`refimpl.samplers.precision`, as :class:`refimpl.samplers.LLaDA`'s).
     """
 
     threshold: float = 0.9
     block_length: object = None
     temperature: float = 0.0
     tie: str = "lowest"
+    precision: str = "float64"
+    confidence_precision: str = "float64"
 
     def __post_init__(self):
         check_tie(self.tie, "Threshold")
+        validate.choice(self.precision, PRECISIONS, "Threshold precision")
+        validate.choice(self.confidence_precision, PRECISIONS, "Threshold confidence_precision")
         validate.probability(self.threshold, "Threshold threshold", open_low=True)
         block_length(self.block_length, "Threshold")
         object.__setattr__(self, "temperature", temperature(self.temperature))
@@ -50,7 +58,8 @@ class Threshold:
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Threshold",
                           lambda eligible, calls: ThresholdStep(eligible, self.threshold, self.temperature, calls,
-                                                                         self.tie))
+                                                                         self.tie, self.precision,
+                                                                         self.confidence_precision))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,15 +74,22 @@ class Factor:
     Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
     position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
     probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
+    ``precision``: the Gumbel noise's dtype (Fast-dLLM draws with LLaDA's ``add_gumbel_noise``, in float64; some
+    forks lower it, e.g. to float16), ``confidence_precision``: the confidences rounded to that dtype — both
+    exact (:mod:`refimpl.samplers.precision`, as :class:`refimpl.samplers.LLaDA`'s).
     """
 
     factor: float = 1.0
     block_length: object = None
     temperature: float = 0.0
     tie: str = "lowest"
+    precision: str = "float64"
+    confidence_precision: str = "float64"
 
     def __post_init__(self):
         check_tie(self.tie, "Factor")
+        validate.choice(self.precision, PRECISIONS, "Factor precision")
+        validate.choice(self.confidence_precision, PRECISIONS, "Factor confidence_precision")
         try:
             factor = float(self.factor)
         except (TypeError, ValueError):
@@ -86,4 +102,5 @@ class Factor:
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Factor",
-                          lambda eligible, calls: FactorStep(eligible, self.factor, self.temperature, calls, self.tie))
+                          lambda eligible, calls: FactorStep(eligible, self.factor, self.temperature, calls, self.tie,
+                                                                 self.precision, self.confidence_precision))

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import json
 import subprocess
@@ -159,14 +160,22 @@ def test_grid_flag_picks_the_codes_float32_grid_or_the_ideal():
     assert json.loads(text)["reports"][0]["findings"]["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
 
 
-def test_precision_flag_gives_the_low_precision_law():
+@pytest.mark.parametrize("name, build", [
+    ("llada", lambda S: S.LLaDA(4, temperature=1.0, precision="bfloat16")),
+    ("threshold", lambda S: S.Threshold(0.9, temperature=1.0, precision="bfloat16")),
+    ("entropy_bound", lambda S: S.EntropyBound(0.1, temperature=1.0, precision="bfloat16")),
+    ("llada2", lambda S: S.LLaDA2(32, threshold=0.7, temperature=1.0, precision="bfloat16")),
+])
+def test_precision_flag_gives_the_low_precision_law(name, build):
     from refimpl import samplers
     from refimpl.laws import datasets
 
-    code, text = run(["law", "--sampler", "llada", "--temperature", "1", "--precision", "bfloat16", "--json"])
+    code, text = run(["law", "--sampler", name, "--temperature", "1", "--precision", "bfloat16", "--json"])
     assert code == 0
     law = datasets.dirichlet(3, 4, np.random.default_rng(0), 0.5)
-    q = refimpl.exact_law(refimpl.oracle_denoiser(law), samplers.LLaDA(4, temperature=1.0, precision="bfloat16"), 4, 3)
+    q = refimpl.exact_law(refimpl.oracle_denoiser(law), build(samplers), 4, 3)
+    assert refimpl.tv(q, refimpl.exact_law(refimpl.oracle_denoiser(law), dataclasses.replace(build(samplers),
+                                                                                            precision="float64"), 4, 3)) > 0
     assert json.loads(text)["reports"][0]["findings"]["tv"] == pytest.approx(refimpl.tv(law.table, q), abs=1e-12)
 
 
@@ -309,7 +318,7 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
     (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to dream, ancestral, remdm only, not llada"),
     (["law", "--sampler", "ancestral", "--tie", "random"], "--tie applies to the ranking samplers"),
-    (["law", "--sampler", "threshold", "--precision", "bfloat16"], "--precision applies to llada, ancestral and dream"),
+    (["law", "--sampler", "remdm", "--precision", "bfloat16"], "--precision applies to llada, ancestral, dream, threshold"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),

@@ -7,8 +7,10 @@ import itertools
 import numpy as np
 from scipy.special import comb, entr
 
+from ...core import validate
 from ...core.numerics import sample_categorical
 from ...engine.protocol import IF_MASKED
+from ..precision import PRECISIONS, gumbel_law
 from ..subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
 from ..ties import check_tie
 from .base import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
@@ -52,7 +54,9 @@ class EntropyBoundStep(PerPatternReveal):
     most ``gamma`` (:func:`entropy_bound_accepts`; at least one), each with a token drawn from
     softmax(logits / T) (argmax at T = 0).  The entropy is that of the model's probabilities, or of the
     tempered ones with ``tempered_entropy`` (as diffusers' scheduler, which divides the logits by its
-    temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.ties`)."""
+    temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.ties`).
+    ``precision``: the draw as LLaDA's ``add_gumbel_noise`` with its noise in that dtype
+    (:func:`refimpl.samplers.precision.gumbel_law`; float64: the ideal)."""
 
     eligible: tuple
     gamma: float
@@ -60,9 +64,11 @@ class EntropyBoundStep(PerPatternReveal):
     tempered_entropy: bool = False
     calls: str = IF_MASKED
     tie: str = LOWEST
+    precision: str = "float64"
 
     def __post_init__(self):
         check_tie(self.tie, "EntropyBoundStep")
+        validate.choice(self.precision, PRECISIONS, "EntropyBoundStep precision")
 
     def entropies(self, probs, axis=-1):
         """The entropy (nats) at each position, ``axis`` the tokens (removed)."""
@@ -81,7 +87,7 @@ class EntropyBoundStep(PerPatternReveal):
         entropy = self.entropies(rows, axis=1)  # (e, N)
         rule = LOWEST if self.tie in (RANDOM, EXCLUDE) else self.tie
         accepted = entropy_bound_accepts(entropy.T, np.ones((sources, len(candidates)), bool), self.gamma, rule).T
-        q = temper(rows, self.temperature, axis=1)
+        q = gumbel_law(rows, self.temperature, self.precision, axis=1)
 
         def product(accepted):
             def factors():
@@ -132,4 +138,4 @@ class EntropyBoundStep(PerPatternReveal):
     def draw(self, z, mu, rng):
         candidates = _eligible_masked(z, self.eligible, mu.shape[-1])
         keep = entropy_bound_accepts(self.entropies(mu), candidates, self.gamma, self.tie, rng)
-        return np.where(keep, sample_categorical(temper(mu, self.temperature), rng), z)
+        return np.where(keep, sample_categorical(gumbel_law(mu, self.temperature, self.precision), rng), z)

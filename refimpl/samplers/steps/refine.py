@@ -7,10 +7,12 @@ import dataclasses
 
 import numpy as np
 
+from ...core import validate
 from ...core.numerics import sample_categorical, value_grid
 from ...engine.layout import pattern_codes, reach_by_dims
 from ...engine.moves import FlatMove
 from ...engine.protocol import IF_MASKED, PER_PATTERN
+from ..precision import PRECISIONS, operation, rounded
 from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..ties import check_tie, rank_order
 from .tokens import temper
@@ -18,12 +20,29 @@ from .tokens import temper
 MASK_PHASE, POST_PHASE = "mask", "post"
 
 
-def drawn_confidence(probs, temperature, axis=-1):
+def drawn_confidence(probs, temperature, axis=-1, precision="float64"):
     """``(q, conf)``: the drawing law softmax(logits / T) and the confidence the scheduler gives a drawn token —
     its probability under q for T > 0 (``_sample_from_logits`` gathers from the tempered softmax), the
-    model's own probability of the argmax at T = 0."""
-    q = temper(probs, temperature, axis)
-    return q, (probs if temperature == 0 else q)
+    model's own probability of the argmax at T = 0.
+
+    ``precision`` below float64: ``_sample_from_logits`` as the code computes it with the model's logits in that
+    dtype — the logits (log-probabilities) rounded, divided by T in the dtype (T > 0 and not 1), the softmax
+    of their float32 values (``.float()``) rounded to float32, the draw from it normalised (``torch.multinomial``;
+    the law measured for Dream's draws, docs/DESIGN.md), the argmax of the rounded logits at T = 0 (the
+    first on equal values)."""
+    if precision == "float64":
+        q = temper(probs, temperature, axis)
+        return q, (probs if temperature == 0 else q)
+    with np.errstate(divide="ignore"):
+        logits = rounded(np.log(np.asarray(probs, dtype=np.float64)), precision)
+    if temperature not in (0.0, 1.0):
+        logits = operation(logits / rounded(temperature, "float32"), precision)
+    with np.errstate(invalid="ignore"):
+        shifted = np.exp(logits - np.max(logits, axis=axis, keepdims=True))
+    shaped = rounded(shifted / shifted.sum(axis=axis, keepdims=True), "float32")
+    if temperature == 0:
+        return np.moveaxis(np.eye(shaped.shape[axis])[np.argmax(logits, axis=axis)], -1, axis), shaped
+    return shaped / shaped.sum(axis=axis, keepdims=True), shaped
 
 
 def commit_law(q, conf, count, threshold, weight, tie=LOWEST):
@@ -96,9 +115,11 @@ class RefineStep:
     calls: str = IF_MASKED
     batching: str = PER_PATTERN
     tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.ties)
+    precision: str = "float64"  # the model's logits' dtype, the scheduler's float32 softmax (drawn_confidence)
 
     def __post_init__(self):
         check_tie(self.tie, "RefineStep")
+        validate.choice(self.precision, PRECISIONS, "RefineStep precision")
 
     @property
     def parks(self):
@@ -144,7 +165,7 @@ class RefineStep:
         committing = [j for j in ctx.masked if self.block[j]] if self.phase == MASK_PHASE else []
         if committing:
             rows = np.stack([ctx.rows(j).copy() for j in committing])  # (m, V, N)
-            q, conf = drawn_confidence(rows, self.temperature, axis=1)
+            q, conf = drawn_confidence(rows, self.temperature, axis=1, precision=self.precision)
             commits = commit_law(q, conf, self.count, self.threshold, weight, self.tie).reshape(-1, sources)
         else:
             commits = weight.reshape(1, sources)
@@ -163,7 +184,7 @@ class RefineStep:
         for j in editing:
             own = tokens[ctx.clean.index(j)]  # (N,)
             g = ctx.clean_rows(j)  # (V, N)
-            q, conf = drawn_confidence(g, self.temperature, axis=0)
+            q, conf = drawn_confidence(g, self.temperature, axis=0, precision=self.precision)
             moves = q * (conf > self.editing)
             moves[own, np.arange(sources)] = 0.0  # drawing its own token is no edit
             options = 1 + int((moves > 0).sum(axis=0).max())
@@ -191,7 +212,7 @@ class RefineStep:
     def draw(self, z, mu, rng):
         """The scheduler's step on a batch (``mu`` holds the clean predictions at the editable positions)."""
         vocab_size = mu.shape[-1]
-        q, conf_all = drawn_confidence(mu, self.temperature)
+        q, conf_all = drawn_confidence(mu, self.temperature, precision=self.precision)
         drawn = sample_categorical(q, rng)
         conf = np.take_along_axis(conf_all, drawn[..., None], axis=-1)[..., 0]
         masked = (z == vocab_size) & np.asarray(self.block)[None, :]

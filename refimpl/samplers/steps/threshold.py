@@ -4,16 +4,33 @@ import dataclasses
 
 import numpy as np
 
+from ...core import validate
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
+from ..precision import PRECISIONS, gumbel_law, rounded
 from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..ties import check_tie, rank_order
 from .base import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
-from .tokens import temper
+
+
+class GumbelDraws:
+    """Fast-dLLM's draw (LLaDA's ``add_gumbel_noise``, then ``argmax``) with its noise in ``precision`` and the
+    confidences (the drawn token's untempered probability) rounded to ``confidence_precision``
+    (:mod:`refimpl.samplers.precision`; float64: the ideal law)."""
+
+    def _check_precisions(self, who):
+        validate.choice(self.precision, PRECISIONS, f"{who} precision")
+        validate.choice(self.confidence_precision, PRECISIONS, f"{who} confidence_precision")
+
+    def _drawn(self, probs, axis=-1):
+        """(q, conf): the law of the draw and the confidences, ``axis`` the tokens."""
+        q = gumbel_law(probs, self.temperature, self.precision, axis)
+        conf = probs if self.confidence_precision == "float64" else rounded(probs, self.confidence_precision)
+        return q, conf
 
 
 @dataclasses.dataclass(frozen=True)
-class ThresholdStep(PerPatternReveal):
+class ThresholdStep(GumbelDraws, PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
     and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.ties`)."""
 
@@ -22,9 +39,12 @@ class ThresholdStep(PerPatternReveal):
     temperature: float = 1.0
     calls: str = ALWAYS
     tie: str = LOWEST
+    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
+    confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
     def __post_init__(self):
         check_tie(self.tie, "ThresholdStep")
+        self._check_precisions("ThresholdStep")
 
     def transition(self, ctx):
         r"""Mass-weighted law of the destinations as a block-layout view (see
@@ -36,8 +56,8 @@ class ThresholdStep(PerPatternReveal):
         Other masked positions stay masked (axes of size 1).
         """
         vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
-        candidates, conf = candidate_rows(ctx, self.eligible)  # (e, V, N): the untempered confidence
-        q = temper(conf, self.temperature, axis=1)
+        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
+        q, conf = self._drawn(rows, axis=1)  # conf: the untempered confidence
         below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
         def factors():
             for e in range(len(candidates)):
@@ -68,15 +88,16 @@ class ThresholdStep(PerPatternReveal):
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
-        drawn = sample_categorical(temper(mu, self.temperature), rng)
-        drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
+        q, conf = self._drawn(mu)
+        drawn = sample_categorical(q, rng)
+        drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
         ranks = np.argsort(rank_order(drawn_conf, candidates, self.tie, rng), axis=1)
         keep = candidates & ((ranks == 0) | (drawn_conf >= self.threshold))
         return np.where(keep, drawn, z)
 
 
 @dataclasses.dataclass(frozen=True)
-class FactorStep(PerPatternReveal):
+class FactorStep(GumbelDraws, PerPatternReveal):
     r"""Fast-dLLM's factor rule (``get_transfer_index_dynamic``): tokens are drawn at the n eligible masked
     positions and their (untempered) confidences sorted down, :math:`c_{(0)} \ge c_{(1)} \ge \dots`; the
     top r are revealed for the first rank r >= 1 with :math:`c_{(r)} < t_r = 1 - \mathrm{factor}/(r+2)`,
@@ -91,9 +112,12 @@ class FactorStep(PerPatternReveal):
     temperature: float = 1.0
     calls: str = ALWAYS
     tie: str = LOWEST
+    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
+    confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
     def __post_init__(self):
         check_tie(self.tie, "FactorStep")
+        self._check_precisions("FactorStep")
 
     def thresholds(self, count):
         """:math:`t_r = 1 - \\mathrm{factor}/(r + 2)` for the ranks r = 0 .. count - 1 (rank 0 is never tested)."""
@@ -114,9 +138,9 @@ class FactorStep(PerPatternReveal):
         of :func:`top_k_reveals` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
         all n needs only ranks 1 .. n - 2 to pass.
         """
-        candidates, conf = candidate_rows(ctx, self.eligible)  # (e, V, N): the untempered confidence
+        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
         vocab_size, sources, count = ctx.vocab_size, ctx.sources, len(candidates)
-        q = temper(conf, self.temperature, axis=1)
+        q, conf = self._drawn(rows, axis=1)  # conf: the untempered confidence
         limits = self.thresholds(count)
         weight = ctx.mass.reshape(-1)
         blocked = ctx.buffer("factor outcomes", (vocab_size + 1,) * count + (sources,))
@@ -143,8 +167,9 @@ class FactorStep(PerPatternReveal):
     def draw(self, z, mu, rng):
         vocab_size, length = mu.shape[-1], z.shape[1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
-        drawn = sample_categorical(temper(mu, self.temperature), rng)
-        drawn_conf = np.take_along_axis(mu, drawn[..., None], axis=-1)[..., 0]
+        q, conf = self._drawn(mu)
+        drawn = sample_categorical(q, rng)
+        drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
         order = rank_order(drawn_conf, candidates, self.tie, rng)  # positions by key, strongest first
         ranked = np.take_along_axis(np.where(candidates, drawn_conf, NEG_INF), order, axis=1)
         n = candidates.sum(axis=1)
