@@ -405,3 +405,27 @@ def test_dream_bfloat16_draws_are_torchs():
     assert low["passed"], low
     ideal = verify_sampler(loop, S.Dream(4, "entropy", 1.0, eps=0.3), oracle, table, n=1_500_000)
     assert not ideal["passed"]
+
+
+@pytest.mark.slow  # 2^29 draws in numpy float32 (about 20 s): run by python -m benchmarks
+def test_float32_law_against_float32_monte_carlo():
+    """numpy float32 Monte Carlo of LLaDA's draw where float32 is far from the ideal: a token of probability 1e-9
+    is drawn with probability 2^-24 (1 - 2^-24) in float32 (the floor), 60 times its ideal probability.  In 2^29
+    draws (float32 uniforms k 2^-24, float32 log, exp, pow, division) the count of that token is consistent with
+    the exact float32 law (two-sided binomial test at 1e-3) and not with the ideal law (p < 1e-6)."""
+    from scipy.stats import binomtest
+
+    rare = np.array([1 - 1e-9, 1e-9])
+    exact = draw_law(rare, 1.0, "float32", "llada")
+    logits = np.log(rare).astype(np.float32)
+    one = np.float32(1.0)
+    rng = np.random.default_rng(29)
+    chunk, chunks, count = 2 ** 24, 2 ** 5, 0
+    for _ in range(chunks):
+        u = rng.integers(0, 2 ** 24, size=(chunk, 2)).astype(np.float32) * np.float32(2.0 ** -24)  # exact in float32
+        with np.errstate(divide="ignore"):
+            values = np.exp(logits) / (-np.log(u)) ** one
+        count += int(np.count_nonzero(values[:, 1] > values[:, 0]))  # argmax: the first on equal values
+    n = chunk * chunks
+    assert binomtest(count, n, exact[1]).pvalue > ALPHA
+    assert binomtest(count, n, rare[1]).pvalue < 1e-6
