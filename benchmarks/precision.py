@@ -6,7 +6,8 @@ float64 (ideal) law after a warm-up — the ratio is information, not a target (
 uniform's support is 2^24 values in float32, ~12,300 in float16 and ~1,950 in bfloat16, so float32 costs
 seconds per draw.  Distance: TV and KL(low || ideal) of one draw on a Zipf law p_v ~ (v + 1)^-1.1 and on a
 peaked law (0.9 on one token, the rest Zipf), for T in 0.25 .. 2 and V in 4 .. 64 (float32 up to V = 8); and
-of whole sequences, LLaDA(L, T, precision) and Ancestral(L, precision) against their float64 laws.
+of whole sequences, LLaDA(L, T, precision), Ancestral(L, precision), Dream, Fast-dLLM's rules, the EB-Sampler and
+LLaDA2 against their float64 laws.
 Run: ``python -m benchmarks.precision`` (``--quick``: bfloat16 only, fewer settings).
 """
 import numpy as np
@@ -72,7 +73,11 @@ def run(quick=False):
         for name, build in (("LLaDA", lambda t, p: S.LLaDA(length, temperature=t, precision=p)),
                             ("Ancestral", lambda t, p: S.Ancestral(steps=length, precision=p)),
                             ("Dream entropy", lambda t, p: S.Dream(length, "entropy", t, eps=0.3, precision=p)),
-                            ("Dream maskgit_plus", lambda t, p: S.Dream(length, "maskgit_plus", t, eps=0.3, precision=p))):
+                            ("Dream maskgit_plus", lambda t, p: S.Dream(length, "maskgit_plus", t, eps=0.3, precision=p)),
+                            ("Threshold 0.9", lambda t, p: S.Threshold(0.9, temperature=t, precision=p)),
+                            ("Factor 1", lambda t, p: S.Factor(1.0, temperature=t, precision=p)),
+                            ("EntropyBound 0.5", lambda t, p: S.EntropyBound(0.5, temperature=t, precision=p)),
+                            ("LLaDA2 0.7", lambda t, p: S.LLaDA2(length, threshold=0.7, temperature=t, precision=p))):
             for temperature in ((0.5, 1.0) if name == "LLaDA" else (1.0,)):
                 ideal_law = refimpl.exact_law(oracle, build(temperature, "float64"), length, vocab_size)
                 for precision in ("bfloat16",) if quick else ("float16", "bfloat16"):
@@ -82,7 +87,27 @@ def run(quick=False):
                                       "kl_low_ideal": refimpl.kl(low, ideal_law), "kl_p_low": refimpl.kl(law.table, low),
                                       "kl_p_ideal": refimpl.kl(law.table, ideal_law)})
     return write_result("precision", {"quick": quick, "cases": costs, "distances": distances, "sequences": sequences,
-                                      "ties": ties_rows(quick), "saturation": saturation_rows()})
+                                      "ties": ties_rows(quick), "saturation": saturation_rows(),
+                                      "floor": floor_rows()})
+
+
+def floor_rows():
+    """On the floor law (V = L = 3: sequence (0, 1, 2) but for 1e-7 on every other; tests/samplers/
+    test_precision_samplers.py), each Gumbel-max sampler's TV to its ideal law in float16 and bfloat16 at T = 1:
+    the floor's tokens (drawn when the leading token's uniform is 0) kept or drawn again."""
+    table = np.full((3, 3, 3), 1e-7)
+    table[0, 1, 2] = 0.0
+    table[0, 1, 2] = 1.0 - table.sum()
+    oracle = refimpl.oracle_denoiser(table)
+    rows = []
+    for name, build in (("LLaDA 3 steps", lambda p: S.LLaDA(3, temperature=1.0, precision=p)),
+                        ("Threshold 0.9", lambda p: S.Threshold(0.9, temperature=1.0, precision=p)),
+                        ("Factor 1", lambda p: S.Factor(1.0, temperature=1.0, precision=p)),
+                        ("EntropyBound 0.5", lambda p: S.EntropyBound(0.5, temperature=1.0, precision=p))):
+        ideal_law = refimpl.exact_law(oracle, build("float64"), 3, 3)
+        rows.append({"sampler": name, **{precision: refimpl.tv(refimpl.exact_law(oracle, build(precision), 3, 3), ideal_law)
+                                         for precision in ("float16", "bfloat16")}})
+    return rows
 
 
 def exchangeable_table(seed, vocab_size=3, length=4, coarse=8):
@@ -159,10 +184,13 @@ def table(result):
     saturation = tabulate([(r["confidence_precision"], r["tie_probability"], r["first_reveal_is_position_1"], r["kl_p_q"])
                            for r in result["saturation"]],
                           headers=("confidences", "P(tie)", "P(position 1 first)", "KL(p||q)"), floatfmt=".3g")
+    floor = tabulate([(r["sampler"], r["float16"], r["bfloat16"]) for r in result["floor"]],
+                     headers=("sampler", "TV float16", "TV bfloat16"), floatfmt=".3g")
     return (f"{cost}\n\nOne draw, exact, against the ideal law:\n{far}\n\n"
             f"Whole sequences (Dirichlet(0.5) law, seed 0, oracle, L steps; Dream eps 0.3), exact:\n{whole}\n\n"
             f"Ties: Dream, 4 steps, eps 0.3, the exchangeable law (seed 5), oracle:\n{ties}\n\n"
-            f"Saturated confidences: LLaDA, 5 steps, T = 1, sharp Markov chain (V = 3, L = 5):\n{saturation}")
+            f"Saturated confidences: LLaDA, 5 steps, T = 1, sharp Markov chain (V = 3, L = 5):\n{saturation}\n\n"
+            f"The floor law (V = L = 3, T = 1), each sampler's TV to its ideal law:\n{floor}")
 
 
 def main(argv=None):
