@@ -5,11 +5,12 @@ tokens ``0..V-1`` and the mask ``V``.  The layers, bottom to top (docs/DESIGN.md
 :mod:`refimpl.core` (errors, validation, memory limits, numerics), :mod:`refimpl.laws` (data laws and
 their information quantities), :mod:`refimpl.denoisers`, :mod:`refimpl.diffusion` (schedules, the forward
 process, the NELBO), :mod:`refimpl.engine` (exact laws, sampling, model calls),
-:mod:`refimpl.samplers`, :mod:`refimpl.models` (the NumPy MLP and its training), :mod:`refimpl.reports`,
+:mod:`refimpl.samplers`, :mod:`refimpl.limits` (what any sampler can reach), :mod:`refimpl.models` (the NumPy MLP
+and its training), :mod:`refimpl.reports`,
 :mod:`refimpl.experiments`, :mod:`refimpl.interop` (verify, golden vectors, adapters) and
 :mod:`refimpl.cli`.  The names below are the stable public API (docs/DESIGN.md, interop contract).
 """
-from . import denoisers, samplers
+from . import denoisers, limits, samplers
 from ._version import __version__
 from .core.errors import (
                           FileFormatError,
@@ -32,6 +33,7 @@ from .laws.joint import (
                           Law,
                           conditional_law,
                           conditional_marginals,
+                          dual_total_correlation,
                           entropy,
                           kl,
                           marginal,
@@ -46,9 +48,9 @@ from .samplers.ties import tie_probability
 __all__ = [
     "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
     "InvalidSequenceError", "InvalidTypeError", "Law", "MemoryLimitError", "RefimplError",
-    "ZeroProbabilityError", "conditional_law", "conditional_marginals", "datasets", "entropy",
+    "ZeroProbabilityError", "conditional_law", "conditional_marginals", "dual_total_correlation", "datasets", "entropy",
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
     "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
-    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability",
+    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits",
 ]

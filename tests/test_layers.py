@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "refimpl"
-LAYERS = ["core", "laws", "denoisers", "diffusion", "engine", "samplers", "models", "reports", "experiments",
+LAYERS = ["core", "laws", "denoisers", "diffusion", "engine", "samplers", "limits", "models", "reports", "experiments",
           "interop", "testing", "cli"]
 MAX_LINES = 300
 

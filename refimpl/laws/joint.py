@@ -203,6 +203,45 @@ def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions
     return sum(conditional_h) - joint_h
 
 
+def _dtc_of(table):
+    """Dual total correlation of a table over all its axes: H(X) - sum_i H(X_i | X_rest)."""
+    if table.ndim <= 1:
+        return 0.0
+    joint = _entropy_of(table)
+    return joint - sum(joint - _entropy_of(table.sum(axis=i)) for i in range(table.ndim))
+
+
+def dual_total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions: Sequence[int] | None = None,
+                           average: bool = False) -> float:
+    r"""Dual total correlation :math:`DTC(X_S) = H(X_S) - \sum_{i \in S} H(X_i \mid X_{S \setminus i})` in nats,
+    with the same forms as :func:`total_correlation`: of ``positions`` under ``p``; pointwise under the
+    conditional law at ``partial``'s clean tokens; with ``average=True`` the conditional
+    :math:`DTC(X_S \mid X_C) = H(X_S \mid X_C) - \sum_{i \in S} H(X_i \mid X_{S \setminus i}, X_C)`.
+
+    DTC is zero exactly when the positions are (conditionally) independent; for two positions it equals TC
+    (their mutual information); in general :math:`DTC \le (|S| - 1)\,TC` and :math:`TC \le (|S| - 1)\,DTC`.
+    """
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    if partial is None:
+        pos = tuple(range(length)) if positions is None else validate.positions(positions, length)
+        return _dtc_of(marginal(table, tuple(sorted(pos))))
+    z = _partial(table, partial)
+    masked = [i for i in range(length) if z[i] == vocab_size]
+    pos = tuple(masked) if positions is None else validate.positions(positions, length)
+    if any(i not in masked for i in pos):
+        raise InvalidParameterError(
+            f"positions {pos} must be masked in the partial sequence {z.tolist()} (masked: {masked})")
+    pos = tuple(sorted(pos))
+    if not validate.flag(average, "average"):
+        law = conditional_law(table, z)
+        return _dtc_of(marginal(law, tuple(masked.index(i) for i in pos)) if law.ndim else law)
+    given = tuple(i for i in range(length) if z[i] != vocab_size)
+    h = lambda positions: _entropy_of(marginal(table, tuple(sorted(positions))))  # noqa: E731
+    whole = h(given + pos)
+    return whole - h(given) - sum(whole - h(given + tuple(j for j in pos if j != i)) for i in pos)
+
+
 def kl(p: LawLike, q: LawLike) -> float:
     r""":math:`KL(p \| q) = \sum_x p(x) \log(p(x)/q(x))` in nats; ``inf`` when q misses p's support."""
     p, q = validate.same_space(p, q)
