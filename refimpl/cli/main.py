@@ -56,6 +56,15 @@ def _cmd_frontier(args, out):
     return 0
 
 
+def _cmd_limits(args, out):
+    from ..experiments.limits import limits_report
+    from .commands import load_data
+
+    law, _, _ = load_data(args)
+    _print_reports([limits_report(law.table, epsilon=args.epsilon, quick=args.quick)], args.json, out)
+    return 0
+
+
 def _cmd_train(args, out):
     from ..diffusion import elbo
     from ..laws import joint
@@ -172,6 +181,15 @@ def build_parser():
     frontier.add_argument("--by", default="kl", choices=("kl", "tv"), help="the loss the frontier is drawn by")
     frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
     frontier.set_defaults(run=_cmd_frontier)
+
+    limits = commands.add_parser(
+        "limits", help="the least KL any oracle sampler reaches at T steps (step sizes, fixed sets, adaptive "
+                       "policies), the fewest steps for a KL budget, and every sampler family against them")
+    add_law_arguments(limits)
+    limits.add_argument("--epsilon", type=float, default=0.01, help="the KL budget for the fewest steps (nats)")
+    limits.add_argument("--quick", action="store_true", help="fewer sampler settings in the families table")
+    limits.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    limits.set_defaults(run=_cmd_limits)
 
     verify = commands.add_parser(
         "verify", help="check another implementation (module:function) against refimpl; exit 0 only if it agrees")

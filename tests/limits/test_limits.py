@@ -212,7 +212,7 @@ def test_closed_forms_product_laws_and_coupled_pairs():
     """A product law: every optimum 0 at T = 1 (the profile is 0).  Two independent coupled pairs (AB or CD at
     positions 0, 1 and again at 2, 3): one step loses 2 log 2; (b) and (c) need exactly two (one of each pair,
     then the rest), and random-order decoding loses at every T < L (any step of two or more may pick a pair
-    together)."""
+    together).  Parity of 4 bits: one step loses log 2; three positions then one loses nothing, in any order."""
     product = datasets.product(np.array([[0.2, 0.8, 0.0], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
     assert np.nanmax(np.abs(limits.information_profile(product))) < 1e-12
     first = limits.parallelism_profile(product)[0]
@@ -228,6 +228,9 @@ def test_closed_forms_product_laws_and_coupled_pairs():
     assert limits.fewest_steps(rows, 1e-9, "order_averaged_kl") == 4
     assert all(len(row["fixed_sets"]) == row["steps"] and all(row["fixed_sets"]) for row in rows)
     assert limits.fewest_steps(limits.parallelism_profile(pair), 1e-9, "adaptive_kl") == 2
+    parity = limits.parallelism_profile(datasets.parity(2, 4))  # any 3 positions independent, the 4th their sum
+    assert parity[0]["adaptive_kl"] == pytest.approx(np.log(2), abs=1e-12)
+    assert parity[1]["step_sizes"] == [3, 1] and max(parity[1]["order_averaged_kl"], parity[1]["adaptive_kl"]) < 1e-12
 
 
 def test_the_mixture_can_beat_every_deterministic_policy():
