@@ -61,7 +61,17 @@ def _cmd_limits(args, out):
     from .commands import load_data
 
     law, _, _ = load_data(args)
-    _print_reports([limits_report(law.table, epsilon=args.epsilon, quick=args.quick)], args.json, out)
+    report = limits_report(law.table, epsilon=args.epsilon, quick=args.quick)
+    _print_reports([report], args.json, out)
+    if args.figures:
+        from ..experiments.limits import write_figures
+
+        written = write_figures(report, args.figures)
+        if written is None:
+            print("refimpl limits: --figures needs matplotlib, which is not installed; "
+                  "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
+            return 1
+        print(f"figures written: {', '.join(written)}", file=sys.stderr)
     return 0
 
 
@@ -189,6 +199,7 @@ def build_parser():
     limits.add_argument("--epsilon", type=float, default=0.01, help="the KL budget for the fewest steps (nats)")
     limits.add_argument("--quick", action="store_true", help="fewer sampler settings in the families table")
     limits.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    limits.add_argument("--figures", default=None, metavar="DIR", help="also write the parallelism profile plot here")
     limits.set_defaults(run=_cmd_limits)
 
     verify = commands.add_parser(

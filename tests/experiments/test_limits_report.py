@@ -59,3 +59,38 @@ def test_the_limits_command_prints_the_report_as_json_and_refuses_bad_input(caps
     assert found["total_correlation"] == pytest.approx(refimpl.total_correlation(parity), abs=1e-12)
     assert main(["limits", "--epsilon", "0"], out=io.StringIO()) != 0
     assert "epsilon must be a finite number > 0" in capsys.readouterr().err
+
+
+def test_the_parallelism_profile_figure_draws_every_optimum_and_its_zeros_at_zero(tmp_path):
+    """The figure (matplotlib installed): one series per optimum with the report's values, T on the x axis, a
+    symmetric-log y axis whose linear part holds 0 — the exact zeros at T = L are drawn at 0, not a floor."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from refimpl.experiments import limits as experiment
+
+    law = np.asarray(datasets.markov_chain(np.full(3, 1 / 3), np.full((3, 3), 1 / 6) + np.eye(3) / 2, 5))
+    report = limits_report(law, samplers=[S.LeftToRight()])
+    shown = []
+    original = plt.Figure.savefig
+
+    def keep(figure, *args, **kwargs):
+        shown.append(figure)
+        return original(figure, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        written = experiment.write_figures(report, str(tmp_path))
+    finally:
+        plt.Figure.savefig = original
+    assert written == [str(tmp_path / "parallelism_profile.png")] and (tmp_path / "parallelism_profile.png").stat().st_size
+    ax = shown[0].axes[0]
+    assert ax.get_yscale() == "symlog" and ax.get_xlabel().startswith("steps T")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {label for _, label, _ in experiment.PLOTTED}
+    for column, label, _ in experiment.PLOTTED:
+        x, y = lines[label].get_data()
+        assert list(x) == [row[0] for row in report.tables[0].rows]
+        np.testing.assert_allclose(y, [row[column] for row in report.tables[0].rows], atol=0)
+        assert y[-1] == 0.0  # T = L: exact, drawn at 0
+    assert ax.get_ylim()[0] <= 0.0
