@@ -1,5 +1,5 @@
 """``python -m benchmarks [--quick]``: every benchmark, its tables, result files, and a PASS/MISS summary
-of every performance target of issues #3, #4, #5, #9, #21 and #23 (and #22's costs, as information).  ``--quick``
+of every performance target of issues #3, #4, #5, #9, #21, #23 and #24 (and #22's costs, as information).  ``--quick``
 (under 2 minutes) skips the slow cases (Ancestral at V=4 L=10, the largest-problem search) and the slow checks;
 ``--reuse-largest`` prints the last largest-problem search (benchmarks/results/largest.json) instead of rerunning it (about
 20 minutes).  A full run ends with the checks marked ``slow`` (``python -m pytest -m slow``), which the
@@ -13,7 +13,7 @@ import time
 
 from tabulate import tabulate
 
-from benchmarks import families, frontier, largest, limits, oracle, precision, revise, samplers, stages, training
+from benchmarks import families, frontier, largest, limits, oracle, precision, revise, samplers, stages, sweeps, training
 from benchmarks.common import RESULTS, RESULTS_ENV, machine
 
 
@@ -25,7 +25,7 @@ def main(argv=None):
     summary = []
     modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
                ("frontier", frontier), ("revise", revise), ("training", training), ("precision", precision),
-               ("limits", limits)]
+               ("limits", limits), ("sweeps", sweeps)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules.append(("largest", largest))

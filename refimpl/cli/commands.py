@@ -11,7 +11,7 @@ from ..diffusion import schedules
 from ..laws import datasets
 from ..samplers.ties import has_tie_rule
 
-LAWS = ("dirichlet", "markov", "parity", "coupled", "uniform")
+LAWS = datasets.NAMED
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
             "semi_ar", "fixed", "entropy_bound", "remdm", "llada2")
 ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
@@ -112,26 +112,10 @@ def load_data(args):
 
 
 def _named_law(args):
-    if args.data.endswith(".npy"):
-        try:
-            table = np.load(args.data, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise FileFormatError(f"cannot read {args.data} as a .npy table: {error}") from None
-        return datasets.from_table(table, name=args.data)
-    vocab_size, length = validate.space(args.vocab_size, args.length)
-    if args.data == "dirichlet":
-        return datasets.dirichlet(vocab_size, length, np.random.default_rng(args.seed), args.concentration)
-    if args.data == "markov":
-        rng = np.random.default_rng(args.seed)
-        transition = rng.dirichlet(np.full(vocab_size, args.concentration), size=vocab_size)
-        return datasets.markov_chain(datasets.stationary(transition), transition, length)
-    if args.data == "parity":
-        return datasets.parity(vocab_size, length)
-    if args.data == "uniform":
-        return datasets.from_table(np.full((vocab_size,) * length, float(vocab_size) ** -length), name="uniform")
-    if args.data == "coupled":
-        return datasets.coupled_pairs()
-    raise InvalidParameterError(f"--data must be one of {', '.join(LAWS)} or a .npy file, got {args.data!r}")
+    try:
+        return datasets.named(args.data, args.vocab_size, args.length, args.seed, args.concentration)
+    except InvalidParameterError as error:
+        raise InvalidParameterError(str(error).replace("data must", "--data must", 1)) from None
 
 
 def parse_prompt(text, vocab_size, length, names=None):

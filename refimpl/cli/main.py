@@ -1,20 +1,13 @@
 """``refimpl ...`` commands.  Every command prints a human table by default and JSON with ``--json``."""
 import argparse
-import json
 import sys
 import traceback
 
 import numpy as np
 
 from ..core.errors import InvalidParameterError, RefimplError
-
-
-def _print_reports(reports, as_json, out):
-    if as_json:
-        json.dump({"reports": [r.to_json() for r in reports]}, out, indent=2, sort_keys=False)
-        out.write("\n")
-    else:
-        out.write("\n\n".join(r.to_text() for r in reports) + "\n")
+from .output import print_reports as _print_reports
+from .studies import add_study_commands
 
 
 def _cmd_paper(args, out):
@@ -53,25 +46,6 @@ def _cmd_frontier(args, out):
     report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt, temperature=args.temperature,
                              by=args.by)
     _print_reports([report], args.json, out)
-    return 0
-
-
-def _cmd_limits(args, out):
-    from ..experiments.limits import limits_report
-    from .commands import load_data
-
-    law, _, _ = load_data(args)
-    report = limits_report(law.table, epsilon=args.epsilon, quick=args.quick)
-    _print_reports([report], args.json, out)
-    if args.figures:
-        from ..experiments.limits import write_figures
-
-        written = write_figures(report, args.figures)
-        if written is None:
-            print("refimpl limits: --figures needs matplotlib, which is not installed; "
-                  "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
-            return 1
-        print(f"figures written: {', '.join(written)}", file=sys.stderr)
     return 0
 
 
@@ -192,15 +166,7 @@ def build_parser():
     frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
     frontier.set_defaults(run=_cmd_frontier)
 
-    limits = commands.add_parser(
-        "limits", help="the least KL any oracle sampler reaches at T steps (step sizes, fixed sets, adaptive "
-                       "policies), the fewest steps for a KL budget, and every sampler family against them")
-    add_law_arguments(limits)
-    limits.add_argument("--epsilon", type=float, default=0.01, help="the KL budget for the fewest steps (nats)")
-    limits.add_argument("--quick", action="store_true", help="fewer sampler settings in the families table")
-    limits.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    limits.add_argument("--figures", default=None, metavar="DIR", help="also write the parallelism profile plot here")
-    limits.set_defaults(run=_cmd_limits)
+    add_study_commands(commands)
 
     verify = commands.add_parser(
         "verify", help="check another implementation (module:function) against refimpl; exit 0 only if it agrees")

@@ -160,3 +160,37 @@ def coupled_pairs(pairs: Sequence[tuple[int, int]] = ((0, 1), (2, 3)), weights: 
     for (a, b), w in zip(pairs, weights):
         table[a, b] += w
     return Law(table, name=name)
+
+
+NAMED = ("dirichlet", "markov", "parity", "coupled", "uniform")
+
+
+def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: int = 0,
+          concentration: float = 0.5) -> Law:
+    """The law ``refimpl``'s commands and sweeps call by name: ``dirichlet`` (:func:`dirichlet` with
+    ``concentration``, seeded), ``markov`` (a stationary chain whose transition rows are Dirichlet draws),
+    ``parity``, ``coupled`` (:func:`coupled_pairs`), ``uniform``; or a ``.npy`` file holding a table."""
+    from ..core.errors import FileFormatError
+
+    if not isinstance(data, str):
+        raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
+    if data.endswith(".npy"):
+        try:
+            table = np.load(data, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise FileFormatError(f"cannot read {data} as a .npy table: {error}") from None
+        return from_table(table, name=data)
+    vocab_size, length = validate.space(vocab_size, length)
+    seed = validate.integer(seed, "seed", 0)
+    if data == "dirichlet":
+        return dirichlet(vocab_size, length, np.random.default_rng(seed), concentration)
+    if data == "markov":
+        transition = np.random.default_rng(seed).dirichlet(np.full(vocab_size, concentration), size=vocab_size)
+        return markov_chain(stationary(transition), transition, length)
+    if data == "parity":
+        return parity(vocab_size, length)
+    if data == "uniform":
+        return from_table(np.full((vocab_size,) * length, float(vocab_size) ** -length), name="uniform")
+    if data == "coupled":
+        return coupled_pairs()
+    raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")

@@ -1,0 +1,172 @@
+r"""Studies that outgrow one run (issue #24): a sweep of exact computations as independent tasks on any
+:class:`concurrent.futures.Executor` — a local process pool by default, a Dask cluster given its scheduler's
+address (``dask[distributed]``: ``Client.get_executor()``), or in this process (``workers=1``).
+
+Each task's result is written atomically to ``<results>/tasks/<key>.json`` as it finishes, so a sweep killed
+and started again computes only what is missing.  A task that raises is written to ``<results>/failed/`` with
+its inputs and the error, and the others go on; it is run again next time.  ``<results>/sweep.json`` holds the
+sweep's identity (:func:`refimpl.experiments.sweep_spec.fingerprint`): a directory holding another sweep's
+results is refused.  When every task is done, ``<results>/results.json`` lists them in the spec's order —
+the same bytes whichever executor ran them (no timings in results; progress goes to ``progress``).
+"""
+import concurrent.futures
+import json
+import os
+import time
+
+from ..core.errors import InvalidParameterError
+from ..core.files import atomic_write_json
+from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
+
+SCHEMA = "refimpl-sweep-1"
+
+
+def run_task(task: Task) -> dict:
+    """The result of one task (JSON-ready, exact): a frontier row, or a parallelism profile."""
+    from ..denoisers import oracle_denoiser
+    from ..laws.datasets import named
+    from ..limits import parallelism_profile
+    from .frontier import frontier_rows
+
+    law = named(**task.law)
+    table = law.table
+    if task.task == "limits":
+        return {"profile": parallelism_profile(table)}
+    row = frontier_rows(table, oracle_denoiser(table), [build_sampler(task.sampler)], ties=False)[0]
+    return {k: v for k, v in row.items() if k != "sampler"}
+
+
+def _attempt(task: Task) -> tuple:
+    """``(key, result, None)`` or ``(key, None, error)``: what a worker sends back (it never raises)."""
+    try:
+        return task.key, run_task(task), None
+    except Exception as error:  # the task failed: report it with its inputs, let the others finish
+        return task.key, None, f"{type(error).__name__}: {error}"
+
+
+class InlineExecutor(concurrent.futures.Executor):
+    """Runs each task when it is submitted, in this process (``workers=1``)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # (as a pool would report it)
+            future.set_exception(error)
+        return future
+
+
+def dask_executor(address: str, timeout: str = "10s"):
+    """``(client, client.get_executor())``; an address no scheduler answers on within ``timeout`` is refused,
+    naming it."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InvalidParameterError("a Dask scheduler needs dask[distributed]: pip install 'refimpl[dask]'") from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        raise InvalidParameterError(f"no Dask scheduler answers at {address}: {error}") from None
+    return client, client.get_executor()
+
+
+def _claim(results, tasks, spec_name):
+    """Create or check ``<results>/sweep.json``: another sweep's directory is refused."""
+    for folder in ("tasks", "failed"):
+        os.makedirs(os.path.join(results, folder), exist_ok=True)
+        for name in os.listdir(os.path.join(results, folder)):  # a write a kill cut short (atomic: never read)
+            if name.endswith(".tmp"):
+                os.remove(os.path.join(results, folder, name))
+    manifest = os.path.join(results, "sweep.json")
+    identity = fingerprint(tasks)
+    if os.path.exists(manifest):
+        with open(manifest, encoding="utf-8") as handle:
+            held = json.load(handle)
+        if held.get("fingerprint") != identity:
+            raise InvalidParameterError(
+                f"{results} holds the results of another sweep ({held.get('spec', '?')}, {held.get('tasks', '?')} "
+                f"tasks); give this sweep ({spec_name}, {len(tasks)} tasks) a directory of its own")
+        return
+    atomic_write_json(manifest, {"schema": SCHEMA, "spec": spec_name, "fingerprint": identity, "tasks": len(tasks),
+                                 "keys": [t.key for t in tasks]})
+
+
+def sweep(spec, results: str, workers: "int | None" = None, scheduler: "str | None" = None, executor=None,
+          progress=None) -> dict:
+    """Run the sweep ``spec`` (a path to a TOML or JSON file, or the parsed dict) into the directory ``results``.
+
+    ``executor``: any :class:`concurrent.futures.Executor`; else ``scheduler`` (a Dask address), else a process
+    pool of ``workers`` (default: every core; 1 runs in this process).  ``progress``: a text stream for the
+    done / total / failed / time-left line.  Returns ``{"total", "done", "skipped", "failed": [{"inputs",
+    "error"}], "results": path or None}`` — ``results.json`` is written only when every task is done."""
+    if isinstance(spec, (str, os.PathLike)):
+        parsed, text = read_spec(str(spec))
+        name = os.path.basename(str(spec))
+    else:
+        parsed, text, name = spec, "", "a spec"
+    tasks = expand(parsed, text)
+    _claim(results, tasks, name)
+    path = lambda folder, task: os.path.join(results, folder, task.key + ".json")  # noqa: E731
+    pending = [t for t in tasks if not os.path.exists(path("tasks", t))]
+    owned, client = None, None
+    if executor is None:
+        if scheduler is not None:
+            client, executor = dask_executor(scheduler)
+        elif (workers or os.cpu_count() or 1) == 1 or len(pending) <= 1:
+            executor = InlineExecutor()
+        else:
+            owned = executor = concurrent.futures.ProcessPoolExecutor(min(workers or os.cpu_count(), len(pending)))
+    failed, done, start = [], 0, time.perf_counter()
+    by_key = {t.key: t for t in pending}
+    try:
+        for key, result, error in _outcomes(executor, pending):
+            task = by_key[key]
+            if error is None:
+                atomic_write_json(path("tasks", task), {"key": key, "inputs": task.inputs(), "result": result})
+                if os.path.exists(path("failed", task)):
+                    os.remove(path("failed", task))
+                done += 1
+            else:
+                atomic_write_json(path("failed", task), {"key": key, "inputs": task.inputs(), "error": error})
+                failed.append({"inputs": task.inputs(), "error": error})
+            _report(progress, done + len(failed), len(pending), len(failed), len(tasks) - len(pending), start)
+    finally:
+        if owned is not None:
+            owned.shutdown()
+        if client is not None:
+            client.close()
+    complete = all(os.path.exists(path("tasks", t)) for t in tasks)
+    out = None
+    if complete:
+        out = os.path.join(results, "results.json")
+        rows = []
+        for task in tasks:
+            with open(path("tasks", task), encoding="utf-8") as handle:
+                rows.append(json.load(handle))
+        atomic_write_json(out, {"schema": SCHEMA, "fingerprint": fingerprint(tasks), "tasks": rows})
+    return {"total": len(tasks), "done": done, "skipped": len(tasks) - len(pending), "failed": failed, "results": out}
+
+
+def _outcomes(executor, pending):
+    """Each task's ``(key, result, error)`` as it finishes (in this process: one task at a time, so that each
+    result is written before the next task starts)."""
+    if isinstance(executor, InlineExecutor):
+        for task in pending:
+            yield _attempt(task)
+        return
+    futures = [executor.submit(_attempt, task) for task in pending]
+    for future in concurrent.futures.as_completed(futures):
+        yield future.result()
+
+
+def _report(stream, finished, pending, failed, skipped, start):
+    if stream is None:
+        return
+    elapsed = time.perf_counter() - start
+    left = elapsed / finished * (pending - finished) if finished else float("nan")
+    stream.write(f"\rsweep: {finished}/{pending} run ({skipped} already done), {failed} failed, "
+                 f"{elapsed:.1f} s, about {left:.0f} s left" + ("\n" if finished == pending else ""))
+    stream.flush()
+
+
+__all__ = ["sweep", "run_task", "InlineExecutor", "dask_executor"]
