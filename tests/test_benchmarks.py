@@ -5,15 +5,25 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_quick_runner_runs_and_records_the_machine(tmp_path):
-    env = dict(os.environ, REFIMPL_BENCH_RESULTS=str(tmp_path))
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory):
+    """``python -m benchmarks --quick`` run once: (its output, the folder of its result files)."""
+    folder = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, REFIMPL_BENCH_RESULTS=str(folder))
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "== targets ==" in done.stdout and ("PASS" in done.stdout or "MISS" in done.stdout)
+    return done.stdout, folder
+
+
+def test_quick_runner_runs_and_records_the_machine(quick_results):
+    stdout, tmp_path = quick_results
+    assert "== targets ==" in stdout and ("PASS" in stdout or "MISS" in stdout)
     for name in ("oracle", "samplers", "stages", "families", "frontier", "training"):
         result = json.loads((tmp_path / f"{name}.json").read_text())
         assert result["quick"] is True and result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
@@ -29,12 +39,9 @@ def test_frontier_keeps_the_settings_nothing_beats_on_calls_and_loss():
     assert [row["label"] for row in undominated(rows)] == ["one step", "also one step", "slower, better", "slowest, exact"]
 
 
-def test_frontier_rows_obey_the_theorems(tmp_path, monkeypatch):
+def test_frontier_rows_obey_the_theorems(quick_results):
     # with the oracle: one step loses exactly TC(p); one token per step in a value-independent order nothing
-    monkeypatch.setenv("REFIMPL_BENCH_RESULTS", str(tmp_path))
-    from benchmarks import frontier
-
-    cases = frontier.run(quick=True)["cases"]
+    cases = json.loads((quick_results[1] / "frontier.json").read_text())["cases"]
     assert [c["denoiser"] for c in cases] == ["oracle", "trained MLP"]
     for c in cases:  # the samplers that revise and bound sit next to the reveal-only ones, for both denoisers
         labels = " ".join(row["label"] for row in c["rows"])
