@@ -46,6 +46,11 @@ def _cmd_frontier(args, out):
     report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt, temperature=args.temperature,
                              by=args.by)
     _print_reports([report], args.json, out)
+    if args.figures:
+        from ..experiments.figures import frontier_figure
+        from .studies import announce
+
+        return announce(frontier_figure(report, args.figures), "frontier")
     return 0
 
 
@@ -164,6 +169,7 @@ def build_parser():
     frontier.add_argument("--temperature", type=float, default=1.0, help="every sampler's (MDLM's stays 1)")
     frontier.add_argument("--by", default="kl", choices=("kl", "tv"), help="the loss the frontier is drawn by")
     frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    frontier.add_argument("--figures", default=None, metavar="DIR", help="also write the frontier plot here")
     frontier.set_defaults(run=_cmd_frontier)
 
     add_study_commands(commands)

@@ -16,12 +16,17 @@ def _cmd_limits(args, out):
     if args.figures:
         from ..experiments.limits import write_figures
 
-        written = write_figures(report, args.figures)
-        if written is None:
-            print("refimpl limits: --figures needs matplotlib, which is not installed; "
-                  "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
-            return 1
-        print(f"figures written: {', '.join(written)}", file=sys.stderr)
+        return announce(write_figures(report, args.figures), "limits")
+    return 0
+
+
+def announce(written, command):
+    """Say which figures were written (exit 0), or that matplotlib is missing (exit 1)."""
+    if written is None:
+        print(f"refimpl {command}: --figures needs matplotlib, which is not installed; "
+              "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
+        return 1
+    print(f"figures written: {', '.join(written)}", file=sys.stderr)
     return 0
 
 

@@ -81,39 +81,9 @@ def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False) 
                "TC(p) is what one step loses; DTC(p) is the other published dependence measure (both in nats)."))
 
 
-PLOTTED = ((2, "(a) step sizes, order-averaged", "o--"), (3, "(a) its random-order law", "x:"),
-           (5, "(b) fixed sets", "s-"), (6, "(c) adaptive", "^-"))
-
-
 def write_figures(report: Report, folder: str) -> "list | None":
-    """``parallelism_profile.png`` in ``folder``: the least KL against T for each optimum, on a symmetric-log axis
-    that is linear near 0, so exact zeros are drawn at 0 (no floor); None without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    import io
-    import os
+    """The parallelism profile plot (:func:`refimpl.experiments.figures.profile_figure`); None without
+    matplotlib."""
+    from .figures import profile_figure
 
-    from ..core.files import atomic_write_bytes
-    from .paper import _save
-
-    os.makedirs(folder, exist_ok=True)
-    profile = report.tables[0]
-    steps = [row[0] for row in profile.rows]
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for column, label, style in PLOTTED:
-        ax.plot(steps, [row[column] for row in profile.rows], style, label=label)
-    positive = [row[c] for row in profile.rows for c, _, _ in PLOTTED if row[c] > 0]
-    linear = min(positive) if positive else 1e-6
-    ax.set_yscale("symlog", linthresh=linear)
-    ax.set_xticks(steps)
-    ax.set_xlabel("steps T (model calls with the oracle)")
-    ax.set_ylabel("least KL(p || q) (nats)")
-    ax.set_title(f"log axis, linear below {linear:.2g}: exact zeros at 0", fontsize=8)
-    ax.legend(fontsize=7)
-    path = _save(fig, os.path.join(folder, "parallelism_profile.png"), atomic_write_bytes, io)
-    plt.close(fig)
-    return [path]
+    return profile_figure(report, folder)

@@ -59,20 +59,21 @@ def run_paper(progress=None, models=None):
 
 
 def write_figures(reports, folder):
-    """PNG plots (marginal TV against distance; KL against steps) into ``folder``; needs matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    """PNG plots into ``folder`` (refimpl.experiments.figures), for the reports present: the coupled pairs' joint
+    next to the product, KL against steps (block length and tokens per step told apart), the marginal TV against
+    distance; None without matplotlib."""
+    from .figures import coupled_figure, pyplot, save, steps_figure
+
+    plt = pyplot()
+    if plt is None:
         return None
-    import io
-
-    from ..core.files import atomic_write_bytes
-
     os.makedirs(folder, exist_ok=True)
     by_name = {r.name: r for r in reports}
-    written = []
+    written = coupled_figure(by_name["coupled_pairs"], folder) if "coupled_pairs" in by_name else []
+    if "prescriptions" in by_name:
+        written += steps_figure(by_name["prescriptions"], folder)
+    if "homogenisation" not in by_name:
+        return written
     homog = by_name["homogenisation"].tables[0]
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.semilogy([r[0] for r in homog.rows], [r[1] for r in homog.rows], "o-", label="exact TV to pi")
@@ -82,24 +83,6 @@ def write_figures(reports, folder):
     ax.set_xlabel("distance d from the observed token")
     ax.set_ylabel("TV(marginal, stationary)")
     ax.legend()
-    written.append(_save(fig, os.path.join(folder, "marginal_tv_vs_distance.png"), atomic_write_bytes, io))
-    table = by_name["prescriptions"].tables[0]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for column, name in enumerate(table.headers[3:], start=3):
-        points = sorted((row[2], row[column]) for row in table.rows)
-        ax.plot([p[0] for p in points], [max(p[1], 1e-6) for p in points], "o", label=name)
-    ax.set_yscale("log")
-    ax.set_xlabel("decoding steps")
-    ax.set_ylabel("KL(p || q) (nats)")
-    ax.legend(fontsize=7)
-    written.append(_save(fig, os.path.join(folder, "kl_vs_steps.png"), atomic_write_bytes, io))
-    plt.close("all")
+    written.append(save(fig, os.path.join(folder, "marginal_tv_vs_distance.png")))
+    plt.close(fig)
     return written
-
-
-def _save(fig, path, atomic_write_bytes, io):
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=120)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path

@@ -58,10 +58,11 @@ def test_paper_json_holds_every_experiment(paper_json):
 
 
 def test_paper_figures(monkeypatch, tmp_path, capsys):
-    from refimpl.experiments import homogenisation, prescriptions
+    from refimpl.experiments import coupled, homogenisation, prescriptions
 
     def small_run():
-        return [homogenisation.homogenisation_experiment(), prescriptions.prescriptions_experiment()]
+        return [coupled.coupled_pair_demo(), homogenisation.homogenisation_experiment(),
+                prescriptions.prescriptions_experiment()]
 
     monkeypatch.setattr("refimpl.experiments.paper.run_paper", small_run)
     try:
@@ -72,7 +73,7 @@ def test_paper_figures(monkeypatch, tmp_path, capsys):
         return
     code = main(["paper", "--figures", str(tmp_path)], out=io.StringIO())
     assert code == 0
-    for name in ("marginal_tv_vs_distance.png", "kl_vs_steps.png"):
+    for name in ("coupled_pairs.png", "marginal_tv_vs_distance.png", "kl_vs_steps.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

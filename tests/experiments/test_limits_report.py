@@ -67,6 +67,7 @@ def test_the_parallelism_profile_figure_draws_every_optimum_and_its_zeros_at_zer
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from refimpl.experiments import figures
     from refimpl.experiments import limits as experiment
 
     law = np.asarray(datasets.markov_chain(np.full(3, 1 / 3), np.full((3, 3), 1 / 6) + np.eye(3) / 2, 5))
@@ -87,8 +88,8 @@ def test_the_parallelism_profile_figure_draws_every_optimum_and_its_zeros_at_zer
     ax = shown[0].axes[0]
     assert ax.get_yscale() == "symlog" and ax.get_xlabel().startswith("steps T")
     lines = {line.get_label(): line for line in ax.get_lines()}
-    assert set(lines) == {label for _, label, _ in experiment.PLOTTED}
-    for column, label, _ in experiment.PLOTTED:
+    assert set(lines) == {label for _, label, _ in figures.PROFILE}
+    for column, label, _ in figures.PROFILE:
         x, y = lines[label].get_data()
         assert list(x) == [row[0] for row in report.tables[0].rows]
         np.testing.assert_allclose(y, [row[column] for row in report.tables[0].rows], atol=0)
