@@ -22,8 +22,13 @@ def test_help_lists_the_commands():
 
 
 @pytest.fixture(scope="module")
-def paper_json():
-    code, text = run(["paper", "--json"])
+def paper_json(paper_run):
+    """``refimpl paper --json`` printing the session's run_paper reports (computed once, tests/conftest.py; the
+    whole command, computation included, is run by the slow README check)."""
+    reports, _ = paper_run
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("refimpl.experiments.paper.run_paper", lambda: reports)
+        code, text = run(["paper", "--json"])
     assert code == 0
     return json.loads(text)
 

@@ -8,16 +8,14 @@ import pytest
 import refimpl
 from refimpl import samplers as S
 from refimpl.experiments import homogenisation, toy
-from refimpl.experiments.paper import run_paper
 from refimpl.experiments.prescriptions import TRAINING, strategies
 from refimpl.laws import metrics
 
 
 @pytest.fixture(scope="module")
-def paper():
-    models = {}
-    reports = {r.name: r for r in run_paper(progress=lambda message: None, models=models)}
-    return reports, models
+def paper(paper_run):
+    reports, models = paper_run
+    return {r.name: r for r in reports}, models
 
 
 def test_toy_data_set_reproduces_the_paper_numbers_by_direct_count(paper):
