@@ -5,8 +5,11 @@ Each probe runs in its own process (``python -m benchmarks.largest --probe NAME 
 its time and peak resident memory; L grows at V=4 until a probe exceeds 5 minutes or refimpl's memory
 guard (set to 16 GiB) refuses it.  Targets (issue #9): Ancestral, 5 steps, at least V=4 L=10; LLaDA with
 block_length 4 at least V=4 L=12 (16.7 million clean sequences).
-Run: ``python -m benchmarks.largest``.
+Run: ``python -m benchmarks.largest [FAMILY ...] [--workers N]`` (N searches side by side; their timings then
+share the machine).
 """
+import concurrent.futures
+import functools
 import json
 import resource
 import subprocess
@@ -85,8 +88,27 @@ def lengths(name):
     return [length for length in range(START_LENGTH, MAX_LENGTH + 1) if length % step == 0]
 
 
-def run(quick=False, families=None, vocab_size=4):
-    """Search every family (or only ``families``, keeping the others' rows from the last results file)."""
+def search(name, vocab_size):
+    """One family's row: L from START_LENGTH up until a probe fails or runs over the limit."""
+    tried = []
+    for length in lengths(name):
+        outcome = attempt(name, vocab_size, length)
+        tried.append(outcome)
+        if outcome["status"] != "ok":
+            break
+    best = [t for t in tried if t["status"] == "ok"]
+    return {"family": name, "vocab_size": vocab_size, "tried": tried,
+            "largest_length": best[-1]["length"] if best else None,
+            "seconds": best[-1]["seconds"] if best else None,
+            "peak_bytes": best[-1]["peak_bytes"] if best else None,
+            "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok" else f"search ends at L = {MAX_LENGTH}"}
+
+
+def run(quick=False, families=None, vocab_size=4, workers=1):
+    """Search every family (or only ``families``, keeping the others' rows from the last results file); with
+    ``workers`` > 1 the families' searches run side by side (refimpl.experiments.executors.ordered_map), each
+    probe still in a process of its own — the default is one at a time, so that no probe's time shares the
+    machine's cores with another's."""
     import json as _json
     import os
     import pathlib
@@ -97,25 +119,16 @@ def run(quick=False, families=None, vocab_size=4):
     path = pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS) / "largest.json"
     if families and path.exists():
         previous = {row["family"]: row for row in _json.loads(path.read_text())["cases"]}
-    rows = []
-    for name in FAMILIES:
-        if families and name not in families:
-            if name in previous:
-                rows.append(previous[name])
-            continue
-        tried = []
-        for length in lengths(name):
-            outcome = attempt(name, vocab_size, length)
-            tried.append(outcome)
-            if outcome["status"] != "ok":
-                break
-        best = [t for t in tried if t["status"] == "ok"]
-        rows.append({"family": name, "vocab_size": vocab_size, "tried": tried,
-                     "largest_length": best[-1]["length"] if best else None,
-                     "seconds": best[-1]["seconds"] if best else None,
-                     "peak_bytes": best[-1]["peak_bytes"] if best else None,
-                     "stopped_by": tried[-1]["status"] if tried[-1]["status"] != "ok"
-                     else f"search ends at L = {MAX_LENGTH}"})
+    from refimpl.experiments.executors import ordered_map
+
+    searched = [name for name in FAMILIES if not families or name in families]
+    executor = concurrent.futures.ThreadPoolExecutor(workers) if workers > 1 else None  # each probe its own process
+    try:
+        found = dict(zip(searched, ordered_map(functools.partial(search, vocab_size=vocab_size), searched, executor)))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    rows = [found[name] if name in found else previous[name] for name in FAMILIES if name in found or name in previous]
     return write_result("largest", {"quick": quick, "time_limit_seconds": TIME_LIMIT,
                                     "memory_limit_bytes": MEMORY_LIMIT, "cases": rows})
 
@@ -143,7 +156,11 @@ def main(argv=None):
     if argv[:1] == ["--probe"]:
         probe(argv[1], int(argv[2]), int(argv[3]))
         return
-    result = run(families=argv or None)
+    workers = 1
+    if "--workers" in argv:
+        at = argv.index("--workers")
+        workers, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
+    result = run(families=argv or None, workers=workers)
     print(f"machine: {machine()}")
     print(table(result))
 

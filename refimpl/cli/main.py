@@ -43,8 +43,14 @@ def _cmd_frontier(args, out):
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
-    report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt, temperature=args.temperature,
-                             by=args.by)
+    from ..experiments.executors import local_executor
+
+    executor, close = local_executor(args.workers, args.scheduler)
+    try:
+        report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt,
+                                 temperature=args.temperature, by=args.by, executor=executor)
+    finally:
+        close()
     _print_reports([report], args.json, out)
     if args.figures:
         from ..experiments.figures import frontier_figure
@@ -170,6 +176,8 @@ def build_parser():
     frontier.add_argument("--by", default="kl", choices=("kl", "tv"), help="the loss the frontier is drawn by")
     frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
     frontier.add_argument("--figures", default=None, metavar="DIR", help="also write the frontier plot here")
+    frontier.add_argument("--workers", type=int, default=1, help="settings run side by side on this many processes")
+    frontier.add_argument("--scheduler", default=None, help="or on the Dask cluster at this address")
     frontier.set_defaults(run=_cmd_frontier)
 
     add_study_commands(commands)

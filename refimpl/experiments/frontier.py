@@ -18,6 +18,7 @@ from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
 from ..samplers.base import generation_region
 from ..samplers.ties import tie_probability
+from .executors import ordered_map
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
 
@@ -70,24 +71,33 @@ def remdm_samplers(masked, steps, quick=False):
     return out
 
 
-def frontier_rows(p, denoiser, samplers, prompt=None, ties=True):
+def frontier_rows(p, denoiser, samplers, prompt=None, ties=True, executor=None):
     """One dict per sampler: ``label``, ``expected_calls``, ``tokens_per_call`` (masked positions per call),
     ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass``, and with ``ties`` ``tie_probability``
-    (:func:`refimpl.tie_probability`: one more run for a ranking sampler)."""
+    (:func:`refimpl.tie_probability`: one more run for a ranking sampler).  ``executor``: the settings run side
+    by side on it (:func:`refimpl.experiments.executors.ordered_map`; the same rows, in the same order)."""
     table = validate.law_table(p)
-    vocab_size, length = table.shape[0], table.ndim
-    masked = _masked(prompt, vocab_size, length)
-    rows = []
-    for sampler in samplers:
+    masked = _masked(prompt, table.shape[0], table.ndim)
+    return ordered_map(_Row(table, denoiser, prompt, ties, masked), samplers, executor)
+
+
+class _Row:
+    """One frontier row, a picklable callable (so that a process pool can run it)."""
+
+    def __init__(self, table, denoiser, prompt, ties, masked):
+        self.table, self.denoiser, self.prompt, self.ties, self.masked = table, denoiser, prompt, ties, masked
+
+    def __call__(self, sampler):
+        table, denoiser, prompt = self.table, self.denoiser, self.prompt
+        vocab_size, length = table.shape[0], table.ndim
         q, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
         calls = float(step_calls.sum())
         found = metrics.law_metrics(table, q, prompt)
         row = {"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
-               "tokens_per_call": masked / calls, **found}
-        if ties:
+               "tokens_per_call": self.masked / calls, **found}
+        if self.ties:
             row["tie_probability"] = tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum()))
-        rows.append(row)
-    return rows
+        return row
 
 
 def _masked(prompt, vocab_size, length):
@@ -120,7 +130,7 @@ def shown(value):
 LOSSES = {"kl": "kl_p_q", "tv": "tv"}
 
 
-def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl"):
+def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None):
     """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones (by KL(p || q), or by TV
     with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked."""
     if by not in LOSSES:
@@ -132,7 +142,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
         start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
         samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None)
-    rows = frontier_rows(p, denoiser, samplers, prompt)
+    rows = frontier_rows(p, denoiser, samplers, prompt, executor=executor)
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}
     ordered = sorted(rows, key=lambda r: (r["expected_calls"], r[loss]))

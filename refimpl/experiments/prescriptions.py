@@ -13,6 +13,7 @@ from ..laws.joint import kl
 from ..models import mlp
 from ..models.train import TrainConfig, train
 from ..reports.tables import Report, Table
+from .executors import ordered_map
 from .homogenisation import law as chain_law
 
 TRAINING = (("uniform random masking", "random", 1), ("blockwise reverse-order, b=2", "blockwise", 2),
@@ -46,19 +47,30 @@ def train_models(table, steps=1500, seed=0, progress=None, raw=None):
     return models
 
 
-def prescriptions_experiment(models=None, progress=None):
+class _Cell:
+    """One cell of the grid, KL(p || q) of SemiAR(block, RandomK(k)) with a denoiser: a picklable callable."""
+
+    def __init__(self, table, denoisers):
+        self.table, self.denoisers = table, denoisers
+
+    def __call__(self, cell):
+        name, block, k = cell
+        sampler = samplers.SemiAR(block, samplers.RandomK(k))
+        return kl(self.table, exact_law(self.denoisers[name], sampler, self.table.length, self.table.vocab_size))
+
+
+def prescriptions_experiment(models=None, progress=None, executor=None):
+    """The grid of strategies x denoisers, exactly; ``executor``: the cells run side by side on it (the same
+    numbers)."""
     table = chain_law()
-    vocab_size, length = table.vocab_size, table.length
+    length = table.length
     denoisers = {"oracle": oracle_denoiser(table)}
     denoisers.update(models if models is not None else {})
     grid = strategies(length)
-    results = {}
-    for name, den in denoisers.items():
-        if progress:
-            progress(f"exact laws for the {name} denoiser")
-        for block, k in grid:
-            sampler = samplers.SemiAR(block, samplers.RandomK(k))
-            results[(name, block, k)] = kl(table, exact_law(den, sampler, length, vocab_size))
+    if progress:
+        progress(f"exact laws for {len(denoisers)} denoisers x {len(grid)} strategies")
+    cells = [(name, block, k) for name in denoisers for block, k in grid]
+    results = dict(zip(cells, ordered_map(_Cell(table, denoisers), cells, executor)))
     names = list(denoisers)
     rows = tuple((block, "all" if k == block and block > 2 else k, length // block * -(-block // k))
                  + tuple(results[(n, block, k)] for n in names) for block, k in grid)

@@ -16,6 +16,7 @@ import time
 
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
+from .executors import InlineExecutor, dask_executor
 from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
 
 SCHEMA = "refimpl-sweep-1"
@@ -42,32 +43,6 @@ def _attempt(task: Task) -> tuple:
         return task.key, run_task(task), None
     except Exception as error:  # the task failed: report it with its inputs, let the others finish
         return task.key, None, f"{type(error).__name__}: {error}"
-
-
-class InlineExecutor(concurrent.futures.Executor):
-    """Runs each task when it is submitted, in this process (``workers=1``)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # (as a pool would report it)
-            future.set_exception(error)
-        return future
-
-
-def dask_executor(address: str, timeout: str = "10s"):
-    """``(client, client.get_executor())``; an address no scheduler answers on within ``timeout`` is refused,
-    naming it."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InvalidParameterError("a Dask scheduler needs dask[distributed]: pip install 'refimpl[dask]'") from None
-    try:
-        client = Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as error:
-        raise InvalidParameterError(f"no Dask scheduler answers at {address}: {error}") from None
-    return client, client.get_executor()
 
 
 def _claim(results, tasks, spec_name):
@@ -169,4 +144,3 @@ def _report(stream, finished, pending, failed, skipped, start):
     stream.flush()
 
 
-__all__ = ["sweep", "run_task", "InlineExecutor", "dask_executor"]

@@ -39,6 +39,10 @@ class Law(validate.ValidatedLaw):
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "name", str(name))
 
+    def __reduce__(self):
+        """Rebuilt from its table, counts and name (so that a process pool can send a Law to its workers)."""
+        return (Law, (np.array(self.table), None if self.counts is None else np.array(self.counts), self.name))
+
     def __setattr__(self, key, value):
         raise AttributeError("Law is immutable; build a new one")
 

@@ -158,7 +158,7 @@ def test_another_sweeps_results_and_an_unreachable_scheduler_are_refused(tmp_pat
         sweep(write(tmp_path, other, "other.toml"), str(tmp_path / "r"), workers=1)
     pytest.importorskip("distributed")
     with pytest.raises(InvalidParameterError, match="no Dask scheduler answers at tcp://127.0.0.1:9"):
-        from refimpl.experiments.sweep import dask_executor
+        from refimpl.experiments.executors import dask_executor
 
         dask_executor("tcp://127.0.0.1:9", timeout="1s")
 
@@ -179,3 +179,30 @@ def test_the_readme_spec_runs(tmp_path):
     block = block[:block.index("```")]
     summary = sweep(write(tmp_path, block), str(tmp_path / "r"), workers=1)
     assert summary["total"] == summary["done"] == 12 and summary["results"]
+
+
+def test_the_frontier_and_the_prescriptions_grid_run_side_by_side_on_a_pool():
+    """frontier_rows and the prescriptions grid on a 2-process pool: the same rows and cells as in this process,
+    in the same order; ``refimpl frontier --workers 2`` prints what ``--workers 1`` prints."""
+    import concurrent.futures
+
+    from refimpl.cli.main import main
+    from refimpl.experiments import prescriptions
+    from refimpl.experiments.frontier import default_samplers
+
+    law = datasets.named("dirichlet", 3, 4, 0, 0.5)
+    chosen = default_samplers(4, quick=True)
+    inline = frontier_rows(law.table, refimpl.oracle_denoiser(law), chosen)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        pooled = frontier_rows(law.table, refimpl.oracle_denoiser(law), chosen, executor=pool)
+        grid = prescriptions.prescriptions_experiment(executor=pool)
+    assert pooled == inline
+    assert grid.tables == prescriptions.prescriptions_experiment().tables
+    one, two = io.StringIO(), io.StringIO()
+    assert main(["frontier", "--length", "3", "--workers", "1"], out=one) == 0
+    assert main(["frontier", "--length", "3", "--workers", "2"], out=two) == 0
+    assert one.getvalue() == two.getvalue()
+    with pytest.raises(InvalidParameterError, match="workers"):
+        from refimpl.experiments.executors import local_executor
+
+        local_executor(0)

@@ -195,3 +195,16 @@ def test_coupled_pairs_law():
     assert law.table[0, 1] == 0.5 and law.table[2, 3] == 0.5 and law.table.sum() == 1.0
     assert refimpl.total_correlation(law) == pytest.approx(np.log(2))
     assert [space.decode(i, 4, 2).tolist() for i in np.flatnonzero(law.table.ravel())] == [[0, 1], [2, 3]]
+
+
+def test_a_law_crosses_to_a_worker_process_whole():
+    """A Law sent to a process pool (pickled in transit, never to a file) is rebuilt equal and still read-only."""
+    import pickle
+
+    law = refimpl.datasets.empirical(np.array([[0, 1], [1, 1], [1, 0]]), vocab_size=2, name="three")
+    back = pickle.loads(pickle.dumps(law))
+    np.testing.assert_array_equal(back.table, law.table)
+    np.testing.assert_array_equal(back.counts, law.counts)
+    assert back.name == "three"
+    with pytest.raises(AttributeError, match="immutable"):
+        back.name = "other"

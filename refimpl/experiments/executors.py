@@ -1,0 +1,58 @@
+"""Where the exact computations run (issue #24): in this process, on a local process pool, or on a Dask cluster
+(``dask[distributed]``: ``Client.get_executor()``), behind :class:`concurrent.futures.Executor`."""
+import concurrent.futures
+import os
+
+from ..core.errors import InvalidParameterError
+
+
+class InlineExecutor(concurrent.futures.Executor):
+    """Runs each task when it is submitted, in this process (``workers=1``)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # (as a pool would report it)
+            future.set_exception(error)
+        return future
+
+
+def dask_executor(address: str, timeout: str = "10s"):
+    """``(client, client.get_executor())``; an address no scheduler answers on within ``timeout`` is refused,
+    naming it."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InvalidParameterError("a Dask scheduler needs dask[distributed]: pip install 'refimpl[dask]'") from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        raise InvalidParameterError(f"no Dask scheduler answers at {address}: {error}") from None
+    return client, client.get_executor()
+
+
+def ordered_map(fn, items, executor=None) -> list:
+    """``[fn(item) for item in items]``, on ``executor`` when given (any :class:`concurrent.futures.Executor`:
+    ``fn`` and the items must pickle for a process pool), the results in the items' order whatever order they
+    finish in — how the frontier, the prescriptions grid and the largest-problem search run their cells
+    side by side."""
+    items = list(items)
+    if executor is None or len(items) <= 1:
+        return [fn(item) for item in items]
+    return [future.result() for future in [executor.submit(fn, item) for item in items]]
+
+
+def local_executor(workers: "int | None" = None, scheduler: "str | None" = None):
+    """``(executor, close)``: a Dask cluster's executor given its scheduler's address, else a process pool of
+    ``workers`` (default: every core), else None for ``workers=1`` (run in this process)."""
+    if scheduler is not None:
+        client, executor = dask_executor(scheduler)
+        return executor, client.close
+    from ..core import validate
+
+    count = validate.integer(workers, "workers", 1) if workers is not None else os.cpu_count() or 1
+    if count == 1:
+        return None, lambda: None
+    pool = concurrent.futures.ProcessPoolExecutor(count)
+    return pool, pool.shutdown
