@@ -63,8 +63,11 @@ def test_serial_pool_and_results_agree_with_the_frontier_byte_for_byte(tmp_path)
     """In this process and on two processes: the same results.json bytes; each row is frontier_rows' own."""
     spec = write(tmp_path, SPEC)
     inline = sweep(spec, str(tmp_path / "inline"), workers=1)
-    pooled = sweep(spec, str(tmp_path / "pool"), workers=2, progress=io.StringIO())
+    shown = io.StringIO()
+    pooled = sweep(spec, str(tmp_path / "pool"), workers=2, progress=shown)
     assert inline["done"] == pooled["done"] == 10 and not inline["failed"]
+    last = shown.getvalue().rstrip("\n").split("\r")[-1]  # the progress line: done / total / failed / time left
+    assert last.startswith("sweep: 10/10 run (0 already done), 0 failed, ") and last.endswith("about 0 s left")
     data = open(inline["results"], "rb").read()
     assert data == open(pooled["results"], "rb").read()
     rows = json.loads(data)["tasks"]
