@@ -185,11 +185,21 @@ def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions
     TC is zero exactly when the positions are (conditionally) independent, and it is the loss
     :math:`KL(p(x_S \mid z) \| \prod_i p(x_i \mid z))` of sampling them in one parallel step.
     """
+    def averaged(h, given, pos):
+        return sum(h(given + (i,)) - h(given) for i in pos) - (h(given + pos) - h(given))
+
+    return _dependence(p, partial, positions, average, _tc_of, averaged)
+
+
+def _dependence(p, partial, positions, average, of_table, averaged):
+    """The three forms :func:`total_correlation` and :func:`dual_total_correlation` share: ``of_table`` of the
+    marginal on ``positions``; of the conditional law at ``partial`` (pointwise); or, with ``average``,
+    ``averaged(h, given, pos)`` from the entropies ``h`` of the marginals (the conditional quantity)."""
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     if partial is None:
         pos = tuple(range(length)) if positions is None else validate.positions(positions, length)
-        return _tc_of(marginal(table, tuple(sorted(pos))))
+        return of_table(marginal(table, tuple(sorted(pos))))
     z = _partial(table, partial)
     masked = [i for i in range(length) if z[i] == vocab_size]
     pos = tuple(masked) if positions is None else validate.positions(positions, length)
@@ -199,12 +209,9 @@ def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions
     pos = tuple(sorted(pos))
     if not validate.flag(average, "average"):
         law = conditional_law(table, z)
-        return _tc_of(marginal(law, tuple(masked.index(i) for i in pos)) if law.ndim else law)
+        return of_table(marginal(law, tuple(masked.index(i) for i in pos)) if law.ndim else law)
     given = tuple(i for i in range(length) if z[i] != vocab_size)
-    h_given = _entropy_of(marginal(table, given))
-    conditional_h = [_entropy_of(marginal(table, tuple(sorted(given + (i,))))) - h_given for i in pos]
-    joint_h = _entropy_of(marginal(table, tuple(sorted(given + pos)))) - h_given
-    return sum(conditional_h) - joint_h
+    return averaged(lambda positions: _entropy_of(marginal(table, tuple(sorted(positions)))), given, pos)
 
 
 def _dtc_of(table):
@@ -225,25 +232,11 @@ def dual_total_correlation(p: LawLike, partial: ArrayLike | None = None, *, posi
     DTC is zero exactly when the positions are (conditionally) independent; for two positions it equals TC
     (their mutual information); in general :math:`DTC \le (|S| - 1)\,TC` and :math:`TC \le (|S| - 1)\,DTC`.
     """
-    table = validate.law_table(p)
-    vocab_size, length = table.shape[0], table.ndim
-    if partial is None:
-        pos = tuple(range(length)) if positions is None else validate.positions(positions, length)
-        return _dtc_of(marginal(table, tuple(sorted(pos))))
-    z = _partial(table, partial)
-    masked = [i for i in range(length) if z[i] == vocab_size]
-    pos = tuple(masked) if positions is None else validate.positions(positions, length)
-    if any(i not in masked for i in pos):
-        raise InvalidParameterError(
-            f"positions {pos} must be masked in the partial sequence {z.tolist()} (masked: {masked})")
-    pos = tuple(sorted(pos))
-    if not validate.flag(average, "average"):
-        law = conditional_law(table, z)
-        return _dtc_of(marginal(law, tuple(masked.index(i) for i in pos)) if law.ndim else law)
-    given = tuple(i for i in range(length) if z[i] != vocab_size)
-    h = lambda positions: _entropy_of(marginal(table, tuple(sorted(positions))))  # noqa: E731
-    whole = h(given + pos)
-    return whole - h(given) - sum(whole - h(given + tuple(j for j in pos if j != i)) for i in pos)
+    def averaged(h, given, pos):
+        whole = h(given + pos)
+        return whole - h(given) - sum(whole - h(given + tuple(j for j in pos if j != i)) for i in pos)
+
+    return _dependence(p, partial, positions, average, _dtc_of, averaged)
 
 
 def kl(p: LawLike, q: LawLike) -> float:
