@@ -28,6 +28,7 @@ from .denoisers import oracle_denoiser
 from .diffusion import elbo, forward, schedules
 from .diffusion.elbo import nelbo
 from .engine import exact_law, expected_calls, sample
+from .experiments.sweep import sweep
 from .laws import datasets, lattice, metrics, space
 from .laws.joint import (
                           Law,
@@ -52,5 +53,5 @@ __all__ = [
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
     "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
-    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits",
+    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits", "sweep",
 ]

@@ -102,7 +102,10 @@ PUBLIC_MODULES = ["refimpl.laws.datasets", "refimpl.laws.joint", "refimpl.laws.l
                   "refimpl.diffusion.schedules", "refimpl.engine.calls", "refimpl.engine.exact", "refimpl.engine.sample",
                   "refimpl.models.checkpoint", "refimpl.models.train", "refimpl.interop.verify",
                   "refimpl.interop.vectors", "refimpl.interop.adapters", "refimpl.core.limits",
-                  "refimpl.samplers.precision", "refimpl.samplers.ties", "refimpl.core.float32"]
+                  "refimpl.samplers.precision", "refimpl.samplers.ties", "refimpl.core.float32",
+                  "refimpl.limits.information", "refimpl.limits.schedules", "refimpl.limits.optimal",
+                  "refimpl.limits.adaptive", "refimpl.limits.profile", "refimpl.experiments.sweep",
+                  "refimpl.experiments.executors"]
 
 
 def public_functions():

@@ -2,6 +2,7 @@
 (``dask[distributed]``: ``Client.get_executor()``), behind :class:`concurrent.futures.Executor`."""
 import concurrent.futures
 import os
+import typing
 
 from ..core.errors import InvalidParameterError
 
@@ -18,7 +19,7 @@ class InlineExecutor(concurrent.futures.Executor):
         return future
 
 
-def dask_executor(address: str, timeout: str = "10s"):
+def dask_executor(address: str, timeout: str = "10s") -> tuple:
     """``(client, client.get_executor())``; an address no scheduler answers on within ``timeout`` is refused,
     naming it."""
     try:
@@ -32,7 +33,7 @@ def dask_executor(address: str, timeout: str = "10s"):
     return client, client.get_executor()
 
 
-def ordered_map(fn, items, executor=None) -> list:
+def ordered_map(fn: typing.Callable, items: typing.Iterable, executor: "concurrent.futures.Executor | None" = None) -> list:
     """``[fn(item) for item in items]``, on ``executor`` when given (any :class:`concurrent.futures.Executor`:
     ``fn`` and the items must pickle for a process pool), the results in the items' order whatever order they
     finish in — how the frontier, the prescriptions grid and the largest-problem search run their cells
@@ -43,7 +44,7 @@ def ordered_map(fn, items, executor=None) -> list:
     return [future.result() for future in [executor.submit(fn, item) for item in items]]
 
 
-def local_executor(workers: "int | None" = None, scheduler: "str | None" = None):
+def local_executor(workers: "int | None" = None, scheduler: "str | None" = None) -> tuple:
     """``(executor, close)``: a Dask cluster's executor given its scheduler's address, else a process pool of
     ``workers`` (default: every core), else None for ``workers=1`` (run in this process)."""
     if scheduler is not None:

@@ -13,6 +13,7 @@ import concurrent.futures
 import json
 import os
 import time
+import typing
 
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
@@ -66,8 +67,8 @@ def _claim(results, tasks, spec_name):
                                  "keys": [t.key for t in tasks]})
 
 
-def sweep(spec, results: str, workers: "int | None" = None, scheduler: "str | None" = None, executor=None,
-          progress=None) -> dict:
+def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" = None, scheduler: "str | None" = None,
+          executor: "concurrent.futures.Executor | None" = None, progress: "typing.TextIO | None" = None) -> dict:
     """Run the sweep ``spec`` (a path to a TOML or JSON file, or the parsed dict) into the directory ``results``.
 
     ``executor``: any :class:`concurrent.futures.Executor`; else ``scheduler`` (a Dask address), else a process

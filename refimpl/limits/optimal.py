@@ -25,7 +25,7 @@ from ..laws.lattice import lattice_bytes
 from .information import information_profile, set_positions, submasks, subset_entropies
 
 
-def check_steps(steps, length: int) -> int:
+def check_steps(steps: int, length: int) -> int:
     """T in 1 .. L."""
     steps = validate.integer(steps, "steps", 1)
     if steps > length:

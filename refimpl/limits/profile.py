@@ -12,7 +12,7 @@ from .optimal import fixed_set_optima, step_size_optima
 from .schedules import random_order_kl
 
 
-def check_epsilon(epsilon) -> float:
+def check_epsilon(epsilon: float) -> float:
     try:
         value = float(epsilon)
     except (TypeError, ValueError):
@@ -38,7 +38,7 @@ def parallelism_profile(p: LawLike, adaptive: bool = True) -> list:
     return rows
 
 
-def fewest_steps(rows: list, epsilon, key: str) -> "int | None":
+def fewest_steps(rows: list, epsilon: float, key: str) -> "int | None":
     """The fewest T whose ``key`` (a KL of :func:`parallelism_profile`'s rows) is at most ``epsilon``; the
     optima fall to 0 at T = L, so there is always one."""
     epsilon = check_epsilon(epsilon)

@@ -13,6 +13,8 @@ marginal — refimpl's ``RandomK([k_1, ..., k_T])``.  Two KLs (proofs/limits.md)
 Random step sizes: a schedule law ``[(weight, sizes), ...]`` (weights summing to 1) is decoding that first
 draws its sizes; its order-averaged KL is the weighted sum, its law the weighted mixture.
 """
+import typing
+
 import numpy as np
 
 from ..core import validate
@@ -20,8 +22,10 @@ from ..core.errors import InvalidParameterError
 from ..core.types import LawLike
 from .information import information_profile
 
+Sizes = typing.Sequence[int]  # step sizes k_1 .. k_T
 
-def check_sizes(sizes, length: int, who: str = "sizes") -> tuple:
+
+def check_sizes(sizes: Sizes, length: int, who: str = "sizes") -> tuple:
     """A step-size schedule: positive integers adding up to ``length``."""
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
         raise InvalidParameterError(f"{who} must be a list of step sizes, got {sizes!r}")
@@ -31,7 +35,7 @@ def check_sizes(sizes, length: int, who: str = "sizes") -> tuple:
     return out
 
 
-def check_schedule_law(schedules, length: int) -> list:
+def check_schedule_law(schedules: typing.Sequence, length: int) -> list:
     """``[(weight, sizes)]`` with weights >= 0 adding up to 1 (within 1e-9)."""
     try:
         pairs = [(float(w), check_sizes(s, length, "a schedule's sizes")) for w, s in schedules]
@@ -43,7 +47,7 @@ def check_schedule_law(schedules, length: int) -> list:
     return pairs
 
 
-def order_averaged_kl(p: LawLike, sizes, profile: np.ndarray | None = None) -> float:
+def order_averaged_kl(p: LawLike, sizes: Sizes, profile: np.ndarray | None = None) -> float:
     r""":math:`\sum_t e(j_t, k_t)`: the KL of random-order decoding averaged over reveal orders."""
     table = validate.law_table(p)
     sizes = check_sizes(sizes, table.ndim)
@@ -55,7 +59,7 @@ def order_averaged_kl(p: LawLike, sizes, profile: np.ndarray | None = None) -> f
     return float(total)
 
 
-def random_order_law(p: LawLike, sizes) -> np.ndarray:
+def random_order_law(p: LawLike, sizes: Sizes) -> np.ndarray:
     """The law random-order decoding with the oracle produces (``RandomK(sizes)``, T = 1), exactly."""
     from ..denoisers import oracle_denoiser
     from ..engine import exact_law
@@ -66,14 +70,14 @@ def random_order_law(p: LawLike, sizes) -> np.ndarray:
     return exact_law(oracle_denoiser(table), RandomK(list(sizes)), table.ndim, table.shape[0])
 
 
-def random_order_kl(p: LawLike, sizes) -> float:
+def random_order_kl(p: LawLike, sizes: Sizes) -> float:
     """KL(p || the law of random-order decoding), the mixture over reveal orders."""
     from ..laws.joint import kl
 
     return kl(p, random_order_law(p, sizes))
 
 
-def schedule_law_kls(p: LawLike, schedules) -> dict:
+def schedule_law_kls(p: LawLike, schedules: typing.Sequence) -> dict:
     """Random step sizes: ``{"order_averaged": ..., "random_order": ...}`` for a schedule law
     ``[(weight, sizes)]`` (module docstring)."""
     from ..laws.joint import kl
