@@ -34,7 +34,13 @@ def run_task(task: Task) -> dict:
     table = law.table
     if task.task == "limits":
         return {"profile": parallelism_profile(table)}
-    row = frontier_rows(table, oracle_denoiser(table), [build_sampler(task.sampler)], ties=False)[0]
+    if task.denoiser == "oracle":
+        denoiser = oracle_denoiser(table)
+    else:
+        from ..models.checkpoint import load
+
+        denoiser = load(task.denoiser)[0]
+    row = frontier_rows(table, denoiser, [build_sampler(task.sampler)], ties=False)[0]
     return {k: v for k, v in row.items() if k != "sampler"}
 
 

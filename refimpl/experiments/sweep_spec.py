@@ -5,6 +5,7 @@ independent tasks.
 
     [sweep]
     task = "frontier"          # per (law, sampler): KL, TV, incoherent mass and expected model calls; or "limits"
+    denoiser = "oracle"        # or a checkpoint of refimpl train (a list: one axis more); limits: oracle only
 
     [[laws]]
     data = "dirichlet"         # dirichlet, markov, parity, coupled, uniform (refimpl.laws.datasets.named)
@@ -50,15 +51,21 @@ class Task:
     law: dict
     sampler: "dict | None"
     identity: "str | None" = None
+    denoiser: str = "oracle"  # or a checkpoint written by ``refimpl train``
+    digest: "str | None" = None  # the checkpoint file's SHA-256: a retrained model is another task
 
     def inputs(self) -> dict:
-        return {"task": self.task, "law": self.law, "sampler": self.sampler}
+        out = {"task": self.task, "law": self.law, "sampler": self.sampler}
+        return out if self.denoiser == "oracle" else dict(out, denoiser=self.denoiser)
 
     @property
     def key(self) -> str:
-        """The first 20 hex digits of the SHA-256 of (task, law, sampler identity) in canonical JSON."""
-        text = json.dumps({"task": self.task, "law": self.law, "sampler": self.identity}, sort_keys=True,
-                          separators=(",", ":"))
+        """The first 20 hex digits of the SHA-256 of (task, law, sampler identity[, checkpoint digest]) in
+        canonical JSON."""
+        identity = {"task": self.task, "law": self.law, "sampler": self.identity}
+        if self.denoiser != "oracle":
+            identity["denoiser"] = self.digest
+        text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
@@ -126,6 +133,23 @@ def axes(entry: dict) -> list:
     return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
 
 
+def _checkpoint(name, text):
+    """``(name, SHA-256 of the file, (V, L))`` of a checkpoint written by ``refimpl train``; ``("oracle", None,
+    None)`` for the oracle."""
+    if name == "oracle":
+        return name, None, None
+    from ..models.checkpoint import load
+
+    try:
+        with open(name, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        model = load(name)[0]
+    except (OSError, RefimplError, TypeError) as error:
+        raise InvalidParameterError(f"{_where(text, 'denoiser', 'sweep', 0)}denoiser must be 'oracle' or a "
+                                    f"checkpoint written by refimpl train; {name!r}: {error}") from None
+    return name, digest, (model.vocab_size, model.length)
+
+
 def _check_law(law: dict) -> None:
     """A law's parameters, checked without building its table."""
     from ..core import validate
@@ -164,7 +188,17 @@ def expand(spec: dict, text: str = "") -> list:
     if unknown_top:
         raise InvalidParameterError(f"{_where(text, unknown_top[0], unknown_top[0], 0)}the spec has no section "
                                     f"{unknown_top[0]!r} (sections: sweep, laws, samplers)")
-    task = spec.get("sweep", {}).get("task", "frontier")
+    head = spec.get("sweep", {})
+    bad = [k for k in head if k not in ("task", "denoiser")]
+    if bad:
+        raise InvalidParameterError(f"{_where(text, bad[0], 'sweep', 0)}sweep has no parameter {bad[0]!r} "
+                                    f"(its parameters: task, denoiser)")
+    task = head.get("task", "frontier")
+    given = head.get("denoiser", "oracle")
+    denoisers = [_checkpoint(d, text) for d in (given if isinstance(given, list) else [given])]
+    if task == "limits" and any(name != "oracle" for name, _, _ in denoisers):
+        raise InvalidParameterError(f"{_where(text, 'denoiser', 'sweep', 0)}a limits sweep is the oracle's: it "
+                                    f"takes no checkpoint")
     if task not in TASKS:
         raise InvalidParameterError(f"{_where(text, 'task', 'sweep', 0)}task must be one of {', '.join(TASKS)}, "
                                     f"got {task!r}")
@@ -201,7 +235,15 @@ def expand(spec: dict, text: str = "") -> list:
             except TypeError as error:
                 raise InvalidParameterError(f"{_where(text, 'family', 'samplers', n)}{error}") from None
             sampler_grid.append((params, identity))
-    tasks = [Task(task, law, params, identity) for law in law_grid for params, identity in (sampler_grid or [(None, None)])]
+    tasks = []
+    for law in law_grid:
+        for name, digest, dims in denoisers:
+            if dims is not None and dims != (law["vocab_size"], law["length"]):
+                raise InvalidParameterError(
+                    f"{_where(text, 'denoiser', 'sweep', 0)}{name} is a model for V={dims[0]}, L={dims[1]}; the law "
+                    f"{law} has V={law['vocab_size']}, L={law['length']}")
+            tasks += [Task(task, law, params, identity, name, digest)
+                      for params, identity in (sampler_grid or [(None, None)])]
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
         duplicate = next(k for k in keys if keys.count(k) > 1)

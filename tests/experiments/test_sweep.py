@@ -209,3 +209,33 @@ def test_the_frontier_and_the_prescriptions_grid_run_side_by_side_on_a_pool():
         from refimpl.experiments.executors import local_executor
 
         local_executor(0)
+
+
+def test_a_sweep_over_a_trained_checkpoint(tmp_path):
+    """``denoiser = "model.npz"`` (refimpl train's checkpoint): each row is frontier_rows' own with the loaded model;
+    retraining the file makes new tasks (the key holds its SHA-256); a model for another length is refused naming
+    the line, and a limits sweep takes none."""
+    from refimpl.models import checkpoint, mlp
+    from refimpl.models.train import TrainConfig, train
+
+    law = datasets.named("dirichlet", 2, 3, 0, 0.5)
+    path = str(tmp_path / "model.npz")
+    train(law, mlp.MLPConfig(2, 3, (16,), "gelu"), TrainConfig(steps=20, batch_size=32, seed=1),
+          checkpoint_path=path, progress=None)
+    text = (f'[sweep]\ndenoiser = "{path}"\n\n[[laws]]\nvocab_size = 2\nlength = 3\n\n'
+            '[[samplers]]\nfamily = "LLaDA"\nsteps = [1, 3]\ntemperature = 1.0\n')
+    summary = sweep(write(tmp_path, text), str(tmp_path / "r"), workers=2)
+    rows = json.loads(open(summary["results"]).read())["tasks"]
+    model = checkpoint.load(path)[0]
+    direct = frontier_rows(law.table, model, [S.LLaDA(3, temperature=1.0)], ties=False)[0]
+    assert rows[1]["inputs"]["denoiser"] == path and rows[1]["result"]["kl_p_q"] == direct["kl_p_q"]
+    oracle_keys = {t.key for t in expand(parse_spec(text.replace(f'denoiser = "{path}"', ""), "toml"))}
+    first = {t.key for t in expand(parse_spec(text, "toml"))}
+    train(law, mlp.MLPConfig(2, 3, (16,), "gelu"), TrainConfig(steps=20, batch_size=32, seed=2),
+          checkpoint_path=path, progress=None)
+    assert first.isdisjoint({t.key for t in expand(parse_spec(text, "toml"))}) and first.isdisjoint(oracle_keys)
+    with pytest.raises(InvalidParameterError, match="line 2: .* is a model for V=2, L=3; the law"):
+        expand(parse_spec(text.replace("length = 3", "length = 4"), "toml"), text.replace("length = 3", "length = 4"))
+    limits = f'[sweep]\ntask = "limits"\ndenoiser = "{path}"\n\n[[laws]]\nvocab_size = 2\nlength = 3\n'
+    with pytest.raises(InvalidParameterError, match="line 3: a limits sweep is the oracle's"):
+        expand(parse_spec(limits, "toml"), limits)
