@@ -15,6 +15,7 @@ import os
 import time
 import typing
 
+from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
 from .executors import InlineExecutor, dask_executor
@@ -87,14 +88,21 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
     else:
         parsed, text, name = spec, "", "a spec"
     tasks = expand(parsed, text)
-    _claim(results, tasks, name)
+    if workers is not None:
+        workers = validate.integer(workers, "workers", 1)
+    owned, client = None, None
+    if executor is None and scheduler is not None:  # reached before anything is written
+        client, executor = dask_executor(scheduler)
+    try:
+        _claim(results, tasks, name)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     path = lambda folder, task: os.path.join(results, folder, task.key + ".json")  # noqa: E731
     pending = [t for t in tasks if not os.path.exists(path("tasks", t))]
-    owned, client = None, None
     if executor is None:
-        if scheduler is not None:
-            client, executor = dask_executor(scheduler)
-        elif (workers or os.cpu_count() or 1) == 1 or len(pending) <= 1:
+        if (workers or os.cpu_count() or 1) == 1 or len(pending) <= 1:
             executor = InlineExecutor()
         else:
             owned = executor = concurrent.futures.ProcessPoolExecutor(min(workers or os.cpu_count(), len(pending)))

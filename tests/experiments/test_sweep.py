@@ -159,6 +159,20 @@ def test_another_sweeps_results_and_an_unreachable_scheduler_are_refused(tmp_pat
     other = SPEC.replace("seed = [0, 1]", "seed = [5]")
     with pytest.raises(InvalidParameterError, match="holds the results of another sweep"):
         sweep(write(tmp_path, other, "other.toml"), str(tmp_path / "r"), workers=1)
+    import refimpl.experiments.sweep as module
+
+    def unreachable(address):
+        raise InvalidParameterError(f"no Dask scheduler answers at {address}")
+
+    original, module.dask_executor = module.dask_executor, unreachable
+    try:  # refused before the results directory is made
+        with pytest.raises(InvalidParameterError, match="no Dask scheduler answers at tcp://127.0.0.1:9"):
+            sweep(write(tmp_path, SPEC), str(tmp_path / "fresh"), scheduler="tcp://127.0.0.1:9")
+    finally:
+        module.dask_executor = original
+    assert not (tmp_path / "fresh").exists()
+    with pytest.raises(InvalidParameterError, match="workers must be"):
+        sweep(write(tmp_path, SPEC), str(tmp_path / "fresh"), workers=0)
     pytest.importorskip("distributed")
     with pytest.raises(InvalidParameterError, match="no Dask scheduler answers at tcp://127.0.0.1:9"):
         from refimpl.experiments.executors import dask_executor
