@@ -45,10 +45,16 @@ def _cmd_frontier(args, out):
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
     from ..experiments.executors import local_executor
 
-    executor, close = local_executor(args.workers, args.scheduler)
+    if args.results:
+        from .studies import frontier_sweep
+
+        rows_of, executor, close = frontier_sweep(args, law, prompt), None, lambda: None
+    else:
+        rows_of = None
+        executor, close = local_executor(args.workers, args.scheduler)
     try:
         report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt,
-                                 temperature=args.temperature, by=args.by, executor=executor)
+                                 temperature=args.temperature, by=args.by, executor=executor, rows_of=rows_of)
     finally:
         close()
     _print_reports([report], args.json, out)
@@ -178,6 +184,8 @@ def build_parser():
     frontier.add_argument("--figures", default=None, metavar="DIR", help="also write the frontier plot here")
     frontier.add_argument("--workers", type=int, default=1, help="settings run side by side on this many processes")
     frontier.add_argument("--scheduler", default=None, help="or on the Dask cluster at this address")
+    frontier.add_argument("--results", default=None, metavar="DIR",
+                          help="run the settings as a resumable sweep into DIR (refimpl sweep)")
     frontier.set_defaults(run=_cmd_frontier)
 
     add_study_commands(commands)

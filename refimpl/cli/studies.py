@@ -71,3 +71,34 @@ def add_study_commands(commands):
     sweep.add_argument("--quiet", action="store_true", help="no progress line")
     sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
     sweep.set_defaults(run=_cmd_sweep)
+
+
+def frontier_sweep(args, law, prompt):
+    """``refimpl frontier --results DIR``: the rows from a resumable sweep of the same settings (a law from a data
+    file is saved as ``DIR/law.npy`` first, so that the sweep's tasks can name it)."""
+    import os
+
+    import numpy as np
+
+    from ..core.errors import InvalidParameterError
+    from ..core.files import atomic_write_bytes
+    from ..experiments.sweep import frontier_sweep_rows
+
+    if prompt is not None:
+        raise InvalidParameterError("--results runs the frontier as a sweep, whose tasks take no prompt; "
+                                    "drop --prompt or --results")
+    if getattr(args, "data_file", None):
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(law.table), allow_pickle=False)
+        data = os.path.abspath(os.path.join(args.results, "law.npy"))
+        atomic_write_bytes(data, buffer.getvalue())
+    else:
+        data = os.path.abspath(args.data) if args.data.endswith(".npy") else args.data
+    spec_law = {"data": data, "vocab_size": law.vocab_size, "length": law.length, "seed": args.seed,
+                "concentration": args.concentration}
+    denoiser = args.denoiser if args.denoiser in (None, "oracle") else os.path.abspath(args.denoiser)
+    return lambda samplers: frontier_sweep_rows(spec_law, samplers, args.results, denoiser or "oracle",
+                                                workers=args.workers, scheduler=args.scheduler,
+                                                progress=None if args.json else sys.stderr)

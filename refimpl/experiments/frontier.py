@@ -130,9 +130,11 @@ def shown(value):
 LOSSES = {"kl": "kl_p_q", "tv": "tv"}
 
 
-def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None):
+def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None, rows_of=None):
     """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones (by KL(p || q), or by TV
-    with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked."""
+    with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked.
+    ``rows_of(samplers)``: where the rows come from instead (e.g. a resumable sweep,
+    :func:`refimpl.experiments.sweep.frontier_sweep_rows`)."""
     if by not in LOSSES:
         raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
     table = metrics.conditioned(p, prompt)
@@ -142,7 +144,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
         start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
         samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None)
-    rows = frontier_rows(p, denoiser, samplers, prompt, executor=executor)
+    rows = frontier_rows(p, denoiser, samplers, prompt, executor=executor) if rows_of is None else rows_of(samplers)
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}
     ordered = sorted(rows, key=lambda r: (r["expected_calls"], r[loss]))

@@ -41,7 +41,7 @@ def run_task(task: Task) -> dict:
         from ..models.checkpoint import load
 
         denoiser = load(task.denoiser)[0]
-    row = frontier_rows(table, denoiser, [build_sampler(task.sampler)], ties=False)[0]
+    row = frontier_rows(table, denoiser, [build_sampler(task.sampler)])[0]
     return {k: v for k, v in row.items() if k != "sampler"}
 
 
@@ -135,6 +135,45 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
                 rows.append(json.load(handle))
         atomic_write_json(out, {"schema": SCHEMA, "fingerprint": fingerprint(tasks), "tasks": rows})
     return {"total": len(tasks), "done": done, "skipped": len(tasks) - len(pending), "failed": failed, "results": out}
+
+
+def sampler_entry(sampler) -> dict:
+    """A sampler as a spec entry: its family and the fields that differ from their defaults (a schedule by
+    name); a field a spec cannot hold (a ranking function, a schedule with parameters) is refused."""
+    import dataclasses
+
+    from .sweep_spec import SCHEDULES
+
+    entry = {"family": type(sampler).__name__}
+    for field in dataclasses.fields(sampler):
+        value = getattr(sampler, field.name)
+        default = field.default if field.default is not dataclasses.MISSING else None
+        if value == default:
+            continue
+        names = [n for n, cls in SCHEDULES.items() if repr(value) == repr(cls())]
+        if names:
+            value = names[0]
+        if not isinstance(value, (str, int, float, bool, type(None))):  # (a list would be a grid axis)
+            raise InvalidParameterError(f"{sampler!r}: its {field.name} {value!r} cannot be written in a sweep spec")
+        entry[field.name] = value
+    return entry
+
+
+def frontier_sweep_rows(law: dict, samplers, results: str, denoiser: str = "oracle", **run) -> list:
+    """:func:`refimpl.experiments.frontier.frontier_rows` for the named law ``law`` (its parameters) as a sweep
+    into ``results`` (resumable; ``run``: :func:`sweep`'s ``workers``, ``scheduler``, ``progress``), in the
+    samplers' order."""
+    samplers = list(samplers)
+    spec = {"sweep": {"task": "frontier", "denoiser": denoiser}, "laws": [law],
+            "samplers": [sampler_entry(s) for s in samplers]}
+    summary = sweep(spec, results, **run)
+    if summary["failed"]:
+        failure = summary["failed"][0]
+        raise InvalidParameterError(f"{len(summary['failed'])} frontier settings failed, e.g. "
+                                    f"{failure['inputs']['sampler']}: {failure['error']}")
+    with open(summary["results"], encoding="utf-8") as handle:
+        rows = json.load(handle)["tasks"]
+    return [dict(row["result"], sampler=repr(s)) for row, s in zip(rows, samplers)]
 
 
 def _outcomes(executor, pending):

@@ -53,6 +53,7 @@ class Task:
     identity: "str | None" = None
     denoiser: str = "oracle"  # or a checkpoint written by ``refimpl train``
     digest: "str | None" = None  # the checkpoint file's SHA-256: a retrained model is another task
+    law_digest: "str | None" = None  # a .npy law's SHA-256: a changed table is another task
 
     def inputs(self) -> dict:
         out = {"task": self.task, "law": self.law, "sampler": self.sampler}
@@ -65,6 +66,8 @@ class Task:
         identity = {"task": self.task, "law": self.law, "sampler": self.identity}
         if self.denoiser != "oracle":
             identity["denoiser"] = self.digest
+        if self.law_digest is not None:
+            identity["law_file"] = self.law_digest
         text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
@@ -133,6 +136,15 @@ def axes(entry: dict) -> list:
     return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
 
 
+def _file_digest(path):
+    """A file's SHA-256 (a law table or a checkpoint: what a task's key holds of it)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError as error:
+        raise InvalidParameterError(f"cannot read {path}: {error}") from None
+
+
 def _checkpoint(name, text):
     """``(name, SHA-256 of the file, (V, L))`` of a checkpoint written by ``refimpl train``; ``("oracle", None,
     None)`` for the oracle."""
@@ -141,10 +153,9 @@ def _checkpoint(name, text):
     from ..models.checkpoint import load
 
     try:
-        with open(name, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
+        digest = _file_digest(name)
         model = load(name)[0]
-    except (OSError, RefimplError, TypeError) as error:
+    except (RefimplError, TypeError) as error:
         raise InvalidParameterError(f"{_where(text, 'denoiser', 'sweep', 0)}denoiser must be 'oracle' or a "
                                     f"checkpoint written by refimpl train; {name!r}: {error}") from None
     return name, digest, (model.vocab_size, model.length)
@@ -242,7 +253,8 @@ def expand(spec: dict, text: str = "") -> list:
                 raise InvalidParameterError(
                     f"{_where(text, 'denoiser', 'sweep', 0)}{name} is a model for V={dims[0]}, L={dims[1]}; the law "
                     f"{law} has V={law['vocab_size']}, L={law['length']}")
-            tasks += [Task(task, law, params, identity, name, digest)
+            law_digest = _file_digest(law["data"]) if law["data"].endswith(".npy") else None
+            tasks += [Task(task, law, params, identity, name, digest, law_digest)
                       for params, identity in (sampler_grid or [(None, None)])]
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):

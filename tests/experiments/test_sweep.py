@@ -253,3 +253,38 @@ def test_a_sweep_over_a_trained_checkpoint(tmp_path):
     limits = f'[sweep]\ntask = "limits"\ndenoiser = "{path}"\n\n[[laws]]\nvocab_size = 2\nlength = 3\n'
     with pytest.raises(InvalidParameterError, match="line 3: a limits sweep is the oracle's"):
         expand(parse_spec(limits, "toml"), limits)
+
+
+def test_the_frontier_command_as_a_resumable_sweep(tmp_path, capsys):
+    """``refimpl frontier --results DIR`` prints what ``refimpl frontier`` prints, from a sweep into DIR (run
+    again: nothing recomputed, the same table); a law from a data file goes in as DIR/law.npy, a changed .npy
+    table makes new tasks; --prompt is refused with --results."""
+    from refimpl.cli.main import main
+    from refimpl.experiments.sweep import frontier_sweep_rows, sampler_entry
+
+    direct, swept, again = io.StringIO(), io.StringIO(), io.StringIO()
+    assert main(["frontier", "--length", "3"], out=direct) == 0
+    assert main(["frontier", "--length", "3", "--results", str(tmp_path / "f"), "--workers", "2"], out=swept) == 0
+    assert main(["frontier", "--length", "3", "--results", str(tmp_path / "f")], out=again) == 0
+    assert swept.getvalue() == direct.getvalue() == again.getvalue()
+    data = tmp_path / "data.txt"
+    data.write_text("0 1 1\n1 1 0\n0 1 1\n")
+    plain, saved = io.StringIO(), io.StringIO()
+    assert main(["frontier", "--data-file", str(data)], out=plain) == 0
+    assert main(["frontier", "--data-file", str(data), "--results", str(tmp_path / "d")], out=saved) == 0
+    assert saved.getvalue() == plain.getvalue() and (tmp_path / "d" / "law.npy").exists()
+    assert main(["frontier", "--prompt", "0 M M", "--length", "3", "--results", str(tmp_path / "p")],
+                out=io.StringIO()) != 0
+    assert "whose tasks take no prompt" in capsys.readouterr().err
+    table = tmp_path / "law.npy"
+    np.save(table, np.asarray(datasets.named("dirichlet", 2, 3, 0, 0.5)), allow_pickle=False)
+    law = {"data": str(table), "vocab_size": 2, "length": 3}
+    first = frontier_sweep_rows(law, [S.LLaDA(3, temperature=1.0)], str(tmp_path / "n1"), workers=1)
+    np.save(table, np.asarray(datasets.named("dirichlet", 2, 3, 1, 0.5)), allow_pickle=False)
+    with pytest.raises(InvalidParameterError, match="holds the results of another sweep"):  # a new table: new tasks
+        frontier_sweep_rows(law, [S.LLaDA(3, temperature=1.0)], str(tmp_path / "n1"), workers=1)
+    second = frontier_sweep_rows(law, [S.LLaDA(3, temperature=1.0)], str(tmp_path / "n2"), workers=1)
+    assert first[0]["kl_p_q"] != second[0]["kl_p_q"]
+    assert sampler_entry(S.Ancestral(steps=4, cache=True)) == {"family": "Ancestral", "steps": 4, "cache": True}
+    with pytest.raises(InvalidParameterError, match="cannot be written in a sweep spec"):
+        sampler_entry(S.RandomK([1, 2]))
