@@ -18,6 +18,7 @@ import typing
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
+from ..core.types import Sampler
 from .executors import InlineExecutor, dask_executor
 from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
 
@@ -137,7 +138,7 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
     return {"total": len(tasks), "done": done, "skipped": len(tasks) - len(pending), "failed": failed, "results": out}
 
 
-def sampler_entry(sampler) -> dict:
+def sampler_entry(sampler: Sampler) -> dict:
     """A sampler as a spec entry: its family and the fields that differ from their defaults (a schedule by
     name); a field a spec cannot hold (a ranking function, a schedule with parameters) is refused."""
     import dataclasses
@@ -159,7 +160,8 @@ def sampler_entry(sampler) -> dict:
     return entry
 
 
-def frontier_sweep_rows(law: dict, samplers, results: str, denoiser: str = "oracle", **run) -> list:
+def frontier_sweep_rows(law: dict, samplers: typing.Iterable[Sampler], results: str, denoiser: str = "oracle",
+                        **run) -> list:
     """:func:`refimpl.experiments.frontier.frontier_rows` for the named law ``law`` (its parameters) as a sweep
     into ``results`` (resumable; ``run``: :func:`sweep`'s ``workers``, ``scheduler``, ``progress``), in the
     samplers' order."""
