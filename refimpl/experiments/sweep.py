@@ -15,11 +15,10 @@ import os
 import time
 import typing
 
-from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
 from ..core.types import Sampler
-from .executors import InlineExecutor, dask_executor
+from .executors import InlineExecutor, local_executor
 from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
 
 SCHEMA = "refimpl-sweep-1"
@@ -89,28 +88,16 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
     else:
         parsed, text, name = spec, "", "a spec"
     tasks = expand(parsed, text)
-    if workers is not None:
-        workers = validate.integer(workers, "workers", 1)
-    owned, client = None, None
-    if executor is None and scheduler is not None:  # reached before anything is written
-        client, executor = dask_executor(scheduler)
+    close = lambda: None  # noqa: E731
+    if executor is None:  # a Dask scheduler is reached, and workers checked, before anything is written
+        executor, close = local_executor(workers, scheduler)
     try:
         _claim(results, tasks, name)
-    except BaseException:
-        if client is not None:
-            client.close()
-        raise
-    path = lambda folder, task: os.path.join(results, folder, task.key + ".json")  # noqa: E731
-    pending = [t for t in tasks if not os.path.exists(path("tasks", t))]
-    if executor is None:
-        if (workers or os.cpu_count() or 1) == 1 or len(pending) <= 1:
-            executor = InlineExecutor()
-        else:
-            owned = executor = concurrent.futures.ProcessPoolExecutor(min(workers or os.cpu_count(), len(pending)))
-    failed, done, start = [], 0, time.perf_counter()
-    by_key = {t.key: t for t in pending}
-    try:
-        for key, result, error in _outcomes(executor, pending):
+        path = lambda folder, task: os.path.join(results, folder, task.key + ".json")  # noqa: E731
+        pending = [t for t in tasks if not os.path.exists(path("tasks", t))]
+        failed, done, start = [], 0, time.perf_counter()
+        by_key = {t.key: t for t in pending}
+        for key, result, error in _outcomes(executor or InlineExecutor(), pending):
             task = by_key[key]
             if error is None:
                 atomic_write_json(path("tasks", task), {"key": key, "inputs": task.inputs(), "result": result})
@@ -122,10 +109,7 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
                 failed.append({"inputs": task.inputs(), "error": error})
             _report(progress, done + len(failed), len(pending), len(failed), len(tasks) - len(pending), start)
     finally:
-        if owned is not None:
-            owned.shutdown()
-        if client is not None:
-            client.close()
+        close()
     complete = all(os.path.exists(path("tasks", t)) for t in tasks)
     out = None
     if complete:

@@ -66,14 +66,6 @@ def information_profile(p: LawLike, curve: np.ndarray | None = None) -> np.ndarr
     return out
 
 
-def conditional_tc(entropies: np.ndarray, known: int, revealed: int, length: int) -> float:
-    r""":math:`TC(X_S \mid X_C)` (averaged over :math:`x_C`) from :func:`subset_entropies`, C = ``known`` and S =
-    ``revealed`` as bits: :math:`\sum_{i \in S} [H(C \cup i) - H(C)] - [H(C \cup S) - H(C)]`."""
-    base = entropies[known]
-    singles = sum(entropies[known | 1 << i] - base for i in set_positions(revealed, length))
-    return max(0.0, singles - (entropies[known | revealed] - base))
-
-
 def submasks(bits: int) -> list:
     """The nonempty subsets of ``bits``, largest first."""
     out, s = [], bits

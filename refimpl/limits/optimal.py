@@ -18,19 +18,10 @@ Splitting a step never raises the KL (proofs/limits.md), so "exactly T steps" an
 import numpy as np
 
 from ..core import validate
-from ..core.errors import InvalidParameterError
 from ..core.limits import check_memory
 from ..core.types import LawLike
 from ..laws.lattice import lattice_bytes
 from .information import information_profile, set_positions, submasks, subset_entropies
-
-
-def check_steps(steps: int, length: int) -> int:
-    """T in 1 .. L."""
-    steps = validate.integer(steps, "steps", 1)
-    if steps > length:
-        raise InvalidParameterError(f"steps must be at most the length {length} (one position per step), got {steps}")
-    return steps
 
 
 def step_size_optima(p: LawLike, profile: np.ndarray | None = None) -> list:

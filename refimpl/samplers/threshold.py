@@ -71,12 +71,8 @@ class Factor:
     are always committed together).  See :class:`refimpl.samplers.steps.FactorStep`.
 
     Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
-    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
-    position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
-    probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
-    ``precision``: the Gumbel noise's dtype (Fast-dLLM draws with LLaDA's ``add_gumbel_noise``, in float64; some
-    forks lower it, e.g. to float16), ``confidence_precision``: the confidences rounded to that dtype — both
-    exact (:mod:`refimpl.samplers.precision`, as :class:`refimpl.samplers.LLaDA`'s).
+    Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``, ``precision`` and
+    ``confidence_precision``: as :class:`Threshold`'s.
     """
 
     factor: float = 1.0

@@ -159,7 +159,7 @@ def test_another_sweeps_results_and_an_unreachable_scheduler_are_refused(tmp_pat
     other = SPEC.replace("seed = [0, 1]", "seed = [5]")
     with pytest.raises(InvalidParameterError, match="holds the results of another sweep"):
         sweep(write(tmp_path, other, "other.toml"), str(tmp_path / "r"), workers=1)
-    import refimpl.experiments.sweep as module
+    import refimpl.experiments.executors as module
 
     def unreachable(address):
         raise InvalidParameterError(f"no Dask scheduler answers at {address}")

@@ -132,6 +132,12 @@ def path_law(denoiser, sampler, tie, prompt=None, ties=False):
                 key = (tuple(new), tied or draw in decided)
                 after[key] = after.get(key, 0.0) + mass * p
         states = after
+    return ended(states, ties)
+
+
+def ended(states, ties):
+    """From the ended paths ``{(sequence, met a deciding tie): mass}``: the law of the sequences, or with ``ties``
+    the mass of the paths that met a deciding tie."""
     if ties:
         return sum(mass for (_, tied), mass in states.items() if tied)
     out = np.zeros((V,) * L)

@@ -12,7 +12,7 @@ from refimpl import samplers as S
 
 from tests import originals
 from tests.helpers import chi_square_pvalue, random_denoiser
-from tests.samplers.test_ties import RULES, L, V, exchangeable_table, rankings
+from tests.samplers.test_ties import RULES, L, V, ended, exchangeable_table, rankings
 
 
 def drawn(mu, temperature):
@@ -88,12 +88,7 @@ def pipeline_law(denoiser, sampler, tie, prompt=None, ties=False):
                         after, (new, tied or draw in decided, count, post))
                     target[key] = target.get(key, 0.0) + mass * p
             running = after
-    if ties:
-        return sum(mass for (_, tied), mass in states.items() if tied)
-    out = np.zeros((V,) * L)
-    for (x, _), mass in states.items():
-        out[x] += mass
-    return out
+    return ended(states, ties)
 
 
 EDITING = [

@@ -16,9 +16,11 @@ from .base import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product
 class GumbelDraws:
     """Fast-dLLM's draw (LLaDA's ``add_gumbel_noise``, then ``argmax``) with its noise in ``precision`` and the
     confidences (the drawn token's untempered probability) rounded to ``confidence_precision``
-    (:mod:`refimpl.samplers.precision`; float64: the ideal law)."""
+    (:mod:`refimpl.samplers.precision`; float64: the ideal law); checks the tie rule and both dtypes."""
 
-    def _check_precisions(self, who):
+    def __post_init__(self):
+        who = type(self).__name__
+        check_tie(self.tie, who)
         validate.choice(self.precision, PRECISIONS, f"{who} precision")
         validate.choice(self.confidence_precision, PRECISIONS, f"{who} confidence_precision")
 
@@ -41,10 +43,6 @@ class ThresholdStep(GumbelDraws, PerPatternReveal):
     tie: str = LOWEST
     precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
-
-    def __post_init__(self):
-        check_tie(self.tie, "ThresholdStep")
-        self._check_precisions("ThresholdStep")
 
     def transition(self, ctx):
         r"""Mass-weighted law of the destinations as a block-layout view (see
@@ -114,10 +112,6 @@ class FactorStep(GumbelDraws, PerPatternReveal):
     tie: str = LOWEST
     precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
-
-    def __post_init__(self):
-        check_tie(self.tie, "FactorStep")
-        self._check_precisions("FactorStep")
 
     def thresholds(self, count):
         """:math:`t_r = 1 - \\mathrm{factor}/(r + 2)` for the ranks r = 0 .. count - 1 (rank 0 is never tested)."""
