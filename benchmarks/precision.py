@@ -1,7 +1,7 @@
 """Low-precision draws (issue #22, precision): the cost of one exact draw law per precision and vocabulary
 size, and how far each precision's law is from the ideal one, as a function of the temperature and V.
 
-Cost: :func:`refimpl.samplers.precision.draw_law` for LLaDA's and MDLM's forms, timed side by side with the
+Cost: :func:`refimpl.samplers.kernels.precision.draw_law` for LLaDA's and MDLM's forms, timed side by side with the
 float64 (ideal) law after a warm-up — the ratio is information, not a target (the issue names none).  The
 uniform's support is 2^24 values in float32, ~12,300 in float16 and ~1,950 in bfloat16, so float32 costs
 seconds per draw.  Distance: TV and KL(low || ideal) of one draw on a Zipf law p_v ~ (v + 1)^-1.1 and on a
@@ -14,7 +14,7 @@ import numpy as np
 import refimpl
 from refimpl import samplers as S
 from refimpl.laws import datasets
-from refimpl.samplers.precision import draw_law
+from refimpl.samplers.kernels.precision import draw_law
 from refimpl.samplers.steps import temper
 from scipy.special import rel_entr
 from tabulate import tabulate

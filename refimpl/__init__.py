@@ -23,7 +23,7 @@ from .core.errors import (
                           RefimplError,
                           ZeroProbabilityError,
 )
-from .core.limits import get_memory_limit, memory_limit
+from .core.memory import get_memory_limit, memory_limit
 from .denoisers import oracle_denoiser
 from .diffusion import elbo, forward, schedules
 from .diffusion.elbo import nelbo
@@ -44,7 +44,7 @@ from .laws.joint import (
                           tv,
 )
 from .models import checkpoint, mlp, train
-from .samplers.ties import tie_probability
+from .samplers.kernels.ties import tie_probability
 
 __all__ = [
     "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",

@@ -84,6 +84,30 @@ def test_no_import_circle():
         visit(m, [])
 
 
+SAMPLER_LAYERS = ["kernels", "steps", None]  # inside refimpl.samplers: draw kernels, step kinds, then the families
+
+
+def sampler_layer(module):
+    """0 for refimpl.samplers.kernels, 1 for refimpl.samplers.steps, 2 for the family modules (and the package)."""
+    parts = module.split(".")
+    return SAMPLER_LAYERS.index(parts[2] if len(parts) > 3 and parts[2] in SAMPLER_LAYERS else None)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "samplers").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT.parent)))
+def test_inside_samplers_imports_point_down_and_never_sideways(path):
+    """kernels -> steps -> family modules: a kernel imports no step, a step no family module; and a family module
+    imports no other family module (what two families share lives in refimpl.samplers.plans)."""
+    here = module_name(path)
+    shared = {"refimpl.samplers.plans", "refimpl.samplers.steps", "refimpl.samplers.kernels"}
+    for target in imports(path):
+        if not target.startswith("refimpl.samplers."):
+            continue
+        assert sampler_layer(target) <= sampler_layer(here), f"{here} imports {target}, a layer above it"
+        family = sampler_layer(here) == 2 and sampler_layer(target) == 2 and path.name != "__init__.py"
+        if family and here not in shared and here != "refimpl.samplers.registry":
+            assert target in shared, f"{here} imports {target}, another family's module"
+
+
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT.parent)))
 def test_modules_stay_short(path):
     assert len(path.read_text().splitlines()) <= MAX_LINES
@@ -101,9 +125,9 @@ PUBLIC_MODULES = ["refimpl.laws.datasets", "refimpl.laws.joint", "refimpl.laws.l
                   "refimpl.laws.space", "refimpl.diffusion.elbo", "refimpl.diffusion.forward",
                   "refimpl.diffusion.schedules", "refimpl.engine.calls", "refimpl.engine.exact", "refimpl.engine.sample",
                   "refimpl.models.checkpoint", "refimpl.models.train", "refimpl.interop.verify",
-                  "refimpl.interop.vectors", "refimpl.interop.adapters", "refimpl.core.limits",
-                  "refimpl.samplers.precision", "refimpl.samplers.ties", "refimpl.core.float32",
-                  "refimpl.limits.information", "refimpl.limits.schedules", "refimpl.limits.optimal",
+                  "refimpl.interop.vectors", "refimpl.interop.adapters", "refimpl.core.memory",
+                  "refimpl.samplers.kernels.precision", "refimpl.samplers.kernels.ties", "refimpl.core.float32",
+                  "refimpl.limits.information", "refimpl.limits.step_sizes", "refimpl.limits.optimal",
                   "refimpl.limits.adaptive", "refimpl.limits.profile", "refimpl.experiments.sweep",
                   "refimpl.experiments.executors"]
 

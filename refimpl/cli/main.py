@@ -27,7 +27,7 @@ def _cmd_paper(args, out):
 
 def _cmd_law(args, out):
     from ..experiments.sampler_law import sampler_report
-    from .commands import build_denoiser, build_sampler, load_data, parse_prompt
+    from .builders import build_denoiser, build_sampler, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -39,7 +39,7 @@ def _cmd_law(args, out):
 
 def _cmd_frontier(args, out):
     from ..experiments.frontier import frontier_report
-    from .commands import build_denoiser, load_data, parse_prompt
+    from .builders import build_denoiser, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
@@ -72,7 +72,7 @@ def _cmd_train(args, out):
     from ..models import mlp
     from ..models.train import TrainConfig, train
     from ..reports.tables import Report
-    from .commands import SCHEDULES, load_data
+    from .builders import SCHEDULES, load_data
 
     law, names, sequences = load_data(args)
     data = law if sequences is None else sequences
@@ -99,7 +99,7 @@ def _cmd_train(args, out):
 def _cmd_verify(args, out):
     from ..interop.verify import load_target, verify_denoiser, verify_sampler
     from ..reports.tables import Report, Table
-    from .commands import build_denoiser, build_law, build_sampler, parse_prompt
+    from .builders import build_denoiser, build_law, build_sampler, parse_prompt
 
     law = build_law(args)
     target = load_target(args.target)
@@ -163,7 +163,7 @@ def build_parser():
     paper.add_argument("--figures", metavar="DIR", default=None, help="write PNG plots here (needs matplotlib)")
     paper.set_defaults(run=_cmd_paper)
 
-    from .commands import add_law_arguments, add_sampler_arguments
+    from .builders import add_law_arguments, add_sampler_arguments
 
     law = commands.add_parser(
         "law", help="exact law of a sampler on a data law: KL, TV, incoherent mass, what changed most")

@@ -7,14 +7,14 @@ from .output import print_reports as _print_reports
 
 
 def _cmd_limits(args, out):
-    from ..experiments.limits import limits_report
-    from .commands import load_data
+    from ..experiments.limits_report import limits_report
+    from .builders import load_data
 
     law, _, _ = load_data(args)
     report = limits_report(law.table, epsilon=args.epsilon, quick=args.quick)
     _print_reports([report], args.json, out)
     if args.figures:
-        from ..experiments.limits import write_figures
+        from ..experiments.limits_report import write_figures
 
         return announce(write_figures(report, args.figures), "limits")
     return 0
@@ -49,7 +49,7 @@ def _cmd_sweep(args, out):
 
 def add_study_commands(commands):
     """Add the two commands to the ``refimpl`` parser's subcommands."""
-    from .commands import add_law_arguments
+    from .builders import add_law_arguments
 
     limits = commands.add_parser(
         "limits", help="the least KL any oracle sampler reaches at T steps (step sizes, fixed sets, adaptive "

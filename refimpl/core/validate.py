@@ -104,6 +104,28 @@ def flag(value, name):
     return bool(value)
 
 
+def temperature(value, name="temperature"):
+    """A finite float >= 0 (a sampling temperature); anything else is refused."""
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}") from None
+    if not (np.isfinite(t) and t >= 0):
+        raise InvalidParameterError(f"{name} must be finite and >= 0, got {value!r}")
+    return t
+
+
+def nonnegative(value, name):
+    """A finite float >= 0 (a guidance scale, an entropy budget); anything else is refused."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number >= 0):
+        raise InvalidParameterError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number
+
+
 def choice(value, options, name):
     """One of ``options`` (strings), compared safely whatever ``value`` is."""
     if not isinstance(value, str) or value not in options:

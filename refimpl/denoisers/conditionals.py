@@ -19,7 +19,7 @@ from ..core.numerics import FRESH, value_grid
 from ..core.types import Denoiser
 from ..laws import space
 from ..laws.lattice import mu_star, reciprocal
-from .protocol import evaluate_rows
+from .evaluation import evaluate_rows
 
 
 def reader(denoiser: Denoiser, vocab_size: int, length: int) -> "EvaluatedReader | TableReader | LatticeReader":
@@ -44,7 +44,7 @@ def block_index(pattern: np.ndarray, j: int, vocab_size: int) -> tuple:
 
 
 class EvaluatedReader:
-    """Reads a plain callable denoiser by calling it (:func:`refimpl.denoisers.protocol.evaluate_rows`)."""
+    """Reads a plain callable denoiser by calling it (:func:`refimpl.denoisers.evaluation.evaluate_rows`)."""
 
     def __init__(self, denoiser, vocab_size, length):
         self.denoiser, self.vocab_size, self.length = denoiser, vocab_size, length

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.errors import InvalidParameterError
 from ..core.types import Denoiser
-from .protocol import evaluate_rows
+from .evaluation import evaluate_rows
 
 
 def guided_probabilities(cond: np.ndarray, uncond: np.ndarray, scale: float) -> np.ndarray:

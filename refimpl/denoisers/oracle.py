@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 
 from ..core import validate
-from ..core.limits import check_memory, get_memory_limit
+from ..core.memory import check_memory, get_memory_limit
 from ..core.numerics import parallel_for
 from ..core.types import LawLike
 from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice, mu_star, reciprocal, unseen_uniform

@@ -3,10 +3,10 @@ r"""Denoisers stored as tables, read by the exact-law engine as views: :class:`T
 import numpy as np
 
 from ..core import validate
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import Denoiser
 from .conditionals import TableReader, check_space
-from .protocol import CHUNK, each_chunk
+from .evaluation import CHUNK, each_chunk
 
 
 class TableDenoiser:

@@ -29,7 +29,7 @@ from scipy import integrate
 from scipy.special import betainc, betaln, xlogy
 
 from ..core import validate
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.numerics import binomial_coefficients
 from ..core.types import ArrayLike, Denoiser, LawLike, ScheduleLike
 from ..denoisers import each_chunk, evaluate

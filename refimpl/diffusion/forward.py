@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
 from ..core.types import ArrayLike, LawLike, Table
 from ..laws.lattice import lattice_bytes, marginal_lattice

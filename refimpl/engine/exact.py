@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory, get_memory_limit
+from ..core.memory import check_memory, get_memory_limit
 from ..core.numerics import Workspace
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from ..denoisers.conditionals import reader

@@ -3,9 +3,9 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import ArrayLike, Denoiser, Sampler
-from ..denoisers.protocol import CHUNK, evaluate_rows
+from ..denoisers.evaluation import CHUNK, evaluate_rows
 from .exact import model, plan, prompt_tokens
 from .protocol import IF_CHANGED, IF_MASKED, SCORED, passes
 from .scored import is_scored

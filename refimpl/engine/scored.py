@@ -27,8 +27,8 @@ import math
 import numpy as np
 
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
-from ..denoisers.protocol import evaluate_rows
+from ..core.memory import check_memory
+from ..denoisers.evaluation import evaluate_rows
 from .protocol import SCORED, call_probability, passes
 
 MAX_STATES = 2_000_000  # reachable (z, scores) states one step may hold

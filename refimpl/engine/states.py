@@ -111,7 +111,7 @@ class CountStates:
     def reveal(self, slots, probs):
         """The :class:`ScatterMove` of revealing the candidates ``at[:, slots[s]]`` with every token
         assignment (``value_grid`` order): ``probs`` (n_sub, V**k, P N) in the layout of
-        :func:`refimpl.samplers.subsets.grid_product`."""
+        :func:`refimpl.samplers.kernels.subsets.grid_product`."""
         offsets = reveal_offsets(self.at, slots, self.vocab_size, self.length).transpose(1, 2, 0)[..., None]
         shape = probs.shape[:2] + self.index.shape  # (n_sub, G, P, N)
         destination = np.add(self.index, offsets, out=self.work.scratch("destination", shape, np.int64))

@@ -16,8 +16,8 @@ from ..engine.calls import exact_law_and_calls
 from ..laws import joint, metrics
 from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
-from ..samplers.base import generation_region
-from ..samplers.ties import tie_probability
+from ..samplers.kernels.ties import tie_probability
+from ..samplers.plans import generation_region
 from .executors import ordered_map
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared

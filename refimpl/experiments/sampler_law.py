@@ -6,7 +6,7 @@ from ..engine.exact import EngineStats
 from ..laws import joint, metrics
 from ..reports.tables import Report, Table, letters
 from ..samplers import FixedOrder
-from ..samplers.ties import tie_probability
+from ..samplers.kernels.ties import tie_probability
 
 
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):

@@ -4,6 +4,7 @@ samples against the exact law of the semantics it claims.
 Both return a plain dict (``passed``, the numbers, and what differs most) that ``refimpl verify``
 prints and turns into its exit status.
 """
+import dataclasses
 import importlib
 import sys
 from typing import Callable
@@ -14,12 +15,15 @@ from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError, RefimplError
 from ..core.types import ArrayLike, Denoiser, LawLike, Sampler, ScheduleLike
 from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
-from ..diffusion.elbo import nelbo
+from ..diffusion.elbo import masked_cross_entropy, nelbo
+from ..diffusion.schedules import check_schedule
 from ..engine.calls import exact_law_and_calls
 from ..engine.exact import exact_law
 from ..laws import space
 from ..laws.joint import entropy
 from ..reports.tables import letters
+from ..samplers.kernels.subsets import TIES
+from ..samplers.kernels.ties import tie_probability
 from .goodness import chi_square_fit, counts_per_row, mean_test
 
 
@@ -113,11 +117,6 @@ def _tie_verdicts(counts, law, sampler, denoiser, length, vocab_size, prompt, al
     """``tie_probability`` (:func:`refimpl.tie_probability`) and, where ties decide something, the same samples
     tested against the exact law under each tie rule (and the sampler's own ranking function):
     ``tie_rule_p_values``, ``tie_rules_passing``, ``verdict_depends_on_tie_rule``."""
-    import dataclasses
-
-    from ..samplers.subsets import TIES
-    from ..samplers.ties import tie_probability
-
     chance = tie_probability(denoiser, sampler, length, vocab_size, prompt, law_mass=float(law.sum()))
     out = {"tie_probability": chance}
     if chance <= 0:
@@ -148,9 +147,6 @@ def reference_losses(denoiser: Denoiser, x0: ArrayLike, z: ArrayLike, t: ArrayLi
                      vocab_size: int) -> np.ndarray:
     r"""refimpl's per-sample continuous-time NELBO loss for a batch, to compare a training loss with:
     :math:`w(t_b) \sum_{i:\, z_{bi} = V} -\log \mu(z_b)_{i, x_0^{bi}}`, shape (B,)."""
-    from ..diffusion.elbo import masked_cross_entropy
-    from ..diffusion.schedules import check_schedule
-
     check_schedule(schedule)
     x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
     z = validate.tokens(z, vocab_size, x0.shape[1], partial=True, name="z", ndim=2)

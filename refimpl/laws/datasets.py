@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from ..core import validate
-from ..core.errors import InvalidLawError, InvalidParameterError, InvalidSequenceError
-from ..core.limits import check_memory
+from ..core.errors import FileFormatError, InvalidLawError, InvalidParameterError, InvalidSequenceError
+from ..core.memory import check_memory
 from ..core.types import ArrayLike
 from . import space
 from .joint import Law
@@ -170,8 +170,6 @@ def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: i
     """The law ``refimpl``'s commands and sweeps call by name: ``dirichlet`` (:func:`dirichlet` with
     ``concentration``, seeded), ``markov`` (a stationary chain whose transition rows are Dirichlet draws),
     ``parity``, ``coupled`` (:func:`coupled_pairs`), ``uniform``; or a ``.npy`` file holding a table."""
-    from ..core.errors import FileFormatError
-
     if not isinstance(data, str):
         raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
     if data.endswith(".npy"):

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 
 from ..core import validate
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.numerics import parallel_for
 from ..core.types import LawLike, Table
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidSequenceError, InvalidTypeError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import ArrayLike
 
 

@@ -5,7 +5,7 @@ from .adaptive import AdaptiveOptimum, adaptive_optima
 from .information import information_curve, information_profile, subset_entropies
 from .optimal import fixed_set_optima, step_size_optima
 from .profile import fewest_steps, parallelism_profile
-from .schedules import order_averaged_kl, random_order_kl, random_order_law, schedule_law_kls
+from .step_sizes import order_averaged_kl, random_order_kl, random_order_law, schedule_law_kls
 
 __all__ = ["AdaptiveOptimum", "adaptive_optima", "information_curve", "information_profile", "subset_entropies",
            "fewest_steps", "fixed_set_optima", "parallelism_profile", "step_size_optima", "order_averaged_kl",

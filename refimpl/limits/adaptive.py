@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import entr
 
 from ..core import validate
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import LawLike
 from ..laws.lattice import lattice_bytes, marginal_lattice
 from .information import set_positions, set_sizes, submasks

@@ -18,7 +18,7 @@ Splitting a step never raises the KL (proofs/limits.md), so "exactly T steps" an
 import numpy as np
 
 from ..core import validate
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import LawLike
 from ..laws.lattice import lattice_bytes
 from .information import information_profile, set_positions, submasks, subset_entropies

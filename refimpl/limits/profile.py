@@ -9,7 +9,7 @@ from ..core.types import LawLike
 from .adaptive import adaptive_optima
 from .information import subset_entropies
 from .optimal import fixed_set_optima, step_size_optima
-from .schedules import random_order_kl
+from .step_sizes import random_order_kl
 
 
 def check_epsilon(epsilon: float) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.numerics import Workspace
 from ..core.types import LawLike, ScheduleLike
 from ..diffusion.forward import any_order_mask

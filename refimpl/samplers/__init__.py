@@ -7,11 +7,11 @@ from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
+from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .random_k import RandomK
 from .remdm import ReMDM
-from .threshold import Factor, Threshold
 
 __all__ = ["Ancestral", "Dream", "EntropyBound", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LLaDA2", "LeftToRight",
            "RandomK", "ReMDM", "SemiAR", "Threshold"]

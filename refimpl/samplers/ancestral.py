@@ -5,25 +5,11 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.float32 import F32, categorical_share, mdlm_times32
+from ..core.float32 import F32, categorical_share
 from ..diffusion.schedules import Linear, check_schedule
-from .base import as_eligible
-from .precision import PRECISIONS
+from .kernels.precision import PRECISIONS
+from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
-
-GRIDS = ("float32", "float64")
-
-
-def move_chances32(schedule, steps, eps):
-    """[(move chance at t, at s)] per step as MDLM's ``_sample`` and ``_ddpm_caching_update`` compute them in
-    float32 (:func:`refimpl.core.float32.mdlm_times32`: s = t - dt, not the next grid point): the time itself
-    for the log-linear noise (refimpl's :class:`Linear`, bit for bit); for another schedule its float64 move
-    chance at those float32 times (s clipped at 0), rounded to float32 — no original computes those."""
-    t, s = mdlm_times32(steps, eps)
-    if isinstance(schedule, Linear):
-        return list(zip(t, s))
-    chance = lambda u: F32(schedule.mask_prob(max(float(u), 0.0)))  # noqa: E731
-    return [(chance(a), chance(b)) for a, b in zip(t, s)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +37,7 @@ class Ancestral:
     ``log1p``); refimpl does not reproduce those roundings.
 
     ``precision``: the draw ``_sample_categorical(q)`` with q = (p_x0 (t - s), s) held and drawn in that dtype
-    (:func:`refimpl.samplers.precision.categorical_law`: the token and whether it stays masked, exactly);
+    (:func:`refimpl.samplers.kernels.precision.categorical_law`: the token and whether it stays masked, exactly);
     "float64" (default) is the ideal draw, which ReMDM's copy of the function makes by casting q to float64.
     Exact laws in "float32" enumerate 2^24 uniform values per distinct row (seconds each): for tiny problems.
     """

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from .base import as_eligible, temperature, tile_blocks
+from .plans import as_eligible, tile_blocks
 from .steps import IndependentStep, LeftmostStep
 
 
@@ -16,7 +16,7 @@ class LeftToRight:
     temperature: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
 
     def plan(self, masked, region):
         count = int(np.sum(masked & region))
@@ -68,7 +68,7 @@ class FixedOrder:
         if len(set(flat)) != len(flat):
             raise InvalidParameterError(f"FixedOrder sets overlap: {sets}")
         object.__setattr__(self, "sets", sets)
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
 
     def plan(self, masked, region):
         positions = set(int(i) for i in np.flatnonzero(masked & region))

@@ -6,12 +6,11 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import linspace32, reveal_fraction32
-from .base import as_eligible, temperature
-from .precision import PRECISIONS
+from .kernels.precision import PRECISIONS
+from .kernels.ties import check_tie
+from .plans import GRIDS, as_eligible
 from .steps import FractionCount, IndependentStep, TopKStep
-from .ties import check_tie
 
-GRIDS = ("float32", "float64")
 ALGORITHMS = {"maskgit_plus": "drawn", "topk_margin": "margin", "entropy": "neg_entropy"}
 
 
@@ -29,7 +28,7 @@ class Dream:
       between the two largest tempered probabilities, or the negative entropy of the tempered
       probabilities.  ``tie``: how equal confidences rank — "lowest" position first (default),
       "highest", "random" (a uniformly random order), or a ranking function such as torch.topk's order
-      (:mod:`refimpl.samplers.ties`; the probability that a run meets a tie that decides something:
+      (:mod:`refimpl.samplers.kernels.ties`; the probability that a run meets a tie that decides something:
       :func:`refimpl.tie_probability`); not read with ``alg_temp``.
 
     ``top_p`` / ``top_k`` truncate those probabilities as Dream's ``sample_tokens`` does
@@ -39,7 +38,7 @@ class Dream:
 
     ``alg_temp`` > 0 (confidence algorithms only, as in Dream): the positions are drawn instead of
     ranked — ``torch.multinomial`` without replacement from softmax(confidence / alg_temp) over the
-    masked positions (:func:`refimpl.samplers.subsets.plackett_luce_reveals`; its exact law enumerates all
+    masked positions (:func:`refimpl.samplers.kernels.subsets.plackett_luce_reveals`; its exact law enumerates all
     V^n draws of the n masked positions, so it is for small problems).
 
     Not modelled: the 1e-10 Dream adds inside its entropy's log (modelled with ``precision``).
@@ -47,7 +46,7 @@ class Dream:
     ``precision``: ``sample_tokens`` in that dtype, as Dream runs it in its model's (bfloat16): the logits
     (log-probabilities) rounded, divided by T, softmax in the dtype; tokens drawn from those probabilities
     normalised (torch's ``Categorical``, measured consistent), the first maximum at T = 0, and the
-    confidences computed from them in the dtype (:func:`refimpl.samplers.precision.dream_confidences`).
+    confidences computed from them in the dtype (:func:`refimpl.samplers.kernels.precision.dream_confidences`).
     "float64" (default): the ideal.  For the confidence algorithms without top_p, top_k or alg_temp.
 
     ``grid="float32"`` (default): the grid, 1 - s/t and the count are computed as Dream's code computes
@@ -79,13 +78,13 @@ class Dream:
             raise InvalidParameterError("Dream precision below float64 is modelled for the confidence algorithms "
                                         "without top_p, top_k or alg_temp")
         validate.choice(self.alg, ("origin",) + tuple(sorted(ALGORITHMS)), "Dream alg")
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
         validate.probability(self.eps, "Dream eps", open_low=True, open_high=True)
         if self.top_p is not None:
             object.__setattr__(self, "top_p", validate.probability(self.top_p, "Dream top_p", open_low=True))
         if self.top_k is not None:
             object.__setattr__(self, "top_k", validate.integer(self.top_k, "Dream top_k", 1))
-        alg_temp = 0.0 if self.alg_temp is None else temperature(self.alg_temp, "Dream alg_temp")
+        alg_temp = 0.0 if self.alg_temp is None else validate.temperature(self.alg_temp, "Dream alg_temp")
         object.__setattr__(self, "alg_temp", alg_temp)
         validate.choice(self.grid, GRIDS, "Dream grid")
 

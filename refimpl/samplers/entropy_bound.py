@@ -2,11 +2,10 @@ r"""The EB-Sampler: entropy-bounded unmasking (Ben-Hamu et al. 2025, arXiv 2505.
 import dataclasses
 
 from ..core import validate
-from .base import block_length, nonnegative, temperature
-from .precision import PRECISIONS
+from .kernels.precision import PRECISIONS
+from .kernels.ties import check_tie
+from .plans import block_length, until_done
 from .steps import EntropyBoundStep
-from .threshold import until_done
-from .ties import check_tie
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,10 +26,10 @@ class EntropyBound:
     the tempered ones with ``tempered_entropy=True`` (diffusers).  Blocks of ``block_length`` (default:
     one block) tile the masked suffix after the prompt prefix, as LLaDA's; a block costs one model call
     per step while it holds a mask (the loop of the paper's Algorithm 1).  ``tie``: how equal entropies rank —
-    "lowest" position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`;
+    "lowest" position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.kernels.ties`;
     the probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
     ``precision``: the draw as LLaDA's ``add_gumbel_noise`` (the EB-Sampler run inside LLaDA's loop) with its
-    noise in that dtype, exactly (:mod:`refimpl.samplers.precision`; diffusers' scheduler draws with
+    noise in that dtype, exactly (:mod:`refimpl.samplers.kernels.precision`; diffusers' scheduler draws with
     ``torch.multinomial`` from a float32 softmax instead, which refimpl does not follow, above).
     """
 
@@ -44,9 +43,9 @@ class EntropyBound:
     def __post_init__(self):
         check_tie(self.tie, "EntropyBound")
         validate.choice(self.precision, PRECISIONS, "EntropyBound precision")
-        object.__setattr__(self, "gamma", nonnegative(self.gamma, "EntropyBound gamma"))
+        object.__setattr__(self, "gamma", validate.nonnegative(self.gamma, "EntropyBound gamma"))
         block_length(self.block_length, "EntropyBound")
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
         object.__setattr__(self, "tempered_entropy", validate.flag(self.tempered_entropy, "EntropyBound tempered_entropy"))
 
     def plan(self, masked, region):

@@ -6,10 +6,10 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
-from .base import before, block_length, nonnegative, temperature, tile_blocks
-from .precision import PRECISIONS
+from .kernels.precision import PRECISIONS
+from .kernels.ties import check_tie
+from .plans import before, block_length, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
-from .ties import check_tie
 
 REMASKING = ("low_confidence", "random")
 EOS_RULES = ("code", "intent")  # confidence_eos_eot_inf: what the code does, or what its docstring says
@@ -54,9 +54,9 @@ class LLaDA:
     ``eos`` and ``eot`` are token ids in 0..V-1 (LLaDA's 126081 and 126348), checked when the sampler
     meets its vocabulary.
 
-    ``tie``: how equal confidences rank (:mod:`refimpl.samplers.ties`; "lowest" by default).  ``precision``:
+    ``tie``: how equal confidences rank (:mod:`refimpl.samplers.kernels.ties`; "lowest" by default).  ``precision``:
     ``add_gumbel_noise`` in that dtype — the logits (log-probabilities) and the noise rounded as torch rounds
-    them, the law of every draw exact (:func:`refimpl.samplers.precision.draw_law`); LLaDA's own code draws in
+    them, the law of every draw exact (:func:`refimpl.samplers.kernels.precision.draw_law`); LLaDA's own code draws in
     "float64" (the default: the ideal law).  For ``low_confidence`` without guidance or the EOS options.
     ``confidence_precision``: the confidences (the softmax probabilities) rounded to that dtype — LLaDA's
     ``F.softmax(logits)`` returns the model's dtype, bfloat16 for LLaDA-8B — so that those within rounding of
@@ -87,9 +87,9 @@ class LLaDA:
             raise InvalidParameterError("LLaDA precision below float64 is modelled for low_confidence remasking "
                                         "without guidance or the EOS options")
         block_length(self.block_length, "LLaDA")
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
         validate.choice(self.remasking, REMASKING, "LLaDA remasking")
-        object.__setattr__(self, "cfg_scale", nonnegative(self.cfg_scale, "LLaDA cfg_scale"))
+        object.__setattr__(self, "cfg_scale", validate.nonnegative(self.cfg_scale, "LLaDA cfg_scale"))
         for name in ("logits_eos_inf", "confidence_eos_eot_inf"):
             object.__setattr__(self, name, validate.flag(getattr(self, name), f"LLaDA {name}"))
         validate.choice(self.eos_rule, EOS_RULES, "LLaDA eos_rule")

@@ -6,10 +6,9 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from .base import nonnegative, temperature
-from .precision import PRECISIONS
+from .kernels.precision import PRECISIONS
+from .kernels.ties import check_tie
 from .steps.refine import MASK_PHASE, POST_PHASE, RefineStep
-from .ties import check_tie
 
 EDIT_RULES = ("code", "intent")
 
@@ -66,7 +65,7 @@ class LLaDA2:
     minimal_topk: int = 1
     temperature: float = 0.0
     edit_rule: str = "code"
-    tie: str = "lowest"  # among equal confidences in the top-n commit (refimpl.samplers.ties)
+    tie: str = "lowest"  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
     precision: str = "float64"
 
     def __post_init__(self):
@@ -76,7 +75,7 @@ class LLaDA2:
         set_("steps", validate.integer(self.steps, "LLaDA2 steps", 1))
         if self.block_length is not None:
             set_("block_length", validate.integer(self.block_length, "LLaDA2 block_length", 1))
-        set_("threshold", nonnegative(self.threshold, "LLaDA2 threshold"))
+        set_("threshold", validate.nonnegative(self.threshold, "LLaDA2 threshold"))
         if self.editing_threshold is not None:
             try:
                 editing = float(self.editing_threshold)
@@ -88,7 +87,7 @@ class LLaDA2:
             set_("editing_threshold", editing)
         set_("max_post_steps", validate.integer(self.max_post_steps, "LLaDA2 max_post_steps", 0))
         set_("minimal_topk", validate.integer(self.minimal_topk, "LLaDA2 minimal_topk", 1))
-        set_("temperature", temperature(self.temperature))
+        set_("temperature", validate.temperature(self.temperature))
         if self.edit_rule not in EDIT_RULES:
             raise InvalidParameterError(f"LLaDA2 edit_rule must be one of {EDIT_RULES}, got {self.edit_rule!r}")
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from .base import as_eligible, temperature
+from .plans import as_eligible
 from .steps import FixedCount, UniformKStep
 
 
@@ -29,7 +29,7 @@ class RandomK:
         else:
             counts = validate.integer(counts, "RandomK tokens_per_step", 1)
         object.__setattr__(self, "tokens_per_step", counts)
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
 
     def plan(self, masked, region):
         total = int(np.sum(masked & region))

@@ -8,8 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, bfloat16, categorical_share, mdlm_times32
 from ..diffusion.schedules import Linear, check_schedule
-from .ancestral import GRIDS, move_chances32
-from .base import as_eligible
+from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
 REMASKING = ("cap", "rescale", "conf", "loop")

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import LawLike
 from ..denoisers import oracle_denoiser
 from ..laws import space

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError
-from ..core.limits import check_memory
+from ..core.memory import check_memory
 from ..core.types import Denoiser, LawLike, ScheduleLike
 from ..denoisers import evaluate_rows
 from ..diffusion.elbo import cross_entropy_by_mask_count, nelbo, reconstruction_weights

@@ -17,7 +17,7 @@ from refimpl.denoisers import reader
 from refimpl.engine import layout
 from refimpl.laws import space
 from refimpl.samplers import steps as St
-from refimpl.samplers.subsets import subset_grid, top_k_reveals
+from refimpl.samplers.kernels.subsets import subset_grid, top_k_reveals
 
 from tests import originals
 from tests.helpers import random_denoiser, random_table

@@ -10,7 +10,7 @@ import refimpl
 from refimpl import limits
 from refimpl import samplers as S
 from refimpl.cli.main import main
-from refimpl.experiments.limits import limits_report, reachable
+from refimpl.experiments.limits_report import limits_report, reachable
 from refimpl.laws import datasets
 
 

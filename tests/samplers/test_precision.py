@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from refimpl.core.errors import InvalidParameterError
 from refimpl.interop.goodness import chi_square_fit
-from refimpl.samplers.precision import draw_law, noise_values, rounded, uniform_law
+from refimpl.samplers.kernels.precision import draw_law, noise_values, rounded, uniform_law
 from refimpl.samplers.steps import temper
 
 from tests import originals
@@ -287,7 +287,7 @@ def test_gumbel_top_k_in_float64_is_plackett_luce():
     """k draws without replacement with probabilities proportional to exp(score / T), summed over orders."""
     import itertools
 
-    from refimpl.samplers.precision import gumbel_top_k_law
+    from refimpl.samplers.kernels.precision import gumbel_top_k_law
 
     scores, temperature = np.array([1.0, 0.5, 0.0, -1.0]), 0.7
     weights = np.exp(scores / temperature)
@@ -308,7 +308,7 @@ def test_gumbel_top_k_in_bfloat16_against_torch():
     values lowest entry first: the exact law (chi-square at 1e-3), which large scores — whose bfloat16
     sums tie — take far from the ideal Plackett-Luce law (rejected on the same draws)."""
     torch = pytest.importorskip("torch")
-    from refimpl.samplers.precision import gumbel_top_k_law
+    from refimpl.samplers.kernels.precision import gumbel_top_k_law
 
     scores = np.array([30.0, 29.5, 29.0, 28.0])
     torch.manual_seed(8)
@@ -326,7 +326,7 @@ def test_gumbel_top_k_in_bfloat16_against_torch():
 
 
 def test_gumbel_top_k_refuses_bad_input():
-    from refimpl.samplers.precision import gumbel_top_k_law
+    from refimpl.samplers.kernels.precision import gumbel_top_k_law
 
     for arguments, needle in [((np.array([1.0, 2.0]), 3, "float16"), "k <= n"),
                               ((np.array([1.0, 2.0]), 1, "int8"), "precision must be one of"),

@@ -13,7 +13,7 @@ from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
 from refimpl.interop.verify import verify_sampler
 from refimpl.laws import datasets
-from refimpl.samplers.precision import draw_law
+from refimpl.samplers.kernels.precision import draw_law
 
 from tests import originals
 from tests.helpers import assert_loop_agrees, random_table

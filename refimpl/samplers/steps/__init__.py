@@ -32,14 +32,14 @@ Each step also says when the original's loop calls the model for it (``calls``: 
 which :func:`refimpl.engine.calls.expected_calls` turns into the expected number of model calls.
 """
 from ...engine.protocol import ALWAYS, CALL_RULES, IF_CHANGED, IF_MASKED
-from .base import FixedCount, FractionCount
+from ..kernels.tokens import confidences, temper, truncate
+from .choose_k import TopKStep, UniformKStep
 from .entropy import EntropyBoundStep, entropy_bound_accepts
 from .independent import IndependentStep, LeftmostStep
 from .refine import RefineStep
 from .remask import ConfidenceRemaskStep, RemaskStep
-from .subset import TopKStep, UniformKStep
+from .reveal import FixedCount, FractionCount
 from .threshold import FactorStep, ThresholdStep
-from .tokens import confidences, temper, truncate
 
 __all__ = ["ALWAYS", "CALL_RULES", "ConfidenceRemaskStep", "EntropyBoundStep", "FactorStep", "FixedCount",
            "FractionCount", "IF_CHANGED", "IF_MASKED", "IndependentStep", "LeftmostStep", "RefineStep", "RemaskStep",

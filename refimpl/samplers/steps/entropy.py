@@ -10,11 +10,11 @@ from scipy.special import comb, entr
 from ...core import validate
 from ...core.numerics import sample_categorical
 from ...engine.protocol import IF_MASKED
-from ..precision import PRECISIONS, gumbel_law
-from ..subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
-from ..ties import check_tie
-from .base import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
-from .tokens import temper
+from ..kernels.precision import PRECISIONS, gumbel_law
+from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
+from ..kernels.ties import check_tie
+from ..kernels.tokens import temper
+from .reveal import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
 
 
 def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None):
@@ -54,9 +54,9 @@ class EntropyBoundStep(PerPatternReveal):
     most ``gamma`` (:func:`entropy_bound_accepts`; at least one), each with a token drawn from
     softmax(logits / T) (argmax at T = 0).  The entropy is that of the model's probabilities, or of the
     tempered ones with ``tempered_entropy`` (as diffusers' scheduler, which divides the logits by its
-    temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.ties`).
+    temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.kernels.ties`).
     ``precision``: the draw as LLaDA's ``add_gumbel_noise`` with its noise in that dtype
-    (:func:`refimpl.samplers.precision.gumbel_law`; float64: the ideal)."""
+    (:func:`refimpl.samplers.kernels.precision.gumbel_law`; float64: the ideal)."""
 
     eligible: tuple
     gamma: float

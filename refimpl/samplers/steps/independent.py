@@ -7,8 +7,8 @@ import numpy as np
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
-from .base import PerPatternReveal
-from .tokens import temper, truncate
+from ..kernels.tokens import temper, truncate
+from .reveal import PerPatternReveal
 
 SOURCES_FIRST_RATIO = 16  # IndependentStep forms (N, outcomes) when N < 16 x outcomes (docs/PERFORMANCE.md)
 
@@ -35,8 +35,8 @@ class IndependentStep(PerPatternReveal):
     def categorical_factor(self, rows):
         """(V+1, N): with ``categorical`` = (d, m, precision), the law of MDLM's ``_sample_categorical`` over
         q = (p_x0 d, m) for each source's row p_x0 (``rows`` (V, N)), every quantity held in ``precision``
-        (:func:`refimpl.samplers.precision.categorical_law`); distinct rows computed once."""
-        from ..precision import categorical_law, rounded
+        (:func:`refimpl.samplers.kernels.precision.categorical_law`); distinct rows computed once."""
+        from ..kernels.precision import categorical_law, rounded
 
         scale, mask, precision = self.categorical
         out, seen = np.empty((len(rows) + 1, rows.shape[1])), {}

@@ -12,10 +12,10 @@ from ...core.numerics import sample_categorical, value_grid
 from ...engine.layout import pattern_codes, reach_by_dims
 from ...engine.moves import FlatMove
 from ...engine.protocol import IF_MASKED, PER_PATTERN
-from ..precision import PRECISIONS, operation, rounded
-from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
-from ..ties import check_tie, rank_order
-from .tokens import temper
+from ..kernels.precision import PRECISIONS, operation, rounded
+from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
+from ..kernels.ties import check_tie, rank_order
+from ..kernels.tokens import temper
 
 MASK_PHASE, POST_PHASE = "mask", "post"
 
@@ -114,7 +114,7 @@ class RefineStep:
     releases: bool = False
     calls: str = IF_MASKED
     batching: str = PER_PATTERN
-    tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.ties)
+    tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
     precision: str = "float64"  # the model's logits' dtype, the scheduler's float32 softmax (drawn_confidence)
 
     def __post_init__(self):

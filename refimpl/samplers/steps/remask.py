@@ -10,7 +10,7 @@ from ...core.numerics import sample_categorical
 from ...engine.layout import reach_by_dims
 from ...engine.moves import BlockMove
 from ...engine.protocol import ALWAYS, PER_PATTERN, SCORED
-from .base import candidate_product
+from .reveal import candidate_product
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,16 +7,16 @@ import numpy as np
 from ...core import validate
 from ...core.numerics import sample_categorical
 from ...engine.protocol import ALWAYS
-from ..precision import PRECISIONS, gumbel_law, rounded
-from ..subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
-from ..ties import check_tie, rank_order
-from .base import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
+from ..kernels.precision import PRECISIONS, gumbel_law, rounded
+from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
+from ..kernels.ties import check_tie, rank_order
+from .reveal import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
 
 
 class GumbelDraws:
     """Fast-dLLM's draw (LLaDA's ``add_gumbel_noise``, then ``argmax``) with its noise in ``precision`` and the
     confidences (the drawn token's untempered probability) rounded to ``confidence_precision``
-    (:mod:`refimpl.samplers.precision`; float64: the ideal law); checks the tie rule and both dtypes."""
+    (:mod:`refimpl.samplers.kernels.precision`; float64: the ideal law); checks the tie rule and both dtypes."""
 
     def __post_init__(self):
         who = type(self).__name__
@@ -34,14 +34,14 @@ class GumbelDraws:
 @dataclasses.dataclass(frozen=True)
 class ThresholdStep(GumbelDraws, PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
-    and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.ties`)."""
+    and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.kernels.ties`)."""
 
     eligible: tuple
     threshold: float
     temperature: float = 1.0
     calls: str = ALWAYS
     tie: str = LOWEST
-    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
+    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.kernels.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
     def transition(self, ctx):
@@ -102,7 +102,7 @@ class FactorStep(GumbelDraws, PerPatternReveal):
     and all n when no rank fails.  As in Fast-dLLM, all n are revealed also when the first rank to fail
     is the last one (its ``top_i == len(threshs) - 1`` case), so n - 1 is never the count: two masked
     positions are always revealed together.  Ties in ranking: lowest position first, or ``tie``
-    (:mod:`refimpl.samplers.ties`).
+    (:mod:`refimpl.samplers.kernels.ties`).
     """
 
     eligible: tuple
@@ -110,7 +110,7 @@ class FactorStep(GumbelDraws, PerPatternReveal):
     temperature: float = 1.0
     calls: str = ALWAYS
     tie: str = LOWEST
-    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.precision)
+    precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.kernels.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
     def thresholds(self, count):

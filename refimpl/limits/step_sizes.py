@@ -20,6 +20,10 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.types import LawLike
+from ..denoisers import oracle_denoiser
+from ..engine import exact_law
+from ..laws.joint import kl
+from ..samplers import RandomK
 from .information import information_profile
 
 Sizes = typing.Sequence[int]  # step sizes k_1 .. k_T
@@ -61,10 +65,6 @@ def order_averaged_kl(p: LawLike, sizes: Sizes, profile: np.ndarray | None = Non
 
 def random_order_law(p: LawLike, sizes: Sizes) -> np.ndarray:
     """The law random-order decoding with the oracle produces (``RandomK(sizes)``, T = 1), exactly."""
-    from ..denoisers import oracle_denoiser
-    from ..engine import exact_law
-    from ..samplers import RandomK
-
     table = validate.law_table(p)
     sizes = check_sizes(sizes, table.ndim)
     return exact_law(oracle_denoiser(table), RandomK(list(sizes)), table.ndim, table.shape[0])
@@ -72,16 +72,12 @@ def random_order_law(p: LawLike, sizes: Sizes) -> np.ndarray:
 
 def random_order_kl(p: LawLike, sizes: Sizes) -> float:
     """KL(p || the law of random-order decoding), the mixture over reveal orders."""
-    from ..laws.joint import kl
-
     return kl(p, random_order_law(p, sizes))
 
 
 def schedule_law_kls(p: LawLike, schedules: typing.Sequence) -> dict:
     """Random step sizes: ``{"order_averaged": ..., "random_order": ...}`` for a schedule law
     ``[(weight, sizes)]`` (module docstring)."""
-    from ..laws.joint import kl
-
     table = validate.law_table(p)
     pairs = check_schedule_law(schedules, table.ndim)
     e = information_profile(table)

@@ -6,24 +6,10 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from .base import before, block_length, temperature, tile_blocks
-from .precision import PRECISIONS
-from .steps import ALWAYS, IF_MASKED, FactorStep, ThresholdStep
-from .ties import check_tie
-
-
-def until_done(masked, region, block_length, who, make_step):
-    """Fast-dLLM's loop (``generate``): block by block, steps ``make_step(eligible, calls)`` until the block
-    holds no mask — as many as it has masks, since every step commits at least one (steps after that
-    reveal nothing).  Fast-dLLM calls the model, then tests whether the block is done: its first call in
-    a block is unconditional (a block the prompt already fills costs one call that reveals nothing), the
-    others happen only while the block holds a mask."""
-    plan = []
-    for start, end in tile_blocks(masked, region, block_length, who):
-        eligible = before(len(masked), end, region)
-        count = max(1, int(np.sum(masked[start:end])))
-        plan.extend(make_step(eligible, ALWAYS if i == 0 else IF_MASKED) for i in range(count))
-    return plan
+from .kernels.precision import PRECISIONS
+from .kernels.ties import check_tie
+from .plans import block_length, until_done
+from .steps import FactorStep, ThresholdStep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +19,11 @@ class Threshold:
 
     Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
     Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``: how equal confidences rank — "lowest"
-    position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.ties`; the
+    position first (default), "highest", "random" (a uniformly random order) (:mod:`refimpl.samplers.kernels.ties`; the
     probability that a run meets a tie that decides something: :func:`refimpl.tie_probability`).
     ``precision``: the Gumbel noise's dtype (Fast-dLLM draws with LLaDA's ``add_gumbel_noise``, in float64; some
     forks lower it, e.g. to float16), ``confidence_precision``: the confidences rounded to that dtype — both
-    exact (:mod:`refimpl.samplers.precision`, as :class:`refimpl.samplers.LLaDA`'s).
+    exact (:mod:`refimpl.samplers.kernels.precision`, as :class:`refimpl.samplers.LLaDA`'s).
     """
 
     threshold: float = 0.9
@@ -53,7 +39,7 @@ class Threshold:
         validate.choice(self.confidence_precision, PRECISIONS, "Threshold confidence_precision")
         validate.probability(self.threshold, "Threshold threshold", open_low=True)
         block_length(self.block_length, "Threshold")
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Threshold",
@@ -94,7 +80,7 @@ class Factor:
             raise InvalidParameterError(f"Factor factor must be a finite number > 0, got {self.factor!r}")
         object.__setattr__(self, "factor", factor)
         block_length(self.block_length, "Factor")
-        object.__setattr__(self, "temperature", temperature(self.temperature))
+        object.__setattr__(self, "temperature", validate.temperature(self.temperature))
 
     def plan(self, masked, region):
         return until_done(masked, region, self.block_length, "Factor",

@@ -12,16 +12,16 @@ torch.topk's own order::
         return torch.topk(torch.from_numpy(confidence), k).indices.numpy()
 
 The exact law under a ranking function enumerates every draw of the candidates' tokens
-(:func:`ranked_reveals`); under the three rules it is closed-form (:mod:`refimpl.samplers.subsets`).
+(:func:`ranked_reveals`); under the three rules it is closed-form (:mod:`refimpl.samplers.kernels.subsets`).
 """
 from typing import Callable
 
 import numpy as np
 
-from ..core.errors import InvalidParameterError
-from ..core.limits import check_memory
-from ..core.numerics import value_grid
-from ..core.types import ArrayLike, Denoiser, Sampler
+from ...core.errors import InvalidParameterError
+from ...core.memory import check_memory
+from ...core.numerics import value_grid
+from ...core.types import ArrayLike, Denoiser, Sampler
 from .subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM, TIES
 
 NEG_INF = -np.inf
@@ -96,11 +96,11 @@ def ranked_keep(conf: np.ndarray, candidates: np.ndarray, counts: ArrayLike, ran
 
 def ranked_reveals(q: np.ndarray, conf: np.ndarray, slots: np.ndarray, ranking: Callable, positions: np.ndarray,
                    length: int, weight: np.ndarray | None = None) -> np.ndarray:
-    r"""Exact law of (S, x_S) — as :func:`refimpl.samplers.subsets.top_k_reveals` — when the k kept are those
+    r"""Exact law of (S, x_S) — as :func:`refimpl.samplers.kernels.subsets.top_k_reveals` — when the k kept are those
     ``ranking`` returns: every draw :math:`x` of the e candidates is enumerated, its confidences handed to the
     ranking function (the candidates at ``positions`` (S, e) of a length-``length`` sequence, -inf elsewhere),
     and :math:`\prod_i q_i(x_i)` added to the kept set with its tokens.  ``q``, ``conf`` (e, V, S); ``slots``
-    (n_sub, k) from :func:`refimpl.samplers.subsets.subset_grid`.  Returns a fresh (n_sub, V**k, S)."""
+    (n_sub, k) from :func:`refimpl.samplers.kernels.subsets.subset_grid`.  Returns a fresh (n_sub, V**k, S)."""
     count, vocab_size, sources = q.shape
     n_sub, k = slots.shape
     draws = vocab_size ** count
@@ -157,7 +157,7 @@ def tie_probability(denoiser: Denoiser, sampler: Sampler, length: int, vocab_siz
     law when it is known (1 for a sampler that finishes), saving one run."""
     import dataclasses
 
-    from ..engine.exact import law_before_check
+    from ...engine.exact import law_before_check
 
     if not has_tie_rule(sampler):
         return 0.0

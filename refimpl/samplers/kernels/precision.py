@@ -32,12 +32,13 @@ import itertools
 
 import numpy as np
 
-from ..core import validate
-from ..core.errors import InvalidParameterError
-from ..core.float32 import bfloat16
-from ..core.limits import check_memory
-from ..core.types import ArrayLike
-from .base import temperature as check_temperature
+from ...core import validate
+from ...core.errors import InvalidParameterError
+from ...core.float32 import bfloat16
+from ...core.memory import check_memory
+from ...core.types import ArrayLike
+from .subsets import _chosen_probability
+from .tokens import temper
 
 PRECISIONS = ("float64", "float32", "float16", "bfloat16")
 FORMS = ("llada", "mdlm")
@@ -126,8 +127,6 @@ def gumbel_law(probs: ArrayLike, temperature: float, precision: str, axis: int =
     run inside LLaDA's loop draw), the noise in ``precision``: the ideal softmax(logits / T) in float64, else
     :func:`rows_law`."""
     if precision == "float64":
-        from .steps.tokens import temper  # (the steps import this module)
-
         return temper(probs, temperature, axis)
     return rows_law(probs, temperature, precision, axis)
 
@@ -141,7 +140,7 @@ def draw_law(probs: ArrayLike, temperature: float = 1.0, precision: str = "float
     exactly refimpl's law of every draw (the float64 code differs from it by its 2^-53 uniform and MDLM's
     1e-10 offsets, which refimpl does not model).  Temperature 0 (LLaDA): the first argmax of the rounded logits."""
     probs = _probabilities(probs)
-    temperature = check_temperature(temperature)
+    temperature = validate.temperature(temperature)
     validate.choice(precision, PRECISIONS, "precision")
     validate.choice(form, FORMS, "form")
     values = precision if values is None else validate.choice(values, PRECISIONS, "values precision")
@@ -150,8 +149,6 @@ def draw_law(probs: ArrayLike, temperature: float = 1.0, precision: str = "float
             logits = rounded(np.log(probs), values)
         return np.eye(len(probs))[int(np.argmax(logits))]
     if precision == "float64" and values == "float64":
-        from .steps.tokens import temper  # (the steps import this module)
-
         return temper(probs, temperature) if form == "llada" else probs / probs.sum()
     if precision == "float64":
         raise InvalidParameterError("rounded logits or weights need a noise precision below float64 here")
@@ -227,13 +224,11 @@ def gumbel_top_k_law(scores: ArrayLike, k: int, precision: str, temperature: flo
     k = validate.integer(k, "k", 0)
     if scores.ndim != 1 or k > len(scores) or not np.all(np.isfinite(scores)):
         raise InvalidParameterError(f"scores must be a finite (n,) vector and k <= n, got {scores!r} and k={k}")
-    temperature = check_temperature(temperature)
+    temperature = validate.temperature(temperature)
     if temperature == 0:
         raise InvalidParameterError("Gumbel-top-k needs temperature > 0 (at 0 it is the plain top-k)")
     validate.choice(precision, PRECISIONS, "precision")
     if precision == "float64":
-        from .subsets import _chosen_probability
-
         log_w = (scores / temperature)[:, None]
         return {s: float(_chosen_probability(log_w, list(s))[0]) for s in itertools.combinations(range(len(scores)), k)}
     u, probabilities = uniform_law(precision)

@@ -1,5 +1,5 @@
 r"""What every reveal step shares: its candidates are its eligible masked positions; how many tokens a
-step reveals (:class:`FixedCount`, :class:`FractionCount`).  Tie rules: :mod:`refimpl.samplers.ties`."""
+step reveals (:class:`FixedCount`, :class:`FractionCount`).  Tie rules: :mod:`refimpl.samplers.kernels.ties`."""
 import dataclasses
 import math
 
@@ -8,7 +8,7 @@ import numpy as np
 from ...core.float32 import count32
 from ...engine.layout import code_patterns, pattern_codes, positions, reach_by_dims
 from ...engine.protocol import BY_COUNTS, PER_PATTERN
-from ..subsets import subset_grid
+from ..kernels.subsets import subset_grid
 
 NEG_INF = -np.inf
 

@@ -16,11 +16,11 @@ import itertools
 import numpy as np
 from scipy.special import comb, logsumexp
 
-from ..core.limits import check_memory
-from ..core.numerics import FRESH, value_grid
+from ...core.memory import check_memory
+from ...core.numerics import FRESH, value_grid
 
 LOWEST, HIGHEST, RANDOM, EXCLUDE = "lowest", "highest", "random", "exclude"
-TIES = (LOWEST, HIGHEST, RANDOM)  # the tie rules of the ranking steps (or a ranking function: refimpl.samplers.ties)
+TIES = (LOWEST, HIGHEST, RANDOM)  # the tie rules of the ranking steps (or a ranking function: refimpl.samplers.kernels.ties)
 
 
 def subset_grid(count, k, vocab_size):

@@ -9,7 +9,7 @@ from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
 from ..laws import datasets
-from ..samplers.ties import has_tie_rule
+from ..samplers.kernels.ties import has_tie_rule
 
 LAWS = datasets.NAMED
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",

@@ -8,11 +8,11 @@ import numpy as np
 from ...core import validate
 from ...core.numerics import FRESH, sample_categorical
 from ...engine.protocol import ALWAYS
-from ..precision import PRECISIONS, dream_confidences, dream_probabilities, rounded, rows_law
-from ..subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
-from ..ties import check_tie, rank_order, ranked_keep, ranked_reveals
-from .base import SubsetReveal, _eligible_masked
-from .tokens import confidences, excluded_confidences, temper, truncate
+from ..kernels.precision import PRECISIONS, dream_confidences, dream_probabilities, rounded, rows_law
+from ..kernels.subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
+from ..kernels.ties import check_tie, rank_order, ranked_keep, ranked_reveals
+from ..kernels.tokens import confidences, excluded_confidences, temper, truncate
+from .reveal import SubsetReveal, _eligible_masked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TopKStep(SubsetReveal):
     """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident — or, with
     ``position_temperature`` tau > 0, ``count`` of them drawn without replacement with probabilities
     proportional to exp(confidence / tau).  ``tie``: how candidates of equal confidence rank (lowest position
-    first by default; :mod:`refimpl.samplers.ties`: "highest", "random" or a ranking function; not read when
+    first by default; :mod:`refimpl.samplers.kernels.ties`: "highest", "random" or a ranking function; not read when
     the positions are drawn)."""
 
     eligible: tuple
@@ -64,7 +64,7 @@ class TopKStep(SubsetReveal):
     confidence_refused: tuple = ()  # token ids whose drawn confidence is -inf (LLaDA's documented intent)
     passes: int = 1  # model evaluations per call (2 with LLaDA's classifier-free guidance)
     tie: object = LOWEST
-    precision: str = "float64"  # LLaDA's Gumbel-max draw in this dtype (refimpl.samplers.precision)
+    precision: str = "float64"  # LLaDA's Gumbel-max draw in this dtype (refimpl.samplers.kernels.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
     probs_precision: str = "float64"  # Dream's sample_tokens in this dtype: probabilities and confidences
 
@@ -79,7 +79,7 @@ class TopKStep(SubsetReveal):
         logits (T = 0), truncated; it draws from them (argmax at T = 0) and, with ``tempered_confidence``,
         takes confidences from them too.  LLaDA takes them from the untempered probabilities.  With
         ``probs_precision`` below float64, Dream's probabilities and confidences in that dtype
-        (:func:`refimpl.samplers.precision.dream_probabilities`, ``dream_confidences``)."""
+        (:func:`refimpl.samplers.kernels.precision.dream_probabilities`, ``dream_confidences``)."""
         if self.probs_precision != "float64":
             shaped = dream_probabilities(probs, self.temperature, self.probs_precision, axis)
             if self.temperature > 0:
@@ -100,7 +100,7 @@ class TopKStep(SubsetReveal):
 
     def reveal_probabilities(self, mu, weight, work=FRESH, positions=None, length=None):
         """As :meth:`UniformKStep.reveal_probabilities`, for the ``count`` most confident (:func:`top_k_reveals`;
-        under a ranking function :func:`refimpl.samplers.ties.ranked_reveals`, which reads the candidates'
+        under a ranking function :func:`refimpl.samplers.kernels.ties.ranked_reveals`, which reads the candidates'
         ``positions`` (S, e) in a sequence of ``length``), or ``count`` drawn by confidence
         (:func:`plackett_luce_reveals`) when ``position_temperature`` > 0."""
         q, conf = self._probs_and_confidence(mu, axis=1)
