@@ -102,7 +102,6 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     """Time the exact law of ``sampler`` with the oracle of a Dirichlet law, count its transition
     entries, and what Monte Carlo needs for TV 0.01 and 0.001 (time extrapolated from ``probe`` draws)."""
     import refimpl
-    from refimpl.engine.exact import EngineStats
     from refimpl.laws import datasets
 
     law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0))
@@ -110,8 +109,8 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     runs = []
 
     def compute():
-        stats = EngineStats()
-        runs.append((refimpl.exact_law(oracle, sampler, length, vocab_size, stats=stats), stats))
+        result = refimpl.engine.run(refimpl.engine.problem(oracle, sampler, length, vocab_size))
+        runs.append((result.finished(), result.stats))
 
     seconds = timed(compute, repeats=repeats, warmup=1 if repeats > 1 else 0)
     result, stats = runs[-1]

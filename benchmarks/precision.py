@@ -158,9 +158,9 @@ def saturation_rows():
     rows = []
     for precision in ("float64", "float32", "bfloat16"):
         sampler = S.LLaDA(5, temperature=1.0, confidence_precision=precision)
-        reveals = []
-        q = refimpl.exact_law(oracle, sampler, 5, 3, reveals=reveals)
-        rows.append({"confidence_precision": precision, "tie_probability": refimpl.tie_probability(oracle, sampler, 5, 3),
+        result = refimpl.engine.run(refimpl.engine.problem(oracle, sampler, 5, 3), reveals=True, ties=True)
+        q, reveals = result.finished(), result.reveals
+        rows.append({"confidence_precision": precision, "tie_probability": result.tie_probability,
                      "first_reveal_is_position_1": reveals[0].get((tuple(range(5)), (0,)), 0.0),
                      "kl_p_q": refimpl.kl(law.table, q)})
     return rows

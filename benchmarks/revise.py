@@ -12,7 +12,6 @@ import time
 import numpy as np
 import refimpl
 from refimpl import samplers as S
-from refimpl.engine.exact import EngineStats
 from refimpl.laws import datasets
 from tabulate import tabulate
 
@@ -34,11 +33,10 @@ def run(quick=False):
             refimpl.exact_law(oracle, sampler, length, vocab_size)
         for _ in range(1 if quick else 5):
             for key, sampler in (("ancestral", ancestral), ("remdm", remdm)):
-                stats = EngineStats()
                 start = time.perf_counter()
-                refimpl.exact_law(oracle, sampler, length, vocab_size, stats=stats)
+                result = refimpl.engine.run(refimpl.engine.problem(oracle, sampler, length, vocab_size))
                 times[key].append(time.perf_counter() - start)
-                entries[key] = stats.entries
+                entries[key] = result.stats.entries
         medians = {key: statistics.median(value) for key, value in times.items()}
         ratio = medians["remdm"] / medians["ancestral"]
         rows.append({"remdm": repr(remdm), "name": name, "vocab_size": vocab_size, "length": length,

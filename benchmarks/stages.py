@@ -31,8 +31,9 @@ def _timers(spent):
     top-k law."""
     from refimpl.denoisers import conditionals
     from refimpl.engine import moves
-    from refimpl.samplers import subsets
-    from refimpl.samplers.steps import base, subset
+    from refimpl.samplers.kernels import subsets
+    from refimpl.samplers.steps import choose_k as subset
+    from refimpl.samplers.steps import reveal as base
 
     current = {"key": None}
     originals = [(base.SubsetReveal, "transition"), (moves.ScatterMove, "add_to"),

@@ -27,7 +27,7 @@ from .core.memory import get_memory_limit, memory_limit
 from .denoisers import oracle_denoiser
 from .diffusion import elbo, forward, schedules
 from .diffusion.elbo import nelbo
-from .engine import exact_law, expected_calls, sample
+from .engine import exact_law, expected_calls, problem, run, sample, tie_probability
 from .experiments.sweep import sweep
 from .laws import datasets, lattice, metrics, space
 from .laws.joint import (
@@ -44,7 +44,6 @@ from .laws.joint import (
                           tv,
 )
 from .models import checkpoint, mlp, train
-from .samplers.kernels.ties import tie_probability
 
 __all__ = [
     "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
@@ -53,5 +52,5 @@ __all__ = [
     "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
     "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
     "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
-    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits", "sweep",
+    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits", "sweep", "problem", "run",
 ]

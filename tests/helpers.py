@@ -3,6 +3,7 @@ refimpl.testing (the toolkit is tested by use)."""
 import functools
 
 import numpy as np
+import refimpl
 from refimpl.interop.goodness import chi_square_fit
 from refimpl.testing.denoisers import RandomDenoiser
 from refimpl.testing.strategies import dirichlet_table
@@ -87,3 +88,8 @@ def samples_pvalue(denoiser, sampler, length, vocab_size, n, seed, prompt=None):
     drawn = refimpl.sample(denoiser, sampler, n, np.random.default_rng(seed), length, vocab_size, prompt=prompt)
     counts = np.bincount(refimpl.space.encode(drawn, vocab_size), minlength=law.size)
     return law, chi_square_pvalue(counts, law.ravel())
+
+
+def engine_run(denoiser, sampler, length, vocab_size, prompt=None, **options):
+    """One run of the engine (:func:`refimpl.engine.run`) on the problem of these arguments."""
+    return refimpl.engine.run(refimpl.engine.problem(denoiser, sampler, length, vocab_size, prompt), **options)

@@ -9,7 +9,6 @@ from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
 from ..laws import datasets
-from ..samplers.kernels.ties import has_tie_rule
 
 LAWS = datasets.NAMED
 SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
@@ -152,7 +151,7 @@ def build_sampler(args, length):
         sampler = dataclasses.replace(sampler, precision=precision)
     if tie is None:
         return sampler
-    if not has_tie_rule(sampler):
+    if "tie" not in {field.name for field in dataclasses.fields(sampler)}:
         raise InvalidParameterError(f"--tie applies to the ranking samplers ({', '.join(TIED)}), not {args.sampler}")
     return dataclasses.replace(sampler, tie=tie)
 

@@ -1,4 +1,5 @@
-r"""How many times a sampler's original loop calls the model (its NFE), exactly, in expectation.
+r"""How many times a sampler's original loop calls the model (its NFE), exactly, in expectation: a view of one
+run of the engine (:func:`refimpl.engine.run`, its ``calls``).
 
 Each step of a sampler's plan says when its original calls the model (``step.calls``, one of
 :data:`refimpl.engine.protocol.CALL_RULES`).  Whether a call happens depends only on which positions are
@@ -7,15 +8,14 @@ nothing depends on its masked positions only, never on the token values; so the 
 follows from how much probability each mask pattern holds before each step, which the exact-law
 engine has at hand.  Proved in proofs/model_calls.md.
 """
-import math
+import warnings
 
 import numpy as np
 
 from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
-from .exact import EngineStats, exact_law, finished, model, plan, prompt_tokens
-from .protocol import call_probability, passes
-from .scored import is_scored, scored_law_and_calls
+from .problem import problem
+from .runner import EngineStats, run
 
 
 def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
@@ -28,31 +28,46 @@ def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size
     factor loops after a block's first call); or only when the previous step revealed something (MDLM's
     ``ddpm_cache``, ``Ancestral(cache=True)``).  The last two are probabilities that the exact-law
     engine computes for the given denoiser.  A call of a step with ``passes`` = 2 (LLaDA's classifier-free
-    guidance: the sequence and its unconditional copy) counts as two model evaluations.  ``by_step=True``
-    returns the (T,) expected model evaluations of the plan's steps instead of their sum.
+    guidance: the sequence and its unconditional copy) counts as two model evaluations.
+
+    Parameters
+    ----------
+    denoiser, sampler, length, vocab_size, prompt
+        As :func:`refimpl.exact_law`.
+    by_step : bool
+        Return the (T,) expected model evaluations of the plan's steps instead of their sum.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    Fast-dLLM's threshold rule on a coupled pair: the first call reveals one token (neither reaches 0.9), the
+    second the other:
+
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs(1).table
+    >>> refimpl.expected_calls(refimpl.oracle_denoiser(p), samplers.Threshold(0.9, temperature=1.0), 2, 2)
+    2.0
     """
     by_step = validate.flag(by_step, "by_step")
-    _, probabilities = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt)
-    return probabilities if by_step else math.fsum(probabilities)
+    result = run(problem(denoiser, sampler, length, vocab_size, prompt))
+    return result.calls if by_step else result.expected_calls
 
 
 def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
                         prompt: ArrayLike | None = None, stats: "EngineStats | None" = None) -> "tuple[Table, np.ndarray]":
     """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
-    original's loop calls the model for each step of the plan (:func:`expected_calls` sums them)."""
-    vocab_size, length = validate.space(vocab_size, length)
-    tokens = prompt_tokens(prompt, length, vocab_size)
-    steps = plan(sampler, tokens, vocab_size)
-    if is_scored(steps, type(sampler).__name__):  # (sequence, scores) states: the runner counts the calls itself
-        law, calls = scored_law_and_calls(steps, model(sampler, denoiser, tokens, vocab_size), tokens, vocab_size,
-                                          stats)
-        return finished(law, sampler), calls
-    calls, changed = [], [1.0]  # nothing is cached before the first step
-
-    def before_step(step, patterns, probabilities):
-        acting = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
-        calls.append(call_probability(step.calls, acting, changed[0]) * passes(step))
-        changed[0] = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
-
-    law = exact_law(denoiser, sampler, length, vocab_size, prompt, stats, before_step=before_step)
-    return law, np.array(calls, dtype=np.float64)
+    original's loop calls the model for each step of the plan (:func:`expected_calls` sums them).  ``stats``:
+    deprecated (:func:`refimpl.engine.run` returns them)."""
+    if stats is not None:
+        warnings.warn("exact_law_and_calls(stats=...) is deprecated: use refimpl.engine.run(problem).stats",
+                      DeprecationWarning, stacklevel=2)
+    result = run(problem(denoiser, sampler, length, vocab_size, prompt))
+    if stats is not None:
+        stats.steps += result.stats.steps
+        stats.patterns += result.stats.patterns
+        stats.entries += result.stats.entries
+    return result.finished(type(sampler).__name__), result.calls

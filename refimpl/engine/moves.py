@@ -96,6 +96,7 @@ class ScatterMove(_AddAtFlatIndices):
     after: object  # () -> (n, P, L) bool
     destination: np.ndarray
     probability: np.ndarray
+    parked: bool = False
 
     def flows(self):
         totals, after = self.probability.sum(axis=(1, 3)), self.after()  # (n, P), (n, P, L)

@@ -112,7 +112,7 @@ class PerPattern:
         reached = step.reach(live, self.vocab_size)
         blocks = reached if reached is not None and by_blocks(reached, self.vocab_size, mass.size) else None
         groups = self._groups_for(step)
-        if getattr(step, "parks", False):
+        if step.parks:
             self._parked_tables()
         parallel_for(lambda g: self._run_group(groups[g], g, step, mass, counts[g], seen[g], keys, blocks),
                      range(GROUPS), elements=mass.size)
@@ -133,11 +133,11 @@ class PerPattern:
         """The deal of the patterns for this step: the runner's own, or — for a step that says what a pattern
         costs it (``step.work(pattern, vocab_size)``, e.g. one that re-masks, whose cost does not follow the
         reveal-step estimate) — a deal by that cost, the patterns in C order: the same on every machine."""
-        work = getattr(step, "work", None)
-        if work is None:
-            return self.groups
         patterns = sorted((p for group in self.groups for p in group), key=lambda p: p.tobytes())
-        return balanced_groups(patterns, [work(p, self.vocab_size) for p in patterns])[0]
+        work = [step.work(p, self.vocab_size) for p in patterns[:1]]
+        if not work or work[0] is None:
+            return self.groups
+        return balanced_groups(patterns, work + [step.work(p, self.vocab_size) for p in patterns[1:]])[0]
 
     def _run_group(self, patterns, g, step, mass, counts, flows, keys, blocks):
         vocab_size = self.vocab_size
@@ -163,6 +163,6 @@ class PerPattern:
                 continue
             for move in step.transition(PatternStates(pattern, source, self.reader, vocab_size, self.spaces[g])):
                 counts[1] += move.size
-                move.add_to(self.parked[g] if getattr(move, "parked", False) else acc)
+                move.add_to(self.parked[g] if move.parked else acc)
                 if flows is not None:
                     flows.extend(move.flows())

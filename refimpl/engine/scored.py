@@ -29,19 +29,10 @@ import numpy as np
 from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..denoisers.evaluation import evaluate_rows
-from .protocol import SCORED, call_probability, passes
+from .protocol import call_probability
 
 MAX_STATES = 2_000_000  # reachable (z, scores) states one step may hold
 MAX_ENTRIES = 1 << 23  # (state, outcome) pairs one step may form
-
-
-def is_scored(steps, who) -> bool:
-    """Whether the plan's steps are :data:`SCORED` (all of them); a mix is refused."""
-    scored = [getattr(step, "batching", None) == SCORED for step in steps]
-    if any(scored) and not all(scored):
-        raise InvalidParameterError(f"{who}.plan() mixes {SCORED!r} steps with others; the engine runs a plan "
-                                    f"on one kind of state")
-    return bool(scored) and all(scored)
 
 
 def scored_law_and_calls(steps, denoiser, prompt, vocab_size, stats=None, reveals=None):
@@ -53,7 +44,7 @@ def scored_law_and_calls(steps, denoiser, prompt, vocab_size, stats=None, reveal
         if stats is not None:
             stats.steps += 1
         acting = step.candidates(z == vocab_size).any(axis=1)
-        calls.append(call_probability(step.calls, math.fsum(mass[acting]), changed) * passes(step))
+        calls.append(call_probability(step.calls, math.fsum(mass[acting]), changed) * step.passes)
         sources = np.flatnonzero(acting)
         forming = int(np.sum(step.successor_count(z[sources], scores[sources], vocab_size), dtype=np.float64))
         if forming > MAX_ENTRIES:

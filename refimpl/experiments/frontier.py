@@ -12,11 +12,10 @@ import numpy as np
 from .. import samplers as S
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from ..engine.calls import exact_law_and_calls
+from ..engine import problem, run
 from ..laws import joint, metrics
 from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
-from ..samplers.kernels.ties import tie_probability
 from ..samplers.plans import generation_region
 from .executors import ordered_map
 
@@ -90,13 +89,13 @@ class _Row:
     def __call__(self, sampler):
         table, denoiser, prompt = self.table, self.denoiser, self.prompt
         vocab_size, length = table.shape[0], table.ndim
-        q, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
-        calls = float(step_calls.sum())
+        result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=self.ties)
+        q, calls = result.finished(type(sampler).__name__), float(result.calls.sum())
         found = metrics.law_metrics(table, q, prompt)
         row = {"sampler": repr(sampler), "label": sampler_label(sampler), "expected_calls": calls,
                "tokens_per_call": self.masked / calls, **found}
         if self.ties:
-            row["tie_probability"] = tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum()))
+            row["tie_probability"] = result.tie_probability
         return row
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import samplers
 from ..denoisers import oracle_denoiser
-from ..engine.exact import exact_law
+from ..engine import problem, run
 from ..laws.metrics import law_metrics
 from ..reports.tables import Report, Table
 from .homogenisation import law as chain_law
@@ -20,8 +20,8 @@ def commit_statistics(denoiser, sampler, length, vocab_size, prompt):
 
     Both are expectations over the sampler's run of the fraction of committed tokens with the property.
     """
-    reveals = []
-    law = exact_law(denoiser, sampler, length, vocab_size, prompt=prompt, reveals=reveals)
+    result = run(problem(denoiser, sampler, length, vocab_size, prompt), reveals=True)
+    law, reveals = result.finished(type(sampler).__name__), result.reveals
     adjacent = leftmost = committed = 0.0
     for step in reveals:
         for (masked, revealed), probability in step.items():

@@ -1,12 +1,10 @@
 """The exact law of one sampler on one data law, and what it loses: the report behind ``refimpl law``."""
 import numpy as np
 
-from ..engine.calls import exact_law_and_calls
-from ..engine.exact import EngineStats
+from ..engine import problem, run
 from ..laws import joint, metrics
 from ..reports.tables import Report, Table, letters
 from ..samplers import FixedOrder
-from ..samplers.kernels.ties import tie_probability
 
 
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
@@ -15,13 +13,13 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     keeps (:func:`refimpl.tie_probability`), and the most changed outputs."""
     table = np.asarray(p)
     vocab_size, length = table.shape[0], table.ndim
-    stats = EngineStats()
-    q, calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt, stats=stats)
+    result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True)
+    q, calls, stats = result.finished(type(sampler).__name__), result.calls, result.stats
     target = metrics.conditioned(table, prompt)
     findings = dict(metrics.law_metrics(table, q, prompt))
     findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
                      "expected_model_calls": float(calls.sum()),
-                     "tie_probability": tie_probability(denoiser, sampler, length, vocab_size, prompt, float(q.sum())),
+                     "tie_probability": result.tie_probability,
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []
     if isinstance(sampler, FixedOrder):

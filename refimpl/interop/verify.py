@@ -17,13 +17,11 @@ from ..core.types import ArrayLike, Denoiser, LawLike, Sampler, ScheduleLike
 from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import masked_cross_entropy, nelbo
 from ..diffusion.schedules import check_schedule
-from ..engine.calls import exact_law_and_calls
-from ..engine.exact import exact_law
+from ..engine import exact_law, problem, run
 from ..laws import space
 from ..laws.joint import entropy
 from ..reports.tables import letters
 from ..samplers.kernels.subsets import TIES
-from ..samplers.kernels.ties import tie_probability
 from .goodness import chi_square_fit, counts_per_row, mean_test
 
 
@@ -83,7 +81,8 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     """
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
-    law, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
+    result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True)
+    law, step_calls = result.finished(type(sampler).__name__), result.calls
     try:
         drawn = sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt)
     except RefimplError:
@@ -106,18 +105,18 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     if calls is not None:
         out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
-    out.update(_tie_verdicts(counts, law, sampler, denoiser, length, vocab_size, prompt, alpha))
+    out.update(_tie_verdicts(counts, law, result.tie_probability, sampler, denoiser, length, vocab_size, prompt,
+                             alpha))
     over, under = fit.most_off(counts, law, top)
     out.update({"most_over_represented": [describe(k) for k in over],
                 "most_under_represented": [describe(k) for k in under]})
     return out
 
 
-def _tie_verdicts(counts, law, sampler, denoiser, length, vocab_size, prompt, alpha):
+def _tie_verdicts(counts, law, chance, sampler, denoiser, length, vocab_size, prompt, alpha):
     """``tie_probability`` (:func:`refimpl.tie_probability`) and, where ties decide something, the same samples
     tested against the exact law under each tie rule (and the sampler's own ranking function):
     ``tie_rule_p_values``, ``tie_rules_passing``, ``verdict_depends_on_tie_rule``."""
-    chance = tie_probability(denoiser, sampler, length, vocab_size, prompt, law_mass=float(law.sum()))
     out = {"tie_probability": chance}
     if chance <= 0:
         return out

@@ -20,7 +20,7 @@ from refimpl.samplers import steps as St
 from refimpl.samplers.kernels.subsets import subset_grid, top_k_reveals
 
 from tests import originals
-from tests.helpers import random_denoiser, random_table
+from tests.helpers import engine_run, random_denoiser, random_table
 
 
 def brute_top_k(q, conf, k):
@@ -256,7 +256,7 @@ def test_exact_law_follows_every_path_of_draws(sampler, which):
 
 
 def test_kept_memory_does_not_leak_between_calls():
-    """The engine keeps its tables and batch arrays between calls (refimpl/engine/exact.py _kept_workspace): calls
+    """The engine keeps its tables and batch arrays between calls (refimpl/engine/runner.py _kept_workspace): calls
     of other shapes in between, a denoiser that itself computes an exact law, and calls from other
     threads must all see the same numbers as following every path of draws."""
     import threading
@@ -292,7 +292,7 @@ def test_kept_memory_does_not_leak_between_calls():
     alone = refimpl.exact_law(refimpl.oracle_denoiser(other), S.LLaDA(3), 6, 2)
     for i, result in enumerate(results):
         np.testing.assert_array_equal(result, first if i % 2 else alone)
-    from refimpl.engine import exact as engine
+    from refimpl.engine import runner as engine
 
     assert 0 < engine._kept.work.nbytes() <= engine.KEEP_BYTES
     with refimpl.memory_limit(2**16):  # what a call keeps stays under an eighth of the limit in force
@@ -341,7 +341,7 @@ def test_blocks_that_hold_no_mass_are_never_read(sampler, block_cost, monkeypatc
     ``live`` patterns of refimpl/engine/counts.py); every other block of the tables it keeps between
     calls may hold anything.  Fill every kept array with NaN before each call: the laws must not move,
     and a plan that stops with masks left must still be refused."""
-    from refimpl.engine import exact as engine
+    from refimpl.engine import runner as engine
 
     monkeypatch.setattr(layout, "BLOCK_COST", block_cost)
 
@@ -368,14 +368,12 @@ def test_reachable_patterns_without_mass_are_not_visited():
     confidences); those are skipped, not visited: one pattern per step, each step's reveals name only
     that pattern, and the one (masked, revealed) pair that happens has all the probability (the other
     subsets of the pattern are listed with probability 0)."""
-    from refimpl.engine.exact import EngineStats
-
     vocab_size, length = 3, 4
     table = np.zeros((vocab_size,) * length)
     table[2, 0, 1, 2] = 1.0
-    stats, reveals = EngineStats(), []
-    law = refimpl.exact_law(refimpl.oracle_denoiser(table), S.LLaDA(4, temperature=1.0), length, vocab_size,
-                            stats=stats, reveals=reveals)
+    result = engine_run(refimpl.oracle_denoiser(table), S.LLaDA(4, temperature=1.0), length, vocab_size,
+                                reveals=True)
+    law, stats, reveals = result.law, result.stats, result.reveals
     np.testing.assert_array_equal(law, table)
     assert (stats.steps, stats.patterns) == (4, 4)
     assert [{masked for masked, _ in step} for step in reveals] == [{tuple(range(t, length))} for t in range(length)]

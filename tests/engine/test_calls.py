@@ -13,7 +13,7 @@ from refimpl.laws import datasets
 from scipy import stats
 
 from tests import originals
-from tests.helpers import random_denoiser, sampler_law_and_denoisers
+from tests.helpers import engine_run, random_denoiser, sampler_law_and_denoisers
 
 _, DENOISERS = sampler_law_and_denoisers()
 
@@ -168,13 +168,11 @@ def test_call_probabilities_agree_with_the_reveal_statistics(sampler, prompt):
     """Call probabilities from pattern masses and stay probabilities (refimpl.engine.calls) against a second
     computation from the engine's reveal statistics, and each step's chance of revealing nothing per
     pattern against the same statistics (proofs/model_calls.md (1))."""
-    from refimpl.engine.calls import exact_law_and_calls
-
-    reveals = []
-    law = refimpl.exact_law(DENOISERS["random"], sampler, 4, 3, prompt=prompt, reveals=reveals)
+    result = engine_run(DENOISERS["random"], sampler, 4, 3, prompt=prompt, reveals=True)
+    reveals = result.reveals
     steps = sampler.plan(np.full(4, True) if prompt is None else prompt == 3, np.full(4, True))
-    same_law, calls = exact_law_and_calls(DENOISERS["random"], sampler, 4, 3, prompt=prompt)
-    assert same_law.tobytes() == law.tobytes()
+    law, calls = refimpl.engine.exact_law_and_calls(DENOISERS["random"], sampler, 4, 3, prompt=prompt)
+    assert result.law.tobytes() == law.tobytes()
     np.testing.assert_allclose(calls, _calls_from_reveals(reveals, steps), rtol=0, atol=1e-12)
     for step, seen in zip(steps, reveals):  # each step's chance of revealing nothing, pattern by pattern
         for before in {masked for masked, _ in seen}:
@@ -194,12 +192,12 @@ def test_ancestral_cache_flag_is_checked():
     (S.SemiAR(2, S.Ancestral(steps=4, cache=True)), None), (S.LLaDA(4, temperature=1.0), None),
 ])
 def test_refimpl_draws_count_the_calls_expected_calls_sums(sampler, prompt):
-    """refimpl.sample(calls=) counts each row's calls by the same rules; the mean is the exact expectation
+    """refimpl.engine.draw counts each row's calls by the same rules; the mean is the exact expectation
     (proofs/model_calls.md), and for Fast-dLLM on one block the step call probabilities are the NFE's
     survival function."""
     denoiser = DENOISERS["random"]
-    calls = np.zeros(N_SAMPLES, dtype=np.int64)
-    refimpl.sample(denoiser, sampler, N_SAMPLES, np.random.default_rng(8), 4, 3, prompt=prompt, calls=calls)
+    job = refimpl.engine.problem(denoiser, sampler, 4, 3, prompt=prompt)
+    calls = refimpl.engine.draw(job, N_SAMPLES, np.random.default_rng(8)).calls
     by_step = refimpl.expected_calls(denoiser, sampler, 4, 3, prompt=prompt, by_step=True)
     spread = calls.std(ddof=1)
     z = stats.norm.ppf(1 - FALSE_ALARM / 2)
@@ -212,8 +210,15 @@ def test_refimpl_draws_count_the_calls_expected_calls_sums(sampler, prompt):
         assert stats.chisquare(observed[expected > 0], expected[expected > 0]).pvalue > FALSE_ALARM
 
 
-def test_sample_calls_must_be_an_integer_array_per_sample():
-    with pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
+def test_the_deprecated_sample_calls_still_counts_and_warns():
+    """sample(calls=) (before refimpl.engine.draw): the same counts added in, a DeprecationWarning, bad arrays refused."""
+    job = refimpl.engine.problem(DENOISERS["oracle"], S.Threshold(0.5), 4, 3)
+    expected = refimpl.engine.draw(job, 10, np.random.default_rng(0)).calls
+    calls = np.ones(10, dtype=np.int64)
+    with pytest.warns(DeprecationWarning, match="engine.draw"):
+        refimpl.sample(DENOISERS["oracle"], S.Threshold(0.5), 10, np.random.default_rng(0), 4, 3, calls=calls)
+    np.testing.assert_array_equal(calls, expected + 1)
+    with pytest.warns(DeprecationWarning), pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
         refimpl.sample(DENOISERS["oracle"], S.Threshold(0.5), 10, np.random.default_rng(0), 4, 3, calls=np.zeros(9, int))
-    with pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
+    with pytest.warns(DeprecationWarning), pytest.raises(refimpl.InvalidTypeError, match="calls must be"):
         refimpl.sample(DENOISERS["oracle"], S.Threshold(0.5), 10, np.random.default_rng(0), 4, 3, calls=[0] * 10)

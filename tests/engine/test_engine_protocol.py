@@ -15,20 +15,19 @@ import numpy as np
 import pytest
 import refimpl
 from refimpl.engine.moves import BlockMove
-from refimpl.engine.protocol import ALWAYS, PER_PATTERN, Step
+from refimpl.engine.protocol import ALWAYS, PatternStep, Step
 from refimpl.samplers.steps import IndependentStep
 
-from tests.helpers import chi_square_pvalue, random_denoiser, random_table
+from tests.helpers import chi_square_pvalue, engine_run, random_denoiser, random_table
 
 
 @dataclasses.dataclass(frozen=True)
-class Remask:
+class Remask(PatternStep):
     """Mask each clean eligible position again, independently, with probability ``rho``."""
 
     eligible: tuple
     rho: float
     calls: str = ALWAYS
-    batching = PER_PATTERN
 
     def candidates(self, patterns):
         return ~np.asarray(patterns, dtype=bool) & np.asarray(self.eligible, dtype=bool)[None, :]
@@ -145,8 +144,7 @@ def test_a_remasking_step_counts_its_calls_and_reveals():
     steps commit every masked position; the remask step's stay probability is (1 - rho)^(clean)."""
     vocab_size, length, rho = 2, 3, 0.3
     denoiser = refimpl.oracle_denoiser(random_table(np.random.default_rng(8), vocab_size, length))
-    reveals = []
-    refimpl.exact_law(denoiser, RevealRemaskReveal(rho), length, vocab_size, reveals=reveals)
+    reveals = engine_run(denoiser, RevealRemaskReveal(rho), length, vocab_size, reveals=True).reveals
     assert reveals[0] == {((0, 1, 2), (0, 1, 2)): pytest.approx(1.0)}
     assert refimpl.expected_calls(denoiser, RevealRemaskReveal(rho), length, vocab_size) == 3.0
     remask = Remask((True,) * length, rho)
@@ -154,7 +152,7 @@ def test_a_remasking_step_counts_its_calls_and_reveals():
 
 
 @dataclasses.dataclass(frozen=True)
-class RevealThenPark:
+class RevealThenPark(PatternStep):
     """Reveal ``position`` from the denoiser; a sequence that gets ``token`` there stops (is parked) until a
     step releases it — the protocol's parking, written here against the protocol alone."""
 
@@ -162,7 +160,6 @@ class RevealThenPark:
     token: int
     releases: bool = False
     calls: str = "if masked"
-    batching = PER_PATTERN
     parks = True
 
     def candidates(self, patterns):
@@ -206,20 +203,14 @@ class ParkedPlan:
 
     def plan(self, masked, region):
         everything = tuple(bool(r) for r in region)
-        last = IndependentStep(everything, tuple(1.0 for _ in everything), calls=self.calls)
-        return [RevealThenPark(0, 0), RevealThenPark(1, 1), Released(last)]
+        last = Released(everything, tuple(1.0 for _ in everything), calls=self.calls)
+        return [RevealThenPark(0, 0), RevealThenPark(1, 1), last]
 
 
-class Released:
-    """A step that releases the parked mass before it runs, otherwise ``inner``."""
+class Released(IndependentStep):
+    """An IndependentStep that releases the parked mass before it runs."""
 
     releases = True
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
 
 
 def test_parked_mass_skips_steps_until_released():

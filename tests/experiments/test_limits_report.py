@@ -68,7 +68,7 @@ def test_the_parallelism_profile_figure_draws_every_optimum_and_its_zeros_at_zer
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from refimpl.experiments import figures
-    from refimpl.experiments import limits as experiment
+    from refimpl.experiments import limits_report as experiment
 
     law = np.asarray(datasets.markov_chain(np.full(3, 1 / 3), np.full((3, 3), 1 / 6) + np.eye(3) / 2, 5))
     report = limits_report(law, samplers=[S.LeftToRight()])

@@ -15,7 +15,7 @@ from refimpl.laws import joint, metrics
 from refimpl.samplers.steps import FixedCount, TopKStep, entropy_bound_accepts
 
 from tests import originals
-from tests.helpers import sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
+from tests.helpers import engine_run, sampler_law_and_denoisers, samples_pvalue, settings_name, with_calls
 
 TABLE, DENOISERS = sampler_law_and_denoisers()
 V, L = 3, 4
@@ -77,8 +77,8 @@ class LowestEntropyFirst:
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
 def test_gamma_zero_reveals_one_token_per_step(which, temperature):
     denoiser = DENOISERS[which]
-    reveals = []
-    law = refimpl.exact_law(denoiser, S.EntropyBound(0.0, temperature=temperature), L, V, reveals=reveals)
+    result = engine_run(denoiser, S.EntropyBound(0.0, temperature=temperature), L, V, reveals=True)
+    law, reveals = result.law, result.reveals
     assert all(len(revealed) == 1 for step in reveals for (_, revealed), mass in step.items() if mass > 0)
     np.testing.assert_allclose(law, refimpl.exact_law(denoiser, LowestEntropyFirst(temperature), L, V), atol=1e-15)
     assert refimpl.expected_calls(denoiser, S.EntropyBound(0.0, temperature=temperature), L, V) == pytest.approx(L)

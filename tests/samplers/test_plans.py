@@ -5,11 +5,10 @@ import refimpl
 from refimpl import samplers as S
 from refimpl.core.float32 import linspace32
 from refimpl.diffusion import schedules as sch
-from refimpl.engine.exact import EngineStats
 from refimpl.samplers.llada import transfer_counts
 from refimpl.samplers.steps import FixedCount, FractionCount, IndependentStep, TopKStep, UniformKStep
 
-from tests.helpers import random_table
+from tests.helpers import engine_run, random_table
 
 ALL = np.ones(8, dtype=bool)
 
@@ -83,8 +82,7 @@ def test_engine_counts_the_ancestral_transition_entries():
     """Every partial sequence carries mass after the first step, so a step touches (2V+1)^L entries."""
     vocab_size, length = 3, 4
     table = random_table(np.random.default_rng(0), vocab_size, length)
-    stats = EngineStats()
-    refimpl.exact_law(refimpl.oracle_denoiser(table), S.Ancestral(steps=3), length, vocab_size, stats=stats)
+    stats = engine_run(refimpl.oracle_denoiser(table), S.Ancestral(steps=3), length, vocab_size).stats
     assert stats.steps == 3
     # the last step reveals everything left, so its destinations hold no mask: (2V)^L entries
     assert stats.entries == (vocab_size + 1) ** length + (2 * vocab_size + 1) ** length + (2 * vocab_size) ** length
@@ -93,12 +91,10 @@ def test_engine_counts_the_ancestral_transition_entries():
 def test_reveal_statistics_match_closed_forms():
     table = random_table(np.random.default_rng(1), 3, 4)
     oracle = refimpl.oracle_denoiser(table)
-    reveals = []
-    refimpl.exact_law(oracle, S.Ancestral(steps=2), 4, 3, reveals=reveals)
+    reveals = engine_run(oracle, S.Ancestral(steps=2), 4, 3, reveals=True).reveals
     # first step from all-masked, u = 1/2 per position: every subset has probability 1/16
     assert len(reveals[0]) == 16 and all(abs(v - 1 / 16) < 1e-15 for v in reveals[0].values())
-    reveals = []
-    refimpl.exact_law(oracle, S.RandomK(1), 4, 3, reveals=reveals)
+    reveals = engine_run(oracle, S.RandomK(1), 4, 3, reveals=True).reveals
     for step in reveals:
         by_pattern = {}
         for (masked, revealed), probability in step.items():

@@ -10,6 +10,7 @@ from refimpl.samplers.kernels.precision import draw_law, noise_values, rounded, 
 from refimpl.samplers.steps import temper
 
 from tests import originals
+from tests.helpers import engine_run
 
 PEAKED = np.array([0.9, 0.05, 0.03, 0.02])
 ALPHA = 1e-3
@@ -219,8 +220,7 @@ def test_bfloat16_confidences_tie_and_decode_left_to_right():
     law = datasets.markov_chain(np.full(3, 1 / 3), transition / transition.sum(axis=1, keepdims=True), length)
     oracle = refimpl.oracle_denoiser(law)
     sampler = S.LLaDA(length, temperature=1.0, confidence_precision="bfloat16")
-    reveals = []
-    refimpl.exact_law(oracle, sampler, length, vocab_size, reveals=reveals)
+    reveals = engine_run(oracle, sampler, length, vocab_size, reveals=True).reveals
     assert reveals[0][(tuple(range(length)), (0,))] == pytest.approx(1.0, abs=1e-12)
     assert refimpl.tie_probability(oracle, sampler, length, vocab_size) == pytest.approx(1.0, abs=1e-12)
     def bf16(c):  # tests/originals.py's rounding by spacings, on arrays of probabilities

@@ -16,7 +16,7 @@ from refimpl.laws import datasets
 from refimpl.samplers.kernels.precision import draw_law
 
 from tests import originals
-from tests.helpers import assert_loop_agrees, random_table
+from tests.helpers import assert_loop_agrees, engine_run, random_table
 
 V, L = 3, 3
 
@@ -139,12 +139,12 @@ def test_bfloat16_confidences_tie_and_the_rules_decode_left_to_right(name):
     else:
         sampler = S.Factor(1.0, temperature=1.0, confidence_precision="bfloat16")
         loop = functools.partial(originals.fast_dllm, factor=1.0, temperature=1.0, round_confidence=bfloat16_rounding)
-    reveals = []
-    refimpl.exact_law(oracle, sampler, length, V, reveals=reveals)
+    reveals = engine_run(oracle, sampler, length, V, reveals=True).reveals
     assert reveals[0][(tuple(range(length)), (0,))] == pytest.approx(1.0, abs=1e-12)
     assert refimpl.tie_probability(oracle, sampler, length, V) == pytest.approx(1.0, abs=1e-12)
-    ideal = []  # float64: the last bits of the oracle's 1/3s rank the positions, not the tie rule
-    refimpl.exact_law(oracle, dataclasses.replace(sampler, confidence_precision="float64"), length, V, reveals=ideal)
+    # float64: the last bits of the oracle's 1/3s rank the positions, not the tie rule
+    ideal = engine_run(oracle, dataclasses.replace(sampler, confidence_precision="float64"), length, V,
+                               reveals=True).reveals
     assert ideal[0].get((tuple(range(length)), (0,)), 0.0) < 1 - 1e-6
     assert_loop_agrees(loop, sampler, oracle, law.table, 9)
 

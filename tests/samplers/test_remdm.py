@@ -23,6 +23,7 @@ from tests import originals
 from tests.helpers import (
     assert_loop_agrees,
     assert_slip_caught,
+    engine_run,
     sampler_law_and_denoisers,
     samples_pvalue,
     settings_name,
@@ -98,8 +99,8 @@ def test_every_step_keeps_the_forward_marginal(sampler):
         alphas.append(sampler.step_alphas(float(t), float(s))[1])
     for which in DENOISERS:
         masked_after = []
-        refimpl.exact_law(DENOISERS[which], sampler, L, V,
-                          before_step=lambda step, patterns, probs: masked_after.append(probs @ patterns))
+        engine_run(DENOISERS[which], sampler, L, V,
+                           before_step=lambda step, patterns, probs: masked_after.append(probs @ patterns))
         np.testing.assert_allclose(np.array(masked_after[1:]), 1.0 - np.array(alphas[:len(masked_after) - 1])[:, None]
                                    * np.ones(L), atol=1e-12)
 

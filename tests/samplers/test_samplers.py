@@ -11,7 +11,7 @@ from refimpl.diffusion import schedules as sch
 from refimpl.laws import datasets, metrics, space
 from refimpl.testing.strategies import laws
 
-from tests.helpers import chi_square_pvalue, random_table, sampler_law_and_denoisers
+from tests.helpers import chi_square_pvalue, engine_run, random_table, sampler_law_and_denoisers
 
 FALSE_ALARM = 1e-3  # per chi-square test below; every test is seeded, so a run is reproducible
 N_SAMPLES = 20000
@@ -235,9 +235,9 @@ def test_dream_truncation_at_temperature_0_changes_confidences_not_tokens():
     rows = [np.array([0.52, 0.46, 0.02]), np.array([0.74, 0.13, 0.13]), np.array([0.6, 0.4, 0.0])]
     p = np.einsum("a,b,c->abc", *rows)  # independent positions: every conditional is the marginal
     oracle = refimpl.oracle_denoiser(p)
-    plain, cut = [], []
-    q_plain = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1), 3, 3, reveals=plain)
-    q_cut = refimpl.exact_law(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1, top_p=0.5), 3, 3, reveals=cut)
+    first = engine_run(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1), 3, 3, reveals=True)
+    second = engine_run(oracle, S.Dream(2, "maskgit_plus", 0.0, eps=0.1, top_p=0.5), 3, 3, reveals=True)
+    (q_plain, plain), (q_cut, cut) = (first.law, first.reveals), (second.law, second.reveals)
     # step 1 commits int(3 (1 - 0.55)) = 1 token: untruncated the most confident is position 2 (0.74);
     # top_p = 0.5 keeps only each argmax, every confidence becomes 1 and the tie goes to position 1
     committed = lambda seen: {key: value for key, value in seen.items() if value > 0}  # noqa: E731
@@ -264,9 +264,8 @@ def test_factor_rule_first_step_on_three_positions_by_enumeration():
     rows = [rng.dirichlet(np.ones(4)) for _ in range(3)]
     table = np.einsum("a,b,c->abc", *rows)  # independent positions: every conditional is the marginal
     for factor, temperature in [(1.0, 1.0), (0.4, 1.0), (1.0, 0.5)]:
-        reveals = []
-        refimpl.exact_law(refimpl.oracle_denoiser(table), S.Factor(factor, temperature=temperature), 3, 4,
-                          reveals=reveals)
+        reveals = engine_run(refimpl.oracle_denoiser(table), S.Factor(factor, temperature=temperature), 3, 4,
+                                     reveals=True).reveals
         tempered = [r ** (1 / temperature) / np.sum(r ** (1 / temperature)) for r in rows]
         expected = 0.0
         for x in itertools.product(range(4), repeat=3):

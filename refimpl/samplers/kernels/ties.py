@@ -21,7 +21,7 @@ import numpy as np
 from ...core.errors import InvalidParameterError
 from ...core.memory import check_memory
 from ...core.numerics import value_grid
-from ...core.types import ArrayLike, Denoiser, Sampler
+from ...core.types import ArrayLike
 from .subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM, TIES
 
 NEG_INF = -np.inf
@@ -135,32 +135,3 @@ def ranked_reveals(q: np.ndarray, conf: np.ndarray, slots: np.ndarray, ranking: 
     out = np.zeros((n_sub, vocab_size ** k, sources))
     np.add.at(out, (slot, token_index, source), prob.reshape(-1))
     return out
-
-
-def has_tie_rule(sampler: Sampler) -> bool:
-    """Whether ``sampler`` (a dataclass) has a ``tie`` field: a ranking sampler."""
-    import dataclasses
-
-    return dataclasses.is_dataclass(sampler) and "tie" in {f.name for f in dataclasses.fields(sampler)}
-
-
-def tie_probability(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int, prompt: ArrayLike | None = None,
-                    law_mass: float | None = None) -> float:
-    r"""The exact probability that a run of ``sampler`` meets a tie that decides something: at some step,
-    candidates of equal confidence (entropy, for the EB-Sampler) fall on both sides of what the step keeps,
-    so that the tie rule picks which are kept.  It is the same for every tie rule, and the laws under two
-    rules differ only on such runs (their TV is at most this).  0 for a sampler that ranks nothing.
-
-    Computed by running the sampler with ties excluded (``tie="exclude"``: every step drops the mass of the
-    draws whose kept set a tie decides) and taking the mass lost; ties that decide nothing (equal
-    confidences all kept, or all left out) are not counted.  ``law_mass``: the total of the sampler's exact
-    law when it is known (1 for a sampler that finishes), saving one run."""
-    import dataclasses
-
-    from ...engine.exact import law_before_check
-
-    if not has_tie_rule(sampler):
-        return 0.0
-    complete = law_before_check(denoiser, sampler, length, vocab_size, prompt).sum() if law_mass is None else law_mass
-    excluded = law_before_check(denoiser, dataclasses.replace(sampler, tie=EXCLUDE), length, vocab_size, prompt)
-    return float(max(complete - excluded.sum(), 0.0))

@@ -12,7 +12,7 @@ from ..kernels.precision import PRECISIONS, dream_confidences, dream_probabiliti
 from ..kernels.subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
 from ..kernels.ties import check_tie, rank_order, ranked_keep, ranked_reveals
 from ..kernels.tokens import confidences, excluded_confidences, temper, truncate
-from .reveal import SubsetReveal, _eligible_masked
+from .reveal import Ranked, SubsetReveal, _eligible_masked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +44,7 @@ class UniformKStep(SubsetReveal):
 
 
 @dataclasses.dataclass(frozen=True)
-class TopKStep(SubsetReveal):
+class TopKStep(Ranked, SubsetReveal):
     """Draw x_i ~ q_i at every eligible masked position; reveal the ``count`` most confident — or, with
     ``position_temperature`` tau > 0, ``count`` of them drawn without replacement with probabilities
     proportional to exp(confidence / tau).  ``tie``: how candidates of equal confidence rank (lowest position

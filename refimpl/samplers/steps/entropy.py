@@ -14,7 +14,7 @@ from ..kernels.precision import PRECISIONS, gumbel_law
 from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
 from ..kernels.ties import check_tie
 from ..kernels.tokens import temper
-from .reveal import PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
+from .reveal import PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
 
 def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None):
@@ -49,7 +49,7 @@ def boundary_ties(entropy, accepted):
 
 
 @dataclasses.dataclass(frozen=True)
-class EntropyBoundStep(PerPatternReveal):
+class EntropyBoundStep(Ranked, PerPatternReveal):
     r"""Reveal the lowest-entropy eligible masked positions whose entropies, all but the largest, sum to at
     most ``gamma`` (:func:`entropy_bound_accepts`; at least one), each with a token drawn from
     softmax(logits / T) (argmax at T = 0).  The entropy is that of the model's probabilities, or of the

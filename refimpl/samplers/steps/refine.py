@@ -11,11 +11,12 @@ from ...core import validate
 from ...core.numerics import sample_categorical, value_grid
 from ...engine.layout import pattern_codes, reach_by_dims
 from ...engine.moves import FlatMove
-from ...engine.protocol import IF_MASKED, PER_PATTERN
+from ...engine.protocol import IF_MASKED, PatternStep
 from ..kernels.precision import PRECISIONS, operation, rounded
 from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..kernels.ties import check_tie, rank_order
 from ..kernels.tokens import temper
+from .reveal import Ranked
 
 MASK_PHASE, POST_PHASE = "mask", "post"
 
@@ -83,7 +84,7 @@ def commit_law(q, conf, count, threshold, weight, tie=LOWEST):
 
 
 @dataclasses.dataclass(frozen=True)
-class RefineStep:
+class RefineStep(Ranked, PatternStep):
     r"""One iteration of ``LLaDA2Pipeline``'s loop in the current ``block`` (diffusers, with
     ``BlockRefinementScheduler.step``): a model call, a token drawn at every block position, then
 
@@ -113,7 +114,6 @@ class RefineStep:
     stop: bool = False
     releases: bool = False
     calls: str = IF_MASKED
-    batching: str = PER_PATTERN
     tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
     precision: str = "float64"  # the model's logits' dtype, the scheduler's float32 softmax (drawn_confidence)
 

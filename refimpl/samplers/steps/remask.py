@@ -9,12 +9,12 @@ import numpy as np
 from ...core.numerics import sample_categorical
 from ...engine.layout import reach_by_dims
 from ...engine.moves import BlockMove
-from ...engine.protocol import ALWAYS, PER_PATTERN, SCORED
+from ...engine.protocol import ALWAYS, PatternStep, ScoredStep
 from .reveal import candidate_product
 
 
 @dataclasses.dataclass(frozen=True)
-class RemaskStep:
+class RemaskStep(PatternStep):
     r"""Each ``eligible`` masked position is revealed independently with probability ``unmask``, its token
     drawn from the denoiser; each ``eligible`` clean position is masked again with probability ``remask``,
     independently — both from the same model call on the sequence before the step."""
@@ -23,7 +23,6 @@ class RemaskStep:
     unmask: float
     remask: float
     calls: str = ALWAYS
-    batching = PER_PATTERN
 
     def candidates(self, patterns):
         """The eligible positions that may change: the masked ones, and the clean ones when ``remask`` > 0."""
@@ -142,7 +141,7 @@ def remask_weights(scores, eligible):
 
 
 @dataclasses.dataclass(frozen=True)
-class ConfidenceRemaskStep:
+class ConfidenceRemaskStep(ScoredStep):
     r"""ReMDM's confidence schedule (``remdm-conf``, kuleshov-group/remdm ``_ddpm_caching_update``) on
     (sequence, scores) states (:mod:`refimpl.engine.scored`).
 
@@ -160,7 +159,6 @@ class ConfidenceRemaskStep:
     sigma_max: float
     calls: str = ALWAYS
     greedy: bool = False
-    batching = SCORED
 
     def candidates(self, patterns):
         patterns = np.asarray(patterns, dtype=bool)

@@ -7,8 +7,8 @@ import numpy as np
 
 from ...core.float32 import count32
 from ...engine.layout import code_patterns, pattern_codes, positions, reach_by_dims
-from ...engine.protocol import BY_COUNTS, PER_PATTERN
-from ..kernels.subsets import subset_grid
+from ...engine.protocol import CountStep, PatternStep
+from ..kernels.subsets import EXCLUDE, subset_grid
 
 NEG_INF = -np.inf
 
@@ -49,11 +49,18 @@ class Reveals:
         return np.asarray(patterns, dtype=bool) & np.asarray(self.eligible, dtype=bool)[None, :]  # (P, L)
 
 
-class PerPatternReveal(Reveals):
+class Ranked:
+    """A step that ranks its candidates by a score, with a tie rule ``tie`` (:mod:`refimpl.samplers.kernels.ties`)."""
+
+    def without_ties(self):
+        """The same step with ``tie="exclude"``: the draws whose kept set a tie decides are dropped."""
+        return dataclasses.replace(self, tie=EXCLUDE)
+
+
+class PerPatternReveal(Reveals, PatternStep):
     """A reveal step the engine runs one mask pattern at a time; it lists what it reaches from
     ``outcome_dims`` (:func:`refimpl.engine.layout.reach_by_dims`)."""
 
-    batching = PER_PATTERN
 
     def reach(self, patterns, vocab_size):
         return reach_by_dims(self.outcome_dims, patterns, vocab_size)
@@ -86,11 +93,10 @@ def candidate_product(ctx, factors):
     return out
 
 
-class SubsetReveal(Reveals):
+class SubsetReveal(Reveals, CountStep):
     """A step that reveals ``count(e)`` of its e candidates (which ones: ``reveal_probabilities``); the engine runs it
     on many mask patterns at once."""
 
-    batching = BY_COUNTS
 
     def reach(self, patterns, vocab_size):
         """Every pattern left by revealing some ``count(e)``-subset of the candidates (C order)."""

@@ -10,7 +10,7 @@ from ...engine.protocol import ALWAYS
 from ..kernels.precision import PRECISIONS, gumbel_law, rounded
 from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..kernels.ties import check_tie, rank_order
-from .reveal import NEG_INF, PerPatternReveal, _eligible_masked, candidate_product, candidate_rows
+from .reveal import NEG_INF, PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
 
 class GumbelDraws:
@@ -32,7 +32,7 @@ class GumbelDraws:
 
 
 @dataclasses.dataclass(frozen=True)
-class ThresholdStep(GumbelDraws, PerPatternReveal):
+class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
     and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.kernels.ties`)."""
 
@@ -95,7 +95,7 @@ class ThresholdStep(GumbelDraws, PerPatternReveal):
 
 
 @dataclasses.dataclass(frozen=True)
-class FactorStep(GumbelDraws, PerPatternReveal):
+class FactorStep(Ranked, GumbelDraws, PerPatternReveal):
     r"""Fast-dLLM's factor rule (``get_transfer_index_dynamic``): tokens are drawn at the n eligible masked
     positions and their (untempered) confidences sorted down, :math:`c_{(0)} \ge c_{(1)} \ge \dots`; the
     top r are revealed for the first rank r >= 1 with :math:`c_{(r)} < t_r = 1 - \mathrm{factor}/(r+2)`,
