@@ -18,10 +18,10 @@ from benchmarks.common import run_main, verdict, write_result
 GOAL_SPEEDUP = 1.7
 SPEC = {"sweep": {"task": "frontier"},
         "laws": [{"data": "dirichlet", "vocab_size": 3, "length": 8, "seed": [0, 1, 2, 3]}],  # (L = 6 when quick)
-        "samplers": [{"family": "LLaDA", "steps": [2, 4, 8], "temperature": 1.0},
-                     {"family": "Threshold", "threshold": [0.5, 0.7, 0.9], "temperature": 1.0},
-                     {"family": "Factor", "factor": [1.0, 2.0], "temperature": 1.0},
-                     {"family": "EntropyBound", "gamma": [0.5, 1.0], "temperature": 1.0}]}
+        "samplers": [{"family": "llada", "steps": [2, 4, 8], "temperature": 1.0},
+                     {"family": "threshold", "threshold": [0.5, 0.7, 0.9], "temperature": 1.0},
+                     {"family": "factor", "factor": [1.0, 2.0], "temperature": 1.0},
+                     {"family": "entropy_bound", "gamma": [0.5, 1.0], "temperature": 1.0}]}
 
 
 def run(quick=False):

@@ -55,14 +55,12 @@ def chi_square_pvalue(counts, expected_probs):
 
 
 @functools.cache
-def sampler_law_and_denoisers():
-    """The law (V=3, L=4) and the two denoisers ("oracle", "random") the sampler tests share."""
-    import refimpl
-
+def sampler_law_and_denoisers(length=4):
+    """The law (V=3, L=length) and the two denoisers ("oracle", "random") the sampler tests share."""
     rng = np.random.default_rng(2024)
-    table = random_table(rng, 3, 4, concentration=0.4)
+    table = random_table(rng, 3, length, concentration=0.4)
     oracle = refimpl.oracle_denoiser(table)
-    other = random_denoiser(rng, 3, 4, sharpness=1.5)
+    other = random_denoiser(rng, 3, length, sharpness=1.5)
     return table, {"oracle": oracle, "random": other}
 
 

@@ -1,26 +1,19 @@
 """Building data laws, denoisers and samplers from command-line words (shared by the CLI commands)."""
+import argparse
 import dataclasses
 
 import numpy as np
 
-from .. import samplers
 from ..core import validate
 from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
 from ..laws import datasets
+from ..samplers import registry
+from ..samplers.params import LENGTH
 
 LAWS = datasets.NAMED
-SAMPLERS = ("ancestral", "first_hitting", "random_k", "llada", "dream", "threshold", "factor", "left_to_right",
-            "semi_ar", "fixed", "entropy_bound", "remdm", "llada2")
-ONLY = {"llada": ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos", "eot", "eos_rule"),
-        "entropy_bound": ("gamma", "tempered_entropy"), "remdm": ("remdm", "eta", "t_on", "t_off", "alpha_on", "conf_sigma"),
-        "llada2": ("editing_threshold", "max_post_steps", "minimal_topk", "edit_rule")}
-TIED = ("llada", "dream", "threshold", "factor", "entropy_bound", "llada2")  # samplers with a tie rule
-PRECISE = ("llada", "ancestral", "dream", "threshold", "factor", "entropy_bound", "llada2")  # with precision=
-GRIDDED = ("dream", "ancestral", "remdm")  # samplers whose originals compute their grid in float32
-SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
-             "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
+SCHEDULES = schedules.NAMED
 
 
 def add_law_arguments(parser):
@@ -35,66 +28,74 @@ def add_law_arguments(parser):
     parser.add_argument("--concentration", type=float, default=0.5, help="Dirichlet concentration")
 
 
+def _flags() -> dict:
+    """Every sampler flag (its dest) -> [(family name, Parameter)], in the registry's order."""
+    flags = {}
+    for entry in registry.FAMILIES.values():
+        for parameter in entry.parameters():
+            flags.setdefault(parameter.flag, []).append((entry.name, parameter))
+    return flags
+
+
+def _shown(value) -> str:
+    if value is LENGTH:
+        return "the length"
+    if isinstance(value, str):
+        return repr(value)
+    return "none" if value is None else schedules.name_of(value) or str(value)
+
+
+def _flag_help(owners) -> str:
+    """The help of a flag shared by several families: each distinct text once, with whose it is, then the choices
+    and the defaults."""
+    texts = {}
+    for name, parameter in owners:
+        texts.setdefault(parameter.help, []).append(name)
+    names = [name for name, _ in owners]
+    if len(texts) == 1:
+        text = f"{next(iter(texts))} [{', '.join(names)}]"
+    else:
+        text = "; ".join(f"{', '.join(who)}: {help}" for help, who in texts.items())
+    choices = {c for _, parameter in owners for c in (parameter.choices or ())}
+    if choices:
+        text += f" {{{', '.join(sorted(choices))}}}"
+    defaults = {}
+    for name, parameter in owners:
+        if parameter.default is not dataclasses.MISSING and not parameter.switch:
+            defaults.setdefault(_shown(parameter.default), []).append(name)
+    if len(defaults) == 1 and sum(map(len, defaults.values())) == len(owners):
+        text += f" (default {next(iter(defaults))})"
+    elif defaults:
+        text += " (default " + "; ".join(f"{value} for {', '.join(who)}" for value, who in defaults.items()) + ")"
+    elif any(parameter.default is dataclasses.MISSING for _, parameter in owners):
+        text += " (required)"
+    return text.replace("%", "%%")
+
+
 def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
-    parser.add_argument(*flags, dest="sampler", default=default, choices=SAMPLERS)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--block-length", type=int, default=None)
-    parser.add_argument("--temperature", type=float, default=None)
-    parser.add_argument("--remasking", default="low_confidence", choices=("low_confidence", "random"))
-    parser.add_argument("--alg", default="origin", choices=("origin", "maskgit_plus", "topk_margin", "entropy"))
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="threshold: the confidence to commit (0.9); llada2: the same inside its blocks (0.7)")
-    parser.add_argument("--factor", type=float, default=1.0, help="factor: Fast-dLLM's factor rule")
-    parser.add_argument("--tokens-per-step", default="1", help="random_k / semi_ar inner: an int or a list like 1,2,1")
-    parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES))
-    parser.add_argument("--eps", type=float, default=None, help="ancestral / dream time-grid end")
-    parser.add_argument("--top-p", type=float, default=None, help="dream: nucleus truncation of the token law")
-    parser.add_argument("--top-k", type=int, default=None, help="dream: keep the k most probable tokens")
-    parser.add_argument("--alg-temp", type=float, default=None,
-                        help="dream: draw the positions from softmax(confidence / alg_temp) instead of ranking")
-    parser.add_argument("--grid", default=None, choices=("float32", "float64"),
-                        help="dream / ancestral / remdm: the schedule and counts as the original's float32 code computes "
-                             "them (default) or the float64 ideal")
-    parser.add_argument("--precision", default=None, choices=("float64", "float32", "float16", "bfloat16"),
-                        help="llada, threshold, factor, entropy_bound: add_gumbel_noise, ancestral: _sample_categorical, "
-                             "dream: sample_tokens, llada2: the model's logits, in this dtype, its law exact "
-                             "(float64, the ideal, by default)")
-    parser.add_argument("--tie", default=None, choices=("lowest", "highest", "random"),
-                        help="ranking samplers: which of equal confidences ranks first (lowest position by default)")
-    parser.add_argument("--noise-removal", action="store_true", help="ancestral: MDLM's final argmax step")
-    parser.add_argument("--cache", action="store_true",
-                        help="ancestral: MDLM's ddpm_cache (same law; no model call after a step that changed nothing)")
-    parser.add_argument("--sets", default=None, help="fixed: reveal sets, 1-based, e.g. '1,2;3;4'")
-    parser.add_argument("--cfg-scale", type=float, default=None, help="llada: classifier-free guidance scale (>= 0)")
-    parser.add_argument("--logits-eos-inf", action="store_true", default=None, help="llada: never draw --eos")
-    parser.add_argument("--confidence-eos-eot-inf", action="store_true", default=None,
-                        help="llada: its EOS/EoT confidence line (see --eos-rule)")
-    parser.add_argument("--eos", type=int, default=None, help="llada: the EOS token id (0..V-1)")
-    parser.add_argument("--eot", type=int, default=None, help="llada: the EoT token id (0..V-1)")
-    parser.add_argument("--eos-rule", default=None, choices=("code", "intent"),
-                        help="llada: what LLaDA's code does (default) or what its docstring says")
-    parser.add_argument("--gamma", type=float, default=None, help="entropy_bound: the entropy budget in nats (0.1)")
-    parser.add_argument("--tempered-entropy", action="store_true", default=None,
-                        help="entropy_bound: the entropy of the tempered law (diffusers), not the model's")
-    parser.add_argument("--remdm", default=None, choices=("cap", "rescale", "conf", "loop"),
-                        help="remdm: remasking schedule (cap)")
-    parser.add_argument("--conf-sigma", default=None, choices=("max", "cap", "rescale"),
-                        help="remdm conf: the sigma its weights share out: sigma_max as the code (max), or the cap "
-                             "or rescale schedule's with --eta, as the paper describes it")
-    parser.add_argument("--eta", type=float, default=None, help="remdm: remasking strength (0.02)")
-    parser.add_argument("--t-on", type=float, default=None, help="remdm loop: where the loop starts (0.55)")
-    parser.add_argument("--t-off", type=float, default=None, help="remdm loop: where it ends (0.05)")
-    parser.add_argument("--alpha-on", type=float, default=None, help="remdm loop: alpha held in the loop (0.9)")
-    parser.add_argument("--editing-threshold", type=float, default=None,
-                        help="llada2: the confidence to replace a committed token (0.5; 0 turns editing off)")
-    parser.add_argument("--max-post-steps", type=int, default=None,
-                        help="llada2: edit-only iterations after a block's masks are gone (16)")
-    parser.add_argument("--minimal-topk", type=int, default=None, help="llada2: caps the steps at masked // this (1)")
-    parser.add_argument("--edit-rule", default=None, choices=("code", "intent"),
-                        help="llada2: edit at every iteration, as the scheduler's code does (default), or only "
-                             "after the masks are gone, as its docstring says")
+    """``--sampler FAMILY`` and one flag per parameter of every registered family (the dataclass fields,
+    :mod:`refimpl.samplers.params`); a flag given to a family without that parameter is refused by
+    :func:`build_sampler`."""
+    group = parser.add_argument_group(
+        "sampler", "the sampler family and its parameters; each flag lists the families it applies to")
+    group.add_argument(*flags, dest="sampler", default=default, metavar="FAMILY", type=_family_name,
+                       help=f"one of {', '.join(registry.NAMES)}" + (f" (default {default})" if default else ""))
+    for flag, owners in _flags().items():
+        aliases = sorted({alias for _, parameter in owners for alias in parameter.aliases})
+        names = [f"--{flag.replace('_', '-')}"] + aliases
+        if all(parameter.switch for _, parameter in owners):
+            group.add_argument(*names, dest=flag, action="store_true", default=None, help=_flag_help(owners))
+        else:
+            group.add_argument(*names, dest=flag, default=None, metavar=flag.upper(), help=_flag_help(owners))
     parser.add_argument("--prompt", default=None,
                         help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
+
+
+def _family_name(text):
+    try:
+        return registry.family(text).name
+    except InvalidParameterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_law(args):
@@ -131,93 +132,41 @@ def parse_prompt(text, vocab_size, length, names=None):
     return validate.tokens(np.array(tokens, dtype=np.int64), vocab_size, length, partial=True, name="prompt", ndim=1)
 
 
-def _counts(text):
-    parts = [p for p in str(text).split(",") if p.strip()]
-    try:
-        values = [int(p) for p in parts]
-    except ValueError:
-        raise InvalidParameterError(f"--tokens-per-step must be an int or a comma list, got {text!r}") from None
-    return values[0] if len(values) == 1 else values
-
-
 def build_sampler(args, length):
-    """The sampler named by the arguments (``--tie`` applied to a ranking sampler, ``--precision`` to one that
-    draws in a dtype)."""
-    sampler = _build_sampler(args, length)
-    tie, precision = getattr(args, "tie", None), getattr(args, "precision", None)
-    if precision is not None:
-        if args.sampler not in PRECISE:
-            raise InvalidParameterError(f"--precision applies to {', '.join(PRECISE)} only, not {args.sampler}")
-        sampler = dataclasses.replace(sampler, precision=precision)
-    if tie is None:
-        return sampler
-    if "tie" not in {field.name for field in dataclasses.fields(sampler)}:
-        raise InvalidParameterError(f"--tie applies to the ranking samplers ({', '.join(TIED)}), not {args.sampler}")
-    return dataclasses.replace(sampler, tie=tie)
+    """The sampler named by ``--sampler`` with the parameters its flags give (the others at their defaults; a
+    parameter whose command-line default is the sequence length at ``length``); a flag the family does not read
+    is refused, naming the families that do."""
+    entry = registry.family(args.sampler)
+    own = {parameter.flag: parameter for parameter in entry.parameters()}
+    owners = _flags()
+    given = {flag: getattr(args, flag) for flag in owners if getattr(args, flag, None) is not None}
+    foreign = [flag for flag in given if flag not in own]
+    if foreign:
+        readers = sorted({name for flag in foreign for name, _ in owners[flag]}, key=registry.NAMES.index)
+        shown = ", ".join(f"--{flag.replace('_', '-')}" for flag in foreign)
+        raise InvalidParameterError(f"{shown} {'applies' if len(foreign) == 1 else 'apply'} to "
+                                    f"{', '.join(readers)} only, not {entry.name}")
+    params = {}
+    for parameter in entry.parameters():
+        field = next(f for f in dataclasses.fields(entry.cls) if f.name == parameter.field)
+        if parameter.flag in given:
+            params[parameter.field] = True if parameter.switch else _converted(parameter, given[parameter.flag])
+        elif parameter.default is LENGTH:
+            params[parameter.field] = length
+        elif parameter.default is dataclasses.MISSING:
+            raise InvalidParameterError(f"{entry.name} needs --{parameter.flag.replace('_', '-')}: {parameter.help}")
+        elif field.default is dataclasses.MISSING or parameter.default is not field.default:
+            params[parameter.field] = parameter.default
+    return entry.build(**params)
 
 
-def _build_sampler(args, length):
-    name, temp = args.sampler, args.temperature
-    if name != "ancestral" and getattr(args, "cache", False):
-        raise InvalidParameterError(f"--cache applies to ancestral only, not {name}")
-    if name != "dream" and any(getattr(args, flag, None) is not None for flag in ("top_p", "top_k", "alg_temp")):
-        raise InvalidParameterError(f"--top-p, --top-k and --alg-temp apply to dream only, not {name}")
-    for owner, flags in ONLY.items():
-        given = [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, None) is not None]
-        if name != owner and given:
-            raise InvalidParameterError(f"{', '.join(given)} apply to {owner} only, not {name}")
-    if getattr(args, "grid", None) is not None and name not in GRIDDED:
-        raise InvalidParameterError(f"--grid applies to {', '.join(GRIDDED)} only, not {name}")
-    steps = args.steps if args.steps is not None else length
-    grid = {"grid": args.grid} if getattr(args, "grid", None) is not None else {}
-    given = {flag: getattr(args, flag) for flag in ONLY.get(name, ()) if getattr(args, flag, None) is not None}
-    if name == "entropy_bound":
-        return samplers.EntropyBound(block_length=args.block_length, temperature=0.0 if temp is None else temp, **given)
-    if name == "remdm":
-        if "remdm" in given:
-            given["remasking"] = given.pop("remdm")
-        schedule = SCHEDULES[args.schedule]()
-        return samplers.ReMDM(steps, schedule=schedule, eps=args.eps or 0.0, noise_removal=args.noise_removal, **given,
-                              **grid)
-    if name == "llada2":
-        return samplers.LLaDA2(steps if args.steps is not None else 32, args.block_length,
-                               0.7 if args.threshold is None else args.threshold,
-                               temperature=0.0 if temp is None else temp, **given)
-    if name != "threshold" and args.threshold is not None:
-        raise InvalidParameterError(f"--threshold applies to threshold and llada2 only, not {name}")
-    if name == "ancestral":
-        schedule = SCHEDULES[args.schedule]()
-        return samplers.Ancestral(schedule, steps, eps=args.eps or 0.0, noise_removal=args.noise_removal, cache=args.cache,
-                                  **grid)
-    if name == "first_hitting":
-        return samplers.FirstHitting()
-    if name == "random_k":
-        return samplers.RandomK(_counts(args.tokens_per_step), temperature=1.0 if temp is None else temp)
-    if name == "llada":
-        return samplers.LLaDA(steps, args.block_length, 0.0 if temp is None else temp, args.remasking, **given)
-    if name == "dream":
-        return samplers.Dream(steps, args.alg, 0.0 if temp is None else temp, 1e-3 if args.eps is None else args.eps,
-                              args.top_p, args.top_k, args.alg_temp, **grid)
-    if name == "threshold":
-        threshold = 0.9 if args.threshold is None else args.threshold
-        return samplers.Threshold(threshold, args.block_length, 0.0 if temp is None else temp)
-    if name == "factor":
-        return samplers.Factor(args.factor, args.block_length, 0.0 if temp is None else temp)
-    if name == "left_to_right":
-        return samplers.LeftToRight(1.0 if temp is None else temp)
-    if name == "semi_ar":
-        if args.block_length is None:
-            raise InvalidParameterError("semi_ar needs --block-length")
-        return samplers.SemiAR(args.block_length, samplers.RandomK(_counts(args.tokens_per_step)))
-    if name == "fixed":
-        if not args.sets:
-            raise InvalidParameterError("fixed needs --sets, e.g. '1,2;3;4' (1-based positions)")
-        try:
-            sets = [[int(i) - 1 for i in part.split(",") if i.strip()] for part in args.sets.split(";")]
-        except ValueError:
-            raise InvalidParameterError(f"--sets must look like '1,2;3;4', got {args.sets!r}") from None
-        return samplers.FixedOrder(sets, 1.0 if temp is None else temp)
-    raise InvalidParameterError(f"unknown sampler {name!r}")
+def _converted(parameter, text):
+    """A flag's word as the value of its field (the parameter's converter), or a one-line error."""
+    try:
+        return parameter.convert(text)
+    except ValueError:
+        kind = {int: "an integer", float: "a number"}.get(parameter.convert, "a valid value")
+        raise InvalidParameterError(f"--{parameter.flag.replace('_', '-')} must be {kind}, got {text!r}") from None
 
 
 def build_denoiser(spec, law):

@@ -224,3 +224,19 @@ def check_schedule(schedule: "ScheduleLike", alpha0_tolerance: float = ALPHA0_TO
             f"{name}.dalpha({inner[k]:.4g}) = {float(exact[k])!r} but alpha changes at rate {float(numeric[k])!r} there; "
             f"dalpha must be the derivative of alpha")
     return schedule
+
+
+NAMED = {"linear": Linear, "cosine": Cosine, "loglinear": LogLinear, "polynomial": Polynomial, "geometric": Geometric}
+
+
+def named(name: str) -> Schedule:
+    """The schedule ``name`` with its default parameters (the command line's and the sweep specs' spelling):
+    one of :data:`NAMED`."""
+    if not isinstance(name, str) or name not in NAMED:
+        raise InvalidParameterError(f"schedule must be one of {', '.join(NAMED)}, got {name!r}")
+    return NAMED[name]()
+
+
+def name_of(schedule: object) -> "str | None":
+    """The name :func:`named` gives ``schedule`` back from, or None (a schedule with other parameters)."""
+    return next((name for name, cls in NAMED.items() if repr(schedule) == repr(cls())), None)

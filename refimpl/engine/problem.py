@@ -39,6 +39,15 @@ class Problem:
         return self.prompt == self.vocab_size
 
 
+def check_problem(job: object) -> Problem:
+    """``job`` if it is a :class:`Problem`, else a clear error (what :func:`refimpl.engine.run` and
+    :func:`refimpl.engine.draw` take)."""
+    if not isinstance(job, Problem):
+        raise validate.InvalidTypeError(f"expected a refimpl.engine.Problem (from refimpl.engine.problem(denoiser, "
+                                        f"sampler, length, vocab_size, prompt)), got {type(job).__name__}")
+    return job
+
+
 def prompt_tokens(prompt: ArrayLike | None, length: int, vocab_size: int) -> np.ndarray:
     """The validated prompt (L,) int64; None: every position masked."""
     if prompt is None:

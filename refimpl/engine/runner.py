@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory, get_memory_limit
 from ..core.numerics import Workspace
@@ -30,7 +31,7 @@ from ..denoisers.conditionals import reader
 from .counts import apply_by_counts
 from .layout import block, fold_patterns
 from .per_pattern import GROUPS, PerPattern
-from .problem import Problem
+from .problem import Problem, check_problem
 from .protocol import BY_COUNTS, PER_PATTERN, call_probability
 from .scored import scored_law_and_calls
 
@@ -195,6 +196,10 @@ def run(job: Problem, reveals: bool = False, ties: bool = False, before_step: "C
     >>> result.law.round(2).tolist(), result.expected_calls, result.tie_probability
     ([[0.25, 0.25], [0.25, 0.25]], 1.0, 0.0)
     """
+    job = check_problem(job)
+    reveals, ties = validate.flag(reveals, "reveals"), validate.flag(ties, "ties")
+    if before_step is not None and not callable(before_step):
+        raise validate.InvalidTypeError(f"before_step must be callable, got {type(before_step).__name__}")
     stats = EngineStats()
     excluded = tuple(step.without_ties() for step in job.steps) if ties else job.steps
     ranks = any(other is not step for other, step in zip(excluded, job.steps))

@@ -9,7 +9,7 @@ from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.types import ArrayLike, Denoiser, Sampler
 from ..denoisers.evaluation import CHUNK, evaluate_rows
-from .problem import Problem, problem
+from .problem import Problem, check_problem, problem
 from .protocol import IF_CHANGED, IF_MASKED, SCORED
 
 
@@ -35,6 +35,7 @@ def draw(job: Problem, n: int, rng: np.random.Generator) -> Draws:
     >>> sorted({tuple(x) for x in out.sequences.tolist()} - {(0, 1), (1, 0)}), out.calls.tolist()
     ([], [2, 2, 2, 2])
     """
+    job = check_problem(job)
     rng = validate.generator(rng)
     n = validate.integer(n, "n", 1)
     vocab_size, length = job.vocab_size, job.length

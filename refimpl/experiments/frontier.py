@@ -7,6 +7,8 @@ With the oracle, nothing is lost to training: every nat is the price of revealin
 (one call revealing everything loses TC(p), proofs/kl_decomposition.md).  With a trained denoiser the
 same table shows what its decoding settings cost on top of its training error.
 """
+import dataclasses
+
 import numpy as np
 
 from .. import samplers as S
@@ -17,6 +19,7 @@ from ..laws import joint, metrics
 from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
 from ..samplers.plans import generation_region
+from ..samplers.registry import NAMES
 from .executors import ordered_map
 
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
@@ -30,29 +33,59 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
     (ReMDM's remasking, the EB-Sampler) and edit (LLaDA 2.x block refinement, with its default editing
     threshold 0.5 and with editing off, in one block and, without a prompt, in blocks of 4 where they
     tile the sequence) sit next to the reveal-only ones; LLaDA's classifier-free guidance too when
-    ``prompted`` (without a prompt it changes nothing but the cost)."""
-    region = masked if region is None else region
-    t = temperature
+    ``prompted`` (without a prompt it changes nothing but the cost).  The families come in the registry's
+    order (:data:`refimpl.samplers.NAMES`), each with the settings of :data:`SETTINGS`."""
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
-    out = [S.LeftToRight(t)]
-    out += [S.Ancestral(steps=s, cache=True) for s in sorted(set(steps) | {4 * masked})]
-    out += [S.LLaDA(s, temperature=t) for s in steps]
-    if region % 4 == 0:
-        out += [S.LLaDA(s, block_length=b, temperature=t) for b in (2, 4) for s in (region // 2, region)]
-    out += [S.LLaDA(s, temperature=t, remasking="random") for s in steps]
-    out += [S.Dream(s, "maskgit_plus", temperature=t) for s in steps]
-    if not quick:
-        out += [S.Dream(s, "entropy", temperature=t) for s in steps]
-    out += [S.Threshold(x, temperature=t) for x in ((0.3, 0.6, 0.9) if quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))]
-    out += [S.Factor(f, temperature=t) for f in ((2.0, 0.5) if quick else (4.0, 2.0, 1.0, 0.5, 0.25))]
-    out += [S.EntropyBound(g, temperature=t) for g in ((0.5, 2.0) if quick else (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))]
-    out += remdm_samplers(masked, steps, quick)
-    out += [S.LLaDA2(s, temperature=t, editing_threshold=e) for s in steps for e in (0.5, 0.0)]
-    if not prompted and region % 4 == 0 and not quick:
-        out += [S.LLaDA2(s, block_length=4, temperature=t, editing_threshold=e) for s in (2, 4) for e in (0.5, 0.0)]
-    if prompted:
-        out += [S.LLaDA(s, temperature=t, cfg_scale=c) for s in steps for c in (0.5, 2.0)]
+    where = Where(masked, masked if region is None else region, steps, quick, temperature, prompted)
+    return [sampler for name in NAMES if name in SETTINGS for sampler in SETTINGS[name](where)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """What the frontier's settings depend on: the masked count, the region LLaDA's blocks tile, the step counts,
+    ``quick``, the temperature and whether there is a prompt."""
+
+    masked: int
+    region: int
+    steps: list
+    quick: bool
+    temperature: float
+    prompted: bool
+
+
+def _llada(w):
+    t, out = w.temperature, [S.LLaDA(s, temperature=w.temperature) for s in w.steps]
+    if w.region % 4 == 0:
+        out += [S.LLaDA(s, block_length=b, temperature=t) for b in (2, 4) for s in (w.region // 2, w.region)]
+    out += [S.LLaDA(s, temperature=t, remasking="random") for s in w.steps]
+    if w.prompted:
+        out += [S.LLaDA(s, temperature=t, cfg_scale=c) for s in w.steps for c in (0.5, 2.0)]
     return out
+
+
+def _llada2(w):
+    t, out = w.temperature, [S.LLaDA2(s, temperature=w.temperature, editing_threshold=e) for s in w.steps
+                             for e in (0.5, 0.0)]
+    if not w.prompted and w.region % 4 == 0 and not w.quick:
+        out += [S.LLaDA2(s, block_length=4, temperature=t, editing_threshold=e) for s in (2, 4) for e in (0.5, 0.0)]
+    return out
+
+
+SETTINGS = {  # family name -> the settings the frontier shows of it, given a Where
+    "left_to_right": lambda w: [S.LeftToRight(w.temperature)],
+    "ancestral": lambda w: [S.Ancestral(steps=s, cache=True) for s in sorted(set(w.steps) | {4 * w.masked})],
+    "llada": _llada,
+    "dream": lambda w: [S.Dream(s, alg, temperature=w.temperature) for alg in
+                        (("maskgit_plus",) if w.quick else ("maskgit_plus", "entropy")) for s in w.steps],
+    "threshold": lambda w: [S.Threshold(x, temperature=w.temperature)
+                            for x in ((0.3, 0.6, 0.9) if w.quick else (0.2, 0.4, 0.6, 0.8, 0.95, 1.0))],
+    "factor": lambda w: [S.Factor(f, temperature=w.temperature)
+                         for f in ((2.0, 0.5) if w.quick else (4.0, 2.0, 1.0, 0.5, 0.25))],
+    "entropy_bound": lambda w: [S.EntropyBound(g, temperature=w.temperature)
+                                for g in ((0.5, 2.0) if w.quick else (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))],
+    "remdm": lambda w: remdm_samplers(w.masked, w.steps, w.quick),
+    "llada2": _llada2,
+}
 
 
 def remdm_samplers(masked, steps, quick=False):

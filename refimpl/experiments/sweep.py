@@ -10,6 +10,7 @@ results is refused.  When every task is done, ``<results>/results.json`` lists t
 the same bytes whichever executor ran them (no timings in results; progress goes to ``progress``).
 """
 import concurrent.futures
+import dataclasses
 import json
 import os
 import time
@@ -18,6 +19,8 @@ import typing
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
 from ..core.types import Sampler
+from ..diffusion import schedules
+from ..samplers import registry
 from .executors import InlineExecutor, local_executor
 from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
 
@@ -123,22 +126,20 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
 
 
 def sampler_entry(sampler: Sampler) -> dict:
-    """A sampler as a spec entry: its family and the fields that differ from their defaults (a schedule by
-    name); a field a spec cannot hold (a ranking function, a schedule with parameters) is refused."""
-    import dataclasses
-
-    from .sweep_spec import SCHEDULES
-
-    entry = {"family": type(sampler).__name__}
+    """A sampler as a spec entry: its family's name and the fields that differ from their defaults (a schedule by
+    name, semi_ar's inner sampler as a table); a field a spec cannot hold (a ranking function, a schedule with
+    parameters) is refused."""
+    entry = {"family": registry.family_of(sampler).name}
     for field in dataclasses.fields(sampler):
         value = getattr(sampler, field.name)
         default = field.default if field.default is not dataclasses.MISSING else None
         if value == default:
             continue
-        names = [n for n, cls in SCHEDULES.items() if repr(value) == repr(cls())]
-        if names:
-            value = names[0]
-        if not isinstance(value, (str, int, float, bool, type(None))):  # (a list would be a grid axis)
+        if schedules.name_of(value) is not None:
+            value = schedules.name_of(value)
+        elif dataclasses.is_dataclass(value) and field.name == "inner":
+            value = sampler_entry(value)
+        if not isinstance(value, (str, int, float, bool, type(None), dict)):  # (a list would be a grid axis)
             raise InvalidParameterError(f"{sampler!r}: its {field.name} {value!r} cannot be written in a sweep spec")
         entry[field.name] = value
     return entry

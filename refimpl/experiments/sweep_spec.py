@@ -14,7 +14,7 @@ independent tasks.
     seed = [0, 1, 2]           # a list is a grid axis: one task per value
 
     [[samplers]]
-    family = "LLaDA"           # a class of refimpl.samplers
+    family = "llada"           # a family of refimpl.samplers.NAMES (its class name, "LLaDA", is read too)
     steps = [1, 2, 4]
     temperature = 1.0
 
@@ -29,16 +29,13 @@ import itertools
 import json
 import re
 
-from .. import samplers
 from ..core.errors import FileFormatError, InvalidParameterError, RefimplError
 from ..diffusion import schedules
+from ..samplers import registry
 
 TASKS = ("frontier", "limits")
 LAW_DEFAULTS = {"data": "dirichlet", "vocab_size": 3, "length": 4, "seed": 0, "concentration": 0.5}
 LAW_KEYS = tuple(LAW_DEFAULTS)
-FAMILIES = {name: getattr(samplers, name) for name in samplers.__all__ if name != "SemiAR"}
-SCHEDULES = {"linear": schedules.Linear, "cosine": schedules.Cosine, "loglinear": schedules.LogLinear,
-             "polynomial": schedules.Polynomial, "geometric": schedules.Geometric}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,23 +171,16 @@ def _check_law(law: dict) -> None:
 
 
 def build_sampler(params: dict):
-    """The sampler of a spec entry ``{"family": ..., parameters}`` (Ancestral's and ReMDM's ``schedule`` by
-    name)."""
+    """The sampler of a spec entry ``{"family": ..., parameters}``: a family of the registry
+    (:data:`refimpl.samplers.NAMES`), a schedule by name, and semi_ar's ``inner`` as a table of its own
+    (``inner = {family = "random_k", tokens_per_step = 2}``)."""
     params = dict(params)
-    family = params.pop("family", None)
-    if family not in FAMILIES:
-        raise InvalidParameterError(f"family {family!r} is not a sampler; use one of {', '.join(sorted(FAMILIES))}")
+    family = registry.family(params.pop("family", None))
     if isinstance(params.get("schedule"), str):
-        if params["schedule"] not in SCHEDULES:
-            raise InvalidParameterError(f"schedule {params['schedule']!r} must be one of {', '.join(SCHEDULES)}")
-        params["schedule"] = SCHEDULES[params["schedule"]]()
-    cls = FAMILIES[family]
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = [k for k in params if k not in known]
-    if unknown:
-        raise InvalidParameterError(f"{family} has no parameter {unknown[0]!r} (its parameters: "
-                                    f"{', '.join(sorted(known))})")
-    return cls(**params)
+        params["schedule"] = schedules.named(params["schedule"])
+    if isinstance(params.get("inner"), dict):
+        params["inner"] = build_sampler(params["inner"])
+    return family.build(**params)
 
 
 def expand(spec: dict, text: str = "") -> list:

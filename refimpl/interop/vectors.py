@@ -22,7 +22,6 @@ import os
 
 import numpy as np
 
-from .. import samplers
 from .._version import __version__
 from ..core.errors import FileFormatError, InvalidTypeError
 from ..core.files import atomic_write_bytes
@@ -32,90 +31,13 @@ from ..diffusion.forward import forward_law
 from ..engine.calls import exact_law_and_calls
 from ..laws import datasets, joint
 from ..models import mlp
+from ..samplers.cases import CASES, VECTORS
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}
 T_GRID = [0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
 SCHEDULES = {"Linear()": schedules.Linear(), "Cosine()": schedules.Cosine(), "Polynomial(2.0)": schedules.Polynomial(2.0),
              "LogLinear(0.001)": schedules.LogLinear(1e-3), "Geometric(0.0001, 20.0)": schedules.Geometric(1e-4, 20.0)}
-SAMPLERS = {
-    "Ancestral(Linear(), steps=3)": samplers.Ancestral(schedules.Linear(), 3),
-    "Ancestral(Cosine(), steps=4, eps=0.001, noise_removal=True)": samplers.Ancestral(schedules.Cosine(), 4, 1e-3, True),
-    "Ancestral(Linear(), steps=6, cache=True)": samplers.Ancestral(schedules.Linear(), 6, cache=True),
-    "FirstHitting()": samplers.FirstHitting(),
-    "RandomK(2)": samplers.RandomK(2),
-    "LLaDA(steps=3, temperature=0.7)": samplers.LLaDA(3, temperature=0.7),
-    "LLaDA(steps=2, temperature=0.0)": samplers.LLaDA(2, temperature=0.0),
-    "LLaDA(steps=3, block_length=1, temperature=1.0, remasking='random')": samplers.LLaDA(3, 1, 1.0, "random"),
-    "Dream(steps=3, alg='origin', temperature=1.0)": samplers.Dream(3, "origin", 1.0),
-    "Dream(steps=3, alg='maskgit_plus', temperature=0.8)": samplers.Dream(3, "maskgit_plus", 0.8),
-    "Dream(steps=3, alg='topk_margin', temperature=0.8)": samplers.Dream(3, "topk_margin", 0.8),
-    "Dream(steps=3, alg='entropy', temperature=0.8)": samplers.Dream(3, "entropy", 0.8),
-    "Dream(steps=3, alg='maskgit_plus', temperature=0.8, top_p=0.8, top_k=2)":
-        samplers.Dream(3, "maskgit_plus", 0.8, top_p=0.8, top_k=2),
-    "Dream(steps=3, alg='maskgit_plus', temperature=0.8, alg_temp=0.5)":
-        samplers.Dream(3, "maskgit_plus", 0.8, alg_temp=0.5),
-    "Dream(steps=3, alg='entropy', temperature=0.8, alg_temp=0.5)": samplers.Dream(3, "entropy", 0.8, alg_temp=0.5),
-    "Threshold(threshold=0.6, temperature=1.0)": samplers.Threshold(0.6, temperature=1.0),
-    "Threshold(threshold=0.6, block_length=1, temperature=1.0)": samplers.Threshold(0.6, 1, 1.0),
-    "Factor(factor=1.0, temperature=1.0)": samplers.Factor(1.0, temperature=1.0),
-    "LeftToRight()": samplers.LeftToRight(),
-    "SemiAR(block_length=1, inner=RandomK(1))": samplers.SemiAR(1, samplers.RandomK(1)),
-    "FixedOrder([[0, 2], [1]])": samplers.FixedOrder([[0, 2], [1]]),
-    "LLaDA(steps=3, temperature=0.7, logits_eos_inf=True, eos=0)": samplers.LLaDA(3, temperature=0.7, logits_eos_inf=True,
-                                                                                  eos=0),
-    "LLaDA(steps=3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1)":
-        samplers.LLaDA(3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1),
-    "LLaDA(steps=3, temperature=0.0, confidence_eos_eot_inf=True, eos=0, eot=1)":
-        samplers.LLaDA(3, temperature=0.0, confidence_eos_eot_inf=True, eos=0, eot=1),
-    "LLaDA(steps=3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1, eos_rule='intent')":
-        samplers.LLaDA(3, temperature=1.0, confidence_eos_eot_inf=True, eos=0, eot=1, eos_rule="intent"),
-    "EntropyBound(gamma=0.0)": samplers.EntropyBound(0.0),
-    "EntropyBound(gamma=0.8, temperature=1.0)": samplers.EntropyBound(0.8, temperature=1.0),
-    "ReMDM(steps=4, remasking='cap', eta=0.3)": samplers.ReMDM(4, "cap", eta=0.3),
-    "ReMDM(steps=4, remasking='rescale', eta=0.6, schedule=Cosine())":
-        samplers.ReMDM(4, "rescale", eta=0.6, schedule=schedules.Cosine()),
-    "ReMDM(steps=10, remasking='loop', eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6)":
-        samplers.ReMDM(10, "loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6),
-}
-SAMPLERS.update({  # cases added later follow the earlier ones, which keep their order
-    "ReMDM(steps=4, remasking='conf')": samplers.ReMDM(4, "conf"),
-    "ReMDM(steps=5, remasking='conf', eta=0.3, conf_sigma='cap', schedule=Cosine())":
-        samplers.ReMDM(5, "conf", eta=0.3, conf_sigma="cap", schedule=schedules.Cosine()),
-})
-PROMPTED = {  # samplers whose semantics need a prompt (guidance masks the prompt for its second call)
-    "LLaDA(steps=3, temperature=0.7)": [1, 3, 3],
-    "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": [1, 3, 3],
-    "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)": [1, 3, 3],
-    "ReMDM(steps=4, remasking='cap', eta=0.3)": [3, 0, 3],
-    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.5, temperature=1.0)": [1, 3, 3],
-}
-SAMPLERS.update({
-    "LLaDA(steps=2, temperature=1.0, cfg_scale=1.5)": samplers.LLaDA(2, temperature=1.0, cfg_scale=1.5),
-    "LLaDA(steps=2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2)":
-        samplers.LLaDA(2, temperature=0.0, cfg_scale=0.5, logits_eos_inf=True, eos=2),
-    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.5, temperature=1.0)":
-        samplers.LLaDA2(3, threshold=0.7, editing_threshold=0.5, temperature=1.0),
-    "LLaDA2(steps=2, threshold=0.5, editing_threshold=0.3, temperature=0.0)":
-        samplers.LLaDA2(2, threshold=0.5, editing_threshold=0.3, temperature=0.0),
-    "LLaDA2(steps=3, threshold=0.7, editing_threshold=0.0, temperature=1.0)":
-        samplers.LLaDA2(3, threshold=0.7, editing_threshold=0.0, temperature=1.0),
-    "LLaDA2(steps=3, block_length=1, threshold=0.6, editing_threshold=0.4, max_post_steps=2, temperature=1.0, "
-    "edit_rule='intent')": samplers.LLaDA2(3, 1, 0.6, 0.4, max_post_steps=2, temperature=1.0, edit_rule="intent"),
-})
-SAMPLERS.update({  # issue #22: the originals' float32 grids are the default; these cases hold the float64 ideal
-    "Ancestral(Linear(), steps=6, cache=True, grid='float64')": samplers.Ancestral(schedules.Linear(), 6, cache=True,
-                                                                                  grid="float64"),
-    "ReMDM(steps=10, remasking='loop', eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6, grid='float64')":
-        samplers.ReMDM(10, "loop", eta=0.1, t_on=0.5, t_off=0.2, alpha_on=0.6, grid="float64"),
-    "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25, grid='float64')":
-        samplers.Dream(3, "entropy", 0.8, eps=0.25, grid="float64"),
-    "Dream(steps=3, alg='entropy', temperature=0.8, eps=0.25)": samplers.Dream(3, "entropy", 0.8, eps=0.25),
-})
-SAMPLERS.update({  # issue #22: low-precision draws (tie rules need a law with ties, which this one has not)
-    "LLaDA(steps=3, temperature=0.7, precision='bfloat16')": samplers.LLaDA(3, temperature=0.7, precision="bfloat16"),
-    "Ancestral(Linear(), steps=3, precision='bfloat16')": samplers.Ancestral(schedules.Linear(), 3, precision="bfloat16"),
-})
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 
 
@@ -176,7 +98,9 @@ def _compute(case):
     if kind == "sampler":
         p = _unarray(inputs["p"], "p")
         prompt = None if inputs["prompt"] is None else np.array(inputs["prompt"])
-        law, calls = exact_law_and_calls(oracle_denoiser(p), SAMPLERS[inputs["sampler"]], 3, 3, prompt=prompt)
+        if inputs["sampler"] not in VECTORS:
+            raise FileFormatError(f"unknown sampler case {inputs['sampler']!r}")
+        law, calls = exact_law_and_calls(oracle_denoiser(p), VECTORS[inputs["sampler"]], 3, 3, prompt=prompt)
         return {"law": _array(law), "expected_calls": float(calls.sum())}
     if kind == "mlp":
         model = _mlp_model(inputs)
@@ -202,15 +126,13 @@ def build() -> dict:
     cases.append({"name": "nelbo oracle", "kind": "nelbo", "tolerance": "exact", "inputs": {"p": p, "denoiser": "oracle"}})
     cases.append({"name": "nelbo mlp", "kind": "nelbo", "tolerance": "mlp",
                   "inputs": {"p": p, "denoiser": "mlp", "mlp": mlp_inputs}})
-    for name in SAMPLERS:
-        if name in PROMPTED and "cfg_scale" in name:
-            continue  # guidance without a prompt is plain LLaDA: only the prompted case
-        cases.append({"name": f"sampler {name}", "kind": "sampler", "tolerance": "exact",
-                      "inputs": {"p": p, "sampler": name, "prompt": None}})
-    for name, prompt in PROMPTED.items():
-        shown = ", ".join("M" if t == 3 else str(t) for t in prompt)
-        cases.append({"name": f"sampler {name} with prompt [{shown}]", "kind": "sampler", "tolerance": "exact",
-                      "inputs": {"p": p, "sampler": name, "prompt": prompt}})
+    for case in CASES:  # the case table's golden rows, in its order (refimpl.samplers.cases)
+        if case.vector is None:
+            continue
+        prompt = None if case.prompt is None else list(case.prompt)
+        shown = "" if prompt is None else " with prompt [" + ", ".join("M" if t == 3 else str(t) for t in prompt) + "]"
+        cases.append({"name": f"sampler {case.vector}{shown}", "kind": "sampler", "tolerance": "exact",
+                      "inputs": {"p": p, "sampler": case.vector, "prompt": prompt}})
     cases.append({"name": "mlp forward and backward", "kind": "mlp", "tolerance": "mlp",
                   "inputs": dict(mlp_inputs, z=batch["z"].tolist(), x0=batch["x0"].tolist(),
                                  weights=batch["weights"].tolist())})

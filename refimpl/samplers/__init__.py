@@ -1,7 +1,8 @@
 """Samplers of masked diffusion models, as frozen parameter objects with a plan of exact steps.
 
 Use them with :func:`refimpl.exact_law` (the exact law of the output) and :func:`refimpl.sample`
-(Monte Carlo draws); both follow the same plan.
+(Monte Carlo draws); both follow the same plan.  Every family is registered under one name
+(:mod:`refimpl.samplers.registry`): ``refimpl.samplers.build("llada", steps=4)`` is ``LLaDA(steps=4)``.
 """
 from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
@@ -11,7 +12,8 @@ from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .random_k import RandomK
+from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 
-__all__ = ["Ancestral", "Dream", "EntropyBound", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LLaDA2", "LeftToRight",
-           "RandomK", "ReMDM", "SemiAR", "Threshold"]
+__all__ = ["Ancestral", "Dream", "EntropyBound", "FAMILIES", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LLaDA2",
+           "LeftToRight", "NAMES", "RandomK", "ReMDM", "SemiAR", "Threshold", "build", "family", "family_of"]

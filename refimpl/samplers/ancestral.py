@@ -6,8 +6,9 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, categorical_share
-from ..diffusion.schedules import Linear, check_schedule
+from ..diffusion.schedules import NAMED, Linear, check_schedule
 from .kernels.precision import PRECISIONS
+from .params import LENGTH, SCHEDULE, grid_param, param, precision_param, schedule
 from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
 
@@ -42,13 +43,13 @@ class Ancestral:
     Exact laws in "float32" enumerate 2^24 uniform values per distinct row (seconds each): for tiny problems.
     """
 
-    schedule: object = Linear()
-    steps: int = 10
-    eps: float = 0.0
-    noise_removal: bool = False
-    cache: bool = False
-    grid: str = "float32"
-    precision: str = "float64"
+    schedule: object = param(Linear(), help=SCHEDULE, convert=schedule, choices=tuple(NAMED))
+    steps: int = param(10, help="reverse steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)
+    eps: float = param(0.0, help="where the time grid ends (MDLM's eps; noise_removal fills what is left)")
+    noise_removal: bool = param(False, help="MDLM's final step: every remaining mask takes its argmax token")
+    cache: bool = param(False, help="MDLM's ddpm_cache: no model call after a step that changed nothing (same law)")
+    grid: str = grid_param()
+    precision: str = precision_param("MDLM's _sample_categorical in this dtype, its law exact (float64: the ideal)")
 
     def __post_init__(self):
         check_schedule(self.schedule)

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from .params import param, position_sets, temperature_param
 from .plans import as_eligible, tile_blocks
 from .steps import IndependentStep, LeftmostStep
 
@@ -13,7 +14,7 @@ from .steps import IndependentStep, LeftmostStep
 class LeftToRight:
     """Autoregressive order: one token per step, always the leftmost masked position."""
 
-    temperature: float = 1.0
+    temperature: float = temperature_param(1.0)
 
     def __post_init__(self):
         object.__setattr__(self, "temperature", validate.temperature(self.temperature))
@@ -28,8 +29,9 @@ class SemiAR:
     """Semi-autoregressive decoding: blocks of ``block_length`` from the left of the masked region, each
     decoded completely by the ``inner`` sampler (which sees only its block) before the next starts."""
 
-    block_length: int
-    inner: object
+    block_length: int = param(help="blocks of this length from the left, each decoded completely before the next")
+    inner: object = param(help="the sampler each block is decoded with (command line: RandomK(--tokens-per-step))",
+                          cli=False)
 
     def __post_init__(self):
         validate.integer(self.block_length, "SemiAR block_length", 1)
@@ -54,8 +56,8 @@ class SemiAR:
 class FixedOrder:
     """Reveal the given sets of positions, one set per step, in order (a value-independent schedule)."""
 
-    sets: tuple
-    temperature: float = 1.0
+    sets: tuple = param(help="the positions revealed at each step, e.g. '1,2;3;4' (counted from 1)", convert=position_sets)
+    temperature: float = temperature_param(1.0)
 
     def __post_init__(self):
         try:

@@ -8,6 +8,7 @@ from ..core.errors import InvalidParameterError
 from ..core.float32 import linspace32, reveal_fraction32
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
+from .params import LENGTH, grid_param, param, precision_param, temperature_param, tie_param
 from .plans import GRIDS, as_eligible
 from .steps import FractionCount, IndependentStep, TopKStep
 
@@ -58,16 +59,17 @@ class Dream:
     ``linspace`` may round differently again.
     """
 
-    steps: int
-    alg: str = "origin"
-    temperature: float = 0.0
-    eps: float = 1e-3
-    top_p: object = None
-    top_k: object = None
-    alg_temp: float = 0.0
-    grid: str = "float32"
-    tie: object = "lowest"
-    precision: str = "float64"
+    steps: int = param(help="steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)
+    alg: str = param("origin", help="origin (independent reveals) or the confidence that ranks the positions",
+                     choices=("origin",) + tuple(sorted(ALGORITHMS)))
+    temperature: float = temperature_param(0.0)
+    eps: float = param(1e-3, help="where the time grid ends")
+    top_p: object = param(None, help="nucleus truncation of the token law", convert=float)
+    top_k: object = param(None, help="keep the k most probable tokens", convert=int)
+    alg_temp: float = param(0.0, help="draw the positions from softmax(confidence / alg_temp) instead of ranking")
+    grid: str = grid_param()
+    tie: object = tie_param()
+    precision: str = precision_param("sample_tokens in this dtype, its law exact (float64: the ideal)")
 
     def __post_init__(self):
         validate.integer(self.steps, "Dream steps", 1)

@@ -4,6 +4,7 @@ import dataclasses
 from ..core import validate
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
+from .params import block_length_param, param, precision_param, temperature_param, tie_param
 from .plans import block_length, until_done
 from .steps import EntropyBoundStep
 
@@ -33,12 +34,12 @@ class EntropyBound:
     ``torch.multinomial`` from a float32 softmax instead, which refimpl does not follow, above).
     """
 
-    gamma: float = 0.1
-    block_length: object = None
-    temperature: float = 0.0
-    tempered_entropy: bool = False
-    tie: str = "lowest"
-    precision: str = "float64"
+    gamma: float = param(0.1, help="the entropy budget in nats: reveal the lowest-entropy prefix within it")
+    block_length: object = block_length_param()
+    temperature: float = temperature_param(0.0)
+    tempered_entropy: bool = param(False, help="the entropy of the tempered law (diffusers), not the model's")
+    tie: str = tie_param()
+    precision: str = precision_param("the Gumbel noise (LLaDA's add_gumbel_noise) in this dtype, its law exact")
 
     def __post_init__(self):
         check_tie(self.tie, "EntropyBound")

@@ -8,6 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
+from .params import CONFIDENCE_PRECISION, block_length_param, param, precision_param, temperature_param, tie_param
 from .plans import block_length, until_done
 from .steps import FactorStep, ThresholdStep
 
@@ -26,12 +27,12 @@ class Threshold:
     exact (:mod:`refimpl.samplers.kernels.precision`, as :class:`refimpl.samplers.LLaDA`'s).
     """
 
-    threshold: float = 0.9
-    block_length: object = None
-    temperature: float = 0.0
-    tie: str = "lowest"
-    precision: str = "float64"
-    confidence_precision: str = "float64"
+    threshold: float = param(0.9, help="commit every drawn token whose confidence reaches this (at least one)")
+    block_length: object = block_length_param()
+    temperature: float = temperature_param(0.0)
+    tie: str = tie_param()
+    precision: str = precision_param("the Gumbel noise (LLaDA's add_gumbel_noise) in this dtype, its law exact")
+    confidence_precision: str = precision_param(CONFIDENCE_PRECISION)
 
     def __post_init__(self):
         check_tie(self.tie, "Threshold")
@@ -61,12 +62,12 @@ class Factor:
     ``confidence_precision``: as :class:`Threshold`'s.
     """
 
-    factor: float = 1.0
-    block_length: object = None
-    temperature: float = 0.0
-    tie: str = "lowest"
-    precision: str = "float64"
-    confidence_precision: str = "float64"
+    factor: float = param(1.0, help="Fast-dLLM's factor rule: commit the top r while r-th confidence >= 1 - factor/(r+2)")
+    block_length: object = block_length_param()
+    temperature: float = temperature_param(0.0)
+    tie: str = tie_param()
+    precision: str = precision_param("the Gumbel noise (LLaDA's add_gumbel_noise) in this dtype, its law exact")
+    confidence_precision: str = precision_param(CONFIDENCE_PRECISION)
 
     def __post_init__(self):
         check_tie(self.tie, "Factor")

@@ -8,6 +8,7 @@ from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
+from .params import CONFIDENCE_PRECISION, LENGTH, block_length_param, param, precision_param, temperature_param, tie_param
 from .plans import before, block_length, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
 
@@ -63,19 +64,21 @@ class LLaDA:
     each other (all above 1 - 2^-9 in bfloat16, which round to 1) tie and the tie rule orders them.
     """
 
-    steps: int
-    block_length: object = None
-    temperature: float = 0.0
-    remasking: str = "low_confidence"
-    cfg_scale: float = 0.0
-    logits_eos_inf: bool = False
-    confidence_eos_eot_inf: bool = False
-    eos: object = None
-    eot: object = None
-    eos_rule: str = "code"
-    tie: object = "lowest"
-    precision: str = "float64"
-    confidence_precision: str = "float64"
+    steps: int = param(help="steps, divided evenly over the blocks", cli_default=LENGTH)
+    block_length: object = block_length_param()
+    temperature: float = temperature_param(0.0)
+    remasking: str = param("low_confidence", help="which drawn tokens a step keeps: the most confident, or random ones",
+                           choices=REMASKING)
+    cfg_scale: float = param(0.0, help="classifier-free guidance scale (0: none; > 0 costs two evaluations a step)")
+    logits_eos_inf: bool = param(False, help="never draw the token eos (its logit at -inf)")
+    confidence_eos_eot_inf: bool = param(False, help="LLaDA's line setting the eos/eot confidences to -inf (see eos_rule)")
+    eos: object = param(None, help="the EOS token id (0..V-1)", convert=int)
+    eot: object = param(None, help="the EoT token id (0..V-1)", convert=int)
+    eos_rule: str = param("code", help="confidence_eos_eot_inf as LLaDA's code runs it, or as its docstring says",
+                          choices=EOS_RULES)
+    tie: object = tie_param()
+    precision: str = precision_param("add_gumbel_noise in this dtype, its law exact (float64: LLaDA's own)")
+    confidence_precision: str = precision_param(CONFIDENCE_PRECISION)
 
     def __post_init__(self):
         validate.integer(self.steps, "LLaDA steps", 1)

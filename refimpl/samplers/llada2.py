@@ -8,6 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
+from .params import param, precision_param, temperature_param, tie_param
 from .steps.refine import MASK_PHASE, POST_PHASE, RefineStep
 
 EDIT_RULES = ("code", "intent")
@@ -57,16 +58,18 @@ class LLaDA2:
     the last block with masked positions that compete for commits and are cut off).
     """
 
-    steps: int = 32
-    block_length: object = None
-    threshold: float = 0.7
-    editing_threshold: "float | None" = 0.5
-    max_post_steps: int = 16
-    minimal_topk: int = 1
-    temperature: float = 0.0
-    edit_rule: str = "code"
-    tie: str = "lowest"  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
-    precision: str = "float64"
+    steps: int = param(32, help="scheduled steps per block (at most masked // minimal_topk)")
+    block_length: object = param(None, help="blocks of this length from position 0 (default: one block)", convert=int)
+    threshold: float = param(0.7, help="commit the masked positions above this confidence (at least the step's count)")
+    editing_threshold: "float | None" = param(0.5, help="replace a committed token whose redraw is above this confidence "
+                                                       "(0 or None: editing off)", convert=float)
+    max_post_steps: int = param(16, help="edit-only iterations after a block's masks are gone")
+    minimal_topk: int = param(1, help="caps the steps at masked // this")
+    temperature: float = temperature_param(0.0)
+    edit_rule: str = param("code", help="edit at every iteration, as the scheduler's code, or only after the masks are "
+                                             "gone, as its docstring", choices=EDIT_RULES)
+    tie: str = tie_param()  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
+    precision: str = precision_param("the model's logits in this dtype with the scheduler's float32 softmax, exact")
 
     def __post_init__(self):
         check_tie(self.tie, "LLaDA2")

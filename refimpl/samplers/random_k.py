@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
+from .params import counts, param, temperature_param
 from .plans import as_eligible
 from .steps import FixedCount, UniformKStep
 
@@ -17,8 +18,9 @@ class RandomK:
     must add up to the number of masked positions.
     """
 
-    tokens_per_step: object = 1
-    temperature: float = 1.0
+    tokens_per_step: object = param(1, help="tokens revealed per step: an int, or each step's count like 1,2,1",
+                                    convert=counts)
+    temperature: float = temperature_param(1.0)
 
     def __post_init__(self):
         counts = self.tokens_per_step

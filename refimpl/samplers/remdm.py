@@ -7,7 +7,8 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, bfloat16, categorical_share, mdlm_times32
-from ..diffusion.schedules import Linear, check_schedule
+from ..diffusion.schedules import NAMED, Linear, check_schedule
+from .params import LENGTH, SCHEDULE, grid_param, param, schedule
 from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
@@ -82,17 +83,19 @@ class ReMDM:
     without a score (a prompt's tokens, which the loop keeps): the same law.
     """
 
-    steps: int = 10
-    remasking: str = "cap"
-    eta: float = 0.02
-    schedule: object = Linear()
-    eps: float = 0.0
-    noise_removal: bool = False
-    t_on: float = 0.55
-    t_off: float = 0.05
-    alpha_on: float = 0.9
-    conf_sigma: str = "max"
-    grid: str = "float32"
+    steps: int = param(10, help="steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)
+    remasking: str = param("cap", help="how sigma_t, the chance a clean token is masked again, is set", choices=REMASKING,
+                           aliases=("--remdm",))
+    eta: float = param(0.02, help="remasking strength")
+    schedule: object = param(Linear(), help=SCHEDULE, convert=schedule, choices=tuple(NAMED))
+    eps: float = param(0.0, help="where the time grid ends")
+    noise_removal: bool = param(False, help="MDLM's final step: every remaining mask takes its argmax token")
+    t_on: float = param(0.55, help="loop: where the loop starts")
+    t_off: float = param(0.05, help="loop: where it ends")
+    alpha_on: float = param(0.9, help="loop: the alpha held inside the loop")
+    conf_sigma: str = param("max", help="conf: the sigma its weights share out: sigma_max as the code, or the cap or "
+                                         "rescale schedule's with eta, as the paper describes it", choices=CONF_SIGMAS)
+    grid: str = grid_param()
 
     def __post_init__(self):
         validate.integer(self.steps, "ReMDM steps", 1)

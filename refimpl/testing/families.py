@@ -8,10 +8,10 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules as sch
+from ..samplers import registry
 from . import denoisers as dn
 
-FAMILIES = ("first_hitting", "random_k", "left_to_right", "fixed_order", "semi_ar", "ancestral", "llada", "dream",
-            "threshold", "factor", "entropy_bound", "remdm", "llada2")
+FAMILIES = registry.NAMES  # every registered family, by its one name (refimpl.samplers.registry)
 TEMPERATURES = (1.0, 0.0, 0.5)  # shrinks to 1 (the denoiser's own law)
 
 

@@ -1,20 +1,20 @@
 """refimpl's samplers by family name, so that a user's suite can name the semantics it claims with
-``refimpl.testing`` alone: ``sampler("llada", steps=4, temperature=0.5)`` is ``refimpl.samplers.LLaDA(...)``."""
-from .. import samplers as smp
-from ..core.errors import InvalidParameterError
+``refimpl.testing`` alone: ``sampler("llada", steps=4, temperature=0.5)`` is ``refimpl.samplers.LLaDA(...)``.
+The names are the registry's (:data:`refimpl.samplers.NAMES`)."""
+from ..samplers import registry
 
-CLASSES = {"ancestral": smp.Ancestral, "first_hitting": smp.FirstHitting, "random_k": smp.RandomK,
-           "left_to_right": smp.LeftToRight, "fixed_order": smp.FixedOrder, "semi_ar": smp.SemiAR,
-           "llada": smp.LLaDA, "dream": smp.Dream, "threshold": smp.Threshold, "factor": smp.Factor,
-           "entropy_bound": smp.EntropyBound, "remdm": smp.ReMDM,
-           "llada2": smp.LLaDA2}
+CLASSES = {name: entry.cls for name, entry in registry.FAMILIES.items()}
 
 
 def sampler(name: str, **params) -> object:
-    """The refimpl sampler of family ``name`` (one of :data:`CLASSES`) with ``params``, validated by it."""
-    if not isinstance(name, str) or name not in CLASSES:
-        raise InvalidParameterError(f"sampler family must be one of {sorted(CLASSES)}, got {name!r}")
-    try:
-        return CLASSES[name](**params)
-    except TypeError as error:  # an unknown or missing parameter
-        raise InvalidParameterError(f"{name}: {error}") from None
+    """The refimpl sampler of family ``name`` (one of :data:`refimpl.samplers.NAMES`) with ``params``, validated.
+
+    Examples
+    --------
+    >>> from refimpl.testing import sampler
+    >>> sampler("left_to_right", temperature=0.5)
+    LeftToRight(temperature=0.5)
+    >>> sampler("fixed_order", sets=[[1], [0]]) == sampler("FixedOrder", sets=[[1], [0]])   # the class name is read too
+    True
+    """
+    return registry.build(name, **params)

@@ -93,7 +93,7 @@ def test_cli_reports_errors_in_one_line(capsys, monkeypatch):
 
 
 def test_law_command_reports_exact_metrics():
-    code, text = run(["law", "--data", "coupled", "--sampler", "fixed", "--sets", "1,2", "--json"])
+    code, text = run(["law", "--data", "coupled", "--sampler", "fixed_order", "--sets", "1,2", "--json"])
     assert code == 0
     findings = json.loads(text)["reports"][0]["findings"]
     # one step revealing both coupled positions: KL = TC = ln 2, half the outputs incoherent
@@ -302,29 +302,31 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
 
 @pytest.mark.parametrize("argv, needle", [
     (["law", "--sampler", "llada", "--block-length", "3"], "does not divide"),
-    (["law", "--sampler", "dream", "--cfg-scale", "1"], "--cfg-scale apply to llada only, not dream"),
-    (["law", "--sampler", "llada", "--eta", "0.1"], "--eta apply to remdm only, not llada"),
-    (["law", "--sampler", "remdm", "--gamma", "0.1"], "--gamma apply to entropy_bound only"),
+    (["law", "--sampler", "dream", "--cfg-scale", "1"], "--cfg-scale applies to llada only, not dream"),
+    (["law", "--sampler", "llada", "--eta", "0.1"], "--eta applies to remdm only, not llada"),
+    (["law", "--sampler", "remdm", "--gamma", "0.1"], "--gamma applies to entropy_bound only"),
     (["law", "--sampler", "llada", "--cfg-scale", "-1"], "cfg_scale must be a finite number >= 0"),
     (["law", "--sampler", "llada", "--logits-eos-inf", "--eos", "3"], "eos=3 is not a token id"),
     (["law", "--sampler", "remdm", "--eta", "2"], "eta"),
     (["law", "--sampler", "remdm", "--conf-sigma", "cap"], "conf_sigma applies to remasking='conf' only"),
-    (["law", "--sampler", "llada", "--conf-sigma", "cap"], "--conf-sigma apply to remdm only"),
-    (["law", "--sampler", "llada", "--editing-threshold", "0.5"], "--editing-threshold apply to llada2 only, not llada"),
-    (["law", "--sampler", "dream", "--threshold", "0.5"], "--threshold applies to threshold and llada2 only, not dream"),
+    (["law", "--sampler", "llada", "--conf-sigma", "cap"], "--conf-sigma applies to remdm only"),
+    (["law", "--sampler", "llada", "--editing-threshold", "0.5"], "--editing-threshold applies to llada2 only, not llada"),
+    (["law", "--sampler", "dream", "--threshold", "0.5"], "--threshold applies to threshold, llada2 only, not dream"),
     (["law", "--sampler", "llada2", "--block-length", "3"], "does not divide"),
     (["law", "--sampler", "llada2", "--minimal-topk", "0"], "minimal_topk"),
     (["law", "--sampler", "llada2", "--threshold", "-0.1"], "threshold"),
     (["law", "--sampler", "entropy_bound", "--gamma", "-1"], "gamma must be a finite number >= 0"),
     (["law", "--prompt", "0 X M M"], "--prompt"),
     (["law", "--data", "/nonexistent.npy"], "cannot read"),
-    (["law", "--sampler", "fixed"], "--sets"),
-    (["law", "--sampler", "llada", "--top-p", "0.9"], "apply to dream only"),
-    (["law", "--sampler", "threshold", "--alg-temp", "0.5"], "apply to dream only"),
+    (["law", "--sampler", "fixed_order"], "fixed_order needs --sets"),
+    (["law", "--sampler", "llada", "--top-p", "0.9"], "--top-p applies to dream only, not llada"),
+    (["law", "--sampler", "threshold", "--alg-temp", "0.5", "--top-k", "2"], "--top-k, --alg-temp apply to dream only"),
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
-    (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to dream, ancestral, remdm only, not llada"),
-    (["law", "--sampler", "ancestral", "--tie", "random"], "--tie applies to the ranking samplers"),
-    (["law", "--sampler", "remdm", "--precision", "bfloat16"], "--precision applies to llada, ancestral, dream, threshold"),
+    (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to ancestral, dream, remdm only, not llada"),
+    (["law", "--sampler", "ancestral", "--tie", "random"],
+     "--tie applies to llada, dream, threshold, factor, entropy_bound, llada2 only, not ancestral"),
+    (["law", "--sampler", "remdm", "--precision", "bfloat16"],
+     "--precision applies to ancestral, llada, dream, threshold, factor, entropy_bound, llada2 only, not remdm"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),
     (["law", "--sampler", "factor", "--factor", "0"], "factor must be a finite number > 0"),
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),

@@ -244,3 +244,54 @@ def test_a_plan_that_parks_and_calls_always_is_refused():
     with pytest.raises(refimpl.core.errors.InvalidTypeError, match="parks mass and has a step that calls"):
         refimpl.exact_law(refimpl.oracle_denoiser(random_table(np.random.default_rng(9), 2, 3)),
                           ParkedPlan(calls=ALWAYS), 3, 2)
+
+
+def shipped_step_classes():
+    """Every step class refimpl ships (refimpl.samplers.steps) that can be built: the abstract ones are the kinds."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import refimpl.samplers.steps as package
+
+    found = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (inspect.isclass(value) and issubclass(value, Step) and value.__module__ == module.__name__
+                    and not inspect.isabstract(value)):
+                found.add(value)
+    return found
+
+
+def test_every_step_of_every_case_follows_the_declared_protocol():
+    """Each step in the plan of each row of the case table is one of the protocol's kinds, answers what its kind
+    declares with the right shapes, and every shipped step class appears in some row's plan."""
+    import inspect
+
+    from refimpl.engine.protocol import BATCHINGS, CALL_RULES, KINDS, SCORED
+    from refimpl.samplers.cases import CASES, VOCAB_SIZE
+
+    seen = set()
+    for case in CASES:
+        masked = np.full(case.length, True) if case.prompt is None else np.asarray(case.prompt) == VOCAB_SIZE
+        patterns = np.array(list(itertools.product((False, True), repeat=case.length)))
+        z = np.where(patterns, VOCAB_SIZE, 0)
+        plan = case.sampler.plan(masked, np.full(case.length, True))
+        parking = any(step.parks for step in plan)  # (then no step's stay probability is read, or defined)
+        for step in plan:
+            seen.add(type(step))
+            assert sum(isinstance(step, kind) for kind in KINDS) == 1 and step.batching in BATCHINGS
+            assert not inspect.isabstract(type(step)) and step.calls in CALL_RULES and step.passes in (1, 2)
+            assert step.candidates(patterns).shape == patterns.shape and step.candidates(patterns).dtype == bool
+            assert type(step.without_ties()) is type(step)
+            predicted = step.predicts(z, VOCAB_SIZE)
+            assert predicted is None or (predicted.shape == z.shape and predicted.dtype == bool)
+            assert step.park(z, z).shape == (len(z),)
+            if step.batching == SCORED:
+                continue
+            reached = step.reach(patterns, VOCAB_SIZE)
+            assert reached is None or (reached.dtype == bool and reached.shape[1] == case.length)
+            stay = [step.stay_probability(p) for p in patterns]
+            assert all(0.0 <= s <= 1.0 for s in stay) or parking
+    assert seen == shipped_step_classes()

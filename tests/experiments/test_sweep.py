@@ -32,12 +32,12 @@ length = 4
 seed = [0, 1]
 
 [[samplers]]
-family = "LLaDA"
+family = "llada"
 steps = [1, 2, 4]
 temperature = 1.0
 
 [[samplers]]
-family = "Threshold"
+family = "threshold"
 threshold = [0.5, 0.9]
 temperature = 1.0
 """
@@ -54,8 +54,8 @@ def test_the_spec_is_the_product_of_its_axes_and_a_task_is_its_inputs():
     assert len(tasks) == 2 * (3 + 2)
     assert [t.law["seed"] for t in tasks[:5]] == [0] * 5 and tasks[0].law["concentration"] == 0.5
     reordered = {"laws": [{"seed": [0, 1], "length": 4, "vocab_size": 3, "concentration": 0.5}],
-                 "samplers": [{"temperature": 1.0, "steps": [1, 2, 4], "family": "LLaDA"},
-                              {"family": "Threshold", "threshold": [0.5, 0.9], "temperature": 1.0, "tie": "lowest"}]}
+                 "samplers": [{"temperature": 1.0, "steps": [1, 2, 4], "family": "llada"},
+                              {"family": "threshold", "threshold": [0.5, 0.9], "temperature": 1.0, "tie": "lowest"}]}
     assert sorted(t.key for t in expand(reordered)) == sorted(t.key for t in tasks)  # defaults named or not: one task
 
 
@@ -117,11 +117,11 @@ def test_a_killed_sweep_finishes_where_it_stopped(tmp_path):
 def test_a_failing_task_is_reported_and_the_others_finish(tmp_path):
     """LLaDA2's blocks of 3 do not divide the length 4 (refused when its plan is made): that task fails with its
     inputs and the error, the others are written, results.json waits for the failure to be fixed."""
-    text = SPEC + '\n[[samplers]]\nfamily = "LLaDA2"\nsteps = 2\nblock_length = 3\n'
+    text = SPEC + '\n[[samplers]]\nfamily = "llada2"\nsteps = 2\nblock_length = 3\n'
     summary = sweep(write(tmp_path, text), str(tmp_path / "r"), workers=2)
     assert summary["done"] == 10 and len(summary["failed"]) == 2 and summary["results"] is None
     failure = summary["failed"][0]
-    assert failure["inputs"]["sampler"] == {"family": "LLaDA2", "steps": 2, "block_length": 3}
+    assert failure["inputs"]["sampler"] == {"family": "llada2", "steps": 2, "block_length": 3}
     assert "does not divide the length 4" in failure["error"]
     assert len(os.listdir(tmp_path / "r" / "failed")) == 2 and len(os.listdir(tmp_path / "r" / "tasks")) == 10
     out = io.StringIO()
@@ -132,8 +132,9 @@ def test_a_failing_task_is_reported_and_the_others_finish(tmp_path):
 
 
 @pytest.mark.parametrize("text, needle", [
-    (SPEC.replace('family = "Threshold"', 'family = "Thresold"'), "line 16: family 'Thresold' is not a sampler"),
-    (SPEC.replace("threshold = [0.5, 0.9]", "treshold = 0.5"), "line 17: Threshold has no parameter 'treshold'"),
+    (SPEC.replace('family = "threshold"', 'family = "Thresold"'),
+     "line 16: sampler family must be one of .*, got 'Thresold'"),
+    (SPEC.replace("threshold = [0.5, 0.9]", "treshold = 0.5"), "line 17: threshold has no parameter 'treshold'"),
     (SPEC.replace("steps = [1, 2, 4]", "steps = [1, 0]"), "line 12: LLaDA steps must be"),
     (SPEC.replace("seed = [0, 1]", "sed = 1"), "line 8: laws has no parameter 'sed'"),
     (SPEC.replace('data = "dirichlet"', 'data = "dirichlett"'), "line 5: data must be one of"),
@@ -146,11 +147,11 @@ def test_a_bad_spec_is_refused_naming_the_line(tmp_path, text, needle):
 
 
 def test_a_bad_json_spec_names_the_line(tmp_path):
-    spec = {"laws": [{"vocab_size": 2, "length": 3}], "samplers": [{"family": "LLaDA", "steps": 2},
-                                                                    {"family": "Factor", "factr": 1.0}]}
+    spec = {"laws": [{"vocab_size": 2, "length": 3}], "samplers": [{"family": "llada", "steps": 2},
+                                                                    {"family": "factor", "factr": 1.0}]}
     text = json.dumps(spec, indent=2)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "factr" in row)
-    with pytest.raises(InvalidParameterError, match=f"line {line}: Factor has no parameter 'factr'"):
+    with pytest.raises(InvalidParameterError, match=f"line {line}: factor has no parameter 'factr'"):
         sweep(write(tmp_path, text, "spec.json"), str(tmp_path / "r"))
 
 
@@ -237,7 +238,7 @@ def test_a_sweep_over_a_trained_checkpoint(tmp_path):
     train(law, mlp.MLPConfig(2, 3, (16,), "gelu"), TrainConfig(steps=20, batch_size=32, seed=1),
           checkpoint_path=path, progress=None)
     text = (f'[sweep]\ndenoiser = "{path}"\n\n[[laws]]\nvocab_size = 2\nlength = 3\n\n'
-            '[[samplers]]\nfamily = "LLaDA"\nsteps = [1, 3]\ntemperature = 1.0\n')
+            '[[samplers]]\nfamily = "llada"\nsteps = [1, 3]\ntemperature = 1.0\n')
     summary = sweep(write(tmp_path, text), str(tmp_path / "r"), workers=2)
     rows = json.loads(open(summary["results"]).read())["tasks"]
     model = checkpoint.load(path)[0]
@@ -285,6 +286,6 @@ def test_the_frontier_command_as_a_resumable_sweep(tmp_path, capsys):
         frontier_sweep_rows(law, [S.LLaDA(3, temperature=1.0)], str(tmp_path / "n1"), workers=1)
     second = frontier_sweep_rows(law, [S.LLaDA(3, temperature=1.0)], str(tmp_path / "n2"), workers=1)
     assert first[0]["kl_p_q"] != second[0]["kl_p_q"]
-    assert sampler_entry(S.Ancestral(steps=4, cache=True)) == {"family": "Ancestral", "steps": 4, "cache": True}
+    assert sampler_entry(S.Ancestral(steps=4, cache=True)) == {"family": "ancestral", "steps": 4, "cache": True}
     with pytest.raises(InvalidParameterError, match="cannot be written in a sweep spec"):
         sampler_entry(S.RandomK([1, 2]))

@@ -25,7 +25,6 @@ from tests.helpers import (
     assert_slip_caught,
     engine_run,
     sampler_law_and_denoisers,
-    samples_pvalue,
     settings_name,
     with_calls,
 )
@@ -47,19 +46,6 @@ CASES = [
     (dict(steps=4, sampler="remdm-rescale", eta=1.0), S.ReMDM(4, "rescale", eta=1.0), None),
 ]
 
-
-
-MC_SAMPLERS = [case[1] for case in CASES] + [S.ReMDM(5, "cap", eta=0.4, schedule=Cosine())]
-
-
-@pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("sampler", MC_SAMPLERS, ids=repr)
-def test_remdm_samples_its_exact_law(sampler, which):
-    denoiser = DENOISERS[which]
-    for prompt in (None, INFILL):
-        law, p_value = samples_pvalue(denoiser, sampler, L, V, N_SAMPLES, 41, prompt)
-        assert law.sum() == pytest.approx(1.0, abs=1e-12)
-        assert p_value > FALSE_ALARM
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
@@ -89,7 +75,8 @@ def test_sigma_zero_is_mdlms_ancestral_sampler(remasking, schedule):
         np.testing.assert_allclose(calls, expected_calls, atol=1e-15)
 
 
-@pytest.mark.parametrize("sampler", [case[1] for case in CASES[:3]] + [MC_SAMPLERS[-1]], ids=repr)
+@pytest.mark.parametrize("sampler", [case[1] for case in CASES[:3]] + [S.ReMDM(5, "cap", eta=0.4, schedule=Cosine())],
+                         ids=repr)
 def test_every_step_keeps_the_forward_marginal(sampler):
     """P(position i masked after the step to s) = 1 - alpha_s for every i, with any denoiser: ReMDM's
     unmasking probability is chosen so that remasking and unmasking balance (on the ideal grid)."""

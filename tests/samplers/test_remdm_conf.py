@@ -23,7 +23,6 @@ from tests.helpers import (
     assert_loop_agrees,
     assert_slip_caught,
     sampler_law_and_denoisers,
-    samples_pvalue,
     settings_name,
     with_calls,
 )
@@ -41,19 +40,6 @@ CASES = [
     (dict(steps=3, sampler="remdm-conf", eps=0.1, noise_removal=True), S.ReMDM(3, "conf", eps=0.1, noise_removal=True),
      None),
 ]
-MC_SAMPLERS = [case[1] for case in CASES] + [S.ReMDM(6, "conf", schedule=Cosine()),
-                                             S.ReMDM(4, "conf", eta=0.4, conf_sigma="cap")]
-
-
-@pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("sampler", MC_SAMPLERS, ids=repr)
-def test_remdm_conf_samples_its_exact_law(sampler, which):
-    prompt = INFILL if sampler.steps > 4 else None  # (8 steps over four masks: millions of states)
-    law, p_value = samples_pvalue(DENOISERS[which], sampler, L, V, N_SAMPLES, 51, prompt)
-    assert law.sum() == pytest.approx(1.0, abs=1e-12)
-    assert p_value > FALSE_ALARM
-
-
 @pytest.mark.parametrize("which", ["oracle", "random"])
 @pytest.mark.parametrize("case", CASES, ids=lambda case: settings_name(case[0], case[2]))
 def test_the_original_update_agrees_with_the_exact_law_and_calls(case, which):

@@ -101,13 +101,13 @@ class IndependentStep(PerPatternReveal):
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         masked = z == vocab_size
-        probs = np.stack([self.reveal_probs(row) for row in masked]) if masked.any() else np.zeros(z.shape)
+        patterns, which = np.unique(masked, axis=0, return_inverse=True)  # reveal_probs once per mask pattern
+        probs = np.stack([self.reveal_probs(row) for row in patterns])[np.asarray(which).reshape(-1)]
         if self.categorical is not None:  # the token or the mask from MDLM's draw law, position by position
             flat = mu.reshape(-1, vocab_size)
             law = self.categorical_factor(flat.T).T  # (B L, V+1)
             drawn = sample_categorical(law, rng).reshape(z.shape)
-            open_ = np.stack([self.reveal_probs(row) > 0 for row in masked]) if masked.any() else masked
-            return np.where(masked & open_ & (drawn < vocab_size), drawn, z)
+            return np.where(masked & (probs > 0) & (drawn < vocab_size), drawn, z)
         reveal = rng.random(z.shape) < probs
         values = sample_categorical(self.token_probabilities(mu), rng)
         return np.where(reveal & masked, values, z)

@@ -1,0 +1,105 @@
+r"""The sampler families, one entry each: the one name every part of refimpl spells it by, its class, a summary.
+
+The command line (``refimpl law --sampler NAME``, its flags from the class's fields: :mod:`refimpl.samplers.params`),
+:func:`refimpl.testing.sampler`, the hypothesis strategies, sweep specs (``family = NAME``), the frontier, the golden
+vectors and the test case table (:mod:`refimpl.samplers.cases`) read this registry; ``tests/samplers/test_registry.py``
+fails when a registered family lacks any of them.  Adding a family: its module with a frozen dataclass and ``plan``,
+an entry here, its step if it needs a new one, its original's loop in tests/originals.py, a case row, a proof if it
+has a theorem (CONTRIBUTING.md).  Older spellings stay accepted as aliases (the class name, as sweep specs wrote it
+before issue #34, and ``fixed``, the command line's name for ``fixed_order``).
+"""
+import dataclasses
+
+from ..core.errors import InvalidParameterError
+from .ancestral import Ancestral, FirstHitting
+from .blocks import FixedOrder, LeftToRight, SemiAR
+from .dream import Dream
+from .entropy_bound import EntropyBound
+from .fast_dllm import Factor, Threshold
+from .llada import LLaDA
+from .llada2 import LLaDA2
+from .params import Parameter, counts, parameters
+from .random_k import RandomK
+from .remdm import ReMDM
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """A sampler family: ``name`` (snake_case, the one spelling), ``cls`` (its frozen dataclass), ``summary``
+    (one line: whose semantics), ``aliases`` (older spellings still accepted), ``extra`` (command-line forms of
+    fields that have none of their own, :class:`refimpl.samplers.params.Parameter`)."""
+
+    name: str
+    cls: type
+    summary: str
+    aliases: tuple = ()
+    extra: tuple = ()
+
+    def parameters(self) -> list:
+        """Every command-line parameter of the family, in field order."""
+        own = {p.field: p for p in parameters(self.cls)} | {p.field: p for p in self.extra}
+        return [own[f.name] for f in dataclasses.fields(self.cls) if f.name in own]
+
+    def build(self, **params) -> object:
+        """``cls(**params)``, an unknown or missing parameter refused naming the family's parameters."""
+        known = [f.name for f in dataclasses.fields(self.cls)]
+        unknown = [k for k in params if k not in known]
+        if unknown:
+            raise InvalidParameterError(f"{self.name} has no parameter {unknown[0]!r} (its parameters: "
+                                        f"{', '.join(known) or 'none'})")
+        missing = [f.name for f in dataclasses.fields(self.cls) if f.name not in params
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise InvalidParameterError(f"{self.name} needs {', '.join(missing)}")
+        return self.cls(**params)
+
+
+def _semi_ar_inner(text):
+    """The command line's SemiAR: blocks decoded by random-k with ``--tokens-per-step``."""
+    return RandomK(counts(text))
+
+
+FAMILIES = {family.name: family for family in (
+    Family("left_to_right", LeftToRight, "autoregressive order: the leftmost masked position each step"),
+    Family("ancestral", Ancestral, "MDLM's ancestral sampler (kuleshov-group/mdlm, _ddpm_update / ddpm_cache)"),
+    Family("llada", LLaDA, "LLaDA's generate: blocks, low-confidence or random remasking, guidance, EOS rules "
+                           "(GSAI-ML/LLaDA)"),
+    Family("dream", Dream, "Dream's diffusion_generate: origin or confidence algorithms, top_p/top_k, alg_temp "
+                           "(Dream-org/Dream)"),
+    Family("threshold", Threshold, "Fast-dLLM's confidence threshold (NVlabs/Fast-dLLM get_transfer_index)"),
+    Family("factor", Factor, "Fast-dLLM's factor rule (NVlabs/Fast-dLLM get_transfer_index_dynamic)"),
+    Family("entropy_bound", EntropyBound, "the EB-Sampler: the lowest-entropy prefix within a budget"),
+    Family("remdm", ReMDM, "ReMDM: MDLM's step with remasking, cap/rescale/conf/loop (kuleshov-group/remdm)"),
+    Family("llada2", LLaDA2, "LLaDA 2.x block refinement with editing (diffusers' LLaDA2Pipeline)"),
+    Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
+    Family("random_k", RandomK, "k uniformly random masked positions per step"),
+    Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",
+           extra=(Parameter("inner", "tokens_per_step", "the command line's inner sampler: random-k with this many "
+                            "tokens per step", _semi_ar_inner, None, RandomK(1)),)),
+    Family("fixed_order", FixedOrder, "given sets of positions, one set per step", aliases=("fixed",)),
+)}
+NAMES = tuple(FAMILIES)
+
+
+def family(name: str) -> Family:
+    """The family called ``name``: its name, an alias, or its class's name."""
+    if isinstance(name, str):
+        if name in FAMILIES:
+            return FAMILIES[name]
+        for entry in FAMILIES.values():
+            if name in entry.aliases or name == entry.cls.__name__:
+                return entry
+    raise InvalidParameterError(f"sampler family must be one of {', '.join(NAMES)}, got {name!r}")
+
+
+def family_of(sampler: object) -> Family:
+    """The registered family of a sampler object."""
+    for entry in FAMILIES.values():
+        if type(sampler) is entry.cls:
+            return entry
+    raise InvalidParameterError(f"{type(sampler).__name__} is not a registered sampler family ({', '.join(NAMES)})")
+
+
+def build(name: str, **params) -> object:
+    """The sampler of family ``name`` with ``params``, validated by it."""
+    return family(name).build(**params)
