@@ -4,7 +4,6 @@ import dataclasses
 
 import numpy as np
 
-from ..core import validate
 from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
@@ -119,7 +118,8 @@ def _named_law(args):
 
 
 def parse_prompt(text, vocab_size, length, names=None):
-    """``'0 M M'`` (token ids, or names from the data file's vocabulary, and M for a mask)."""
+    """``'0 M M'`` (token ids, or names from the data file's vocabulary, and M for a mask) as an int array, read but
+    not checked: the command's problem (:func:`refimpl.engine.problem`) checks it, once."""
     if text is None:
         return None
     words = text.replace(",", " ").split()
@@ -129,7 +129,7 @@ def parse_prompt(text, vocab_size, length, names=None):
     except ValueError:
         raise InvalidParameterError(f"--prompt holds {text!r}; use token numbers (or vocabulary names) "
                                     f"and M for masks") from None
-    return validate.tokens(np.array(tokens, dtype=np.int64), vocab_size, length, partial=True, name="prompt", ndim=1)
+    return np.array(tokens, dtype=np.int64)
 
 
 def build_sampler(args, length):

@@ -1,7 +1,8 @@
 """The exact law of one sampler on one data law, and what it loses: the report behind ``refimpl law``."""
 import numpy as np
 
-from ..engine import problem, run
+from .. import engine
+from ..core import validate
 from ..laws import joint, metrics
 from ..reports.tables import Report, Table, letters
 from ..samplers import FixedOrder
@@ -10,20 +11,22 @@ from ..samplers import FixedOrder
 def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     """Metrics of the sampler's exact law q against p (given the prompt), the expected number of model calls
     its original loop makes (:func:`refimpl.expected_calls`), the probability that a tie decides what a step
-    keeps (:func:`refimpl.tie_probability`), and the most changed outputs."""
-    table = np.asarray(p)
+    keeps (:func:`refimpl.tie_probability`), and the most changed outputs — from one run of the engine on one
+    problem (the prompt checked once, the plan built once)."""
+    table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
-    result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True)
+    job = engine.problem(denoiser, sampler, length, vocab_size, prompt)
+    result = engine.run(job, ties=True)
     q, calls, stats = result.finished(type(sampler).__name__), result.calls, result.stats
-    target = metrics.conditioned(table, prompt)
-    findings = dict(metrics.law_metrics(table, q, prompt))
+    z = None if prompt is None else job.prompt
+    target = metrics.given_tokens(table, z)
+    findings = dict(metrics.compare(target, q))
     findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
-                     "expected_model_calls": float(calls.sum()),
-                     "tie_probability": result.tie_probability,
+                     "expected_model_calls": float(calls.sum()), "tie_probability": result.tie_probability,
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []
     if isinstance(sampler, FixedOrder):
-        losses = metrics.reveal_decomposition(table, sampler.sets, prompt)
+        losses = metrics.decomposition(table, sampler.sets, z)
         findings["sum_of_step_total_correlations"] = float(sum(losses))
         tables.append(Table("Loss of each reveal step: E[TC(X_S | earlier)] (sums to KL(p||q))",
                             ("step", "positions", "loss (nats)"),

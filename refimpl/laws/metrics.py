@@ -23,8 +23,15 @@ def conditioned(p: LawLike, prompt: ArrayLike | None = None) -> Table:
     table = validate.law_table(p)
     if prompt is None:
         return table
+    return given_tokens(table, validate.tokens(prompt, table.shape[0], table.ndim, partial=True, name="prompt", ndim=1))
+
+
+def given_tokens(table: Table, z: np.ndarray | None) -> Table:
+    """:func:`conditioned` for a validated table and a validated partial sequence ``z`` (L,) (or None): what a
+    caller that holds a :class:`refimpl.engine.Problem` uses, so that its prompt is checked once."""
+    if z is None:
+        return table
     vocab_size = table.shape[0]
-    z = validate.tokens(prompt, vocab_size, table.ndim, partial=True, name="prompt", ndim=1)
     out = np.zeros_like(table)
     index = tuple(slice(None) if t == vocab_size else int(t) for t in z)
     out[index] = conditional_law(table, z)
@@ -34,8 +41,11 @@ def conditioned(p: LawLike, prompt: ArrayLike | None = None) -> Table:
 def law_metrics(p: LawLike, q: LawLike, prompt: ArrayLike | None = None) -> dict[str, float]:
     r"""KL(p'||q), KL(q||p') (``inf`` when q leaves p's support), TV and the incoherent mass
     :math:`q(\{x : p'(x) = 0\})`, with :math:`p'` = ``conditioned(p, prompt)``."""
-    target = conditioned(p, prompt)
-    q = validate.law_table(q, "q")
+    return compare(conditioned(p, prompt), validate.law_table(q, "q"))
+
+
+def compare(target: Table, q: Table) -> dict[str, float]:
+    """:func:`law_metrics` of validated tables, ``target`` already conditioned on the prompt."""
     if q.shape != target.shape:
         raise InvalidParameterError(f"p and q live on different spaces: {target.shape} and {q.shape}")
     return {
@@ -49,11 +59,17 @@ def law_metrics(p: LawLike, q: LawLike, prompt: ArrayLike | None = None) -> dict
 def reveal_decomposition(p: LawLike, sets: Sequence[Sequence[int]], prompt: ArrayLike | None = None) -> list[float]:
     r"""Per-step losses :math:`\mathbb{E}_p[TC(X_{S_k} \mid X_{S_{<k}})]` of a fixed reveal schedule ``sets``
     (given the prompt's clean tokens); their sum is :math:`KL(p' \| q)` for the oracle."""
-    target = conditioned(p, prompt)
+    table = validate.law_table(p)
+    z = None if prompt is None else validate.tokens(prompt, table.shape[0], table.ndim, partial=True, name="prompt",
+                                                    ndim=1)
+    return decomposition(table, sets, z)
+
+
+def decomposition(table: Table, sets: Sequence[Sequence[int]], z: np.ndarray | None) -> list[float]:
+    """:func:`reveal_decomposition` of a validated table given a validated partial sequence ``z`` (or None)."""
+    target = given_tokens(table, z)
     vocab_size, length = target.shape[0], target.ndim
-    known = np.zeros(length, dtype=bool)
-    if prompt is not None:
-        known |= validate.tokens(prompt, vocab_size, length, partial=True, name="prompt", ndim=1) != vocab_size
+    known = np.zeros(length, dtype=bool) if z is None else z != vocab_size
     try:
         sets = [] if isinstance(sets, (str, bytes)) else list(sets)
     except TypeError:

@@ -71,3 +71,32 @@ def test_a_problem_is_validated_once_and_read_only():
         refimpl.problem(DENOISERS["oracle"], object(), L, V)
     drawn = refimpl.engine.draw(job, 50, np.random.default_rng(0))
     assert np.all(drawn.sequences[:, 0] == 1) and drawn.calls.tolist() == [2] * 50
+
+
+def test_refimpl_law_validates_its_prompt_once_plans_once_and_runs_the_engine_once(monkeypatch):
+    """The walk of issue #34: ``refimpl law --sampler llada --steps 2 --prompt "0 M M M"`` (its tie probability
+    included) checks the prompt once, builds LLaDA's plan once and runs the engine once."""
+    import io
+
+    from refimpl.cli.main import main
+    from refimpl.core import validate
+    from refimpl.engine import runner
+
+    counted = {"prompt": 0, "plan": 0, "run": 0, "tables": 0}
+
+    def counting(name, original, when=lambda *a, **k: True):
+        def wrapper(*args, **kwargs):
+            counted[name] += bool(when(*args, **kwargs))
+            return original(*args, **kwargs)
+        return wrapper
+
+    is_prompt = lambda *args, **kwargs: kwargs.get("name") == "prompt"  # noqa: E731
+    monkeypatch.setattr(validate, "tokens", counting("prompt", validate.tokens, is_prompt))
+    monkeypatch.setattr(S.LLaDA, "plan", counting("plan", S.LLaDA.plan))
+    monkeypatch.setattr(refimpl.engine, "run", counting("run", refimpl.engine.run))
+    monkeypatch.setattr(runner, "_Track", counting("tables", runner._Track))
+    out = io.StringIO()
+    assert main(["law", "--sampler", "llada", "--steps", "2", "--prompt", "0 M M M", "--json"], out=out) == 0
+    assert '"tie_probability"' in out.getvalue()
+    # one run, with two tables: LLaDA's steps rank, so a second runs beside the first for the tie probability
+    assert counted == {"prompt": 1, "plan": 1, "run": 1, "tables": 2}
