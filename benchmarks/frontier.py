@@ -20,7 +20,7 @@ import refimpl
 from refimpl.diffusion import schedules
 from refimpl.experiments import toy
 from refimpl.experiments.frontier import default_samplers, frontier_rows, shown, undominated
-from refimpl.laws import datasets, joint
+from refimpl.laws import datasets, quantities
 from refimpl.models import mlp
 from refimpl.models.train import TrainConfig, train
 from tabulate import tabulate
@@ -60,7 +60,7 @@ def run(quick=False):
         start = time.perf_counter()
         rows = frontier_rows(table, denoiser, default_samplers(length, quick=quick), ties=False)  # (not shown here)
         cases.append({"data": name, "denoiser": which, "vocab_size": vocab_size, "length": length,
-                      "seconds": time.perf_counter() - start, "total_correlation": joint.total_correlation(table),
+                      "seconds": time.perf_counter() - start, "total_correlation": quantities.total_correlation(table),
                       "rows": rows, "frontier": [row["label"] for row in undominated(rows)]})
     return write_result("frontier", {"quick": quick, "cases": cases})
 

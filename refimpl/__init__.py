@@ -30,19 +30,8 @@ from .diffusion.elbo import nelbo
 from .engine import exact_law, expected_calls, problem, run, sample, tie_probability
 from .experiments.sweep import sweep
 from .laws import datasets, lattice, metrics, space
-from .laws.joint import (
-                          Law,
-                          conditional_law,
-                          conditional_marginals,
-                          dual_total_correlation,
-                          entropy,
-                          kl,
-                          marginal,
-                          marginals,
-                          mutual_information,
-                          total_correlation,
-                          tv,
-)
+from .laws.joint import Law, conditional_law, conditional_marginals, marginal, marginals
+from .laws.quantities import dual_total_correlation, entropy, kl, mutual_information, total_correlation, tv
 from .models import checkpoint, mlp, train
 
 __all__ = [

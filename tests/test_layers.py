@@ -129,7 +129,8 @@ def test_the_engine_never_asks_what_class_a_step_or_denoiser_is():
                 assert probed not in ("step", "move", "self.step"), f"{path.name}: {ast.unparse(node)}"
 
 
-PUBLIC_MODULES = ["refimpl.laws.datasets", "refimpl.laws.joint", "refimpl.laws.lattice", "refimpl.laws.metrics",
+PUBLIC_MODULES = ["refimpl.laws.datasets", "refimpl.laws.joint", "refimpl.laws.quantities", "refimpl.laws.lattice",
+                  "refimpl.laws.metrics",
                   "refimpl.laws.space", "refimpl.diffusion.elbo", "refimpl.diffusion.forward",
                   "refimpl.diffusion.schedules", "refimpl.engine.calls", "refimpl.engine.exact", "refimpl.engine.sample",
                   "refimpl.engine.problem", "refimpl.engine.runner",

@@ -68,7 +68,7 @@ def _cmd_frontier(args, out):
 
 def _cmd_train(args, out):
     from ..diffusion import elbo
-    from ..laws import joint
+    from ..laws import quantities
     from ..models import mlp
     from ..models.train import TrainConfig, train
     from ..reports.tables import Report
@@ -87,7 +87,7 @@ def _cmd_train(args, out):
                            resume=args.resume)
     findings = {"steps": config.steps, "final_loss_mean_last_100": float(np.mean(history[-100:]))}
     if law.vocab_size ** law.length <= 4**8:
-        findings.update({"exact_nelbo": elbo.nelbo(model, law), "entropy_of_data_law": joint.entropy(law)})
+        findings.update({"exact_nelbo": elbo.nelbo(model, law), "entropy_of_data_law": quantities.entropy(law)})
         findings["nelbo_gap"] = findings["exact_nelbo"] - findings["entropy_of_data_law"]
     report = Report(name="train", title=f"Trained {model!r}" + (f" -> {args.out}" if args.out else ""),
                     tables=(), findings=findings,

@@ -60,13 +60,13 @@ class OracleDenoiser(TableDenoiser):
         lead = block_axes(vocab_size, length)
 
         def normalise(source, inverse, target, before, after):
-            """target (A, V, B) = source[:, :V, :] * inverse[:, V:, :], all viewed as (A, V+1, B).
+            """target (before, V, after) = source[:, :V, :] * inverse[:, V:, :], all viewed as (before, V+1, after).
 
             For short rows (B < :data:`EINSUM_ROWS`: the last positions) ``einsum`` runs the same
             products faster than ``multiply``, whose inner loop is then only B (or V) long
             (docs/PERFORMANCE.md)."""
             numerator = source.reshape(before, width, after)[:, :vocab_size, :]
-            denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (A, 1, B)
+            denominator_inverse = inverse.reshape(before, -1, after)[:, -1:, :]  # (before, 1, after)
             out = target.reshape(before, vocab_size, after)
             with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0: made uniform afterwards
                 if after < EINSUM_ROWS:
@@ -82,7 +82,7 @@ class OracleDenoiser(TableDenoiser):
 
         def slab(i):
             before, after = width**i, width ** (length - 1 - i)
-            inverse = reciprocal(lattice.reshape(before, width, after)[:, vocab_size:, :])  # (A, 1, B)
+            inverse = reciprocal(lattice.reshape(before, width, after)[:, vocab_size:, :])  # (before, 1, after)
             normalise(lattice, inverse, tables[i], before, after)
 
         with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0; overwritten just below

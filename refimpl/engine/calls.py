@@ -48,7 +48,7 @@ def expected_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size
 
     >>> import refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table
     >>> refimpl.expected_calls(refimpl.oracle_denoiser(p), samplers.Threshold(0.9, temperature=1.0), 2, 2)
     2.0
     """

@@ -43,7 +43,7 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
 
     >>> import refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table          # "AB" and "BA" only
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table   # "AB" or "BA", 1/2 each
     >>> refimpl.exact_law(refimpl.oracle_denoiser(p), samplers.LLaDA(1, temperature=1.0), 2, 2).tolist()
     [[0.25, 0.25], [0.25, 0.25]]
     >>> refimpl.exact_law(refimpl.oracle_denoiser(p), samplers.LLaDA(2, temperature=1.0), 2, 2).tolist()

@@ -78,7 +78,7 @@ def problem(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
     --------
     >>> import numpy as np, refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table          # "AB" or "BA", each with probability 1/2
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table   # "AB" or "BA", 1/2 each
     >>> job = refimpl.engine.problem(refimpl.oracle_denoiser(p), samplers.LLaDA(1, temperature=1.0), 2, 2)
     >>> len(job.steps), job.prompt.tolist()
     (1, [2, 2])

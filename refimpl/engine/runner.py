@@ -190,7 +190,7 @@ def run(job: Problem, reveals: bool = False, ties: bool = False, before_step: "C
     --------
     >>> import refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table
     >>> job = refimpl.engine.problem(refimpl.oracle_denoiser(p), samplers.LLaDA(1, temperature=1.0), 2, 2)
     >>> result = refimpl.engine.run(job, ties=True)
     >>> result.law.round(2).tolist(), result.expected_calls, result.tie_probability

@@ -29,7 +29,7 @@ def draw(job: Problem, n: int, rng: np.random.Generator) -> Draws:
     --------
     >>> import numpy as np, refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table
     >>> job = refimpl.engine.problem(refimpl.oracle_denoiser(p), samplers.LeftToRight(), 2, 2)
     >>> out = refimpl.engine.draw(job, 4, np.random.default_rng(0))
     >>> sorted({tuple(x) for x in out.sequences.tolist()} - {(0, 1), (1, 0)}), out.calls.tolist()
@@ -96,7 +96,7 @@ def sample(denoiser: Denoiser, sampler: Sampler, n: int, rng: np.random.Generato
     --------
     >>> import numpy as np, refimpl
     >>> from refimpl import samplers
-    >>> p = refimpl.datasets.coupled_pairs(1).table
+    >>> p = refimpl.datasets.coupled_pairs([(0, 1), (1, 0)]).table
     >>> x = refimpl.sample(refimpl.oracle_denoiser(p), samplers.LeftToRight(), 1000, np.random.default_rng(0), 2, 2)
     >>> x.shape, bool(np.all(x[:, 0] != x[:, 1]))              # one token at a time keeps the coupling
     ((1000, 2), True)

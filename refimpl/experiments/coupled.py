@@ -7,7 +7,7 @@ The loss is exactly the total correlation, :math:`KL(p \| p_1 \otimes p_2) = TC(
 """
 import numpy as np
 
-from ..laws import datasets, joint, space
+from ..laws import datasets, joint, quantities, space
 from ..reports.tables import Report, Table, letters
 
 
@@ -32,11 +32,11 @@ def coupled_pair_demo(law=None):
         headers=("sequence", "joint p", "product q", "in the data?"),
         rows=tuple(joint_rows))
     findings = {
-        "total_correlation": joint.total_correlation(table),
-        "kl_joint_to_product": joint.kl(table, prod),
+        "total_correlation": quantities.total_correlation(table),
+        "kl_joint_to_product": quantities.kl(table, prod),
         "incoherent_mass": float(prod[table == 0].sum()),
-        "tv_joint_product": joint.tv(table, prod),
-        "entropy": joint.entropy(table),
+        "tv_joint_product": quantities.tv(table, prod),
+        "entropy": quantities.entropy(table),
     }
     return Report(name="coupled_pairs", title="Coupled pairs: one parallel step loses the coupling",
                   tables=(marginal_table, joint_table), findings=findings,

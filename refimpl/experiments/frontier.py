@@ -15,7 +15,7 @@ from .. import samplers as S
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..engine import problem, run
-from ..laws import joint, metrics
+from ..laws import metrics, quantities
 from ..reports.labels import sampler_label
 from ..reports.tables import Report, Table
 from ..samplers.plans import generation_region
@@ -188,7 +188,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
                       tuple((r["label"], r["expected_calls"], r["tokens_per_call"], shown(r["kl_p_q"]), shown(r["tv"]),
                              r["incoherent_mass"], "*" if r["label"] in best else "", shown(r["tie_probability"]))
                             for r in ordered)),),
-        findings={"total_correlation_p": joint.total_correlation(table), "settings": len(rows),
+        findings={"total_correlation_p": quantities.total_correlation(table), "settings": len(rows),
                   "on_frontier": len(best)},
         notes=("TC(p) is what one call revealing every masked position loses with the oracle.",
                "P(tie): the probability that a tie in confidence decides what a step keeps (refimpl.tie_probability); "

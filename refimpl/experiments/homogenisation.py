@@ -14,7 +14,7 @@ when :math:`\alpha\beta < 1`.
 """
 import numpy as np
 
-from ..laws import datasets, joint
+from ..laws import datasets, joint, quantities
 from ..reports.tables import Report, Table
 
 WEIGHTS = np.array([[8.0, 2.0, 1.0, 1.0],  # symmetric, so the chain is reversible with pi ~ row sums
@@ -60,18 +60,18 @@ def homogenisation_experiment(model=None, first=0, last=3):
     exact_two = joint.conditional_marginals(table, two)
     model_one = model(one[None])[0] if model is not None else None
     model_two = model(two[None])[0] if model is not None else None
-    entropy_pi = joint.entropy(pi)
+    entropy_pi = quantities.entropy(pi)
     rows, rows_two = [], []
     for d in range(1, length):
-        row = [d, joint.tv(exact_one[d], pi), one_sided_bound(pi, first, lam, d), joint.entropy(exact_one[d])]
+        row = [d, quantities.tv(exact_one[d], pi), one_sided_bound(pi, first, lam, d), quantities.entropy(exact_one[d])]
         if model is not None:
-            row.append(joint.tv(model_one[d], pi))
+            row.append(quantities.tv(model_one[d], pi))
         rows.append(tuple(row))
     for d in range(1, length - 1):
         m = length - 1 - d
-        row = [d, m, joint.tv(exact_two[d], pi), two_sided_bound(pi, first, last, lam, d, m)]
+        row = [d, m, quantities.tv(exact_two[d], pi), two_sided_bound(pi, first, last, lam, d, m)]
         if model is not None:
-            row.append(joint.tv(model_two[d], pi))
+            row.append(quantities.tv(model_two[d], pi))
         rows_two.append(tuple(row))
     extra = ("MLP TV",) if model is not None else ()
     findings = {"lambda_star": lam, "entropy_of_stationary_law": entropy_pi,

@@ -13,7 +13,7 @@ import math
 
 from ..core import validate
 from ..denoisers import oracle_denoiser
-from ..laws import joint
+from ..laws import quantities
 from ..limits import adaptive_optima, fewest_steps, parallelism_profile
 from ..limits.profile import check_epsilon
 from ..reports.tables import Report, Table
@@ -70,8 +70,8 @@ def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False) 
     return Report(
         name="limits", title="The limits of parallel decoding for this law",
         tables=(profile, fewest, families),
-        findings={"vocab_size": vocab_size, "length": length, "total_correlation": joint.total_correlation(table),
-                  "dual_total_correlation": joint.dual_total_correlation(table), "epsilon": epsilon,
+        findings={"vocab_size": vocab_size, "length": length, "total_correlation": quantities.total_correlation(table),
+                  "dual_total_correlation": quantities.dual_total_correlation(table), "epsilon": epsilon,
                   **{f"fewest_steps_{key}": fewest_steps(rows, epsilon, key) for _, key in KEYS},
                   "random_order_beats_adaptive_at_steps": mixture_wins,
                   "largest_gap": max((r[4] for r in placed), default=0.0)},

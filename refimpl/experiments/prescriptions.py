@@ -9,7 +9,7 @@ from .. import samplers
 from ..denoisers import oracle_denoiser, tabulate
 from ..diffusion import schedules
 from ..engine.exact import exact_law
-from ..laws.joint import kl
+from ..laws.quantities import kl
 from ..models import mlp
 from ..models.train import TrainConfig, train
 from ..reports.tables import Report, Table

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import engine
 from ..core import validate
-from ..laws import joint, metrics
+from ..laws import metrics, quantities
 from ..reports.tables import Report, Table, letters
 from ..samplers import FixedOrder
 
@@ -21,7 +21,7 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
     z = None if prompt is None else job.prompt
     target = metrics.given_tokens(table, z)
     findings = dict(metrics.compare(target, q))
-    findings.update({"entropy_p": joint.entropy(target), "total_correlation_p": joint.total_correlation(target),
+    findings.update({"entropy_p": quantities.entropy(target), "total_correlation_p": quantities.total_correlation(target),
                      "expected_model_calls": float(calls.sum()), "tie_probability": result.tie_probability,
                      "engine_steps": stats.steps, "transition_entries": stats.entries})
     tables = []

@@ -18,7 +18,7 @@ import numpy as np
 from .. import samplers
 from ..denoisers import oracle_denoiser
 from ..engine.exact import exact_law
-from ..laws import datasets, joint, metrics
+from ..laws import datasets, joint, metrics, quantities
 from ..reports.tables import Report, Table, letters
 
 TOKENS = "ABCDE"
@@ -65,9 +65,9 @@ def toy_experiment(model=None):
         "P(x1=A | query)": float(mu[0, 0]), "P(x2=B | query)": float(mu[1, 1]),
         "P(x1x2=AB | query)": float(pair[0, 1]), "P(x1=A)P(x2=B)": float(mu[0, 0] * mu[1, 1]),
         "parallel: P(pair never in data)": float(product[pair == 0].sum()),
-        "parallel: KL(joint || product) of positions 1-2": joint.kl(pair, product),
+        "parallel: KL(joint || product) of positions 1-2": quantities.kl(pair, product),
         "parallel (1,2,5 at once): incoherent mass": float(parallel[target == 0].sum()),
-        "one token at a time: TV to the joint": joint.tv(target, one_by_one),
+        "one token at a time: TV to the joint": quantities.tv(target, one_by_one),
     }
     rows = []
     for a in range(len(TOKENS)):

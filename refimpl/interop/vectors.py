@@ -29,7 +29,7 @@ from ..denoisers import oracle_denoiser
 from ..diffusion import elbo, schedules
 from ..diffusion.forward import forward_law
 from ..engine.calls import exact_law_and_calls
-from ..laws import datasets, joint
+from ..laws import datasets, joint, quantities
 from ..models import mlp
 from ..samplers.cases import CASES, VECTORS
 
@@ -78,8 +78,9 @@ def _compute(case):
     kind, inputs = case["kind"], case["inputs"]
     if kind == "law":
         p, q = _unarray(inputs["p"], "p"), _unarray(inputs["q"], "q")
-        return {"marginals": _array(joint.marginals(p)), "entropy": joint.entropy(p),
-                "total_correlation": joint.total_correlation(p), "kl_p_q": joint.kl(p, q), "tv_p_q": joint.tv(p, q),
+        return {"marginals": _array(joint.marginals(p)), "entropy": quantities.entropy(p),
+                "total_correlation": quantities.total_correlation(p), "kl_p_q": quantities.kl(p, q),
+                "tv_p_q": quantities.tv(p, q),
                 "conditional_marginals": _array([joint.conditional_marginals(p, z) for z in inputs["partials"]])}
     if kind == "schedule":
         s, t = SCHEDULES[inputs["schedule"]], np.array(inputs["t"])

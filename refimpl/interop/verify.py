@@ -19,7 +19,7 @@ from ..diffusion.elbo import masked_cross_entropy, nelbo
 from ..diffusion.schedules import check_schedule
 from ..engine import exact_law, problem, run
 from ..laws import space
-from ..laws.joint import entropy
+from ..laws.quantities import entropy
 from ..reports.tables import letters
 from ..samplers.kernels.subsets import TIES
 from .goodness import chi_square_fit, counts_per_row, mean_test

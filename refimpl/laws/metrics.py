@@ -11,7 +11,8 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.types import ArrayLike, LawLike, Table
-from .joint import Law, conditional_law, kl, total_correlation, tv
+from .joint import Law, conditional_law
+from .quantities import kl, total_correlation, tv
 
 
 def conditioned(p: LawLike, prompt: ArrayLike | None = None) -> Table:

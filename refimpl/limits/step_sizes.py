@@ -22,7 +22,7 @@ from ..core.errors import InvalidParameterError
 from ..core.types import LawLike
 from ..denoisers import oracle_denoiser
 from ..engine import exact_law
-from ..laws.joint import kl
+from ..laws.quantities import kl
 from ..samplers import RandomK
 from .information import information_profile
 

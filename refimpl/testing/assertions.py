@@ -16,7 +16,7 @@ from ..engine.calls import exact_law_and_calls
 from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, counts_per_row, mean_test
 from ..interop.verify import verify_denoiser
 from ..laws import space
-from ..laws.joint import tv as total_variation
+from ..laws.quantities import tv as total_variation
 from ..reports.labels import sampler_label
 from ..reports.tables import letters
 from .settings import monte_carlo_size

@@ -94,15 +94,15 @@ def test_frontier_figures_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert "--figures needs matplotlib" in capsys.readouterr().err
 
 
-def test_the_readme_shows_the_committed_figures():
-    """Every figure the README shows is a committed PNG."""
+def test_the_findings_show_the_committed_figures():
+    """Every figure docs/findings.md shows is a committed PNG."""
     import os
     import re
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
-    shown = re.findall(r"!\[[^\]]*\]\((docs/figures/[^)]+\.png)\)", readme)
+    findings = open(os.path.join(root, "docs", "findings.md"), encoding="utf-8").read()
+    shown = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", findings)
     assert {os.path.basename(p) for p in shown} >= {"frontier.png", "kl_vs_steps.png", "coupled_pairs.png",
                                                      "parallelism_profile.png"}
     for path in shown:
-        assert open(os.path.join(root, path), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        assert open(os.path.join(root, "docs", path), "rb").read(8) == b"\x89PNG\r\n\x1a\n"

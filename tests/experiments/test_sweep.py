@@ -190,9 +190,9 @@ def test_a_limits_sweep_is_the_parallelism_profile(tmp_path):
     assert rows[1]["result"]["profile"][1]["adaptive_kl"] == pytest.approx(expected[1]["adaptive_kl"], abs=0)
 
 
-def test_the_readme_spec_runs(tmp_path):
-    """The README's example spec: 4 laws x 3 settings, run in this process, every task done."""
-    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+def test_the_library_guides_spec_runs(tmp_path):
+    """docs/library.md's example spec: 4 laws x 3 settings, run in this process, every task done."""
+    readme = open(os.path.join(ROOT, "docs", "library.md"), encoding="utf-8").read()
     block = readme[readme.index("```toml\n[sweep]") + len("```toml\n"):]
     block = block[:block.index("```")]
     summary = sweep(write(tmp_path, block), str(tmp_path / "r"), workers=1)

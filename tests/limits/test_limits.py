@@ -12,7 +12,7 @@ from refimpl import limits
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError, MemoryLimitError
 from refimpl.laws import datasets
-from refimpl.laws.joint import dual_total_correlation
+from refimpl.laws.quantities import dual_total_correlation
 from refimpl.testing.strategies import laws
 
 from tests.helpers import random_table

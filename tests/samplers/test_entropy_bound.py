@@ -11,7 +11,7 @@ import refimpl
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
 from refimpl.interop.verify import verify_sampler
-from refimpl.laws import joint, metrics
+from refimpl.laws import metrics, quantities
 from refimpl.samplers.steps import FixedCount, TopKStep, entropy_bound_accepts
 
 from tests import originals
@@ -79,7 +79,7 @@ def test_an_unbounded_gamma_reveals_everything_at_once():
     law = refimpl.exact_law(DENOISERS["oracle"], S.EntropyBound(1e9, temperature=1.0), L, V)
     marginals = [TABLE.sum(axis=tuple(a for a in range(L) if a != i)) for i in range(L)]
     np.testing.assert_allclose(law, functools.reduce(np.multiply.outer, marginals), atol=1e-15)
-    assert metrics.kl(TABLE, law) == pytest.approx(joint.total_correlation(TABLE), rel=1e-10)
+    assert metrics.kl(TABLE, law) == pytest.approx(quantities.total_correlation(TABLE), rel=1e-10)
     assert refimpl.expected_calls(DENOISERS["oracle"], S.EntropyBound(1e9, temperature=1.0), L, V) == 1.0
 
 
