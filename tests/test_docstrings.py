@@ -34,6 +34,8 @@ def sections(doc):
 def test_the_public_name_has_a_numpydoc_docstring_with_an_example(name, value):
     doc = inspect.getdoc(value) or ""
     assert ">>> " in doc and "Examples" in sections(doc), f"{name}: no Examples section with a >>> example"
+    order = [line.strip() for line, rule in zip(doc.splitlines(), doc.splitlines()[1:]) if set(rule.strip()) == {"-"}]
+    assert order[-1] == "Examples", f"{name}: the Examples section comes last (numpydoc), not {order}"
     if inspect.isfunction(value) and len(inspect.signature(value).parameters):
         assert "Parameters" in sections(doc), f"{name}: no Parameters section"
     if inspect.isclass(value) and dataclass_fields(value):

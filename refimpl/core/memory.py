@@ -28,7 +28,20 @@ def _as_limit(value, origin):
 
 
 def get_memory_limit() -> int:
-    """The byte limit in force here (context manager, then environment, then 4 GiB)."""
+    """The byte limit in force here (context manager, then environment, then 4 GiB).
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> with refimpl.memory_limit(2**20):
+    ...     refimpl.get_memory_limit()
+    1048576
+    """
     scoped = _limit.get()
     if scoped is not None:
         return scoped
@@ -40,7 +53,23 @@ def get_memory_limit() -> int:
 
 @contextlib.contextmanager
 def memory_limit(nbytes: int) -> Iterator[None]:
-    """Raise (or lower) the memory limit inside a ``with`` block."""
+    """Raise (or lower) the memory limit inside a ``with`` block.
+
+    Parameters
+    ----------
+    nbytes : int
+        The limit in bytes inside the block (the environment variable ``REFIMPL_MEMORY_LIMIT`` sets it outside).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> with refimpl.memory_limit(10_000):
+    ...     try:
+    ...         refimpl.oracle_denoiser(refimpl.datasets.parity(2, 12))
+    ...     except refimpl.MemoryLimitError as error:
+    ...         print("refused before allocating")
+    refused before allocating
+    """
     token = _limit.set(_as_limit(nbytes, "memory_limit"))
     try:
         yield

@@ -156,6 +156,25 @@ def oracle_denoiser(p: LawLike, precompute: bool | None = None) -> "OracleDenois
     ``precompute=True`` builds every conditional table (:class:`OracleDenoiser`, fastest);
     ``False`` keeps only the marginal lattice (:class:`LatticeOracle`, ``L V / (V+1)`` times less memory);
     ``None`` (default) precomputes when the tables fit within the memory limit.
+
+    Parameters
+    ----------
+    p : array_like or Law
+        The data law.
+    precompute : bool, optional
+        Build every conditional table (True), only the lattice (False), or choose by memory (None).
+
+    Returns
+    -------
+    OracleDenoiser or LatticeOracle
+        A denoiser (B, L) -> (B, L, V).
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl
+    >>> oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    >>> oracle(np.array([[4, 3]]))[0, 0]                  # the first token given D second: C
+    array([0., 0., 1., 0.])
     """
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim

@@ -5,6 +5,13 @@ mask V, which is absorbing.  Reverse from t to s < t at a masked position: stay 
 probability :math:`(1-\alpha_s)/(1-\alpha_t)`, else become v with probability
 :math:`\frac{\alpha_s - \alpha_t}{1 - \alpha_t} \mu(z)_{i,v}`; clean positions are carried over.
 Per-position outputs have ``V+1`` columns, the last one being the mask.
+
+Examples
+--------
+>>> import refimpl
+>>> law_t = refimpl.forward.forward_law(refimpl.datasets.coupled_pairs(), alpha_t=0.5)   # a (V+1,)*L table
+>>> float(law_t[0, 1]), float(law_t[4, 4]), round(float(law_t.sum()), 12)   # AB kept; both masked
+(0.125, 0.25, 1.0)
 """
 import numpy as np
 

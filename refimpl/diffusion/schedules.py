@@ -8,6 +8,15 @@ Translating from MDLM / SEDD, which write the schedule in sigma-space with the t
 :math:`\alpha(t) = e^{-\bar\sigma(t)}` and :math:`\bar\sigma(t) = -\log \alpha(t)` (``schedule.sigma(t)``);
 their ``dsigma`` is :math:`-\alpha'(t)/\alpha(t)`, and their loss weight ``dsigma / expm1(sigma)`` is our
 ``weight(t)``.
+
+Examples
+--------
+>>> import refimpl
+>>> linear = refimpl.schedules.Linear()
+>>> float(linear.alpha(0.25)), float(linear.weight(0.5))
+(0.75, 2.0)
+>>> refimpl.schedules.named("cosine")
+Cosine()
 """
 import dataclasses
 

@@ -61,7 +61,28 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
                         prompt: ArrayLike | None = None, stats: "EngineStats | None" = None) -> "tuple[Table, np.ndarray]":
     """``(law, calls)``: :func:`refimpl.exact_law` and, from the same run, the (T,) probabilities that the
     original's loop calls the model for each step of the plan (:func:`expected_calls` sums them).  ``stats``:
-    deprecated (:func:`refimpl.engine.run` returns them)."""
+    deprecated (:func:`refimpl.engine.run` returns them).
+
+    Parameters
+    ----------
+    denoiser, sampler, length, vocab_size, prompt
+        As :func:`refimpl.exact_law`.
+    stats : EngineStats, optional
+        Deprecated.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The law (V,)*L and the (T,) call probabilities.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    >>> law, calls = refimpl.engine.exact_law_and_calls(oracle, refimpl.samplers.Threshold(0.9, temperature=1.0), 2, 4)
+    >>> calls.tolist()                                        # the second call: only while a mask is left
+    [1.0, 1.0]
+    """
     if stats is not None:
         warnings.warn("exact_law_and_calls(stats=...) is deprecated: use refimpl.engine.run(problem).stats",
                       DeprecationWarning, stacklevel=2)

@@ -22,6 +22,26 @@ class Problem:
     ``denoiser`` is the model as given, ``model`` the one the steps read (the sampler's ``guide`` applied, e.g.
     LLaDA's classifier-free guidance); ``prompt`` (L,) int64, read-only, V where masked; ``steps`` the plan;
     ``scored`` whether its states carry scores (:mod:`refimpl.engine.scored`).
+
+    Parameters
+    ----------
+    denoiser, model : callable
+        The denoiser as given, and as the steps read it.
+    sampler : object
+    vocab_size, length : int
+    prompt : ndarray
+        (L,) int64, read-only.
+    steps : tuple
+        The plan.
+    scored : bool
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> job = refimpl.problem(refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs()), refimpl.samplers.LLaDA(1), 2, 4,
+    ...                       prompt=[0, 4])
+    >>> job.masked.tolist(), len(job.steps), job.scored
+    ([False, True], 1, False)
     """
 
     denoiser: Denoiser

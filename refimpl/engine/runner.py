@@ -60,7 +60,21 @@ def _kept_workspace():
 
 @dataclasses.dataclass
 class EngineStats:
-    """What the engine did: steps, mask patterns visited and transition entries (source x outcome) computed."""
+    """What the engine did: steps, mask patterns visited and transition entries (source x outcome) computed.
+
+    Parameters
+    ----------
+    steps, patterns, entries : int
+        Steps run, mask patterns visited, transition entries computed.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    >>> job = refimpl.problem(oracle, refimpl.samplers.LeftToRight(), 2, 4)
+    >>> refimpl.run(job).stats
+    EngineStats(steps=2, patterns=2, entries=20)
+    """
 
     steps: int = 0
     patterns: int = 0
@@ -77,6 +91,24 @@ class Result:
     the engine computed; ``reveals`` (with ``reveals=True``): one dict per step, ``{(masked positions before,
     positions revealed): probability}``; ``tie_probability`` (with ``ties=True``): the probability that a run
     meets a tie that decides what a step keeps (:func:`refimpl.tie_probability`).
+
+    Parameters
+    ----------
+    law : ndarray
+        (V,)*L.
+    calls : ndarray
+        (T,).
+    stats : EngineStats
+    reveals : list of dict, optional
+    tie_probability : float, optional
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> job = refimpl.problem(refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs()), refimpl.samplers.LLaDA(2), 2, 4)
+    >>> result = refimpl.run(job, reveals=True)
+    >>> result.calls.tolist(), result.reveals[0]             # one position per step, the first by the tie rule
+    ([1.0, 1.0], {((0, 1), (0,)): 1.0, ((0, 1), (1,)): 0.0})
     """
 
     law: Table

@@ -16,7 +16,23 @@ from .protocol import IF_CHANGED, IF_MASKED, SCORED
 @dataclasses.dataclass(frozen=True, eq=False)
 class Draws:
     """``sequences`` (n, L) int64: the outputs; ``calls`` (n,) int64: the model evaluations each row's original loop
-    makes as a batch of one (the draws behind :func:`refimpl.expected_calls`, e.g. for the law of the NFE)."""
+    makes as a batch of one (the draws behind :func:`refimpl.expected_calls`, e.g. for the law of the NFE).
+
+    Parameters
+    ----------
+    sequences : ndarray
+        (n, L) int64 outputs.
+    calls : ndarray
+        (n,) int64 model evaluations per row.
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl
+    >>> job = refimpl.problem(refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs()), refimpl.samplers.RandomK(1), 2, 4)
+    >>> out = refimpl.engine.draw(job, 3, np.random.default_rng(0))
+    >>> out.sequences.shape, out.calls.tolist()
+    ((3, 2), [2, 2, 2])
+    """
 
     sequences: np.ndarray
     calls: np.ndarray
@@ -24,6 +40,19 @@ class Draws:
 
 def draw(job: Problem, n: int, rng: np.random.Generator) -> Draws:
     r"""Draw ``n`` outputs of a :class:`refimpl.engine.Problem` with a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    job : Problem
+        From :func:`refimpl.engine.problem`.
+    n : int
+        How many outputs.
+    rng : numpy.random.Generator
+        The only source of randomness.
+
+    Returns
+    -------
+    Draws
 
     Examples
     --------

@@ -84,7 +84,40 @@ def sweep(spec: "str | os.PathLike | dict", results: str, workers: "int | None" 
     ``executor``: any :class:`concurrent.futures.Executor`; else ``scheduler`` (a Dask address), else a process
     pool of ``workers`` (default: every core; 1 runs in this process).  ``progress``: a text stream for the
     done / total / failed / time-left line.  Returns ``{"total", "done", "skipped", "failed": [{"inputs",
-    "error"}], "results": path or None}`` — ``results.json`` is written only when every task is done."""
+    "error"}], "results": path or None}`` — ``results.json`` is written only when every task is done.
+
+    Parameters
+    ----------
+    spec : str, path or dict
+        The sweep (module docstring of :mod:`refimpl.experiments.sweep_spec`).
+    results : str
+        The directory results go to (created; a directory holding another sweep is refused).
+    workers : int, optional
+        Processes (default every core; 1 runs here).
+    scheduler : str, optional
+        A Dask scheduler's address.
+    executor : concurrent.futures.Executor, optional
+        Any executor instead.
+    progress : text stream, optional
+        Where the progress line goes.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import json, os, tempfile, refimpl
+    >>> spec = {"laws": [{"data": "coupled", "vocab_size": 4, "length": 2}],
+    ...         "samplers": [{"family": "llada", "steps": [1, 2], "temperature": 1.0}]}
+    >>> folder = os.path.join(tempfile.mkdtemp(), "results")
+    >>> summary = refimpl.sweep(spec, folder, workers=1)
+    >>> summary["total"], summary["done"]
+    (2, 2)
+    >>> rows = json.load(open(summary["results"]))["tasks"]
+    >>> [round(row["result"]["kl_p_q"], 4) for row in rows]
+    [0.6931, 0.0]
+    """
     if isinstance(spec, (str, os.PathLike)):
         parsed, text = read_spec(str(spec))
         name = os.path.basename(str(spec))

@@ -1,6 +1,16 @@
 r"""Laws to study: tables, empirical data sets, Dirichlet draws, Markov chains, parity, products.
 
 Every constructor returns a :class:`refimpl.Law` (a validated, read-only ``(V,)*L`` table).
+
+Examples
+--------
+>>> import numpy as np, refimpl
+>>> law = refimpl.datasets.dirichlet(3, 4, np.random.default_rng(0), concentration=0.5)
+>>> law.table.shape, round(float(law.table.sum()), 12)
+((3, 3, 3, 3), 1.0)
+>>> refimpl.datasets.empirical([[0, 1], [0, 1], [1, 0]], vocab_size=2).table
+array([[0.        , 0.66666667],
+       [0.33333333, 0.        ]])
 """
 from typing import Sequence
 

@@ -19,6 +19,22 @@ class Law(validate.ValidatedLaw):
     ``counts`` (same shape, int64) is kept when the law is the empirical law of a data set, and
     ``name`` says where it came from.  ``np.asarray(law)`` gives the table, so a Law goes wherever a
     table does.
+
+    Parameters
+    ----------
+    table : array_like
+        The law, float64 of shape (V,)*L, summing to 1.
+    counts : array_like of int, optional
+        The counts behind an empirical law (same shape).
+    name : str
+        Where the law came from.
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl
+    >>> law = refimpl.Law(np.full((2, 2), 0.25), name="two fair bits")
+    >>> law.vocab_size, law.length, float(refimpl.entropy(law)) == float(np.log(4))
+    (2, 2, True)
     """
 
     __slots__ = ("table", "counts", "name")

@@ -9,6 +9,13 @@ parent with one more position, in :math:`O(L (V+1)^L)` operations — instead of
 the full table per mask pattern, :math:`O(2^L V^L)`.  Every exact quantity about partial sequences
 (the oracle denoiser, the law of :math:`x_t`, the exact NELBO) reads from it, and the oracle's
 conditionals are formed from it in one place, :func:`mu_star`.
+
+Examples
+--------
+>>> import refimpl
+>>> lattice = refimpl.lattice.marginal_lattice(refimpl.datasets.coupled_pairs())
+>>> float(lattice[0, 4]), float(lattice[4, 4]), float(lattice[0, 3])   # p(x_0 = A), the empty event, p(AD)
+(0.5, 1.0, 0.0)
 """
 import itertools
 

@@ -7,6 +7,14 @@ a sequence ``x`` over an alphabet of ``base`` symbols is
 
 which is exactly ``table.ravel()`` order for a law table ``p`` of shape ``(V,)*L``: ``p.ravel()[index(x)]
 == p[tuple(x)]``.  Clean sequences use ``base = V``, partial sequences ``base = V + 1``.
+
+Examples
+--------
+>>> import refimpl
+>>> refimpl.space.encode([[0, 1], [1, 0]], vocab_size=2).tolist()   # C order: position 0 varies slowest
+[1, 2]
+>>> refimpl.space.decode([5], vocab_size=2, length=2, partial=True).tolist()   # base V + 1 = 3, the mask is 2
+[[1, 2]]
 """
 import numpy as np
 

@@ -3,6 +3,17 @@
 Layout (schema ``refimpl-mlp/1``): ``schema``; ``config`` and ``state`` as JSON strings; ``param/<name>``
 arrays; ``adam/m/<name>`` and ``adam/v/<name>`` when an optimizer state is kept; ``history`` (losses).
 A truncated, corrupted or foreign file raises :class:`refimpl.FileFormatError`; nothing is half-loaded.
+
+Examples
+--------
+>>> import os, tempfile, numpy as np, refimpl
+>>> config = refimpl.mlp.MLPConfig(vocab_size=2, length=2, hidden=(4,), activation="tanh")
+>>> model = refimpl.mlp.MLP(config, refimpl.mlp.init_params(config, np.random.default_rng(0)))
+>>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+>>> refimpl.checkpoint.save(path, model)
+>>> loaded = refimpl.checkpoint.load(path)[0]
+>>> bool(np.array_equal(loaded(np.array([[2, 0]])), model(np.array([[2, 0]]))))
+True
 """
 import io
 import json

@@ -7,6 +7,15 @@ denoiser (docs/DESIGN.md, the denoiser protocol) it carries clean positions over
 
 Every layer is a forward/backward pair: ``forward(...) -> (out, cache)``, ``backward(d_out, cache)``
 returns the gradients, named after the math (``dX``, ``dW``, ``db``).
+
+Examples
+--------
+>>> import numpy as np, refimpl
+>>> config = refimpl.mlp.MLPConfig(vocab_size=3, length=2, hidden=(8,), activation="gelu")
+>>> model = refimpl.mlp.MLP(config, refimpl.mlp.init_params(config, np.random.default_rng(0)))
+>>> probs = model(np.array([[3, 1]]))                 # (B, L, V): a denoiser; clean positions one-hot
+>>> probs.shape, probs[0, 1].tolist()
+((1, 2, 3), [0.0, 1.0, 0.0])
 """
 import dataclasses
 

@@ -16,6 +16,15 @@ and takes an Adam step on the weighted masked cross-entropy (:func:`refimpl.mode
 
 Seeded by one ``numpy.random.Generator`` whose state is checkpointed, so a run resumed from a
 checkpoint ends bit-identical to one that never stopped.
+
+Examples
+--------
+>>> import numpy as np, refimpl
+>>> p = refimpl.datasets.coupled_pairs()
+>>> config = refimpl.mlp.MLPConfig(vocab_size=4, length=2, hidden=(16,), activation="gelu")
+>>> model, history = refimpl.train.train(p, config, refimpl.train.TrainConfig(steps=200, seed=0), progress=False)
+>>> len(history), bool(refimpl.nelbo(model, p) >= refimpl.entropy(p))   # no denoiser beats H(p)
+(200, True)
 """
 import dataclasses
 import json

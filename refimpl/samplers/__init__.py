@@ -3,6 +3,14 @@
 Use them with :func:`refimpl.exact_law` (the exact law of the output) and :func:`refimpl.sample`
 (Monte Carlo draws); both follow the same plan.  Every family is registered under one name
 (:mod:`refimpl.samplers.registry`): ``refimpl.samplers.build("llada", steps=4)`` is ``LLaDA(steps=4)``.
+
+Examples
+--------
+>>> from refimpl import samplers
+>>> samplers.NAMES[:4]
+('left_to_right', 'ancestral', 'llada', 'dream')
+>>> samplers.build("llada", steps=2) == samplers.LLaDA(steps=2)
+True
 """
 from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR

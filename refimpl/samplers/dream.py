@@ -8,13 +8,14 @@ from ..core.errors import InvalidParameterError
 from ..core.float32 import linspace32, reveal_fraction32
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
-from .params import LENGTH, grid_param, param, precision_param, temperature_param, tie_param
+from .params import LENGTH, documented, grid_param, param, precision_param, temperature_param, tie_param
 from .plans import GRIDS, as_eligible
 from .steps import FractionCount, IndependentStep, TopKStep
 
 ALGORITHMS = {"maskgit_plus": "drawn", "topk_margin": "margin", "entropy": "neg_entropy"}
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class Dream:
     r"""Dream's sampler, with its semantics.
@@ -57,6 +58,16 @@ class Dream:
     (refimpl's before issue #22).  Where ``n * (1 - s/t)`` lies within rounding of an integer the two give
     counts one token apart (docs/DESIGN.md, "Where refimpl differs from the originals"); a GPU's
     ``linspace`` may round differently again.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> q = refimpl.exact_law(oracle, samplers.Dream(2, "maskgit_plus", temperature=1.0), 2, 4)
+    >>> round(float(refimpl.kl(p, q)), 4)    # int(2 (1 - s/t)) = 0 on the first step: both on the last
+    0.6931
     """
 
     steps: int = param(help="steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)

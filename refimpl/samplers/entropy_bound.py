@@ -4,11 +4,12 @@ import dataclasses
 from ..core import validate
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
-from .params import block_length_param, param, precision_param, temperature_param, tie_param
+from .params import block_length_param, documented, param, precision_param, temperature_param, tie_param
 from .plans import block_length, until_done
 from .steps import EntropyBoundStep
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class EntropyBound:
     r"""Entropy-bounded unmasking, block by block until each block is done.
@@ -32,6 +33,16 @@ class EntropyBound:
     ``precision``: the draw as LLaDA's ``add_gumbel_noise`` (the EB-Sampler run inside LLaDA's loop) with its
     noise in that dtype, exactly (:mod:`refimpl.samplers.kernels.precision`; diffusers' scheduler draws with
     ``torch.multinomial`` from a float32 softmax instead, which refimpl does not follow, above).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> [round(float(refimpl.kl(p, refimpl.exact_law(oracle, samplers.EntropyBound(g, temperature=1.0), 2, 4))), 4)
+    ...  for g in (0.5, 1.0)]                                  # each position has entropy ln 2 = 0.69
+    [0.0, 0.6931]
     """
 
     gamma: float = param(0.1, help="the entropy budget in nats: reveal the lowest-entropy prefix within it")

@@ -8,11 +8,20 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
-from .params import CONFIDENCE_PRECISION, block_length_param, param, precision_param, temperature_param, tie_param
+from .params import (
+    CONFIDENCE_PRECISION,
+    block_length_param,
+    documented,
+    param,
+    precision_param,
+    temperature_param,
+    tie_param,
+)
 from .plans import block_length, until_done
 from .steps import FactorStep, ThresholdStep
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class Threshold:
     r"""In the current block, commit every masked position whose drawn token's (untempered) probability
@@ -25,6 +34,16 @@ class Threshold:
     ``precision``: the Gumbel noise's dtype (Fast-dLLM draws with LLaDA's ``add_gumbel_noise``, in float64; some
     forks lower it, e.g. to float16), ``confidence_precision``: the confidences rounded to that dtype — both
     exact (:mod:`refimpl.samplers.kernels.precision`, as :class:`refimpl.samplers.LLaDA`'s).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> run = refimpl.run(refimpl.problem(oracle, samplers.Threshold(0.9, temperature=1.0), 2, 4), ties=True)
+    >>> float(refimpl.kl(p, run.law)), run.expected_calls, run.tie_probability   # 0.5 < 0.9: one token per call
+    (0.0, 2.0, 1.0)
     """
 
     threshold: float = param(0.9, help="commit every drawn token whose confidence reaches this (at least one)")
@@ -49,6 +68,7 @@ class Threshold:
                                                                          self.confidence_precision))
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class Factor:
     r"""Fast-dLLM's factor rule, block by block until each block is done: with the current block's drawn
@@ -60,6 +80,16 @@ class Factor:
     Blocks of ``block_length`` (default: one block) tile the masked suffix after the prompt prefix.
     Tokens are drawn from softmax(logits / T) (argmax at T = 0).  ``tie``, ``precision`` and
     ``confidence_precision``: as :class:`Threshold`'s.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> q = refimpl.exact_law(oracle, samplers.Factor(1.0, temperature=1.0), 2, 4)
+    >>> round(float(refimpl.kl(p, q)), 4)                     # the last two masks always go together
+    0.6931
     """
 
     factor: float = param(1.0, help="Fast-dLLM's factor rule: commit the top r while r-th confidence >= 1 - factor/(r+2)")

@@ -8,7 +8,16 @@ from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import Guided
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
-from .params import CONFIDENCE_PRECISION, LENGTH, block_length_param, param, precision_param, temperature_param, tie_param
+from .params import (
+    CONFIDENCE_PRECISION,
+    LENGTH,
+    block_length_param,
+    documented,
+    param,
+    precision_param,
+    temperature_param,
+    tie_param,
+)
 from .plans import before, block_length, tile_blocks
 from .steps import FixedCount, TopKStep, UniformKStep
 
@@ -22,6 +31,7 @@ def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
     return [base + (1 if i < remainder else 0) for i in range(steps)]
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class LLaDA:
     r"""LLaDA's sampler, with its semantics.
@@ -62,6 +72,18 @@ class LLaDA:
     ``confidence_precision``: the confidences (the softmax probabilities) rounded to that dtype — LLaDA's
     ``F.softmax(logits)`` returns the model's dtype, bfloat16 for LLaDA-8B — so that those within rounding of
     each other (all above 1 - 2^-9 in bfloat16, which round to 1) tie and the tie rule orders them.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> q = refimpl.exact_law(oracle, samplers.LLaDA(steps=1, temperature=1.0), 2, 4)
+    >>> round(float(refimpl.kl(p, q)), 4)                    # one step for both tokens: TC(p) = ln 2
+    0.6931
+    >>> refimpl.tie_probability(oracle, samplers.LLaDA(steps=2, temperature=1.0), 2, 4)   # equal confidences
+    1.0
     """
 
     steps: int = param(help="steps, divided evenly over the blocks", cli_default=LENGTH)

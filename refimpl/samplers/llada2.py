@@ -8,12 +8,13 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.precision import PRECISIONS
 from .kernels.ties import check_tie
-from .params import param, precision_param, temperature_param, tie_param
+from .params import documented, param, precision_param, temperature_param, tie_param
 from .steps.refine import MASK_PHASE, POST_PHASE, RefineStep
 
 EDIT_RULES = ("code", "intent")
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class LLaDA2:
     r"""Block refinement as diffusers' ``LLaDA2Pipeline.__call__`` runs it with ``BlockRefinementScheduler``
@@ -56,6 +57,16 @@ class LLaDA2:
     code with a float32 model), exactly (:func:`refimpl.samplers.steps.refine.drawn_confidence`); float64 (the
     default) is the ideal.  ``block_length`` must divide the length (the pipeline pads
     the last block with masked positions that compete for commits and are cut off).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> run = refimpl.run(refimpl.problem(oracle, samplers.LLaDA2(2, temperature=1.0), 2, 4))
+    >>> float(refimpl.kl(p, run.law)), run.expected_calls
+    (0.0, 2.0)
     """
 
     steps: int = param(32, help="scheduled steps per block (at most masked // minimal_topk)")

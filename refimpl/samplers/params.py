@@ -8,6 +8,7 @@ no command-line form.  So a field added to a family is a flag of ``refimpl law``
 default, and the registry (:mod:`refimpl.samplers.registry`) needs no table of which flag applies to whom.
 """
 import dataclasses
+import inspect
 
 from ..core.errors import InvalidParameterError
 from .kernels.precision import PRECISIONS
@@ -120,3 +121,19 @@ def parameters(cls: type) -> list:
         out.append(Parameter(field.name, field.name, meta.get("help", ""), convert, meta.get("choices"), default,
                              meta.get("aliases", ())))
     return out
+
+
+def documented(cls: type) -> type:
+    """Class decorator: a numpydoc ``Parameters`` section built from the fields (their type, default and
+    ``help``), put in ``cls.__doc__`` before its ``Examples`` section — so the docs say what the command line says."""
+    lines = ["Parameters", "----------"] if dataclasses.fields(cls) else []
+    for field in dataclasses.fields(cls):
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+        default = "" if field.default is dataclasses.MISSING else f", default {field.default!r}"
+        lines.append(f"{field.name} : {kind}{default}")
+        lines.append(f"    {field.metadata.get('help', '')}")
+    marker = "\nExamples\n--------\n"
+    head, _, examples = inspect.cleandoc(cls.__doc__ or "").partition(marker)
+    tail = "\n" + marker + examples if examples else ""
+    cls.__doc__ = head.rstrip() + "\n\n" + "\n".join(lines) + tail + "\n"
+    return cls

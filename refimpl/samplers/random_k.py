@@ -5,17 +5,29 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import InvalidParameterError
-from .params import counts, param, temperature_param
+from .params import counts, documented, param, temperature_param
 from .plans import as_eligible
 from .steps import FixedCount, UniformKStep
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class RandomK:
     """Reveal ``tokens_per_step`` uniformly random masked positions per step.
 
     An int k reveals k per step (the last step what is left); a list gives each step's count and
     must add up to the number of masked positions.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> round(float(refimpl.kl(p, refimpl.exact_law(oracle, samplers.RandomK(2), 2, 4))), 4)   # both at once: ln 2
+    0.6931
+    >>> float(refimpl.kl(p, refimpl.exact_law(oracle, samplers.RandomK([1, 1]), 2, 4)))
+    0.0
     """
 
     tokens_per_step: object = param(1, help="tokens revealed per step: an int, or each step's count like 1,2,1",

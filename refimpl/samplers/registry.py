@@ -82,7 +82,23 @@ NAMES = tuple(FAMILIES)
 
 
 def family(name: str) -> Family:
-    """The family called ``name``: its name, an alias, or its class's name."""
+    """The family called ``name``: its name, an alias, or its class's name.
+
+    Parameters
+    ----------
+    name : str
+        A family's name, an alias or its class's name.
+
+    Returns
+    -------
+    Family
+
+    Examples
+    --------
+    >>> from refimpl import samplers
+    >>> samplers.family("fixed").name, samplers.family("LLaDA").name        # an old spelling, a class name
+    ('fixed_order', 'llada')
+    """
     if isinstance(name, str):
         if name in FAMILIES:
             return FAMILIES[name]
@@ -93,7 +109,23 @@ def family(name: str) -> Family:
 
 
 def family_of(sampler: object) -> Family:
-    """The registered family of a sampler object."""
+    """The registered family of a sampler object.
+
+    Parameters
+    ----------
+    sampler : object
+        A sampler.
+
+    Returns
+    -------
+    Family
+
+    Examples
+    --------
+    >>> from refimpl import samplers
+    >>> samplers.family_of(samplers.Threshold(0.5)).summary
+    "Fast-dLLM's confidence threshold (NVlabs/Fast-dLLM get_transfer_index)"
+    """
     for entry in FAMILIES.values():
         if type(sampler) is entry.cls:
             return entry
@@ -101,5 +133,24 @@ def family_of(sampler: object) -> Family:
 
 
 def build(name: str, **params) -> object:
-    """The sampler of family ``name`` with ``params``, validated by it."""
+    """The sampler of family ``name`` with ``params``, validated by it.
+
+    Parameters
+    ----------
+    name : str
+        A family's name (:data:`NAMES`), an alias or its class's name.
+    **params
+        The family's parameters.
+
+    Returns
+    -------
+    object
+        The sampler.
+
+    Examples
+    --------
+    >>> from refimpl import samplers
+    >>> samplers.build("random_k", tokens_per_step=2)
+    RandomK(tokens_per_step=2, temperature=1.0)
+    """
     return family(name).build(**params)

@@ -8,7 +8,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, bfloat16, categorical_share, mdlm_times32
 from ..diffusion.schedules import NAMED, Linear, check_schedule
-from .params import LENGTH, SCHEDULE, grid_param, param, schedule
+from .params import LENGTH, SCHEDULE, documented, grid_param, param, schedule
 from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
@@ -17,6 +17,7 @@ CONF_SIGMAS = ("max", "cap", "rescale")  # the sigma_t that ReMDM-conf's weights
 ROUNDING = 1e-12  # an unmasking probability this far outside [0, 1] is rounding, and clipped
 
 
+@documented
 @dataclasses.dataclass(frozen=True)
 class ReMDM:
     r"""ReMDM's sampler on refimpl's noise schedules: MDLM's ancestral step, and every clean token masked again
@@ -81,6 +82,16 @@ class ReMDM:
     difference in each remasking probability of the order of :math:`2^{-8}`; issue #22 is about such precision).  Where no
     generated token holds a score the code's softmax of all :math:`-\infty` is NaN, but only at clean positions
     without a score (a prompt's tokens, which the loop keeps): the same law.
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> p = refimpl.datasets.coupled_pairs()                 # V = 4, L = 2: only AB and CD
+    >>> oracle = refimpl.oracle_denoiser(p)
+    >>> q = refimpl.exact_law(oracle, samplers.ReMDM(4, "cap", eta=0.3), 2, 4)
+    >>> round(float(refimpl.kl(p, q)), 4), round(refimpl.expected_calls(oracle, samplers.ReMDM(4, "cap", eta=0.3), 2, 4), 4)
+    (0.1562, 2.875)
     """
 
     steps: int = param(10, help="steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)

@@ -43,7 +43,25 @@ def _name(index, vocab_size, length):
 def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, rtol: float = 0.0,
                       tv: float | None = None, top: int = 5) -> None:
     """Two laws over the same sequences agree: every probability within ``atol + rtol * expected``, or,
-    given ``tv``, total variation at most ``tv``.  The message names the sequences that differ most."""
+    given ``tv``, total variation at most ``tv``.  The message names the sequences that differ most.
+
+    Parameters
+    ----------
+    actual, expected : array_like
+        Two laws on the same space.
+    atol, rtol : float
+        Per-probability tolerance.
+    tv : float, optional
+        A total-variation tolerance instead.
+    top : int
+        How many sequences the message lists.
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl.testing as rt
+    >>> rt.assert_laws_close(np.full((2, 2), 0.25), np.full((2, 2), 0.25))
+    >>> rt.assert_laws_close(np.array([[0.3, 0.2], [0.25, 0.25]]), np.full((2, 2), 0.25), tv=0.05)
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     a, e = validate.law_table(actual, "actual"), validate.law_table(expected, "expected")
     if a.shape != e.shape:
@@ -74,7 +92,28 @@ def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, r
 
 def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6) -> None:
     """The denoiser answers every reachable partial sequence with the conditionals of ``p`` (largest
-    probability error at most ``tolerance``), and so its NELBO is H(p).  Names the worst partial sequence."""
+    probability error at most ``tolerance``), and so its NELBO is H(p).  Names the worst partial sequence.
+
+    Parameters
+    ----------
+    denoiser : callable
+        The denoiser under test.
+    p : array_like or Law
+        The data law it should be optimal for.
+    tolerance : float
+        The largest probability error allowed.
+
+    Examples
+    --------
+    >>> import refimpl, refimpl.testing as rt
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> rt.assert_denoiser_optimal(refimpl.oracle_denoiser(p), p)
+    >>> try:
+    ...     rt.assert_denoiser_optimal(rt.perturbed_oracle(p, mix=0.2), p)
+    ... except AssertionError:
+    ...     print("not optimal")
+    not optimal
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     tolerance = validate.number(tolerance, "tolerance")
     if not tolerance >= 0:
@@ -92,7 +131,31 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
                          what: str = "the samples") -> FitResult:
     """Pearson's chi-square test of ``samples`` (n, L) against an exact ``law`` at false-alarm rate
     ``alpha`` (cells of expected count < 5 pooled); any sample where the law is 0 fails at once.
-    Returns the test's numbers; raises with the most over- and under-represented sequences."""
+    Returns the test's numbers; raises with the most over- and under-represented sequences.
+
+    Parameters
+    ----------
+    samples : array_like of int
+        (n, L) clean sequences.
+    law : array_like
+        The exact law, (V,)*L.
+    alpha : float
+        The false-alarm rate.
+    top : int
+        How many sequences the message lists.
+    what : str
+        What the message calls the samples.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl.testing as rt
+    >>> samples = np.random.default_rng(0).integers(0, 2, size=(4000, 2))
+    >>> fit = rt.assert_samples_match(samples, np.full((2, 2), 0.25))
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     table = validate.law_table(law, "law")
     vocab_size, length = table.shape[0], table.ndim
@@ -140,7 +203,37 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     """``sample_fn``'s samples follow refimpl's exact law for ``sampler`` with ``denoiser`` (chi-square at
     false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
     ``numpy.random.default_rng(seed)``); when ``sample_fn`` also returns its model calls, their mean
-    must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``)."""
+    must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``).
+
+    Parameters
+    ----------
+    sample_fn : callable
+        ``sample_fn(denoiser, n, rng, length, vocab_size, prompt) -> (n, L)`` samples (or ``(samples, calls)``).
+    sampler : object
+        The refimpl sampler whose semantics it claims.
+    denoiser : callable
+        The denoiser to run both with.
+    p : array_like or Law
+        The data law (its shape gives V and L).
+    n, seed, prompt, alpha, top
+        Sample size, seed, prompt, false-alarm rate, sequences listed on failure.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl, refimpl.testing as rt
+    >>> def one_at_a_time(denoiser, n, rng, length, vocab_size, prompt):   # a user's left-to-right loop
+    ...     z = np.full((n, length), vocab_size)
+    ...     for i in range(length):
+    ...         mu = denoiser(z)[:, i]
+    ...         z[:, i] = (rng.random((n, 1)) > mu.cumsum(axis=1)).sum(axis=1)
+    ...     return z
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> fit = rt.assert_sampler_matches(one_at_a_time, refimpl.samplers.LeftToRight(), refimpl.oracle_denoiser(p), p)
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
@@ -159,7 +252,34 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
                        prompt: ArrayLike | None = None, alpha: float = ALPHA) -> MeanResult:
     """The model calls per sequence ``calls`` (n,) of a user's loop have the exact expected mean of
     ``sampler``'s original loop (:func:`refimpl.expected_calls`): a two-sided normal test at ``alpha``,
-    or, when every row made the same number, equality."""
+    or, when every row made the same number, equality.
+
+    Parameters
+    ----------
+    calls : array_like of int
+        (n,) the model calls each sequence of the user's loop made.
+    sampler : object
+        The refimpl sampler whose semantics the loop claims.
+    denoiser : callable
+        The denoiser the loop ran with.
+    length, vocab_size : int
+        L and V.
+    prompt : array_like of int, optional
+        The prompt the loop started from.
+    alpha : float
+        The false-alarm rate.
+
+    Returns
+    -------
+    MeanResult
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl, refimpl.testing as rt
+    >>> oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    >>> rt.assert_calls_match(np.full(100, 2), refimpl.samplers.LeftToRight(), oracle, 2, 4).expected
+    2.0
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     alpha = _alpha(alpha)
     _, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)

@@ -52,13 +52,57 @@ class RandomDenoiser:
 
 def random_denoiser(vocab_size: int, length: int, seed: "int | np.random.Generator" = 0,
                     sharpness: float = 1.0) -> RandomDenoiser:
-    """A fixed, valid denoiser with random rows (far from any oracle): see :class:`RandomDenoiser`."""
+    """A fixed, valid denoiser with random rows (far from any oracle): see :class:`RandomDenoiser`.
+
+    Parameters
+    ----------
+    vocab_size, length : int
+        V and L.
+    seed : int or numpy.random.Generator
+        The rows' seed.
+    sharpness : float
+        How peaked the rows are.
+
+    Returns
+    -------
+    RandomDenoiser
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl.testing as rt
+    >>> rows = rt.random_denoiser(3, 2, seed=1)(np.array([[3, 3]]))
+    >>> rows.shape, bool(np.allclose(rows.sum(axis=-1), 1.0))
+    ((1, 2, 3), True)
+    """
     return RandomDenoiser(vocab_size, length, seed, sharpness)
 
 
 def perturbed_oracle(p: LawLike, mix: float = 0.1, seed: int = 0, sharpness: float = 1.0) -> RandomDenoiser:
     r"""The oracle of ``p`` mixed with random rows: :math:`(1 - \text{mix})\,\mu^\ast + \text{mix} \cdot r`.
-    Close to optimal for small ``mix``, and positive everywhere when ``mix`` > 0."""
+    Close to optimal for small ``mix``, and positive everywhere when ``mix`` > 0.
+
+    Parameters
+    ----------
+    p : array_like or Law
+        The data law.
+    mix : float
+        The weight of the random rows, in [0, 1].
+    seed : int
+        The random rows' seed.
+    sharpness : float
+        How peaked the random rows are.
+
+    Returns
+    -------
+    RandomDenoiser
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl, refimpl.testing as rt
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> bool(refimpl.nelbo(rt.perturbed_oracle(p, mix=0.3), p) > refimpl.entropy(p))   # worse than the oracle
+    True
+    """
     table = validate.law_table(p)
     return RandomDenoiser(table.shape[0], table.ndim, seed, sharpness, oracle=oracle_denoiser(table), mix=mix)
 
@@ -76,5 +120,25 @@ class FixedMLP(MLP):
 
 
 def fixed_mlp(vocab_size: int, length: int, seed: int = 0, hidden: tuple = (16,)) -> FixedMLP:
-    """A fixed-weight MLP denoiser (a model's shape, not an oracle's): see :class:`FixedMLP`."""
+    """A fixed-weight MLP denoiser (a model's shape, not an oracle's): see :class:`FixedMLP`.
+
+    Parameters
+    ----------
+    vocab_size, length : int
+        V and L.
+    seed : int
+        The weights' seed.
+    hidden : tuple of int
+        Hidden widths.
+
+    Returns
+    -------
+    FixedMLP
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl.testing as rt
+    >>> rt.fixed_mlp(3, 2)(np.array([[3, 0]])).shape
+    (1, 2, 3)
+    """
     return FixedMLP(vocab_size, length, seed, hidden)

@@ -93,7 +93,34 @@ def assert_loss_matches_nelbo(loss_fn, p: LawLike, schedule: ScheduleLike | None
     with ``pointwise``, every row within ``rtol``; always, its exact expectation within ``tolerance``
     nats of the exact NELBO (per token when ``per="token"``).  ``denoiser`` (default: a perturbed oracle
     of ``p``) supplies the logits at masked positions.  Returns the numbers; the message on failure gives
-    the worst row, the size of the error in nats, and which common slip the numbers fit."""
+    the worst row, the size of the error in nats, and which common slip the numbers fit.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        The user's loss, ``loss_fn(logits, x0, z, t) -> per-row losses`` (docs/testing.md).
+    p : array_like or Law
+        The data law.
+    schedule : Schedule, optional
+        The schedule the loss weights by (default linear).
+    denoiser : callable, optional
+        Supplies the logits (default: a perturbed oracle of ``p``).
+    per, reduction, pointwise, rtol, tolerance, nodes, seed
+        docs/testing.md.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import numpy as np, refimpl, refimpl.testing as rt
+    >>> def mdlm_loss(logits, x0, z, t):                        # w(t) = 1/t for the linear schedule
+    ...     logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    ...     picked = np.take_along_axis(logp, x0[..., None], axis=-1)[..., 0]
+    ...     return -(picked * (z == logits.shape[-1])).sum(axis=1) / t
+    >>> result = rt.assert_loss_matches_nelbo(mdlm_loss, refimpl.datasets.coupled_pairs())
+    """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     if not callable(loss_fn):
         raise InvalidTypeError(f"loss_fn must be callable (logits, x0, z, t), got {type(loss_fn).__name__}")

@@ -9,6 +9,18 @@ CLASSES = {name: entry.cls for name, entry in registry.FAMILIES.items()}
 def sampler(name: str, **params) -> object:
     """The refimpl sampler of family ``name`` (one of :data:`refimpl.samplers.NAMES`) with ``params``, validated.
 
+    Parameters
+    ----------
+    name : str
+        A family of :data:`refimpl.samplers.NAMES` (an alias or the class name is read too).
+    **params
+        Its parameters.
+
+    Returns
+    -------
+    object
+        The sampler.
+
     Examples
     --------
     >>> from refimpl.testing import sampler

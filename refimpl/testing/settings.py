@@ -19,13 +19,37 @@ def _parse(value, where):
 
 
 def set_scale(value: float | None) -> None:
-    """Multiply every default Monte Carlo size by ``value`` (None: back to the environment's, or 1)."""
+    """Multiply every default Monte Carlo size by ``value`` (None: back to the environment's, or 1).
+
+    Parameters
+    ----------
+    value : float or None
+        The scale (None: the environment's).
+
+    Examples
+    --------
+    >>> import refimpl.testing as rt
+    >>> rt.set_scale(10); rt.monte_carlo_size(2000)
+    20000
+    >>> rt.set_scale(None)
+    """
     global _scale
     _scale = None if value is None else _parse(value, "set_scale")
 
 
 def scale() -> float:
-    """The current Monte Carlo scale."""
+    """The current Monte Carlo scale.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import refimpl.testing as rt
+    >>> rt.scale()                                           # without --refimpl-mc-scale or REFIMPL_MC_SCALE
+    1.0
+    """
     if _scale is not None:
         return _scale
     value = os.environ.get(ENVIRONMENT)
@@ -33,5 +57,21 @@ def scale() -> float:
 
 
 def monte_carlo_size(base: int) -> int:
-    """``base`` samples times the scale, at least 1."""
+    """``base`` samples times the scale, at least 1.
+
+    Parameters
+    ----------
+    base : int
+        The sample size at scale 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import refimpl.testing as rt
+    >>> rt.monte_carlo_size(20000)
+    20000
+    """
     return max(1, int(round(base * scale())))
