@@ -1,5 +1,7 @@
-"""``python -m benchmarks [--quick]``: every benchmark, its tables, result files, and a PASS/MISS summary
-of every performance target of issues #3, #4, #5, #9, #21, #23 and #24 (and #22's costs, as information).  ``--quick``
+"""``python -m benchmarks [--quick | --smoke]``: every benchmark, its tables, result files, and a PASS/MISS summary
+of every performance target of issues #3, #4, #5, #9, #21, #23, #24 and #34 (and #22's costs, as information).
+``--smoke``: every benchmark at its smallest, one repeat — it shows that the runner and each benchmark work
+(tests/test_benchmarks.py runs it), and says nothing about speed.  ``--quick``
 (under 2 minutes) skips the slow cases (Ancestral at V=4 L=10, the largest-problem search) and the slow checks;
 ``--reuse-largest`` prints the last largest-problem search (benchmarks/results/largest.json) instead of rerunning it (about
 20 minutes).  A full run ends with the checks marked ``slow`` (``python -m pytest -m slow``), which the
@@ -13,19 +15,34 @@ import time
 
 from tabulate import tabulate
 
-from benchmarks import families, frontier, largest, limits, oracle, precision, revise, samplers, stages, sweeps, training
-from benchmarks.common import RESULTS, RESULTS_ENV, machine
+from benchmarks import (
+    families,
+    frontier,
+    imports,
+    largest,
+    limits,
+    oracle,
+    precision,
+    revise,
+    samplers,
+    stages,
+    sweeps,
+    training,
+)
+from benchmarks.common import RESULTS, RESULTS_ENV, SMOKE_ENV, machine
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in argv
+    if "--smoke" in argv:  # every benchmark at its smallest: the runner works (tests/test_benchmarks.py)
+        os.environ[SMOKE_ENV] = "1"
+    quick = "--quick" in argv or "--smoke" in argv
     start = time.perf_counter()
     print(f"machine: {machine()}")
     summary = []
     modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
                ("frontier", frontier), ("revise", revise), ("training", training), ("precision", precision),
-               ("limits", limits), ("sweeps", sweeps)]
+               ("limits", limits), ("sweeps", sweeps), ("imports", imports)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules.append(("largest", largest))
@@ -46,7 +63,8 @@ def main(argv=None):
         print("\n== slow checks (python -m pytest -m slow) ==", flush=True)
         status = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider"],
                                 cwd=pathlib.Path(__file__).resolve().parent.parent).returncode
-    print(f"\nbenchmarks finished in {time.perf_counter() - start:.1f} s ({'quick' if quick else 'full'}); "
+    kind = "smoke: the verdicts above say nothing about speed" if "--smoke" in argv else "quick" if quick else "full"
+    print(f"\nbenchmarks finished in {time.perf_counter() - start:.1f} s ({kind}); "
           f"results in benchmarks/results/")
     return status
 

@@ -11,6 +11,13 @@ from refimpl.reports.labels import sampler_label
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 RESULTS_ENV = "REFIMPL_BENCH_RESULTS"  # another folder for the result files (tests use a temporary one)
+SMOKE_ENV = "REFIMPL_BENCH_SMOKE"  # "1": every benchmark at its smallest, to show the runner works (the tests)
+
+
+def smoke():
+    """Whether this is a smoke run (``python -m benchmarks --smoke``): one repeat, the smallest sizes — numbers
+    that show the benchmarks run and record their machine, and nothing about speed."""
+    return os.environ.get(SMOKE_ENV) == "1"
 
 
 def machine():
@@ -36,6 +43,8 @@ def machine():
 
 def timed(fn, repeats=3, warmup=1):
     """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; returns min/median/max seconds."""
+    if smoke():
+        repeats, warmup = 1, 0
     for _ in range(warmup):
         fn()
     times = []
@@ -54,6 +63,8 @@ def timed_alternating(fns, rounds=10, per_round=20, warmup=5):
     them; whole blocks (not single calls) keep one library's idle threads (OpenMP, OpenBLAS spin
     after their work) from landing in the other's timings.  Returns one min/median/max dict per fn.
     """
+    if smoke():
+        rounds, per_round, warmup = 1, 1, 0
     times = [[] for _ in fns]
     for _ in range(rounds):
         for fn, out in zip(fns, times):
@@ -104,6 +115,8 @@ def exact_case(sampler, vocab_size, length, repeats, fma_rate, probe=20000):
     import refimpl
     from refimpl.laws import datasets
 
+    if smoke():
+        length, probe = min(length, 5), min(probe, 200)
     law = datasets.dirichlet(vocab_size, length, np.random.default_rng(0))
     oracle = refimpl.oracle_denoiser(law)
     runs = []

@@ -7,7 +7,7 @@ Run: ``python -m benchmarks.families`` (``--quick``: the smallest grid point onl
 from refimpl import samplers as S
 from tabulate import tabulate
 
-from benchmarks.common import exact_case, multiply_add_throughput, run_main, write_result
+from benchmarks.common import exact_case, multiply_add_throughput, run_main, smoke, write_result
 
 
 def families(length):
@@ -27,10 +27,10 @@ def ancestral_entries(vocab_size, length, steps):
 
 def run(quick=False):
     fma_rate = multiply_add_throughput()
-    grid = [(3, 6)] if quick else [(3, 6), (4, 6), (3, 8), (4, 8)]
+    grid = [(3, 4)] if smoke() else [(3, 6)] if quick else [(3, 6), (4, 6), (3, 8), (4, 8)]
     rows = [exact_case(sampler, v, n, repeats=3, fma_rate=fma_rate) for v, n in grid for sampler in families(n)]
     growth = []
-    for length in ([5, 6] if quick else [5, 6, 7, 8, 9]):
+    for length in ([3, 4] if smoke() else [5, 6] if quick else [5, 6, 7, 8, 9]):
         case = exact_case(S.Ancestral(steps=5), 4, length, repeats=3, fma_rate=fma_rate, probe=1000)
         growth.append({"length": length, "seconds": case["seconds"]["median"], "entries": case["entries"],
                        "formula_entries": ancestral_entries(4, length, 5)})

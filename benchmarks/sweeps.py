@@ -13,7 +13,7 @@ import time
 
 from tabulate import tabulate
 
-from benchmarks.common import run_main, verdict, write_result
+from benchmarks.common import run_main, smoke, verdict, write_result
 
 GOAL_SPEEDUP = 1.7
 SPEC = {"sweep": {"task": "frontier"},
@@ -28,6 +28,9 @@ def run(quick=False):
     from refimpl.experiments.sweep import sweep
 
     spec = dict(SPEC, laws=[dict(SPEC["laws"][0], length=6 if quick else 8)])
+    if smoke():  # 4 tasks at L = 4: the runner works
+        spec = dict(spec, laws=[dict(spec["laws"][0], length=4, seed=[0, 1])], samplers=spec["samplers"][:1])
+        spec["samplers"] = [dict(spec["samplers"][0], steps=[2, 4])]
     folder = tempfile.mkdtemp(prefix="refimpl-sweep-bench-")
     times = {1: [], 2: []}
     outputs = {}

@@ -10,7 +10,8 @@ and its training), :mod:`refimpl.reports`,
 :mod:`refimpl.experiments`, :mod:`refimpl.interop` (verify, golden vectors, adapters) and
 :mod:`refimpl.cli`.  The names below are the stable public API (docs/DESIGN.md, interop contract).
 """
-from . import denoisers, limits, samplers
+import importlib
+
 from ._version import __version__
 from .core.errors import (
                           FileFormatError,
@@ -23,16 +24,42 @@ from .core.errors import (
                           RefimplError,
                           ZeroProbabilityError,
 )
-from .core.memory import get_memory_limit, memory_limit
-from .denoisers import oracle_denoiser
-from .diffusion import elbo, forward, schedules
-from .diffusion.elbo import nelbo
-from .engine import exact_law, expected_calls, problem, run, sample, tie_probability
-from .experiments.sweep import sweep
-from .laws import datasets, lattice, metrics, space
-from .laws.joint import Law, conditional_law, conditional_marginals, marginal, marginals
-from .laws.quantities import dual_total_correlation, entropy, kl, mutual_information, total_correlation, tv
-from .models import checkpoint, mlp, train
+
+# The rest of the public API is loaded on first use (PEP 562): ``import refimpl`` costs no numpy, scipy or
+# engine until a name is read, and then only the modules that name needs (benchmarks/imports.py measures it).
+_WHERE = {
+    "get_memory_limit": "core.memory", "memory_limit": "core.memory",
+    "oracle_denoiser": "denoisers", "nelbo": "diffusion.elbo", "sweep": "experiments.sweep",
+    "exact_law": "engine", "expected_calls": "engine", "problem": "engine", "run": "engine", "sample": "engine",
+    "tie_probability": "engine",
+    "Law": "laws.joint", "conditional_law": "laws.joint", "conditional_marginals": "laws.joint",
+    "marginal": "laws.joint", "marginals": "laws.joint",
+    "dual_total_correlation": "laws.quantities", "entropy": "laws.quantities", "kl": "laws.quantities",
+    "mutual_information": "laws.quantities", "total_correlation": "laws.quantities", "tv": "laws.quantities",
+}
+_MODULES = {
+    "datasets": "laws.datasets", "lattice": "laws.lattice", "metrics": "laws.metrics", "space": "laws.space",
+    "denoisers": "denoisers", "elbo": "diffusion.elbo", "forward": "diffusion.forward",
+    "schedules": "diffusion.schedules", "engine": "engine", "samplers": "samplers", "limits": "limits",
+    "checkpoint": "models.checkpoint", "mlp": "models.mlp", "train": "models.train", "testing": "testing",
+}
+
+
+def __getattr__(name):
+    """A public name, imported from its module the first time it is read."""
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+    else:
+        raise AttributeError(f"module 'refimpl' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",

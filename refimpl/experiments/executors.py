@@ -1,6 +1,8 @@
 """Where the exact computations run (issue #24): in this process, on a local process pool, or on a Dask cluster
 (``dask[distributed]``: ``Client.get_executor()``), behind :class:`concurrent.futures.Executor`."""
 import concurrent.futures
+import contextlib
+import multiprocessing
 import os
 import typing
 
@@ -57,3 +59,27 @@ def local_executor(workers: "int | None" = None, scheduler: "str | None" = None)
         return None, lambda: None
     pool = concurrent.futures.ProcessPoolExecutor(count)
     return pool, pool.shutdown
+
+
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def single_threaded_pool(workers: int):
+    """A process pool (fresh interpreters) whose workers' BLAS runs one thread each, for tasks made of small matrix
+    products (training MLPs): with two BLAS threads in each of two workers on two cores the threads spin against
+    each other — ``refimpl paper``'s four trainings took 152 s on two workers against 55 s in one process, and 37 s
+    on two workers with one BLAS thread each (docs/PERFORMANCE.md).  The variables are set only while the block
+    runs, so submit the tasks inside it (a worker starts with the environment of its first task's submission)."""
+    saved = {name: os.environ.get(name) for name in BLAS_THREADS}
+    os.environ.update({name: "1" for name in BLAS_THREADS})
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        pool.shutdown()

@@ -28,23 +28,38 @@ def strategies(length):
     return grid
 
 
-def train_models(table, steps=1500, seed=0, progress=None, raw=None):
+def train_models(table, steps=1500, seed=0, progress=None, raw=None, executor=None):
     """One MLP per training strategy, equal budget; returned tabulated (fast exact laws).
 
-    ``raw`` (a dict), if given, receives the MLPs themselves.
+    ``raw`` (a dict), if given, receives the MLPs themselves.  ``executor``: the trainings run side by side on it
+    (each deterministic by its seed; the weights' last digits depend on how many BLAS threads share the products,
+    :func:`refimpl.experiments.executors.single_threaded_pool`).
     """
-    config = mlp.MLPConfig(table.vocab_size, table.length, (128, 128), "gelu")
+    if progress:
+        progress(f"training {len(TRAINING)} MLPs ({', '.join(name for name, _, _ in TRAINING)})")
+    trained = ordered_map(Training(table, steps, seed), TRAINING, executor)
     models = {}
-    for name, masking, block in TRAINING:
-        if progress:
-            progress(f"training MLP ({name})")
-        model, _ = train(table, config, TrainConfig(steps=steps, batch_size=256, lr=3e-3, masking=masking,
-                                                    block_size=block, seed=seed),
-                         schedule=schedules.Polynomial(2.0), progress=False)
-        models[name] = tabulate(model, table.vocab_size, table.length)
+    for (name, _, _), (model, tabulated) in zip(TRAINING, trained):
+        models[name] = tabulated
         if raw is not None:
             raw[name] = model
     return models
+
+
+class Training:
+    """One training strategy's MLP and its table, ``(model, tabulated)``: a picklable callable (a pool runs it)."""
+
+    def __init__(self, table, steps, seed):
+        self.table, self.steps, self.seed = table, steps, seed
+
+    def __call__(self, strategy):
+        _, masking, block = strategy
+        table = self.table
+        config = mlp.MLPConfig(table.vocab_size, table.length, (128, 128), "gelu")
+        model, _ = train(table, config, TrainConfig(steps=self.steps, batch_size=256, lr=3e-3, masking=masking,
+                                                    block_size=block, seed=self.seed),
+                         schedule=schedules.Polynomial(2.0), progress=False)
+        return model, tabulate(model, table.vocab_size, table.length)
 
 
 class _Cell:

@@ -27,7 +27,7 @@ def paper_json(paper_run):
     whole command, computation included, is run by the slow README check)."""
     reports, _ = paper_run
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("refimpl.experiments.paper.run_paper", lambda: reports)
+        patch.setattr("refimpl.experiments.paper.run_paper", lambda **options: reports)
         code, text = run(["paper", "--json"])
     assert code == 0
     return json.loads(text)
@@ -36,7 +36,7 @@ def paper_json(paper_run):
 def test_paper_prints_the_coupled_pair_tables(monkeypatch):
     from refimpl.experiments import coupled_pair_demo
 
-    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda: [coupled_pair_demo()])
+    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda **options: [coupled_pair_demo()])
     code, text = run(["paper"])
     assert code == 0
     assert "AD" in text and "CB" in text and "NO (incoherent)" in text and "total_correlation" in text
@@ -65,7 +65,7 @@ def test_paper_json_holds_every_experiment(paper_json):
 def test_paper_figures(monkeypatch, tmp_path, capsys):
     from refimpl.experiments import coupled, homogenisation, prescriptions
 
-    def small_run():
+    def small_run(**options):
         return [coupled.coupled_pair_demo(), homogenisation.homogenisation_experiment(),
                 prescriptions.prescriptions_experiment()]
 
@@ -86,7 +86,7 @@ def test_cli_reports_errors_in_one_line(capsys, monkeypatch):
     def broken(args, out):
         raise refimpl.InvalidParameterError("something specific was wrong")
 
-    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda: broken(None, None))
+    monkeypatch.setattr("refimpl.experiments.paper.run_paper", lambda **options: broken(None, None))
     code = main(["paper"], out=io.StringIO())
     err = capsys.readouterr().err
     assert code == 2 and err.strip().count("\n") == 0 and "something specific was wrong" in err

@@ -289,3 +289,17 @@ def test_the_frontier_command_as_a_resumable_sweep(tmp_path, capsys):
     assert sampler_entry(S.Ancestral(steps=4, cache=True)) == {"family": "ancestral", "steps": 4, "cache": True}
     with pytest.raises(InvalidParameterError, match="cannot be written in a sweep spec"):
         sampler_entry(S.RandomK([1, 2]))
+
+
+def test_a_single_threaded_pool_gives_its_workers_one_blas_thread_and_restores_the_environment(monkeypatch):
+    """refimpl.experiments.executors.single_threaded_pool: the workers start with one BLAS thread each (what made
+    refimpl paper's trainings 1.5x faster on two processes instead of 3x slower), and the parent's environment is
+    what it was before the block."""
+    from refimpl.experiments.executors import BLAS_THREADS, single_threaded_pool
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with single_threaded_pool(2) as pool:
+        seen = [pool.submit(os.getenv, name).result() for name in BLAS_THREADS]
+    assert seen == ["1", "1", "1"]
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "7" and "MKL_NUM_THREADS" not in os.environ
