@@ -45,7 +45,7 @@ def main(argv=None):
                ("limits", limits), ("sweeps", sweeps), ("imports", imports)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
-        modules.append(("largest", largest))
+        modules += [("largest", largest), ("suite", suite)]
     for name, module in modules:
         print(f"\n== {name} ==", flush=True)
         if name == "largest" and reuse_largest:
