@@ -26,6 +26,7 @@ from benchmarks import (
     revise,
     samplers,
     stages,
+    suite,
     sweeps,
     training,
 )
