@@ -28,9 +28,11 @@ def run(quick=False):
     after = os.getloadavg()
     summary = next((line for line in reversed(done.stdout.splitlines()) if " in " in line and "passed" in line), "")
     slowest = re.findall(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)", done.stdout, re.M)
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
     return write_result("suite", {"quick": quick, "seconds": seconds, "exit_code": done.returncode, "summary": summary,
                                   "load_before": list(before), "load_after": list(after), "goal_seconds": GOAL_SECONDS,
                                   "slowest": [{"seconds": float(s), "phase": p, "test": t} for s, p, t in slowest],
+                                  "failed": failed,
                                   "cases": [summary]})
 
 
@@ -39,6 +41,7 @@ def table(result):
             ("load average before (1, 5, 15 min)", " / ".join(f"{v:.2f}" for v in result["load_before"]), "", ""),
             ("load average after", " / ".join(f"{v:.2f}" for v in result["load_after"]), "", "")]
     rows += [(f"  {row['test']} ({row['phase']})", f"{row['seconds']:.1f} s", "", "") for row in result["slowest"]]
+    rows += [(f"  failed: {name}", "", "", "") for name in result["failed"]]
     return tabulate(rows, headers=("", "seconds", "pytest says", "exit"))
 
 

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import typing
 
+from ..core import validate
 from ..core.errors import InvalidParameterError
 
 
@@ -52,8 +53,6 @@ def local_executor(workers: "int | None" = None, scheduler: "str | None" = None)
     if scheduler is not None:
         client, executor = dask_executor(scheduler)
         return executor, client.close
-    from ..core import validate
-
     count = validate.integer(workers, "workers", 1) if workers is not None else os.cpu_count() or 1
     if count == 1:
         return None, lambda: None
@@ -65,7 +64,7 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @contextlib.contextmanager
-def single_threaded_pool(workers: int):
+def single_threaded_pool(workers: int) -> typing.Iterator[concurrent.futures.ProcessPoolExecutor]:
     """A process pool (fresh interpreters) whose workers' BLAS runs one thread each, for tasks made of small matrix
     products (training MLPs): with two BLAS threads in each of two workers on two cores the threads spin against
     each other — ``refimpl paper``'s four trainings took 152 s on two workers against 55 s in one process, and 37 s

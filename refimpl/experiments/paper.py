@@ -5,6 +5,9 @@ import sys
 import time
 
 from ..core import validate
+from ..diffusion import schedules
+from ..models import mlp
+from ..models.train import TrainConfig, train
 from .coupled import coupled_pair_demo
 from .executors import InlineExecutor, single_threaded_pool
 from .homogenisation import homogenisation_experiment
@@ -26,10 +29,6 @@ def _progress_printer(enabled):
 
 
 def train_toy_model(seed=0):
-    from ..diffusion import schedules
-    from ..models import mlp
-    from ..models.train import TrainConfig, train
-
     model, _ = train(toy_sequences(), mlp.MLPConfig(5, 5, (128, 128), "gelu"),
                      TrainConfig(steps=2000, batch_size=256, lr=3e-3, seed=seed),
                      schedule=schedules.Polynomial(2.0), progress=False)

@@ -19,9 +19,14 @@ import typing
 from ..core.errors import InvalidParameterError
 from ..core.files import atomic_write_json
 from ..core.types import Sampler
+from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
+from ..laws.datasets import named
+from ..limits import parallelism_profile
+from ..models.checkpoint import load
 from ..samplers import registry
 from .executors import InlineExecutor, local_executor
+from .frontier import frontier_rows
 from .sweep_spec import Task, build_sampler, expand, fingerprint, read_spec
 
 SCHEMA = "refimpl-sweep-1"
@@ -29,11 +34,6 @@ SCHEMA = "refimpl-sweep-1"
 
 def run_task(task: Task) -> dict:
     """The result of one task (JSON-ready, exact): a frontier row, or a parallelism profile."""
-    from ..denoisers import oracle_denoiser
-    from ..laws.datasets import named
-    from ..limits import parallelism_profile
-    from .frontier import frontier_rows
-
     law = named(**task.law)
     table = law.table
     if task.task == "limits":
@@ -41,8 +41,6 @@ def run_task(task: Task) -> dict:
     if task.denoiser == "oracle":
         denoiser = oracle_denoiser(table)
     else:
-        from ..models.checkpoint import load
-
         denoiser = load(task.denoiser)[0]
     row = frontier_rows(table, denoiser, [build_sampler(task.sampler)])[0]
     return {k: v for k, v in row.items() if k != "sampler"}

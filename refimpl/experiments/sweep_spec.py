@@ -29,8 +29,11 @@ import itertools
 import json
 import re
 
+from ..core import validate
 from ..core.errors import FileFormatError, InvalidParameterError, RefimplError
 from ..diffusion import schedules
+from ..laws.datasets import NAMED
+from ..models.checkpoint import load
 from ..samplers import registry
 
 TASKS = ("frontier", "limits")
@@ -147,8 +150,6 @@ def _checkpoint(name, text):
     None)`` for the oracle."""
     if name == "oracle":
         return name, None, None
-    from ..models.checkpoint import load
-
     try:
         digest = _file_digest(name)
         model = load(name)[0]
@@ -160,9 +161,6 @@ def _checkpoint(name, text):
 
 def _check_law(law: dict) -> None:
     """A law's parameters, checked without building its table."""
-    from ..core import validate
-    from ..laws.datasets import NAMED
-
     data = law["data"]
     if not isinstance(data, str) or (data not in NAMED and not data.endswith(".npy")):
         raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")

@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 
 from ..core.errors import InvalidParameterError
+from ..diffusion.schedules import named
 from .kernels.precision import PRECISIONS
 from .kernels.subsets import TIES
 from .plans import GRIDS
@@ -78,8 +79,6 @@ def position_sets(text: str) -> list:
 
 def schedule(text: str):
     """A noise schedule by name (:func:`refimpl.diffusion.schedules.named`)."""
-    from ..diffusion.schedules import named
-
     return named(text)
 
 

@@ -75,15 +75,15 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
         shaped = temper(probs, self.temperature, axis) if self.tempered_entropy else probs
         return entr(shaped).sum(axis=axis)
 
-    def transition(self, ctx):
+    def transition(self, states):
         r"""Mass-weighted law of the destinations in block layout: the entropies are functions of the source
         alone, so each source's accepted set A is fixed (under "lowest" and "highest") and the outcome is the
         product over candidates of :math:`q_j(v)` for j in A and the mask otherwise (:func:`candidate_product`).
         Under "random" the number accepted is the same for every order, and the tie rule picks which of the
         candidates at the boundary entropy (:func:`boundary_ties`): each such choice, equally likely, is a
         product of its own.  "exclude" keeps only the sources where no choice is left to the tie rule."""
-        vocab_size, sources = ctx.vocab_size, ctx.sources
-        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
+        vocab_size, sources = states.vocab_size, states.sources
+        candidates, rows = candidate_rows(states, self.eligible)  # (e, V, N)
         entropy = self.entropies(rows, axis=1)  # (e, N)
         rule = LOWEST if self.tie in (RANDOM, EXCLUDE) else self.tie
         accepted = entropy_bound_accepts(entropy.T, np.ones((sources, len(candidates)), bool), self.gamma, rule).T
@@ -92,11 +92,11 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
         def product(accepted):
             def factors():
                 for e in range(len(candidates)):
-                    factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                    factor = states.buffer("factor", (vocab_size + 1, sources))
                     np.multiply(q[e], accepted[e], out=factor[:vocab_size])
                     factor[vocab_size] = ~accepted[e]
                     yield factor
-            return candidate_product(ctx, factors())
+            return candidate_product(states, factors())
 
         if self.tie in (LOWEST, HIGHEST):
             out = product(accepted)
@@ -107,7 +107,7 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
                 out = product(accepted) * decided[None, :]
             else:
                 out = self._tie_mixture(product, entropy, tied, need)
-        return [ctx.reveal(ctx.block_view(out, self.outcome_dims(ctx.pattern, vocab_size)))]
+        return [states.reveal(states.block_view(out, self.outcome_dims(states.pattern, vocab_size)))]
 
     @staticmethod
     def _tie_mixture(product, entropy, tied, need):

@@ -55,7 +55,7 @@ class IndependentStep(PerPatternReveal):
         return [1 if probs[j] == 0.0 else vocab_size if probs[j] == 1.0 else vocab_size + 1
                 for j in np.flatnonzero(pattern)]
 
-    def transition(self, ctx):
+    def transition(self, states):
         """Mass-weighted product over masked positions, as a block-layout view: axis j of the result has
         size V+1 (token or mask), V when position j is revealed for sure, 1 when it cannot be revealed.
 
@@ -66,33 +66,33 @@ class IndependentStep(PerPatternReveal):
         from the last, so that every multiply runs along the longer axis and the engine's add into the
         table walks the masked positions' full-width rows innermost (docs/PERFORMANCE.md).
         """
-        probs = self.reveal_probs(ctx.pattern)
-        vocab_size, sources = ctx.vocab_size, ctx.sources
-        dims = self.outcome_dims(ctx.pattern, vocab_size)
+        probs = self.reveal_probs(states.pattern)
+        vocab_size, sources = states.vocab_size, states.sources
+        dims = self.outcome_dims(states.pattern, vocab_size)
         sources_first = sources < SOURCES_FIRST_RATIO * int(np.prod(dims))
-        out = ctx.mass.reshape(sources, 1) if sources_first else ctx.mass.reshape(1, sources)
+        out = states.mass.reshape(sources, 1) if sources_first else states.mass.reshape(1, sources)
         grown_count = 0
-        for j in (reversed(ctx.masked) if sources_first else ctx.masked):
+        for j in (reversed(states.masked) if sources_first else states.masked):
             if probs[j] == 0.0:
                 continue  # stays masked: an axis of size 1
             if self.categorical is not None:  # MDLM's own draw: the token or the mask, in its precision
-                law = self.categorical_factor(ctx.rows(j))
+                law = self.categorical_factor(states.rows(j))
                 factor = law[:vocab_size] if probs[j] == 1.0 else law
             elif probs[j] == 1.0:
-                factor = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
+                factor = self.token_probabilities(states.rows(j), axis=0)  # (V, N)
             else:  # token drawn with probability probs[j] * q, else stays masked
-                q = self.token_probabilities(ctx.rows(j), axis=0)  # (V, N)
-                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                q = self.token_probabilities(states.rows(j), axis=0)  # (V, N)
+                factor = states.buffer("factor", (vocab_size + 1, sources))
                 np.multiply(q, probs[j], out=factor[:vocab_size])
                 factor[vocab_size] = 1.0 - probs[j]
             if sources_first:
-                grown = ctx.buffer(grown_count % 2, (sources, len(factor), out.shape[1]))
+                grown = states.buffer(grown_count % 2, (sources, len(factor), out.shape[1]))
                 out = np.multiply(out[:, None, :], factor.T[:, :, None], out=grown).reshape(sources, -1)
             else:
-                grown = ctx.buffer(grown_count % 2, (len(out), len(factor), sources))
+                grown = states.buffer(grown_count % 2, (len(out), len(factor), sources))
                 out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, sources)
             grown_count += 1
-        return [ctx.reveal(ctx.block_view(out, dims, sources_first))]
+        return [states.reveal(states.block_view(out, dims, sources_first))]
 
     def stay_probability(self, pattern):
         """Every candidate stays masked: the product of their stay probabilities."""

@@ -153,37 +153,37 @@ class RefineStep(Ranked, PatternStep):
         none calls the model only if something changed)."""
         return float("nan")
 
-    def transition(self, ctx):
+    def transition(self, states):
         r"""The commits (:func:`commit_law`) times, at each editable clean position j, its edit law given the
         source: stay with :math:`s_j = 1 - \sum_{v \ne z_j} e_j(v)`, or move to v with
         :math:`e_j(v) = q_j(v)\,[\mathrm{conf}_j(v) > \text{editing}]` — independent across positions given the
         source, so the outcome is a product; with the options each source has at j listed (its own token first,
         then the tokens it can move to), the destinations are flat indices (:class:`FlatMove`).
         """
-        vocab_size, sources = ctx.vocab_size, ctx.sources
-        weight = ctx.mass.reshape(-1)
-        committing = [j for j in ctx.masked if self.block[j]] if self.phase == MASK_PHASE else []
+        vocab_size, sources = states.vocab_size, states.sources
+        weight = states.mass.reshape(-1)
+        committing = [j for j in states.masked if self.block[j]] if self.phase == MASK_PHASE else []
         if committing:
-            rows = np.stack([ctx.rows(j).copy() for j in committing])  # (m, V, N)
+            rows = np.stack([states.rows(j).copy() for j in committing])  # (m, V, N)
             q, conf = drawn_confidence(rows, self.temperature, axis=1, precision=self.precision)
             commits = commit_law(q, conf, self.count, self.threshold, weight, self.tie).reshape(-1, sources)
         else:
             commits = weight.reshape(1, sources)
-        editing = [j for j in ctx.clean if self.editable[j]] if self.editing is not None else []
+        editing = [j for j in states.clean if self.editable[j]] if self.editing is not None else []
         if not editing:
-            dims = self.outcome_dims(ctx.pattern, vocab_size)
-            return [ctx.reveal(ctx.block_view(commits, dims), parked=self.parks)]
-        strides = (vocab_size + 1) ** np.arange(ctx.length - 1, -1, -1, dtype=np.int64)
+            dims = self.outcome_dims(states.pattern, vocab_size)
+            return [states.reveal(states.block_view(commits, dims), parked=self.parks)]
+        strides = (vocab_size + 1) ** np.arange(states.length - 1, -1, -1, dtype=np.int64)
         grid = value_grid(vocab_size + 1, len(committing))  # (outcomes, m): a token, or V (stays masked)
         offset = (grid - vocab_size) @ strides[committing]  # (outcomes,)
-        bits = (np.int64(1) << (ctx.length - 1 - np.array(committing, dtype=np.int64)))
-        after = pattern_codes(ctx.pattern[None])[0] - (grid < vocab_size) @ bits  # (outcomes,)
-        destination = ctx.source_index()[None, :] + offset[:, None]  # (outcomes, N)
+        bits = (np.int64(1) << (states.length - 1 - np.array(committing, dtype=np.int64)))
+        after = pattern_codes(states.pattern[None])[0] - (grid < vocab_size) @ bits  # (outcomes,)
+        destination = states.source_index()[None, :] + offset[:, None]  # (outcomes, N)
         probability = commits
-        tokens = value_grid(vocab_size, len(ctx.clean)).T  # (clean, N): each source's tokens
+        tokens = value_grid(vocab_size, len(states.clean)).T  # (clean, N): each source's tokens
         for j in editing:
-            own = tokens[ctx.clean.index(j)]  # (N,)
-            g = ctx.clean_rows(j)  # (V, N)
+            own = tokens[states.clean.index(j)]  # (N,)
+            g = states.clean_rows(j)  # (V, N)
             q, conf = drawn_confidence(g, self.temperature, axis=0, precision=self.precision)
             moves = q * (conf > self.editing)
             moves[own, np.arange(sources)] = 0.0  # drawing its own token is no edit
@@ -201,9 +201,9 @@ class RefineStep(Ranked, PatternStep):
             kept = probability[unchanged].copy()
             moved = probability.copy()
             moved[unchanged] = 0.0
-            return [FlatMove(ctx.pattern, destination[unchanged], kept, after[unchanged], parked=True),
-                    FlatMove(ctx.pattern, destination, moved, after)]
-        return [FlatMove(ctx.pattern, destination, probability, after, parked=self.parks)]
+            return [FlatMove(states.pattern, destination[unchanged], kept, after[unchanged], parked=True),
+                    FlatMove(states.pattern, destination, moved, after)]
+        return [FlatMove(states.pattern, destination, probability, after, parked=self.parks)]
 
     def predicts(self, z, vocab_size):
         """(B, L) bool: the clean positions whose prediction the step reads (its editable ones, when it edits)."""

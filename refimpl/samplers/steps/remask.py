@@ -61,47 +61,47 @@ class RemaskStep(PatternStep):
         masked, clean = int(np.sum(eligible & pattern)), int(np.sum(eligible & ~pattern))
         return (1.0 - self.unmask) ** masked * (1.0 - self.remask) ** clean
 
-    def transition(self, ctx):
+    def transition(self, states):
         r"""The reveal product over the masked candidates (:func:`candidate_product`) in block layout, then the
         remasking of the c eligible clean positions: the set R masked again with probability
         :math:`r^{|R|} (1 - r)^{c - |R|}`, the product summed over R's tokens, landing with R masked — all sets
         in one move (:meth:`_remask_move`), about two passes over :math:`(V+1)^{c}` times the reveal product."""
-        vocab_size, sources, pattern = ctx.vocab_size, ctx.sources, ctx.pattern
+        vocab_size, sources, pattern = states.vocab_size, states.sources, states.pattern
         dims = self._dims(pattern, vocab_size)
-        revealing = [j for j, d in zip(ctx.masked, dims) if d > 1]
+        revealing = [j for j, d in zip(states.masked, dims) if d > 1]
 
         def factors():
             for j in revealing:
-                q = ctx.rows(j)  # (V, N)
+                q = states.rows(j)  # (V, N)
                 if self.unmask == 1.0:
                     yield q
                     continue
-                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                factor = states.buffer("factor", (vocab_size + 1, sources))
                 np.multiply(q, self.unmask, out=factor[:vocab_size])
                 factor[vocab_size] = 1.0 - self.unmask
                 yield factor
 
-        compact = candidate_product(ctx, factors()).reshape(tuple(dims) + (vocab_size,) * len(ctx.clean))
-        order = ctx.masked + ctx.clean  # the compact axes: the masked positions' outcomes, then the sources
-        to_blocks = [order.index(a) for a in range(ctx.length)]
+        compact = candidate_product(states, factors()).reshape(tuple(dims) + (vocab_size,) * len(states.clean))
+        order = states.masked + states.clean  # the compact axes: the masked positions' outcomes, then the sources
+        to_blocks = [order.index(a) for a in range(states.length)]
         sizes = {vocab_size + 1: slice(None), vocab_size: slice(0, vocab_size), 1: slice(vocab_size, vocab_size + 1)}
-        base = [sizes[dims[ctx.masked.index(a)]] if pattern[a] else slice(0, vocab_size) for a in range(ctx.length)]
-        remaskable = [a for a in ctx.clean if self.eligible[a]] if self.remask > 0 else []
+        base = [sizes[dims[states.masked.index(a)]] if pattern[a] else slice(0, vocab_size) for a in range(states.length)]
+        remaskable = [a for a in states.clean if self.eligible[a]] if self.remask > 0 else []
         if not remaskable:
             return [BlockMove(pattern, tuple(base), compact.transpose(to_blocks), vocab_size)]
-        return [self._remask_move(ctx, compact, order, base, remaskable)]
+        return [self._remask_move(states, compact, order, base, remaskable)]
 
-    def _remask_move(self, ctx, compact, order, base, remaskable):
+    def _remask_move(self, states, compact, order, base, remaskable):
         """One move for every set of ``remaskable`` positions at once: each such axis of the product grows from
         its V source tokens to V + 1 outcomes — the token kept, times 1 - r, and the mask, the sum over the
         tokens times r — so the outcome lands on the whole axis of the table (token or mask) in one block.
         Its entries are those of the moves of every remasked set together; one strided add instead of
         :math:`2^c` of them, the Python per move gone."""
-        vocab_size, keep, again = ctx.vocab_size, 1.0 - self.remask, self.remask
-        current = compact.transpose([order.index(a) for a in range(ctx.length)])
+        vocab_size, keep, again = states.vocab_size, 1.0 - self.remask, self.remask
+        current = compact.transpose([order.index(a) for a in range(states.length)])
         for depth, axis in enumerate(remaskable):
             before = (slice(None),) * axis
-            grown = ctx.buffer(f"remask {depth % 2}", current.shape[:axis] + (vocab_size + 1,)
+            grown = states.buffer(f"remask {depth % 2}", current.shape[:axis] + (vocab_size + 1,)
                                + current.shape[axis + 1:])
             masked = grown[before + (slice(vocab_size, vocab_size + 1),)]
             if vocab_size == 1:
@@ -116,7 +116,7 @@ class RemaskStep(PatternStep):
         index = list(base)
         for axis in remaskable:
             index[axis] = slice(None)
-        return BlockMove(ctx.pattern, tuple(index), current, vocab_size)
+        return BlockMove(states.pattern, tuple(index), current, vocab_size)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]

@@ -70,26 +70,26 @@ class PerPatternReveal(Reveals, PatternStep):
         return (vocab_size + 1) ** candidates
 
 
-def candidate_rows(ctx, eligible):
+def candidate_rows(states, eligible):
     """``(candidates, mu)``: a per-pattern step's candidates (its eligible masked positions, in order) and the
-    denoiser's answers there as a fresh (e, V, N) array (``ctx.rows`` hands out a workspace array that its
+    denoiser's answers there as a fresh (e, V, N) array (``states.rows`` hands out a workspace array that its
     next call overwrites)."""
-    candidates = [j for j in ctx.masked if eligible[j]]  # (the engine calls only with some)
-    mu = np.empty((len(candidates), ctx.vocab_size, ctx.sources))
+    candidates = [j for j in states.masked if eligible[j]]  # (the engine calls only with some)
+    mu = np.empty((len(candidates), states.vocab_size, states.sources))
     for e, j in enumerate(candidates):
-        mu[e] = ctx.rows(j)
+        mu[e] = states.rows(j)
     return candidates, mu
 
 
-def candidate_product(ctx, factors):
+def candidate_product(states, factors):
     r"""The product over candidates of per-candidate outcome factors, each (V+1, N) — rows 0..V-1 the
     probability that the candidate is revealed with that token, row V that it stays masked — as
     (outcomes, N), the first candidate's axis outermost, times the sources' mass; formed in the
-    engine's workspace (``ctx`` a :class:`refimpl.engine.states.PatternStates`)."""
-    out = ctx.mass.reshape(1, ctx.sources)  # (outcomes of the candidates so far, N)
+    engine's workspace (``states`` a :class:`refimpl.engine.states.PatternStates`)."""
+    out = states.mass.reshape(1, states.sources)  # (outcomes of the candidates so far, N)
     for e, factor in enumerate(factors):
-        grown = ctx.buffer(e % 2, (len(out), len(factor), ctx.sources))
-        out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, ctx.sources)
+        grown = states.buffer(e % 2, (len(out), len(factor), states.sources))
+        out = np.multiply(out[:, None, :], factor[None], out=grown).reshape(-1, states.sources)
     return out
 
 

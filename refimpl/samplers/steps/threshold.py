@@ -44,7 +44,7 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.kernels.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
 
-    def transition(self, ctx):
+    def transition(self, states):
         r"""Mass-weighted law of the destinations as a block-layout view (see
         :meth:`IndependentStep.transition`): each candidate j either reaches the threshold with its
         drawn token, :math:`q_j(v)\,[\mathrm{conf}_j(v) \ge \tau]`, or does not, with probability
@@ -53,27 +53,27 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
         below tau) is revealed instead (:func:`top_k_reveals` with k = 1 on q restricted to them).
         Other masked positions stay masked (axes of size 1).
         """
-        vocab_size, sources, tau = ctx.vocab_size, ctx.sources, self.threshold
-        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
+        vocab_size, sources, tau = states.vocab_size, states.sources, self.threshold
+        candidates, rows = candidate_rows(states, self.eligible)  # (e, V, N)
         q, conf = self._drawn(rows, axis=1)  # conf: the untempered confidence
         below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
         def factors():
             for e in range(len(candidates)):
-                factor = ctx.buffer("factor", (vocab_size + 1, sources))
+                factor = states.buffer("factor", (vocab_size + 1, sources))
                 np.subtract(q[e], below[e], out=factor[:vocab_size])  # q where conf >= tau (exactly: q - 0)
                 np.sum(below[e], axis=0, out=factor[vocab_size])  # does not reach tau: stays masked here
                 yield factor
 
-        out = candidate_product(ctx, factors())
+        out = candidate_product(states, factors())
         blocked = out.reshape((vocab_size + 1,) * len(candidates) + (sources,))
         blocked[(vocab_size,) * len(candidates)] = 0.0  # nobody reaches tau: replaced by the top-1 below
         slots = np.arange(len(candidates))[:, None]  # every single candidate
-        top = top_k_reveals(below, conf, slots, ctx.mass.reshape(-1), tie=self.tie)  # (e, V, N)
+        top = top_k_reveals(below, conf, slots, states.mass.reshape(-1), tie=self.tie)  # (e, V, N)
         for e in range(len(candidates)):
             at = [vocab_size] * len(candidates)
             at[e] = slice(0, vocab_size)
             blocked[tuple(at)] += top[e]
-        return [ctx.reveal(ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size)))]
+        return [states.reveal(states.block_view(blocked, self.outcome_dims(states.pattern, vocab_size)))]
 
     def outcome_dims(self, pattern, vocab_size):
         """As :meth:`IndependentStep.outcome_dims`: every candidate may be revealed or stay masked."""
@@ -122,7 +122,7 @@ class FactorStep(Ranked, GumbelDraws, PerPatternReveal):
         """How many of ``count`` candidates the rule can reveal: 1 .. count - 2, or all."""
         return list(range(1, count - 1)) + [count] if count > 2 else [count]
 
-    def transition(self, ctx):
+    def transition(self, states):
         r"""Mass-weighted law of the destinations as a block-layout view (see :meth:`ThresholdStep.transition`).
 
         Revealing the set S of k candidates with tokens :math:`x_S` (k <= n - 2) has probability
@@ -132,12 +132,12 @@ class FactorStep(Ranked, GumbelDraws, PerPatternReveal):
         of :func:`top_k_reveals` with the left-out candidates held to the tokens under :math:`t_k`.  Revealing
         all n needs only ranks 1 .. n - 2 to pass.
         """
-        candidates, rows = candidate_rows(ctx, self.eligible)  # (e, V, N)
-        vocab_size, sources, count = ctx.vocab_size, ctx.sources, len(candidates)
+        candidates, rows = candidate_rows(states, self.eligible)  # (e, V, N)
+        vocab_size, sources, count = states.vocab_size, states.sources, len(candidates)
         q, conf = self._drawn(rows, axis=1)  # conf: the untempered confidence
         limits = self.thresholds(count)
-        weight = ctx.mass.reshape(-1)
-        blocked = ctx.buffer("factor outcomes", (vocab_size + 1,) * count + (sources,))
+        weight = states.mass.reshape(-1)
+        blocked = states.buffer("factor outcomes", (vocab_size + 1,) * count + (sources,))
         blocked.fill(0.0)
         for k in self.counts(count):
             slots, _ = subset_grid(count, k, vocab_size)
@@ -153,7 +153,7 @@ class FactorStep(Ranked, GumbelDraws, PerPatternReveal):
                 for c in chosen:
                     at[c] = slice(0, vocab_size)
                 blocked[tuple(at)] += probs[s].reshape((vocab_size,) * k + (sources,))
-        return [ctx.reveal(ctx.block_view(blocked, self.outcome_dims(ctx.pattern, vocab_size)))]
+        return [states.reveal(states.block_view(blocked, self.outcome_dims(states.pattern, vocab_size)))]
 
     outcome_dims = ThresholdStep.outcome_dims  # every candidate may be revealed or stay masked
     stay_probability = ThresholdStep.stay_probability  # at least one is revealed
