@@ -1,6 +1,11 @@
 import os
 
 import pytest
+
+# The suite runs on every core (pytest-xdist workers, started after this file is read): one BLAS thread per worker,
+# as two workers with two spinning BLAS threads each on two cores slow the MLP trainings threefold
+# (refimpl.experiments.executors.single_threaded_pool).  Only the trained models' last digits depend on it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from hypothesis import HealthCheck, settings
 
 # "ci" keeps the suite within its time budget and derandomised (same examples every run);
@@ -16,13 +21,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def paper_run():
-    """``run_paper``'s reports and trained models, computed once for the session: the experiments' tests read them,
-    and the CLI's ``refimpl paper --json`` prints them.  The four trainings run side by side on two processes
-    (``workers=2``, one BLAS thread each: 37 s instead of 54 s on the 2-core machine), so the trained models'
-    numbers differ from the default run's in their last digits; the tests check them against independent
-    computations, never against the bytes (the slow README check runs the whole default command)."""
+    """``run_paper``'s reports and trained models, computed once for the session (by one xdist worker: the modules
+    that read them are one xdist_group): the experiments' tests read them, and the CLI's ``refimpl paper --json``
+    prints them.  With one BLAS thread per process (below, and the suite's own workers) the trained models' numbers
+    differ from the default run's in their last digits; the tests check them against independent computations,
+    never against the bytes (the slow README check runs the whole default command).  Without xdist the four
+    trainings run side by side on two processes (37 s instead of 54 s on the 2-core machine)."""
     from refimpl.experiments.paper import run_paper
 
     models = {}
-    reports = run_paper(progress=lambda message: None, models=models, workers=2)
+    workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2  # (under xdist the other cores run other tests)
+    reports = run_paper(progress=lambda message: None, models=models, workers=workers)
     return reports, models

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("benchmarks")  # one worker computes the shared fixture
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 

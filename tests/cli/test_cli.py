@@ -9,6 +9,8 @@ import pytest
 import refimpl
 from refimpl.cli.main import main
 
+pytestmark = pytest.mark.xdist_group("paper")  # one worker computes the shared fixture
+
 
 def run(argv):
     out = io.StringIO()

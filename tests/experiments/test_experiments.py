@@ -11,6 +11,8 @@ from refimpl.experiments import homogenisation, toy
 from refimpl.experiments.prescriptions import TRAINING, strategies
 from refimpl.laws import metrics
 
+pytestmark = pytest.mark.xdist_group("paper")  # one worker computes the shared fixture
+
 
 @pytest.fixture(scope="module")
 def paper(paper_run):

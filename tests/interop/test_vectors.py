@@ -17,6 +17,8 @@ import refimpl
 from refimpl.cli.main import main
 from refimpl.interop import vectors
 
+pytestmark = pytest.mark.xdist_group("vectors")  # one worker computes the shared fixture
+
 
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory):
