@@ -17,6 +17,7 @@ from ..laws import quantities
 from ..limits import adaptive_optima, fewest_steps, parallelism_profile
 from ..limits.profile import check_epsilon
 from ..reports.tables import Report, Table
+from . import figures
 from .frontier import default_samplers, frontier_rows, shown
 
 KEYS = (("(a) step sizes, order-averaged", "order_averaged_kl"), ("(a) its random-order law", "random_order_kl"),
@@ -84,6 +85,4 @@ def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False) 
 def write_figures(report: Report, folder: str) -> "list | None":
     """The parallelism profile plot (:func:`refimpl.experiments.figures.profile_figure`); None without
     matplotlib."""
-    from .figures import profile_figure
-
-    return profile_figure(report, folder)
+    return figures.profile_figure(report, folder)

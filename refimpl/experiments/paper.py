@@ -8,6 +8,7 @@ from ..core import validate
 from ..diffusion import schedules
 from ..models import mlp
 from ..models.train import TrainConfig, train
+from . import figures
 from .coupled import coupled_pair_demo
 from .executors import InlineExecutor, single_threaded_pool
 from .homogenisation import homogenisation_experiment
@@ -72,16 +73,14 @@ def write_figures(reports, folder):
     """PNG plots into ``folder`` (refimpl.experiments.figures), for the reports present: the coupled pairs' joint
     next to the product, KL against steps (block length and tokens per step told apart), the marginal TV against
     distance; None without matplotlib."""
-    from .figures import coupled_figure, pyplot, save, steps_figure
-
-    plt = pyplot()
+    plt = figures.pyplot()
     if plt is None:
         return None
     os.makedirs(folder, exist_ok=True)
     by_name = {r.name: r for r in reports}
-    written = coupled_figure(by_name["coupled_pairs"], folder) if "coupled_pairs" in by_name else []
+    written = figures.coupled_figure(by_name["coupled_pairs"], folder) if "coupled_pairs" in by_name else []
     if "prescriptions" in by_name:
-        written += steps_figure(by_name["prescriptions"], folder)
+        written += figures.steps_figure(by_name["prescriptions"], folder)
     if "homogenisation" not in by_name:
         return written
     homog = by_name["homogenisation"].tables[0]
@@ -93,6 +92,6 @@ def write_figures(reports, folder):
     ax.set_xlabel("distance d from the observed token")
     ax.set_ylabel("TV(marginal, stationary)")
     ax.legend()
-    written.append(save(fig, os.path.join(folder, "marginal_tv_vs_distance.png")))
+    written.append(figures.save(fig, os.path.join(folder, "marginal_tv_vs_distance.png")))
     plt.close(fig)
     return written
