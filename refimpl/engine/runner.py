@@ -32,7 +32,7 @@ from .counts import apply_by_counts
 from .layout import block, fold_patterns
 from .per_pattern import GROUPS, PerPattern
 from .problem import Problem, check_problem
-from .protocol import BY_COUNTS, PER_PATTERN, call_probability
+from .protocol import BY_COUNTS, IF_CHANGED, IF_MASKED, PER_PATTERN, call_probability
 from .scored import scored_law_and_calls
 
 KEEP_BYTES = 1 << 27  # a thread keeps the engine's scratch memory between calls up to 128 MiB (and 1/8 of the limit)
@@ -254,12 +254,19 @@ def run(job: Problem, reveals: bool = False, ties: bool = False, before_step: "C
             stats.steps += 1
             for track in tracks:
                 track.release(step)
-            patterns, probabilities = pattern_masses(tracks[0].mass, tracks[0].live, job.vocab_size)
-            if before_step is not None:
-                before_step(step, patterns, probabilities)
-            acting = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
-            calls.append(call_probability(step.calls, acting, changed) * step.passes)
-            changed = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
+            # the pattern masses, where something reads them: this step's call if it calls only while it has
+            # candidates, the next step's if it calls only after a change, the hook
+            following = job.steps[k + 1].calls if k + 1 < len(job.steps) else None
+            if before_step is not None or step.calls == IF_MASKED or following == IF_CHANGED:
+                patterns, probabilities = pattern_masses(tracks[0].mass, tracks[0].live, job.vocab_size)
+                if before_step is not None:
+                    before_step(step, patterns, probabilities)
+                acting = math.fsum(probabilities[step.candidates(patterns).any(axis=1)])
+                calls.append(call_probability(step.calls, acting, changed) * step.passes)
+                changed = 1.0 - math.fsum(probabilities * np.array([step.stay_probability(p) for p in patterns]))
+            else:  # ALWAYS, or IF_CHANGED with what the step before left (changed): no mass needs reading
+                calls.append(call_probability(step.calls, 1.0, changed) * step.passes)
+                changed = 1.0
             flows = [] if reveals else None
             tracks[0].apply(step, stats, flows)
             if ranks:
