@@ -34,8 +34,13 @@ def sections(doc):
 def test_the_public_name_has_a_numpydoc_docstring_with_an_example(name, value):
     doc = inspect.getdoc(value) or ""
     assert ">>> " in doc and "Examples" in sections(doc), f"{name}: no Examples section with a >>> example"
-    order = [line.strip() for line, rule in zip(doc.splitlines(), doc.splitlines()[1:]) if set(rule.strip()) == {"-"}]
+    lines = doc.splitlines()
+    order = [line.strip() for line, rule in zip(lines, lines[1:]) if set(rule.strip()) == {"-"}]
     assert order[-1] == "Examples", f"{name}: the Examples section comes last (numpydoc), not {order}"
+    for header, rule, first in zip(lines, lines[1:], lines[2:]):
+        if header.strip() in ("Parameters", "Returns") and set(rule.strip()) == {"-"}:
+            indent = len(header) - len(header.lstrip())
+            assert len(first) - len(first.lstrip()) == indent, f"{name}: {header.strip()} entries start under the header"
     if inspect.isfunction(value) and len(inspect.signature(value).parameters):
         assert "Parameters" in sections(doc), f"{name}: no Parameters section"
     if inspect.isclass(value) and dataclass_fields(value):

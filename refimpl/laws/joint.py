@@ -23,11 +23,11 @@ class Law(validate.ValidatedLaw):
     Parameters
     ----------
     table : array_like
-        The law, float64 of shape (V,)*L, summing to 1.
+    The law, float64 of shape (V,)*L, summing to 1.
     counts : array_like of int, optional
-        The counts behind an empirical law (same shape).
+    The counts behind an empirical law (same shape).
     name : str
-        Where the law came from.
+    Where the law came from.
 
     Examples
     --------
@@ -92,10 +92,10 @@ def marginal(p: LawLike, positions: Sequence[int]) -> Table:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        positions : sequence of int
-            The positions kept, in the order of the result's axes.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    positions : sequence of int
+        The positions kept, in the order of the result's axes.
 
     Returns
     -------
@@ -121,8 +121,8 @@ def marginals(p: LawLike) -> np.ndarray:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
 
     Returns
     -------
@@ -162,10 +162,10 @@ def conditional_law(p: LawLike, partial: ArrayLike) -> Table:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        partial : array_like of int
-            (L,) partial sequence: tokens 0..V-1 where clean, V where masked.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    partial : array_like of int
+        (L,) partial sequence: tokens 0..V-1 where clean, V where masked.
 
     Returns
     -------
@@ -197,10 +197,10 @@ def conditional_marginals(p: LawLike, partial: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        partial : array_like of int
-            (L,) partial sequence: tokens 0..V-1 where clean, V where masked.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    partial : array_like of int
+        (L,) partial sequence: tokens 0..V-1 where clean, V where masked.
 
     Returns
     -------

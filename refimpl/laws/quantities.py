@@ -17,8 +17,8 @@ def entropy(p: LawLike) -> float:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
 
     Returns
     -------
@@ -43,10 +43,10 @@ def mutual_information(p: LawLike, a: Sequence[int], b: Sequence[int]) -> float:
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        a, b : sequence of int
-            Two sets of positions.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    a, b : sequence of int
+        Two sets of positions.
 
     Returns
     -------
@@ -94,14 +94,14 @@ def total_correlation(p: LawLike, partial: ArrayLike | None = None, *, positions
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        partial : array_like of int, optional
-            (L,) partial sequence whose clean tokens condition the law (V where masked).
-        positions : sequence of int, optional
-            The positions S (default: all, or the masked ones of ``partial``).
-        average : bool
-            With ``partial``: the conditional TC given the clean positions, averaged over their tokens.
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    partial : array_like of int, optional
+        (L,) partial sequence whose clean tokens condition the law (V where masked).
+    positions : sequence of int, optional
+        The positions S (default: all, or the masked ones of ``partial``).
+    average : bool
+        With ``partial``: the conditional TC given the clean positions, averaged over their tokens.
 
     Returns
     -------
@@ -166,14 +166,14 @@ def dual_total_correlation(p: LawLike, partial: ArrayLike | None = None, *, posi
 
     Parameters
     ----------
-        p : array_like or Law
-            The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
-        partial : array_like of int, optional
-            (L,) partial sequence; see :func:`total_correlation`.
-        positions : sequence of int, optional
-            The positions S (default: all, or the masked ones of ``partial``).
-        average : bool
-            Average over the clean tokens (the conditional DTC given the clean positions).
+    p : array_like or Law
+        The data law, a float64 table of shape (V,)*L (axis i is position i) summing to 1.
+    partial : array_like of int, optional
+        (L,) partial sequence; see :func:`total_correlation`.
+    positions : sequence of int, optional
+        The positions S (default: all, or the masked ones of ``partial``).
+    average : bool
+        Average over the clean tokens (the conditional DTC given the clean positions).
 
     Returns
     -------
@@ -200,7 +200,7 @@ def kl(p: LawLike, q: LawLike) -> float:
     Parameters
     ----------
     p, q : array_like or Law
-        Two laws on the same space.
+    Two laws on the same space.
 
     Returns
     -------
@@ -225,7 +225,7 @@ def tv(p: LawLike, q: LawLike) -> float:
     Parameters
     ----------
     p, q : array_like or Law
-        Two laws on the same space.
+    Two laws on the same space.
 
     Returns
     -------
