@@ -5,7 +5,9 @@ import pytest
 # The suite runs on every core (pytest-xdist workers, started after this file is read): one BLAS thread per worker,
 # as two workers with two spinning BLAS threads each on two cores slow the MLP trainings threefold
 # (refimpl.experiments.executors.single_threaded_pool).  Only the trained models' last digits depend on it.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+if "OPENBLAS_NUM_THREADS" not in os.environ:
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["REFIMPL_TESTS_SET_BLAS"] = "1"  # tests/helpers.py's user_environment() takes both back out
 from hypothesis import HealthCheck, settings
 
 # "ci" keeps the suite within its time budget and derandomised (same examples every run);

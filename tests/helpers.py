@@ -1,6 +1,7 @@
 """Helpers only refimpl's own tests need; the strategies, laws and denoisers they test with come from
 refimpl.testing (the toolkit is tested by use)."""
 import functools
+import os
 
 import numpy as np
 import refimpl
@@ -91,3 +92,13 @@ def samples_pvalue(denoiser, sampler, length, vocab_size, n, seed, prompt=None):
 def engine_run(denoiser, sampler, length, vocab_size, prompt=None, **options):
     """One run of the engine (:func:`refimpl.engine.run`) on the problem of these arguments."""
     return refimpl.engine.run(refimpl.engine.problem(denoiser, sampler, length, vocab_size, prompt), **options)
+
+
+def user_environment():
+    """``os.environ`` as the user has it, without the one BLAS thread the suite gives its workers (tests/conftest.py):
+    for a subprocess whose output is compared with a quote made by the plain command (trained models' last digits
+    depend on the BLAS threads)."""
+    env = dict(os.environ)
+    if env.pop("REFIMPL_TESTS_SET_BLAS", None):
+        env.pop("OPENBLAS_NUM_THREADS", None)
+    return env

@@ -1,7 +1,6 @@
 """The README opens with the two set-up commands, .ci/run runs exactly the test command, the README's examples run
 and its table is what refimpl computes, and docs/findings.md's copies of ``refimpl paper``'s and the frontier
 benchmark's output are what the commands print (slow: run by the benchmarks)."""
-import os
 import pathlib
 import re
 import subprocess
@@ -9,6 +8,8 @@ import sys
 import tempfile
 
 import pytest
+
+from tests.helpers import user_environment
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -85,7 +86,7 @@ def test_readme_quotes_refimpl_paper_verbatim():
     text = (ROOT / "docs" / "findings.md").read_text()
     quoted = re.search(r"```text\n\$ refimpl paper\n(.*?)```", text, re.S).group(1)
     done = subprocess.run([sys.executable, "-m", "refimpl", "paper"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=900)
+                          timeout=900, env=user_environment())
     assert done.returncode == 0, done.stderr[-2000:]
     assert [line.rstrip() for line in done.stdout.strip().splitlines()] == \
         [line.rstrip() for line in quoted.strip().splitlines()]
@@ -98,7 +99,7 @@ def test_readme_quotes_the_frontier_benchmark_verbatim():
     text = (ROOT / "docs" / "findings.md").read_text()
     quoted = re.search(r"```text\n\$ python -m benchmarks.frontier\n(.*?)```", text, re.S).group(1)
     done = subprocess.run([sys.executable, "-m", "benchmarks.frontier"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=900, env=dict(os.environ, REFIMPL_BENCH_RESULTS=tempfile.mkdtemp()))
+                          timeout=900, env=dict(user_environment(), REFIMPL_BENCH_RESULTS=tempfile.mkdtemp()))
     assert done.returncode == 0, done.stderr[-2000:]
     printed = done.stdout.strip().splitlines()
     assert printed[0].startswith("machine: ")
