@@ -61,12 +61,6 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = [
-    "FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
-    "InvalidSequenceError", "InvalidTypeError", "Law", "MemoryLimitError", "RefimplError",
-    "ZeroProbabilityError", "conditional_law", "conditional_marginals", "dual_total_correlation", "datasets", "entropy",
-    "get_memory_limit", "kl", "marginal", "marginals", "memory_limit", "mutual_information",
-    "space", "total_correlation", "tv", "denoisers", "elbo", "forward", "lattice", "schedules",
-    "oracle_denoiser", "nelbo", "samplers", "exact_law", "expected_calls", "sample",
-    "__version__", "checkpoint", "metrics", "mlp", "train", "tie_probability", "limits", "sweep", "problem", "run",
-]
+__all__ = ["FileFormatError", "InvalidDenoiserOutputError", "InvalidLawError", "InvalidParameterError",
+           "InvalidSequenceError", "InvalidTypeError", "MemoryLimitError", "RefimplError", "ZeroProbabilityError",
+           "__version__", *_WHERE, *(name for name in _MODULES if name not in ("engine", "testing"))]

@@ -88,7 +88,5 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
                       DeprecationWarning, stacklevel=2)
     result = run(problem(denoiser, sampler, length, vocab_size, prompt))
     if stats is not None:
-        stats.steps += result.stats.steps
-        stats.patterns += result.stats.patterns
-        stats.entries += result.stats.entries
+        stats.add(result.stats)
     return result.finished(type(sampler).__name__), result.calls

@@ -5,7 +5,7 @@ from typing import Callable
 
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
 from .problem import problem
-from .runner import EngineStats, finished, run
+from .runner import EngineStats, run
 
 
 def _deprecated(name: str, instead: str) -> None:
@@ -58,9 +58,7 @@ def exact_law(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int
     job = problem(denoiser, sampler, length, vocab_size, prompt)
     result = run(job, reveals=reveals is not None, before_step=before_step)
     if stats is not None:
-        stats.steps, stats.patterns, stats.entries = (stats.steps + result.stats.steps,
-                                                      stats.patterns + result.stats.patterns,
-                                                      stats.entries + result.stats.entries)
+        stats.add(result.stats)
     if reveals is not None:
         reveals.extend(result.reveals)
     return result.finished(type(sampler).__name__)
@@ -105,4 +103,4 @@ def tie_probability(denoiser: Denoiser, sampler: Sampler, length: int, vocab_siz
     return run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True).tie_probability
 
 
-__all__ = ["EngineStats", "exact_law", "finished", "tie_probability"]
+__all__ = ["EngineStats", "exact_law", "tie_probability"]

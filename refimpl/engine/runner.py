@@ -80,6 +80,12 @@ class EngineStats:
     patterns: int = 0
     entries: int = 0
 
+    def add(self, other: "EngineStats") -> None:
+        """Add another run's counts to these (what the deprecated ``stats=`` keywords do)."""
+        self.steps += other.steps
+        self.patterns += other.patterns
+        self.entries += other.entries
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Result:
@@ -124,16 +130,11 @@ class Result:
 
     def finished(self, who: str = "the sampler") -> Table:
         """``law``, refused when it leaves probability on sequences that still hold masks."""
-        return finished(self.law, who)
-
-
-def finished(law: Table, who: str) -> Table:
-    """``law``, refused when it leaves probability on sequences that still hold masks."""
-    left = 1.0 - law.sum()
-    if left > 1e-9:
-        raise InvalidParameterError(f"{who} leaves probability {left:.3g} on sequences that still hold masks; "
-                                    f"give it enough steps to finish")
-    return law
+        left = 1.0 - self.law.sum()
+        if left > 1e-9:
+            raise InvalidParameterError(f"{who} leaves probability {left:.3g} on sequences that still hold masks; "
+                                        f"give it enough steps to finish")
+        return self.law
 
 
 def pattern_masses(mass: np.ndarray, live: np.ndarray | None, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,9 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, categorical_share
-from ..diffusion.schedules import NAMED, Linear, check_schedule
+from ..diffusion.schedules import check_schedule
 from .kernels.precision import PRECISIONS
-from .params import LENGTH, SCHEDULE, documented, grid_param, param, precision_param, schedule
+from .params import LENGTH, documented, grid_param, param, precision_param, schedule_param
 from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, UniformKStep
 
@@ -56,7 +56,7 @@ class Ancestral:
     2.3125
     """
 
-    schedule: object = param(Linear(), help=SCHEDULE, convert=schedule, choices=tuple(NAMED))
+    schedule: object = schedule_param()
     steps: int = param(10, help="reverse steps on the grid linspace(1, eps, steps + 1)", cli_default=LENGTH)
     eps: float = param(0.0, help="where the time grid ends (MDLM's eps; noise_removal fills what is left)")
     noise_removal: bool = param(False, help="MDLM's final step: every remaining mask takes its argmax token")

@@ -11,7 +11,7 @@ import dataclasses
 import inspect
 
 from ..core.errors import InvalidParameterError
-from ..diffusion.schedules import named
+from ..diffusion.schedules import NAMED, Linear, named
 from .kernels.precision import PRECISIONS
 from .kernels.subsets import TIES
 from .plans import GRIDS
@@ -53,6 +53,10 @@ def precision_param(help: str = DRAW_PRECISION) -> dataclasses.Field:
     return param("float64", help=help, choices=PRECISIONS)
 
 
+def schedule_param() -> dataclasses.Field:
+    return param(Linear(), help=SCHEDULE, convert=named, choices=tuple(NAMED))
+
+
 def grid_param() -> dataclasses.Field:
     return param("float32", help=GRID, choices=GRIDS)
 
@@ -75,11 +79,6 @@ def position_sets(text: str) -> list:
         return [[int(i) - 1 for i in part.split(",") if i.strip()] for part in str(text).split(";")]
     except ValueError:
         raise InvalidParameterError(f"sets must look like '1,2;3;4' (positions from 1), got {text!r}") from None
-
-
-def schedule(text: str):
-    """A noise schedule by name (:func:`refimpl.diffusion.schedules.named`)."""
-    return named(text)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,8 +7,8 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, bfloat16, categorical_share, mdlm_times32
-from ..diffusion.schedules import NAMED, Linear, check_schedule
-from .params import LENGTH, SCHEDULE, documented, grid_param, param, schedule
+from ..diffusion.schedules import Linear, check_schedule
+from .params import LENGTH, documented, grid_param, param, schedule_param
 from .plans import GRIDS, as_eligible, move_chances32
 from .steps import ALWAYS, IF_CHANGED, ConfidenceRemaskStep, IndependentStep, RemaskStep
 
@@ -98,7 +98,7 @@ class ReMDM:
     remasking: str = param("cap", help="how sigma_t, the chance a clean token is masked again, is set", choices=REMASKING,
                            aliases=("--remdm",))
     eta: float = param(0.02, help="remasking strength")
-    schedule: object = param(Linear(), help=SCHEDULE, convert=schedule, choices=tuple(NAMED))
+    schedule: object = schedule_param()
     eps: float = param(0.0, help="where the time grid ends")
     noise_removal: bool = param(False, help="MDLM's final step: every remaining mask takes its argmax token")
     t_on: float = param(0.55, help="loop: where the loop starts")
