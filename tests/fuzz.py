@@ -95,6 +95,18 @@ def _verdict(assertion, *args, **kwargs):
             raise RuntimeError("an assertion failed without a message") from None
 
 
+def _no_verdict_unless_valid(result, settings):
+    """A verdict (``passed``) from verify_sampler is only allowed for a sample size, false-alarm rate and seed that
+    make a test: n >= 1, 0 < alpha < 1, seed >= 0 (integers, not bools)."""
+    n, alpha, seed = settings
+    whole = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))  # noqa: E731
+    valid = (whole(n) and n >= 1 and whole(seed) and seed >= 0 and isinstance(alpha, (float, int))
+             and not isinstance(alpha, bool) and 0 < alpha < 1)
+    if not valid:
+        raise RuntimeError(f"verify_sampler returned a verdict for n={n!r}, alpha={alpha!r}, seed={seed!r}")
+    return result
+
+
 def _sample_fns():
     def good(den, n, rng, length, vocab_size, prompt):
         return refimpl.sample(den, samplers.RandomK(1), n, rng, length, vocab_size, prompt)
@@ -188,7 +200,12 @@ CALLS = {
                  [st.sampled_from([lambda z: np.zeros(z.shape + (3,)), lambda z: "x",
                                    lambda z: np.full(z.shape + (2,), np.nan)]),
                   slot("logits", "probs"), slot(True, False)]),
-    "verify": (lambda a: verify.verify_denoiser(a[0], a[1]), [st.sampled_from(DENOISERS), slot(LAW)]),
+    "verify": (lambda a: verify.verify_denoiser(a[0], a[1], tolerance=a[2]),
+               [st.sampled_from(DENOISERS), slot(LAW), slot(1e-6, 0.0)]),
+    "verify_sampler": (lambda a: _no_verdict_unless_valid(verify.verify_sampler(a[0], a[1], a[2], LAW, n=a[3],
+                                                                                alpha=a[4], seed=a[5]), a[3:6]),
+                       [st.sampled_from(SAMPLE_FNS), st.sampled_from(SAMPLERS[:2]), st.sampled_from(DENOISERS),
+                        slot(20, 1), slot(1e-3, 0.5), slot(0)]),
     "memory_limit": (lambda a: refimpl.memory_limit(a[0]).__enter__(), [slot(10**9)]),
     "testing_laws_close": (lambda a: _verdict(rt.assert_laws_close, a[0], a[1], atol=a[2], tv=a[3]),
                            [slot(LAW), slot(LAW), slot(1e-12), slot(None, 0.1)]),
@@ -253,7 +270,8 @@ CLI_WORDS = ["law", "train", "verify", "vectors", "bogus", "--json", "--debug", 
              "--data-file", "/nonexistent.txt", "--check", "/nonexistent.json", "--out", "/proc/forbidden/x.npz",
              "--as", "dream", "tests.targets:good_denoiser", "nomodule:f", "--hidden", "a,b", "--batch-size",
              "--schedule", "cosine", "--alg", "entropy", "--remasking", "random", "--denoiser", "/nonexistent.npz",
-             "--cache", "threshold"]
+             "--cache", "threshold", "--samples", "-5", "--alpha", "--tolerance", "nan", "--workers", "--epsilon",
+             "--figures", "--progress", "--quiet", "--letters"]
 
 
 def cli_call(argv):
@@ -282,12 +300,31 @@ def cli_call(argv):
     finally:
         sys.stderr = old
     message = err.getvalue().strip()
+    if "--progress" in argv and code != 2:  # status lines: only the error's line is judged
+        message = message.splitlines()[-1] if message else message
     one_line = "--debug" in argv or ("Traceback" not in message and message.count("\n") == 0)
+    if code in (0, 1) and _refused_setting(argv):
+        TALLY["escaped"] += 1
+        return AssertionError(f"exit {code} (a verdict or a result) for a setting that must be refused: {argv}")
     if code == 3 or (code not in (0, 1) and (not message or not one_line)):
         TALLY["escaped"] += 1
         return AssertionError(f"exit {code} with message {message!r}")
     TALLY["rejected cleanly" if code else "accepted"] += 1
     return None
+
+
+REFUSED = {"--samples": ("0", "-5", "-3", "-1", "nan", "x", "abc"), "--alpha": ("0", "2", "-1", "nan", "-3", "x"),
+           "--tolerance": ("-1", "-3", "nan", "x")}
+
+
+def _refused_setting(argv):
+    """The last value given to --samples, --alpha or --tolerance is one that no test can run with."""
+    for flag, bad in REFUSED.items():
+        if flag in argv:
+            where = len(argv) - 1 - argv[::-1].index(flag)
+            if where + 1 < len(argv) and argv[where + 1] in bad:
+                return True
+    return False
 
 
 FUZZ_SETTINGS = settings(max_examples=1000, deadline=None, derandomize=True, database=None,

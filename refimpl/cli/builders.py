@@ -10,21 +10,39 @@ from ..diffusion import schedules
 from ..laws import datasets
 from ..samplers import registry
 from ..samplers.params import LENGTH
+from . import kinds
 
 LAWS = datasets.NAMED
 SCHEDULES = schedules.NAMED
 
 
-def add_law_arguments(parser):
-    parser.add_argument("--data-file", default=None,
-                        help="text file: one sequence per line, tokens separated by spaces (its empirical law)")
-    parser.add_argument("--vocab", default=None, help="token names in id order, e.g. 'A B C D E' (default: from the file)")
-    parser.add_argument("--data", default="dirichlet",
-                        help=f"data law: one of {', '.join(LAWS)}, or a .npy file holding a (V,)*L float64 table")
-    parser.add_argument("--vocab-size", type=int, default=3)
-    parser.add_argument("--length", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random law (dirichlet, markov)")
-    parser.add_argument("--concentration", type=float, default=0.5, help="Dirichlet concentration")
+def add_law_arguments(parser, prompt=False):
+    """The problem group: the data law (named, a .npy table or a data file), its size and seed, and with ``prompt``
+    the partial sequence to complete; returns the group (the command adds its denoiser to it)."""
+    group = parser.add_argument_group("the problem")
+    group.add_argument("--data", default="dirichlet", metavar="LAW",
+                       help=f"data law: one of {', '.join(LAWS)}, or a .npy file holding a (V,)*L float64 table "
+                            f"(default dirichlet)")
+    group.add_argument("--data-file", default=None, metavar="FILE",
+                       help="or a text file, one sequence per line, tokens separated by spaces: its empirical law "
+                            "(default none)")
+    group.add_argument("--vocab", default=None, metavar="NAMES",
+                       help="a data file's token names in id order, e.g. 'A B C D E' (default the file's distinct "
+                            "tokens, sorted)")
+    group.add_argument("--vocab-size", type=kinds.count(2), default=3, metavar="V",
+                       help="V, the number of data tokens, ids 0..V-1 (the mask is id V) (default 3)")
+    group.add_argument("--length", type=kinds.count(1), default=4, metavar="L",
+                       help="L, the sequence length; positions are 0..L-1 (default 4)")
+    group.add_argument("--seed", type=kinds.count(0), default=0,
+                       help="seed of the random law (dirichlet, markov) and of the command's own draws "
+                            "(default 0)")
+    group.add_argument("--concentration", type=kinds.positive, default=0.5,
+                       help="the Dirichlet law's concentration (default 0.5)")
+    if prompt:
+        group.add_argument("--prompt", default=None,
+                           help="partial sequence: token ids (or a data file's names) separated by spaces, M for a "
+                                "mask, e.g. '0 M M M' (default none: every position masked)")
+    return group
 
 
 def _flags() -> dict:
@@ -52,7 +70,7 @@ def _flag_help(owners) -> str:
         texts.setdefault(parameter.help, []).append(name)
     names = [name for name, _ in owners]
     if len(texts) == 1:
-        text = f"{next(iter(texts))} [{', '.join(names)}]"
+        text = f"{next(iter(texts))} [{', '.join(names)}]" if len(names) > 1 else next(iter(texts))
     else:
         text = "; ".join(f"{', '.join(who)}: {help}" for help, who in texts.items())
     choices = {c for _, parameter in owners for c in (parameter.choices or ())}
@@ -68,26 +86,36 @@ def _flag_help(owners) -> str:
         text += " (default " + "; ".join(f"{value} for {', '.join(who)}" for value, who in defaults.items()) + ")"
     elif any(parameter.default is dataclasses.MISSING for _, parameter in owners):
         text += " (required)"
+    elif all(parameter.switch for _, parameter in owners):
+        text += " (default off)"
     return text.replace("%", "%%")
 
 
 def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
     """``--sampler FAMILY`` and one flag per parameter of every registered family (the dataclass fields,
-    :mod:`refimpl.samplers.params`); a flag given to a family without that parameter is refused by
-    :func:`build_sampler`."""
-    group = parser.add_argument_group(
-        "sampler", "the sampler family and its parameters; each flag lists the families it applies to")
-    group.add_argument(*flags, dest="sampler", default=default, metavar="FAMILY", type=_family_name,
-                       help=f"one of {', '.join(registry.NAMES)}" + (f" (default {default})" if default else ""))
+    :mod:`refimpl.samplers.params`): the flags several families read in one group, each family's own in its group;
+    a flag given to a family without that parameter is refused by :func:`build_sampler`."""
+    shared = parser.add_argument_group(
+        "the sampler", "the sampler family, and the flags several families read (each lists its families)")
+    shared.add_argument(*flags, dest="sampler", default=default, metavar="FAMILY", type=_family_name,
+                        help=f"one of {', '.join(registry.NAMES)} "
+                             + (f"(default {default})" if default else "(default none: the target is a denoiser)"))
+    groups = {}
     for flag, owners in _flags().items():
+        families = {name for name, _ in owners}
+        if len(families) > 1:
+            group = shared
+        else:
+            (name,) = families
+            if name not in groups:
+                groups[name] = parser.add_argument_group(f"{name} options", registry.family(name).summary)
+            group = groups[name]
         aliases = sorted({alias for _, parameter in owners for alias in parameter.aliases})
         names = [f"--{flag.replace('_', '-')}"] + aliases
         if all(parameter.switch for _, parameter in owners):
             group.add_argument(*names, dest=flag, action="store_true", default=None, help=_flag_help(owners))
         else:
             group.add_argument(*names, dest=flag, default=None, metavar=flag.upper(), help=_flag_help(owners))
-    parser.add_argument("--prompt", default=None,
-                        help="partial sequence, tokens separated by spaces, M for a mask, e.g. '0 M M M'")
 
 
 def _family_name(text):

@@ -1,50 +1,53 @@
-"""``refimpl ...`` commands.  Every command prints a human table by default and JSON with ``--json``."""
-import argparse
+"""``refimpl ...`` commands.  Every command prints a human table by default and JSON with ``--json``; its status
+goes to stderr (:mod:`refimpl.cli.status`).  What can be checked before the work is checked first: the numbers by
+the parser (:mod:`refimpl.cli.kinds`), then the output folders and the figures' matplotlib (:func:`_check_outputs`).
+
+This module imports no numpy when it is imported, so that :func:`entry_point` can choose the BLAS threads first.
+"""
+import os
 import sys
 import traceback
 
-import numpy as np
-
 from ..core.errors import InvalidParameterError, RefimplError
 from .output import print_reports as _print_reports
-from .studies import add_study_commands
+
+BLAS_TIMEOUT_VARIABLES = ("OPENBLAS_THREAD_TIMEOUT", "GOTO_THREAD_TIMEOUT")
 
 
-def _cmd_paper(args, out):
+def _cmd_paper(args, out, status):
     from ..experiments.paper import run_paper, write_figures
 
-    reports = run_paper(workers=args.workers)
+    reports = run_paper(progress=status, workers=args.workers)
+    status.close()
     _print_reports(reports, args.json, out)
     if args.figures:
-        written = write_figures(reports, args.figures)
-        if written is None:
-            print("refimpl paper: --figures needs matplotlib, which is not installed; "
-                  "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
-            return 1
-        print(f"figures written: {', '.join(written)}", file=sys.stderr)
+        _announce(write_figures(reports, args.figures))
     return 0
 
 
-def _cmd_law(args, out):
+def _cmd_law(args, out, status):
     from ..experiments.sampler_law import sampler_report
     from .builders import build_denoiser, build_sampler, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
     sampler = build_sampler(args, law.length)
-    report = sampler_report(law, build_denoiser(args.denoiser, law), sampler, prompt, names=names)
+    denoiser = build_denoiser(args.denoiser, law)
+    status(f"exact law of {sampler!r} on {law.vocab_size}**{law.length} sequences")
+    report = sampler_report(law, denoiser, sampler, prompt, names=names, letters=args.letters)
+    status.close()
     _print_reports([report], args.json, out)
     return 0
 
 
-def _cmd_frontier(args, out):
+def _cmd_frontier(args, out, status):
+    from ..experiments.executors import local_executor
     from ..experiments.frontier import frontier_report
     from .builders import build_denoiser, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
-    from ..experiments.executors import local_executor
-
+    denoiser = build_denoiser(args.denoiser, law)
     if args.results:
         from .studies import frontier_sweep
 
@@ -52,21 +55,24 @@ def _cmd_frontier(args, out):
     else:
         rows_of = None
         executor, close = local_executor(args.workers, args.scheduler)
+    status(f"every family's settings on {law.vocab_size}**{law.length} sequences")
     try:
-        report = frontier_report(law.table, build_denoiser(args.denoiser, law), prompt=prompt,
-                                 temperature=args.temperature, by=args.by, executor=executor, rows_of=rows_of)
+        report = frontier_report(law.table, denoiser, prompt=prompt, temperature=args.temperature, by=args.by,
+                                 executor=executor, rows_of=rows_of, progress=status)
     finally:
         close()
+    status.close()
     _print_reports([report], args.json, out)
     if args.figures:
         from ..experiments.figures import frontier_figure
-        from .studies import announce
 
-        return announce(frontier_figure(report, args.figures), "frontier")
+        _announce(frontier_figure(report, args.figures))
     return 0
 
 
-def _cmd_train(args, out):
+def _cmd_train(args, out, status):
+    import numpy as np
+
     from ..diffusion import elbo
     from ..laws import quantities
     from ..models import mlp
@@ -84,11 +90,13 @@ def _cmd_train(args, out):
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, masking=args.masking,
                          block_size=args.block_size, seed=args.seed, checkpoint_every=args.checkpoint_every)
     model, history = train(data, model_config, config, SCHEDULES[args.schedule](), checkpoint_path=args.out,
-                           resume=args.resume)
+                           resume=args.resume, progress=status.stream if status.mode != "off" else False)
     findings = {"steps": config.steps, "final_loss_mean_last_100": float(np.mean(history[-100:]))}
     if law.vocab_size ** law.length <= 4**8:
+        status("the exact NELBO")
         findings.update({"exact_nelbo": elbo.nelbo(model, law), "entropy_of_data_law": quantities.entropy(law)})
         findings["nelbo_gap"] = findings["exact_nelbo"] - findings["entropy_of_data_law"]
+    status.close()
     report = Report(name="train", title=f"Trained {model!r}" + (f" -> {args.out}" if args.out else ""),
                     tables=(), findings=findings,
                     notes=(f"vocabulary: {' '.join(names)}",) if names else ())
@@ -96,7 +104,7 @@ def _cmd_train(args, out):
     return 0
 
 
-def _cmd_verify(args, out):
+def _cmd_verify(args, out, status):
     from ..interop.verify import load_target, verify_denoiser, verify_sampler
     from ..reports.tables import Report, Table
     from .builders import build_denoiser, build_law, build_sampler, parse_prompt
@@ -104,14 +112,17 @@ def _cmd_verify(args, out):
     law = build_law(args)
     target = load_target(args.target)
     if args.sampler is None:
-        result = verify_denoiser(target(law.table), law, tolerance=args.tolerance)
+        status("the target's denoiser against the oracle, every partial sequence")
+        result = verify_denoiser(target(law.table), law, tolerance=args.tolerance, letters=args.letters)
         kind = "denoiser"
     else:
         prompt = parse_prompt(args.prompt, law.vocab_size, law.length)
         sampler = build_sampler(args, law.length)
         result = verify_sampler(target, sampler, build_denoiser(args.denoiser, law), law, n=args.samples,
-                                seed=args.seed, prompt=prompt, alpha=args.alpha)
+                                seed=args.seed, prompt=prompt, alpha=args.alpha, progress=status,
+                                letters=args.letters)
         kind = f"sampler, as {sampler!r}"
+    status.close()
     tables = []
     for key in ("most_over_represented", "most_under_represented"):
         if result.get(key):
@@ -124,19 +135,21 @@ def _cmd_verify(args, out):
     return 0 if result["passed"] else 1
 
 
-def _cmd_vectors(args, out):
+def _cmd_vectors(args, out, status):
     from ..interop import vectors
     from ..reports.tables import Report, Table
 
-    if bool(args.out) == bool(args.check):
-        raise InvalidParameterError("give exactly one of --out FILE (write) or --check FILE (recompute and compare)")
     if args.out:
+        status("building every case")
         vectors.write(args.out)
+        status.close()
         report = Report(name="vectors", title=f"golden vectors written to {args.out}", tables=(),
                         findings={"schema": vectors.SCHEMA, "cases": len(vectors.build()["cases"])})
         _print_reports([report], args.json, out)
         return 0
+    status(f"recomputing the cases of {args.check}")
     problems = vectors.check(args.check)
+    status.close()
     report = Report(name="vectors", title=f"{args.check}: {'AGREES' if not problems else 'DIFFERS'}",
                     tables=(Table("differences", ("field: file vs recomputed",), tuple((p,) for p in problems)),)
                     if problems else (), findings={"differences": len(problems), "passed": not problems})
@@ -144,94 +157,42 @@ def _cmd_vectors(args, out):
     return 0 if not problems else 1
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors on one line (the usage itself is one ``--help`` away)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+def _announce(written):
+    print(f"figures written: {', '.join(written)}", file=sys.stderr)
 
 
-def build_parser():
-    parser = _Parser(
-        prog="refimpl",
-        description="Exact reference implementation of absorbing (masked) discrete diffusion.")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    paper = commands.add_parser(
-        "paper", help="reproduce the paper's checkable claims exactly and print their tables")
-    paper.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    paper.add_argument("--figures", metavar="DIR", default=None, help="write PNG plots here (needs matplotlib)")
-    paper.add_argument("--workers", type=int, default=1,
-                       help="train the four MLPs side by side on this many processes, one BLAS thread each (faster; "
-                            "the trained models' numbers then differ in their last digits; default 1)")
-    paper.set_defaults(run=_cmd_paper)
+def _check_outputs(args):
+    """Before any work: the figures' matplotlib and every folder or file the command will write into."""
+    from ..core.files import writable_file, writable_folder
 
-    from .builders import add_law_arguments, add_sampler_arguments
+    if args.command == "vectors" and bool(args.out) == bool(args.check):
+        raise InvalidParameterError("give exactly one of --out FILE (write) or --check FILE (recompute and compare)")
+    if getattr(args, "figures", None):
+        from ..experiments.figures import pyplot
 
-    law = commands.add_parser(
-        "law", help="exact law of a sampler on a data law: KL, TV, incoherent mass, what changed most")
-    add_law_arguments(law)
-    add_sampler_arguments(law)
-    law.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
-    law.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    law.set_defaults(run=_cmd_law)
+        if pyplot() is None:
+            raise InvalidParameterError("--figures needs matplotlib, which is not installed: pip install "
+                                        "'refimpl[plot]', or run without --figures")
+        writable_folder(args.figures, "--figures")
+    if getattr(args, "results", None):
+        writable_folder(args.results, "--results")
+    if args.command in ("vectors", "train") and args.out:
+        writable_file(args.out, "--out")
 
-    frontier = commands.add_parser(
-        "frontier", help="every sampler family at several speeds: exact KL against exact expected model calls")
-    add_law_arguments(frontier)
-    frontier.add_argument("--denoiser", default="oracle", help="'oracle' (default) or a checkpoint from refimpl train")
-    frontier.add_argument("--prompt", default=None, help="partial sequence, tokens separated by spaces, M for a mask")
-    frontier.add_argument("--temperature", type=float, default=1.0, help="every sampler's (MDLM's stays 1)")
-    frontier.add_argument("--by", default="kl", choices=("kl", "tv"), help="the loss the frontier is drawn by")
-    frontier.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    frontier.add_argument("--figures", default=None, metavar="DIR", help="also write the frontier plot here")
-    frontier.add_argument("--workers", type=int, default=1, help="settings run side by side on this many processes")
-    frontier.add_argument("--scheduler", default=None, help="or on the Dask cluster at this address")
-    frontier.add_argument("--results", default=None, metavar="DIR",
-                          help="run the settings as a resumable sweep into DIR (refimpl sweep)")
-    frontier.set_defaults(run=_cmd_frontier)
 
-    add_study_commands(commands)
+def _commands():
+    from .studies import run_limits, run_sweep
 
-    verify = commands.add_parser(
-        "verify", help="check another implementation (module:function) against refimpl; exit 0 only if it agrees")
-    verify.add_argument("target", help="module:function — a denoiser factory f(p) -> denoiser, or with --as a "
-                                       "sampler f(denoiser, n, rng, length, vocab_size, prompt) -> (n, L) samples")
-    add_law_arguments(verify)
-    add_sampler_arguments(verify, flags=("--as",), default=None)
-    verify.add_argument("--denoiser", default="oracle", help="denoiser handed to a sampler target")
-    verify.add_argument("--samples", type=int, default=20000, help="samples drawn from a sampler target")
-    verify.add_argument("--alpha", type=float, default=1e-3, help="chi-square false-alarm rate")
-    verify.add_argument("--tolerance", type=float, default=1e-6, help="largest allowed probability difference")
-    verify.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    verify.set_defaults(run=_cmd_verify)
-
-    vectors = commands.add_parser("vectors", help="write (--out) or check (--check) golden test vectors (JSON)")
-    vectors.add_argument("--out", default=None, help="write the vectors here")
-    vectors.add_argument("--check", default=None, help="recompute the vectors in this file and compare")
-    vectors.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    vectors.set_defaults(run=_cmd_vectors)
-
-    train = commands.add_parser("train", help="train the NumPy MLP denoiser on the NELBO; writes a .npz checkpoint")
-    add_law_arguments(train)
-    train.add_argument("--out", default=None, help="checkpoint path (.npz)")
-    train.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    train.add_argument("--steps", type=int, default=2000)
-    train.add_argument("--batch-size", type=int, default=256)
-    train.add_argument("--lr", type=float, default=3e-3)
-    train.add_argument("--hidden", default="128,128")
-    train.add_argument("--activation", default="gelu", choices=("tanh", "relu", "gelu"))
-    train.add_argument("--masking", default="random", choices=("random", "any_order", "blockwise"))
-    train.add_argument("--block-size", type=int, default=1)
-    train.add_argument("--schedule", default="polynomial",
-                       choices=("linear", "cosine", "loglinear", "polynomial", "geometric"))
-    train.add_argument("--checkpoint-every", type=int, default=0)
-    train.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    train.set_defaults(run=_cmd_train)
-    return parser
+    return {"paper": _cmd_paper, "law": _cmd_law, "frontier": _cmd_frontier, "limits": run_limits,
+            "sweep": run_sweep, "verify": _cmd_verify, "vectors": _cmd_vectors, "train": _cmd_train}
 
 
 def main(argv=None, out=None):
+    """Run ``refimpl`` with ``argv`` (default: the process's), printing to ``out`` (default stdout); the exit status:
+    0 done (or agrees), 1 differs, 2 bad input, 3 a bug in refimpl."""
+    from .parser import build_parser
+    from .status import Status
+
     out = sys.stdout if out is None else out
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -239,14 +200,18 @@ def main(argv=None, out=None):
         parser.print_help(out)
         print("refimpl: error: no command given (see 'refimpl --help')", file=sys.stderr)
         return 2
+    status = Status.for_arguments(args.command, args)
     try:
-        return args.run(args, out)
+        _check_outputs(args)
+        return _commands()[args.command](args, out, status)
     except RefimplError as error:
+        status.close()
         if args.debug:
             traceback.print_exc()
         print(f"refimpl {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except Exception as error:  # a bug in refimpl: still one line, the traceback with --debug
+        status.close()
         if args.debug:
             traceback.print_exc()
         print(f"refimpl {args.command}: internal error: {type(error).__name__}: {_one_line(error)} "
@@ -258,7 +223,22 @@ def _one_line(error):
     return " ".join(str(error).split())
 
 
+def quiet_blas_threads(environ=None):
+    """Let OpenBLAS's idle threads sleep after 2**4 cycles instead of spinning for 2**28
+    (``OPENBLAS_THREAD_TIMEOUT=4``) unless the user chose (it or ``GOTO_THREAD_TIMEOUT`` set): the same threads
+    compute the same bits, but while another process holds a core the spinning ones no longer take turns with it
+    (``refimpl paper`` 2.2x slower under load without it, 1.0x with it: docs/PERFORMANCE.md, "BLAS threads").
+    Effective only before numpy is imported; returns whether it set it."""
+    environ = os.environ if environ is None else environ
+    if any(name in environ for name in BLAS_TIMEOUT_VARIABLES) or "numpy" in sys.modules:
+        return False
+    environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    return True
+
+
 def entry_point():
+    """The ``refimpl`` console script (and ``python -m refimpl``)."""
+    quiet_blas_threads()
     try:
         code = main()
         sys.stdout.flush()

@@ -1,36 +1,28 @@
 """``refimpl limits`` and ``refimpl sweep``: what any sampler can reach on a law, and grids of exact computations
-run as resumable tasks."""
+run as resumable tasks (their flags: :mod:`refimpl.cli.parser`)."""
 import json
 import sys
 
 from .output import print_reports as _print_reports
 
 
-def _cmd_limits(args, out):
-    from ..experiments.limits_report import limits_report
+def run_limits(args, out, status):
+    """``refimpl limits``."""
+    from ..experiments.limits_report import limits_report, write_figures
     from .builders import load_data
 
     law, _, _ = load_data(args)
-    report = limits_report(law.table, epsilon=args.epsilon, quick=args.quick)
+    status(f"the limits and every family on {law.vocab_size}**{law.length} sequences")
+    report = limits_report(law.table, epsilon=args.epsilon, quick=args.quick, progress=status)
+    status.close()
     _print_reports([report], args.json, out)
     if args.figures:
-        from ..experiments.limits_report import write_figures
-
-        return announce(write_figures(report, args.figures), "limits")
+        print(f"figures written: {', '.join(write_figures(report, args.figures))}", file=sys.stderr)
     return 0
 
 
-def announce(written, command):
-    """Say which figures were written (exit 0), or that matplotlib is missing (exit 1)."""
-    if written is None:
-        print(f"refimpl {command}: --figures needs matplotlib, which is not installed; "
-              "pip install 'refimpl[plot]' (the tables above are complete without it)", file=sys.stderr)
-        return 1
-    print(f"figures written: {', '.join(written)}", file=sys.stderr)
-    return 0
-
-
-def _cmd_sweep(args, out):
+def run_sweep(args, out, status):
+    """``refimpl sweep`` (its own progress line, off with ``--quiet``)."""
     from ..experiments.sweep import sweep
 
     summary = sweep(args.spec, args.results, workers=args.workers, scheduler=args.scheduler,
@@ -45,32 +37,6 @@ def _cmd_sweep(args, out):
         for failure in summary["failed"]:
             out.write(f"failed: {json.dumps(failure['inputs'], sort_keys=True)}: {failure['error']}\n")
     return 1 if summary["failed"] else 0
-
-
-def add_study_commands(commands):
-    """Add the two commands to the ``refimpl`` parser's subcommands."""
-    from .builders import add_law_arguments
-
-    limits = commands.add_parser(
-        "limits", help="the least KL any oracle sampler reaches at T steps (step sizes, fixed sets, adaptive "
-                       "policies), the fewest steps for a KL budget, and every sampler family against them")
-    add_law_arguments(limits)
-    limits.add_argument("--epsilon", type=float, default=0.01, help="the KL budget for the fewest steps (nats)")
-    limits.add_argument("--quick", action="store_true", help="fewer sampler settings in the families table")
-    limits.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    limits.add_argument("--figures", default=None, metavar="DIR", help="also write the parallelism profile plot here")
-    limits.set_defaults(run=_cmd_limits)
-
-    sweep = commands.add_parser(
-        "sweep", help="run a grid of exact computations (a TOML or JSON spec) as resumable tasks on a process pool "
-                      "or a Dask cluster")
-    sweep.add_argument("spec", help="the sweep's spec (.toml or .json; refimpl.experiments.sweep_spec)")
-    sweep.add_argument("--results", required=True, help="the directory the results go to (one per sweep)")
-    sweep.add_argument("--workers", type=int, default=None, help="local processes (default: every core; 1: inline)")
-    sweep.add_argument("--scheduler", default=None, help="a Dask scheduler's address, e.g. tcp://host:8786")
-    sweep.add_argument("--quiet", action="store_true", help="no progress line")
-    sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
-    sweep.set_defaults(run=_cmd_sweep)
 
 
 def frontier_sweep(args, law, prompt):

@@ -1,7 +1,11 @@
-"""Atomic file writes: a temporary file in the same folder, flushed and fsynced, then renamed."""
+"""Atomic file writes: a temporary file in the same folder, flushed and fsynced, then renamed.  The file gets the
+mode a plain ``open(path, "w")`` would give it (0644 under umask 022; an existing file keeps its mode), not the
+temporary file's private 0600."""
 import json
 import os
 import tempfile
+
+from .errors import FileFormatError
 
 
 def atomic_write_bytes(path, data):
@@ -9,8 +13,13 @@ def atomic_write_bytes(path, data):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -25,3 +34,42 @@ def atomic_write_bytes(path, data):
 def atomic_write_json(path, obj):
     """``obj`` as indented, key-sorted JSON (deterministic bytes), written atomically."""
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def _umask():
+    """The process's umask, read without changing it where Linux shows it (/proc), else set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def writable_folder(path, flag):
+    """Make sure ``path`` is a folder this process can write into (created if missing), before a long computation
+    whose output goes there: a :class:`refimpl.FileFormatError` naming ``flag`` and the reason otherwise."""
+    path = os.fspath(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".refimpl-write-check.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise FileFormatError(f"{flag} {path}: cannot write there ({reason})") from None
+    return path
+
+
+def writable_file(path, flag):
+    """Make sure the file ``path`` can be written (its folder is writable, it is not a folder): as
+    :func:`writable_folder`."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise FileFormatError(f"{flag} {path}: is a folder, not a file")
+    writable_folder(os.path.dirname(os.path.abspath(path)), flag)
+    return path

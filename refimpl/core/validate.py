@@ -205,6 +205,16 @@ def probability(value, name, *, open_low=False, open_high=False):
     return v
 
 
+def rate(value, name="alpha"):
+    """A false-alarm rate: a float strictly between 0 and 1 (at 0 no sample size decides, at 1 every test fails)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} (the false-alarm rate) must lie in (0, 1), got {value!r}")
+    try:
+        return probability(value, name, open_low=True, open_high=True)
+    except InvalidParameterError:
+        raise InvalidParameterError(f"{name} (the false-alarm rate) must lie in (0, 1), got {value!r}") from None
+
+
 def generator(rng):
     """An explicit ``numpy.random.Generator``; seeds and the legacy RandomState are refused."""
     if not isinstance(rng, np.random.Generator):

@@ -36,15 +36,23 @@ def dask_executor(address: str, timeout: str = "10s") -> tuple:
     return client, client.get_executor()
 
 
-def ordered_map(fn: typing.Callable, items: typing.Iterable, executor: "concurrent.futures.Executor | None" = None) -> list:
+def ordered_map(fn: typing.Callable, items: typing.Iterable, executor: "concurrent.futures.Executor | None" = None,
+                progress: "typing.Callable | None" = None) -> list:
     """``[fn(item) for item in items]``, on ``executor`` when given (any :class:`concurrent.futures.Executor`:
     ``fn`` and the items must pickle for a process pool), the results in the items' order whatever order they
     finish in — how the frontier, the prescriptions grid and the largest-problem search run their cells
-    side by side."""
+    side by side.  ``progress(done, total)``, if given, after each result (in this process, in the items' order)."""
     items = list(items)
     if executor is None or len(items) <= 1:
-        return [fn(item) for item in items]
-    return [future.result() for future in [executor.submit(fn, item) for item in items]]
+        calls = (lambda item=item: fn(item) for item in items)
+    else:
+        calls = (future.result for future in [executor.submit(fn, item) for item in items])
+    results = []
+    for call in calls:
+        results.append(call())
+        if progress is not None:
+            progress(len(results), len(items))
+    return results
 
 
 def local_executor(workers: "int | None" = None, scheduler: "str | None" = None) -> tuple:

@@ -103,14 +103,16 @@ def remdm_samplers(masked, steps, quick=False):
     return out
 
 
-def frontier_rows(p, denoiser, samplers, prompt=None, ties=True, executor=None):
+def frontier_rows(p, denoiser, samplers, prompt=None, ties=True, executor=None, progress=None):
     """One dict per sampler: ``label``, ``expected_calls``, ``tokens_per_call`` (masked positions per call),
     ``kl_p_q``, ``kl_q_p``, ``tv``, ``incoherent_mass``, and with ``ties`` ``tie_probability``
     (:func:`refimpl.tie_probability`: one more run for a ranking sampler).  ``executor``: the settings run side
-    by side on it (:func:`refimpl.experiments.executors.ordered_map`; the same rows, in the same order)."""
+    by side on it (:func:`refimpl.experiments.executors.ordered_map`; the same rows, in the same order).
+    ``progress(message, detail=True)``, if given, hears how many settings are done."""
     table = validate.law_table(p)
     masked = _masked(prompt, table.shape[0], table.ndim)
-    return ordered_map(_Row(table, denoiser, prompt, ties, masked), samplers, executor)
+    report = None if progress is None else lambda done, total: progress(f"{done} of {total} settings", detail=True)
+    return ordered_map(_Row(table, denoiser, prompt, ties, masked), samplers, executor, report)
 
 
 class _Row:
@@ -162,11 +164,12 @@ def shown(value):
 LOSSES = {"kl": "kl_p_q", "tv": "tv"}
 
 
-def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None, rows_of=None):
+def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None, rows_of=None,
+                    progress=None):
     """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones (by KL(p || q), or by TV
     with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked.
     ``rows_of(samplers)``: where the rows come from instead (e.g. a resumable sweep,
-    :func:`refimpl.experiments.sweep.frontier_sweep_rows`)."""
+    :func:`refimpl.experiments.sweep.frontier_sweep_rows`).  ``progress``: as :func:`frontier_rows`'s."""
     if by not in LOSSES:
         raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
     table = metrics.conditioned(p, prompt)
@@ -176,7 +179,8 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
         start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
         samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None)
-    rows = frontier_rows(p, denoiser, samplers, prompt, executor=executor) if rows_of is None else rows_of(samplers)
+    rows = (frontier_rows(p, denoiser, samplers, prompt, executor=executor, progress=progress) if rows_of is None
+            else rows_of(samplers))
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}
     ordered = sorted(rows, key=lambda r: (r["expected_calls"], r[loss]))

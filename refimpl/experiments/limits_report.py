@@ -37,12 +37,15 @@ def reachable(kls, calls: float) -> float:
     return float((1 - share) * kls[low - 1] + share * kls[low])
 
 
-def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False) -> Report:
+def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False, progress=None) -> Report:
     """The parallelism profile, the fewest steps for KL <= ``epsilon``, and every sampler (default: the
-    frontier's, oracle, temperature 1) against the best adaptive policy at its expected calls."""
+    frontier's, oracle, temperature 1) against the best adaptive policy at its expected calls.  ``progress(message,
+    detail=False)``, if given, hears each stage (and, with ``detail=True``, each sampler done)."""
+    progress = (lambda message, detail=False: None) if progress is None else progress
     table = validate.law_table(p)
     epsilon = check_epsilon(epsilon)
     vocab_size, length = table.shape[0], table.ndim
+    progress("the least KL at each number of steps (a), (b), (c)")
     rows = parallelism_profile(table)
     kls = adaptive_optima(table).kls
     profile = Table("The least KL(p || q) at T steps (nats): (a) the best step sizes for random-order decoding, "
@@ -59,7 +62,8 @@ def limits_report(p, epsilon: float = 0.01, samplers=None, quick: bool = False) 
     oracle = oracle_denoiser(table)
     chosen = default_samplers(length, quick=quick) if samplers is None else samplers
     placed = []
-    for row in frontier_rows(table, oracle, chosen, ties=False):
+    progress(f"{len(chosen)} sampler settings against (c)")
+    for row in frontier_rows(table, oracle, chosen, ties=False, progress=progress):
         best = reachable(kls, row["expected_calls"])
         placed.append((row["label"], row["expected_calls"], shown(row["kl_p_q"]), shown(best),
                        shown(row["kl_p_q"] - best)))

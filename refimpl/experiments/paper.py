@@ -45,7 +45,8 @@ def run_paper(progress=None, models=None, workers=1):
     models' numbers differ from the default's in their last digits (a matrix product's rounding depends on how
     many BLAS threads share it); every exact number is the same.
     """
-    progress = _progress_printer(sys.stderr.isatty()) if progress is None else progress
+    own_line = progress is None and sys.stderr.isatty()
+    progress = _progress_printer(own_line) if progress is None else progress
     count = validate.integer(workers, "workers", 1)
     progress("training the toy MLP and the three strategies' MLPs")
     with (single_threaded_pool(count) if count > 1 else contextlib.nullcontext(None)) as executor:
@@ -64,7 +65,7 @@ def run_paper(progress=None, models=None, workers=1):
     if models is not None:
         models.update({"toy": toy_model, **raw})
     progress("done")
-    if sys.stderr.isatty():
+    if own_line:
         print(file=sys.stderr)
     return reports
 

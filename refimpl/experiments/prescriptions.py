@@ -108,7 +108,8 @@ def prescriptions_experiment(models=None, progress=None, executor=None):
         name="prescriptions",
         title=f"Inference x training strategies: exact KL(p || q), reversible 4-state chain, L = {length}",
         tables=(Table("SemiAR(block, RandomK(k)): rows are inference strategies, columns denoisers",
-                      ("block", "tokens/step", "steps") + tuple(names), rows),),
+                      ("block", "tokens/step", "steps") + tuple(names), rows,
+                      nonnegative=tuple(range(3, 3 + len(names)))),),  # every cell a KL
         findings=findings,
         notes=("Equal training budget: 1500 Adam steps of 256 sequences, lr 3e-3 with cosine decay, seed 0, "
                "Polynomial(2) schedule; the oracle column is the exact limit of perfect training.",))

@@ -4,15 +4,16 @@ import numpy as np
 from .. import engine
 from ..core import validate
 from ..laws import metrics, quantities
-from ..reports.tables import Report, Table, letters
+from ..reports.tables import Report, Table, tokens
 from ..samplers import FixedOrder
 
 
-def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
+def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None, letters=False):
     """Metrics of the sampler's exact law q against p (given the prompt), the expected number of model calls
     its original loop makes (:func:`refimpl.expected_calls`), the probability that a tie decides what a step
     keeps (:func:`refimpl.tie_probability`), and the most changed outputs — from one run of the engine on one
-    problem (the prompt checked once, the plan built once)."""
+    problem (the prompt checked once, the plan built once).  Sequences print as token ids (``names``: as the
+    vocabulary's names; ``letters``: as A, B, ...), positions from 0."""
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     job = engine.problem(denoiser, sampler, length, vocab_size, prompt)
@@ -30,14 +31,14 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None):
         findings["sum_of_step_total_correlations"] = float(sum(losses))
         tables.append(Table("Loss of each reveal step: E[TC(X_S | earlier)] (sums to KL(p||q))",
                             ("step", "positions", "loss (nats)"),
-                            tuple((k + 1, " ".join(str(i + 1) for i in s), float(v))
+                            tuple((k + 1, " ".join(str(i) for i in s), float(v))
                                   for k, (s, v) in enumerate(zip(sampler.sets, losses)))))
     diff = (q - target).ravel()
     order = np.argsort(-np.abs(diff), kind="stable")[:top]
     rows = []
     for index in order:
         x = np.unravel_index(index, table.shape)
-        rows.append((letters(x, names), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
+        rows.append((tokens(x, names, letters), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
     tables.append(Table("Outputs whose probability changed most (p given the prompt vs the sampler's q)",
                         ("sequence", "p", "q", "q - p"), tuple(rows)))
     return Report(name="sampler_law", title=f"Exact law of {sampler!r}", tables=tuple(tables), findings=findings)

@@ -20,7 +20,7 @@ from ..diffusion.schedules import check_schedule
 from ..engine import exact_law, problem, run
 from ..laws import space
 from ..laws.quantities import entropy
-from ..reports.tables import letters
+from ..reports.tables import tokens
 from ..samplers.kernels.subsets import TIES
 from .goodness import chi_square_fit, counts_per_row, mean_test
 
@@ -42,12 +42,15 @@ def load_target(spec: str) -> Callable:
     return target
 
 
-def verify_denoiser(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6, chunk: int = CHUNK) -> dict:
+def verify_denoiser(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6, chunk: int = CHUNK,
+                    letters: bool = False) -> dict:
     r"""Exact NELBO next to H(p), and the largest deviation from the oracle over all partial sequences.
 
-    Passes when the largest absolute difference of a probability is at most ``tolerance``.
+    Passes when the largest absolute difference of a probability is at most ``tolerance``.  ``where`` names the
+    worst partial sequence (token ids, M for a mask; ``letters``: A, B, ...), its position (from 0) and token.
     """
     table = validate.law_table(p)
+    tolerance = validate.nonnegative(validate.number(tolerance, "tolerance"), "tolerance")
     vocab_size, length = table.shape[0], table.ndim
     oracle = oracle_denoiser(table)
     worst = (-1.0, None, None)
@@ -61,15 +64,16 @@ def verify_denoiser(denoiser: Denoiser, p: LawLike, tolerance: float = 1e-6, chu
             worst = (float(diff[b, i, v]), z[b].copy(), (int(i), int(v), float(ours[b, i, v]), float(theirs[b, i, v])))
     value, h = nelbo(denoiser, table), entropy(table)
     deviation, z, (i, v, expected, got) = worst
-    where = " ".join("M" if t == vocab_size else letters([t]) for t in z)
+    where = " ".join("M" if t == vocab_size else tokens([t], as_letters=letters) for t in z)
     return {"passed": deviation <= tolerance, "nelbo": value, "entropy": h, "nelbo_gap": value - h,
             "max_deviation": deviation, "tolerance": tolerance,
-            "where": f"partial sequence [{where}], position {i + 1}, token {letters([v])}: "
+            "where": f"partial sequence [{where}], position {i}, token {tokens([v], as_letters=letters)}: "
                      f"refimpl {expected:.6g}, target {got:.6g}"}
 
 
 def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int = 20000, seed: int = 0,
-                   prompt: ArrayLike | None = None, alpha: float = 1e-3, top: int = 5) -> dict:
+                   prompt: ArrayLike | None = None, alpha: float = 1e-3, top: int = 5, progress: Callable | None = None,
+                   letters: bool = False) -> dict:
     r"""Chi-square test of ``sample_fn``'s samples against refimpl's exact law for ``sampler``.
 
     ``sample_fn(denoiser, n, rng, length, vocab_size, prompt) -> (n, L)`` is the implementation under
@@ -77,12 +81,20 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     A ``sample_fn`` that also counts its model calls returns ``(samples, calls)``, ``calls`` (n,) the calls
     each row made as a batch of one: their mean is then tested against the exact expectation
     (:func:`refimpl.expected_calls`) with a two-sided normal test at the same ``alpha`` — or, when every
-    row made the same number, must equal it.
+    row made the same number, must equal it.  ``n`` >= 1, ``seed`` >= 0, ``0 < alpha < 1`` and ``top`` >= 1 are
+    checked before anything is computed (a :class:`refimpl.RefimplError` otherwise): a verdict is only ever
+    returned for a test that ran.  ``progress(message)``, if given, hears each stage; sequences print as token
+    ids (``letters``: A, B, ...).
     """
+    progress = (lambda message: None) if progress is None else progress
+    n, seed = validate.integer(n, "n", 1), validate.integer(seed, "seed", 0)
+    alpha, top = validate.rate(alpha, "alpha"), validate.integer(top, "top", 1)
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
+    progress(f"the exact law of {sampler!r}")
     result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True)
     law, step_calls = result.finished(type(sampler).__name__), result.calls
+    progress(f"drawing {n} samples from the target")
     try:
         drawn = sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt)
     except RefimplError:
@@ -98,7 +110,8 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     counts = np.bincount(space.encode(samples, vocab_size), minlength=law.size)
     expected = law.ravel() * len(samples)
     fit = chi_square_fit(counts, law.ravel(), alpha)
-    describe = lambda k: {"sequence": letters(space.decode(int(k), vocab_size, length)),  # noqa: E731
+    progress("the chi-square test")
+    describe = lambda k: {"sequence": tokens(space.decode(int(k), vocab_size, length), as_letters=letters),  # noqa: E731
                           "observed": int(counts[k]), "expected": float(expected[k])}
     out = {"passed": not fit.rejects(alpha), "p_value": fit.p_value, "alpha": alpha, "samples": len(samples),
            "samples_where_exact_law_is_zero": fit.impossible, "detectable_tv": fit.detectable_tv}

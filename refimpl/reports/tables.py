@@ -1,6 +1,7 @@
 """What an experiment returns: named tables plus scalar findings, printable and JSON-ready."""
 import dataclasses
 import math
+import re
 
 from tabulate import tabulate
 
@@ -13,11 +14,44 @@ def letters(tokens, names=None):
     return "".join(chr(ord("A") + int(t)) if 0 <= int(t) < 26 else f"<{int(t)}>" for t in tokens)
 
 
+def tokens(sequence, names=None, as_letters=False):
+    """A sequence as a user reads it in every table: its token ids separated by spaces (``[0, 1] -> '0 1'``; the
+    mask, id V, as M when ``vocab_size`` matters is the caller's), or the vocabulary's ``names``, or with
+    ``as_letters`` the paper's letters (``'AB'``, :func:`letters`)."""
+    if names is not None or as_letters:
+        return letters(sequence, names)
+    return " ".join(str(int(t)) for t in sequence)
+
+
+ROUNDING = 1e-12  # a KL (nats) or TV within this of 0 is an exact 0 up to float64 rounding
+
+
+def _names_kl_or_tv(name):
+    return re.search(r"(?<![A-Za-z])(KL|TV|kl|tv)(?![a-z])", str(name)) is not None
+
+
+def _rounded(value):
+    """0.0 for a float within ROUNDING of 0 (a quantity known to be >= 0), else the value."""
+    if isinstance(value, float) and -ROUNDING < value < ROUNDING:
+        return 0.0
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Table:
+    """A titled table.  ``nonnegative``: the columns whose quantity is known to be >= 0 (a KL, a TV); by default
+    those whose header names KL or TV.  In text they print a value within :data:`ROUNDING` of 0 as 0 (the float64
+    rounding of an exact 0, e.g. -1.97e-16); JSON keeps every value as computed."""
+
     title: str
     headers: tuple
     rows: tuple
+    nonnegative: "tuple | None" = None
+
+    def nonnegative_columns(self):
+        if self.nonnegative is not None:
+            return set(self.nonnegative)
+        return {k for k, header in enumerate(self.headers) if _names_kl_or_tv(header)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +84,18 @@ class Report:
         })
 
     def to_text(self):
+        """The tables and findings for a person: KLs and TVs within :data:`ROUNDING` of 0 as 0 (:class:`Table`;
+        a finding whose name mentions KL or TV likewise)."""
         parts = [f"== {self.title} =="]
         for table in self.tables:
             parts.append(f"\n{table.title}")
-            parts.append(tabulate(table.rows, headers=table.headers, floatfmt=".6g"))
+            columns = table.nonnegative_columns()
+            rows = [tuple(_rounded(v) if k in columns else v for k, v in enumerate(row)) for row in table.rows]
+            parts.append(tabulate(rows, headers=table.headers, floatfmt=".6g"))
         if self.findings:
             parts.append("")
-            rows = [(k, str(v) if isinstance(v, bool) else v) for k, v in sorted(self.findings.items())]
+            rows = [(k, str(v) if isinstance(v, bool) else _rounded(v) if _names_kl_or_tv(k) else v)
+                    for k, v in sorted(self.findings.items())]
             parts.append(tabulate(rows, headers=("finding", "value"), floatfmt=".6g"))
         parts.extend(f"note: {note}" for note in self.notes)
         return "\n".join(parts)

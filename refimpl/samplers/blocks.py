@@ -91,7 +91,7 @@ class FixedOrder:
     0.25
     """
 
-    sets: tuple = param(help="the positions revealed at each step, e.g. '1,2;3;4' (counted from 1)", convert=position_sets)
+    sets: tuple = param(help="the positions revealed at each step, e.g. '0,1;2;3' (counted from 0)", convert=position_sets)
     temperature: float = temperature_param(1.0)
 
     def __post_init__(self):
@@ -110,9 +110,16 @@ class FixedOrder:
     def plan(self, masked, region):
         positions = set(int(i) for i in np.flatnonzero(masked & region))
         named = set(i for s in self.sets for i in s)
+        outside = sorted(i for i in named if i >= len(masked))
+        if outside:
+            raise InvalidParameterError(f"FixedOrder position{'s' if len(outside) > 1 else ''} "
+                                        f"{', '.join(map(str, outside))} outside the sequence (positions 0 to "
+                                        f"{len(masked) - 1}, counted from 0)")
         if named != positions:
+            missing, extra = sorted(positions - named), sorted(named - positions)
             raise InvalidParameterError(
-                f"FixedOrder sets cover positions {sorted(named)} but the masked positions are {sorted(positions)}")
+                f"FixedOrder sets must cover exactly the masked positions {sorted(positions)} (counted from 0)"
+                + (f"; {missing} are in no set" if missing else "") + (f"; {extra} are not masked" if extra else ""))
         plan = []
         for chosen in self.sets:
             reveal = np.zeros(len(masked))

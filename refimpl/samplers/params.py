@@ -74,11 +74,12 @@ def counts(text: str) -> "int | list[int]":
 
 
 def position_sets(text: str) -> list:
-    """``"1,2;3;4"`` (positions counted from 1, sets separated by ;) -> [[0, 1], [2], [3]]."""
+    """``"0,1;2;3"`` (positions counted from 0, as everywhere in refimpl; sets separated by ;) -> [[0, 1], [2], [3]];
+    the family checks them against the length."""
     try:
-        return [[int(i) - 1 for i in part.split(",") if i.strip()] for part in str(text).split(";")]
+        return [[int(i) for i in part.split(",") if i.strip()] for part in str(text).split(";")]
     except ValueError:
-        raise InvalidParameterError(f"sets must look like '1,2;3;4' (positions from 1), got {text!r}") from None
+        raise InvalidParameterError(f"sets must look like '0,1;2;3' (positions from 0), got {text!r}") from None
 
 
 @dataclasses.dataclass(frozen=True)

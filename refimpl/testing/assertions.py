@@ -26,10 +26,7 @@ SAMPLES = 20000  # default Monte Carlo size (times the plugin's --refimpl-mc-sca
 
 
 def _alpha(alpha):
-    alpha = validate.number(alpha, "alpha")
-    if not 0.0 < alpha < 1.0:
-        raise InvalidParameterError(f"alpha (the false-alarm rate) must lie in (0, 1), got {alpha!r}")
-    return alpha
+    return validate.rate(alpha, "alpha")
 
 
 def _top(top):
@@ -115,9 +112,7 @@ def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1
     not optimal
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
-    tolerance = validate.number(tolerance, "tolerance")
-    if not tolerance >= 0:
-        raise InvalidParameterError(f"tolerance must be >= 0, got {tolerance!r}")
+    tolerance = validate.nonnegative(tolerance, "tolerance")
     report = verify_denoiser(denoiser, p, tolerance)
     if report["passed"]:
         return

@@ -76,7 +76,7 @@ def test_paper_figures(monkeypatch, tmp_path, capsys):
         import matplotlib  # noqa: F401
     except ImportError:
         code = main(["paper", "--figures", str(tmp_path)], out=io.StringIO())
-        assert code == 1 and "needs matplotlib" in capsys.readouterr().err
+        assert code == 2 and "needs matplotlib" in capsys.readouterr().err
         return
     code = main(["paper", "--figures", str(tmp_path)], out=io.StringIO())
     assert code == 0
@@ -95,7 +95,7 @@ def test_cli_reports_errors_in_one_line(capsys, monkeypatch):
 
 
 def test_law_command_reports_exact_metrics():
-    code, text = run(["law", "--data", "coupled", "--sampler", "fixed_order", "--sets", "1,2", "--json"])
+    code, text = run(["law", "--data", "coupled", "--sampler", "fixed_order", "--sets", "0,1", "--json"])
     assert code == 0
     findings = json.loads(text)["reports"][0]["findings"]
     # one step revealing both coupled positions: KL = TC = ln 2, half the outputs incoherent

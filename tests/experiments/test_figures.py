@@ -89,9 +89,16 @@ def test_frontier_figures_from_the_command_line(tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
     assert main(["frontier", "--length", "3", "--figures", str(tmp_path)], out=io.StringIO()) == 0
     assert (tmp_path / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
     monkeypatch.setattr(figures, "pyplot", lambda: None)
-    assert main(["frontier", "--length", "3", "--figures", str(tmp_path)], out=io.StringIO()) == 1
-    assert "--figures needs matplotlib" in capsys.readouterr().err
+    monkeypatch.setattr("refimpl.experiments.frontier.frontier_report", _never_called)
+    assert main(["frontier", "--length", "3", "--figures", str(tmp_path)], out=io.StringIO()) == 2  # before the work
+    err = capsys.readouterr().err
+    assert "--figures needs matplotlib" in err and err.strip().count("\n") == 0
+
+
+def _never_called(*args, **kwargs):
+    raise AssertionError("the computation ran although its arguments were refused")
 
 
 def test_the_findings_show_the_committed_figures():

@@ -57,8 +57,12 @@ def test_the_limits_command_prints_the_report_as_json_and_refuses_bad_input(caps
     rows = limits.parallelism_profile(parity)
     assert found["fewest_steps_adaptive_kl"] == limits.fewest_steps(rows, 0.01, "adaptive_kl")
     assert found["total_correlation"] == pytest.approx(refimpl.total_correlation(parity), abs=1e-12)
-    assert main(["limits", "--epsilon", "0"], out=io.StringIO()) != 0
-    assert "epsilon must be a finite number > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # the parser refuses it, before the work
+        main(["limits", "--epsilon", "0"], out=io.StringIO())
+    assert refused.value.code == 2
+    assert "argument --epsilon: must be a finite number > 0, got '0'" in capsys.readouterr().err
+    with pytest.raises(refimpl.RefimplError, match="epsilon must be a finite number > 0"):  # and the library
+        limits_report(parity, epsilon=0.0)
 
 
 def test_the_parallelism_profile_figure_draws_every_optimum_and_its_zeros_at_zero(tmp_path):
