@@ -35,3 +35,17 @@ def paper_run():
     workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2  # (under xdist the other cores run other tests)
     reports = run_paper(progress=lambda message: None, models=models, workers=workers)
     return reports, models
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line after the summary: whether torch is installed and how many torch cross-checks were skipped for want of
+    it (README, "Tests"; .ci/run installs the torch extra so that none is)."""
+    import importlib.metadata
+    import importlib.util
+
+    skipped = [report for report in terminalreporter.stats.get("skipped", []) if "torch" in str(report.longrepr)]
+    if importlib.util.find_spec("torch") is None:
+        installed = "torch not installed (pip install 'refimpl[torch]' runs them)"
+    else:
+        installed = f"torch {importlib.metadata.version('torch')}"
+    terminalreporter.write_line(f"torch cross-checks: {installed}; {len(skipped)} skipped for want of torch")

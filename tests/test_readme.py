@@ -77,6 +77,13 @@ def test_ci_runs_the_readme_test_command():
     assert readme_commands()[1] in [line.strip() for line in ci]
 
 
+def test_ci_installs_the_torch_extra_before_the_test_command():
+    """So that the torch cross-checks run in CI instead of skipping (the suite's last line counts the skips)."""
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    torch = next(k for k, line in enumerate(lines) if line.startswith("pip install") and "torch" in line)
+    assert ".[test,torch]" in lines[torch] and torch < lines.index(readme_commands()[1])
+
+
 @pytest.mark.slow
 def test_readme_quotes_refimpl_paper_verbatim():
     """Every number of the paper experiments in docs/findings.md as ``refimpl paper`` prints it today (about 35 s).

@@ -227,7 +227,8 @@ def quiet_blas_threads(environ=None):
     """Let OpenBLAS's idle threads sleep after 2**4 cycles instead of spinning for 2**28
     (``OPENBLAS_THREAD_TIMEOUT=4``) unless the user chose (it or ``GOTO_THREAD_TIMEOUT`` set): the same threads
     compute the same bits, but while another process holds a core the spinning ones no longer take turns with it
-    (``refimpl paper`` 2.2x slower under load without it, 1.0x with it: docs/PERFORMANCE.md, "BLAS threads").
+    (``refimpl paper`` with another process on the other core: 2.29x its quiet time without it, 1.20x with it;
+    docs/PERFORMANCE.md, "BLAS threads on a shared machine").
     Effective only before numpy is imported; returns whether it set it."""
     environ = os.environ if environ is None else environ
     if any(name in environ for name in BLAS_TIMEOUT_VARIABLES) or "numpy" in sys.modules:

@@ -73,3 +73,15 @@ def writable_file(path, flag):
         raise FileFormatError(f"{flag} {path}: is a folder, not a file")
     writable_folder(os.path.dirname(os.path.abspath(path)), flag)
     return path
+
+
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
+def file_kind(path):
+    """``"npy"``, ``"npz"`` (a zip archive) or ``"other"`` by the file's first bytes, so that a text file named
+    ``x.npy`` is called what it is (numpy would take it for a pickle and suggest ``allow_pickle``, which refimpl never
+    uses); a missing or unreadable file raises :class:`OSError` as ``open`` does."""
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    return "npy" if head == NPY_MAGIC else "npz" if head[:4] == ZIP_MAGIC else "other"

@@ -22,20 +22,23 @@ def pyplot():
 
 
 def save(fig, path):
-    """The figure as PNG, written atomically; the path."""
+    """The figure as PNG, written atomically; the path.  The bounding box takes in what lies outside the axes (a
+    legend beside them)."""
     buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=120)
+    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
 def loss_axis(ax, values, label):
-    """A symmetric-log y axis, linear below the smallest positive of ``values``, zero included in its range."""
+    """A symmetric-log y axis, linear below the smallest positive of ``values``, zero included in its range, and
+    room above the largest (a marker there is drawn whole, not cut by the frame)."""
     positive = [v for v in values if v > 0]
     linear = min(positive) if positive else 1e-6
     ax.set_yscale("symlog", linthresh=linear)
-    ax.set_ylim(bottom=0.0)
+    top = max(positive) if positive else linear
+    ax.set_ylim(bottom=0.0, top=top * 1.6 if top > linear else 2 * linear)
     ax.set_ylabel(label)
     return linear
 
@@ -69,7 +72,7 @@ def frontier_figure(report, folder):
     ax.set_title(f"loss linear below {linear:.2g}: exact zeros at 0"
                  + (f"; {len(table.rows) - len(rows)} settings with infinite KL left out" if len(rows) < len(table.rows)
                     else ""), fontsize=8)
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the axes: covers no marker
     os.makedirs(folder, exist_ok=True)
     path = save(fig, os.path.join(folder, "frontier.png"))
     plt.close(fig)
@@ -102,7 +105,8 @@ def steps_figure(report, folder):
         ax.set_title(name, fontsize=8)
         ax.set_xlabel("decoding steps")
         loss_axis(ax, values, "KL(p || q) (nats)" if c == 0 else "")
-    axes[0][-1].legend(fontsize=5, ncol=2)
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))  # beside: covers no point
     os.makedirs(folder, exist_ok=True)
     path = save(fig, os.path.join(folder, "kl_vs_steps.png"))
     plt.close(fig)

@@ -4,7 +4,7 @@ import numpy as np
 from .. import engine
 from ..core import validate
 from ..laws import metrics, quantities
-from ..reports.tables import Report, Table, tokens
+from ..reports.tables import ROUNDING, Report, Table, tokens
 from ..samplers import FixedOrder
 
 
@@ -34,11 +34,12 @@ def sampler_report(p, denoiser, sampler, prompt=None, top=8, names=None, letters
                             tuple((k + 1, " ".join(str(i) for i in s), float(v))
                                   for k, (s, v) in enumerate(zip(sampler.sets, losses)))))
     diff = (q - target).ravel()
-    order = np.argsort(-np.abs(diff), kind="stable")[:top]
+    order = [k for k in np.argsort(-np.abs(diff), kind="stable")[:top] if abs(diff[k]) > ROUNDING]
     rows = []
     for index in order:
         x = np.unravel_index(index, table.shape)
         rows.append((tokens(x, names, letters), float(target.ravel()[index]), float(q.ravel()[index]), float(diff[index])))
-    tables.append(Table("Outputs whose probability changed most (p given the prompt vs the sampler's q)",
-                        ("sequence", "p", "q", "q - p"), tuple(rows)))
+    title = ("Outputs whose probability changed most (p given the prompt vs the sampler's q)" if rows else
+             f"No output's probability changed by more than {ROUNDING:g}: q = p up to rounding")
+    tables.append(Table(title, ("sequence", "p", "q", "q - p"), tuple(rows)))
     return Report(name="sampler_law", title=f"Exact law of {sampler!r}", tables=tuple(tables), findings=findings)

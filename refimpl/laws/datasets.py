@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core import validate
 from ..core.errors import FileFormatError, InvalidLawError, InvalidParameterError, InvalidSequenceError
+from ..core.files import file_kind
 from ..core.memory import check_memory
 from ..core.types import ArrayLike
 from . import space
@@ -184,8 +185,20 @@ def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: i
         raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
     if data.endswith(".npy"):
         try:
+            kind = file_kind(data)
+        except OSError as error:
+            raise FileFormatError(f"cannot read {data}: {error.strerror or error}") from None
+        if kind != "npy":
+            raise FileFormatError(f"{data} is not a .npy file (it lacks numpy's header); save a table with "
+                                  f"numpy.save, or give a text file of sequences as --data-file")
+        try:
             table = np.load(data, allow_pickle=False)
-        except (OSError, ValueError) as error:
+        except OSError as error:
+            raise FileFormatError(f"cannot read {data}: {error.strerror or error}") from None
+        except ValueError as error:
+            if "allow_pickle" in str(error) or "pickle" in str(error):
+                raise FileFormatError(f"{data} holds Python objects, not numbers; refimpl never unpickles: save a "
+                                      f"float64 table") from None
             raise FileFormatError(f"cannot read {data} as a .npy table: {error}") from None
         return from_table(table, name=data)
     vocab_size, length = validate.space(vocab_size, length)

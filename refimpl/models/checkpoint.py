@@ -23,7 +23,7 @@ import zipfile
 import numpy as np
 
 from ..core.errors import FileFormatError, InvalidTypeError
-from ..core.files import atomic_write_bytes
+from ..core.files import atomic_write_bytes, file_kind
 from ..core.types import ArrayLike
 from .mlp import MLP, MLPConfig
 
@@ -51,6 +51,14 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict | None, dict, np.ndarray]:
     """``(model, opt_state or None, train_state dict, history array)`` from a checkpoint."""
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise InvalidTypeError(f"a checkpoint path must be a file path, got {type(path).__name__}")
+    try:
+        kind = file_kind(path)
+    except FileNotFoundError:
+        raise FileFormatError(f"no checkpoint at {path}") from None
+    except OSError as error:
+        raise FileFormatError(f"cannot read {path}: {error.strerror or error}") from None
+    if kind != "npz":
+        raise FileFormatError(f"{path} is not a refimpl checkpoint (not a .npz archive; refimpl train --out writes one)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}

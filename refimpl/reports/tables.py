@@ -96,6 +96,8 @@ class Report:
             parts.append("")
             rows = [(k, str(v) if isinstance(v, bool) else _rounded(v) if _names_kl_or_tv(k) else v)
                     for k, v in sorted(self.findings.items())]
+            if any(isinstance(v, str) for _, v in rows):  # a column of words and numbers: the numbers as .6g too
+                rows = [(k, format(v, ".6g") if isinstance(v, float) else v) for k, v in rows]
             parts.append(tabulate(rows, headers=("finding", "value"), floatfmt=".6g"))
         parts.extend(f"note: {note}" for note in self.notes)
         return "\n".join(parts)

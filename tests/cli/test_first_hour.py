@@ -282,3 +282,29 @@ def test_the_console_script_lets_blas_threads_sleep_unless_the_user_chose():
     shown = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "9"
     assert cli_main.quiet_blas_threads({}) is False  # numpy is imported here: too late, and said so
+
+
+def test_a_file_that_is_not_what_its_name_says_is_called_what_it_is(tmp_path, capsys):
+    (tmp_path / "sequences.npy").write_text("A B\nB A\n")
+    np.save(tmp_path / "objects.npy", np.array([None, 1.0], dtype=object))
+    (tmp_path / "model.npz").write_text("not an archive")
+    for argv, needle in ((["--data", str(tmp_path / "sequences.npy")], "is not a .npy file"),
+                         (["--data", str(tmp_path / "objects.npy")], "holds Python objects"),
+                         (["--denoiser", str(tmp_path / "model.npz")], "not a .npz archive"),
+                         (["--denoiser", str(tmp_path / "sequences.npy")], "not a .npz archive")):
+        assert main(["law"] + argv, out=io.StringIO()) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "allow_pickle" not in err and err.strip().count("\n") == 0
+
+
+def test_an_exact_sampler_lists_no_changed_outputs_instead_of_rows_of_rounding():
+    """LeftToRight with the oracle is exact (proofs/one_token_exact.md): no row of +-1e-17 differences."""
+    out = io.StringIO()
+    assert main(["law", "--data", "markov", "--length", "4", "--sampler", "left_to_right", "--json"], out=out) == 0
+    report = json.loads(out.getvalue())["reports"][0]
+    assert report["findings"]["kl_p_q"] < 1e-12
+    assert report["tables"][-1]["rows"] == [] and "q = p up to rounding" in report["tables"][-1]["title"]
+    out = io.StringIO()
+    assert main(["law", "--data", "markov", "--length", "4", "--sampler", "llada", "--json"], out=out) == 0
+    rows = json.loads(out.getvalue())["reports"][0]["tables"][-1]["rows"]
+    assert len(rows) == 8 and all(abs(row[3]) > 1e-12 for row in rows)

@@ -109,7 +109,7 @@ def test_the_findings_show_the_committed_figures():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     findings = open(os.path.join(root, "docs", "findings.md"), encoding="utf-8").read()
     shown = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", findings)
-    assert {os.path.basename(p) for p in shown} >= {"frontier.png", "kl_vs_steps.png", "coupled_pairs.png",
-                                                     "parallelism_profile.png"}
+    assert {os.path.basename(p) for p in shown} == set(os.listdir(os.path.join(root, "docs", "figures"))) >= {
+        "frontier.png", "kl_vs_steps.png", "coupled_pairs.png", "parallelism_profile.png", "marginal_tv_vs_distance.png"}
     for path in shown:
         assert open(os.path.join(root, "docs", path), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
