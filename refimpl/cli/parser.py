@@ -4,6 +4,7 @@ output), each with a description and its default, and two or three examples per 
 Numbers are checked where they enter (:mod:`refimpl.cli.kinds`): a bad one is one line and exit 2 before any work.
 """
 import argparse
+import textwrap
 
 from . import kinds
 from .builders import add_law_arguments, add_sampler_arguments
@@ -19,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 def _command(commands, name, help, description, examples):
     """A subcommand whose ``--help`` shows its description and ``examples`` (lines ``command  # what``)."""
     epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
-    return commands.add_parser(name, help=help, description=description, epilog=epilog,
+    return commands.add_parser(name, help=help, description=textwrap.fill(description, 79), epilog=epilog,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
 

@@ -2,6 +2,7 @@
 import dataclasses
 import math
 import re
+import textwrap
 
 from tabulate import tabulate
 
@@ -23,6 +24,7 @@ def tokens(sequence, names=None, as_letters=False):
     return " ".join(str(int(t)) for t in sequence)
 
 
+WIDTH = 100  # table titles and notes wrap here in text; the tables are as wide as their columns
 ROUNDING = 1e-12  # a KL (nats) or TV within this of 0 is an exact 0 up to float64 rounding
 
 
@@ -88,7 +90,7 @@ class Report:
         a finding whose name mentions KL or TV likewise)."""
         parts = [f"== {self.title} =="]
         for table in self.tables:
-            parts.append(f"\n{table.title}")
+            parts.append("\n" + textwrap.fill(table.title, WIDTH))
             columns = table.nonnegative_columns()
             rows = [tuple(_rounded(v) if k in columns else v for k, v in enumerate(row)) for row in table.rows]
             parts.append(tabulate(rows, headers=table.headers, floatfmt=".6g"))
@@ -99,5 +101,5 @@ class Report:
             if any(isinstance(v, str) for _, v in rows):  # a column of words and numbers: the numbers as .6g too
                 rows = [(k, format(v, ".6g") if isinstance(v, float) else v) for k, v in rows]
             parts.append(tabulate(rows, headers=("finding", "value"), floatfmt=".6g"))
-        parts.extend(f"note: {note}" for note in self.notes)
+        parts.extend(textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="      ") for note in self.notes)
         return "\n".join(parts)
