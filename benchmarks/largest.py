@@ -8,6 +8,7 @@ block_length 4 at least V=4 L=12 (16.7 million clean sequences).
 Run: ``python -m benchmarks.largest [FAMILY ...] [--workers N]`` (N searches side by side; their timings then
 share the machine).
 """
+import argparse
 import concurrent.futures
 import functools
 import json
@@ -88,10 +89,13 @@ def lengths(name):
     return [length for length in range(START_LENGTH, MAX_LENGTH + 1) if length % step == 0]
 
 
-def search(name, vocab_size):
-    """One family's row: L from START_LENGTH up until a probe fails or runs over the limit."""
+def search(name, vocab_size, status=None):
+    """One family's row: L from START_LENGTH up until a probe fails or runs over the limit; ``status`` (a
+    :class:`refimpl.cli.status.Status`) hears each probe as it starts."""
     tried = []
     for length in lengths(name):
+        if status is not None:
+            status(f"{name}: V = {vocab_size}, L = {length}")
         outcome = attempt(name, vocab_size, length)
         tried.append(outcome)
         if outcome["status"] != "ok":
@@ -119,13 +123,17 @@ def run(quick=False, families=None, vocab_size=4, workers=1):
     path = pathlib.Path(os.environ.get(RESULTS_ENV) or RESULTS) / "largest.json"
     if families and path.exists():
         previous = {row["family"]: row for row in _json.loads(path.read_text())["cases"]}
+    from refimpl.cli.status import Status
     from refimpl.experiments.executors import ordered_map
 
+    status = Status.for_arguments("benchmarks.largest", argparse.Namespace())  # a line per probe, as refimpl's commands
     searched = [name for name in FAMILIES if not families or name in families]
     executor = concurrent.futures.ThreadPoolExecutor(workers) if workers > 1 else None  # each probe its own process
     try:
-        found = dict(zip(searched, ordered_map(functools.partial(search, vocab_size=vocab_size), searched, executor)))
+        found = dict(zip(searched, ordered_map(functools.partial(search, vocab_size=vocab_size, status=status), searched,
+                                               executor)))
     finally:
+        status.close()
         if executor is not None:
             executor.shutdown()
     rows = [found[name] if name in found else previous[name] for name in FAMILIES if name in found or name in previous]

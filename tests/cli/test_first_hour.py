@@ -298,7 +298,7 @@ def test_a_file_that_is_not_what_its_name_says_is_called_what_it_is(tmp_path, ca
 
 
 def test_an_exact_sampler_lists_no_changed_outputs_instead_of_rows_of_rounding():
-    """LeftToRight with the oracle is exact (proofs/one_token_exact.md): no row of +-1e-17 differences."""
+    """LeftToRight with the oracle is exact (one token per step, in a fixed order): no rows of +-1e-17 differences."""
     out = io.StringIO()
     assert main(["law", "--data", "markov", "--length", "4", "--sampler", "left_to_right", "--json"], out=out) == 0
     report = json.loads(out.getvalue())["reports"][0]
