@@ -8,7 +8,8 @@ side by side in one run.
 - The test suite (``python -m pytest``, pytest-xdist on every core) before: every worker with the machine's BLAS
   threads (``OPENBLAS_NUM_THREADS`` = cores, OpenBLAS's default); after: tests/conftest.py's one BLAS thread per
   worker.  ``--quick`` and the default run time a part of the suite (``tests/experiments``: the MLP trainings, where
-  BLAS matters); ``--full-suite`` times all of it (about 25 minutes on a 2-core machine).
+  BLAS matters; ``benchmarks/results/load.json``); ``--full-suite`` times all of it (about 35 minutes on a 2-core
+  machine; ``load-full-suite.json``).
 
 The goal: under load, no more than 2x the quiet time.  Each cell is one run, after one warm-up run of ``refimpl
 paper`` (imports cached); the competitor starts a second before each timed run and is killed after it.
@@ -69,7 +70,7 @@ def run(quick=False, full_suite=False):
                 print(f"  {what}, {'loaded' if loaded else 'quiet'}, {change} ...", file=sys.stderr, flush=True)
                 cases.append({"what": what, "load": "loaded" if loaded else "quiet", "blas": change,
                               "environment": extra, **_timed(argv, extra, loaded)})
-    return write_result("load", {"quick": quick, "full_suite": full_suite, "goal_ratio": GOAL_RATIO, "cases": cases})
+    return write_result("load-full-suite" if full_suite else "load", {"quick": quick, "full_suite": full_suite, "goal_ratio": GOAL_RATIO, "cases": cases})
 
 
 def _cell(result, what, load, blas):
