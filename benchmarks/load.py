@@ -70,7 +70,8 @@ def run(quick=False, full_suite=False):
                 print(f"  {what}, {'loaded' if loaded else 'quiet'}, {change} ...", file=sys.stderr, flush=True)
                 cases.append({"what": what, "load": "loaded" if loaded else "quiet", "blas": change,
                               "environment": extra, **_timed(argv, extra, loaded)})
-    return write_result("load-full-suite" if full_suite else "load", {"quick": quick, "full_suite": full_suite, "goal_ratio": GOAL_RATIO, "cases": cases})
+    name = "load-full-suite" if full_suite else "load"
+    return write_result(name, {"quick": quick, "full_suite": full_suite, "goal_ratio": GOAL_RATIO, "cases": cases})
 
 
 def _cell(result, what, load, blas):

@@ -90,7 +90,9 @@ def _cmd_train(args, out, status):
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, masking=args.masking,
                          block_size=args.block_size, seed=args.seed, checkpoint_every=args.checkpoint_every)
     model, history = train(data, model_config, config, SCHEDULES[args.schedule](), checkpoint_path=args.out,
-                           resume=args.resume, progress=status.stream if status.mode != "off" else False)
+                           resume=args.resume, progress=False,
+                           on_step=lambda step, loss: status(f"step {step} of {config.steps}, loss {loss:.4f}",
+                                                             detail=True))
     findings = {"steps": config.steps, "final_loss_mean_last_100": float(np.mean(history[-100:]))}
     if law.vocab_size ** law.length <= 4**8:
         status("the exact NELBO")

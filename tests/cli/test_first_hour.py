@@ -154,6 +154,7 @@ def _mode(path):
 
 def test_files_refimpl_writes_have_mode_0644_under_umask_022(tmp_path):
     from refimpl.core.files import atomic_write_bytes, atomic_write_json
+    from refimpl.experiments import figures
     from refimpl.interop import vectors
     from refimpl.models import checkpoint
     from refimpl.testing import fixed_mlp
@@ -164,8 +165,14 @@ def test_files_refimpl_writes_have_mode_0644_under_umask_022(tmp_path):
         atomic_write_json(tmp_path / "result.json", {"a": 1})
         checkpoint.save(tmp_path / "model.npz", fixed_mlp(2, 2, hidden=(3,)))
         vectors.write(tmp_path / "vectors.json")
-        assert {name: _mode(tmp_path / name) for name in os.listdir(tmp_path)} == dict.fromkeys(
-            ("bytes.bin", "result.json", "model.npz", "vectors.json"), 0o644)
+        written = ["bytes.bin", "result.json", "model.npz", "vectors.json"]
+        plt = figures.pyplot()
+        if plt is not None:  # the figures go through the same atomic write
+            figure = plt.figure()
+            figures.save(figure, str(tmp_path / "figure.png"))
+            plt.close(figure)
+            written.append("figure.png")
+        assert {name: _mode(tmp_path / name) for name in os.listdir(tmp_path)} == dict.fromkeys(written, 0o644)
         os.chmod(tmp_path / "bytes.bin", 0o640)  # a file that exists keeps its mode
         atomic_write_bytes(tmp_path / "bytes.bin", b"y")
         assert _mode(tmp_path / "bytes.bin") == 0o640
