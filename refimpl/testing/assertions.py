@@ -13,12 +13,13 @@ from ..core import validate
 from ..core.errors import InvalidParameterError, InvalidTypeError
 from ..core.types import ArrayLike, Denoiser, LawLike, Sampler
 from ..engine.calls import exact_law_and_calls
-from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, counts_per_row, mean_test
+from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, mean_test
 from ..interop.verify import verify_denoiser
 from ..laws import space
 from ..laws.quantities import tv as total_variation
 from ..reports.labels import sampler_label
-from ..reports.tables import letters
+from ..reports.tables import tokens
+from .outputs import calls_of, samples_of, split
 from .settings import monte_carlo_size
 
 ALPHA = 1e-3  # default false-alarm rate of every sampling assertion
@@ -33,8 +34,8 @@ def _top(top):
     return validate.integer(top, "top", 1)
 
 
-def _name(index, vocab_size, length):
-    return letters(space.decode(int(index), vocab_size, length))
+def _name(index, vocab_size, length, as_letters=False):
+    return tokens(space.decode(int(index), vocab_size, length), as_letters=as_letters)
 
 
 def assert_laws_close(actual: LawLike, expected: LawLike, atol: float = 1e-12, rtol: float = 0.0,
@@ -123,10 +124,12 @@ def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1
 
 
 def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA, top: int = 5,
-                         what: str = "the samples") -> FitResult:
+                         what: str = "the samples", letters: bool = False) -> FitResult:
     """Pearson's chi-square test of ``samples`` (n, L) against an exact ``law`` at false-alarm rate
     ``alpha`` (cells of expected count < 5 pooled); any sample where the law is 0 fails at once.
-    Returns the test's numbers; raises with the most over- and under-represented sequences.
+    Returns the test's numbers; raises with the most over- and under-represented sequences (token ids; with
+    ``letters``, A, B, ...).  Samples that are not (n, L) clean token ids — masks left, tokens out of range, the
+    wrong shape or dtype — fail as well, with an AssertionError that says how (:mod:`refimpl.testing.outputs`).
 
     Parameters
     ----------
@@ -140,6 +143,8 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
         How many sequences the message lists.
     what : str
         What the message calls the samples.
+    letters : bool
+        Print tokens as letters A, B, ... instead of their ids.
 
     Returns
     -------
@@ -155,9 +160,7 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
     table = validate.law_table(law, "law")
     vocab_size, length = table.shape[0], table.ndim
     alpha, top = _alpha(alpha), _top(top)
-    samples = validate.tokens(samples, vocab_size, length, partial=False, name="samples", ndim=2)
-    if len(samples) < 1:
-        raise InvalidParameterError("samples must hold at least one sequence")
+    samples = samples_of(samples, vocab_size, length, what=what, as_letters=letters)
     counts = np.bincount(space.encode(samples, vocab_size), minlength=table.size)
     fit = chi_square_fit(counts, table.ravel(), alpha)
     if not fit.rejects(alpha):
@@ -166,7 +169,7 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
 
     def row(k):
         sd = "impossible" if expected[k] == 0 else f"{fit.residuals[k]:+.1f} sd"
-        return f"  {_name(k, vocab_size, length)}: observed {int(counts[k])}, expected {expected[k]:.1f} ({sd})"
+        return f"  {_name(k, vocab_size, length, letters)}: observed {int(counts[k])}, expected {expected[k]:.1f} ({sd})"
 
     over, under = ([row(k) for k in cells] for cells in fit.most_off(counts, table, top))
     why = (f"{fit.impossible} samples fall where the exact law is 0" if fit.impossible else
@@ -184,17 +187,12 @@ def _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt):
     if not callable(sample_fn):
         raise InvalidTypeError(f"sample_fn must be callable (denoiser, n, rng, length, vocab_size, prompt), "
                                f"got {type(sample_fn).__name__}")
-    drawn = sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt)
-    if isinstance(drawn, tuple):
-        if len(drawn) != 2:
-            raise InvalidParameterError(f"sample_fn returns samples or (samples, calls), got a tuple of {len(drawn)}")
-        return drawn
-    return drawn, None
+    return split(sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt))
 
 
 def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int | None = None,
                            seed: int = 0, prompt: ArrayLike | None = None, alpha: float = ALPHA,
-                           top: int = 5) -> FitResult:
+                           top: int = 5, letters: bool = False) -> FitResult:
     """``sample_fn``'s samples follow refimpl's exact law for ``sampler`` with ``denoiser`` (chi-square at
     false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
     ``numpy.random.default_rng(seed)``); when ``sample_fn`` also returns its model calls, their mean
@@ -212,6 +210,8 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
         The data law (its shape gives V and L).
     n, seed, prompt, alpha, top
         Sample size, seed, prompt, false-alarm rate, sequences listed on failure.
+    letters : bool
+        Print tokens as letters A, B, ... instead of their ids.
 
     Returns
     -------
@@ -237,7 +237,9 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     alpha = _alpha(alpha)
     law, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
     samples, calls = _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
-    fit = assert_samples_match(samples, law, alpha, top, what=f"the samples of sample_fn (as {sampler_label(sampler)})")
+    samples = samples_of(samples, vocab_size, length, n, "the samples sample_fn returned", letters)
+    fit = assert_samples_match(samples, law, alpha, top, what=f"the samples of sample_fn (as {sampler_label(sampler)})",
+                               letters=letters)
     if calls is not None:
         _check_calls(calls, fit.samples, float(step_calls.sum()), alpha, sampler)
     return fit
@@ -283,7 +285,7 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
 
 def _check_calls(calls, rows, exact, alpha, sampler):
     __tracebackhide__ = True  # pytest shows the message, not this frame
-    calls = counts_per_row(calls, rows)
+    calls = calls_of(calls, rows)
     test = mean_test(calls, exact, alpha)
     if not test.rejects(alpha):
         return test

@@ -26,7 +26,7 @@ from ..denoisers import evaluate_rows
 from ..diffusion.elbo import cross_entropy_by_mask_count, nelbo, reconstruction_weights
 from ..diffusion.schedules import Linear, check_schedule
 from ..laws import space
-from ..reports.tables import letters
+from ..reports.tables import tokens
 from .denoisers import perturbed_oracle
 
 BATCH = 4096  # rows per call of the loss under test
@@ -173,10 +173,10 @@ def assert_loss_matches_nelbo(loss_fn, p: LawLike, schedule: ScheduleLike | None
         return result
     recon = f" (less its t = 0 term, {result['reconstruction']:.3g})" if result["reconstruction"] else ""
     worst = int(np.nanargmax(np.where(np.isfinite(relative), relative, np.inf)))
-    names = "".join("M" if v == vocab_size else letters([v]) for v in z_all[cell[worst]])
+    names = "[" + " ".join("M" if v == vocab_size else str(int(v)) for v in z_all[cell[worst]]) + "]"
     lines = [f"the loss is not refimpl's NELBO estimator ({'per token' if per == 'token' else 'per sequence'}, "
              f"{type(schedule).__name__} schedule): {int(bad.sum())} of {len(t)} rows differ by more than rtol={rtol:g}.",
-             f"worst row: t = {t[worst]:.4g}, x0 = {letters(x_all[s[worst]])}, z = {names}: yours {yours[worst]:.6g}, "
+             f"worst row: t = {t[worst]:.4g}, x0 = [{tokens(x_all[s[worst]])}], z = {names}: yours {yours[worst]:.6g}, "
              f"refimpl {reference[worst]:.6g} (w(t) = {weight[j[worst]]:.4g} x the masked cross-entropy "
              f"{masked_ce[cell[worst]] + 0.0:.4g}{' / L' if per == 'token' else ''}).",
              f"E[your loss] = {expected_yours:.6g} nats, the exact NELBO is {exact:.6g}{recon}: error "
