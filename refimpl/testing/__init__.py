@@ -7,7 +7,8 @@ r"""refimpl.testing: what a researcher or engineer imports into their own test s
   samplers by name: :func:`sampler`;
 - hypothesis strategies in :mod:`refimpl.testing.strategies` (``pip install 'refimpl[testing]'``);
 - a pytest plugin (:mod:`refimpl.testing.plugin`, registered as ``pytest11``): fixtures ``refimpl_rng``,
-  ``refimpl_small_law``, ``refimpl_coupled_law`` and the option ``--refimpl-mc-scale``.
+  ``refimpl_small_law``, ``refimpl_coupled_law``, the options ``--refimpl-mc-scale`` and ``--refimpl-seed``, and
+  each test's own seed for the sampling assertions called without one (:func:`next_seed`).
 
 docs/testing.md has complete examples and says what a false-alarm rate means in a suite of many checks.
 """
@@ -23,8 +24,8 @@ from .assertions import (
 from .denoisers import fixed_mlp, perturbed_oracle, random_denoiser
 from .losses import assert_loss_matches_nelbo
 from .named import sampler
-from .settings import monte_carlo_size, scale, set_scale
+from .settings import monte_carlo_size, next_seed, scale, set_scale
 
 __all__ = ["ALPHA", "SAMPLES", "assert_calls_match", "assert_denoiser_optimal", "assert_laws_close",
            "assert_loss_matches_nelbo", "assert_sampler_matches", "assert_samples_match", "fixed_mlp",
-           "monte_carlo_size", "perturbed_oracle", "random_denoiser", "sampler", "scale", "set_scale"]
+           "monte_carlo_size", "next_seed", "perturbed_oracle", "random_denoiser", "sampler", "scale", "set_scale"]

@@ -20,7 +20,7 @@ from ..laws.quantities import tv as total_variation
 from ..reports.labels import sampler_label
 from ..reports.tables import tokens
 from .outputs import calls_of, samples_of, split
-from .settings import monte_carlo_size
+from .settings import monte_carlo_size, next_seed
 
 ALPHA = 1e-3  # default false-alarm rate of every sampling assertion
 SAMPLES = 20000  # default Monte Carlo size (times the plugin's --refimpl-mc-scale)
@@ -191,12 +191,13 @@ def _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt):
 
 
 def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int | None = None,
-                           seed: int = 0, prompt: ArrayLike | None = None, alpha: float = ALPHA,
+                           seed: int | None = None, prompt: ArrayLike | None = None, alpha: float = ALPHA,
                            top: int = 5, letters: bool = False) -> FitResult:
     """``sample_fn``'s samples follow refimpl's exact law for ``sampler`` with ``denoiser`` (chi-square at
     false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
-    ``numpy.random.default_rng(seed)``); when ``sample_fn`` also returns its model calls, their mean
-    must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``).
+    ``numpy.random.default_rng(seed)``, by default the test's own seed (:func:`refimpl.testing.next_seed`: node id
+    plus ``--refimpl-seed`` under pytest, 0 outside; the message names it)); when ``sample_fn`` also returns its
+    model calls, their mean must match the exact expectation too (:func:`assert_calls_match`, same ``alpha``).
 
     Parameters
     ----------
@@ -233,13 +234,13 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
-    seed = validate.integer(seed, "seed", 0)
+    seed = next_seed() if seed is None else validate.integer(seed, "seed", 0)
     alpha = _alpha(alpha)
     law, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
     samples, calls = _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
     samples = samples_of(samples, vocab_size, length, n, "the samples sample_fn returned", letters)
-    fit = assert_samples_match(samples, law, alpha, top, what=f"the samples of sample_fn (as {sampler_label(sampler)})",
-                               letters=letters)
+    fit = assert_samples_match(samples, law, alpha, top, letters=letters,
+                               what=f"the samples of sample_fn (as {sampler_label(sampler)}, seed {seed})")
     if calls is not None:
         _check_calls(calls, fit.samples, float(step_calls.sum()), alpha, sampler)
     return fit

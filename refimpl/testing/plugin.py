@@ -2,15 +2,14 @@
 it available to every suite; it imports neither hypothesis nor anything heavy).
 
 Fixtures: ``refimpl_rng`` — a ``numpy.random.Generator`` seeded from the test's node id (the same test
-gets the same stream on every run and machine; ``--refimpl-seed`` shifts every seed);
+gets the same stream on every run and machine; ``--refimpl-seed`` shifts every seed; a sampling assertion called
+without ``seed`` draws from the same test seed, :func:`refimpl.testing.next_seed`);
 ``refimpl_small_law`` — a Dirichlet(0.5) law over V = 3, L = 3 (27 sequences, coupled);
 ``refimpl_coupled_law`` — the paper's coupled pairs: "AB" or "CD", each with probability 1/2.
 Option: ``--refimpl-mc-scale F`` multiplies the default sample size of every refimpl.testing sampling
 assertion (1 by default; for example 10 for a nightly run); the environment variable REFIMPL_MC_SCALE
 does the same.
 """
-import zlib
-
 import numpy as np
 import pytest
 
@@ -38,11 +37,20 @@ def pytest_report_header(config):
     return f"refimpl.testing: Monte Carlo scale {settings.scale():g}, seed offset {config.getoption('--refimpl-seed')}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """While a test runs, refimpl.testing's seedless sampling assertions draw from its seed."""
+    settings.start_test(settings.node_seed(item.nodeid, item.config.getoption("--refimpl-seed")))
+    try:
+        yield
+    finally:
+        settings.start_test(None)
+
+
 @pytest.fixture
 def refimpl_rng(request):
     """A Generator seeded from the test's node id (crc32) plus --refimpl-seed."""
-    seed = (zlib.crc32(request.node.nodeid.encode()) + request.config.getoption("--refimpl-seed")) % 2**32
-    return np.random.default_rng(seed)
+    return np.random.default_rng(settings.node_seed(request.node.nodeid, request.config.getoption("--refimpl-seed")))
 
 
 @pytest.fixture

@@ -72,3 +72,75 @@ def test_scale_in_process():
     finally:
         set_scale(None)
     assert scale() == before
+
+
+SEEDED = '''
+import json, os
+import numpy as np, refimpl
+import refimpl.testing as rt
+
+P = refimpl.datasets.coupled_pairs().table
+ORACLE = refimpl.oracle_denoiser(P)
+
+def recording(name):
+    def sample_fn(denoiser, n, rng, length, vocab_size, prompt):
+        with open(os.environ["OUT"], "a") as f:
+            f.write(json.dumps({name: rng.random(2).tolist()}) + "\\n")
+        return refimpl.sample(denoiser, refimpl.samplers.LeftToRight(), n, rng, length, vocab_size, prompt)
+    return sample_fn
+
+def test_one():
+    rt.assert_sampler_matches(recording("one, first call"), refimpl.samplers.LeftToRight(), ORACLE, P, n=200)
+    rt.assert_sampler_matches(recording("one, second call"), refimpl.samplers.LeftToRight(), ORACLE, P, n=200)
+
+def test_two():
+    rt.assert_sampler_matches(recording("two"), refimpl.samplers.LeftToRight(), ORACLE, P, n=200)
+'''
+
+
+def run_seeded(tmp_path, *options):
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_user.py").write_text(SEEDED)
+    out = tmp_path / "out.jsonl"
+    out.unlink(missing_ok=True)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options], cwd=tmp_path,
+                            capture_output=True, text=True, env={**__import__("os").environ, "OUT": str(out)},
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {k: v for line in out.read_text().splitlines() for k, v in json.loads(line).items()}
+
+
+def test_sampling_assertions_without_a_seed_draw_from_the_tests_seed(tmp_path, request):
+    from refimpl.testing import next_seed, settings
+
+    draws = run_seeded(tmp_path)
+    assert len({tuple(v) for v in draws.values()}) == 3  # two tests, two calls in one: three streams
+    assert run_seeded(tmp_path) == draws  # the same on every run
+    shifted = run_seeded(tmp_path, "--refimpl-seed", "1")
+    assert all(shifted[k] != draws[k] for k in draws)  # --refimpl-seed re-rolls every one
+    # independently: the stream test_two's call drew is default_rng of SeedSequence([crc32(node id), 0])'s first word
+    base = settings.node_seed("test_user.py::test_two")
+    word = int(np.random.SeedSequence([base, 0]).generate_state(1, np.uint32)[0])
+    assert draws["two"] == np.random.default_rng(word).random(2).tolist()
+    # and this very test, run by the plugin too: its first seedless draw
+    base = settings.node_seed(request.node.nodeid, request.config.getoption("--refimpl-seed"))
+    assert next_seed() == int(np.random.SeedSequence([base, 0]).generate_state(1, np.uint32)[0])
+
+
+def test_outside_the_plugins_tests_the_seed_is_0_and_a_failure_names_its_seed():
+    from refimpl.testing import settings
+
+    saved = settings._test
+    settings.start_test(None)
+    try:
+        assert settings.next_seed() == 0
+        p = refimpl.datasets.coupled_pairs()
+
+        def wrong(denoiser, n, rng, length, vocab_size, prompt):
+            return np.tile([0, 3], (n, 1))  # always AD, which the law never makes
+
+        with pytest.raises(AssertionError, match=r"as LeftToRight\(\), seed 0\)"):
+            refimpl.testing.assert_sampler_matches(wrong, refimpl.samplers.LeftToRight(), refimpl.oracle_denoiser(p), p,
+                                                   n=100)
+    finally:
+        settings._test = saved
