@@ -118,13 +118,22 @@ def counts_per_row(calls, rows=None, name="calls", unit="sequence"):
     return calls
 
 
-def mean_test(values, expected, alpha, exact_tolerance=1e-9):
-    """Two-sided normal test of ``values``' mean against ``expected``.  When every value is the same, the
-    mean must equal ``expected`` (to ``exact_tolerance``, relative): there is no noise to test against."""
+def mean_test(values, expected, alpha, exact_tolerance=1e-9, upper=None):
+    r"""Two-sided normal test of ``values``' mean against ``expected``.  When every value is the same, c, there is no
+    spread to test against: given ``upper``, the largest value possible (values lie in [0, upper]), the test is exact
+    and conservative — a law with mean ``expected`` puts probability
+    :math:`q \ge |	ext{expected} - c| / \max(c, 	ext{upper} - c)` on values other than c, so n equal values have
+    probability at most :math:`(1 - q)^n`, the p-value; without ``upper`` the mean must equal ``expected`` (to
+    ``exact_tolerance``, relative), which a correct sample of a nearly constant count fails too often (issue #36)."""
     values = np.asarray(values, dtype=np.float64).ravel()
     n = len(values)
     mean = float(values.mean())
     spread = float(values.std(ddof=1)) if n > 1 else 0.0
+    if spread == 0.0 and upper is not None:
+        reach = max(mean, float(upper) - mean)
+        if reach > 0:
+            q = min(1.0, abs(mean - expected) / reach)
+            return MeanResult(mean, float(expected), 0.0, float((1.0 - q) ** n), reach * (1.0 - alpha ** (1.0 / n)))
     if spread == 0.0:
         close = abs(mean - expected) <= exact_tolerance * max(1.0, abs(expected))
         return MeanResult(mean, float(expected), 0.0, 1.0 if close else 0.0, exact_tolerance * max(1.0, abs(expected)))

@@ -92,7 +92,8 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     progress(f"the exact law of {sampler!r}")
-    result = run(problem(denoiser, sampler, length, vocab_size, prompt), ties=True)
+    job = problem(denoiser, sampler, length, vocab_size, prompt)
+    result = run(job, ties=True)
     law, step_calls = result.finished(type(sampler).__name__), result.calls
     progress(f"drawing {n} samples from the target")
     try:
@@ -116,7 +117,7 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     out = {"passed": not fit.rejects(alpha), "p_value": fit.p_value, "alpha": alpha, "samples": len(samples),
            "samples_where_exact_law_is_zero": fit.impossible, "detectable_tv": fit.detectable_tv}
     if calls is not None:
-        out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha))
+        out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha, sum(step.passes for step in job.steps)))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
     out.update(_tie_verdicts(counts, law, result.tie_probability, sampler, denoiser, length, vocab_size, prompt,
                              alpha))
@@ -148,10 +149,11 @@ def _tie_verdicts(counts, law, chance, sampler, denoiser, length, vocab_size, pr
     return out
 
 
-def _calls_test(calls, rows, exact, alpha):
-    """The target's model calls per row against their exact expectation: mean, exact value, p-value."""
+def _calls_test(calls, rows, exact, alpha, most):
+    """The target's model calls per row against their exact expectation: mean, exact value, p-value (``most``: the
+    largest count the plan allows, for the exact test when every row made the same number)."""
     calls = counts_per_row(calls, rows, "the target's calls", "sample")
-    test = mean_test(calls, float(exact), alpha)
+    test = mean_test(calls, float(exact), alpha, upper=most)
     return {"calls_mean": test.mean, "calls_expected": test.expected, "calls_p_value": test.p_value}
 
 

@@ -10,16 +10,17 @@ protocol as ``refimpl verify``.
 import numpy as np
 
 from ..core import validate
-from ..core.errors import InvalidParameterError, InvalidTypeError
+from ..core.errors import InvalidParameterError
 from ..core.types import ArrayLike, Denoiser, LawLike, Sampler
-from ..engine.calls import exact_law_and_calls
+from ..engine.problem import problem
+from ..engine.runner import run
 from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, mean_test
 from ..interop.verify import verify_denoiser
 from ..laws import space
 from ..laws.quantities import tv as total_variation
 from ..reports.labels import sampler_label
 from ..reports.tables import tokens
-from .outputs import calls_of, samples_of, split
+from .outputs import calls_of, draw, samples_of
 from .settings import monte_carlo_size, next_seed
 
 ALPHA = 1e-3  # default false-alarm rate of every sampling assertion
@@ -183,13 +184,6 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
         f"with probability >= {POWER}.")
 
 
-def _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt):
-    if not callable(sample_fn):
-        raise InvalidTypeError(f"sample_fn must be callable (denoiser, n, rng, length, vocab_size, prompt), "
-                               f"got {type(sample_fn).__name__}")
-    return split(sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt))
-
-
 def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int | None = None,
                            seed: int | None = None, prompt: ArrayLike | None = None, alpha: float = ALPHA,
                            top: int = 5, letters: bool = False) -> FitResult:
@@ -236,13 +230,13 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
     seed = next_seed() if seed is None else validate.integer(seed, "seed", 0)
     alpha = _alpha(alpha)
-    law, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
-    samples, calls = _draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
+    law, exact, most = _exact(denoiser, sampler, length, vocab_size, prompt)
+    samples, calls = draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
     samples = samples_of(samples, vocab_size, length, n, "the samples sample_fn returned", letters)
     fit = assert_samples_match(samples, law, alpha, top, letters=letters,
                                what=f"the samples of sample_fn (as {sampler_label(sampler)}, seed {seed})")
     if calls is not None:
-        _check_calls(calls, fit.samples, float(step_calls.sum()), alpha, sampler)
+        _check_calls(calls, fit.samples, exact, most, alpha, sampler)
     return fit
 
 
@@ -280,18 +274,26 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     alpha = _alpha(alpha)
-    _, step_calls = exact_law_and_calls(denoiser, sampler, length, vocab_size, prompt=prompt)
-    return _check_calls(calls, None, float(step_calls.sum()), alpha, sampler)
+    _, exact, most = _exact(denoiser, sampler, length, vocab_size, prompt)
+    return _check_calls(calls, None, exact, most, alpha, sampler)
 
 
-def _check_calls(calls, rows, exact, alpha, sampler):
+def _exact(denoiser, sampler, length, vocab_size, prompt):
+    """The exact law, expected calls, and the most calls the plan can make (every step's passes)."""
+    job = problem(denoiser, sampler, length, vocab_size, prompt)
+    result = run(job)
+    return result.finished(type(sampler).__name__), result.expected_calls, sum(step.passes for step in job.steps)
+
+
+def _check_calls(calls, rows, exact, most, alpha, sampler):
     __tracebackhide__ = True  # pytest shows the message, not this frame
     calls = calls_of(calls, rows)
-    test = mean_test(calls, exact, alpha)
+    test = mean_test(calls, exact, alpha, upper=most)
     if not test.rejects(alpha):
         return test
     noise = (f"standard error {test.standard_error:.3g}, p = {test.p_value:.3g} <= alpha = {alpha:g}; at this size "
              f"the test detects a difference of {test.detectable_shift:.3g} calls with probability >= {POWER}"
-             if test.standard_error > 0 else "every sequence made the same number of calls, so they must equal it")
+             if test.standard_error > 0 else f"every sequence made the same number of calls; with at most {most} calls "
+             f"per sequence, all {len(calls)} alike has probability <= {test.p_value:.3g} <= alpha = {alpha:g}")
     raise AssertionError(f"model calls per sequence: mean {test.mean:.6g} over {len(calls)} sequences, but "
                          f"{sampler_label(sampler)}'s original loop makes {exact:.6g} on average ({noise}).")

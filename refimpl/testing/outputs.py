@@ -4,7 +4,7 @@ names it (how many rows, which positions, an example row, tokens as ids), becaus
 test, not a bad argument.  Bad arguments from the test's author stay :class:`refimpl.RefimplError`."""
 import numpy as np
 
-from ..core.errors import RefimplError
+from ..core.errors import InvalidTypeError, RefimplError
 from ..interop.goodness import counts_per_row
 from ..reports.tables import tokens
 
@@ -60,3 +60,12 @@ def split(drawn, what="sample_fn"):
             raise AssertionError(f"{what} returns samples or (samples, calls), got a tuple of {len(drawn)}")
         return drawn
     return drawn, None
+
+
+def draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt):
+    """Call the sampler under test with ``numpy.random.default_rng(seed)``: ``(samples, calls or None)``."""
+    __tracebackhide__ = True
+    if not callable(sample_fn):
+        raise InvalidTypeError(f"sample_fn must be callable (denoiser, n, rng, length, vocab_size, prompt), "
+                               f"got {type(sample_fn).__name__}")
+    return split(sample_fn(denoiser, n, np.random.default_rng(seed), length, vocab_size, prompt))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from refimpl.interop.goodness import MIN_EXPECTED, POWER, mean_test
 from refimpl.laws import space
-from refimpl.testing import ALPHA, SAMPLES, assert_samples_match
+from refimpl.testing import ALPHA, SAMPLES, assert_calls_match, assert_samples_match
 from scipy import stats
 
 from tests.helpers import sampler_law_and_denoisers
@@ -97,3 +97,44 @@ def test_calls_test_fails_correct_calls_at_no_more_than_its_rate():
     rng = np.random.default_rng(6)
     alarms = sum(mean_test(rng.choice(CALLS, SAMPLES, p=CALL_PROBS), expected, 0.05).rejects(0.05) for _ in range(RUNS))
     assert alarms <= stats.binom.ppf(1 - 1e-3, RUNS, 0.05)
+
+
+def test_the_calls_check_raises_no_false_alarm_when_nearly_every_sequence_makes_one_call():
+    """Issue #36's smallest case: V = 2, L = 4, a law near a point mass, the oracle, Threshold(0.5, T = 1): the exact
+    E[calls] is about 1.00032, so at n = 5000 about one sample in five has every sequence at one call.  The old rule
+    (all equal: the mean must equal E) failed those; the exact test for equal counts (at most ``most`` calls per
+    sequence) must not — false alarms over 40 seeded samples: at most 2 (P(Binomial(40, 1e-3) >= 3) < 1e-5)."""
+    import refimpl
+
+    table = np.full((2,) * 4, 1.5e-4 / 15)
+    table[0, 0, 0, 0] = 1 - 1.5e-4
+    oracle, sampler = refimpl.oracle_denoiser(table), refimpl.samplers.Threshold(0.5, temperature=1.0)
+    job = refimpl.problem(oracle, sampler, 4, 2)
+    exact = refimpl.run(job).expected_calls
+    assert 1.0002 < exact < 1.0005
+    alarms = degenerate = 0
+    for seed in range(40):
+        calls = refimpl.engine.draw(job, 5000, np.random.default_rng([36, seed])).calls
+        if np.all(calls == calls[0]):
+            degenerate += 1
+            assert calls[0] != exact  # where the old rule raised its false alarm
+        try:
+            assert_calls_match(calls, sampler, oracle, 4, 2)
+        except AssertionError:
+            alarms += 1
+    assert degenerate >= 3 and alarms <= 2, (degenerate, alarms)
+
+
+def test_the_exact_test_for_equal_counts_is_conservative_for_every_law_with_that_mean():
+    """n equal counts c from a law on {0..upper} with mean mu: their probability P(C = c)^n is at most the p-value
+    (1 - |mu - c| / max(c, upper - c))^n, for random laws with that mean (and equal to it for the two-point law)."""
+    rng = np.random.default_rng(7)
+    upper, c, n = 4, 1, 5000
+    for _ in range(200):
+        law = rng.dirichlet(np.full(upper + 1, 0.3))
+        law = 0.999 * np.eye(upper + 1)[c] + 0.001 * law  # mostly c
+        mu = float(law @ np.arange(upper + 1))
+        p_value = mean_test(np.full(n, float(c)), mu, ALPHA, upper=upper).p_value
+        assert law[c] ** n <= p_value * (1 + 1e-9)
+    q = 0.00032 / 3  # the two-point law: q on 4, 1 - q on 1, mean 1 + 3q — the bound is attained
+    assert mean_test(np.full(n, 1.0), 1 + 3 * q, ALPHA, upper=4).p_value == pytest.approx((1 - q) ** n, rel=1e-9)
