@@ -15,9 +15,9 @@ def examples():
     return {name: code for name, code in blocks}
 
 
-def test_the_guide_holds_the_three_example_files_of_about_twenty_lines():
+def test_the_guide_holds_the_four_example_files_of_about_twenty_lines():
     files = examples()
-    assert set(files) == {"test_numpy_sampler.py", "test_loss.py", "test_torch_model.py"}
+    assert set(files) == {"test_numpy_sampler.py", "test_loss.py", "test_torch_model.py", "test_torch_sampler.py"}
     assert all(10 <= len(code.strip().splitlines()) <= 30 for code in files.values())
 
 

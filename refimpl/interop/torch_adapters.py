@@ -1,0 +1,93 @@
+r"""refimpl to torch and back, for samplers written in PyTorch (issue #36): a refimpl denoiser as a torch model with
+the conventions of real ones, and a torch decoding loop as the ``sample_fn`` that :mod:`refimpl.testing` and
+``refimpl verify`` take.  torch is imported only when these are called (it stays an optional extra).
+
+- :func:`as_torch_model`: ``model(x) -> logits`` for a batch of token ids ``x`` (B, L) (the mask is id V), logits
+  (B, L, V+1) with the mask's column at ``mask_logit`` (default :math:`-\infty`, MDLM's SUBS convention; a finite
+  value shows whether a loop leaves the mask in its softmax), or (B, L, V) without it; the logits of the data
+  tokens are the log of refimpl's probabilities (:math:`-\infty` where a probability is 0), in the ``dtype`` and on
+  the ``device`` asked for (default: float32 on ``x``'s device).
+- :func:`from_torch_sampler`: a loop ``loop(model, x, mask_id, generator) -> x`` (or ``(x, calls)``, calls the model
+  calls each row made) with ``x`` (n, L) holding the prompt and masks, as ``sample_fn(denoiser, n, rng, length,
+  vocab_size, prompt)``; its ``torch.Generator`` is seeded from refimpl's ``numpy.random.Generator``, so a seed
+  reproduces a run.
+"""
+from typing import Callable
+
+import numpy as np
+
+from ..core import validate
+from ..core.errors import InvalidParameterError, InvalidTypeError
+from ..core.types import Denoiser
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise InvalidParameterError("the torch adapters need torch: pip install 'refimpl[torch]'") from None
+    return torch
+
+
+def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True, mask_logit: float = float("-inf"),
+                   dtype: object = None) -> Callable:  # a torch.dtype
+    """``denoiser`` as a torch model: token ids (B, L) in, logits (B, L, V+1) (or (B, L, V) without ``mask_column``)
+    out, as a torch tensor of ``dtype`` (default float32) on the input's device.
+
+    Examples
+    --------
+    >>> import refimpl, torch
+    >>> from refimpl.interop.torch_adapters import as_torch_model
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> model = as_torch_model(refimpl.oracle_denoiser(p), 4)
+    >>> model(torch.tensor([[4, 4]])).softmax(-1)[0, 0].tolist()     # position 0: A or C, never the mask (id 4)
+    [0.5, 0.0, 0.5, 0.0, 0.0]
+    """
+    vocab_size = validate.integer(vocab_size, "vocab_size", 2)
+    if not callable(denoiser):
+        raise InvalidTypeError(f"denoiser must be callable, got {type(denoiser).__name__}")
+    mask_column = validate.flag(mask_column, "mask_column")
+    mask_logit = float(mask_logit)
+    if np.isnan(mask_logit) or mask_logit == float("inf"):
+        raise InvalidParameterError(f"mask_logit must be a number or -inf, got {mask_logit!r}")
+    torch = _torch()
+    dtype = torch.float32 if dtype is None else dtype
+
+    def model(x):
+        ids = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.int64)
+        with np.errstate(divide="ignore"):
+            logits = np.log(np.asarray(denoiser(ids), dtype=np.float64))
+        if mask_column:
+            logits = np.concatenate([logits, np.full(logits.shape[:-1] + (1,), mask_logit)], axis=-1)
+        device = x.device if hasattr(x, "device") else None
+        return torch.as_tensor(logits, dtype=dtype, device=device)
+
+    model.vocab_size, model.mask_id = vocab_size, vocab_size
+    return model
+
+
+def from_torch_sampler(loop: Callable, mask_column: bool = True, mask_logit: float = float("-inf"),
+                       dtype: object = None) -> Callable:  # a torch.dtype
+    """``loop(model, x, mask_id, generator) -> x`` (or ``(x, calls)``) as refimpl's ``sample_fn``: the denoiser
+    handed in becomes :func:`as_torch_model` (``mask_column``, ``mask_logit``, ``dtype``), ``x`` the (n, L)
+    int64 tensor of the prompt (all masks without one), the generator a ``torch.Generator`` seeded from the
+    ``numpy.random.Generator``; what the loop returns comes back as numpy (checked by the assertion, not here)."""
+    if not callable(loop):
+        raise InvalidTypeError(f"loop must be callable (model, x, mask_id, generator), got {type(loop).__name__}")
+
+    def sample_fn(denoiser, n, rng, length, vocab_size, prompt):
+        torch = _torch()
+        start = np.full((n, length), vocab_size, dtype=np.int64) if prompt is None else \
+            np.tile(np.asarray(prompt, dtype=np.int64), (n, 1))
+        generator = torch.Generator().manual_seed(int(rng.integers(2**63)))
+        model = as_torch_model(denoiser, vocab_size, mask_column, mask_logit, dtype)
+        out = loop(model, torch.as_tensor(start), vocab_size, generator)
+        if isinstance(out, tuple) and len(out) == 2:
+            return _numpy(out[0]), _numpy(out[1])
+        return _numpy(out)
+
+    return sample_fn
+
+
+def _numpy(value):
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else value
