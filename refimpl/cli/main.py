@@ -9,6 +9,7 @@ import sys
 import traceback
 
 from ..core.errors import InvalidParameterError, RefimplError
+from .output import announce_figures
 from .output import print_reports as _print_reports
 
 BLAS_TIMEOUT_VARIABLES = ("OPENBLAS_THREAD_TIMEOUT", "GOTO_THREAD_TIMEOUT")
@@ -21,7 +22,7 @@ def _cmd_paper(args, out, status):
     status.close()
     _print_reports(reports, args.json, out)
     if args.figures:
-        _announce(write_figures(reports, args.figures))
+        announce_figures(write_figures(reports, args.figures))
     return 0
 
 
@@ -66,7 +67,7 @@ def _cmd_frontier(args, out, status):
     if args.figures:
         from ..experiments.figures import frontier_figure
 
-        _announce(frontier_figure(report, args.figures))
+        announce_figures(frontier_figure(report, args.figures))
     return 0
 
 
@@ -157,10 +158,6 @@ def _cmd_vectors(args, out, status):
                     if problems else (), findings={"differences": len(problems), "passed": not problems})
     _print_reports([report], args.json, out)
     return 0 if not problems else 1
-
-
-def _announce(written):
-    print(f"figures written: {', '.join(written)}", file=sys.stderr)
 
 
 def _check_outputs(args):

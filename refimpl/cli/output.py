@@ -8,3 +8,10 @@ def print_reports(reports, as_json, out):
         out.write("\n")
     else:
         out.write("\n\n".join(r.to_text() for r in reports) + "\n")
+
+
+def announce_figures(written):
+    """Say on stderr which figure files a command wrote."""
+    import sys
+
+    print(f"figures written: {', '.join(written)}", file=sys.stderr)

@@ -3,6 +3,7 @@ run as resumable tasks (their flags: :mod:`refimpl.cli.parser`)."""
 import json
 import sys
 
+from .output import announce_figures
 from .output import print_reports as _print_reports
 
 
@@ -17,7 +18,7 @@ def run_limits(args, out, status):
     status.close()
     _print_reports([report], args.json, out)
     if args.figures:
-        print(f"figures written: {', '.join(write_figures(report, args.figures))}", file=sys.stderr)
+        announce_figures(write_figures(report, args.figures))
     return 0
 
 

@@ -43,13 +43,10 @@ def ordered_map(fn: typing.Callable, items: typing.Iterable, executor: "concurre
     finish in — how the frontier, the prescriptions grid and the largest-problem search run their cells
     side by side.  ``progress(done, total)``, if given, after each result (in this process, in the items' order)."""
     items = list(items)
-    if executor is None or len(items) <= 1:
-        calls = (lambda item=item: fn(item) for item in items)
-    else:
-        calls = (future.result for future in [executor.submit(fn, item) for item in items])
+    futures = None if executor is None or len(items) <= 1 else [executor.submit(fn, item) for item in items]
     results = []
-    for call in calls:
-        results.append(call())
+    for k, item in enumerate(items):
+        results.append(fn(item) if futures is None else futures[k].result())
         if progress is not None:
             progress(len(results), len(items))
     return results

@@ -114,13 +114,12 @@ def assert_denoiser_optimal(denoiser: Denoiser, p: LawLike, tolerance: float = 1
     not optimal
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
-    tolerance = validate.nonnegative(tolerance, "tolerance")
-    report = verify_denoiser(denoiser, p, tolerance)
+    report = verify_denoiser(denoiser, p, tolerance)  # (which checks the tolerance)
     if report["passed"]:
         return
     raise AssertionError(
         f"the denoiser is not optimal for the law: largest error {report['max_deviation']:.6g} > tolerance "
-        f"{tolerance:g} at the {report['where']}.\nNELBO {report['nelbo']:.9g} nats against H(p) = "
+        f"{report['tolerance']:g} at the {report['where']}.\nNELBO {report['nelbo']:.9g} nats against H(p) = "
         f"{report['entropy']:.9g} (gap {report['nelbo_gap']:.3g}; 0 only at the oracle).")
 
 
