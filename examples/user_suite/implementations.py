@@ -1,49 +1,54 @@
-"""The user's code: NumPy versions of LLaDA's sampler and an MDLM-style loss, as their originals read."""
+"""The user's code: LLaDA's sampler in PyTorch, as a serving engineer writes it from GSAI-ML/LLaDA's generate.py
+(low-confidence remasking, blocks, Gumbel-max at a temperature), with five slips one can switch on; and an
+MDLM-style training loss in NumPy."""
 import numpy as np
+import torch
+
+SLIPS = ("steps", "temperature_twice", "tempered_confidence", "block_boundary", "mask_column")
 
 
-def add_gumbel_noise(logits, temperature, rng):
+def add_gumbel_noise(logits, temperature, generator):
     """LLaDA's Gumbel-max in float64: argmax of exp(logits) / (-log u)^T draws from softmax(logits / T)."""
     if temperature == 0:
         return logits
-    gumbel_noise = (-np.log(rng.random(logits.shape))) ** temperature
-    return np.exp(logits) / gumbel_noise
+    logits = logits.to(torch.float64)
+    noise = torch.rand(logits.shape, dtype=torch.float64, generator=generator)
+    return logits.exp() / (-torch.log(noise)) ** temperature
 
 
 def get_num_transfer_tokens(mask_index, steps):
-    mask_num = mask_index.sum(axis=1, keepdims=True)
+    mask_num = mask_index.sum(dim=1, keepdim=True)
     base, remainder = mask_num // steps, mask_num % steps
-    num = np.repeat(base, steps, axis=1)
-    num += np.arange(steps)[None, :] < remainder
+    num = base.repeat(1, steps)
+    num += torch.arange(steps)[None, :] < remainder
     return num
 
 
-def softmax(logits):
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def generate(model, n, rng, length, vocab_size, steps, block_length, temperature, tempered_confidence=False):
-    """LLaDA's generate with remasking='low_confidence' and no prompt; mask_id = vocab_size."""
-    mask_id = vocab_size
-    x = np.full((n, length), mask_id)
-    num_blocks = length // block_length
-    steps_per_block = steps // num_blocks
+def generate(model, x, mask_id, generator, steps, block_length, temperature, slip=None):
+    """LLaDA's generate with remasking="low_confidence" on the ids ``x`` (prompt and masks); ``slip`` one of SLIPS."""
+    assert slip is None or slip in SLIPS
+    x = x.clone()
+    start = int((x[0] != mask_id).sum())  # the prompt's length
+    num_blocks = (x.shape[1] - start) // block_length
+    steps_per_block = steps // num_blocks - (slip == "steps")
     for b in range(num_blocks):
-        end = (b + 1) * block_length
-        num_transfer = get_num_transfer_tokens(x[:, b * block_length:end] == mask_id, steps_per_block)
+        end = start + (b + 1) * block_length
+        num_transfer = get_num_transfer_tokens(x[:, end - block_length:end] == mask_id, steps_per_block)
         for i in range(steps_per_block):
             mask_index = x == mask_id
-            with np.errstate(divide="ignore"):
-                logits = np.log(model(x))
-            x0 = np.argmax(add_gumbel_noise(logits, temperature, rng), axis=-1)
-            p = softmax(logits / temperature if tempered_confidence else logits)  # the slip: tempered
-            x0_p = np.take_along_axis(p, x0[..., None], axis=-1)[..., 0]
-            x0_p[:, end:] = -np.inf
-            x0 = np.where(mask_index, x0, x)
-            confidence = np.where(mask_index, x0_p, -np.inf)
-            rank = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1)  # topk, ties to the left
-            transfer = rank < num_transfer[:, i:i + 1]
+            logits = model(x).to(torch.float64)
+            if slip != "mask_column":
+                logits = logits[..., :mask_id]  # the model's logits over the data tokens only
+            if slip == "temperature_twice":
+                logits = logits / temperature
+            x0 = torch.argmax(add_gumbel_noise(logits, temperature, generator), dim=-1)
+            p = torch.softmax(logits / temperature if slip == "tempered_confidence" else logits, dim=-1)
+            x0_p = torch.gather(p, -1, x0[..., None])[..., 0]
+            x0_p[:, end + (slip == "block_boundary"):] = -np.inf
+            x0 = torch.where(mask_index, x0, x)
+            confidence = torch.where(mask_index, x0_p, torch.tensor(-np.inf, dtype=torch.float64))
+            order = torch.argsort(confidence, dim=1, descending=True, stable=True)  # topk, ties to the left
+            transfer = torch.argsort(order, dim=1) < num_transfer[:, i:i + 1]
             x[transfer] = x0[transfer]
     return x
 

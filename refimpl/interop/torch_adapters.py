@@ -3,10 +3,11 @@ the conventions of real ones, and a torch decoding loop as the ``sample_fn`` tha
 ``refimpl verify`` take.  torch is imported only when these are called (it stays an optional extra).
 
 - :func:`as_torch_model`: ``model(x) -> logits`` for a batch of token ids ``x`` (B, L) (the mask is id V), logits
-  (B, L, V+1) with the mask's column at ``mask_logit`` (default :math:`-\infty`, MDLM's SUBS convention; a finite
-  value shows whether a loop leaves the mask in its softmax), or (B, L, V) without it; the logits of the data
-  tokens are the log of refimpl's probabilities (:math:`-\infty` where a probability is 0), in the ``dtype`` and on
-  the ``device`` asked for (default: float32 on ``x``'s device).
+  (B, L, V+1) with the mask's column at ``mask_logit`` (default 0, the logit of a token of probability 1: a loop that
+  leaves the mask in its softmax then draws it, as it would from a real model that gives the mask any weight;
+  :math:`-\infty` is MDLM's SUBS convention, under which that slip cannot show), or (B, L, V) without it; the logits
+  of the data tokens are the log of refimpl's probabilities (:math:`-\infty` where a probability is 0), in the
+  ``dtype`` and on the ``device`` asked for (default: float32 on ``x``'s device).
 - :func:`from_torch_sampler`: a loop ``loop(model, x, mask_id, generator) -> x`` (or ``(x, calls)``, calls the model
   calls each row made) with ``x`` (n, L) holding the prompt and masks, as ``sample_fn(denoiser, n, rng, length,
   vocab_size, prompt)``; its ``torch.Generator`` is seeded from refimpl's ``numpy.random.Generator``, so a seed
@@ -29,7 +30,17 @@ def _torch():
     return torch
 
 
-def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True, mask_logit: float = float("-inf"),
+def _mask_logit(value):
+    try:
+        logit = float(value)
+    except (TypeError, ValueError):
+        logit = float("nan")
+    if np.isnan(logit) or logit == float("inf") or isinstance(value, bool):
+        raise InvalidParameterError(f"mask_logit must be a number or -inf, got {value!r}")
+    return logit
+
+
+def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True, mask_logit: float = 0.0,
                    dtype: object = None) -> Callable:  # a torch.dtype
     """``denoiser`` as a torch model: token ids (B, L) in, logits (B, L, V+1) (or (B, L, V) without ``mask_column``)
     out, as a torch tensor of ``dtype`` (default float32) on the input's device.
@@ -40,16 +51,16 @@ def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True
     >>> from refimpl.interop.torch_adapters import as_torch_model
     >>> p = refimpl.datasets.coupled_pairs()
     >>> model = as_torch_model(refimpl.oracle_denoiser(p), 4)
-    >>> model(torch.tensor([[4, 4]])).softmax(-1)[0, 0].tolist()     # position 0: A or C, never the mask (id 4)
+    >>> model(torch.tensor([[4, 4]])).softmax(-1)[0, 0].tolist()     # position 0: A or C, or the mask (id 4) at logit 0
+    [0.25, 0.0, 0.25, 0.0, 0.5]
+    >>> subs = as_torch_model(refimpl.oracle_denoiser(p), 4, mask_logit=float("-inf"))    # MDLM's convention
+    >>> subs(torch.tensor([[4, 4]])).softmax(-1)[0, 0].tolist()
     [0.5, 0.0, 0.5, 0.0, 0.0]
     """
     vocab_size = validate.integer(vocab_size, "vocab_size", 2)
     if not callable(denoiser):
         raise InvalidTypeError(f"denoiser must be callable, got {type(denoiser).__name__}")
-    mask_column = validate.flag(mask_column, "mask_column")
-    mask_logit = float(mask_logit)
-    if np.isnan(mask_logit) or mask_logit == float("inf"):
-        raise InvalidParameterError(f"mask_logit must be a number or -inf, got {mask_logit!r}")
+    mask_column, mask_logit = validate.flag(mask_column, "mask_column"), _mask_logit(mask_logit)
     torch = _torch()
     dtype = torch.float32 if dtype is None else dtype
 
@@ -66,14 +77,17 @@ def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True
     return model
 
 
-def from_torch_sampler(loop: Callable, mask_column: bool = True, mask_logit: float = float("-inf"),
+def from_torch_sampler(loop: Callable, mask_column: bool = True, mask_logit: float = 0.0,
                        dtype: object = None) -> Callable:  # a torch.dtype
     """``loop(model, x, mask_id, generator) -> x`` (or ``(x, calls)``) as refimpl's ``sample_fn``: the denoiser
     handed in becomes :func:`as_torch_model` (``mask_column``, ``mask_logit``, ``dtype``), ``x`` the (n, L)
     int64 tensor of the prompt (all masks without one), the generator a ``torch.Generator`` seeded from the
-    ``numpy.random.Generator``; what the loop returns comes back as numpy (checked by the assertion, not here)."""
+    ``numpy.random.Generator``; what the loop returns comes back as numpy (checked by the assertion, not here).
+    The returned function's ``mask_logit`` attribute (None without a mask column) tells
+    :func:`refimpl.testing.assert_sampler_matches` whether the mask column's slip can show."""
     if not callable(loop):
         raise InvalidTypeError(f"loop must be callable (model, x, mask_id, generator), got {type(loop).__name__}")
+    mask_column, mask_logit = validate.flag(mask_column, "mask_column"), _mask_logit(mask_logit)
 
     def sample_fn(denoiser, n, rng, length, vocab_size, prompt):
         torch = _torch()
@@ -86,6 +100,7 @@ def from_torch_sampler(loop: Callable, mask_column: bool = True, mask_logit: flo
             return _numpy(out[0]), _numpy(out[1])
         return _numpy(out)
 
+    sample_fn.mask_logit = float(mask_logit) if mask_column else None
     return sample_fn
 
 

@@ -12,6 +12,7 @@ r"""refimpl.testing: what a researcher or engineer imports into their own test s
 
 docs/testing.md has complete examples and says what a false-alarm rate means in a suite of many checks.
 """
+from ..interop.torch_adapters import as_torch_model, from_torch_sampler
 from .assertions import (
                          ALPHA,
                          SAMPLES,
@@ -22,10 +23,14 @@ from .assertions import (
                          assert_samples_match,
 )
 from .denoisers import fixed_mlp, perturbed_oracle, random_denoiser
+from .diagnosis import BlindSpotWarning
 from .losses import assert_loss_matches_nelbo
 from .named import sampler
+from .propose import Setting, propose_setting
 from .settings import monte_carlo_size, next_seed, scale, set_scale
 
-__all__ = ["ALPHA", "SAMPLES", "assert_calls_match", "assert_denoiser_optimal", "assert_laws_close",
-           "assert_loss_matches_nelbo", "assert_sampler_matches", "assert_samples_match", "fixed_mlp",
-           "monte_carlo_size", "next_seed", "perturbed_oracle", "random_denoiser", "sampler", "scale", "set_scale"]
+__all__ = ["ALPHA", "SAMPLES", "BlindSpotWarning", "as_torch_model", "assert_calls_match",
+           "assert_denoiser_optimal", "assert_laws_close",
+           "assert_loss_matches_nelbo", "assert_sampler_matches", "assert_samples_match", "fixed_mlp", "from_torch_sampler",
+           "monte_carlo_size", "next_seed", "perturbed_oracle", "propose_setting", "random_denoiser", "sampler", "scale",
+           "set_scale", "Setting"]

@@ -12,15 +12,15 @@ import numpy as np
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.types import ArrayLike, Denoiser, LawLike, Sampler
-from ..engine.problem import problem
-from ..engine.runner import run
-from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit, mean_test
+from ..interop.goodness import POWER, FitResult, MeanResult, chi_square_fit
 from ..interop.verify import verify_denoiser
 from ..laws import space
 from ..laws.quantities import tv as total_variation
 from ..reports.labels import sampler_label
 from ..reports.tables import tokens
-from .outputs import calls_of, draw, samples_of
+from .calls import check_calls, exact_setting
+from .diagnosis import explain, prepare
+from .outputs import draw, samples_of
 from .settings import monte_carlo_size, next_seed
 
 ALPHA = 1e-3  # default false-alarm rate of every sampling assertion
@@ -185,7 +185,7 @@ def assert_samples_match(samples: ArrayLike, law: LawLike, alpha: float = ALPHA,
 
 def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: LawLike, n: int | None = None,
                            seed: int | None = None, prompt: ArrayLike | None = None, alpha: float = ALPHA,
-                           top: int = 5, letters: bool = False) -> FitResult:
+                           top: int = 5, letters: bool = False, blind_spots: str = "warn") -> FitResult:
     """``sample_fn``'s samples follow refimpl's exact law for ``sampler`` with ``denoiser`` (chi-square at
     false-alarm rate ``alpha``, ``n`` samples, default 20000 x the plugin's scale, drawn with
     ``numpy.random.default_rng(seed)``, by default the test's own seed (:func:`refimpl.testing.next_seed`: node id
@@ -206,6 +206,10 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
         Sample size, seed, prompt, false-alarm rate, sequences listed on failure.
     letters : bool
         Print tokens as letters A, B, ... instead of their ids.
+    blind_spots : {"warn", "error", "ignore"}
+        Before sampling, the usual slips of the sampler's family (:mod:`refimpl.testing.slips`) whose law in this
+        setting is the correct one are named in a :class:`BlindSpotWarning` ("warn"), a failure ("error"), or not at
+        all.  On failure the message names the slips the sample fits, a p-value each.
 
     Returns
     -------
@@ -229,13 +233,18 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
     seed = next_seed() if seed is None else validate.integer(seed, "seed", 0)
     alpha = _alpha(alpha)
-    law, exact, most = _exact(denoiser, sampler, length, vocab_size, prompt)
-    samples, calls = draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
-    samples = samples_of(samples, vocab_size, length, n, "the samples sample_fn returned", letters)
-    fit = assert_samples_match(samples, law, alpha, top, letters=letters,
-                               what=f"the samples of sample_fn (as {sampler_label(sampler)}, seed {seed})")
+    law, exact, most = exact_setting(denoiser, sampler, length, vocab_size, prompt)
+    slips = prepare(sampler, denoiser, length, vocab_size, prompt, law, getattr(sample_fn, "mask_logit", None),
+                    blind_spots)
+    drawn, calls = draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
+    try:
+        samples = samples_of(drawn, vocab_size, length, n, "the samples sample_fn returned", letters)
+        fit = assert_samples_match(samples, law, alpha, top, letters=letters,
+                                   what=f"the samples of sample_fn (as {sampler_label(sampler)}, seed {seed})")
+    except AssertionError as error:
+        raise AssertionError(str(error) + explain(*slips, drawn, vocab_size, length, alpha, sampler)) from None
     if calls is not None:
-        _check_calls(calls, fit.samples, exact, most, alpha, sampler)
+        check_calls(calls, fit.samples, exact, most, alpha, sampler)
     return fit
 
 
@@ -273,26 +282,5 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     alpha = _alpha(alpha)
-    _, exact, most = _exact(denoiser, sampler, length, vocab_size, prompt)
-    return _check_calls(calls, None, exact, most, alpha, sampler)
-
-
-def _exact(denoiser, sampler, length, vocab_size, prompt):
-    """The exact law, expected calls, and the most calls the plan can make (every step's passes)."""
-    job = problem(denoiser, sampler, length, vocab_size, prompt)
-    result = run(job)
-    return result.finished(type(sampler).__name__), result.expected_calls, sum(step.passes for step in job.steps)
-
-
-def _check_calls(calls, rows, exact, most, alpha, sampler):
-    __tracebackhide__ = True  # pytest shows the message, not this frame
-    calls = calls_of(calls, rows)
-    test = mean_test(calls, exact, alpha, upper=most)
-    if not test.rejects(alpha):
-        return test
-    noise = (f"standard error {test.standard_error:.3g}, p = {test.p_value:.3g} <= alpha = {alpha:g}; at this size "
-             f"the test detects a difference of {test.detectable_shift:.3g} calls with probability >= {POWER}"
-             if test.standard_error > 0 else f"every sequence made the same number of calls; with at most {most} calls "
-             f"per sequence, all {len(calls)} alike has probability <= {test.p_value:.3g} <= alpha = {alpha:g}")
-    raise AssertionError(f"model calls per sequence: mean {test.mean:.6g} over {len(calls)} sequences, but "
-                         f"{sampler_label(sampler)}'s original loop makes {exact:.6g} on average ({noise}).")
+    _, exact, most = exact_setting(denoiser, sampler, length, vocab_size, prompt)
+    return check_calls(calls, None, exact, most, alpha, sampler)

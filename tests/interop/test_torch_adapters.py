@@ -17,10 +17,11 @@ def test_the_model_gives_refimpls_probabilities_as_logits_with_the_mask_column_a
     model = as_torch_model(ORACLE, 3, dtype=torch.float64)
     logits = model(torch.as_tensor(z))
     assert logits.dtype == torch.float64 and tuple(logits.shape) == (len(z), 3, 4)
-    np.testing.assert_allclose(logits.softmax(-1)[..., :3].numpy(), probs, atol=1e-12)
-    assert torch.all(logits[..., 3] == float("-inf"))
+    np.testing.assert_allclose(as_torch_model(ORACLE, 3, mask_logit=float("-inf"), dtype=torch.float64)(
+        torch.as_tensor(z)).softmax(-1)[..., :3].numpy(), probs, atol=1e-12)
+    assert torch.all(logits[..., 3] == 0.0)  # the default mask logit
     # a finite mask logit of 0 next to log-probabilities that sum to 1: softmax = p / 2 on the data, 1/2 on the mask
-    half = as_torch_model(ORACLE, 3, mask_logit=0.0, dtype=torch.float64)(torch.as_tensor(z)).softmax(-1).numpy()
+    half = logits.softmax(-1).numpy()
     np.testing.assert_allclose(half[..., :3], probs / 2, atol=1e-12)
     np.testing.assert_allclose(half[..., 3], 0.5, atol=1e-12)
     assert tuple(as_torch_model(ORACLE, 3, mask_column=False)(torch.as_tensor(z)).shape) == (len(z), 3, 3)
