@@ -122,7 +122,7 @@ def mean_test(values, expected, alpha, exact_tolerance=1e-9, upper=None):
     r"""Two-sided normal test of ``values``' mean against ``expected``.  When every value is the same, c, there is no
     spread to test against: given ``upper``, the largest value possible (values lie in [0, upper]), the test is exact
     and conservative — a law with mean ``expected`` puts probability
-    :math:`q \ge |	ext{expected} - c| / \max(c, 	ext{upper} - c)` on values other than c, so n equal values have
+    :math:`q \ge |\text{expected} - c| / \max(c, \text{upper} - c)` on values other than c, so n equal values have
     probability at most :math:`(1 - q)^n`, the p-value; without ``upper`` the mean must equal ``expected`` (to
     ``exact_tolerance``, relative), which a correct sample of a nearly constant count fails too often (issue #36)."""
     values = np.asarray(values, dtype=np.float64).ravel()

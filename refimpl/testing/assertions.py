@@ -242,7 +242,7 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
         fit = assert_samples_match(samples, law, alpha, top, letters=letters,
                                    what=f"the samples of sample_fn (as {sampler_label(sampler)}, seed {seed})")
     except AssertionError as error:
-        raise AssertionError(str(error) + explain(*slips, drawn, vocab_size, length, alpha, sampler)) from None
+        raise AssertionError(str(error) + explain(slips, drawn, vocab_size, length, alpha, sampler)) from None
     if calls is not None:
         check_calls(calls, fit.samples, exact, most, alpha, sampler)
     return fit

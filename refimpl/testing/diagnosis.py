@@ -19,19 +19,29 @@ class BlindSpotWarning(UserWarning):
 
 
 def prepare(sampler, denoiser, length, vocab_size, prompt, law, mask_logit, mode):
-    """``(slips, notes)`` for this setting, after warning (or failing, ``mode="error"``) about its blind spots."""
+    """``found()``, the usual slips and notes for this setting (computed once, when first needed: before sampling
+    unless ``mode="ignore"``), after warning (or failing, ``mode="error"``) about its blind spots."""
     __tracebackhide__ = True
     mode = validate.choice(mode, MODES, "blind_spots")
-    slips, notes = usual_slips(sampler, denoiser, length, vocab_size, prompt, mask_logit)
+    cache = []
+
+    def found():
+        if not cache:
+            cache.append(usual_slips(sampler, denoiser, length, vocab_size, prompt, mask_logit))
+        return cache[0]
+
+    if mode == "ignore":
+        return found
+    slips, notes = found()
     unseen = [slip.name for slip in blind_spots(slips, law)] + [n for n in notes if "cannot show" in n]
-    if unseen and mode != "ignore":
+    if unseen:
         text = (f"in this setting ({sampler_label(sampler)}, V={vocab_size}, L={length}) the test cannot see "
                 f"{len(unseen)} of the usual slips, whose law here is the correct one: " + "; ".join(unseen) +
                 ". refimpl.testing.propose_setting finds a setting that sees them.")
         if mode == "error":
             raise AssertionError(text)
         warnings.warn(text, BlindSpotWarning, stacklevel=3)
-    return slips, notes
+    return found
 
 
 def outcome_counts(drawn, vocab_size, length):
@@ -59,11 +69,13 @@ def _p_value(slip, counts, alpha):
     return 0.0 if fit.impossible else fit.p_value
 
 
-def explain(slips, notes, drawn, vocab_size, length, alpha, sampler):
-    """The lines a failure adds: each usual slip with the p-value of the sample under it, those it fits first."""
+def explain(found, drawn, vocab_size, length, alpha, sampler):
+    """The lines a failure adds: each usual slip (``found()``, :func:`prepare`) with the p-value of the sample under
+    it, those it fits first."""
     counts = outcome_counts(drawn, vocab_size, length)
     if counts is None:
         return ""
+    slips, notes = found()
     who = type(sampler).__name__
     if not slips:
         return f"\nno usual slip of {who} to try here" + "".join(f"\n  ({note})" for note in notes)
