@@ -49,3 +49,9 @@ def pytest_terminal_summary(terminalreporter):
     else:
         installed = f"torch {importlib.metadata.version('torch')}"
     terminalreporter.write_line(f"torch cross-checks: {installed}; {len(skipped)} skipped for want of torch")
+    if importlib.util.find_spec("diffusers") is None:
+        terminalreporter.write_line("diffusers not installed: docs/testing.md's BlockRefinementScheduler example is "
+                                    "skipped (pip install 'refimpl[diffusers]' runs it)")
+    else:
+        terminalreporter.write_line(f"diffusers {importlib.metadata.version('diffusers')}: docs/testing.md's "
+                                    f"BlockRefinementScheduler example runs")

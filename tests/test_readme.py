@@ -81,7 +81,8 @@ def test_ci_installs_the_torch_extra_before_the_test_command():
     """So that the torch cross-checks run in CI instead of skipping (the suite's last line counts the skips)."""
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     torch = next(k for k, line in enumerate(lines) if line.startswith("pip install") and "torch" in line)
-    assert ".[test,torch]" in lines[torch] and torch < lines.index(readme_commands()[1])
+    assert ".[test,torch,diffusers]" in lines[torch] and torch < lines.index(readme_commands()[1])  # and the
+    # diffusers extra, so that docs/testing.md's BlockRefinementScheduler example runs too
 
 
 @pytest.mark.slow

@@ -27,13 +27,15 @@ from .remdm import ReMDM
 class Family:
     """A sampler family: ``name`` (snake_case, the one spelling), ``cls`` (its frozen dataclass), ``summary``
     (one line: whose semantics), ``aliases`` (older spellings still accepted), ``extra`` (command-line forms of
-    fields that have none of their own, :class:`refimpl.samplers.params.Parameter`)."""
+    fields that have none of their own, :class:`refimpl.samplers.params.Parameter`), ``originals`` (``(field, name)``
+    pairs: what the original's code calls a field; docs/testing.md's table of families is generated from them)."""
 
     name: str
     cls: type
     summary: str
     aliases: tuple = ()
     extra: tuple = ()
+    originals: tuple = ()  # (field, what the original calls it): the names a torch engineer reads in its code
 
     def parameters(self) -> list:
         """Every command-line parameter of the family, in field order."""
@@ -61,16 +63,37 @@ def _semi_ar_inner(text):
 
 FAMILIES = {family.name: family for family in (
     Family("left_to_right", LeftToRight, "autoregressive order: the leftmost masked position each step"),
-    Family("ancestral", Ancestral, "MDLM's ancestral sampler (kuleshov-group/mdlm, _ddpm_update / ddpm_cache)"),
+    Family("ancestral", Ancestral, "MDLM's ancestral sampler (kuleshov-group/mdlm, _ddpm_update / ddpm_cache)",
+           originals=(("schedule", "noise (config)"), ("steps", "sampling.steps"), ("eps", "the grid's end, eps"),
+                      ("noise_removal", "sampling.noise_removal"), ("cache", "sampling.predictor=ddpm_cache"))),
     Family("llada", LLaDA, "LLaDA's generate: blocks, low-confidence or random remasking, guidance, EOS rules "
-                           "(GSAI-ML/LLaDA)"),
+                           "(GSAI-ML/LLaDA)",
+           originals=(("steps", "generate(steps=)"), ("block_length", "generate(block_length=)"),
+                     ("temperature", "generate(temperature=), add_gumbel_noise"), ("remasking", "generate(remasking=)"),
+                     ("cfg_scale", "generate(cfg_scale=)"), ("logits_eos_inf", "generate(logits_eos_inf=)"),
+                     ("confidence_eos_eot_inf", "generate(confidence_eos_eot_inf=)"), ("eos", "126081 in the code"),
+                     ("eot", "126348 in the code"), ("tie", "torch.topk's order"),
+                     ("precision", "add_gumbel_noise's float64"), ("confidence_precision", "F.softmax's dtype"))),
     Family("dream", Dream, "Dream's diffusion_generate: origin or confidence algorithms, top_p/top_k, alg_temp "
-                           "(Dream-org/Dream)"),
-    Family("threshold", Threshold, "Fast-dLLM's confidence threshold (NVlabs/Fast-dLLM get_transfer_index)"),
-    Family("factor", Factor, "Fast-dLLM's factor rule (NVlabs/Fast-dLLM get_transfer_index_dynamic)"),
+                           "(Dream-org/Dream)",
+           originals=tuple((f, f"DreamGenerationConfig.{f}") for f in ("steps", "alg", "temperature", "eps", "top_p",
+                                                                         "top_k", "alg_temp"))),
+    Family("threshold", Threshold, "Fast-dLLM's confidence threshold (NVlabs/Fast-dLLM get_transfer_index)",
+           originals=(("threshold", "generate(threshold=)"), ("block_length", "generate(block_length=)"),
+                      ("temperature", "generate(temperature=)"))),
+    Family("factor", Factor, "Fast-dLLM's factor rule (NVlabs/Fast-dLLM get_transfer_index_dynamic)",
+           originals=(("factor", "generate(factor=)"), ("block_length", "generate(block_length=)"),
+                      ("temperature", "generate(temperature=)"))),
     Family("entropy_bound", EntropyBound, "the EB-Sampler: the lowest-entropy prefix within a budget"),
-    Family("remdm", ReMDM, "ReMDM: MDLM's step with remasking, cap/rescale/conf/loop (kuleshov-group/remdm)"),
-    Family("llada2", LLaDA2, "LLaDA 2.x block refinement with editing (diffusers' LLaDA2Pipeline)"),
+    Family("remdm", ReMDM, "ReMDM: MDLM's step with remasking, cap/rescale/conf/loop (kuleshov-group/remdm)",
+           originals=(("steps", "sampling.steps"), ("remasking", "sampling.sampler=remdm-<remasking>"),
+                      ("eta", "sampling.eta"), ("noise_removal", "sampling.noise_removal"), ("t_on", "sampling.t_on"),
+                      ("t_off", "sampling.t_off"), ("alpha_on", "sampling.alpha_on"))),
+    Family("llada2", LLaDA2, "LLaDA 2.x block refinement with editing (diffusers' LLaDA2Pipeline)",
+           originals=(("steps", "num_inference_steps"), ("block_length", "block_length"), ("threshold", "threshold"),
+                      ("editing_threshold", "editing_threshold"), ("max_post_steps", "max_post_steps"),
+                      ("minimal_topk", "minimal_topk"), ("temperature", "temperature"),
+                      ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

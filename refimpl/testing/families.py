@@ -1,6 +1,8 @@
 """Hypothesis strategies for schedules, samplers of every family (valid parameters: blocks that tile the region,
 steps that divide over the blocks) and for denoisers (the oracle, a perturbed oracle, random rows, a
 fixed-weight MLP).  Re-exported by :mod:`refimpl.testing.strategies`."""
+import dataclasses
+
 from hypothesis import strategies as st
 
 from .. import samplers as smp
@@ -144,12 +146,31 @@ BUILDERS = {
 }
 
 
-def samplers(length, families=FAMILIES):
+def samplers(length, families=FAMILIES, fixed=None):
     """A sampler of one of ``families`` (names from :data:`FAMILIES`) with parameters valid for a
-    generation region of ``length`` masked positions (the whole sequence when there is no prompt)."""
+    generation region of ``length`` masked positions (the whole sequence when there is no prompt).
+
+    ``fixed``: parameters every drawn sampler takes instead of drawing them, for the options a sampler under test
+    does not support — ``fixed={"cfg_scale": 0.0, "remasking": "low_confidence"}`` keeps LLaDA's guidance and
+    random remasking out.  A name applies to the families that have that parameter; a name no chosen family has
+    is refused, and so is a value a family refuses (its own error, when drawn)."""
     length = validate.integer(length, "length", 1)
     families = names(families, "families", FAMILIES)
-    return st.one_of(*[BUILDERS[f](length) for f in families])
+    strategy = st.one_of(*[BUILDERS[f](length) for f in families])
+    if fixed is None:
+        return strategy
+    if not isinstance(fixed, dict) or not all(isinstance(k, str) for k in fixed):
+        raise InvalidParameterError(f"fixed must be a dict of parameter names to values, got {fixed!r}")
+    known = {f.name for name in families for f in dataclasses.fields(registry.FAMILIES[name].cls)}
+    unknown = sorted(set(fixed) - known)
+    if unknown:
+        raise InvalidParameterError(f"fixed names {unknown}, which none of {list(families)} has (their parameters: "
+                                    f"{', '.join(sorted(known))})")
+
+    def pin(sampler):
+        own = {f.name for f in dataclasses.fields(sampler)}
+        return dataclasses.replace(sampler, **{k: v for k, v in fixed.items() if k in own})
+    return strategy.map(pin)
 
 
 DENOISER_KINDS = ("oracle", "perturbed_oracle", "random", "mlp")

@@ -146,3 +146,27 @@ def test_a_concentration_strategy_that_gives_bad_values_is_refused_when_drawn():
 
     with pytest.raises(refimpl.RefimplError, match="concentrations must give floats > 0"):
         property_()
+
+
+PINNED = {"cfg_scale": 0.0, "remasking": "low_confidence", "temperature": 0.5}
+
+
+@settings(max_examples=40, deadline=None)
+@given(rst.samplers(4, families=["llada", "threshold", "first_hitting"], fixed=PINNED))
+def test_fixed_parameters_pin_what_a_users_sampler_supports(sampler):
+    """fixed= applies each name to the families that have it, and leaves the others alone."""
+    for name, value in PINNED.items():
+        if hasattr(sampler, name):
+            assert getattr(sampler, name) == value, sampler
+
+
+def test_without_fixed_the_strategy_draws_guidance_and_random_remasking():
+    found = find(rst.samplers(4, families=["llada"]), lambda s: s.cfg_scale > 0 and s.remasking == "random",
+                 settings=settings(max_examples=2000, database=None))
+    assert found.cfg_scale > 0
+
+
+@pytest.mark.parametrize("fixed", [{"nope": 1}, "cfg_scale=0", {3: 1}])
+def test_fixed_names_no_chosen_family_has_are_refused(fixed):
+    with pytest.raises(refimpl.RefimplError):
+        rst.samplers(4, families=["llada", "threshold"], fixed=fixed)
