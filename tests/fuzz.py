@@ -225,6 +225,8 @@ CALLS = {
                                           rt.from_torch_sampler(a[4], mask_column=a[2], mask_logit=a[3])),
                                [st.sampled_from(DENOISERS), slot(2), slot(True, False), slot(0.0, float("-inf")),
                                 slot(lambda model, x, mask_id, generator: x)]),
+    "testing_samplers_fixed": (lambda a: rst.samplers(3, families=a[0], fixed=a[1]),
+                               [slot(["llada"], ["threshold", "random_k"]), slot(None, {"cfg_scale": 0.0}, {"steps": 3})]),
     "testing_calls_match": (lambda a: _verdict(rt.assert_calls_match, a[0], a[1], a[2], 3, 2),
                             [slot([3, 3, 3], [1.5, 2.0]), st.sampled_from(SAMPLERS), st.sampled_from(DENOISERS)]),
     "testing_loss": (lambda a: _verdict(rt.assert_loss_matches_nelbo, a[0], a[1], schedule=a[2], per=a[3],

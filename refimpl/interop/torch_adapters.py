@@ -63,6 +63,8 @@ def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True
     mask_column, mask_logit = validate.flag(mask_column, "mask_column"), _mask_logit(mask_logit)
     torch = _torch()
     dtype = torch.float32 if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise InvalidTypeError(f"dtype must be a floating torch.dtype (torch.float32, torch.float64, ...), got {dtype!r}")
 
     def model(x):
         ids = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.int64)

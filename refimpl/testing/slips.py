@@ -145,7 +145,7 @@ def usual_slips(sampler, denoiser, length, vocab_size, prompt=None, mask_logit=N
                 slips.append(Slip(name, law, float(patterns.sum()), patterns))
             except RefimplError as error:
                 notes.append(f"{name}: not tried ({error})")
-    if mask_logit is not None and not np.isfinite(mask_logit):
+    if _plain_llada(sampler) and mask_logit is not None and not np.isfinite(mask_logit):
         notes.append("the mask column left in the softmax cannot show: the model's mask logit is -inf "
                      "(from_torch_sampler(loop, mask_logit=0.0) shows it)")
     return slips, notes
