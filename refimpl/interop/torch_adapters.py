@@ -45,6 +45,24 @@ def as_torch_model(denoiser: Denoiser, vocab_size: int, mask_column: bool = True
     """``denoiser`` as a torch model: token ids (B, L) in, logits (B, L, V+1) (or (B, L, V) without ``mask_column``)
     out, as a torch tensor of ``dtype`` (default float32) on the input's device.
 
+    Parameters
+    ----------
+    denoiser : callable
+        A refimpl denoiser (the interop contract: ids (B, L), the mask V, to probabilities (B, L, V)).
+    vocab_size : int
+        V; the mask's id is V.
+    mask_column : bool
+        Logits over V+1 ids, the mask's column last (True), or over the V data tokens.
+    mask_logit : float
+        The mask column's logit: a number, or -inf (MDLM's convention, under which the mask is never drawn).
+    dtype : torch.dtype, optional
+        A floating dtype (default float32).
+
+    Returns
+    -------
+    callable
+        ``model(x) -> logits``, with ``model.vocab_size`` and ``model.mask_id``.
+
     Examples
     --------
     >>> import refimpl, torch
@@ -86,7 +104,32 @@ def from_torch_sampler(loop: Callable, mask_column: bool = True, mask_logit: flo
     int64 tensor of the prompt (all masks without one), the generator a ``torch.Generator`` seeded from the
     ``numpy.random.Generator``; what the loop returns comes back as numpy (checked by the assertion, not here).
     The returned function's ``mask_logit`` attribute (None without a mask column) tells
-    :func:`refimpl.testing.assert_sampler_matches` whether the mask column's slip can show."""
+    :func:`refimpl.testing.assert_sampler_matches` whether the mask column's slip can show.
+
+    Parameters
+    ----------
+    loop : callable
+        ``loop(model, x, mask_id, generator) -> x`` or ``(x, calls)``.
+    mask_column, mask_logit, dtype
+        The model's conventions, as :func:`as_torch_model`.
+
+    Returns
+    -------
+    callable
+        ``sample_fn(denoiser, n, rng, length, vocab_size, prompt)``.
+
+    Examples
+    --------
+    >>> import torch, refimpl, refimpl.testing as rt
+    >>> def left_to_right(model, x, mask_id, generator):
+    ...     for i in range(x.shape[1]):
+    ...         probs = model(x)[:, i, :mask_id].softmax(-1)
+    ...         x[:, i] = torch.multinomial(probs, 1, generator=generator)[:, 0]
+    ...     return x
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> fit = rt.assert_sampler_matches(rt.from_torch_sampler(left_to_right), rt.sampler("left_to_right"),
+    ...                                 refimpl.oracle_denoiser(p), p, n=2000)
+    """
     if not callable(loop):
         raise InvalidTypeError(f"loop must be callable (model, x, mask_id, generator), got {type(loop).__name__}")
     mask_column, mask_logit = validate.flag(mask_column, "mask_column"), _mask_logit(mask_logit)

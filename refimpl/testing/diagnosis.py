@@ -15,7 +15,21 @@ MODES = ("warn", "error", "ignore")
 
 
 class BlindSpotWarning(UserWarning):
-    """A sampling assertion's setting gives one of the usual slips exactly the correct law: the test cannot see it."""
+    """A sampling assertion's setting gives one of the usual slips exactly the correct law: the test cannot see it.
+
+    Examples
+    --------
+    >>> import warnings, refimpl, refimpl.testing as rt
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> def one_at_a_time(denoiser, n, rng, length, vocab_size, prompt):
+    ...     return refimpl.sample(denoiser, rt.sampler("llada", steps=2), n, rng, length=length, vocab_size=vocab_size)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = rt.assert_sampler_matches(one_at_a_time, rt.sampler("llada", steps=2), refimpl.oracle_denoiser(p), p,
+    ...                                   n=2000)
+    >>> "one step too many (steps=3)" in str(caught[0].message)      # two positions, two steps: a third commits nothing
+    True
+    """
 
 
 def prepare(sampler, denoiser, length, vocab_size, prompt, law, mask_logit, mode):

@@ -19,9 +19,32 @@ TIE = "the other tie rule"  # left out unless asked for: continuous models never
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """A proposed setting: the ``sampler``, the data law ``law`` (V,)*L, the ``denoiser`` (a perturbed oracle of
-    it), ``tvs`` (each slip's TV from the correct law there, its name to its TV) and whether every slip asked about
-    reaches ``min_tv`` (``reaches``)."""
+    """A proposed setting (:func:`propose_setting`): the ``sampler``, the data law ``law`` (V,)*L, the ``denoiser``
+    (a perturbed oracle of it), ``tvs`` (each slip's TV from the correct law there, its name to its TV) and whether
+    every slip asked about reaches ``min_tv`` (``reaches``).
+
+    Parameters
+    ----------
+    sampler : object
+        The sampler to test with.
+    law : ndarray
+        The data law (V,)*L.
+    denoiser : callable
+        The model to test with.
+    tvs : dict
+        Each usual slip's name and its TV from the correct law in this setting.
+    min_tv : float
+        The TV asked for.
+    reaches : bool
+        Whether every slip asked about reaches ``min_tv``.
+
+    Examples
+    --------
+    >>> import refimpl.testing as rt
+    >>> setting = rt.propose_setting(rt.sampler("random_k", tokens_per_step=2, temperature=0.5), min_tv=0.05)
+    >>> setting.reaches, sorted(setting.tvs)[0]
+    (True, 'one token per step too few (tokens_per_step=1)')
+    """
 
     sampler: object
     law: np.ndarray
@@ -67,12 +90,33 @@ def propose_setting(sampler: object, vocab_size: int = 3, length: int = 4, p: ob
     applied twice"); default every kind the sampler has here but the tie
     rule, which only a law with exact ties at T = 0 shows.  ``mask_logit``: as for a torch loop (None: no mask column).
 
+    Parameters
+    ----------
+    sampler : object
+        A refimpl sampler (:func:`refimpl.testing.sampler`): its family and the parameters not varied.
+    vocab_size, length : int
+        V and L of the laws tried.
+    p : array_like, optional
+        The one law to try (default: ``laws`` Dirichlet(0.5) laws).
+    min_tv : float
+        The TV, in (0, 1), every slip asked about must reach.
+    slips : str or list of str, optional
+        The kinds of slip asked about.
+    laws : int
+        How many laws to try without ``p``.
+    mask_logit : float or None
+        The mask's logit of the torch model the loop will read (None: no mask column).
+
+    Returns
+    -------
+    Setting
+
     Examples
     --------
     >>> import refimpl.testing as rt
-    >>> setting = rt.propose_setting(rt.sampler("llada", steps=4, block_length=2, temperature=0.5), min_tv=0.02)
-    >>> setting.reaches, min(setting.tvs.values()) >= 0.02
-    (True, True)
+    >>> setting = rt.propose_setting(rt.sampler("threshold", threshold=0.9, temperature=0.5), min_tv=0.04)
+    >>> setting.reaches, min(setting.tvs.values()) >= 0.04, len(setting.tvs)   # temperature twice, not at all, tempered
+    (True, True, 3)
     """
     try:
         family_of(sampler)
