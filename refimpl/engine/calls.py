@@ -14,7 +14,8 @@ import numpy as np
 
 from ..core import validate
 from ..core.types import ArrayLike, Denoiser, Sampler, Table
-from .problem import problem
+from .problem import Problem, problem
+from .protocol import ALWAYS, IF_CHANGED
 from .runner import EngineStats, run
 
 
@@ -90,3 +91,30 @@ def exact_law_and_calls(denoiser: Denoiser, sampler: Sampler, length: int, vocab
     if stats is not None:
         stats.add(result.stats)
     return result.finished(type(sampler).__name__), result.calls
+
+
+def call_range(job: Problem) -> "tuple[int, int]":
+    """``(least, most)``: the fewest and the most model evaluations the plan's loop can make for one sequence — the
+    passes of the steps whose call is certain (always; the first step if it calls after a change, since nothing is
+    cached before it) and of every step.  The calls checks read them as the range of a sequence's count
+    (:func:`refimpl.interop.goodness.mean_test`).
+
+    Parameters
+    ----------
+    job : Problem
+        From :func:`refimpl.engine.problem`.
+
+    Returns
+    -------
+    (int, int)
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> call_range(refimpl.problem(refimpl.oracle_denoiser(p), refimpl.samplers.Threshold(0.9), 2, 4))
+    (1, 2)
+    """
+    certain = [step.calls == ALWAYS or (k == 0 and step.calls == IF_CHANGED) for k, step in enumerate(job.steps)]
+    return (sum(step.passes for step, sure in zip(job.steps, certain) if sure),
+            sum(step.passes for step in job.steps))

@@ -18,6 +18,7 @@ from ..denoisers import CHUNK, each_chunk, evaluate, oracle_denoiser
 from ..diffusion.elbo import masked_cross_entropy, nelbo
 from ..diffusion.schedules import check_schedule
 from ..engine import exact_law, problem, run
+from ..engine.calls import call_range
 from ..laws import space
 from ..laws.quantities import entropy
 from ..reports.tables import tokens
@@ -117,7 +118,7 @@ def verify_sampler(sample_fn: Callable, sampler: Sampler, denoiser: Denoiser, p:
     out = {"passed": not fit.rejects(alpha), "p_value": fit.p_value, "alpha": alpha, "samples": len(samples),
            "samples_where_exact_law_is_zero": fit.impossible, "detectable_tv": fit.detectable_tv}
     if calls is not None:
-        out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha, sum(step.passes for step in job.steps)))
+        out.update(_calls_test(calls, len(samples), step_calls.sum(), alpha, call_range(job)))
         out["passed"] = out["passed"] and out["calls_p_value"] > alpha
     out.update(_tie_verdicts(counts, law, result.tie_probability, sampler, denoiser, length, vocab_size, prompt,
                              alpha))
@@ -149,11 +150,12 @@ def _tie_verdicts(counts, law, chance, sampler, denoiser, length, vocab_size, pr
     return out
 
 
-def _calls_test(calls, rows, exact, alpha, most):
-    """The target's model calls per row against their exact expectation: mean, exact value, p-value (``most``: the
-    largest count the plan allows, for the exact test when every row made the same number)."""
+def _calls_test(calls, rows, exact, alpha, bounds):
+    """The target's model calls per row against their exact expectation: mean, exact value, p-value (``bounds``: the
+    fewest and most counts the plan allows, for a test conservative at alpha: :func:`mean_test`)."""
     calls = counts_per_row(calls, rows, "the target's calls", "sample")
-    test = mean_test(calls, float(exact), alpha, upper=most)
+    least, most = bounds
+    test = mean_test(calls, float(exact), alpha, upper=most, lower=least)
     return {"calls_mean": test.mean, "calls_expected": test.expected, "calls_p_value": test.p_value}
 
 

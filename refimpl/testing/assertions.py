@@ -233,7 +233,7 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     n = monte_carlo_size(SAMPLES) if n is None else validate.integer(n, "n", 1)
     seed = next_seed() if seed is None else validate.integer(seed, "seed", 0)
     alpha = _alpha(alpha)
-    law, exact, most = exact_setting(denoiser, sampler, length, vocab_size, prompt)
+    law, exact, bounds = exact_setting(denoiser, sampler, length, vocab_size, prompt)
     slips = prepare(sampler, denoiser, length, vocab_size, prompt, law, getattr(sample_fn, "mask_logit", None),
                     blind_spots)
     drawn, calls = draw(sample_fn, denoiser, n, seed, length, vocab_size, prompt)
@@ -244,15 +244,17 @@ def assert_sampler_matches(sample_fn, sampler: Sampler, denoiser: Denoiser, p: L
     except AssertionError as error:
         raise AssertionError(str(error) + explain(slips, drawn, vocab_size, length, alpha, sampler)) from None
     if calls is not None:
-        check_calls(calls, fit.samples, exact, most, alpha, sampler)
+        check_calls(calls, fit.samples, exact, bounds, alpha, sampler)
     return fit
 
 
 def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, length: int, vocab_size: int,
                        prompt: ArrayLike | None = None, alpha: float = ALPHA) -> MeanResult:
     """The model calls per sequence ``calls`` (n,) of a user's loop have the exact expected mean of
-    ``sampler``'s original loop (:func:`refimpl.expected_calls`): a two-sided normal test at ``alpha``,
-    or, when every row made the same number, equality.
+    ``sampler``'s original loop (:func:`refimpl.expected_calls`), by a two-sided test conservative at ``alpha``
+    whatever the law of the counts (:func:`refimpl.interop.goodness.mean_test` with the fewest and most calls the
+    plan can make: the normal test and Bernstein's bound must both reject; an exact test when every row made the
+    same number).
 
     Parameters
     ----------
@@ -282,5 +284,5 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     alpha = _alpha(alpha)
-    _, exact, most = exact_setting(denoiser, sampler, length, vocab_size, prompt)
-    return check_calls(calls, None, exact, most, alpha, sampler)
+    _, exact, bounds = exact_setting(denoiser, sampler, length, vocab_size, prompt)
+    return check_calls(calls, None, exact, bounds, alpha, sampler)

@@ -1,5 +1,6 @@
 """The calls check of the sampling assertions, and the exact setting both checks read: refimpl's law, the exact
-expected number of model calls, and the most calls the plan can make."""
+expected number of model calls, and the fewest and most calls the plan can make."""
+from ..engine.calls import call_range
 from ..engine.problem import problem
 from ..engine.runner import run
 from ..interop.goodness import POWER, mean_test
@@ -8,16 +9,19 @@ from .outputs import calls_of
 
 
 def exact_setting(denoiser, sampler, length, vocab_size, prompt):
-    """The exact law, expected calls, and the most calls the plan can make (every step's passes)."""
+    """The exact law, expected calls, and the fewest and most calls the plan can make: ``(least, most)``, the passes
+    of the steps whose call is certain (always; the first step if it calls after a change: nothing is cached before
+    it) and of every step."""
     job = problem(denoiser, sampler, length, vocab_size, prompt)
     result = run(job)
-    return result.finished(type(sampler).__name__), result.expected_calls, sum(step.passes for step in job.steps)
+    return result.finished(type(sampler).__name__), result.expected_calls, call_range(job)
 
 
-def check_calls(calls, rows, exact, most, alpha, sampler):
+def check_calls(calls, rows, exact, bounds, alpha, sampler):
     __tracebackhide__ = True  # pytest shows the message, not this frame
+    least, most = bounds
     calls = calls_of(calls, rows)
-    test = mean_test(calls, exact, alpha, upper=most)
+    test = mean_test(calls, exact, alpha, upper=most, lower=least)
     if not test.rejects(alpha):
         return test
     noise = (f"standard error {test.standard_error:.3g}, p = {test.p_value:.3g} <= alpha = {alpha:g}; at this size "

@@ -155,3 +155,21 @@ def test_the_exact_test_for_equal_counts_is_conservative_for_every_law_with_that
         assert law[c] ** n <= p_value * (1 + 1e-9)
     q = 0.00032 / 3  # the two-point law: q on 4, 1 - q on 1, mean 1 + 3q — the bound is attained
     assert mean_test(np.full(n, 1.0), 1 + 3 * q, ALPHA, upper=4).p_value == pytest.approx((1 - q) ** n, rel=1e-9)
+
+
+def test_the_calls_test_holds_its_rate_for_a_rare_second_call_at_the_default_size():
+    """Issue #36's case at n = 20000 (calls 1, or 2 with probability 3.2e-4; 6.4 rare rows expected): the normal
+    test alone, its standard error from the sample, failed every sample with a single rare row (p ~ 7e-8), about 1 in
+    100; with the range [1, 4] the empirical Bernstein bound must also reject.  1000 seeded samples, alarms within
+    what binomial(1000, 1e-3) exceeds with probability 1e-3; and the sample with one rare row passes."""
+    q, n = 3.2e-4, 20000
+    rng = np.random.default_rng(8)
+    alarms = 0
+    for _ in range(1000):
+        calls = np.ones(n)
+        calls[: rng.binomial(n, q)] = 2.0
+        alarms += mean_test(calls, 1 + q, ALPHA, upper=4, lower=1).rejects(ALPHA)
+    assert alarms <= stats.binom.ppf(1 - 1e-3, 1000, ALPHA), alarms
+    one = np.ones(n)
+    one[0] = 2.0
+    assert mean_test(one, 1 + q, ALPHA).rejects(ALPHA) and not mean_test(one, 1 + q, ALPHA, upper=4, lower=1).rejects(ALPHA)
