@@ -16,23 +16,30 @@ from ..kernels.ties import check_tie
 from ..kernels.tokens import temper
 from .reveal import PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
+ACCEPTANCES = ("bound", "below", "at_most")  # the EB-Sampler's budget; d3LLM's entropy threshold, strict or not
 
-def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None):
-    r"""(..., L) bool: the candidates accepted by the entropy bound.
+
+def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None, acceptance="bound"):
+    r"""(..., L) bool: the candidates accepted by the entropy bound (or threshold).
 
     The candidates sorted by entropy, lowest first (ties: lowest position first; ``tie="highest"``: highest;
-    ``"random"``: a uniformly random order, drawn from ``rng``), the prefix whose
+    ``"random"``: a uniformly random order, drawn from ``rng``).  ``acceptance="bound"``: the prefix whose
     running sum minus its last (largest) entropy stays within ``gamma`` — diffusers' ``cumulative_entropy
-    - sorted_token_entropy <= entropy_bound``, the sum of the entropies before each one.  The first
-    candidate is always accepted (its left-hand side is 0).
+    - sorted_token_entropy <= entropy_bound``, the sum of the entropies before each one.  ``"below"`` /
+    ``"at_most"``: every candidate whose entropy is < ``gamma`` / <= ``gamma`` (d3LLM's entropy threshold, sglang's
+    ``EntropyThreshold``).  The first candidate is always accepted.
     """
     keyed = np.where(candidates, entropy, np.inf)
     positions = np.broadcast_to(np.arange(entropy.shape[-1]), entropy.shape)
     second = rng.random(entropy.shape) if tie == RANDOM else -positions if tie == HIGHEST else positions
     order = np.lexsort((second, keyed), axis=-1)  # by entropy, then the tie rule
     ranked = np.take_along_axis(keyed, order, axis=-1)
-    finite = np.where(np.isinf(ranked), 0.0, ranked)  # non-candidates sort last and add nothing
-    accepted = np.cumsum(finite, axis=-1) - finite <= gamma
+    if acceptance == "bound":
+        finite = np.where(np.isinf(ranked), 0.0, ranked)  # non-candidates sort last and add nothing
+        accepted = np.cumsum(finite, axis=-1) - finite <= gamma
+    else:
+        accepted = (ranked < gamma) if acceptance == "below" else (ranked <= gamma)
+        accepted[..., 0] = True  # the lowest-entropy candidate, whatever its entropy
     out = np.empty_like(accepted)
     np.put_along_axis(out, order, accepted, axis=-1)
     return out & candidates
@@ -51,7 +58,8 @@ def boundary_ties(entropy, accepted):
 @dataclasses.dataclass(frozen=True)
 class EntropyBoundStep(Ranked, PerPatternReveal):
     r"""Reveal the lowest-entropy eligible masked positions whose entropies, all but the largest, sum to at
-    most ``gamma`` (:func:`entropy_bound_accepts`; at least one), each with a token drawn from
+    most ``gamma`` (:func:`entropy_bound_accepts`; at least one) — or, with ``acceptance="below"`` / ``"at_most"``,
+    every one whose entropy is below / at most ``gamma`` (at least the lowest), each with a token drawn from
     softmax(logits / T) (argmax at T = 0).  The entropy is that of the model's probabilities, or of the
     tempered ones with ``tempered_entropy`` (as diffusers' scheduler, which divides the logits by its
     temperature before both).  ``tie``: the order of equal entropies (:mod:`refimpl.samplers.kernels.ties`).
@@ -65,10 +73,12 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
     calls: str = IF_MASKED
     tie: str = LOWEST
     precision: str = "float64"
+    acceptance: str = "bound"
 
     def __post_init__(self):
         check_tie(self.tie, "EntropyBoundStep")
         validate.choice(self.precision, PRECISIONS, "EntropyBoundStep precision")
+        validate.choice(self.acceptance, ACCEPTANCES, "EntropyBoundStep acceptance")
 
     def entropies(self, probs, axis=-1):
         """The entropy (nats) at each position, ``axis`` the tokens (removed)."""
@@ -86,7 +96,8 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
         candidates, rows = candidate_rows(states, self.eligible)  # (e, V, N)
         entropy = self.entropies(rows, axis=1)  # (e, N)
         rule = LOWEST if self.tie in (RANDOM, EXCLUDE) else self.tie
-        accepted = entropy_bound_accepts(entropy.T, np.ones((sources, len(candidates)), bool), self.gamma, rule).T
+        accepted = entropy_bound_accepts(entropy.T, np.ones((sources, len(candidates)), bool), self.gamma, rule,
+                                         acceptance=self.acceptance).T
         q = gumbel_law(rows, self.temperature, self.precision, axis=1)
 
         def product(accepted):
@@ -137,5 +148,5 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
 
     def draw(self, z, mu, rng):
         candidates = _eligible_masked(z, self.eligible, mu.shape[-1])
-        keep = entropy_bound_accepts(self.entropies(mu), candidates, self.gamma, self.tie, rng)
+        keep = entropy_bound_accepts(self.entropies(mu), candidates, self.gamma, self.tie, rng, self.acceptance)
         return np.where(keep, sample_categorical(gumbel_law(mu, self.temperature, self.precision), rng), z)
