@@ -16,6 +16,7 @@ from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
+from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -23,5 +24,6 @@ from .random_k import RandomK
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 
-__all__ = ["Ancestral", "Dream", "EntropyBound", "FAMILIES", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LLaDA2",
+__all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold",
+           "FAMILIES", "Factor", "FirstHitting", "FixedOrder", "LLaDA", "LLaDA2",
            "LeftToRight", "NAMES", "RandomK", "ReMDM", "SemiAR", "Threshold", "build", "family", "family_of"]

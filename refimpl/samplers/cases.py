@@ -14,6 +14,7 @@ from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
+from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -142,5 +143,10 @@ CASES = (
     Case(EntropyBound(1.0, block_length=2, temperature=0.7)),
     Case(EntropyBound(0.8, temperature=1.0, tempered_entropy=True), prompt=PROMPT),
     Case(EntropyBound(2.0, temperature=0.0), prompt=PROMPT),
+    # issue #37: the rules 2026's serving stacks ship
+    Case(EntropyThreshold(0.8, temperature=1.0), 3, vector="EntropyThreshold(threshold=0.8, temperature=1.0)"),
+    Case(EntropyThreshold()), Case(EntropyThreshold(0.5, block_length=2, temperature=0.7)),
+    Case(EntropyThreshold(0.6, temperature=1.0, comparison="<=", final_call=False), prompt=PROMPT),
+    Case(EntropyThreshold(1.0, temperature=0.5), prompt=INFILL),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

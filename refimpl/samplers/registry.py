@@ -15,6 +15,7 @@ from .ancestral import Ancestral, FirstHitting
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
+from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -85,6 +86,12 @@ FAMILIES = {family.name: family for family in (
            originals=(("factor", "generate(factor=)"), ("block_length", "generate(block_length=)"),
                       ("temperature", "generate(temperature=)"))),
     Family("entropy_bound", EntropyBound, "the EB-Sampler: the lowest-entropy prefix within a budget"),
+    Family("entropy_threshold", EntropyThreshold, "d3LLM's entropy threshold as sglang's EntropyThreshold ships it "
+                                                  "(sgl-project/sglang dllm/algorithm/entropy_threshold.py)",
+           originals=(("threshold", "algorithm_config threshold (d3LLM: threshold)"),
+                      ("block_length", "DllmConfig block_size (d3LLM: block_length)"),
+                      ("temperature", "d3LLM's temperature (sglang: argmax always)"),
+                      ("tie", "torch.topk(largest=False)'s order"))),
     Family("remdm", ReMDM, "ReMDM: MDLM's step with remasking, cap/rescale/conf/loop (kuleshov-group/remdm)",
            originals=(("steps", "sampling.steps"), ("remasking", "sampling.sampler=remdm-<remasking>"),
                       ("eta", "sampling.eta"), ("noise_removal", "sampling.noise_removal"), ("t_on", "sampling.t_on"),

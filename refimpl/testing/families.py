@@ -141,6 +141,9 @@ BUILDERS = {
                                        st.sampled_from((0.0, 1.0))),
     "entropy_bound": lambda length: st.builds(smp.EntropyBound, st.floats(0.0, 3.0), _block_lengths(length),
                                               st.sampled_from((0.0, 1.0, 0.5)), st.booleans()),
+    "entropy_threshold": lambda length: st.builds(smp.EntropyThreshold, st.floats(0.0, 1.5), _block_lengths(length),
+                                                  st.sampled_from((0.0, 1.0, 0.5)), st.sampled_from(("<", "<=")),
+                                                  st.booleans()),
     "remdm": _remdm,
     "llada2": _llada2,
 }
