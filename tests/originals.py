@@ -413,6 +413,43 @@ def eb_sampler(denoiser, n, rng, length, vocab_size, prompt, gamma, block_length
     return x
 
 
+def sglang_entropy_threshold(denoiser, n, rng, length, vocab_size, prompt, threshold=0.95, block_length=None,
+                             temperature=0.0, comparison="<", final_call=True, calls=None):
+    """sglang's ``EntropyThreshold.run`` (python/sglang/srt/dllm/algorithm/entropy_threshold.py at 26eb1bf), each row
+    one request, blocks from the first mask: up to block-size iterations, each — when the block still holds a mask —
+    one model call, then at the masked positions ``sample_tokens_with_entropy``: the entropy -sum p log(p + 1e-8)
+    of softmax(logits), the argmax token (d3LLM's Dream ``_sample`` at T > 0: a draw from softmax(logits / T));
+    ``torch.topk(entropy, num_mask, largest=False)`` (ties by position here), the first committed and every later
+    one with entropy < threshold (d3LLM's LLaDA: <=); after the loop one more call (``final_call``)."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    assert (length - start) % size == 0
+    for block_end in range(start + size, length + 1, size):
+        block = slice(block_end - size, block_end)
+        for _ in range(size):
+            active = (x[:, block] == vocab_size).any(axis=1)
+            if not active.any():
+                break
+            _count(calls, active)
+            logits = _logits(denoiser, x)[:, block]
+            probs = _softmax(logits)
+            entropy = -(probs * np.log(probs + 1e-8)).sum(axis=-1)
+            tokens = np.argmax(logits, axis=-1) if temperature == 0 else _categorical(_softmax(logits / temperature), rng)
+            masked = x[:, block] == vocab_size
+            keyed = np.where(masked, entropy, np.inf)
+            order = np.argsort(keyed, axis=1, kind="stable")
+            ranked = np.take_along_axis(keyed, order, axis=1)
+            keep = (ranked < threshold) if comparison == "<" else (ranked <= threshold)
+            keep[:, 0] = True
+            transfer = np.zeros_like(masked)
+            np.put_along_axis(transfer, order, keep, axis=1)
+            transfer &= masked & active[:, None]
+            x[:, block] = np.where(transfer, tokens, x[:, block])
+        _count(calls, final_call)
+    return x
+
+
 def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False, cache=False,
          grid="float32", calls=None):
     """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps

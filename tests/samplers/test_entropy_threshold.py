@@ -1,50 +1,24 @@
-"""Entropy threshold decoding (issue #37, rule R2, first step: the step rule and the sampler, not yet registered):
-refimpl's exact law and calls against sglang's EntropyThreshold loop re-written here from its code (sglang
-python/sglang/srt/dllm/algorithm/entropy_threshold.py at 26eb1bf), row by row, with d3LLM's temperature mode."""
+"""Entropy threshold decoding (issue #37, rule R2): refimpl's exact law and calls against sglang's EntropyThreshold
+loop re-written from its code (tests/originals.py: sglang python/sglang/srt/dllm/algorithm/entropy_threshold.py at
+26eb1bf), with d3LLM's temperature mode."""
 import numpy as np
 import pytest
 import refimpl
 import refimpl.testing as rt
 from refimpl.samplers.entropy_threshold import EntropyThreshold
 
+from tests import originals
+
 V, L = 3, 4
 LAW = refimpl.datasets.dirichlet(V, L, np.random.default_rng(11), concentration=0.5).table
 MODEL = rt.perturbed_oracle(LAW, mix=0.3, seed=2)
 
 
-def sglang_loop(denoiser, n, rng, length, vocab_size, prompt, threshold=0.95, block_length=None, temperature=0.0,
-                comparison="<", final_call=True):
-    """sglang's run() for one request per row: per block, up to block_size iterations — stop when the block has no
-    mask, else call the model, take the argmax (d3LLM at T > 0: a draw from softmax(logits / T)) and the entropy
-    -sum p log(p + 1e-8) of the untempered prediction at each masked position, rank by entropy (stable: the lowest
-    position first among equals), commit the first and every later one below the threshold; then one more call."""
-    x = np.full((n, length), vocab_size) if prompt is None else np.tile(np.asarray(prompt), (n, 1))
+def sglang_loop(denoiser, n, rng, length, vocab_size, prompt, **settings):
+    """The original's loop (tests/originals.py), with each row's model calls."""
     calls = np.zeros(n, dtype=np.int64)
-    size = length if block_length is None else block_length
-    for row in range(n):
-        for start in range(0, length, size):
-            block = np.arange(start, start + size)
-            for _ in range(size):
-                masked = block[x[row, block] == vocab_size]
-                if not len(masked):
-                    break
-                probs = np.asarray(denoiser(x[row][None]), dtype=np.float64)[0, masked]
-                calls[row] += 1
-                entropy = -(probs * np.log(probs + 1e-8)).sum(axis=1)
-                if temperature == 0:
-                    tokens = probs.argmax(axis=1)
-                else:
-                    with np.errstate(divide="ignore"):
-                        tempered = np.exp(np.log(probs) / temperature)
-                    tempered /= tempered.sum(axis=1, keepdims=True)
-                    tokens = (rng.random((len(masked), 1)) > tempered.cumsum(axis=1)).sum(axis=1)
-                order = np.argsort(entropy, kind="stable")
-                keep = (entropy[order] < threshold) if comparison == "<" else (entropy[order] <= threshold)
-                keep[0] = True
-                chosen = order[keep]
-                x[row, masked[chosen]] = tokens[chosen]
-            calls[row] += final_call
-    return x, calls
+    return originals.sglang_entropy_threshold(denoiser, n, rng, length, vocab_size, prompt, calls=calls,
+                                              **settings), calls
 
 
 def loop(**settings):
