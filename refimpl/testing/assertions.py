@@ -253,7 +253,7 @@ def assert_calls_match(calls: ArrayLike, sampler: Sampler, denoiser: Denoiser, l
     """The model calls per sequence ``calls`` (n,) of a user's loop have the exact expected mean of
     ``sampler``'s original loop (:func:`refimpl.expected_calls`), by a two-sided test conservative at ``alpha``
     whatever the law of the counts (:func:`refimpl.interop.goodness.mean_test` with the fewest and most calls the
-    plan can make: the normal test and Bernstein's bound must both reject; an exact test when every row made the
+    plan can make: the normal test and the empirical Bernstein bound must both reject; an exact test when every row made the
     same number).
 
     Parameters

@@ -23,17 +23,6 @@ from ..samplers.llada import transfer_counts
 LIMIT = 4_000_000  # (state, draw) pairs one step may enumerate
 
 
-def _log(mu):
-    with np.errstate(divide="ignore"):
-        return np.log(mu)
-
-
-def _softmax(logits):
-    top = np.max(logits, axis=-1, keepdims=True)
-    e = np.exp(logits - np.where(np.isfinite(top), top, 0.0))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def _merge(z, counts, weight):
     """Equal (z, counts) rows summed."""
     keys = np.concatenate([z, counts], axis=1)
@@ -46,12 +35,12 @@ def _merge(z, counts, weight):
 def _step(z, k, weight, denoiser, vocab_size, end, temperature, mask_logit):
     """One step for every state: rows ``z`` (S, L), commits ``k`` (S,), probabilities ``weight`` (S,)."""
     length = z.shape[1]
-    logits = _log(np.asarray(denoiser(z), dtype=np.float64))
-    if mask_logit is not None:
-        logits = np.concatenate([logits, np.full(logits.shape[:-1] + (1,), mask_logit)], axis=-1)
-    confidence = _softmax(logits)
+    mu = np.asarray(denoiser(z), dtype=np.float64)
+    if mask_logit is not None:  # softmax(log mu, mask_logit): the mask's weight e^mask_logit next to mu's
+        mu = np.concatenate([mu, np.full(mu.shape[:-1] + (1,), np.exp(mask_logit))], axis=-1)
+    confidence = mu / mu.sum(axis=-1, keepdims=True)
     draw = temper(confidence, temperature)
-    width = logits.shape[-1]
+    width = mu.shape[-1]
     out_z, out_k, out_w = [], [], []
     masked = z == vocab_size
     for m in np.unique(masked.sum(axis=1)):

@@ -56,7 +56,7 @@ def test_strict_and_non_strict_differ_where_an_entropy_equals_the_threshold():
     strict, loose = EntropyThreshold(float(np.log(2))), EntropyThreshold(float(np.log(2)), comparison="<=")
     assert refimpl.expected_calls(oracle, strict, 2, 4) == 3.0 and refimpl.expected_calls(oracle, loose, 2, 4) == 2.0
     assert refimpl.tie_probability(oracle, strict, 2, 4) == 1.0
-    np.testing.assert_allclose(refimpl.exact_law(oracle, strict, 2, 4, ), refimpl.exact_law(oracle, loose, 2, 4))
+    np.testing.assert_allclose(refimpl.exact_law(oracle, strict, 2, 4), refimpl.exact_law(oracle, loose, 2, 4))
 
 
 @pytest.mark.parametrize("settings", [dict(threshold=-1.0), dict(comparison="=="), dict(final_call="yes"),

@@ -34,9 +34,10 @@ def numpy_llada(z, denoiser, rng, steps, block_length, temperature, boundary=0, 
     n, length = z.shape
     for b in range(length // block_length):
         end = (b + 1) * block_length
-        counts = [refimpl.samplers.llada.transfer_counts(int(m), steps // (length // block_length))
+        per_block = steps // (length // block_length)
+        counts = [[m // per_block + (i < m % per_block) for i in range(per_block)]  # get_num_transfer_tokens
                   for m in (z[:, end - block_length:end] == V).sum(axis=1)]
-        for i in range(steps // (length // block_length)):
+        for i in range(per_block):
             with np.errstate(divide="ignore"):
                 logits = np.log(denoiser(z))
             if mask_logit is not None:
