@@ -450,6 +450,132 @@ def sglang_entropy_threshold(denoiser, n, rng, length, vocab_size, prompt, thres
     return x
 
 
+def _multi_blocks(start, length, size):
+    """The generation blocks of sglang's FullAttnMultiBlock / d3LLM's block_states as dicts."""
+    return [{"start": s, "end": min(s + size, length), "total": min(s + size, length) - s,
+             "mask_count": min(s + size, length) - s, "active": k == 0, "fully": k == 0}
+            for k, s in enumerate(range(start, length, size))]
+
+
+def sglang_full_attn_multi_block(denoiser, n, rng, length, vocab_size, prompt, threshold=0.4, block_length=None,
+                                 block_add_threshold=0.1, decoded_token_threshold=0.95, calls=None):
+    """sglang's ``FullAttnMultiBlock.run`` (python/sglang/srt/dllm/algorithm/full_attn_multi_block.py at 26eb1bf),
+    each row one request: while a mask is left, one model call; then per block k >= 1 in order, the sticky flags
+    ``is_active`` (previous block's progress 1 - masks/total >= block_add_threshold, or no mask left) and
+    ``is_fully_active`` (active and that progress >= decoded_token_threshold); ``active_end`` the end of the last
+    block active and (fully active or masked); at the masked positions before it the entropy -sum p log(p + 1e-12)
+    and the argmax; commit entropy < threshold; if the first fully active block with masks got none, its masked
+    position of least entropy (``argmin``: the first); the final forward only if a mask is left (never here)."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    states = [_multi_blocks(start, length, size) for _ in range(n)]
+    while (x == vocab_size).any():
+        alive = (x == vocab_size).any(axis=1)
+        _count(calls, alive)
+        logits = _logits(denoiser, x)
+        probs = _softmax(logits)
+        entropy = -(probs * np.log(probs + 1e-12)).sum(axis=-1)
+        x0 = np.argmax(logits, axis=-1)
+        for row in np.flatnonzero(alive):
+            blocks, ids = states[row], x[row]
+            for k in range(1, len(blocks)):
+                prev = blocks[k - 1]
+                progress = 1 - prev["mask_count"] / prev["total"]
+                if not blocks[k]["active"] and (progress >= block_add_threshold or prev["mask_count"] == 0):
+                    blocks[k]["active"] = True
+                if blocks[k]["active"] and not blocks[k]["fully"] and progress >= decoded_token_threshold:
+                    blocks[k]["fully"] = True
+            active_end = 0
+            for blk in blocks:
+                if blk["active"] and (blk["fully"] or blk["mask_count"] > 0):
+                    active_end = blk["end"]
+            decode = np.zeros(length, dtype=bool)
+            decode[:active_end] = ids[:active_end] == vocab_size
+            full_entropy = np.where(decode, entropy[row], np.inf)
+            transfer = (full_entropy < threshold) & decode
+            first = next((blk for blk in blocks if blk["fully"] and blk["mask_count"] > 0), None)
+            if first is not None:
+                s, e = first["start"], min(first["end"], active_end)
+                if not transfer[s:e].any():
+                    transfer[s + int(np.argmin(np.where(ids[s:e] == vocab_size, full_entropy[s:e], np.inf)))] = True
+            ids[transfer] = x0[row, transfer]
+            for blk in blocks:
+                blk["mask_count"] = int((ids[blk["start"]:blk["end"]] == vocab_size).sum())
+    return x
+
+
+def d3llm_multi_block(denoiser, n, rng, length, vocab_size, prompt, threshold, block_length=None,
+                      block_add_threshold=0.5, decoded_token_threshold=0.5, temperature=0.0, llada=False, calls=None):
+    """d3LLM's ``_sample_multi_block`` (Dream) or, with ``llada``, ``generate_multi_block`` (LLaDA), both in
+    ``d3llm/d3llm_{DREAM,LLaDA}/..._generate_util.py`` at e5bfcac, without cache or early stop, each row its own run:
+    the prompt block complete; one generation block created at the start, at most one more per iteration (when the
+    last created block's progress >= block_add_threshold or it has no mask), ``is_complete`` (fully active) set
+    when the previous block's progress >= decoded_token_threshold; the rightmost block complete or masked gives
+    ``active_end``; one model call on the whole sequence.  Dream: x0 the argmax, or at T > 0 a multinomial draw
+    from softmax(logits / T); entropy -sum p log(p + 1e-12) of softmax(logits) in float64; commit entropy <
+    threshold.  LLaDA: x0 by ``add_gumbel_noise`` + argmax; ``torch.topk(largest=False)`` over the decodable
+    entropies, the first kept and the others kept when entropy <= threshold.  Both: if the first fully active block
+    with masks got none, its decodable position of least entropy (``argmin``), LLaDA re-drawing its token as the
+    argmax."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    assert (length - start) % size == 0
+    num_blocks = (length - start) // size
+    created = [[{"start": start, "end": start + size, "mask_count": size, "total": size,
+                 "complete": 1.0 >= decoded_token_threshold}] for _ in range(n)]
+    while (x[:, start:] == vocab_size).any():
+        alive = (x[:, start:] == vocab_size).any(axis=1)
+        _count(calls, alive)
+        logits = _logits(denoiser, x)
+        probs = _softmax(logits)
+        entropy = -(probs * np.log(probs + 1e-12)).sum(axis=-1)
+        if llada:
+            x0 = _gumbel_argmax(logits, temperature, rng)
+        else:
+            x0 = np.argmax(logits, axis=-1) if temperature == 0 else _categorical(_softmax(logits / temperature), rng)
+        for row in np.flatnonzero(alive):
+            blocks, ids = created[row], x[row]
+            previous = 1.0  # the prompt block: complete
+            for blk in blocks:
+                if not blk["complete"] and previous >= decoded_token_threshold:
+                    blk["complete"] = True
+                previous = 1 - blk["mask_count"] / blk["total"]
+            last = blocks[-1]
+            if len(blocks) < num_blocks and (previous >= block_add_threshold or last["mask_count"] == 0):
+                s = start + len(blocks) * size
+                blocks.append({"start": s, "end": s + size, "mask_count": int((ids[s:s + size] == vocab_size).sum()),
+                               "total": size, "complete": previous >= decoded_token_threshold})
+            active_end = start
+            for blk in blocks:
+                if blk["complete"] or blk["mask_count"] > 0:
+                    active_end = blk["end"]
+            decode = np.zeros(length, dtype=bool)
+            decode[:active_end] = ids[:active_end] == vocab_size
+            if llada:
+                keyed = np.where(decode, entropy[row], np.inf)
+                order = np.argsort(keyed, kind="stable")[:int(decode.sum())]
+                transfer = np.zeros(length, dtype=bool)
+                transfer[order[0]] = True
+                transfer[order[1:]] = entropy[row, order[1:]] <= threshold
+            else:
+                transfer = (entropy[row] < threshold) & decode
+            first = next((blk for blk in blocks if blk["complete"] and blk["mask_count"] > 0), None)
+            token = x0[row].copy()
+            if first is not None and not transfer[first["start"]:first["end"]].any():
+                s, e = first["start"], first["end"]
+                best = s + int(np.argmin(np.where(decode[s:e], entropy[row, s:e], np.inf)))
+                transfer[best] = True
+                if llada:
+                    token[best] = np.argmax(logits[row, best])
+            ids[transfer] = token[transfer]
+            for blk in blocks:
+                if blk["mask_count"] > 0:
+                    blk["mask_count"] -= int(transfer[blk["start"]:blk["end"]].sum())
+    return x
+
+
 def mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, eps=0.0, noise_removal=False, cache=False,
          grid="float32", calls=None):
     """MDLM's sampler with its log-linear noise (move chance t, refimpl's Linear schedule): timesteps

@@ -18,6 +18,7 @@ from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
+from .multi_block import MultiBlock
 from .random_k import RandomK
 from .remdm import ReMDM
 
@@ -148,5 +149,15 @@ CASES = (
     Case(EntropyThreshold()), Case(EntropyThreshold(0.5, block_length=2, temperature=0.7)),
     Case(EntropyThreshold(0.6, temperature=1.0, comparison="<=", final_call=False), prompt=PROMPT),
     Case(EntropyThreshold(1.0, temperature=0.5), prompt=INFILL),
+    Case(MultiBlock(0.8, block_length=1, block_add_threshold=0.0, decoded_token_threshold=0.5, temperature=1.0,
+                    original="d3llm-dream"), 3,
+         vector="MultiBlock(threshold=0.8, block_length=1, block_add_threshold=0.0, decoded_token_threshold=0.5, "
+                "temperature=1.0, original='d3llm-dream')"),
+    Case(MultiBlock(0.6, block_length=2, block_add_threshold=0.5, decoded_token_threshold=0.5, temperature=1.0,
+                    original="d3llm-dream")),
+    Case(MultiBlock()), Case(MultiBlock(0.6, block_length=1, block_add_threshold=0.0)),
+    Case(MultiBlock(0.5, block_length=1, block_add_threshold=0.0, decoded_token_threshold=1.0, temperature=0.7,
+                    original="d3llm-llada"), prompt=PROMPT),
+    Case(MultiBlock(1.0, temperature=0.5, original="d3llm-dream"), prompt=INFILL),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -19,6 +19,7 @@ from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
+from .multi_block import MultiBlock
 from .params import Parameter, counts, parameters
 from .random_k import RandomK
 from .remdm import ReMDM
@@ -92,6 +93,13 @@ FAMILIES = {family.name: family for family in (
                       ("block_length", "DllmConfig block_size (d3LLM: block_length)"),
                       ("temperature", "d3LLM's temperature (sglang: argmax always)"),
                       ("tie", "torch.topk(largest=False)'s order"))),
+    Family("multi_block", MultiBlock, "d3LLM's multi-block parallel decoding as sglang's FullAttnMultiBlock ships it "
+                                      "(sgl-project/sglang dllm/algorithm/full_attn_multi_block.py)",
+           originals=(("threshold", "algorithm_config threshold"), ("block_length", "DllmConfig block_size"),
+                      ("block_add_threshold", "algorithm_config block_add_threshold"),
+                      ("decoded_token_threshold", "algorithm_config decoded_token_threshold"),
+                      ("temperature", "d3LLM's temperature (sglang: argmax always)"),
+                      ("tie", "torch.argmin's first index (d3LLM's LLaDA: and torch.topk(largest=False))"))),
     Family("remdm", ReMDM, "ReMDM: MDLM's step with remasking, cap/rescale/conf/loop (kuleshov-group/remdm)",
            originals=(("steps", "sampling.steps"), ("remasking", "sampling.sampler=remdm-<remasking>"),
                       ("eta", "sampling.eta"), ("noise_removal", "sampling.noise_removal"), ("t_on", "sampling.t_on"),

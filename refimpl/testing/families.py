@@ -126,6 +126,14 @@ def _semi_ar(draw, length):
     return smp.SemiAR(block, smp.Threshold(draw(st.floats(0.05, 1.0))))
 
 
+@st.composite
+def _multi_block(draw, length):
+    original = draw(st.sampled_from(("sglang", "d3llm-dream", "d3llm-llada")))
+    temperature = 0.0 if original == "sglang" else draw(st.sampled_from(TEMPERATURES))
+    return smp.MultiBlock(draw(st.floats(0.0, 1.5)), draw(_block_lengths(length)), draw(st.floats(0.0, 1.0)),
+                          draw(st.floats(0.0, 1.0)), temperature, original)
+
+
 BUILDERS = {
     "first_hitting": lambda length: st.just(smp.FirstHitting()),
     "random_k": _random_k,
@@ -144,6 +152,7 @@ BUILDERS = {
     "entropy_threshold": lambda length: st.builds(smp.EntropyThreshold, st.floats(0.0, 1.5), _block_lengths(length),
                                                   st.sampled_from((0.0, 1.0, 0.5)), st.sampled_from(("<", "<=")),
                                                   st.booleans()),
+    "multi_block": _multi_block,
     "remdm": _remdm,
     "llada2": _llada2,
 }

@@ -12,6 +12,7 @@ import refimpl
 from refimpl import samplers as S
 from refimpl.core.errors import InvalidParameterError
 from refimpl.samplers import steps as St
+from refimpl.samplers.steps.multi_block import MultiBlockStep
 
 from tests import originals
 from tests.engine.test_bulk import _tempered, _token_probs
@@ -46,7 +47,7 @@ def rankings(tie, conf, candidates, k=None):
 
 
 def entropies(step, mu):
-    base = _tempered(mu, step.temperature) if step.tempered_entropy else mu
+    base = _tempered(mu, step.temperature) if getattr(step, "tempered_entropy", False) else mu
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.where(base > 0, base * np.log(base), 0.0).sum(axis=-1)
 
@@ -72,14 +73,21 @@ def options(step, z, mu, tie):
                 chosen = high if len(high) >= step.count else ranked[:min(step.count, len(candidates))]
                 out.append((p * weight, [candidates[a] for a in chosen], {candidates[a]: x[a] for a in chosen}, x))
         return out
+    if isinstance(step, MultiBlockStep):
+        return multi_block_options(step, z, mu, tie)
     candidates = [i for i in range(L) if z[i] == V and step.eligible[i]]
     if isinstance(step, St.EntropyBoundStep):  # the entropies fix the set; draws fill it
         h = entropies(step, mu)
         q = _tempered(mu, step.temperature)
         for weight, ranked in rankings(tie, [-h[i] for i in candidates], candidates):
-            # the prefix whose entropies before each member sum to at most gamma
-            kept = [candidates[a] for r, a in enumerate(ranked)
-                    if sum(h[candidates[b]] for b in ranked[:r]) <= step.gamma]
+            if step.acceptance == "bound":  # the prefix whose entropies before each member sum to at most gamma
+                kept = [candidates[a] for r, a in enumerate(ranked)
+                        if sum(h[candidates[b]] for b in ranked[:r]) <= step.gamma]
+            else:  # the least, and every other below (or at most) the threshold
+                below = [candidates[a] for a in ranked[1:] if (h[candidates[a]] < step.gamma
+                                                               if step.acceptance == "below"
+                                                               else h[candidates[a]] <= step.gamma)]
+                kept = sorted([candidates[ranked[0]]] + below)
             for drawn in itertools.product(range(V), repeat=len(kept)):
                 out.append((weight * np.prod([q[i, v] for i, v in zip(kept, drawn)]), kept, dict(zip(kept, drawn)), None))
         return out
@@ -105,6 +113,33 @@ def options(step, z, mu, tie):
                 chosen = ranked[:len(candidates) if top == len(candidates) - 1 else top]
             kept = [candidates[a] for a in chosen]
             out.append((p * weight, kept, {candidates[a]: x[a] for a in chosen}, x))
+    return out
+
+
+def multi_block_options(step, z, mu, tie):
+    """The options of a multi-block step: the decodable positions (the step's layout) below the threshold, with
+    d3LLM-LLaDA's least-entropy one; then, if none is in the forced block, the block's least; orders by ``tie``."""
+    decodable, block = (a[0] for a in step.layout((z == V)[None]))
+    candidates = [int(i) for i in np.flatnonzero(decodable)]
+    if not candidates:
+        return [(1.0, [], {}, None)]
+    h = entropies(step, mu)
+    q = _tempered(mu, step.temperature)
+    top = _tempered(mu, 0.0) if step.forced_argmax else q
+    below = {i for i in candidates if (h[i] < step.threshold if step.comparison == "<" else h[i] <= step.threshold)}
+    out = []
+    for weight, ranked in (rankings(tie, [-h[i] for i in candidates], candidates) if step.lowest_always
+                           else [(1.0, None)]):
+        kept = below | ({candidates[ranked[0]]} if ranked is not None else set())
+        inside = [i for i in candidates if block[i]]
+        orders = [(1.0, None)] if kept & set(inside) else rankings(tie, [-h[i] for i in inside], inside)
+        for weight2, order in orders:
+            forced = None if order is None else inside[order[0]]
+            chosen = sorted(kept | ({forced} if forced is not None else set()))
+            laws = [top[i] if i == forced else q[i] for i in chosen]
+            for drawn in itertools.product(range(V), repeat=len(chosen)):
+                p = weight * weight2 * np.prod([law[v] for law, v in zip(laws, drawn)])
+                out.append((p, chosen, dict(zip(chosen, drawn)), None))
     return out
 
 
@@ -157,6 +192,13 @@ SAMPLERS = [
     lambda tie: S.EntropyBound(0.5, tie=tie), lambda tie: S.EntropyBound(1.5, temperature=1.0, tie=tie),
     lambda tie: S.LLaDA2(2, threshold=0.4, editing_threshold=0.0, temperature=1.0, tie=tie),
     lambda tie: S.LLaDA2(2, block_length=2, threshold=0.9, editing_threshold=0.0, temperature=0.0, tie=tie),
+    lambda tie: S.EntropyThreshold(0.5, temperature=1.0, tie=tie),
+    lambda tie: S.EntropyThreshold(0.7, block_length=2, comparison="<=", tie=tie),
+    lambda tie: S.MultiBlock(0.5, block_length=2, block_add_threshold=0.5, decoded_token_threshold=0.5, tie=tie),
+    lambda tie: S.MultiBlock(0.3, block_length=1, block_add_threshold=0.0, decoded_token_threshold=1.0,
+                             temperature=1.0, original="d3llm-dream", tie=tie),
+    lambda tie: S.MultiBlock(0.6, block_length=2, block_add_threshold=0.5, decoded_token_threshold=0.5,
+                             temperature=0.8, original="d3llm-llada", tie=tie),
 ]
 
 
