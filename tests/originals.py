@@ -725,6 +725,116 @@ def _every_position(denoiser, x, vocab_size):
     return probs
 
 
+def _with_logs(probs):
+    with np.errstate(divide="ignore"):
+        return np.log(probs)
+
+
+def sglang_joint_threshold(denoiser, n, rng, length, vocab_size, prompt, threshold=0.5, edit_threshold=0.0,
+                           max_post_edit_steps=16, block_length=None, penalty_lambda=0.0, predict=None, calls=None):
+    """sglang's ``JointThreshold`` (python/sglang/srt/dllm/algorithm/joint_threshold.py at 17d5721) in its base
+    class's ``_run_sync`` loop (``algorithm/base.py``), each row one request: blocks of ``block_length`` from position
+    0, a block with no mask prefilled (not counted); per block one forward, then up to ``block_size +
+    max_post_edit_steps + 1`` times: ``step`` (a row finished before reports done; else the penalty on
+    ``logits[1:]`` at the previous ids, argmax x and its softmax probability p; with masks, commit p > threshold
+    among them or the ``topk(1)``; without, count a post step and finish past the budget; edit where p >
+    edit_threshold, x differs and the position is neither masked nor prompt; finish when nothing changes), the loop
+    ending when every row is done, else a forward.  ``predict(x)``: the model's (n, L, V) probabilities at every
+    position (default :func:`_every_position`)."""
+    predict = predict or (lambda x: _every_position(denoiser, x, vocab_size))
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    for start in range(0, length, size):
+        block = slice(start, start + size)
+        if not (x[:, block] == vocab_size).any():
+            continue
+        prompt_mask = x[:, block] != vocab_size
+        post = np.zeros(n, dtype=np.int64)
+        finished = np.zeros(n, dtype=bool)
+        _count(calls, True)  # the first forward
+        for _ in range(size + max_post_edit_steps + 1):
+            done = finished.copy()
+            logits = _with_logs(predict(x))[:, block].copy()
+            if penalty_lambda > 0:
+                ids = x[:, block]
+                for i in range(1, size):
+                    rows = np.flatnonzero(ids[:, i - 1] != vocab_size)
+                    logits[rows, i, ids[rows, i - 1]] -= penalty_lambda
+            tokens = np.argmax(logits, axis=-1)
+            p = np.take_along_axis(_softmax(logits), tokens[..., None], axis=-1)[..., 0]
+            for row in np.flatnonzero(~finished):
+                ids = x[row, block]
+                masked = ids == vocab_size
+                transfer = np.zeros(size, dtype=bool)
+                if masked.any():
+                    confidence = np.where(masked, p[row], -np.inf)
+                    transfer = confidence > threshold
+                    if not transfer.any():
+                        transfer[int(np.argmax(confidence))] = True
+                else:
+                    post[row] += 1
+                    if post[row] > max_post_edit_steps:
+                        finished[row] = True
+                        continue
+                transfer |= (p[row] > edit_threshold) & (ids != tokens[row]) & ~masked & ~prompt_mask[row]
+                if not transfer.any():
+                    finished[row] = True
+                    continue
+                ids[transfer] = tokens[row, transfer]
+            if done.all():
+                break
+            _count(calls, ~done)
+    return x
+
+
+def llada21_generate(denoiser, n, rng, length, vocab_size, prompt, threshold=0.95, editing_threshold=0.9,
+                     max_post_steps=16, block_length=None, temperature=0.0, num_to_transfer=1, predict=None,
+                     calls=None):
+    """LLaDA2.1's ``generate`` (its Hugging Face model code, as copied in ZHZisZZ/dllm
+    ``dllm/pipelines/llada21/models/modeling_llada21_moe.py`` at ca17675), each row its own run, no top-k/top-p:
+    blocks of ``block_length`` from position 0 starting with the one holding the prompt's end; per block, loop: the
+    block's masks and tokens at the start; without a mask count a post step and stop past ``max_post_steps``
+    (before the call); one call; x0 the argmax and its probability (T > 0: a multinomial draw from softmax(logits /
+    T) and its probability there); commit the masked positions above ``threshold`` if at least ``num_to_transfer``,
+    else the ``topk(num_to_transfer)``; edit the non-mask non-prompt positions whose x0 differs, above
+    ``editing_threshold``; stop after a step without masks that edits nothing."""
+    predict = predict or (lambda x: _every_position(denoiser, x, vocab_size))
+    x = _start(n, length, vocab_size, prompt)
+    prompt_length = _prompt_length(x, vocab_size)
+    size = length if block_length is None else block_length
+    for start in range(prompt_length // size * size, length, size):
+        block = slice(start, start + size)
+        prompt_in_block = np.arange(start, start + size) < prompt_length
+        post = np.zeros(n, dtype=np.int64)
+        active = np.ones(n, dtype=bool)  # the rows whose own loop goes on
+        while True:
+            old = x[:, block].copy()
+            masked = old == vocab_size
+            post += active & ~masked.any(axis=1)
+            active &= post <= max_post_steps
+            if not active.any():
+                break
+            _count(calls, active)
+            probs = predict(x)[:, block]
+            if temperature == 0:
+                x0 = np.argmax(probs, axis=-1)
+                q = _softmax(_with_logs(probs))
+            else:
+                q = _softmax(_with_logs(probs) / temperature)
+                x0 = _categorical(q, rng)
+            x0_p = np.take_along_axis(q, x0[..., None], axis=-1)[..., 0]
+            confidence = np.where(masked, x0_p, -np.inf)
+            high = (confidence > threshold) & masked
+            k = np.minimum(num_to_transfer, masked.sum(axis=1))
+            top = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1, kind="stable") < k[:, None]
+            transfer = np.where((high.sum(axis=1) >= num_to_transfer)[:, None], high, top & masked)
+            edits = (x0_p > editing_threshold) & ~masked & ~prompt_in_block[None, :] & (x0 != old)
+            transfer = (transfer | edits) & active[:, None]
+            x[:, block] = np.where(transfer, x0, old)
+            active &= masked.any(axis=1) | edits.any(axis=1)
+    return x
+
+
 def llada2(denoiser, n, rng, length, vocab_size, prompt, steps=32, block_length=None, threshold=0.7,
            editing_threshold=0.5, max_post_steps=16, minimal_topk=1, temperature=0.0, edit_rule="code",
            untempered_confidence=False, sample=None, calls=None):

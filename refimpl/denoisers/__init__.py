@@ -12,7 +12,9 @@ array([0., 1., 0., 0.])
 from .conditionals import reader
 from .evaluation import CHUNK, check_output, each_chunk, evaluate, evaluate_rows
 from .oracle import LatticeOracle, OracleDenoiser, oracle_denoiser
+from .substitution import substitution_oracle
 from .tables import TableDenoiser, table_bytes, tabulate
 
 __all__ = ["CHUNK", "LatticeOracle", "OracleDenoiser", "TableDenoiser", "check_output", "each_chunk", "evaluate",
-           "evaluate_rows", "oracle_denoiser", "reader", "table_bytes", "tabulate"]
+           "evaluate_rows", "oracle_denoiser", "reader", "substitution_oracle",
+           "table_bytes", "tabulate"]

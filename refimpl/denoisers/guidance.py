@@ -77,3 +77,29 @@ class Guided:
                     f"token(s) {list(self.excluded)}; with their logits at -inf LLaDA's softmax is NaN there")
         clean = np.eye(vocab_size)[np.where(masked, 0, z)]
         return np.where(masked[..., None], probs, clean)
+
+
+@dataclasses.dataclass(frozen=True)
+class Penalised:
+    r"""sglang ``JointThreshold``'s repetition penalty as a denoiser: at every masked position but the first of its
+    block (blocks of ``block_length`` from position 0), the logit of the token at the previous position — when that
+    one is clean — lowered by ``penalty``: the probability times :math:`e^{-\lambda}`, renormalised (sglang
+    subtracts ``penalty_lambda`` from ``curr_logits[1:]`` at ``curr_input_ids[:-1]``; a masked previous position
+    penalises the mask's own logit, which changes nothing here).  Clean positions are carried over (one-hot)."""
+
+    denoiser: Denoiser
+    block_length: int
+    penalty: float
+    vocab_size: int
+
+    def __call__(self, z):
+        z = np.asarray(z, dtype=np.int64)
+        vocab_size = self.vocab_size
+        probs = evaluate_rows(self.denoiser, z, vocab_size).copy()
+        previous = np.concatenate([np.full((len(z), 1), vocab_size), z[:, :-1]], axis=1)  # (B, L)
+        first = np.arange(z.shape[1]) % self.block_length == 0
+        hit = (z == vocab_size) & (previous != vocab_size) & ~first[None, :]
+        b, i = np.nonzero(hit)
+        probs[b, i, previous[b, i]] *= np.exp(-self.penalty)
+        probs[b, i] /= probs[b, i].sum(axis=-1, keepdims=True)
+        return probs

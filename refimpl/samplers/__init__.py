@@ -18,6 +18,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
@@ -25,6 +26,6 @@ from .random_k import RandomK
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 
-__all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting", "FixedOrder",
-           "LLaDA", "LLaDA2", "LeftToRight", "MultiBlock", "NAMES", "RandomK", "ReMDM", "SemiAR", "Threshold", "build",
-           "family", "family_of"]
+__all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
+           "FixedOrder", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "MultiBlock", "NAMES", "RandomK",
+           "ReMDM", "SemiAR", "Threshold", "build", "family", "family_of"]

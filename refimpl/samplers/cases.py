@@ -16,6 +16,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
@@ -159,5 +160,11 @@ CASES = (
     Case(MultiBlock(0.5, block_length=1, block_add_threshold=0.0, decoded_token_threshold=1.0, temperature=0.7,
                     original="d3llm-llada"), prompt=PROMPT),
     Case(MultiBlock(1.0, temperature=0.5, original="d3llm-dream"), prompt=INFILL),
+    Case(JointThreshold(0.6, 0.5, max_post_edit_steps=2, temperature=1.0, original="hf"), 3,
+         vector="JointThreshold(threshold=0.6, edit_threshold=0.5, max_post_edit_steps=2, temperature=1.0, "
+                "original='hf')"),
+    Case(JointThreshold()), Case(JointThreshold(0.9, 0.7, 1, block_length=2, temperature=0.7)),
+    Case(JointThreshold(0.5, 0.4, 2, penalty_lambda=1.0, substitution_rate=0.5), prompt=PROMPT),
+    Case(JointThreshold(0.99, 0.8, 3, num_to_transfer=2, temperature=1.0, original="hf"), prompt=INFILL),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

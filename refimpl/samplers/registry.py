@@ -17,6 +17,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
@@ -108,6 +109,15 @@ FAMILIES = {family.name: family for family in (
            originals=(("steps", "num_inference_steps"), ("block_length", "block_length"), ("threshold", "threshold"),
                       ("editing_threshold", "editing_threshold"), ("max_post_steps", "max_post_steps"),
                       ("minimal_topk", "minimal_topk"), ("temperature", "temperature"),
+                      ("tie", "torch.topk's order"))),
+    Family("joint_threshold", JointThreshold, "LLaDA2.1's joint threshold decoding with edits as sglang's JointThreshold "
+                                              "ships it (sgl-project/sglang dllm/algorithm/joint_threshold.py)",
+           originals=(("threshold", "algorithm_config threshold (generate: threshold)"),
+                      ("edit_threshold", "edit_threshold (generate: editing_threshold)"),
+                      ("max_post_edit_steps", "max_post_edit_steps (generate: max_post_steps)"),
+                      ("block_length", "DllmConfig block_size (generate: block_length)"),
+                      ("penalty_lambda", "penalty_lambda"), ("num_to_transfer", "generate: num_to_transfer"),
+                      ("temperature", "generate: temperature (sglang: argmax always)"),
                       ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),

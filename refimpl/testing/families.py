@@ -106,6 +106,14 @@ def _llada2(draw, length):
 
 
 @st.composite
+def _joint_threshold(draw, length):
+    return smp.JointThreshold(draw(st.floats(0.0, 1.2)), draw(st.floats(0.0, 1.2)), draw(st.integers(0, 3)),
+                              draw(_block_lengths(length)), draw(st.sampled_from((0.0, 1.5))), draw(st.integers(1, 2)),
+                              draw(st.sampled_from(TEMPERATURES)), draw(st.sampled_from(("sglang", "hf"))),
+                              draw(st.one_of(st.none(), st.floats(0.05, 1.0))))
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -155,6 +163,7 @@ BUILDERS = {
     "multi_block": _multi_block,
     "remdm": _remdm,
     "llada2": _llada2,
+    "joint_threshold": _joint_threshold,
 }
 
 

@@ -314,7 +314,7 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--conf-sigma", "cap"], "--conf-sigma applies to remdm only"),
     (["law", "--sampler", "llada", "--editing-threshold", "0.5"], "--editing-threshold applies to llada2 only, not llada"),
     (["law", "--sampler", "dream", "--threshold", "0.5"],
-     "--threshold applies to threshold, entropy_threshold, multi_block, llada2 only, not dream"),
+     "--threshold applies to threshold, entropy_threshold, multi_block, llada2, joint_threshold only, not dream"),
     (["law", "--sampler", "llada2", "--block-length", "3"], "does not divide"),
     (["law", "--sampler", "llada2", "--minimal-topk", "0"], "minimal_topk"),
     (["law", "--sampler", "llada2", "--threshold", "-0.1"], "threshold"),
@@ -327,8 +327,8 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "llada", "--cache"], "--cache applies to ancestral only"),
     (["law", "--sampler", "llada", "--grid", "float64"], "--grid applies to ancestral, dream, remdm only, not llada"),
     (["law", "--sampler", "ancestral", "--tie", "random"],
-     "--tie applies to llada, dream, threshold, factor, entropy_bound, entropy_threshold, multi_block, llada2 only, "
-     "not ancestral"),
+     "--tie applies to llada, dream, threshold, factor, entropy_bound, entropy_threshold, multi_block, llada2, "
+     "joint_threshold only, not ancestral"),
     (["law", "--sampler", "remdm", "--precision", "bfloat16"],
      "--precision applies to ancestral, llada, dream, threshold, factor, entropy_bound, llada2 only, not remdm"),
     (["frontier", "--prompt", "1 0 2 1"], "nothing to decode"),

@@ -46,6 +46,18 @@ def drawn_confidence(probs, temperature, axis=-1, precision="float64"):
     return shaped / shaped.sum(axis=axis, keepdims=True), shaped
 
 
+def substitution_posterior(loo, seen, rate, axis=-1):
+    r"""The prediction at a clean position of a model trained on uniform substitutions at ``rate`` r: the
+    leave-one-out answer ``loo`` (tokens along ``axis``) times :math:`(1 - r)[v = \text{seen}] + r / V` for the token
+    ``seen`` there (shaped as ``loo`` without ``axis``), renormalised.  r = 0 keeps the token seen (no edit is ever
+    drawn); r = 1 ignores it (the leave-one-out answer)."""
+    vocab_size = loo.shape[axis]
+    tokens = np.arange(vocab_size).reshape([-1 if a == axis % loo.ndim else 1 for a in range(loo.ndim)])
+    likelihood = (1.0 - rate) * (tokens == np.expand_dims(seen, axis)) + rate / vocab_size
+    weighted = loo * likelihood
+    return weighted / weighted.sum(axis=axis, keepdims=True)
+
+
 def commit_law(q, conf, count, threshold, weight, tie=LOWEST):
     r"""``(V+1,)*m + (N,)``: the law of the commits among m masked positions, times ``weight`` (N,) — index V
     on an axis: that position stays masked.
@@ -102,6 +114,11 @@ class RefineStep(Ranked, PatternStep):
     last post step the loop allows); a post step also parks the sequences it leaves unchanged (the pipeline
     stops when an iteration edits nothing).  ``releases``: the first step of a block releases the sequences
     parked in the block before.
+
+    ``substitution_rate`` r: the prediction at a clean position j is instead the posterior of a model trained to
+    treat every visible token as a uniform substitution with probability r (LLaDA2.1's token-to-token stream, the
+    "E-train" oracle of SAMPLERS-2026.md section 1): the leave-one-out answer times the likelihood of the token
+    seen there, :math:`(1 - r)\,[v = z_j] + r / V`, renormalised (:func:`substitution_posterior`).
     """
 
     block: tuple
@@ -116,6 +133,7 @@ class RefineStep(Ranked, PatternStep):
     calls: str = IF_MASKED
     tie: str = LOWEST  # among equal confidences in the top-n commit (refimpl.samplers.kernels.ties)
     precision: str = "float64"  # the model's logits' dtype, the scheduler's float32 softmax (drawn_confidence)
+    substitution_rate: "float | None" = None  # the clean predictions of a model trained on substitutions (below)
 
     def __post_init__(self):
         check_tie(self.tie, "RefineStep")
@@ -184,6 +202,8 @@ class RefineStep(Ranked, PatternStep):
         for j in editing:
             own = tokens[states.clean.index(j)]  # (N,)
             g = states.clean_rows(j)  # (V, N)
+            if self.substitution_rate is not None:
+                g = substitution_posterior(g, own, self.substitution_rate, axis=0)
             q, conf = drawn_confidence(g, self.temperature, axis=0, precision=self.precision)
             moves = q * (conf > self.editing)
             moves[own, np.arange(sources)] = 0.0  # drawing its own token is no edit
@@ -212,6 +232,10 @@ class RefineStep(Ranked, PatternStep):
     def draw(self, z, mu, rng):
         """The scheduler's step on a batch (``mu`` holds the clean predictions at the editable positions)."""
         vocab_size = mu.shape[-1]
+        if self.substitution_rate is not None and self.editing is not None:
+            seen = self.predicts(z, vocab_size)
+            posterior = substitution_posterior(mu, np.where(seen, z, 0), self.substitution_rate)
+            mu = np.where(seen[..., None], posterior, mu)
         q, conf_all = drawn_confidence(mu, self.temperature, precision=self.precision)
         drawn = sample_categorical(q, rng)
         conf = np.take_along_axis(conf_all, drawn[..., None], axis=-1)[..., 0]
