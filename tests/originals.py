@@ -918,3 +918,112 @@ def case_name(case):
     original, sampler, prompt = case
     given = "" if prompt is None else "-prompt " + "".join("M" if t == 3 else str(t) for t in prompt)
     return f"{original.func.__name__}-{sampler!r}{given}"
+
+
+def _ar_argmax(denoiser, x, position, vocab_size):
+    """(n,): the argmax of the causal pass's row for ``position`` — the model's answer there with it and every later
+    position masked (the anchor a block-causal decoder takes from the pass over the block before)."""
+    z = x.copy()
+    z[:, position:] = vocab_size
+    return np.argmax(np.asarray(denoiser(z))[:, position], axis=-1)
+
+
+def _shifted_rows(denoiser, x, start, size, vocab_size):
+    """(n, size, V): the token-shifted rows of a block window [start, start + size): position start + i gets the
+    network's row i - 1, which predicts position start + i (the model's answer there, one-hot where it is clean);
+    position ``start`` gets row 0 again, the row that predicts start + 1."""
+    probs = np.asarray(denoiser(x), dtype=np.float64)[:, start:start + size]
+    return np.concatenate([probs[:, 1:2] if size > 1 else probs[:, :1], probs[:, 1:]], axis=1)
+
+
+def _top_p(probs, top_p):
+    """Fast-dLLM v2's ``sample_with_top_p`` truncation: sorted down (ties: lowest token first here), a token removed
+    where the cumulative sum before it exceeds top_p (the first always kept), renormalised."""
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    ranked = np.take_along_axis(probs, order, axis=-1)
+    remove = np.cumsum(ranked, axis=-1) > top_p
+    remove[..., 1:] = remove[..., :-1].copy()
+    remove[..., 0] = False
+    kept = probs.copy()
+    np.put_along_axis(kept, order, np.where(remove, 0.0, ranked), axis=-1)
+    return kept / kept.sum(axis=-1, keepdims=True)
+
+
+def hierarchy_block(denoiser, n, rng, length, vocab_size, prompt, threshold=0.9, block_length=None,
+                    sub_block_length=None, temperature=0.0, top_p=None, bos_anchor=True, calls=None):
+    """sglang's ``HierarchyBlock.run`` (python/sglang/srt/dllm/algorithm/hierarchy_block.py at 79aa3f6) block by block
+    from position 0, with Fast-dLLM v2's ``generate`` draw at T > 0 (``sample_with_top_p``): a block whose first
+    position is masked takes the inherited token (the argmax of the last row of the previous block's final forward;
+    for the first block only with ``bos_anchor``, from p(x_0)); each sub-block, while it holds masks: one forward,
+    the token-shifted rows, x the argmax (T > 0: a draw from softmax(logits / T) truncated to top_p) and its
+    probability c (under that law at T > 0), commit c > threshold among the masked, else ``conf.argmax()``; then the
+    final forward.  Blocks without a mask are the prompt's prefill (not counted)."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    sub = size if sub_block_length is None else sub_block_length
+    for start in range(0, length, size):
+        if not (x[:, start:start + size] == vocab_size).any():
+            continue
+        if (x[:, start] == vocab_size).all() and (start > 0 or bos_anchor):
+            x[:, start] = _ar_argmax(denoiser, x, start, vocab_size)
+        for rel in range(0, size, sub):
+            window = slice(start + rel, start + rel + sub)
+            while (x[:, window] == vocab_size).any():
+                active = (x[:, window] == vocab_size).any(axis=1)
+                _count(calls, active)
+                probs = _shifted_rows(denoiser, x, start, size, vocab_size)[:, rel:rel + sub]
+                if temperature == 0:
+                    q = probs
+                    preds = np.argmax(q, axis=-1)
+                else:
+                    q = _softmax(_with_logs(probs) / temperature)
+                    q = q if top_p is None else _top_p(q, top_p)
+                    preds = _categorical(q, rng)
+                masked = x[:, window] == vocab_size
+                conf = np.where(masked, np.take_along_axis(q, preds[..., None], axis=-1)[..., 0], -np.inf)
+                unmask = conf > threshold
+                first = np.argmax(conf, axis=1)
+                none = ~unmask.any(axis=1)
+                unmask[none, first[none]] = True
+                unmask &= masked & active[:, None]
+                x[:, window] = np.where(unmask, preds, x[:, window])
+        _count(calls, True)  # the final forward
+    return x
+
+
+def shift_confidence(denoiser, n, rng, length, vocab_size, prompt, threshold=0.9, block_length=None,
+                     num_small_blocks=4, alg="confidence_threshold", bos_anchor=True, calls=None):
+    """sglang's ``ShiftConfidence.run`` (python/sglang/srt/dllm/algorithm/shift_confidence.py at 23f8751), block by
+    block from position 0: a block whose first id is a token is the prompt's (no decoding; its causal forward gives
+    the next token cache, not counted); otherwise position 0 takes the cached token (with no prompt, only with
+    ``bos_anchor``: the argmax of p(x_0)), then each of the ``num_small_blocks`` sub-blocks, while it holds masks: a
+    forward, the shifted rows, ``sample_tokens`` (the max probability and its token; ``alg="entropy"``: the
+    confidence sum p log(p + 1e-10)), the first maximal confidence committed, and with ``confidence_threshold``
+    every one above the threshold; then the causal forward, whose last row's argmax is cached."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    sub = size // num_small_blocks
+    for start in range(0, length, size):
+        if (x[:, start] != vocab_size).all():
+            continue  # the prompt's block
+        if start > 0 or bos_anchor:
+            x[:, start] = _ar_argmax(denoiser, x, start, vocab_size)
+        for rel in range(0, size, sub):
+            window = slice(start + rel, start + rel + sub)
+            while (x[:, window] == vocab_size).any():
+                active = (x[:, window] == vocab_size).any(axis=1)
+                _count(calls, active)
+                probs = _shifted_rows(denoiser, x, start, size, vocab_size)[:, rel:rel + sub]
+                confidence, tokens = probs.max(axis=-1), np.argmax(probs, axis=-1)
+                if alg == "entropy":
+                    confidence = (probs * np.log(probs + 1e-10)).sum(axis=-1)
+                masked = x[:, window] == vocab_size
+                confidence = np.where(masked, confidence, -np.inf)
+                transfer = np.zeros_like(masked)
+                transfer[np.arange(n), np.argmax(confidence, axis=1)] = True
+                if alg == "confidence_threshold":
+                    transfer |= confidence > threshold
+                transfer &= active[:, None]
+                x[:, window] = np.where(transfer, tokens, x[:, window])
+        _count(calls, True)  # the causal forward
+    return x

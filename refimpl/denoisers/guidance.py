@@ -103,3 +103,22 @@ class Penalised:
         probs[b, i, previous[b, i]] *= np.exp(-self.penalty)
         probs[b, i] /= probs[b, i].sum(axis=-1, keepdims=True)
         return probs
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstRowShift:
+    r"""The token-shift quirk at the start of a window (SAMPLERS-2026.md section 1, "S"): a shifted decoder gives
+    position i the network's row i-1, and position 0 — which has no row before it — row 0 again, the row that
+    predicts position 1.  So where position 0 is masked its answer is the answer at position 1 (a one-hot at that
+    token when position 1 is clean); elsewhere the denoiser's own answers."""
+
+    denoiser: Denoiser
+    vocab_size: int
+
+    def __call__(self, z):
+        z = np.asarray(z, dtype=np.int64)
+        probs = evaluate_rows(self.denoiser, z, self.vocab_size).copy()
+        rows = np.flatnonzero(z[:, 0] == self.vocab_size)
+        if z.shape[1] > 1 and rows.size:
+            probs[rows, 0] = probs[rows, 1]
+        return probs

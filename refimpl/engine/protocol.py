@@ -17,8 +17,9 @@ Every step (:class:`Step`) answers
 
 and may change the defaults of
 
-- ``passes`` (1) — model evaluations one call costs (2 for LLaDA's classifier-free guidance, which evaluates the
-  sequence and a copy with the prompt masked);
+- ``passes`` (1) — model evaluations one call costs (0 for a step that reads a pass counted by another step: the
+  anchor a block-causal decoder takes from its causal pass over the block before; 2 for LLaDA's classifier-free
+  guidance, which evaluates the sequence and a copy with the prompt masked);
 - ``parks`` / ``releases`` (False) — a step whose original loop stops for some sequences and not others (a
   stop that depends on the path, not on the partial sequence: diffusers' LLaDA 2.x loop ends a block's edits
   when an iteration edits nothing) *parks* them: it returns moves marked ``parked``

@@ -13,6 +13,7 @@ Examples
 True
 """
 from .ancestral import Ancestral, FirstHitting
+from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
@@ -27,5 +28,5 @@ from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 
 __all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
-           "FixedOrder", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "MultiBlock", "NAMES", "RandomK",
-           "ReMDM", "SemiAR", "Threshold", "build", "family", "family_of"]
+           "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "MultiBlock", "NAMES",
+           "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build", "family", "family_of"]

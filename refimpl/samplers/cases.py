@@ -11,6 +11,7 @@ import dataclasses
 
 from ..diffusion.schedules import Cosine, Linear
 from .ancestral import Ancestral, FirstHitting
+from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
@@ -166,5 +167,13 @@ CASES = (
     Case(JointThreshold()), Case(JointThreshold(0.9, 0.7, 1, block_length=2, temperature=0.7)),
     Case(JointThreshold(0.5, 0.4, 2, penalty_lambda=1.0, substitution_rate=0.5), prompt=PROMPT),
     Case(JointThreshold(0.99, 0.8, 3, num_to_transfer=2, temperature=1.0, original="hf"), prompt=INFILL),
+    Case(HierarchyBlock(0.5, sub_block_length=1, temperature=1.0, top_p=0.9), 3,
+         vector="HierarchyBlock(threshold=0.5, sub_block_length=1, temperature=1.0, top_p=0.9)"),
+    Case(HierarchyBlock()), Case(HierarchyBlock(0.6, block_length=2, temperature=0.7)),
+    Case(HierarchyBlock(0.4, sub_block_length=1, temperature=1.0, first_anchor=False)),
+    Case(HierarchyBlock(0.8, sub_block_length=2, temperature=1.0, top_p=0.8), prompt=PROMPT),
+    Case(ShiftConfidence(0.5, num_small_blocks=3), 3, vector="ShiftConfidence(threshold=0.5, num_small_blocks=3)"),
+    Case(ShiftConfidence()), Case(ShiftConfidence(0.5, block_length=2, num_small_blocks=1, alg="entropy")),
+    Case(ShiftConfidence(block_length=1, num_small_blocks=1, alg="confidence"), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

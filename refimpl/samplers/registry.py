@@ -12,6 +12,7 @@ import dataclasses
 
 from ..core.errors import InvalidParameterError
 from .ancestral import Ancestral, FirstHitting
+from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dream import Dream
 from .entropy_bound import EntropyBound
@@ -119,6 +120,17 @@ FAMILIES = {family.name: family for family in (
                       ("penalty_lambda", "penalty_lambda"), ("num_to_transfer", "generate: num_to_transfer"),
                       ("temperature", "generate: temperature (sglang: argmax always)"),
                       ("tie", "torch.topk's order"))),
+    Family("hierarchy_block", HierarchyBlock, "Fast-dLLM v2's hierarchical blocks with AR anchors and token shift as "
+                                              "sglang's HierarchyBlock ships them (dllm/algorithm/hierarchy_block.py)",
+           originals=(("threshold", "algorithm_config threshold (generate: threshold)"),
+                      ("block_length", "DllmConfig block_size (generate: block_size)"),
+                      ("sub_block_length", "sub_block_size (generate: small_block_size)"),
+                      ("temperature", "generate: temperature (sglang: argmax always)"), ("top_p", "generate: top_p"),
+                      ("tie", "argmax's first index"))),
+    Family("shift_confidence", ShiftConfidence, "openPangu-Diffusion's shift-confidence decoding as sglang's "
+                                                "ShiftConfidence ships it (dllm/algorithm/shift_confidence.py)",
+           originals=(("threshold", "algorithm_config threshold"), ("block_length", "DllmConfig block_size"),
+                      ("num_small_blocks", "num_small_blocks"), ("alg", "alg"), ("tie", "torch.max's first index"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

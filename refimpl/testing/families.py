@@ -114,6 +114,22 @@ def _joint_threshold(draw, length):
 
 
 @st.composite
+def _hierarchy_block(draw, length):
+    block = draw(_block_lengths(length))
+    sub = draw(st.one_of(st.none(), st.sampled_from(_divisors(block or length))))
+    return smp.HierarchyBlock(draw(st.floats(0.0, 1.2)), block, sub, draw(st.sampled_from(TEMPERATURES)),
+                              draw(st.one_of(st.none(), st.floats(0.5, 1.0))), draw(st.booleans()))
+
+
+@st.composite
+def _shift_confidence(draw, length):
+    block = draw(_block_lengths(length))
+    return smp.ShiftConfidence(draw(st.floats(0.0, 1.2)), block, draw(st.sampled_from(_divisors(block or length))),
+                               draw(st.sampled_from(("confidence_threshold", "entropy", "confidence"))),
+                               draw(st.booleans()))
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -164,6 +180,8 @@ BUILDERS = {
     "remdm": _remdm,
     "llada2": _llada2,
     "joint_threshold": _joint_threshold,
+    "hierarchy_block": _hierarchy_block,
+    "shift_confidence": _shift_confidence,
 }
 
 

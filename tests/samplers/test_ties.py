@@ -91,10 +91,19 @@ def options(step, z, mu, tie):
             for drawn in itertools.product(range(V), repeat=len(kept)):
                 out.append((weight * np.prod([q[i, v] for i, v in zip(kept, drawn)]), kept, dict(zip(kept, drawn)), None))
         return out
+    if isinstance(step, St.IndependentStep):  # a fixed reveal set (an anchor) or nothing
+        assert set(step.reveal) <= {0.0, 1.0}
+        kept = [i for i in candidates if step.reveal[i] == 1.0]
+        q = _tempered(mu, step.temperature)
+        return [(float(np.prod([q[i, v] for i, v in zip(kept, drawn)])), kept, dict(zip(kept, drawn)), None)
+                for drawn in itertools.product(range(V), repeat=len(kept))]
     if isinstance(step, St.TopKStep):
         q, conf = _token_probs(step, mu)
     else:
         q, conf = _tempered(mu, step.temperature), mu
+        if isinstance(step, St.ThresholdStep) and step.temperature > 0:  # Fast-dLLM v2's top-p and drawn confidence
+            q = q if step.top_p is None else originals._top_p(q, step.top_p)
+            conf = q if step.drawn_confidence else conf
     for x in itertools.product(range(V), repeat=len(candidates)):
         p = np.prod([q[i, v] for i, v in zip(candidates, x)])
         confidence = [conf[i, v] for i, v in zip(candidates, x)]
@@ -102,8 +111,10 @@ def options(step, z, mu, tie):
         for weight, ranked in rankings(tie, confidence, candidates, k):
             if isinstance(step, St.TopKStep):
                 chosen = ranked[:k]
-            elif isinstance(step, St.ThresholdStep):  # all at or above tau, else the most confident
-                chosen = [a for a in range(len(candidates)) if confidence[a] >= step.threshold] or ranked[:1]
+            elif isinstance(step, St.ThresholdStep):  # all at or above (strict: above) tau, else the most confident
+                chosen = [a for a in range(len(candidates))
+                          if (confidence[a] > step.threshold if step.strict else confidence[a] >= step.threshold)]
+                chosen = chosen or ranked[:1]
             else:  # FactorStep: the top r for the first failing rank r >= 1, all if none or the last fails
                 top = len(candidates)
                 for r in range(1, len(candidates)):
@@ -199,6 +210,10 @@ SAMPLERS = [
                              temperature=1.0, original="d3llm-dream", tie=tie),
     lambda tie: S.MultiBlock(0.6, block_length=2, block_add_threshold=0.5, decoded_token_threshold=0.5,
                              temperature=0.8, original="d3llm-llada", tie=tie),
+    lambda tie: S.HierarchyBlock(0.5, sub_block_length=2, temperature=1.0, top_p=0.9, tie=tie),
+    lambda tie: S.HierarchyBlock(0.8, block_length=2, tie=tie),
+    lambda tie: S.ShiftConfidence(0.6, num_small_blocks=1, tie=tie),
+    lambda tie: S.ShiftConfidence(block_length=2, num_small_blocks=1, alg="entropy", tie=tie),
 ]
 
 
@@ -213,6 +228,10 @@ def test_each_tie_rule_follows_every_path_of_draws(build, tie):
         np.testing.assert_allclose(refimpl.exact_law(denoiser, sampler, L, V), path_law(denoiser, sampler, tie),
                                    atol=1e-14)
     prompt = np.array([V, 1, V, V])
+    if isinstance(sampler, (S.HierarchyBlock, S.ShiftConfidence)):  # prompts that are prefixes (on block boundaries)
+        prompt = np.array([1, V, V, V]) if isinstance(sampler, S.HierarchyBlock) else np.array([1, 2, V, V])
+        if isinstance(sampler, S.ShiftConfidence) and sampler.block_length != 2:
+            return
     oracle = refimpl.oracle_denoiser(table)
     np.testing.assert_allclose(refimpl.exact_law(oracle, sampler, L, V, prompt=prompt),
                                path_law(oracle, sampler, tie, prompt), atol=1e-14)

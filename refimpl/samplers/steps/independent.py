@@ -125,3 +125,11 @@ class LeftmostStep(IndependentStep):
         if candidates.size:
             probs[candidates[0]] = 1.0
         return probs
+
+
+class AnchorStep(IndependentStep):
+    """An :class:`IndependentStep` that reads a pass the plan counts elsewhere (``passes`` 0): the anchor of a
+    block-causal decoder, the argmax at a block's first position from the causal pass over the block before (or the
+    prompt's prefill)."""
+
+    passes = 0

@@ -10,6 +10,7 @@ from ...engine.protocol import ALWAYS
 from ..kernels.precision import PRECISIONS, gumbel_law, rounded
 from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..kernels.ties import check_tie, rank_order
+from ..kernels.tokens import truncate
 from .reveal import NEG_INF, PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
 
@@ -27,6 +28,10 @@ class GumbelDraws:
     def _drawn(self, probs, axis=-1):
         """(q, conf): the law of the draw and the confidences, ``axis`` the tokens."""
         q = gumbel_law(probs, self.temperature, self.precision, axis)
+        if getattr(self, "top_p", None) is not None and self.temperature > 0:
+            q = truncate(q, self.top_p, None, axis)
+        if getattr(self, "drawn_confidence", False) and self.temperature > 0:
+            return q, q
         conf = probs if self.confidence_precision == "float64" else rounded(probs, self.confidence_precision)
         return q, conf
 
@@ -34,7 +39,12 @@ class GumbelDraws:
 @dataclasses.dataclass(frozen=True)
 class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     """Fast-dLLM: reveal every eligible masked position whose drawn token has confidence >= ``threshold``,
-    and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.kernels.ties`)."""
+    and always at least the most confident one (``tie``: among equal confidences, :mod:`refimpl.samplers.kernels.ties`).
+
+    ``strict``: confidence > ``threshold`` (Fast-dLLM v2, sglang's HierarchyBlock and ShiftConfidence).  ``top_p``
+    (T > 0): the draw's law truncated as Fast-dLLM v2's ``sample_with_top_p`` (:func:`truncate`).
+    ``drawn_confidence`` (T > 0): the confidence is the drawn token's probability under the draw's law (Fast-dLLM
+    v2's ``p_1t``), not under the model's."""
 
     eligible: tuple
     threshold: float
@@ -43,6 +53,9 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     tie: str = LOWEST
     precision: str = "float64"  # the Gumbel noise's dtype (refimpl.samplers.kernels.precision)
     confidence_precision: str = "float64"  # the confidences rounded to this dtype (ties where they saturate)
+    strict: bool = False
+    top_p: object = None
+    drawn_confidence: bool = False
 
     def transition(self, states):
         r"""Mass-weighted law of the destinations as a block-layout view (see
@@ -56,7 +69,7 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
         vocab_size, sources, tau = states.vocab_size, states.sources, self.threshold
         candidates, rows = candidate_rows(states, self.eligible)  # (e, V, N)
         q, conf = self._drawn(rows, axis=1)  # conf: the untempered confidence
-        below = q * (conf < tau)  # (e, V, N): drawn and under the threshold
+        below = q * ((conf <= tau) if self.strict else (conf < tau))  # (e, V, N): drawn and not past the threshold
         def factors():
             for e in range(len(candidates)):
                 factor = states.buffer("factor", (vocab_size + 1, sources))
@@ -90,7 +103,8 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
         drawn = sample_categorical(q, rng)
         drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
         ranks = np.argsort(rank_order(drawn_conf, candidates, self.tie, rng), axis=1)
-        keep = candidates & ((ranks == 0) | (drawn_conf >= self.threshold))
+        past = (drawn_conf > self.threshold) if self.strict else (drawn_conf >= self.threshold)
+        keep = candidates & ((ranks == 0) | past)
         return np.where(keep, drawn, z)
 
 
