@@ -1027,3 +1027,37 @@ def shift_confidence(denoiser, n, rng, length, vocab_size, prompt, threshold=0.9
                 x[:, window] = np.where(transfer, tokens, x[:, window])
         _count(calls, True)  # the causal forward
     return x
+
+
+def linear_spec(denoiser, n, rng, length, vocab_size, prompt, block_length=None, calls=None):
+    """sglang's ``LinearSpec.run`` (python/sglang/srt/dllm/algorithm/linear_spec.py at 4476e1d), each row one request:
+    the seed from the prefill's last row (the causal row for the first generated position; with no prompt, p(x_0));
+    per round, the request's block (blocks of ``block_length`` from position 0) holds the accepted tokens, the seed at
+    its first mask and masks after: a bidirectional forward, draft = argmax at every mask; a causal forward over
+    [seed, draft...], ``ar_all`` the argmax of each row (row i predicts i + 1); c = the leading run of
+    ``draft[i] == ar[i - 1]``; output [seed, ar[0], ..., ar[c - 1]]; the next seed ``ar[c]``."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    for row in range(n):
+        z = x[row]
+        gen = int(np.argmax(z == vocab_size)) if (z == vocab_size).any() else length
+        seed = _ar_argmax(denoiser, z[None], gen, vocab_size)[0] if gen < length else None
+        while (z == vocab_size).any():
+            start = int(np.argmax(z == vocab_size))
+            end = min(length, (start // size + 1) * size)
+            block = z.copy()
+            block[start] = seed
+            _count(calls[row:row + 1] if calls is not None else None, True)  # the draft
+            draft = block.copy()
+            bidirectional = np.asarray(denoiser(block[None]))[0]
+            draft[start + 1:end] = np.argmax(bidirectional[start + 1:end], axis=-1)
+            _count(calls[row:row + 1] if calls is not None else None, True)  # the verify
+            ar = np.array([_ar_argmax(denoiser, draft[None], i + 1, vocab_size)[0] if i + 1 < length else -1
+                           for i in range(start, end)])  # the causal row at i predicts i + 1
+            c = 0
+            while start + c + 1 < end and draft[start + c + 1] == ar[c]:
+                c += 1
+            z[start] = seed
+            z[start + 1:start + c + 1] = ar[:c]
+            seed = ar[c] if start + c + 1 < length else None
+    return x

@@ -30,6 +30,10 @@ and may change the defaults of
 - ``predicts(z, vocab_size)`` (None) — (B, L) bool, the clean positions whose *prediction* the step reads (a
   step that edits tokens): :func:`refimpl.sample` puts the denoiser's answer with that position masked into
   those rows of ``mu``, as :meth:`refimpl.engine.states.PatternStates.clean_rows` does on the exact side;
+- ``queries`` (False) — a step that reads the model at partial sequences other than its source (speculative
+  decoding's draft and verify passes, lookahead): its ``transition`` asks
+  :meth:`refimpl.engine.states.PatternStates.query`, and its ``draw`` is handed ``model=``, a function of (B, L)
+  partial sequences returning the model's (B, L, V) answers;
 - ``without_ties()`` (the step itself) — the step with every draw whose kept set a tie decides dropped: the
   engine runs these beside the steps to find :func:`refimpl.tie_probability`.
 
@@ -120,6 +124,7 @@ class Step(abc.ABC):
     passes: int = 1  # model evaluations one call costs (2 for LLaDA's classifier-free guidance)
     parks: bool = False  # the step may return moves marked parked (PER_PATTERN steps only)
     releases: bool = False  # the engine adds the parked mass back before this step
+    queries: bool = False  # the step reads the model at other partial sequences (PatternStates.query; draw's model=)
 
     @abc.abstractmethod
     def candidates(self, patterns: np.ndarray) -> np.ndarray:

@@ -90,6 +90,8 @@ def draw(job: Problem, n: int, rng: np.random.Generator) -> Draws:
             mu = clean_predictions(job.model, rows, at, mu, vocab_size)
         if step.batching == SCORED:  # (sequence, scores) states, refimpl.engine.scored
             drawn, scores[todo] = step.draw_scored(rows, scores[todo], mu, rng)
+        elif step.queries:
+            drawn = step.draw(rows, mu, rng, model=lambda x: evaluate_rows(job.model, x, vocab_size))
         else:
             drawn = step.draw(rows, mu, rng)
         changed[todo] = (drawn != rows).any(axis=1)

@@ -65,11 +65,18 @@ class PatternStates:
         shape = (self.vocab_size,) + tuple(self.vocab_size if not m else 1 for m in self.pattern)
         return np.ascontiguousarray(np.broadcast_to(rows, shape)).reshape(self.vocab_size, self.sources)
 
+    def query(self, z, at):
+        r"""The model's answers :math:`\mu(z_b)_{j}` at masked positions ``at`` (B, e) of partial sequences ``z``
+        (B, L): (B, e, V), read through the engine's reader (for a step with ``queries``)."""
+        strides = (self.vocab_size + 1) ** np.arange(self.length - 1, -1, -1, dtype=np.int64)
+        index = (np.asarray(z, dtype=np.int64) @ strides)[:, None]  # (B, 1)
+        return self._reader.gather(index, np.asarray(at, dtype=np.int64)).transpose(2, 3, 0, 1)[:, 0]
+
     def source_index(self):
         """(N,) int64: the flat index of every source in the ``(V+1,)*L`` table, in C order of the clean
         positions (masked positions hold the mask)."""
         strides = (self.vocab_size + 1) ** np.arange(self.length - 1, -1, -1, dtype=np.int64)
-        grid = np.indices((self.vocab_size,) * len(self.clean), dtype=np.int64).reshape(len(self.clean), -1)
+        grid = np.indices((self.vocab_size,) * len(self.clean), dtype=np.int64).reshape(len(self.clean), self.sources)
         return self.vocab_size * int(strides[list(self.masked)].sum()) + strides[list(self.clean)] @ grid
 
     def block_view(self, compact, dims, sources_first=False):

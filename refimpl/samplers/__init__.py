@@ -26,7 +26,9 @@ from .multi_block import MultiBlock
 from .random_k import RandomK
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
+from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
-           "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "MultiBlock", "NAMES",
-           "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build", "family", "family_of"]
+           "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
+           "MultiBlock", "NAMES", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build", "family",
+           "family_of"]

@@ -16,22 +16,10 @@ from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import FirstRowShift
 from .kernels.ties import check_tie
 from .params import documented, param, temperature_param, tie_param
+from .plans import prefix_prompt
 from .steps import ALWAYS, IF_MASKED, AnchorStep, EntropyBoundStep, IndependentStep, ThresholdStep
 
 ALGS = ("confidence_threshold", "entropy", "confidence")
-
-
-def _prefix_prompt(masked, region, who):
-    masked = np.asarray(masked, dtype=bool)
-    if not np.asarray(region, dtype=bool).all():
-        raise InvalidParameterError(f"{who} runs its own blocks over the whole sequence; it cannot run inside "
-                                    f"another sampler's region")
-    start = int(np.argmax(masked)) if masked.any() else len(masked)
-    if masked[start:].sum() != len(masked) - start:
-        raise InvalidParameterError(f"{who} decodes after a prompt that is a prefix (its blocks see only earlier "
-                                    f"ones); the clean positions {np.flatnonzero(~masked[start:]) + start} come "
-                                    f"after the first masked position {start}")
-    return masked, start
 
 
 def anchored_plan(masked, block, sub_block, first_anchor, make_step, who):
@@ -124,7 +112,7 @@ class HierarchyBlock:
         return FirstRowShift(denoiser, vocab_size)
 
     def plan(self, masked, region):
-        masked, _ = _prefix_prompt(masked, region, "HierarchyBlock")
+        masked, _ = prefix_prompt(masked, region, "HierarchyBlock")
         block, sub = _sizes(len(masked), self.block_length, self.sub_block_length, "HierarchyBlock")
         step = lambda eligible: ThresholdStep(eligible, self.threshold, self.temperature, calls=IF_MASKED,  # noqa: E731
                                               tie=self.tie, strict=True, top_p=self.top_p, drawn_confidence=True)
@@ -177,7 +165,7 @@ class ShiftConfidence:
     guide = HierarchyBlock.guide
 
     def plan(self, masked, region):
-        masked, start = _prefix_prompt(masked, region, "ShiftConfidence")
+        masked, start = prefix_prompt(masked, region, "ShiftConfidence")
         block = len(masked) if self.block_length is None else self.block_length
         if block % self.num_small_blocks:
             raise InvalidParameterError(f"ShiftConfidence: block_length {block} is not a multiple of num_small_blocks "

@@ -23,6 +23,7 @@ from .llada2 import LLaDA2
 from .multi_block import MultiBlock
 from .random_k import RandomK
 from .remdm import ReMDM
+from .speculative import LinearSpec
 
 VOCAB_SIZE = 3
 PROMPT = (2, 3, 3, 3)  # a prefix prompt, as LLaDA expects (V = 3: token 3 is the mask)
@@ -175,5 +176,7 @@ CASES = (
     Case(ShiftConfidence(0.5, num_small_blocks=3), 3, vector="ShiftConfidence(threshold=0.5, num_small_blocks=3)"),
     Case(ShiftConfidence()), Case(ShiftConfidence(0.5, block_length=2, num_small_blocks=1, alg="entropy")),
     Case(ShiftConfidence(block_length=1, num_small_blocks=1, alg="confidence"), prompt=PROMPT),
+    Case(LinearSpec(2), 3, vector="LinearSpec(block_length=2)"),
+    Case(LinearSpec()), Case(LinearSpec(3), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -76,3 +76,18 @@ def move_chances32(schedule, steps, eps):
         return list(zip(t, s))
     chance = lambda u: F32(schedule.mask_prob(max(float(u), 0.0)))  # noqa: E731
     return [(chance(a), chance(b)) for a, b in zip(t, s)]
+
+
+def prefix_prompt(masked, region, who):
+    """``(masked, start)``: the mask flags and the first masked position, for a decoder over the whole sequence whose
+    prompt is a prefix (a block-causal or autoregressive one); anything else refused."""
+    masked = np.asarray(masked, dtype=bool)
+    if not np.asarray(region, dtype=bool).all():
+        raise InvalidParameterError(f"{who} runs its own blocks over the whole sequence; it cannot run inside "
+                                    f"another sampler's region")
+    start = int(np.argmax(masked)) if masked.any() else len(masked)
+    if masked[start:].sum() != len(masked) - start:
+        raise InvalidParameterError(f"{who} decodes after a prompt that is a prefix (its blocks see only earlier "
+                                    f"ones); the clean positions {np.flatnonzero(~masked[start:]) + start} come "
+                                    f"after the first masked position {start}")
+    return masked, start

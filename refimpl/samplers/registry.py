@@ -25,6 +25,7 @@ from .multi_block import MultiBlock
 from .params import Parameter, counts, parameters
 from .random_k import RandomK
 from .remdm import ReMDM
+from .speculative import LinearSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +132,9 @@ FAMILIES = {family.name: family for family in (
                                                 "ShiftConfidence ships it (dllm/algorithm/shift_confidence.py)",
            originals=(("threshold", "algorithm_config threshold"), ("block_length", "DllmConfig block_size"),
                       ("num_small_blocks", "num_small_blocks"), ("alg", "alg"), ("tie", "torch.max's first index"))),
+    Family("linear_spec", LinearSpec, "Nemotron-Labs-Diffusion's self-speculation as sglang's LinearSpec ships it "
+                                      "(dllm/algorithm/linear_spec.py): greedy autoregressive output, 2 calls a round",
+           originals=(("block_length", "DllmConfig block_size"),)),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

@@ -182,6 +182,7 @@ BUILDERS = {
     "joint_threshold": _joint_threshold,
     "hierarchy_block": _hierarchy_block,
     "shift_confidence": _shift_confidence,
+    "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 
 
