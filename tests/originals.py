@@ -1061,3 +1061,92 @@ def linear_spec(denoiser, n, rng, length, vocab_size, prompt, block_length=None,
             z[start + 1:start + c + 1] = ar[:c]
             seed = ar[c] if start + c + 1 < length else None
     return x
+
+
+def _llada_draw(logits, temperature, rng):
+    """(x0, c): LLaDA's Gumbel-max draw at T (``add_gumbel_noise`` in float64) and the drawn token's untempered
+    softmax probability."""
+    x0 = _gumbel_argmax(logits, temperature, rng)
+    return x0, np.take_along_axis(_softmax(logits), x0[..., None], axis=-1)[..., 0]
+
+
+def _schedule(count, steps):
+    base, remainder = divmod(count, steps)
+    return [base + (1 if i < remainder else 0) for i in range(steps)]
+
+
+def nemotron_diffusion(denoiser, n, rng, length, vocab_size, prompt, threshold=0.9, block_length=None,
+                       temperature=0.0, calls=None):
+    """dllm's ``NemotronDiffusionSampler.sample`` (dllm/pipelines/nemotron_diffusion/sampler.py at 6149652), no EOS,
+    no thinking budget: the anchor from the prefill's last row (argmax, or at T > 0 ``multinomial(softmax(logit /
+    T))``; with no prompt, p(x_0)); per block of ``block_length`` after the prompt, [anchor, masks]; the even split of
+    the block's masks over ``block_length`` steps; up to ``block_length`` iterations while masks remain: one call,
+    ``sample_tokens`` (LLaDA's Gumbel draw, the untempered probability as confidence, ``topk`` over the masked —
+    all of them with a threshold, then those after the first with c < threshold dropped; else the step's count);
+    then the causal pass (one call) and the next anchor from its last row."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+
+    def anchor(position):
+        hidden = x.copy()
+        hidden[:, position:] = vocab_size
+        probs = np.asarray(denoiser(hidden), dtype=np.float64)[:, position]
+        if temperature > 0:
+            return _categorical(_softmax(_with_logs(probs) / temperature), rng)
+        return np.argmax(probs, axis=-1)
+
+    for lo in range(start, length, size):
+        block = slice(lo, lo + size)
+        x[:, lo] = anchor(lo)
+        counts = _schedule(int((x[0, block] == vocab_size).sum()), size)
+        for i in range(size):
+            masked = x[:, block] == vocab_size
+            if not masked.any():
+                break
+            _count(calls, masked.any(axis=1))
+            x0, c = _llada_draw(_logits(denoiser, x)[:, block], temperature, rng)
+            confidence = np.where(masked, c, -np.inf)
+            k = masked.sum(axis=1) if threshold is not None else np.full(n, counts[i])
+            ranks = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1, kind="stable")
+            transfer = ranks < k[:, None]
+            if threshold is not None:
+                transfer &= (ranks == 0) | (confidence >= threshold)
+            x[:, block] = np.where(transfer & masked, x0, x[:, block])
+        _count(calls, True)  # the causal pass
+    return x
+
+
+def fastdiffuser(denoiser, n, rng, length, vocab_size, prompt, threshold=None, block_length=None, temperature=0.0,
+                 max_steps=None, calls=None):
+    """sglang's ``FastDiffuser.run`` (hutm/sglang python/sglang/srt/dllm/algorithm/fastdiffuser.py at ce4286e), no
+    EOS, each row one request: blocks of ``block_length`` from position 0 (a block without a mask is prefill, not
+    counted); for ``max_steps`` steps while the request has masks: one forward, x0 by LLaDA's Gumbel draw and c its
+    probability; k = max(1, #{c >= threshold}) or the first of the even split of the remaining masks over the steps
+    left; ``topk(k)`` committed; then the final forward."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    steps = size if max_steps is None else max_steps
+    for lo in range(0, length, size):
+        block = slice(lo, lo + size)
+        if not (x[:, block] == vocab_size).any():
+            continue
+        for step in range(steps):
+            masked = x[:, block] == vocab_size
+            active = masked.any(axis=1)
+            if not active.any():
+                break
+            _count(calls, active)
+            x0, c = _llada_draw(_logits(denoiser, x)[:, block], temperature, rng)
+            confidence = np.where(masked, c, -np.inf)
+            remaining = masked.sum(axis=1)
+            if threshold is not None:
+                k = np.maximum(1, (confidence >= threshold).sum(axis=1))
+            else:
+                k = np.array([_schedule(int(r), steps - step)[0] for r in remaining])
+            k = np.minimum(k, remaining)
+            ranks = np.argsort(np.argsort(-confidence, axis=1, kind="stable"), axis=1, kind="stable")
+            transfer = (ranks < k[:, None]) & masked & active[:, None]
+            x[:, block] = np.where(transfer, x0, x[:, block])
+        _count(calls, True)  # the final forward
+    return x

@@ -23,6 +23,7 @@ from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
+from .nemotron import Nemotron
 from .random_k import RandomK
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
@@ -30,5 +31,5 @@ from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
            "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
-           "MultiBlock", "NAMES", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build", "family",
-           "family_of"]
+           "MultiBlock", "NAMES", "Nemotron", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build",
+           "family", "family_of"]

@@ -21,6 +21,7 @@ from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
+from .nemotron import Nemotron
 from .random_k import RandomK
 from .remdm import ReMDM
 from .speculative import LinearSpec
@@ -178,5 +179,8 @@ CASES = (
     Case(ShiftConfidence(block_length=1, num_small_blocks=1, alg="confidence"), prompt=PROMPT),
     Case(LinearSpec(2), 3, vector="LinearSpec(block_length=2)"),
     Case(LinearSpec()), Case(LinearSpec(3), prompt=PROMPT),
+    Case(Nemotron(0.6, temperature=1.0), 3, vector="Nemotron(threshold=0.6, temperature=1.0)"),
+    Case(Nemotron()), Case(Nemotron(None, 2, 0.7)), Case(Nemotron(0.5, 1, 1.0), prompt=PROMPT),
+    Case(Nemotron(0.8, 2, 1.0, "fastdiffuser")), Case(Nemotron(None, 4, 0.5, "fastdiffuser", max_steps=3)),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -18,17 +18,11 @@ from .params import (
     temperature_param,
     tie_param,
 )
-from .plans import before, block_length, tile_blocks
+from .plans import before, block_length, tile_blocks, transfer_counts
 from .steps import FixedCount, TopKStep, UniformKStep
 
 REMASKING = ("low_confidence", "random")
 EOS_RULES = ("code", "intent")  # confidence_eos_eot_inf: what the code does, or what its docstring says
-
-
-def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
-    """LLaDA's ``get_num_transfer_tokens``: the block's masks split evenly, the remainder to the first steps."""
-    base, remainder = divmod(masked_in_block, steps)
-    return [base + (1 if i < remainder else 0) for i in range(steps)]
 
 
 @documented

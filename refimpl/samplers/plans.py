@@ -91,3 +91,9 @@ def prefix_prompt(masked, region, who):
                                     f"ones); the clean positions {np.flatnonzero(~masked[start:]) + start} come "
                                     f"after the first masked position {start}")
     return masked, start
+
+
+def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
+    """LLaDA's ``get_num_transfer_tokens``: the block's masks split evenly, the remainder to the first steps."""
+    base, remainder = divmod(masked_in_block, steps)
+    return [base + (1 if i < remainder else 0) for i in range(steps)]

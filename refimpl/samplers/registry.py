@@ -22,6 +22,7 @@ from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
 from .multi_block import MultiBlock
+from .nemotron import Nemotron
 from .params import Parameter, counts, parameters
 from .random_k import RandomK
 from .remdm import ReMDM
@@ -135,6 +136,11 @@ FAMILIES = {family.name: family for family in (
     Family("linear_spec", LinearSpec, "Nemotron-Labs-Diffusion's self-speculation as sglang's LinearSpec ships it "
                                       "(dllm/algorithm/linear_spec.py): greedy autoregressive output, 2 calls a round",
            originals=(("block_length", "DllmConfig block_size"),)),
+    Family("nemotron", Nemotron, "Nemotron-Labs-Diffusion's AR-anchored blocks as dllm's NemotronDiffusionSampler runs "
+                                 "them (pipelines/nemotron_diffusion/sampler.py), or sglang's FastDiffuser",
+           originals=(("threshold", "threshold"), ("block_length", "block_length (sglang: DllmConfig block_size)"),
+                      ("temperature", "temperature"), ("max_steps", "FastDiffuser: max_steps"),
+                      ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

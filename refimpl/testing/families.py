@@ -130,6 +130,15 @@ def _shift_confidence(draw, length):
 
 
 @st.composite
+def _nemotron(draw, length):
+    original = draw(st.sampled_from(("dllm", "fastdiffuser")))
+    threshold = draw(st.one_of(st.none(), st.floats(0.0, 1.2)))
+    block = draw(_block_lengths(length))
+    steps = None if original == "dllm" or threshold is not None else draw(st.integers(1, block or length))
+    return smp.Nemotron(threshold, block, draw(st.sampled_from(TEMPERATURES)), original, steps)
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -182,6 +191,7 @@ BUILDERS = {
     "joint_threshold": _joint_threshold,
     "hierarchy_block": _hierarchy_block,
     "shift_confidence": _shift_confidence,
+    "nemotron": _nemotron,
     "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 
