@@ -1150,3 +1150,69 @@ def fastdiffuser(denoiser, n, rng, length, vocab_size, prompt, threshold=None, b
             x[:, block] = np.where(transfer, x0, x[:, block])
         _count(calls, True)  # the final forward
     return x
+
+
+def sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, threshold=0.95, block_length=None,
+                          temperature=0.0, final_call=True, calls=None):
+    """sglang's ``LowConfidence.run`` (python/sglang/srt/dllm/algorithm/low_confidence.py at 6e97cb5), each row one
+    request, blocks of ``block_length`` from position 0 (one without a mask is prefill, not counted): up to block-size
+    iterations while masks remain: a forward, x the argmax and p its softmax probability (T > 0: ``DllmSamplingPlan``
+    at srt/dllm/sampling.py 0026bd4 — x drawn from softmax(logits / T), p = min(argmax probability, exp((z_x -
+    z_max) / T))), commit p > threshold among the masked, else ``topk(1)``; then the final forward."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    for lo in range(0, length, size):
+        block = slice(lo, lo + size)
+        if not (x[:, block] == vocab_size).any():
+            continue
+        for _ in range(size):
+            masked = x[:, block] == vocab_size
+            active = masked.any(axis=1)
+            if not active.any():
+                break
+            _count(calls, active)
+            logits = _logits(denoiser, x)[:, block]
+            top = np.max(logits, axis=-1)
+            if temperature == 0:
+                tokens = np.argmax(logits, axis=-1)
+                p = np.take_along_axis(_softmax(logits), tokens[..., None], axis=-1)[..., 0]
+            else:
+                tokens = _categorical(_softmax(logits / temperature), rng)
+                drawn = np.exp((np.take_along_axis(logits, tokens[..., None], axis=-1)[..., 0] - top) / temperature)
+                p = np.minimum(_softmax(logits).max(axis=-1), drawn)
+            confidence = np.where(masked, p, -np.inf)
+            transfer = confidence > threshold
+            none = ~transfer.any(axis=1)
+            transfer[none, np.argmax(confidence[none], axis=1)] = True
+            transfer &= masked & active[:, None]
+            x[:, block] = np.where(transfer, tokens, x[:, block])
+        _count(calls, final_call)
+    return x
+
+
+def vllm_llada2_default(denoiser, n, rng, length, vocab_size, prompt, block_length=None, threshold=0.01,
+                        denoise_steps=32, calls=None):
+    """The vLLM dllm-plugin's ``Llada2DefaultRemaskingPolicy.apply`` (vllm_dllm_plugin/remasking/llada2_default.py at
+    0c53db5) called once per model call with its default ``denoise_step_index`` 0, drafts of ``block_length`` from
+    position 0: per call, the argmax and its stable-softmax probability at every position; n the schedule's first
+    entry (the draft split over ``denoise_steps``); all masked positions with probability > threshold if at least n,
+    else the n most confident masked ones, ties to the smallest index."""
+    x = _start(n, length, vocab_size, prompt)
+    size = length if block_length is None else block_length
+    count = size // denoise_steps + (1 if size % denoise_steps else 0)
+    for lo in range(0, length, size):
+        block = slice(lo, lo + size)
+        while (x[:, block] == vocab_size).any():
+            masked = x[:, block] == vocab_size
+            active = masked.any(axis=1)
+            _count(calls, active)
+            logits = _logits(denoiser, x)[:, block]
+            best = np.argmax(logits, axis=-1)
+            confidence = np.take_along_axis(_softmax(logits), best[..., None], axis=-1)[..., 0]
+            for row in np.flatnonzero(active):
+                candidates = [i for i in range(size) if masked[row, i]]
+                high = [i for i in candidates if confidence[row, i] > threshold]
+                chosen = high if len(high) >= count else sorted(candidates, key=lambda i: (-confidence[row, i], i))[:count]
+                for i in chosen:
+                    x[row, lo + i] = best[row, i]
+    return x

@@ -22,6 +22,7 @@ from .fast_dllm import Factor, Threshold
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
+from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .random_k import RandomK
@@ -31,5 +32,5 @@ from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
            "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
-           "MultiBlock", "NAMES", "Nemotron", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence", "Threshold", "build",
-           "family", "family_of"]
+           "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence",
+           "Threshold", "build", "family", "family_of"]

@@ -20,6 +20,7 @@ from .fast_dllm import Factor, Threshold
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
+from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .random_k import RandomK
@@ -182,5 +183,8 @@ CASES = (
     Case(Nemotron(0.6, temperature=1.0), 3, vector="Nemotron(threshold=0.6, temperature=1.0)"),
     Case(Nemotron()), Case(Nemotron(None, 2, 0.7)), Case(Nemotron(0.5, 1, 1.0), prompt=PROMPT),
     Case(Nemotron(0.8, 2, 1.0, "fastdiffuser")), Case(Nemotron(None, 4, 0.5, "fastdiffuser", max_steps=3)),
+    Case(LowConfidence(0.5, temperature=1.5), 3, vector="LowConfidence(threshold=0.5, temperature=1.5)"),
+    Case(LowConfidence()), Case(LowConfidence(0.01, 2, final_call=False)),
+    Case(LowConfidence(0.6, temperature=1.0), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -21,6 +21,7 @@ from .fast_dllm import Factor, Threshold
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
+from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .params import Parameter, counts, parameters
@@ -141,6 +142,12 @@ FAMILIES = {family.name: family for family in (
            originals=(("threshold", "threshold"), ("block_length", "block_length (sglang: DllmConfig block_size)"),
                       ("temperature", "temperature"), ("max_steps", "FastDiffuser: max_steps"),
                       ("tie", "torch.topk's order"))),
+    Family("low_confidence", LowConfidence, "threshold decoding as sglang's LowConfidence ships it, with its per-request "
+                                            "sampling (dllm/algorithm/low_confidence.py, dllm/sampling.py); the vLLM "
+                                            "dllm-plugin's LLaDA2.0 default with final_call=False",
+           originals=(("threshold", "algorithm_config threshold (vLLM plugin: commit_confidence_threshold)"),
+                      ("block_length", "DllmConfig block_size (vLLM plugin: DRAFT_SIZE)"),
+                      ("temperature", "the request's temperature (DllmSamplingPlan)"), ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

@@ -192,6 +192,8 @@ BUILDERS = {
     "hierarchy_block": _hierarchy_block,
     "shift_confidence": _shift_confidence,
     "nemotron": _nemotron,
+    "low_confidence": lambda length: st.builds(smp.LowConfidence, st.floats(0.0, 1.2), _block_lengths(length),
+                                               st.sampled_from(TEMPERATURES), st.booleans()),
     "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 

@@ -104,6 +104,9 @@ def options(step, z, mu, tie):
         if isinstance(step, St.ThresholdStep) and step.temperature > 0:  # Fast-dLLM v2's top-p and drawn confidence
             q = q if step.top_p is None else originals._top_p(q, step.top_p)
             conf = q if step.drawn_confidence else conf
+            if step.relative_confidence:  # sglang's sampled confidence: min(max mu, (mu / max mu)^(1/T))
+                top = mu.max(axis=-1, keepdims=True)
+                conf = np.minimum(top, (mu / top) ** (1.0 / step.temperature))
     for x in itertools.product(range(V), repeat=len(candidates)):
         p = np.prod([q[i, v] for i, v in zip(candidates, x)])
         confidence = [conf[i, v] for i, v in zip(candidates, x)]
@@ -214,6 +217,7 @@ SAMPLERS = [
     lambda tie: S.HierarchyBlock(0.8, block_length=2, tie=tie),
     lambda tie: S.ShiftConfidence(0.6, num_small_blocks=1, tie=tie),
     lambda tie: S.ShiftConfidence(block_length=2, num_small_blocks=1, alg="entropy", tie=tie),
+    lambda tie: S.LowConfidence(0.5, temperature=1.5, tie=tie), lambda tie: S.LowConfidence(0.9, 2, tie=tie),
 ]
 
 
@@ -228,8 +232,8 @@ def test_each_tie_rule_follows_every_path_of_draws(build, tie):
         np.testing.assert_allclose(refimpl.exact_law(denoiser, sampler, L, V), path_law(denoiser, sampler, tie),
                                    atol=1e-14)
     prompt = np.array([V, 1, V, V])
-    if isinstance(sampler, (S.HierarchyBlock, S.ShiftConfidence)):  # prompts that are prefixes (on block boundaries)
-        prompt = np.array([1, V, V, V]) if isinstance(sampler, S.HierarchyBlock) else np.array([1, 2, V, V])
+    if isinstance(sampler, (S.HierarchyBlock, S.ShiftConfidence, S.LowConfidence)):  # prefix prompts (block ends)
+        prompt = np.array([1, V, V, V]) if not isinstance(sampler, S.ShiftConfidence) else np.array([1, 2, V, V])
         if isinstance(sampler, S.ShiftConfidence) and sampler.block_length != 2:
             return
     oracle = refimpl.oracle_denoiser(table)

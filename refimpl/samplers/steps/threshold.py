@@ -14,6 +14,17 @@ from ..kernels.tokens import truncate
 from .reveal import NEG_INF, PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
 
+def relative_confidence(probs, temperature, axis=-1):
+    r"""sglang's confidence of a sampled token v (``DllmSamplingPlan.sample``, ``python/sglang/srt/dllm/sampling.py``
+    at 0026bd4): :math:`\min(\max_u \mu(u),\ (\mu(v) / \max_u \mu(u))^{1/T})` — the argmax's probability, capped by
+    the draw's tempered probability relative to the argmax token (``exp((z_v - z_max) / T)``), per token along
+    ``axis``."""
+    top = np.max(probs, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(probs > 0, (probs / top) ** (1.0 / temperature), 0.0)
+    return np.minimum(top, relative)
+
+
 class GumbelDraws:
     """Fast-dLLM's draw (LLaDA's ``add_gumbel_noise``, then ``argmax``) with its noise in ``precision`` and the
     confidences (the drawn token's untempered probability) rounded to ``confidence_precision``
@@ -32,6 +43,8 @@ class GumbelDraws:
             q = truncate(q, self.top_p, None, axis)
         if getattr(self, "drawn_confidence", False) and self.temperature > 0:
             return q, q
+        if getattr(self, "relative_confidence", False) and self.temperature > 0:
+            return q, relative_confidence(probs, self.temperature, axis)
         conf = probs if self.confidence_precision == "float64" else rounded(probs, self.confidence_precision)
         return q, conf
 
@@ -44,7 +57,8 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     ``strict``: confidence > ``threshold`` (Fast-dLLM v2, sglang's HierarchyBlock and ShiftConfidence).  ``top_p``
     (T > 0): the draw's law truncated as Fast-dLLM v2's ``sample_with_top_p`` (:func:`truncate`).
     ``drawn_confidence`` (T > 0): the confidence is the drawn token's probability under the draw's law (Fast-dLLM
-    v2's ``p_1t``), not under the model's."""
+    v2's ``p_1t``), not under the model's.  ``relative_confidence`` (T > 0): sglang's per-request sampling
+    (:func:`relative_confidence`)."""
 
     eligible: tuple
     threshold: float
@@ -56,6 +70,7 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     strict: bool = False
     top_p: object = None
     drawn_confidence: bool = False
+    relative_confidence: bool = False
 
     def transition(self, states):
         r"""Mass-weighted law of the destinations as a block-layout view (see

@@ -1,0 +1,90 @@
+"""sglang's LowConfidence with its per-request sampling (issue #37, rules R12 and R14): refimpl's exact law and calls
+against the loop re-written from its code (tests/originals.py), and the vLLM dllm-plugin's LLaDA2.0 default policy
+as LowConfidence(0.01, final_call=False)."""
+import numpy as np
+import pytest
+import refimpl
+import refimpl.testing as rt
+from refimpl import samplers as S
+
+from tests import originals
+
+V, L = 3, 4
+PROMPTS = [None, np.array([1, V, V, V]), np.array([1, 2, V, V])]
+
+
+def models():
+    for seed in range(3):
+        table = refimpl.datasets.dirichlet(V, L, np.random.default_rng(seed), concentration=0.2).table
+        yield rt.perturbed_oracle(table, mix=0.3, seed=seed)
+        yield refimpl.oracle_denoiser(table)
+
+
+def greedy_agrees(loop, sampler, prompt, **settings):
+    for denoiser in models():
+        calls = np.zeros(1, dtype=np.int64)
+        x = loop(denoiser, 1, None, L, V, prompt, calls=calls, **settings)[0]
+        assert refimpl.exact_law(denoiser, sampler, L, V, prompt=prompt)[tuple(x)] == pytest.approx(1.0, abs=1e-12)
+        assert refimpl.expected_calls(denoiser, sampler, L, V, prompt=prompt) == calls[0]
+
+
+@pytest.mark.parametrize("prompt", PROMPTS, ids=["none", "1", "2"])
+@pytest.mark.parametrize("settings", [dict(), dict(threshold=0.5, block_length=2), dict(threshold=0.3, final_call=False)])
+def test_sglangs_greedy_code_is_a_point_mass_at_the_loops_output_with_its_calls(settings, prompt):
+    greedy_agrees(originals.sglang_low_confidence, S.LowConfidence(**settings), prompt, **settings)
+
+
+@pytest.mark.parametrize("prompt", PROMPTS, ids=["none", "1", "2"])
+@pytest.mark.parametrize("settings", [dict(), dict(block_length=2), dict(threshold=0.6)])
+def test_the_vllm_plugins_llada2_default_policy_is_low_confidence_without_the_final_call(settings, prompt):
+    sampler = S.LowConfidence(settings.get("threshold", 0.01), settings.get("block_length"), final_call=False)
+    greedy_agrees(originals.vllm_llada2_default, sampler, prompt, **settings)
+
+
+TABLE = refimpl.datasets.dirichlet(V, L, np.random.default_rng(7), concentration=0.5).table
+MODEL = rt.perturbed_oracle(TABLE, mix=0.3, seed=7)
+
+
+def loop(**settings):
+    def run(denoiser, n, rng, length, vocab_size, prompt):
+        calls = np.zeros(n, dtype=np.int64)
+        return originals.sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, calls=calls,
+                                               **settings), calls
+    return run
+
+
+@pytest.mark.parametrize("settings, prompt", [(dict(temperature=1.0, threshold=0.5), None),
+                                              (dict(temperature=1.5, threshold=0.4, block_length=2), PROMPTS[2]),
+                                              (dict(temperature=0.7, threshold=0.6), PROMPTS[1])])
+def test_the_per_request_sampling_matches_the_exact_law_and_calls(settings, prompt):
+    """Chi-square and the calls check at alpha = 1e-3, seeded; committing on the draw's absolute probability instead
+    (LLaDA2's generate) is rejected: the relative confidence is the rule."""
+    sampler = S.LowConfidence(**settings)
+    rt.assert_sampler_matches(loop(**settings), sampler, MODEL, TABLE, n=4000, seed=3, prompt=prompt,
+                              blind_spots="ignore")
+    absolute = S.JointThreshold(settings["threshold"], 1.5, 0, settings.get("block_length"),
+                                temperature=settings["temperature"], original="hf")
+    assert refimpl.tv(refimpl.exact_law(MODEL, sampler, L, V, prompt=prompt),
+                      refimpl.exact_law(MODEL, absolute, L, V, prompt=prompt)) > 0.01
+    with pytest.raises(AssertionError):
+        rt.assert_sampler_matches(loop(**settings), absolute, MODEL, TABLE, n=4000, seed=3, prompt=prompt,
+                                  blind_spots="ignore")
+
+
+def test_the_relative_confidence_is_greedys_at_the_argmax_and_grows_with_temperature():
+    """sglang's own checks of ``DllmSamplingPlan.confidence`` (its unit test), on refimpl's formula: a draw of the
+    argmax token keeps the argmax's probability; a runner-up's confidence rises with T."""
+    from refimpl.samplers.steps.threshold import relative_confidence
+
+    probs = np.array([0.8, 0.15, 0.05])
+    cold, hot = relative_confidence(probs, 1.0), relative_confidence(probs, 2.0)
+    assert cold[0] == hot[0] == 0.8
+    assert cold[1] == pytest.approx(0.15 / 0.8) and hot[1] == pytest.approx((0.15 / 0.8) ** 0.5) and hot[1] > cold[1]
+    assert relative_confidence(np.array([0.5, 0.45, 0.05]), 4.0)[1] == 0.5  # capped by the argmax's probability
+
+
+@pytest.mark.parametrize("settings", [dict(threshold=-1.0), dict(block_length=0), dict(final_call="no"),
+                                      dict(temperature=-1.0), dict(tie="sideways")])
+def test_bad_settings_are_one_clear_error(settings):
+    with pytest.raises(refimpl.RefimplError):
+        S.LowConfidence(**settings)
