@@ -1216,3 +1216,48 @@ def vllm_llada2_default(denoiser, n, rng, length, vocab_size, prompt, block_leng
                 for i in chosen:
                     x[row, lo + i] = best[row, i]
     return x
+
+
+def dllm_mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
+              remasking="low_confidence", schedule="linear", calls=None):
+    """dllm's ``MDLMSampler.sample`` (dllm/core/samplers/mdlm.py at ca17675), deterministic transfer, no CFG: blocks of
+    ``block_length`` after the prompt (ceil), ceil(steps / blocks) steps each; ``get_num_transfer_tokens`` — for j with
+    t = (S - j)/S, s = (S - j - 1)/S, the float32 ``reverse_mask_prob`` (1 - alpha(s)) / (1 - alpha(t)), k =
+    round(M * (1 - that)) (half to even), capped, M reduced, the zeros dropped; per remaining step one call, x0 by
+    Gumbel-max, confidence its softmax probability (``random``: uniform scores), -inf past the block's end, topk(k)."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    blocks = -(-(length - start) // size)
+    per_block = -(-steps // blocks)
+    one = np.float32(1.0)
+
+    def alpha(t):
+        if schedule == "linear":
+            return one - t
+        return one - np.cos(np.float32(np.pi / 2) * (one - t), dtype=np.float32)
+
+    for b in range(blocks):
+        end = min(start + (b + 1) * size, length)
+        left, counts = int((x[0, start + b * size:end] == vocab_size).sum()), []
+        for j in range(per_block):
+            t, s = np.float32((per_block - j) / per_block), np.float32((per_block - j - 1) / per_block)
+            keep = float((one - alpha(s)) / (one - alpha(t)))
+            k = min(int(np.round(left * (1 - keep))), left)
+            counts.append(k)
+            left -= k
+            if left == 0:
+                break
+        for k in [c for c in counts if c > 0]:
+            _count(calls, True)
+            logits = _logits(denoiser, x)
+            x0 = _gumbel_argmax(logits, temperature, rng)
+            if remasking == "low_confidence":
+                score = np.take_along_axis(_softmax(logits), x0[..., None], axis=-1)[..., 0]
+            else:
+                score = rng.random(x0.shape)
+            score[:, end:] = -np.inf
+            confidence = np.where(x == vocab_size, score, -np.inf)
+            transfer = _top_k(confidence, np.full(n, k))
+            x = np.where(transfer, x0, x)
+    return x

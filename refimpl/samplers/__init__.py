@@ -15,6 +15,7 @@ True
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
+from .dllm_mdlm import DllmMDLM
 from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
@@ -30,7 +31,7 @@ from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 from .speculative import LinearSpec
 
-__all__ = ["Ancestral", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
+__all__ = ["Ancestral", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
            "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
            "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence",
            "Threshold", "build", "family", "family_of"]

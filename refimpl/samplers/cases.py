@@ -13,6 +13,7 @@ from ..diffusion.schedules import Cosine, Linear
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
+from .dllm_mdlm import DllmMDLM
 from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
@@ -186,5 +187,9 @@ CASES = (
     Case(LowConfidence(0.5, temperature=1.5), 3, vector="LowConfidence(threshold=0.5, temperature=1.5)"),
     Case(LowConfidence()), Case(LowConfidence(0.01, 2, final_call=False)),
     Case(LowConfidence(0.6, temperature=1.0), prompt=PROMPT),
+    Case(DllmMDLM(2, temperature=1.0), 3, vector="DllmMDLM(steps=2, temperature=1.0)"),
+    Case(DllmMDLM(3, temperature=1.0)), Case(DllmMDLM(6, 2, 0.7)),
+    Case(DllmMDLM(3, temperature=1.0, alpha_schedule="cosine"), prompt=PROMPT),
+    Case(DllmMDLM(5, temperature=1.0, remasking="random")),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -14,6 +14,7 @@ from ..core.errors import InvalidParameterError
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
 from .blocks import FixedOrder, LeftToRight, SemiAR
+from .dllm_mdlm import DllmMDLM
 from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
@@ -148,6 +149,11 @@ FAMILIES = {family.name: family for family in (
            originals=(("threshold", "algorithm_config threshold (vLLM plugin: commit_confidence_threshold)"),
                       ("block_length", "DllmConfig block_size (vLLM plugin: DRAFT_SIZE)"),
                       ("temperature", "the request's temperature (DllmSamplingPlan)"), ("tie", "torch.topk's order"))),
+    Family("dllm_mdlm", DllmMDLM, "dllm's MDLM sampler: LLaDA's selection, step counts from an alpha schedule, the "
+                                  "empty steps skipped (ZHZisZZ/dllm dllm/core/samplers/mdlm.py)",
+           originals=(("steps", "steps"), ("block_length", "block_size"), ("temperature", "temperature"),
+                      ("remasking", "remasking"), ("alpha_schedule", "the sampler's alpha scheduler"),
+                      ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

@@ -194,6 +194,10 @@ BUILDERS = {
     "nemotron": _nemotron,
     "low_confidence": lambda length: st.builds(smp.LowConfidence, st.floats(0.0, 1.2), _block_lengths(length),
                                                st.sampled_from(TEMPERATURES), st.booleans()),
+    "dllm_mdlm": lambda length: st.builds(smp.DllmMDLM, st.integers(1, 2 * length), st.one_of(st.none(),
+                                          st.integers(1, length)), st.sampled_from(TEMPERATURES),
+                                          st.sampled_from(("low_confidence", "random")),
+                                          st.sampled_from(("linear", "cosine"))),
     "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 
