@@ -26,6 +26,7 @@ from benchmarks import (
     revise,
     samplers,
     serving,
+    serving_findings,
     stages,
     suite,
     sweeps,
@@ -44,7 +45,8 @@ def main(argv=None):
     summary = []
     modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
                ("frontier", frontier), ("revise", revise), ("training", training), ("precision", precision),
-               ("limits", limits), ("sweeps", sweeps), ("imports", imports), ("serving", serving)]
+               ("limits", limits), ("sweeps", sweeps), ("imports", imports), ("serving", serving),
+               ("serving_findings", serving_findings)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules += [("largest", largest), ("suite", suite)]
