@@ -1261,3 +1261,33 @@ def dllm_mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
             transfer = _top_k(confidence, np.full(n, k))
             x = np.where(transfer, x0, x)
     return x
+
+
+def pc_sampler(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, lam=1.0, alpha=1.0,
+               frequencies=None, temperature=0.0, readme=False, calls=None):
+    """PC-Sampler's ``generate_with_pc_sampler`` (NEUIR/PC-Sampler src/generate.py at 8b106b0), low-confidence:
+    LLaDA's blocks and even split; per step one call, x0 by Gumbel-max, p its softmax probability, the block's slice
+    scored by ``pc_sampler_function`` — exp(-lam x position in the slice) x clamp(-p log(f[x0] + 1e-9), max=alpha) —
+    and ``topk`` of the masked ones (ties by position here).  ``readme``: the README's +p log f and positions counted
+    from the end of the prompt."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    blocks = (length - start) // size
+    per_block = steps // blocks
+    f = np.full(vocab_size, 1.0 / vocab_size) if frequencies is None else np.asarray(frequencies, dtype=np.float64)
+    for b in range(blocks):
+        lo, hi = start + b * size, start + (b + 1) * size
+        counts = _schedule(int((x[0, lo:hi] == vocab_size).sum()), per_block)
+        for i in range(per_block):
+            _count(calls, True)
+            logits = _logits(denoiser, x)
+            x0 = _gumbel_argmax(logits, temperature, rng)
+            p = np.take_along_axis(_softmax(logits), x0[..., None], axis=-1)[..., 0][:, lo:hi]
+            cross = (1.0 if readme else -1.0) * p * np.log(f[x0[:, lo:hi]] + 1e-9)
+            offsets = np.arange(size) + (lo - start if readme else 0)
+            scores = np.exp(-lam * offsets) * np.minimum(cross, alpha)
+            confidence = np.where(x[:, lo:hi] == vocab_size, scores, -np.inf)
+            transfer = _top_k(confidence, np.full(n, counts[i]))
+            x[:, lo:hi] = np.where(transfer, x0[:, lo:hi], x[:, lo:hi])
+    return x

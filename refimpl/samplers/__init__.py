@@ -26,6 +26,7 @@ from .llada2 import LLaDA2
 from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
+from .pc_sampler import PCSampler
 from .random_k import RandomK
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
@@ -33,5 +34,5 @@ from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
            "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
-           "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "RandomK", "ReMDM", "SemiAR", "ShiftConfidence",
-           "Threshold", "build", "family", "family_of"]
+           "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "ReMDM", "SemiAR",
+           "ShiftConfidence", "Threshold", "build", "family", "family_of"]

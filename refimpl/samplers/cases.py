@@ -24,6 +24,7 @@ from .llada2 import LLaDA2
 from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
+from .pc_sampler import PCSampler
 from .random_k import RandomK
 from .remdm import ReMDM
 from .speculative import LinearSpec
@@ -191,5 +192,9 @@ CASES = (
     Case(DllmMDLM(3, temperature=1.0)), Case(DllmMDLM(6, 2, 0.7)),
     Case(DllmMDLM(3, temperature=1.0, alpha_schedule="cosine"), prompt=PROMPT),
     Case(DllmMDLM(5, temperature=1.0, remasking="random")),
+    Case(PCSampler(3, lam=0.25, clip=10.0, frequencies=(0.6, 0.3, 0.1), temperature=1.0), 3,
+         vector="PCSampler(steps=3, lam=0.25, clip=10.0, frequencies=(0.6, 0.3, 0.1), temperature=1.0)"),
+    Case(PCSampler(4, temperature=1.0)), Case(PCSampler(4, 2, 0.5, 0.3, (0.6, 0.3, 0.1), 0.7)),
+    Case(PCSampler(3, 1, temperature=1.0, form="readme"), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

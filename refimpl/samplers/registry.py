@@ -26,6 +26,7 @@ from .low_confidence import LowConfidence
 from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .params import Parameter, counts, parameters
+from .pc_sampler import PCSampler
 from .random_k import RandomK
 from .remdm import ReMDM
 from .speculative import LinearSpec
@@ -153,6 +154,11 @@ FAMILIES = {family.name: family for family in (
                                   "empty steps skipped (ZHZisZZ/dllm dllm/core/samplers/mdlm.py)",
            originals=(("steps", "steps"), ("block_length", "block_size"), ("temperature", "temperature"),
                       ("remasking", "remasking"), ("alpha_schedule", "the sampler's alpha scheduler"),
+                      ("tie", "torch.topk's order"))),
+    Family("pc_sampler", PCSampler, "PC-Sampler: LLaDA's decoder ranking by position-aware calibrated confidence "
+                                    "(NEUIR/PC-Sampler src/generate.py)",
+           originals=(("steps", "steps"), ("block_length", "block_length"), ("lam", "lambd"), ("clip", "alpha"),
+                      ("frequencies", "the baseline JSON (BASE_LINE)"), ("temperature", "temperature"),
                       ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),

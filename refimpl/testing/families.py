@@ -139,6 +139,15 @@ def _nemotron(draw, length):
 
 
 @st.composite
+def _pc_sampler(draw, length):
+    block = draw(_block_lengths(length))
+    blocks = 1 if block is None else length // block
+    # (the frequency table is V long and the vocabulary is not known here: the uniform default)
+    return smp.PCSampler(blocks * draw(st.integers(1, 3)), block, draw(st.floats(0.0, 2.0)), draw(st.floats(0.01, 10.0)),
+                         None, draw(st.sampled_from(TEMPERATURES)), draw(st.sampled_from(("code", "readme"))))
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -198,6 +207,7 @@ BUILDERS = {
                                           st.integers(1, length)), st.sampled_from(TEMPERATURES),
                                           st.sampled_from(("low_confidence", "random")),
                                           st.sampled_from(("linear", "cosine"))),
+    "pc_sampler": _pc_sampler,
     "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 

@@ -95,7 +95,10 @@ def candidate_product(states, factors):
 
 class SubsetReveal(Reveals, CountStep):
     """A step that reveals ``count(e)`` of its e candidates (which ones: ``reveal_probabilities``); the engine runs it
-    on many mask patterns at once."""
+    on many mask patterns at once.  ``positional``: its ranking reads the candidates' positions (handed to
+    ``reveal_probabilities`` as ``positions``, as for a ranking function)."""
+
+    positional = False
 
 
     def reach(self, patterns, vocab_size):
@@ -123,7 +126,7 @@ class SubsetReveal(Reveals, CountStep):
             return [states.stay()]
         mu = states.conditionals()  # (e, V, P, N)
         where = {}
-        if callable(getattr(self, "tie", None)):  # a ranking function reads the candidates' positions
+        if self.positional or callable(getattr(self, "tie", None)):  # the ranking reads the candidates' positions
             where = {"positions": np.repeat(states.at, mu.shape[-1], axis=0), "length": states.length}
         slots, probs = self.reveal_probabilities(mu.reshape(e, vocab_size, -1), states.weight.reshape(-1), states.work,
                                                  **where)
