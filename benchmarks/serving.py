@@ -30,7 +30,12 @@ def rules():
         ("R7 Nemotron (dllm)", S.Nemotron(block_length=3)),
         ("R7 Nemotron (dllm, T=1)", S.Nemotron(block_length=3, temperature=1.0)),
         ("R7 Nemotron (FastDiffuser, T=1)", S.Nemotron(None, 3, 1.0, "fastdiffuser")),
-    ]
+        ("R11 PCSampler (T=1)", S.PCSampler(6, 3, 0.25, 10.0, temperature=1.0)),
+        ("R12 LowConfidence (sglang, T=1)", S.LowConfidence(block_length=3, temperature=1.0)),
+        ("R13 dllm MDLM (T=1)", S.DllmMDLM(6, 3, 1.0)),
+        ("R14 vLLM plugin LLaDA2.0", S.LowConfidence(0.01, 3, final_call=False)),
+    ] + [(f"R10 InfoGain ({n} candidates)", S.InfoGain(6, 3, n, threshold=0.0)) for n in (1, 2, 4, 8)] + [
+        ("R10 LookUM (8 candidates)", S.InfoGain(6, 3, 8, threshold=0.0, variant="lookum"))]
 
 
 def run(quick=False):

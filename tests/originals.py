@@ -1291,3 +1291,69 @@ def pc_sampler(denoiser, n, rng, length, vocab_size, prompt, steps, block_length
             transfer = _top_k(confidence, np.full(n, counts[i]))
             x[:, lo:hi] = np.where(transfer, x0[:, lo:hi], x[:, lo:hi])
     return x
+
+
+def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, candidates=8,
+              position_temperature=0.2, threshold=0.8, variant="info_gain", calls=None):
+    """The Info-Gain sampler's ``sample`` (yks23/Information-Gain-Sampler src/samplers/info_gain.py at 0ae2da8) at
+    token temperature 0, each row its own run: per block after the prompt one forward, then up to steps // blocks
+    iterations while the block holds masks: the bypass (every masked position of the block with max probability >=
+    threshold: fill them all with the argmax, no forward); else ``_generate_candidates`` (k = 1; the trivial path
+    when one position is valid or candidates <= 1 or the position temperature <= 0: the argmax of the confidences and
+    a forward) — candidate 0 the top confidence, the others a Gumbel-top-1 of conf / tau, repeats dropped — one
+    batched lookahead forward, ``_score_candidates`` (the mean entropy of the lookahead at the positions still
+    masked; info_gain subtracts the current entropy at the action), the first best committed."""
+    x = _start(n, length, vocab_size, prompt)
+    start = _prompt_length(x, vocab_size)
+    size = length - start if block_length is None else block_length
+    blocks = max(1, (length - start) // size)
+    per_block = max(1, steps // blocks)
+
+    def entropy(probs):
+        clipped = np.clip(probs, 1e-12, None)
+        return -(clipped * np.log(clipped)).sum(axis=-1)
+
+    for b in range(blocks):
+        lo, hi = start + b * size, start + (b + 1) * size
+        _count(calls, True)  # the block's first forward
+        for _ in range(per_block):
+            masked = x[:, lo:hi] == vocab_size
+            active = masked.any(axis=1)
+            if not active.any():
+                break
+            probs = np.asarray(denoiser(x), dtype=np.float64)
+            pending = []  # (row, valid, token, conf-cost, found, batch): one batched lookahead call for them all
+            for row in np.flatnonzero(active):
+                p = probs[row, lo:hi]
+                valid = np.flatnonzero(masked[row])
+                if threshold > 0 and (p[valid].max(axis=-1) >= threshold).all():
+                    x[row, lo + valid] = np.argmax(p[valid], axis=-1)
+                    continue
+                _count(calls[row:row + 1] if calls is not None else None, True)
+                conf = p[valid].max(axis=-1)
+                token = np.argmax(p[valid], axis=-1)
+                if valid.size <= 1 or candidates <= 1 or position_temperature <= 0:
+                    pick = int(np.argmax(conf))
+                    x[row, lo + valid[pick]] = token[pick]
+                    continue
+                found = [int(np.argmax(conf))]
+                for _c in range(candidates - 1):
+                    g = -np.log(-np.log(rng.random(valid.size) + 1e-10) + 1e-10)
+                    choice = int(np.argmax(conf / position_temperature + g))
+                    if choice not in found:
+                        found.append(choice)
+                batch = np.tile(x[row], (len(found), 1))
+                batch[np.arange(len(found)), lo + valid[found]] = token[found]
+                cost = entropy(p[valid[found]]) if variant == "info_gain" else np.zeros(len(found))
+                pending.append((row, valid, token, cost, found, batch))
+            if pending:
+                ahead = np.asarray(denoiser(np.concatenate([item[5] for item in pending])), dtype=np.float64)
+                offset = 0
+                for row, valid, token, cost, found, batch in pending:
+                    left = batch == vocab_size
+                    here = ahead[offset:offset + len(found)]
+                    offset += len(found)
+                    h_next = np.where(left, entropy(here), 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
+                    best = found[int(np.argmax(-cost - h_next))]
+                    x[row, lo + valid[best]] = token[best]
+    return x

@@ -48,7 +48,9 @@ The two kinds on the table (:class:`PatternStep`, :class:`CountStep`) also answe
   next table (``move.add_to``).  Moves may send mass anywhere: a revealed token, a clean position
   masked again, a clean token replaced;
 - ``stay_probability(pattern)`` — the probability that the step leaves a sequence of this pattern
-  unchanged, the same for all of its sequences (what MDLM's cache needs, :mod:`refimpl.engine.calls`);
+  unchanged, the same for all of its sequences (what MDLM's cache needs, :mod:`refimpl.engine.calls`); read only
+  when the next step calls :data:`IF_CHANGED`, so a step whose answer depends on the tokens (an edit, a bypass)
+  returns NaN and stays out of such plans;
 - ``draw(z, mu, rng)`` — the Monte Carlo side: advance a batch ``z`` (B, L) given the denoiser's answers
   ``mu`` (B, L, V); written independently of ``transition``, so that samples against exact laws is a check.
 

@@ -20,6 +20,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .info_gain import InfoGain
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -33,6 +34,6 @@ from .remdm import ReMDM
 from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
-           "FixedOrder", "HierarchyBlock", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight", "LinearSpec",
-           "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "ReMDM", "SemiAR",
-           "ShiftConfidence", "Threshold", "build", "family", "family_of"]
+           "FixedOrder", "HierarchyBlock", "InfoGain", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight",
+           "LinearSpec", "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "ReMDM",
+           "SemiAR", "ShiftConfidence", "Threshold", "build", "family", "family_of"]

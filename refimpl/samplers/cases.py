@@ -18,6 +18,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .info_gain import InfoGain
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -196,5 +197,8 @@ CASES = (
          vector="PCSampler(steps=3, lam=0.25, clip=10.0, frequencies=(0.6, 0.3, 0.1), temperature=1.0)"),
     Case(PCSampler(4, temperature=1.0)), Case(PCSampler(4, 2, 0.5, 0.3, (0.6, 0.3, 0.1), 0.7)),
     Case(PCSampler(3, 1, temperature=1.0, form="readme"), prompt=PROMPT),
+    Case(InfoGain(3, threshold=0.0, position_temperature=1.0), 3,
+         vector="InfoGain(steps=3, position_temperature=1.0, threshold=0.0)"),
+    Case(InfoGain(4)), Case(InfoGain(4, 2, 3, 0.5, variant="lookum")), Case(InfoGain(3, candidates=2), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

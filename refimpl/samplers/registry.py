@@ -19,6 +19,7 @@ from .dream import Dream
 from .entropy_bound import EntropyBound
 from .entropy_threshold import EntropyThreshold
 from .fast_dllm import Factor, Threshold
+from .info_gain import InfoGain
 from .joint_threshold import JointThreshold
 from .llada import LLaDA
 from .llada2 import LLaDA2
@@ -160,6 +161,11 @@ FAMILIES = {family.name: family for family in (
            originals=(("steps", "steps"), ("block_length", "block_length"), ("lam", "lambd"), ("clip", "alpha"),
                       ("frequencies", "the baseline JSON (BASE_LINE)"), ("temperature", "temperature"),
                       ("tie", "torch.topk's order"))),
+    Family("info_gain", InfoGain, "the Info-Gain and LookUM lookahead samplers at token temperature 0 "
+                                  "(yks23/Information-Gain-Sampler src/samplers/info_gain.py)",
+           originals=(("steps", "steps"), ("block_length", "block_size"), ("candidates", "candidate_number"),
+                      ("position_temperature", "position_temperature"), ("threshold", "threshold"),
+                      ("variant", "variant"), ("tie", "torch.topk's order"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",

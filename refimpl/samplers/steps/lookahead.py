@@ -1,0 +1,211 @@
+r"""Lookahead steps (rule R10 of SAMPLERS-2026.md): the Info-Gain sampler's bypass (:class:`BypassStep`) and its
+candidate actions scored by a one-token lookahead (:class:`InfoGainStep`), as yks23/Information-Gain-Sampler
+``src/samplers/info_gain.py`` (0ae2da8) runs them at token temperature 0."""
+import dataclasses
+
+import numpy as np
+from scipy.special import entr
+
+from ...engine.layout import code_patterns, pattern_codes
+from ...engine.moves import FlatMove
+from ...engine.protocol import ALWAYS, IF_MASKED, PatternStep
+from ...laws import space
+from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
+from .reveal import Ranked
+
+VARIANTS = ("info_gain", "lookum")
+
+
+def _block_candidates(patterns, block):
+    return np.asarray(patterns, dtype=bool) & np.asarray(block, dtype=bool)[None, :]
+
+
+@dataclasses.dataclass(frozen=True)
+class BypassStep(PatternStep):
+    """The high-confidence bypass: when every masked position of the ``block`` has a maximal probability >=
+    ``threshold``, all of them take their argmax at once (read from the logits the sampler holds: no call of its own);
+    otherwise nothing changes."""
+
+    block: tuple
+    threshold: float
+    calls: str = ALWAYS
+    passes = 0
+
+    def candidates(self, patterns):
+        return _block_candidates(patterns, self.block)
+
+    def reach(self, patterns, vocab_size):
+        out = [np.asarray(patterns, dtype=bool), np.asarray(patterns, dtype=bool) & ~np.asarray(self.block)[None, :]]
+        return code_patterns(np.unique(np.concatenate([pattern_codes(p) for p in out])), len(self.block))
+
+    def stay_probability(self, pattern):
+        return float("nan")  # it depends on the tokens (no plan reads it: nothing calls only if changed)
+
+    def transition(self, states):
+        vocab_size, length = states.vocab_size, states.length
+        index = states.source_index()
+        weight = states.mass.reshape(-1)
+        at = [j for j in states.masked if self.block[j]]
+        if not at:
+            return [FlatMove(states.pattern, index[None, :], weight[None, :], pattern_codes(states.pattern[None]))]
+        rows = np.stack([states.rows(j).copy() for j in at])  # (m, V, N)
+        bypass = (rows.max(axis=1) >= self.threshold).all(axis=0)  # (N,)
+        strides = space.strides(vocab_size, length)
+        filled = index + ((np.argmax(rows, axis=1) - vocab_size) * strides[at][:, None]).sum(axis=0)
+        after = states.pattern.copy()
+        after[at] = False
+        codes = np.array([pattern_codes(states.pattern[None])[0], pattern_codes(after[None])[0]])[:, None]
+        return [FlatMove(states.pattern, np.stack([index, filled]), np.stack([weight * ~bypass, weight * bypass]),
+                         codes)]
+
+    def draw(self, z, mu, rng):
+        vocab_size = mu.shape[-1]
+        masked = (z == vocab_size) & np.asarray(self.block)[None, :]
+        top = np.where(masked, mu.max(axis=-1), np.inf)
+        bypass = (top >= self.threshold).all(axis=1) & masked.any(axis=1)
+        return np.where(masked & bypass[:, None], np.argmax(mu, axis=-1), z)
+
+
+@dataclasses.dataclass(frozen=True)
+class InfoGainStep(Ranked, PatternStep):
+    r"""One Info-Gain iteration at token temperature 0 in the ``block`` (one model call: the lookahead batch of the
+    candidates, or after the trivial choice the next forward).  Each masked position i of the block has its argmax
+    token and confidence :math:`c_i = \max_v \mu_i(v)`; with one position, ``candidates`` <= 1 or
+    ``position_temperature`` <= 0 it commits the most confident (``tie``).  Otherwise candidate 0 is the most confident
+    position, candidates 1..N-1 are drawn i.i.d. from softmax(c / ``position_temperature``) (Gumbel-top-1), repeats
+    dropped; each is scored by a lookahead — the mean entropy of the model's answers at every position still masked
+    once it is revealed, :math:`H_{next}` — as :math:`J = -H(\mu_i) - H_{next}` (``"info_gain"``) or
+    :math:`-H_{next}` (``"lookum"``), and the highest J is committed (the earliest candidate on ties).  Its law in
+    closed form: with :math:`S_a` the positions scoring above a and :math:`T_a` those scoring the same, a (not
+    candidate 0) is chosen with probability :math:`[(1-\pi(S_a))^{N-1} - (1-\pi(S_a)-\pi(T_a))^{N-1}]\,\pi(a)/\pi(T_a)`
+    when candidate 0 scores below a, candidate 0 with :math:`(1 - \pi(S_0))^{N-1}`."""
+
+    block: tuple
+    candidates_per_step: int = 8
+    position_temperature: float = 0.2
+    variant: str = "info_gain"
+    tie: str = LOWEST
+    calls: str = IF_MASKED
+    queries: bool = True
+
+    def candidates(self, patterns):
+        return _block_candidates(patterns, self.block)
+
+    def reach(self, patterns, vocab_size):
+        codes = []
+        for pattern in np.asarray(patterns, dtype=bool):
+            at = np.flatnonzero(pattern & np.asarray(self.block))
+            codes.append(pattern_codes(pattern[None]))
+            for j in at:
+                after = pattern.copy()
+                after[j] = False
+                codes.append(pattern_codes(after[None]))
+        return code_patterns(np.unique(np.concatenate(codes)), len(self.block))
+
+    def stay_probability(self, pattern):
+        return 0.0 if (np.asarray(pattern) & np.asarray(self.block)).any() else 1.0
+
+    def _trivial(self, count):
+        return count <= 1 or self.candidates_per_step <= 1 or self.position_temperature <= 0
+
+    def scores(self, z, at, ask, vocab_size):
+        """(N, m) J of revealing each of the positions ``at`` (m,) with its argmax, for the sources ``z`` (N, L);
+        ``ask(z, positions)`` -> (N, e, V) the model's answers."""
+        mu = ask(z, np.tile(at, (len(z), 1)))  # (N, m, V)
+        own = entr(mu).sum(axis=-1)  # (N, m): the entropy at the action's position
+        out = np.empty(own.shape)
+        for e, j in enumerate(at):
+            ahead = z.copy()
+            ahead[:, j] = np.argmax(mu[:, e], axis=-1)
+            left = np.flatnonzero(ahead[0] == vocab_size)  # the same for every source of the pattern
+            if left.size:
+                nxt = entr(ask(ahead, np.tile(left, (len(z), 1)))).sum(axis=-1)  # (N, r)
+                h_next = nxt.sum(axis=1) / (left.size + 1e-10)
+            else:
+                h_next = np.zeros(len(z))
+            out[:, e] = -h_next - (own[:, e] if self.variant == "info_gain" else 0.0)
+        return out
+
+    def choice_law(self, conf, score, first):
+        """(N, m): the probability that each position is committed given the confidences ``conf`` (N, m), the scores
+        ``score`` (N, m) and candidate 0's position ``first`` (N,) (the closed form of the class docstring)."""
+        weights = np.exp((conf - conf.max(axis=1, keepdims=True)) / self.position_temperature)
+        pi = weights / weights.sum(axis=1, keepdims=True)
+        draws = self.candidates_per_step - 1
+        rows = np.arange(len(conf))
+        s0 = score[rows, first]
+        out = np.zeros(conf.shape)
+        for a in range(conf.shape[1]):
+            above = (score > score[:, a:a + 1]).astype(float)
+            same = (score == score[:, a:a + 1]).astype(float)
+            p_above, p_same = (pi * above).sum(axis=1), (pi * same).sum(axis=1)
+            other = ((1 - p_above) ** draws - (1 - p_above - p_same) ** draws) * pi[:, a] / p_same
+            out[:, a] = np.where(first == a, (1 - p_above) ** draws, np.where(s0 < score[:, a], other, 0.0))
+        return out
+
+    def _firsts(self, conf):
+        """[(weight (N,), first (N,))]: candidate 0's position under the tie rule (RANDOM: each tied one)."""
+        top = conf == conf.max(axis=1, keepdims=True)
+        count = top.sum(axis=1)
+        if self.tie in (LOWEST, EXCLUDE):
+            return [(np.where(count > 1, 0.0, 1.0) if self.tie == EXCLUDE else np.ones(len(conf)),
+                     np.argmax(top, axis=1))]
+        if self.tie == HIGHEST:
+            return [(np.ones(len(conf)), conf.shape[1] - 1 - np.argmax(top[:, ::-1], axis=1))]
+        return [(top[:, a] / count, np.full(len(conf), a)) for a in range(conf.shape[1])]
+
+    def transition(self, states):
+        vocab_size, length = states.vocab_size, states.length
+        index = states.source_index()
+        z = space.decode(index, vocab_size, length, partial=True)
+        at = np.array([j for j in states.masked if self.block[j]])
+        rows = np.stack([states.rows(j).copy() for j in at])  # (m, V, N)
+        conf, tokens = rows.max(axis=1).T, np.argmax(rows, axis=1).T  # (N, m)
+        law = np.zeros(conf.shape)
+        if self._trivial(len(at)):
+            for weight, first in self._firsts(conf):
+                law[np.arange(len(conf)), first] += weight
+        else:
+            score = self.scores(z, at, states.query, vocab_size)
+            for weight, first in self._firsts(conf):
+                law += weight[:, None] * self.choice_law(conf, score, first)
+        strides = space.strides(vocab_size, length)
+        destination = index[None, :] + ((tokens - vocab_size) * strides[at][None, :]).T  # (m, N)
+        after = []
+        for j in at:
+            pattern = states.pattern.copy()
+            pattern[j] = False
+            after.append(pattern_codes(pattern[None])[0])
+        probability = law.T * states.mass.reshape(-1)[None, :]
+        return [FlatMove(states.pattern, destination, probability, np.array(after)[:, None])]
+
+    def draw(self, z, mu, rng, model=None):
+        """The sampler's own procedure: candidate 0 by confidence, the others by Gumbel-top-1 of c / tau (rng),
+        repeats dropped, the lookahead batch through ``model``, the first highest J."""
+        vocab_size = mu.shape[-1]
+        out = z.copy()
+        for b in range(len(z)):
+            at = np.flatnonzero((z[b] == vocab_size) & np.asarray(self.block))
+            if not at.size:
+                continue
+            conf, tokens = mu[b, at].max(axis=-1), np.argmax(mu[b, at], axis=-1)
+            order = np.lexsort((rng.random(at.size) if self.tie == RANDOM else -at if self.tie == HIGHEST else at,
+                                -conf))
+            if self._trivial(at.size):
+                pick = order[0]
+            else:
+                found = [order[0]]
+                for _ in range(self.candidates_per_step - 1):
+                    gumbel = -np.log(-np.log(rng.random(at.size)))
+                    draw = int(np.argmax(conf / self.position_temperature + gumbel))
+                    if draw not in found:
+                        found.append(draw)
+                batch = np.tile(z[b], (len(found), 1))
+                batch[np.arange(len(found)), at[found]] = tokens[found]
+                nxt = entr(model(batch)).sum(axis=-1)  # (c, L)
+                left = batch == vocab_size
+                h_next = np.where(left, nxt, 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
+                cost = entr(mu[b, at[found]]).sum(axis=-1) if self.variant == "info_gain" else 0.0
+                pick = found[int(np.argmax(-cost - h_next))]
+            out[b, at[pick]] = tokens[pick]
+        return out
