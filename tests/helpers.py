@@ -102,3 +102,24 @@ def user_environment():
     if env.pop("REFIMPL_TESTS_SET_BLAS", None):
         env.pop("OPENBLAS_NUM_THREADS", None)
     return env
+
+
+def perturbed_and_oracles(vocab_size, length, seeds=3, concentration=0.2, mix=0.3):
+    """For each seed, a Dirichlet law's perturbed oracle and the oracle itself: the models issue #37's tests run
+    the originals' greedy loops with."""
+    for seed in range(seeds):
+        table = refimpl.datasets.dirichlet(vocab_size, length, np.random.default_rng(seed),
+                                           concentration=concentration).table
+        yield refimpl.testing.perturbed_oracle(table, mix=mix, seed=seed)
+        yield refimpl.oracle_denoiser(table)
+
+
+def assert_point_mass_agrees(loop, sampler, denoisers, vocab_size, length, prompt=None, **settings):
+    """A greedy original (``loop``, tests/originals.py, with ``settings``) against refimpl's ``sampler``: for each
+    denoiser, the loop's output holds the whole exact law and its model calls are the exact expected calls."""
+    for denoiser in denoisers:
+        calls = np.zeros(1, dtype=np.int64)
+        x = loop(denoiser, 1, None, length, vocab_size, prompt, calls=calls, **settings)[0]
+        law = refimpl.exact_law(denoiser, sampler, length, vocab_size, prompt=prompt)
+        assert abs(law[tuple(x)] - 1.0) <= 1e-12, (sampler, tuple(x), law[tuple(x)])
+        assert refimpl.expected_calls(denoiser, sampler, length, vocab_size, prompt=prompt) == calls[0]

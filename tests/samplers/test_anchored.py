@@ -10,24 +10,18 @@ import refimpl.testing as rt
 from refimpl import samplers as S
 
 from tests import originals
+from tests.helpers import assert_point_mass_agrees, perturbed_and_oracles, with_calls
 
 V, L = 3, 4
 PROMPTS = [None, np.array([1, V, V, V]), np.array([1, 2, V, V])]
 
 
 def models():
-    for seed in range(3):
-        table = refimpl.datasets.dirichlet(V, L, np.random.default_rng(seed), concentration=0.2).table
-        yield rt.perturbed_oracle(table, mix=0.3, seed=seed)
-        yield refimpl.oracle_denoiser(table)
+    return perturbed_and_oracles(V, L)
 
 
 def greedy_agrees(loop, sampler, prompt, **settings):
-    for denoiser in models():
-        calls = np.zeros(1, dtype=np.int64)
-        x = loop(denoiser, 1, None, L, V, prompt, calls=calls, **settings)[0]
-        assert refimpl.exact_law(denoiser, sampler, L, V, prompt=prompt)[tuple(x)] == pytest.approx(1.0, abs=1e-12)
-        assert refimpl.expected_calls(denoiser, sampler, L, V, prompt=prompt) == calls[0]
+    assert_point_mass_agrees(loop, sampler, models(), V, L, prompt, **settings)
 
 
 @pytest.mark.parametrize("prompt", PROMPTS, ids=["none", "1", "2"])
@@ -52,10 +46,7 @@ def test_shift_confidences_greedy_code_is_a_point_mass_at_the_loops_output_with_
 
 
 def loop(**settings):
-    def run(denoiser, n, rng, length, vocab_size, prompt):
-        calls = np.zeros(n, dtype=np.int64)
-        return originals.hierarchy_block(denoiser, n, rng, length, vocab_size, prompt, calls=calls, **settings), calls
-    return run
+    return with_calls(functools.partial(originals.hierarchy_block, **settings))
 
 
 TABLE = refimpl.datasets.dirichlet(V, L, np.random.default_rng(7), concentration=0.5).table

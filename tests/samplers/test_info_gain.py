@@ -1,6 +1,8 @@
 """The Info-Gain and LookUM lookahead samplers (issue #37, rule R10): refimpl's exact law (candidate positions drawn
 i.i.d., repeats dropped, the best lookahead score, in closed form) and calls against the sampler's loop re-written
 from its code (tests/originals.py), and the cost against the number of candidates."""
+import functools
+
 import numpy as np
 import pytest
 import refimpl
@@ -8,6 +10,7 @@ import refimpl.testing as rt
 from refimpl import samplers as S
 
 from tests import originals
+from tests.helpers import with_calls
 
 V, L = 3, 4
 TABLE = refimpl.datasets.dirichlet(V, L, np.random.default_rng(7), concentration=0.5).table
@@ -15,10 +18,7 @@ MODEL = rt.perturbed_oracle(TABLE, mix=0.3, seed=7)
 
 
 def loop(**settings):
-    def run(denoiser, n, rng, length, vocab_size, prompt):
-        calls = np.zeros(n, dtype=np.int64)
-        return originals.info_gain(denoiser, n, rng, length, vocab_size, prompt, calls=calls, **settings), calls
-    return run
+    return with_calls(functools.partial(originals.info_gain, **settings))
 
 
 @pytest.mark.parametrize("settings, prompt", [

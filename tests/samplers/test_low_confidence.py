@@ -1,6 +1,8 @@
 """sglang's LowConfidence with its per-request sampling (issue #37, rules R12 and R14): refimpl's exact law and calls
 against the loop re-written from its code (tests/originals.py), and the vLLM dllm-plugin's LLaDA2.0 default policy
 as LowConfidence(0.01, final_call=False)."""
+import functools
+
 import numpy as np
 import pytest
 import refimpl
@@ -8,24 +10,14 @@ import refimpl.testing as rt
 from refimpl import samplers as S
 
 from tests import originals
+from tests.helpers import assert_point_mass_agrees, perturbed_and_oracles, with_calls
 
 V, L = 3, 4
 PROMPTS = [None, np.array([1, V, V, V]), np.array([1, 2, V, V])]
 
 
-def models():
-    for seed in range(3):
-        table = refimpl.datasets.dirichlet(V, L, np.random.default_rng(seed), concentration=0.2).table
-        yield rt.perturbed_oracle(table, mix=0.3, seed=seed)
-        yield refimpl.oracle_denoiser(table)
-
-
 def greedy_agrees(loop, sampler, prompt, **settings):
-    for denoiser in models():
-        calls = np.zeros(1, dtype=np.int64)
-        x = loop(denoiser, 1, None, L, V, prompt, calls=calls, **settings)[0]
-        assert refimpl.exact_law(denoiser, sampler, L, V, prompt=prompt)[tuple(x)] == pytest.approx(1.0, abs=1e-12)
-        assert refimpl.expected_calls(denoiser, sampler, L, V, prompt=prompt) == calls[0]
+    assert_point_mass_agrees(loop, sampler, perturbed_and_oracles(V, L), V, L, prompt, **settings)
 
 
 @pytest.mark.parametrize("prompt", PROMPTS, ids=["none", "1", "2"])
@@ -46,11 +38,7 @@ MODEL = rt.perturbed_oracle(TABLE, mix=0.3, seed=7)
 
 
 def loop(**settings):
-    def run(denoiser, n, rng, length, vocab_size, prompt):
-        calls = np.zeros(n, dtype=np.int64)
-        return originals.sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, calls=calls,
-                                               **settings), calls
-    return run
+    return with_calls(functools.partial(originals.sglang_low_confidence, **settings))
 
 
 @pytest.mark.parametrize("settings, prompt", [(dict(temperature=1.0, threshold=0.5), None),

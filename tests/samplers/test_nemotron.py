@@ -1,6 +1,8 @@
 """Nemotron-Labs-Diffusion's diffusion mode (issue #37, rule R7): refimpl's exact laws and calls against dllm's
 NemotronDiffusionSampler and sglang's FastDiffuser loops re-written from their code (tests/originals.py), with the
 anchor sampled at temperature as dllm does; FastDiffuser's schedule is LLaDA's decoder exactly."""
+import functools
+
 import numpy as np
 import pytest
 import refimpl
@@ -8,16 +10,14 @@ import refimpl.testing as rt
 from refimpl import samplers as S
 
 from tests import originals
+from tests.helpers import assert_point_mass_agrees, perturbed_and_oracles, with_calls
 
 V, L = 3, 4
 PROMPTS = [None, np.array([1, V, V, V]), np.array([1, 2, V, V])]
 
 
 def models():
-    for seed in range(3):
-        table = refimpl.datasets.dirichlet(V, L, np.random.default_rng(seed), concentration=0.2).table
-        yield rt.perturbed_oracle(table, mix=0.3, seed=seed)
-        yield refimpl.oracle_denoiser(table)
+    return perturbed_and_oracles(V, L)
 
 
 @pytest.mark.parametrize("prompt", PROMPTS, ids=["none", "1", "2"])
@@ -30,12 +30,7 @@ def models():
     ("fastdiffuser", originals.fastdiffuser, dict(threshold=0.4, block_length=2, max_steps=3)),
 ])
 def test_the_greedy_code_is_a_point_mass_at_the_loops_output_with_its_calls(original, loop, settings, prompt):
-    sampler = S.Nemotron(**settings, original=original)
-    for denoiser in models():
-        calls = np.zeros(1, dtype=np.int64)
-        x = loop(denoiser, 1, None, L, V, prompt, calls=calls, **settings)[0]
-        assert refimpl.exact_law(denoiser, sampler, L, V, prompt=prompt)[tuple(x)] == pytest.approx(1.0, abs=1e-12)
-        assert refimpl.expected_calls(denoiser, sampler, L, V, prompt=prompt) == calls[0]
+    assert_point_mass_agrees(loop, S.Nemotron(**settings, original=original), models(), V, L, prompt, **settings)
 
 
 TABLE = refimpl.datasets.dirichlet(V, L, np.random.default_rng(7), concentration=0.5).table
@@ -44,11 +39,7 @@ MODEL = rt.perturbed_oracle(TABLE, mix=0.3, seed=7)
 
 def loop(original, **settings):
     code = originals.nemotron_diffusion if original == "dllm" else originals.fastdiffuser
-
-    def run(denoiser, n, rng, length, vocab_size, prompt):
-        calls = np.zeros(n, dtype=np.int64)
-        return code(denoiser, n, rng, length, vocab_size, prompt, calls=calls, **settings), calls
-    return run
+    return with_calls(functools.partial(code, **settings))
 
 
 @pytest.mark.parametrize("original, settings, prompt", [
