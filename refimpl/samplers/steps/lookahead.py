@@ -180,32 +180,39 @@ class InfoGainStep(Ranked, PatternStep):
         return [FlatMove(states.pattern, destination, probability, np.array(after)[:, None])]
 
     def draw(self, z, mu, rng, model=None):
-        """The sampler's own procedure: candidate 0 by confidence, the others by Gumbel-top-1 of c / tau (rng),
-        repeats dropped, the lookahead batch through ``model``, the first highest J."""
+        """The sampler's own procedure, for a batch at once: candidate 0 by confidence (the tie rule), the others by
+        Gumbel-top-1 of c / tau (rng), repeats dropped, every row's distinct candidates looked ahead in one batch
+        through ``model``, the first highest J."""
         vocab_size = mu.shape[-1]
+        rows = np.arange(len(z))
+        valid = (z == vocab_size) & np.asarray(self.block)[None, :]  # (B, L)
+        conf = np.where(valid, mu.max(axis=-1), -np.inf)
+        tokens = np.argmax(mu, axis=-1)
+        positions = np.broadcast_to(np.arange(z.shape[1]), z.shape)
+        second = rng.random(z.shape) if self.tie == RANDOM else -positions if self.tie == HIGHEST else positions
+        first = np.lexsort((second, -conf), axis=1)[:, 0]  # (B,)
         out = z.copy()
-        for b in range(len(z)):
-            at = np.flatnonzero((z[b] == vocab_size) & np.asarray(self.block))
-            if not at.size:
-                continue
-            conf, tokens = mu[b, at].max(axis=-1), np.argmax(mu[b, at], axis=-1)
-            order = np.lexsort((rng.random(at.size) if self.tie == RANDOM else -at if self.tie == HIGHEST else at,
-                                -conf))
-            if self._trivial(at.size):
-                pick = order[0]
-            else:
-                found = [order[0]]
-                for _ in range(self.candidates_per_step - 1):
-                    gumbel = -np.log(-np.log(rng.random(at.size)))
-                    draw = int(np.argmax(conf / self.position_temperature + gumbel))
-                    if draw not in found:
-                        found.append(draw)
-                batch = np.tile(z[b], (len(found), 1))
-                batch[np.arange(len(found)), at[found]] = tokens[found]
-                nxt = entr(model(batch)).sum(axis=-1)  # (c, L)
-                left = batch == vocab_size
-                h_next = np.where(left, nxt, 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
-                cost = entr(mu[b, at[found]]).sum(axis=-1) if self.variant == "info_gain" else 0.0
-                pick = found[int(np.argmax(-cost - h_next))]
-            out[b, at[pick]] = tokens[pick]
+        acting = valid.any(axis=1)
+        trivial = acting & np.array([self._trivial(int(c)) for c in valid.sum(axis=1)])
+        out[rows[trivial], first[trivial]] = tokens[rows[trivial], first[trivial]]
+        ahead = np.flatnonzero(acting & ~trivial)
+        if not ahead.size:
+            return out
+        draws = self.candidates_per_step - 1
+        gumbel = -np.log(-np.log(rng.random((ahead.size, draws, z.shape[1]))))
+        drawn = np.argmax(conf[ahead, None, :] / self.position_temperature + gumbel, axis=-1)  # (A, N-1)
+        chosen = np.concatenate([first[ahead, None], drawn], axis=1)  # (A, N)
+        repeat = (chosen[:, :, None] == chosen[:, None, :]) & np.tril(np.ones((draws + 1,) * 2, dtype=bool), -1)
+        fresh = ~repeat.any(axis=2)  # (A, N): the first occurrence of each position
+        which, slot = np.nonzero(fresh)
+        row, where = ahead[which], chosen[which, slot]
+        batch = z[row].copy()
+        batch[np.arange(len(row)), where] = tokens[row, where]
+        left = batch == vocab_size
+        h_next = np.where(left, entr(model(batch)).sum(axis=-1), 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
+        cost = entr(mu[row, where]).sum(axis=-1) if self.variant == "info_gain" else 0.0
+        score = np.full(chosen.shape, -np.inf)
+        score[which, slot] = -cost - h_next
+        pick = chosen[np.arange(ahead.size), np.argmax(score, axis=1)]
+        out[ahead, pick] = tokens[ahead, pick]
         return out
