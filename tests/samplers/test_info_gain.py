@@ -71,3 +71,73 @@ def test_bad_settings_are_one_clear_error(settings):
 def test_too_few_steps_are_refused():
     with pytest.raises(refimpl.RefimplError, match="leave masks"):
         refimpl.exact_law(MODEL, S.InfoGain(2), L, V)
+
+
+def path_law(denoiser, sampler, tie):
+    """The law by following every path: per iteration (one block, T = 0) the bypass, else every sequence of the N - 1
+    candidate draws (each position with its softmax(c / tau) probability), candidate 0 by ``tie`` among the most
+    confident ("random": each tied one equally likely), repeats dropped, the lookahead scores computed from the
+    denoiser, the first best — written from the sampler's description, not from refimpl's closed form."""
+    import itertools
+
+    def entropy(row):
+        row = row[row > 0]
+        return float(-(row * np.log(row)).sum())
+
+    def score(z, pos, token):
+        ahead = z.copy()
+        ahead[pos] = token
+        left = [i for i in range(L) if ahead[i] == V]
+        mu = np.asarray(denoiser(ahead[None]))[0]
+        h_next = sum(entropy(mu[i]) for i in left) / (len(left) + 1e-10)
+        own = entropy(np.asarray(denoiser(z[None]))[0, pos]) if sampler.variant == "info_gain" else 0.0
+        return -own - h_next
+
+    paths = {tuple([V] * L): 1.0}
+    for _ in range(L):
+        after = {}
+        for z, mass in paths.items():
+            z = np.array(z)
+            at = [i for i in range(L) if z[i] == V]
+            if not at:
+                after[tuple(z)] = after.get(tuple(z), 0.0) + mass
+                continue
+            mu = np.asarray(denoiser(z[None]))[0]
+            conf = {i: mu[i].max() for i in at}
+            token = {i: int(np.argmax(mu[i])) for i in at}
+            top = [i for i in at if conf[i] == max(conf.values())]
+            firsts = {"lowest": [(1.0, top[0])], "highest": [(1.0, top[-1])],
+                      "random": [(1.0 / len(top), i) for i in top]}[tie]
+            weights = np.exp(np.array([conf[i] for i in at]) / sampler.position_temperature)
+            pi = dict(zip(at, weights / weights.sum()))
+            for w0, first in firsts:
+                for draws in itertools.product(at, repeat=sampler.candidates - 1):
+                    p = w0 * float(np.prod([pi[d] for d in draws]))
+                    found = []
+                    for c in (first,) + draws:
+                        if c not in found:
+                            found.append(c)
+                    scores = [score(z, c, token[c]) for c in found]
+                    pick = found[int(np.argmax(scores))]
+                    new = z.copy()
+                    new[pick] = token[pick]
+                    after[tuple(new)] = after.get(tuple(new), 0.0) + mass * p
+        paths = after
+    out = np.zeros((V,) * L)
+    for z, mass in paths.items():
+        out[z] += mass
+    return out
+
+
+@pytest.mark.parametrize("tie", ["lowest", "highest", "random"])
+def test_each_tie_rule_follows_every_path_of_candidate_draws(tie):
+    """On an exchangeable law (confidences and scores tie), the closed form under each tie rule against every path of
+    three candidates; the tie probability is positive there."""
+    from tests.samplers.test_ties import exchangeable_table
+
+    oracle = refimpl.oracle_denoiser(exchangeable_table(1))
+    sampler = S.InfoGain(4, candidates=3, position_temperature=0.5, threshold=0.0, tie=tie)
+    np.testing.assert_allclose(refimpl.exact_law(oracle, sampler, L, V), path_law(oracle, sampler, tie), atol=1e-12)
+    lookum = S.InfoGain(4, candidates=3, position_temperature=0.5, threshold=0.0, variant="lookum", tie=tie)
+    np.testing.assert_allclose(refimpl.exact_law(MODEL, lookum, L, V), path_law(MODEL, lookum, tie), atol=1e-12)
+    assert refimpl.tie_probability(oracle, sampler, L, V) > 0
