@@ -1219,12 +1219,13 @@ def vllm_llada2_default(denoiser, n, rng, length, vocab_size, prompt, block_leng
 
 
 def dllm_mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, temperature=0.0,
-              remasking="low_confidence", schedule="linear", calls=None):
+              remasking="low_confidence", schedule="linear", stochastic=False, calls=None):
     """dllm's ``MDLMSampler.sample`` (dllm/core/samplers/mdlm.py at ca17675), deterministic transfer, no CFG: blocks of
     ``block_length`` after the prompt (ceil), ceil(steps / blocks) steps each; ``get_num_transfer_tokens`` — for j with
     t = (S - j)/S, s = (S - j - 1)/S, the float32 ``reverse_mask_prob`` (1 - alpha(s)) / (1 - alpha(t)), k =
-    round(M * (1 - that)) (half to even), capped, M reduced, the zeros dropped; per remaining step one call, x0 by
-    Gumbel-max, confidence its softmax probability (``random``: uniform scores), -inf past the block's end, topk(k)."""
+    round(M * (1 - that)) (half to even) — ``stochastic``: a Binomial(M, 1 - that) draw per row — capped, M reduced,
+    the zeros dropped; per remaining step one call, x0 by Gumbel-max, confidence its softmax probability
+    (``random``: uniform scores), -inf past the block's end, topk(k)."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     size = length - start if block_length is None else block_length
@@ -1239,6 +1240,23 @@ def dllm_mdlm(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
 
     for b in range(blocks):
         end = min(start + (b + 1) * size, length)
+        if stochastic:  # each row its own binomial counts; a step with a zero count is dropped (no call)
+            left = (x[:, start + b * size:end] == vocab_size).sum(axis=1)
+            for j in range(per_block):
+                t, s = np.float32((per_block - j) / per_block), np.float32((per_block - j - 1) / per_block)
+                keep = float((one - alpha(s)) / (one - alpha(t)))
+                k = np.minimum(rng.binomial(left, 1 - keep), left)
+                left = left - k
+                if not (k > 0).any():
+                    continue
+                _count(calls, k > 0)
+                logits = _logits(denoiser, x)
+                x0 = _gumbel_argmax(logits, temperature, rng)
+                score = np.take_along_axis(_softmax(logits), x0[..., None], axis=-1)[..., 0]
+                score[:, end:] = -np.inf
+                transfer = _top_k(np.where(x == vocab_size, score, -np.inf), k)
+                x = np.where(transfer, x0, x)
+            continue
         left, counts = int((x[0, start + b * size:end] == vocab_size).sum()), []
         for j in range(per_block):
             t, s = np.float32((per_block - j) / per_block), np.float32((per_block - j - 1) / per_block)

@@ -200,5 +200,6 @@ CASES = (
     Case(InfoGain(3, threshold=0.0, position_temperature=1.0), 3,
          vector="InfoGain(steps=3, position_temperature=1.0, threshold=0.0)"),
     Case(InfoGain(4)), Case(InfoGain(4, 2, 3, 0.5, variant="lookum")), Case(InfoGain(3, candidates=2), prompt=PROMPT),
+    Case(DllmMDLM(4, temperature=1.0, stochastic=True)), Case(DllmMDLM(3, 2, 0.7, stochastic=True), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

@@ -11,7 +11,8 @@ from ..core.errors import InvalidParameterError
 from .kernels.ties import check_tie
 from .params import LENGTH, documented, param, temperature_param, tie_param
 from .plans import prefix_prompt
-from .steps import ALWAYS, FixedCount, TopKStep, UniformKStep
+from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, TopKStep, UniformKStep
+from .steps.binomial import BinomialTopKStep
 
 SCHEDULES = ("linear", "cosine")
 F32 = np.float32
@@ -22,6 +23,16 @@ def _alpha32(name, t):
     if name == "linear":
         return F32(1) - t
     return F32(1) - np.cos(F32(math.pi / 2) * (F32(1) - t), dtype=F32)
+
+
+def reveal_probabilities(steps: int, schedule: str = "linear") -> list:
+    """For j = 0..S-1: 1 - (1 - alpha(s)) / (1 - alpha(t)) with t = (S-j)/S, s = (S-j-1)/S, the ratio in float32 as
+    dllm's ``reverse_mask_prob`` computes it (the last one is 1)."""
+    out = []
+    for j in range(steps):
+        t, s = F32((steps - j) / steps), F32((steps - j - 1) / steps)
+        out.append(1.0 - float((F32(1) - _alpha32(schedule, s)) / (F32(1) - _alpha32(schedule, t))))
+    return out
 
 
 def alpha_counts(masks: int, steps: int, schedule: str = "linear") -> list:
@@ -36,10 +47,8 @@ def alpha_counts(masks: int, steps: int, schedule: str = "linear") -> list:
     ([1, 1, 1, 1], [1], [1, 2, 2])
     """
     left, out = masks, []
-    for j in range(steps):
-        t, s = F32((steps - j) / steps), F32((steps - j - 1) / steps)
-        ratio = (F32(1) - _alpha32(schedule, s)) / (F32(1) - _alpha32(schedule, t))
-        k = min(int(np.round(left * (1.0 - float(ratio)))), left)
+    for j, probability in enumerate(reveal_probabilities(steps, schedule)):
+        k = min(int(np.round(left * probability)), left)
         out.append(k)
         left -= k
         if left == 0:
@@ -54,8 +63,9 @@ class DllmMDLM:
     may be shorter; default one block), ``ceil(steps / blocks)`` steps per block, the counts from the alpha schedule
     (``alpha_schedule``, :func:`alpha_counts`; its zero steps make no call), each step LLaDA's: tokens by Gumbel-max at
     ``temperature``, the k most confident masked positions of the block and before it (``remasking="random"``: k at
-    random). Calls: the nonzero counts. Not modelled: ``stochastic_transfer`` (binomial counts), classifier-free
-    guidance, suppressed tokens, ``right_shift_logits``. The cosine alpha is dllm's, 1 - cos(pi/2 (1 - t)) (not
+    random). Calls: the nonzero counts. ``stochastic=True``: dllm's ``stochastic_transfer``, each count drawn
+    Binomial(M_j, p_j) of the masks left (:class:`refimpl.samplers.steps.binomial.BinomialTopKStep`), a call only for a
+    nonzero one. Not modelled: classifier-free guidance, suppressed tokens, ``right_shift_logits``. The cosine alpha is dllm's, 1 - cos(pi/2 (1 - t)) (not
     :class:`refimpl.diffusion.schedules.Cosine`); float32 cosines here are numpy's, which may differ from torch's by an
     ulp.
 
@@ -74,6 +84,7 @@ class DllmMDLM:
     remasking: str = param("low_confidence", help="keep the most confident drawn tokens, or random ones",
                            choices=("low_confidence", "random"))
     alpha_schedule: str = param("linear", help="dllm's alpha scheduler", choices=SCHEDULES)
+    stochastic: bool = param(False, help="dllm's stochastic_transfer: binomial counts (low_confidence only)")
     tie: str = tie_param()
 
     def __post_init__(self):
@@ -84,6 +95,9 @@ class DllmMDLM:
         validate.choice(self.remasking, ("low_confidence", "random"), "DllmMDLM remasking")
         validate.choice(self.alpha_schedule, SCHEDULES, "DllmMDLM alpha_schedule")
         check_tie(self.tie, "DllmMDLM")
+        object.__setattr__(self, "stochastic", validate.flag(self.stochastic, "DllmMDLM stochastic"))
+        if self.stochastic and self.remasking != "low_confidence":
+            raise InvalidParameterError("DllmMDLM: stochastic counts with random remasking are not modelled")
 
     def plan(self, masked, region):
         masked, start = prefix_prompt(masked, region, "DllmMDLM")
@@ -96,6 +110,12 @@ class DllmMDLM:
         plan = []
         for lo in blocks:
             eligible = tuple(bool(i < min(lo + size, length)) for i in range(length))
+            if self.stochastic:  # a binomial count per step; a call only for a nonzero one (the step after counts it)
+                for probability in reveal_probabilities(per_block, self.alpha_schedule):
+                    plan.append(BinomialTopKStep(eligible, FixedCount(0), self.temperature, "drawn", False,
+                                                 tie=self.tie, reveal_probability=probability))
+                    plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=IF_CHANGED))
+                continue
             for k in alpha_counts(int(masked[lo:lo + size].sum()), per_block, self.alpha_schedule):
                 if self.remasking == "low_confidence":
                     plan.append(TopKStep(eligible, FixedCount(k), self.temperature, "drawn", False, calls=ALWAYS,

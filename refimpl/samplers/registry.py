@@ -155,6 +155,7 @@ FAMILIES = {family.name: family for family in (
                                   "empty steps skipped (ZHZisZZ/dllm dllm/core/samplers/mdlm.py)",
            originals=(("steps", "steps"), ("block_length", "block_size"), ("temperature", "temperature"),
                       ("remasking", "remasking"), ("alpha_schedule", "the sampler's alpha scheduler"),
+                      ("stochastic", "stochastic_transfer"),
                       ("tie", "torch.topk's order"))),
     Family("pc_sampler", PCSampler, "PC-Sampler: LLaDA's decoder ranking by position-aware calibrated confidence "
                                     "(NEUIR/PC-Sampler src/generate.py)",

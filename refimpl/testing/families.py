@@ -148,6 +148,14 @@ def _pc_sampler(draw, length):
 
 
 @st.composite
+def _dllm_mdlm(draw, length):
+    remasking = draw(st.sampled_from(("low_confidence", "random")))
+    return smp.DllmMDLM(draw(st.integers(1, 2 * length)), draw(st.one_of(st.none(), st.integers(1, length))),
+                        draw(st.sampled_from(TEMPERATURES)), remasking, draw(st.sampled_from(("linear", "cosine"))),
+                        stochastic=remasking == "low_confidence" and draw(st.booleans()))
+
+
+@st.composite
 def _dream(draw, length):
     alg = draw(st.sampled_from(("origin", "maskgit_plus", "topk_margin", "entropy")))
     top_p = draw(st.one_of(st.none(), st.floats(0.5, 1.0)))
@@ -203,10 +211,7 @@ BUILDERS = {
     "nemotron": _nemotron,
     "low_confidence": lambda length: st.builds(smp.LowConfidence, st.floats(0.0, 1.2), _block_lengths(length),
                                                st.sampled_from(TEMPERATURES), st.booleans()),
-    "dllm_mdlm": lambda length: st.builds(smp.DllmMDLM, st.integers(1, 2 * length), st.one_of(st.none(),
-                                          st.integers(1, length)), st.sampled_from(TEMPERATURES),
-                                          st.sampled_from(("low_confidence", "random")),
-                                          st.sampled_from(("linear", "cosine"))),
+    "dllm_mdlm": _dllm_mdlm,
     "pc_sampler": _pc_sampler,
     "info_gain": lambda length: st.builds(smp.InfoGain, st.integers(length, 2 * length), st.none(),
                                           st.integers(1, 4), st.sampled_from((0.0, 0.2, 1.0)),

@@ -36,6 +36,28 @@ def test_dllms_loop_matches_the_exact_law_and_calls(settings, prompt):
                               blind_spots="ignore")
 
 
+@pytest.mark.parametrize("settings, prompt", [
+    (dict(steps=4, temperature=1.0, stochastic=True), None),
+    (dict(steps=4, block_length=2, temperature=0.7, stochastic=True, alpha_schedule="cosine"), None),
+    (dict(steps=2, temperature=1.0, stochastic=True), np.array([2, V, V, V])),
+])
+def test_the_stochastic_counts_match_the_exact_law_and_calls(settings, prompt):
+    """dllm's stochastic_transfer: Binomial counts, a call only for a nonzero one — chi-square and the calls check at
+    alpha = 1e-3, seeded; the deterministic counts' law and calls are rejected for these samples."""
+    sampler = S.DllmMDLM(**settings)
+    rt.assert_sampler_matches(loop(**settings), sampler, MODEL, TABLE, n=4000, seed=3, prompt=prompt,
+                              blind_spots="ignore")
+    with pytest.raises(AssertionError):
+        rt.assert_sampler_matches(loop(**settings), S.DllmMDLM(**dict(settings, stochastic=False)), MODEL, TABLE,
+                                  n=4000, seed=3, prompt=prompt, blind_spots="ignore")
+
+
+def test_the_stochastic_calls_in_closed_form():
+    """Two steps (linear: reveal probabilities 1/2, then 1) over four masks: P(the first count is 0) = 1/16 and
+    P(it is 4) = 1/16, so E[calls] = 15/16 + 15/16."""
+    assert refimpl.expected_calls(MODEL, S.DllmMDLM(2, temperature=1.0, stochastic=True), L, V) == pytest.approx(1.875)
+
+
 def test_the_check_can_fail_llada_s_even_split_is_rejected():
     """Four masks over three steps: dllm's linear counts are [1, 1, 2] — in float32 the second step's keep ratio
     (1 - alpha(1/3)) / (1 - alpha(2/3)) is 0.50000006, so round(3 x 0.49999994) = 1, where exact arithmetic gives
