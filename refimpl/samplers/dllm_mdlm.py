@@ -65,9 +65,9 @@ class DllmMDLM:
     ``temperature``, the k most confident masked positions of the block and before it (``remasking="random"``: k at
     random). Calls: the nonzero counts. ``stochastic=True``: dllm's ``stochastic_transfer``, each count drawn
     Binomial(M_j, p_j) of the masks left (:class:`refimpl.samplers.steps.binomial.BinomialTopKStep`), a call only for a
-    nonzero one. Not modelled: classifier-free guidance, suppressed tokens, ``right_shift_logits``. The cosine alpha is dllm's, 1 - cos(pi/2 (1 - t)) (not
-    :class:`refimpl.diffusion.schedules.Cosine`); float32 cosines here are numpy's, which may differ from torch's by an
-    ulp.
+    nonzero one. Not modelled: classifier-free guidance, suppressed tokens, ``right_shift_logits``. The cosine alpha is
+    dllm's, 1 - cos(pi/2 (1 - t)) (not :class:`refimpl.diffusion.schedules.Cosine`); float32 cosines here are numpy's,
+    which may differ from torch's by an ulp.
 
     Examples
     --------
