@@ -31,7 +31,9 @@ class EntropyThreshold:
     Calls: sglang calls the model while the block holds a mask, then once more after the loop (for the KV cache
     and the scheduler's logits), so a block of m masks decoded in s steps costs s + 1 calls (``final_call=False``:
     s, as d3LLM's own loops).  The entropy is exact; sglang's adds 1e-8 inside the log, a difference below 1e-7
-    nats at V <= 8.  sglang's default threshold is 0.95 nats; d3LLM's reference value is 0.5.
+    nats at V <= 8, which decides a step only where an entropy is that close to the threshold
+    (``entropy_epsilon=1e-8`` reproduces it).  sglang's default threshold is 0.95 nats; d3LLM's reference value is
+    0.5.
 
     Examples
     --------
@@ -53,6 +55,8 @@ class EntropyThreshold:
                             choices=COMPARISONS)
     final_call: bool = param(True, help="sglang's extra model call after each block's loop")
     tie: object = tie_param()
+    entropy_epsilon: float = param(0.0, help="the code's epsilon inside the entropy's log (sglang 1e-8, d3LLM's LLaDA "
+                                             "1e-12; 0: the exact entropy)")
 
     def __post_init__(self):
         object.__setattr__(self, "threshold", validate.nonnegative(self.threshold, "EntropyThreshold threshold"))
@@ -61,6 +65,8 @@ class EntropyThreshold:
         validate.choice(self.comparison, COMPARISONS, "EntropyThreshold comparison")
         object.__setattr__(self, "final_call", validate.flag(self.final_call, "EntropyThreshold final_call"))
         check_tie(self.tie, "EntropyThreshold")
+        object.__setattr__(self, "entropy_epsilon", validate.nonnegative(self.entropy_epsilon,
+                                                                         "EntropyThreshold entropy_epsilon"))
 
     def plan(self, masked, region):
         acceptance = "below" if self.comparison == "<" else "at_most"
@@ -68,7 +74,7 @@ class EntropyThreshold:
         for start, end in tile_blocks(masked, region, self.block_length, "EntropyThreshold"):
             eligible = before(len(masked), end, region)
             step = EntropyBoundStep(eligible, self.threshold, self.temperature, calls=IF_MASKED, tie=self.tie,
-                                    acceptance=acceptance)
+                                    acceptance=acceptance, entropy_epsilon=self.entropy_epsilon)
             plan.extend([step] * max(1, int(np.sum(masked[start:end]))))
             if self.final_call:  # a call that reveals nothing
                 plan.append(EntropyBoundStep((False,) * len(masked), self.threshold, calls=ALWAYS))

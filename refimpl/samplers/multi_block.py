@@ -34,7 +34,8 @@ class MultiBlock:
     block at the first call); ``"d3llm-llada"`` d3LLM's LLaDA ``generate_multi_block``: one block per call too,
     entropy <= ``threshold``, the least-entropy decodable position always committed (``torch.topk``'s first), and
     the forced position's token re-drawn as the argmax.  sglang computes the entropy in float32 and d3LLM in
-    float64, both with 1e-12 inside the log; refimpl's is exact.
+    float64, both with 1e-12 inside the log; refimpl's is exact (``entropy_epsilon=1e-12``: the codes' epsilon, which
+    decides a step only where an entropy lies within about 1e-11 nats of the threshold).
 
     Calls: one per iteration; sglang's final forward runs only if a mask is left (never, since every call commits),
     though SAMPLERS-2026.md says it always runs.  A region with no mask costs no call here (sglang's fast path: one).
@@ -59,6 +60,8 @@ class MultiBlock:
     temperature: float = temperature_param(0.0)
     original: str = param("sglang", help="sglang's FullAttnMultiBlock, d3LLM's Dream or LLaDA loop", choices=ORIGINALS)
     tie: object = tie_param()
+    entropy_epsilon: float = param(0.0, help="the code's epsilon inside the entropy's log (1e-12; 0: the exact "
+                                             "entropy)")
 
     def __post_init__(self):
         object.__setattr__(self, "threshold", validate.nonnegative(self.threshold, "MultiBlock threshold"))
@@ -71,6 +74,8 @@ class MultiBlock:
             raise InvalidParameterError("MultiBlock: sglang's FullAttnMultiBlock takes the argmax; a temperature is "
                                         "d3LLM's (original='d3llm-dream' or 'd3llm-llada')")
         check_tie(self.tie, "MultiBlock")
+        object.__setattr__(self, "entropy_epsilon", validate.nonnegative(self.entropy_epsilon,
+                                                                         "MultiBlock entropy_epsilon"))
 
     def plan(self, masked, region):
         blocks = tuple(tile_blocks(masked, region, self.block_length, "MultiBlock"))
@@ -80,5 +85,6 @@ class MultiBlock:
         return [MultiBlockStep(tuple(bool(r) for r in region), blocks, self.threshold, self.block_add_threshold,
                                self.decoded_token_threshold, self.temperature, "<=" if llada else "<",
                                lowest_always=llada, forced_argmax=llada,
-                               created=None if self.original == "sglang" else t + 2, tie=self.tie)
+                               created=None if self.original == "sglang" else t + 2, tie=self.tie,
+                               entropy_epsilon=self.entropy_epsilon)
                 for t in range(steps)]

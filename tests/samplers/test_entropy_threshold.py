@@ -66,3 +66,20 @@ def test_bad_settings_are_one_clear_error(settings):
         EntropyThreshold(**settings)
     with pytest.raises(refimpl.RefimplError, match="does not divide"):
         refimpl.exact_law(MODEL, EntropyThreshold(block_length=3), L, V)
+
+
+def test_the_codes_epsilon_decides_an_entropy_at_the_threshold():
+    """Coupled pairs at threshold ln 2: both positions' entropy is exactly ln 2, not below it, so the exact entropy
+    commits one per step (2 steps + 1 call); sglang's -sum p log(p + 1e-8) is ln 2 - 2e-8 and commits both at once
+    (1 + 1), as its loop re-written in tests/originals.py does; MultiBlock likewise with the codes' 1e-12."""
+    p = refimpl.datasets.coupled_pairs()
+    oracle = refimpl.oracle_denoiser(p)
+    threshold = float(np.log(2))
+    assert refimpl.expected_calls(oracle, EntropyThreshold(threshold), 2, 4) == 3.0
+    coded = EntropyThreshold(threshold, entropy_epsilon=1e-8)
+    assert refimpl.expected_calls(oracle, coded, 2, 4) == 2.0
+    x, calls = sglang_loop(oracle, 1, None, 2, 4, None, threshold=threshold)
+    assert calls[0] == 2 and refimpl.exact_law(oracle, coded, 2, 4)[tuple(x[0])] == 1.0
+    from refimpl.samplers.multi_block import MultiBlock
+    assert refimpl.expected_calls(oracle, MultiBlock(threshold), 2, 4) == 2.0
+    assert refimpl.expected_calls(oracle, MultiBlock(threshold, entropy_epsilon=1e-12), 2, 4) == 1.0

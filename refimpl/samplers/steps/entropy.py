@@ -19,6 +19,14 @@ from .reveal import PerPatternReveal, Ranked, _eligible_masked, candidate_produc
 ACCEPTANCES = ("bound", "below", "at_most")  # the EB-Sampler's budget; d3LLM's entropy threshold, strict or not
 
 
+def entropy(probs, axis=-1, epsilon=0.0):
+    """-sum p log(p + epsilon) along ``axis`` (nats): the exact entropy at ``epsilon`` 0; the originals' code adds 1e-8
+    (sglang's EntropyThreshold) or 1e-12 (d3LLM's LLaDA loops, FullAttnMultiBlock) inside the log."""
+    if epsilon == 0:
+        return entr(probs).sum(axis=axis)
+    return -(probs * np.log(probs + epsilon)).sum(axis=axis)
+
+
 def entropy_bound_accepts(entropy, candidates, gamma, tie=LOWEST, rng=None, acceptance="bound"):
     r"""(..., L) bool: the candidates accepted by the entropy bound (or threshold).
 
@@ -74,6 +82,7 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
     tie: str = LOWEST
     precision: str = "float64"
     acceptance: str = "bound"
+    entropy_epsilon: float = 0.0  # the originals' epsilon inside the log (entropy); 0: the exact entropy
 
     def __post_init__(self):
         check_tie(self.tie, "EntropyBoundStep")
@@ -83,7 +92,7 @@ class EntropyBoundStep(Ranked, PerPatternReveal):
     def entropies(self, probs, axis=-1):
         """The entropy (nats) at each position, ``axis`` the tokens (removed)."""
         shaped = temper(probs, self.temperature, axis) if self.tempered_entropy else probs
-        return entr(shaped).sum(axis=axis)
+        return entropy(shaped, axis, self.entropy_epsilon)
 
     def transition(self, states):
         r"""Mass-weighted law of the destinations in block layout: the entropies are functions of the source

@@ -5,13 +5,13 @@ of SAMPLERS-2026.md)."""
 import dataclasses
 
 import numpy as np
-from scipy.special import entr
 
 from ...core.numerics import sample_categorical
 from ...engine.protocol import IF_MASKED
 from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
 from ..kernels.ties import check_tie
 from ..kernels.tokens import temper
+from .entropy import entropy as entropy_of
 from .reveal import PerPatternReveal, Ranked, candidate_product, candidate_rows
 
 
@@ -85,6 +85,7 @@ class MultiBlockStep(Ranked, PerPatternReveal):
     forced_argmax: bool = False
     created: object = None
     tie: str = LOWEST
+    entropy_epsilon: float = 0.0  # the code's epsilon inside the log (1e-12); 0: the exact entropy
     calls: str = IF_MASKED
 
     def __post_init__(self):
@@ -132,7 +133,7 @@ class MultiBlockStep(Ranked, PerPatternReveal):
         decodable, forced_block = self.layout(states.pattern[None])
         candidates, rows = candidate_rows(states, decodable[0])  # (e, V, N)
         in_block = forced_block[0, candidates]
-        entropy = entr(rows).sum(axis=1)  # (e, N)
+        entropy = entropy_of(rows, 1, self.entropy_epsilon)  # (e, N)
         q = temper(rows, self.temperature, axis=1)
         top = temper(rows, 0.0, axis=1) if self.forced_argmax else q
 
@@ -176,7 +177,7 @@ class MultiBlockStep(Ranked, PerPatternReveal):
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         decodable, forced_block = self.layout(z == vocab_size)
-        entropy = np.where(decodable, entr(mu).sum(axis=-1), np.inf)  # (B, L)
+        entropy = np.where(decodable, entropy_of(mu, -1, self.entropy_epsilon), np.inf)  # (B, L)
         commit = decodable & ((entropy < self.threshold) if self.comparison == "<" else (entropy <= self.threshold))
         if self.lowest_always:
             commit |= self._least(entropy, decodable, rng)
