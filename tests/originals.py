@@ -1312,7 +1312,7 @@ def pc_sampler(denoiser, n, rng, length, vocab_size, prompt, steps, block_length
 
 
 def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, candidates=8,
-              position_temperature=0.2, threshold=0.8, variant="info_gain", calls=None):
+              position_temperature=0.2, threshold=0.8, variant="info_gain", original="standalone", calls=None):
     """The Info-Gain sampler's ``sample`` (yks23/Information-Gain-Sampler src/samplers/info_gain.py at 0ae2da8) at
     token temperature 0, each row its own run: per block after the prompt one forward, then up to steps // blocks
     iterations while the block holds masks: the bypass (every masked position of the block with max probability >=
@@ -1320,12 +1320,14 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
     when one position is valid or candidates <= 1 or the position temperature <= 0: the argmax of the confidences and
     a forward) — candidate 0 the top confidence, the others a Gumbel-top-1 of conf / tau, repeats dropped — one
     batched lookahead forward, ``_score_candidates`` (the mean entropy of the lookahead at the positions still
-    masked; info_gain subtracts the current entropy at the action), the first best committed."""
+    masked; info_gain subtracts the current entropy at the action), the first best committed.  ``original="dllm"``:
+    dllm's port (dllm/pipelines/infogain/llada/sampler.py at 6550086) — ceil(steps / blocks) iterations, a forward at
+    the start of every iteration that has masks (none per block), the trivial path and the bypass no more."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     size = length - start if block_length is None else block_length
     blocks = max(1, (length - start) // size)
-    per_block = max(1, steps // blocks)
+    per_block = max(1, steps // blocks if original == "standalone" else -(-steps // blocks))
 
     def entropy(probs):
         clipped = np.clip(probs, 1e-12, None)
@@ -1333,12 +1335,14 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
 
     for b in range(blocks):
         lo, hi = start + b * size, start + (b + 1) * size
-        _count(calls, True)  # the block's first forward
+        _count(calls, original == "standalone")  # the block's first forward (dllm's port has none)
         for _ in range(per_block):
             masked = x[:, lo:hi] == vocab_size
             active = masked.any(axis=1)
             if not active.any():
                 break
+            if original == "dllm":
+                _count(calls, active)  # dllm's forward at every iteration
             probs = np.asarray(denoiser(x), dtype=np.float64)
             pending = []  # (row, valid, token, conf-cost, found, batch): one batched lookahead call for them all
             for row in np.flatnonzero(active):
@@ -1347,13 +1351,14 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
                 if threshold > 0 and (p[valid].max(axis=-1) >= threshold).all():
                     x[row, lo + valid] = np.argmax(p[valid], axis=-1)
                     continue
-                _count(calls[row:row + 1] if calls is not None else None, True)
                 conf = p[valid].max(axis=-1)
                 token = np.argmax(p[valid], axis=-1)
                 if valid.size <= 1 or candidates <= 1 or position_temperature <= 0:
+                    _count(calls[row:row + 1] if calls is not None and original == "standalone" else None, True)
                     pick = int(np.argmax(conf))
                     x[row, lo + valid[pick]] = token[pick]
                     continue
+                _count(calls[row:row + 1] if calls is not None else None, True)  # the lookahead
                 found = [int(np.argmax(conf))]
                 for _c in range(candidates - 1):
                     g = -np.log(-np.log(rng.random(valid.size) + 1e-10) + 1e-10)

@@ -8,7 +8,9 @@ from .kernels.ties import check_tie
 from .params import LENGTH, documented, param, tie_param
 from .plans import prefix_prompt
 from .steps import ALWAYS, IndependentStep
-from .steps.lookahead import VARIANTS, BypassStep, InfoGainStep
+from .steps.lookahead import VARIANTS, BypassStep, CallStep, InfoGainStep
+
+ORIGINALS = ("standalone", "dllm")
 
 
 @documented
@@ -23,8 +25,10 @@ class InfoGain:
     of them take their argmax and the block ends (no call: the logits held); else the Info-Gain step
     (:class:`refimpl.samplers.steps.lookahead.InfoGainStep`): ``candidates`` actions, one batched lookahead call, the
     best score committed — one call.  Calls count the batched lookahead pass once (its rows are the distinct
-    candidates).  Not modelled: token temperature > 0 (a candidate's position law then couples every position's
-    draw), the dllm port's recomputed logits (one more call per iteration) and cost reduction options.
+    candidates).  ``original="dllm"``: dllm's port (``dllm/pipelines/infogain/llada/sampler.py`` at 6550086), the
+    same law with its calls — a forward at every iteration (the bypass's too), the lookahead one more, no first
+    forward per block — and ``ceil(steps / blocks)`` iterations (its threshold's default is off: set 0).  Not
+    modelled: token temperature > 0 (a candidate's position law then couples every position's draw).
 
     Examples
     --------
@@ -45,6 +49,8 @@ class InfoGain:
     variant: str = param("info_gain", help="the score: -entropy here - mean entropy after, or only the latter",
                          choices=VARIANTS)
     tie: str = tie_param()
+    original: str = param("standalone", help="the Information-Gain-Sampler's sample, or dllm's port (its calls)",
+                          choices=ORIGINALS)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
@@ -56,6 +62,7 @@ class InfoGain:
         set_("threshold", validate.nonnegative(self.threshold, "InfoGain threshold"))
         validate.choice(self.variant, VARIANTS, "InfoGain variant")
         check_tie(self.tie, "InfoGain")
+        validate.choice(self.original, ORIGINALS, "InfoGain original")
 
     def plan(self, masked, region):
         masked, start = prefix_prompt(masked, region, "InfoGain")
@@ -65,16 +72,24 @@ class InfoGain:
             raise InvalidParameterError(f"InfoGain: block_length {size} does not divide the {length - start} positions "
                                         f"after the prompt (the original leaves the rest masked)")
         blocks = range(start, length, size)
-        per_block = max(1, self.steps // len(blocks))
+        per_block = max(1, self.steps // len(blocks) if self.original == "standalone" else -(-self.steps // len(blocks)))
         if per_block < size:
             raise InvalidParameterError(f"InfoGain: {per_block} iterations per block may leave masks in a block of "
                                         f"{size} (the original leaves them); give steps >= {size * len(blocks)}")
         plan = []
+        dllm = self.original == "dllm"
         for lo in blocks:
             block = tuple(lo <= i < lo + size for i in range(length))
-            plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
+            if not dllm:  # the standalone sampler's first forward of the block
+                plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
             for _ in range(size):  # each iteration reveals at least one: the rest find the block done
+                if dllm:  # dllm's port calls the model at every iteration, and again for the lookahead
+                    plan.append(CallStep(block))
                 if self.threshold > 0:
                     plan.append(BypassStep(block, self.threshold))
-                plan.append(InfoGainStep(block, self.candidates, self.position_temperature, self.variant, self.tie))
+                if dllm and not (self.candidates <= 1 or self.position_temperature <= 0):
+                    plan.append(CallStep(block, least=2))
+                # dllm's port: the iteration's forward and the lookahead are the CallSteps; the step itself no call
+                plan.append(InfoGainStep(block, self.candidates, self.position_temperature, self.variant, self.tie,
+                                         passes=0 if dllm else 1))
         return plan

@@ -23,6 +23,8 @@ def loop(**settings):
 
 @pytest.mark.parametrize("settings, prompt", [
     (dict(steps=4, threshold=0.0), None), (dict(steps=4, candidates=3, position_temperature=0.5), None),
+    (dict(steps=4, position_temperature=0.5, original="dllm"), None),
+    (dict(steps=3, block_length=1, threshold=0.0, original="dllm"), np.array([2, V, V, V])),
     (dict(steps=4, block_length=2, variant="lookum", threshold=0.0, position_temperature=1.0), None),
     (dict(steps=3, threshold=0.5, candidates=4), np.array([2, V, V, V])),
 ])
@@ -50,6 +52,16 @@ def test_one_candidate_is_greedy_confidence_decoding_and_the_variants_differ():
     assert np.count_nonzero(many > 1e-12) > 1
     lookum = refimpl.exact_law(MODEL, S.InfoGain(4, threshold=0.0, position_temperature=1.0, variant="lookum"), L, V)
     assert refimpl.tv(many, lookum) > 1e-3
+
+
+def test_dllms_port_has_the_same_law_and_its_own_calls():
+    """The port computes the same law; it calls the model at every iteration (the bypass's too) and once more to look
+    ahead, never at a block's start: coupled pairs cost 3 calls with or without the bypass."""
+    oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    assert refimpl.expected_calls(oracle, S.InfoGain(2, original="dllm"), 2, 4) == 3.0
+    assert refimpl.expected_calls(oracle, S.InfoGain(2, threshold=0.0, original="dllm"), 2, 4) == 3.0
+    np.testing.assert_allclose(refimpl.exact_law(MODEL, S.InfoGain(4, original="dllm"), L, V),
+                               refimpl.exact_law(MODEL, S.InfoGain(4), L, V), atol=1e-15)
 
 
 def test_the_bypass_costs_no_call():

@@ -85,6 +85,7 @@ class InfoGainStep(Ranked, PatternStep):
     position_temperature: float = 0.2
     variant: str = "info_gain"
     tie: str = LOWEST
+    passes: int = 1  # 0 where the plan counts its calls in CallSteps (dllm's port)
     calls: str = IF_MASKED
     queries: bool = True
 
@@ -216,3 +217,32 @@ class InfoGainStep(Ranked, PatternStep):
         pick = chosen[np.arange(ahead.size), np.argmax(score, axis=1)]
         out[ahead, pick] = tokens[ahead, pick]
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class CallStep(PatternStep):
+    """A model call that changes nothing, made while the ``block`` holds at least ``least`` masked positions (dllm's
+    Info-Gain port: the forward at the start of each iteration, ``least`` 1, and the batched lookahead, ``least`` 2 —
+    with one position left it commits without looking ahead)."""
+
+    block: tuple
+    least: int = 1
+    calls: str = IF_MASKED
+
+    def candidates(self, patterns):
+        inside = _block_candidates(patterns, self.block)
+        return inside & (inside.sum(axis=1) >= self.least)[:, None]
+
+    def reach(self, patterns, vocab_size):
+        return np.asarray(patterns, dtype=bool)
+
+    def stay_probability(self, pattern):
+        return 1.0
+
+    def transition(self, states):
+        index = states.source_index()
+        return [FlatMove(states.pattern, index[None, :], states.mass.reshape(1, -1),
+                         pattern_codes(states.pattern[None]))]
+
+    def draw(self, z, mu, rng):
+        return z
