@@ -30,6 +30,9 @@ def rules(length):
         ("R12 LowConfidence", S.LowConfidence(), S.LowConfidence(temperature=1.0)),
         ("R14 vLLM plugin LLaDA2.0", S.LowConfidence(0.01, final_call=False), None),
         ("R13 dllm MDLM", S.DllmMDLM(length, temperature=0.0), S.DllmMDLM(length, temperature=1.0)),
+        ("R10 Info-Gain", S.InfoGain(length), None), ("R10 LookUM", S.InfoGain(length, variant="lookum"), None),
+        ("R11 PC-Sampler", S.PCSampler(length, lam=0.25, clip=10.0), S.PCSampler(length, lam=0.25, clip=10.0,
+                                                                                 temperature=1.0)),
     ]
 
 
