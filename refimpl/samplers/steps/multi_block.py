@@ -41,10 +41,11 @@ def block_layout(masked, blocks, add_threshold, full_threshold, created=None):
     rightmost = counting.shape[1] - 1 - np.argmax(counting[:, ::-1], axis=1)  # block 0 always counts
     decodable = masked & (np.arange(masked.shape[1])[None, :] < ends[rightmost][:, None])
     first = fully & (counts > 0)
-    forced_block = np.zeros_like(masked)
-    for b in np.flatnonzero(first.any(axis=1)):
-        start, end = blocks[int(np.argmax(first[b]))]
-        forced_block[b, start:end] = masked[b, start:end]
+    block_of = np.full(masked.shape[1], -1)  # each position's block (-1: none)
+    for k, (start, end) in enumerate(blocks):
+        block_of[start:end] = k
+    chosen = np.where(first.any(axis=1), np.argmax(first, axis=1), -2)  # (B,): the first such block, or none
+    forced_block = masked & (block_of[None, :] == chosen[:, None])
     return decodable, forced_block
 
 
