@@ -115,13 +115,15 @@ class CountStates:
         r""":math:`\mu(z)_{j,v}` (e, V, P, N) at the candidates, for every source (arrays of the workspace)."""
         return self._reader.gather(self.index, self.at, self.work)
 
-    def reveal(self, slots, probs):
+    def reveal(self, slots, probs, fresh=False):
         """The :class:`ScatterMove` of revealing the candidates ``at[:, slots[s]]`` with every token
         assignment (``value_grid`` order): ``probs`` (n_sub, V**k, P N) in the layout of
-        :func:`refimpl.samplers.kernels.subsets.grid_product`."""
+        :func:`refimpl.samplers.kernels.subsets.grid_product`.  ``fresh``: its destinations in a new array, not the
+        workspace (for a step that returns several reveal moves)."""
         offsets = reveal_offsets(self.at, slots, self.vocab_size, self.length).transpose(1, 2, 0)[..., None]
         shape = probs.shape[:2] + self.index.shape  # (n_sub, G, P, N)
-        destination = np.add(self.index, offsets, out=self.work.scratch("destination", shape, np.int64))
+        out = None if fresh else self.work.scratch("destination", shape, np.int64)
+        destination = np.add(self.index, offsets, out=out)
 
         def after():  # (n_sub, P, L): the pattern each subset of each pattern lands in
             bits = np.int64(1) << (self.length - 1 - self.at[:, slots])  # (P, n_sub, k)
@@ -130,8 +132,9 @@ class CountStates:
 
         return ScatterMove(self.patterns, after, destination, probs.reshape(shape))
 
-    def stay(self):
-        """The :class:`ScatterMove` of leaving every source where it is."""
+    def stay(self, probability=1.0):
+        """The :class:`ScatterMove` of leaving every source where it is (with ``probability``: that share of its
+        mass)."""
         shape = (1, 1) + self.index.shape
-        return ScatterMove(self.patterns, lambda: self.patterns[None], self.index.reshape(shape),
-                           self.weight.reshape(shape))
+        weight = self.weight if probability == 1.0 else self.weight * probability
+        return ScatterMove(self.patterns, lambda: self.patterns[None], self.index.reshape(shape), weight.reshape(shape))

@@ -4,11 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from ...core.numerics import FRESH, sample_categorical
+from ...core.numerics import FRESH
 from ..kernels.subsets import subset_grid, top_k_reveals
-from ..kernels.ties import rank_order
 from .choose_k import TopKStep
-from .reveal import _eligible_masked
 
 FORMS = ("code", "readme")
 
@@ -48,14 +46,8 @@ class CalibratedTopKStep(TopKStep):
         slots, _ = subset_grid(mu.shape[0], self.count(mu.shape[0]), mu.shape[1])
         return slots, top_k_reveals(q, score, slots, weight, work, tie=self.tie)
 
-    def draw(self, z, mu, rng):
-        vocab_size = mu.shape[-1]
-        candidates = _eligible_masked(z, self.eligible, vocab_size)
-        q, conf = self._probs_and_confidence(mu)
-        drawn = sample_categorical(q, rng)
-        p = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
-        offsets = np.arange(z.shape[1])[None, :] - self.origin
-        score = calibrated_scores(p, self._log_frequencies(vocab_size)[drawn], offsets, self.lam, self.alpha, self.form)
-        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
-        ranks = np.argsort(rank_order(score, candidates, self.tie, rng), axis=1)
-        return np.where((ranks < k[:, None]) & candidates, drawn, z)
+    def draw_scores(self, drawn_conf, drawn, vocab_size):
+        """PC-Sampler's score of each drawn token, at every position (offsets from ``origin``)."""
+        offsets = np.arange(drawn.shape[1])[None, :] - self.origin
+        log_f = self._log_frequencies(vocab_size)[drawn]
+        return calibrated_scores(drawn_conf, log_f, offsets, self.lam, self.alpha, self.form)

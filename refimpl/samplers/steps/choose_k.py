@@ -113,13 +113,22 @@ class TopKStep(Ranked, SubsetReveal):
             return slots, ranked_reveals(q, conf, slots, self.tie, positions, length, weight)
         return slots, top_k_reveals(q, conf, slots, weight, work, tie=self.tie)
 
+    def draw_scores(self, drawn_conf, drawn, vocab_size):
+        """(B, L): what the Monte Carlo side ranks by, given the drawn tokens and their confidences (their own
+        here)."""
+        return drawn_conf
+
+    def draw_counts(self, available, rng):
+        """(B,): how many of each row's ``available`` candidates a draw reveals (``count``)."""
+        return np.array([self.count(int(c)) for c in available])
+
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
         q, conf = self._probs_and_confidence(mu)
         drawn = sample_categorical(q, rng)
-        drawn_conf = np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0]
-        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
+        drawn_conf = self.draw_scores(np.take_along_axis(conf, drawn[..., None], axis=-1)[..., 0], drawn, vocab_size)
+        k = self.draw_counts(candidates.sum(axis=1), rng)
         if self.position_temperature > 0:  # Gumbel-top-k of conf / tau: k draws without replacement
             drawn_conf = drawn_conf / self.position_temperature - np.log(-np.log(rng.random(z.shape)))
         elif callable(self.tie):
