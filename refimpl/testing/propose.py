@@ -130,7 +130,10 @@ def propose_setting(sampler: object, vocab_size: int = 3, length: int = 4, p: ob
          for seed in range(laws)]
     if tables[0].shape != (vocab_size,) * length:
         raise InvalidParameterError(f"p has shape {tables[0].shape}, not ({vocab_size},)*{length}")
-    wanted = None if slips is None else {str(s) for s in ([slips] if isinstance(slips, str) else slips)}
+    if slips is not None and not (isinstance(slips, str) or (isinstance(slips, (list, tuple, set, frozenset))
+                                                              and all(isinstance(s, str) for s in slips))):
+        raise InvalidParameterError(f"slips must be a slip's name or a list of names, got {slips!r}")
+    wanted = None if slips is None else ({slips} if isinstance(slips, str) else set(slips))
     best = None
     for candidate in _variants(sampler, length):
         for table in tables:

@@ -139,3 +139,10 @@ def test_propose_setting_finds_a_setting_where_every_slip_shows():
 def test_bad_input_is_a_refimpl_error(call):
     with pytest.raises(refimpl.RefimplError):
         call()
+
+
+def test_propose_setting_refuses_slips_that_are_not_names():
+    """Found by the fuzz profile: a 0-d array for ``slips`` escaped as a TypeError."""
+    for slips in (np.array(5.0), 5, [1, 2]):
+        with pytest.raises(refimpl.RefimplError, match="slips must be"):
+            refimpl.testing.propose_setting(refimpl.samplers.RandomK(1), vocab_size=2, length=3, slips=slips, laws=1)
