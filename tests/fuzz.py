@@ -71,7 +71,14 @@ ORACLE = refimpl.oracle_denoiser(LAW)
 DENOISERS = [ORACLE] + _bad_denoisers()
 SAMPLERS = [samplers.RandomK(1), samplers.LLaDA(3, temperature=1.0), None, "llada", samplers.LLaDA(2, block_length=2),
             samplers.Threshold(0.5, 1, 1.0), samplers.Ancestral(steps=3, cache=True),
-            samplers.Dream(2, "maskgit_plus", 0.5, top_p=0.8, top_k=1), samplers.Factor(1.0, temperature=1.0)]
+            samplers.Dream(2, "maskgit_plus", 0.5, top_p=0.8, top_k=1), samplers.Factor(1.0, temperature=1.0),
+            # issue #37's families
+            samplers.EntropyThreshold(0.5, temperature=1.0), samplers.MultiBlock(0.5, 1, 0.0, temperature=1.0,
+                                                                                 original="d3llm-dream"),
+            samplers.JointThreshold(0.6, 0.5, 1, temperature=1.0, original="hf"), samplers.HierarchyBlock(0.5),
+            samplers.ShiftConfidence(num_small_blocks=1), samplers.LinearSpec(), samplers.Nemotron(temperature=1.0),
+            samplers.LowConfidence(temperature=1.0), samplers.DllmMDLM(3, temperature=1.0, stochastic=True),
+            samplers.PCSampler(3, temperature=1.0), samplers.InfoGain(3)]
 SCHEDULES = [schedules.Linear(), schedules.Cosine(), "linear", None,
              schedules.FromFunctions(lambda t: t, lambda t: np.ones_like(t))]
 RNG = np.random.default_rng(0)
