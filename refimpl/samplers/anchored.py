@@ -16,8 +16,8 @@ from ..core.errors import InvalidParameterError
 from ..denoisers.guidance import FirstRowShift
 from .kernels.ties import check_tie
 from .params import documented, param, temperature_param, tie_param
-from .plans import prefix_prompt
-from .steps import ALWAYS, IF_MASKED, AnchorStep, EntropyBoundStep, IndependentStep, ThresholdStep
+from .plans import model_call, prefix_prompt
+from .steps import ALWAYS, IF_MASKED, AnchorStep, EntropyBoundStep, ThresholdStep
 
 ALGS = ("confidence_threshold", "entropy", "confidence")
 
@@ -39,7 +39,7 @@ def anchored_plan(masked, block, sub_block, first_anchor, make_step, who):
         for sub in range(start, start + block, sub_block):
             eligible = tuple(sub <= i < sub + sub_block for i in range(length))
             plan.extend(make_step(eligible) for _ in range(int(left[sub:sub + sub_block].sum())))
-        plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
+        plan.append(model_call(length))
     return plan
 
 

@@ -10,8 +10,8 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.ties import check_tie
 from .params import LENGTH, documented, param, temperature_param, tie_param
-from .plans import prefix_prompt
-from .steps import ALWAYS, IF_CHANGED, FixedCount, IndependentStep, TopKStep, UniformKStep
+from .plans import model_call, prefix_prompt
+from .steps import ALWAYS, IF_CHANGED, FixedCount, TopKStep, UniformKStep
 from .steps.binomial import BinomialTopKStep
 
 SCHEDULES = ("linear", "cosine")
@@ -114,7 +114,7 @@ class DllmMDLM:
                 for probability in reveal_probabilities(per_block, self.alpha_schedule):
                     plan.append(BinomialTopKStep(eligible, FixedCount(0), self.temperature, "drawn", False,
                                                  tie=self.tie, reveal_probability=probability))
-                    plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=IF_CHANGED))
+                    plan.append(model_call(length, IF_CHANGED))
                 continue
             for k in alpha_counts(int(masked[lo:lo + size].sum()), per_block, self.alpha_schedule):
                 if self.remasking == "low_confidence":

@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 
 from ..core import validate
-from ..engine.protocol import ALWAYS, IF_MASKED
+from ..engine.protocol import IF_MASKED
 from .kernels.ties import check_tie
 from .params import block_length_param, documented, param, temperature_param, tie_param
-from .plans import before, block_length, tile_blocks
+from .plans import before, block_length, model_call, tile_blocks
 from .steps import EntropyBoundStep
 
 COMPARISONS = ("<", "<=")  # sglang and d3LLM's Dream: strict; d3LLM's LLaDA: H <= threshold
@@ -77,5 +77,5 @@ class EntropyThreshold:
                                     acceptance=acceptance, entropy_epsilon=self.entropy_epsilon)
             plan.extend([step] * max(1, int(np.sum(masked[start:end]))))
             if self.final_call:  # a call that reveals nothing
-                plan.append(EntropyBoundStep((False,) * len(masked), self.threshold, calls=ALWAYS))
+                plan.append(model_call(len(masked)))
         return plan

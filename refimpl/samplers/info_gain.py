@@ -6,8 +6,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.ties import check_tie
 from .params import LENGTH, documented, param, tie_param
-from .plans import prefix_prompt
-from .steps import ALWAYS, IndependentStep
+from .plans import model_call, prefix_prompt
 from .steps.lookahead import VARIANTS, BypassStep, CallStep, InfoGainStep
 
 ORIGINALS = ("standalone", "dllm")
@@ -81,7 +80,7 @@ class InfoGain:
         for lo in blocks:
             block = tuple(lo <= i < lo + size for i in range(length))
             if not dllm:  # the standalone sampler's first forward of the block
-                plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
+                plan.append(model_call(length))
             for _ in range(size):  # each iteration reveals at least one: the rest find the block done
                 if dllm:  # dllm's port calls the model at every iteration, and again for the lookahead
                     plan.append(CallStep(block))

@@ -9,8 +9,8 @@ import numpy as np
 from ..core import validate
 from .kernels.ties import check_tie
 from .params import documented, param, temperature_param, tie_param
-from .plans import prefix_prompt
-from .steps import ALWAYS, IF_MASKED, IndependentStep, ThresholdStep
+from .plans import model_call, prefix_prompt
+from .steps import IF_MASKED, ThresholdStep
 
 
 @documented
@@ -69,5 +69,5 @@ class LowConfidence:
                                  strict=True, relative_confidence=True)
             plan.extend([step] * int(masked[block].sum()))
             if self.final_call:
-                plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
+                plan.append(model_call(length))
         return plan

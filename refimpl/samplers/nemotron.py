@@ -10,8 +10,8 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.ties import check_tie
 from .params import documented, param, temperature_param, tie_param
-from .plans import prefix_prompt, transfer_counts
-from .steps import ALWAYS, IF_MASKED, AnchorStep, FixedCount, IndependentStep, ThresholdStep, TopKStep
+from .plans import model_call, prefix_prompt, transfer_counts
+from .steps import ALWAYS, IF_MASKED, AnchorStep, FixedCount, ThresholdStep, TopKStep
 
 ORIGINALS = ("dllm", "fastdiffuser")
 
@@ -108,5 +108,5 @@ class Nemotron:
                 plan.extend(self._step(eligible) for _ in range(left))
             else:
                 plan.extend(self._step(eligible, k) for k in transfer_counts(left, steps) if k)
-            plan.append(IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=ALWAYS))
+            plan.append(model_call(length))
         return plan

@@ -6,7 +6,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.float32 import F32, mdlm_times32
 from ..diffusion.schedules import Linear
-from .steps import ALWAYS, IF_MASKED
+from .steps import ALWAYS, IF_MASKED, IndependentStep
 
 GRIDS = ("float32", "float64")  # the originals' float32 arithmetic, or the float64 ideal
 
@@ -97,3 +97,9 @@ def transfer_counts(masked_in_block: int, steps: int) -> list[int]:
     """LLaDA's ``get_num_transfer_tokens``: the block's masks split evenly, the remainder to the first steps."""
     base, remainder = divmod(masked_in_block, steps)
     return [base + (1 if i < remainder else 0) for i in range(steps)]
+
+
+def model_call(length, calls=ALWAYS):
+    """A step that only calls the model (``calls``) and changes nothing: a final or KV-cache forward of an original's
+    loop, or the call an if-changed rule counts after a step that costs none itself."""
+    return IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=calls)

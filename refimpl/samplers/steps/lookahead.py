@@ -20,6 +20,12 @@ def _block_candidates(patterns, block):
     return np.asarray(patterns, dtype=bool) & np.asarray(block, dtype=bool)[None, :]
 
 
+def _unchanged(states):
+    """The move that leaves every source of the pattern where it is."""
+    return FlatMove(states.pattern, states.source_index()[None, :], states.mass.reshape(1, -1),
+                    pattern_codes(states.pattern[None]))
+
+
 @dataclasses.dataclass(frozen=True)
 class BypassStep(PatternStep):
     """The high-confidence bypass: when every masked position of the ``block`` has a maximal probability >=
@@ -47,7 +53,7 @@ class BypassStep(PatternStep):
         weight = states.mass.reshape(-1)
         at = [j for j in states.masked if self.block[j]]
         if not at:
-            return [FlatMove(states.pattern, index[None, :], weight[None, :], pattern_codes(states.pattern[None]))]
+            return [_unchanged(states)]
         rows = np.stack([states.rows(j).copy() for j in at])  # (m, V, N)
         bypass = (rows.max(axis=1) >= self.threshold).all(axis=0)  # (N,)
         strides = space.strides(vocab_size, length)
@@ -240,9 +246,7 @@ class CallStep(PatternStep):
         return 1.0
 
     def transition(self, states):
-        index = states.source_index()
-        return [FlatMove(states.pattern, index[None, :], states.mass.reshape(1, -1),
-                         pattern_codes(states.pattern[None]))]
+        return [_unchanged(states)]
 
     def draw(self, z, mu, rng):
         return z
