@@ -33,8 +33,9 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
     (ReMDM's remasking, the EB-Sampler) and edit (LLaDA 2.x block refinement, with its default editing
     threshold 0.5 and with editing off, in one block and, without a prompt, in blocks of 4 where they
     tile the sequence) sit next to the reveal-only ones; LLaDA's classifier-free guidance too when
-    ``prompted`` (without a prompt it changes nothing but the cost).  The families come in the registry's
-    order (:data:`refimpl.samplers.NAMES`), each with the settings of :data:`SETTINGS`."""
+    ``prompted`` (without a prompt it changes nothing but the cost); and the rules 2026's serving stacks ship
+    (SGLang's, dllm's, the vLLM plugin's; ``_serving``).  The families come in the registry's order
+    (:data:`refimpl.samplers.NAMES`), each with the settings of :data:`SETTINGS`."""
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
     where = Where(masked, masked if region is None else region, steps, quick, temperature, prompted)
     return [sampler for name in NAMES if name in SETTINGS for sampler in SETTINGS[name](where)]
@@ -85,7 +86,43 @@ SETTINGS = {  # family name -> the settings the frontier shows of it, given a Wh
                                 for g in ((0.5, 2.0) if w.quick else (0.0, 0.25, 0.5, 1.0, 2.0, 4.0))],
     "remdm": lambda w: remdm_samplers(w.masked, w.steps, w.quick),
     "llada2": _llada2,
+    **{name: lambda w, name=name: _serving(name, w) for name in
+       ("entropy_threshold", "multi_block", "joint_threshold", "hierarchy_block", "shift_confidence", "linear_spec",
+        "nemotron", "low_confidence", "dllm_mdlm", "pc_sampler", "info_gain")},
 }
+
+
+def _serving(name, w):
+    """The decoding rules 2026's serving stacks ship (issue #37, ../shared/SAMPLERS-2026.md) at their shipped defaults
+    and a few thresholds or step counts, at the frontier's temperature where the rule has one (ShiftConfidence,
+    LinearSpec and InfoGain decode greedily: point masses, at an infinite KL(p || q) unless p is one); blocks of
+    2 where they tile the region (MultiBlock's lookahead needs two blocks at least); InfoGain with as many iterations
+    as positions (fewer may leave masks, as its original does); ShiftConfidence without a prompt only."""
+    t, thresholds = w.temperature, ((0.5, 0.9) if w.quick else (0.3, 0.5, 0.7, 0.9))
+    halves = w.region % 2 == 0 and w.region >= 4
+    if name == "entropy_threshold":
+        return [S.EntropyThreshold(x, temperature=t) for x in ((0.3, 0.7) if w.quick else (0.1, 0.3, 0.5, 0.7, 1.0))]
+    if name == "multi_block":
+        original = "sglang" if t == 0 else "d3llm-dream"  # (sglang's takes the argmax; d3LLM's reference samples)
+        return [S.MultiBlock(x, block_length=2, temperature=t, original=original) for x in thresholds] if halves else []
+    if name == "joint_threshold":
+        return [S.JointThreshold(x, temperature=t, original="hf", edit_threshold=e, max_post_edit_steps=2)
+                for x in thresholds for e in ((0.0,) if w.quick else (0.0, 0.9))]
+    if name == "hierarchy_block":
+        return [S.HierarchyBlock(x, temperature=t) for x in thresholds]
+    if name == "shift_confidence":  # (its blocks start at 0: a prompt would end inside one, which sglang does not take)
+        return [] if w.prompted else [S.ShiftConfidence(x, num_small_blocks=2 - w.region % 2) for x in thresholds]
+    if name == "linear_spec":
+        return [S.LinearSpec()]
+    if name == "nemotron":
+        return [S.Nemotron(x, temperature=t) for x in thresholds]
+    if name == "low_confidence":
+        return [S.LowConfidence(x, temperature=t) for x in thresholds]
+    if name == "dllm_mdlm":
+        return [S.DllmMDLM(s, temperature=t) for s in w.steps]
+    if name == "pc_sampler":
+        return [S.PCSampler(s, temperature=t, lam=0.25, clip=10.0) for s in w.steps]
+    return [S.InfoGain(w.region, candidates=c) for c in ((8,) if w.quick else (2, 8))]  # (fewer steps may leave masks)
 
 
 def remdm_samplers(masked, steps, quick=False):
