@@ -78,7 +78,7 @@ SAMPLERS = [samplers.RandomK(1), samplers.LLaDA(3, temperature=1.0), None, "llad
             samplers.JointThreshold(0.6, 0.5, 1, temperature=1.0, original="hf"), samplers.HierarchyBlock(0.5),
             samplers.ShiftConfidence(num_small_blocks=1), samplers.LinearSpec(), samplers.Nemotron(temperature=1.0),
             samplers.LowConfidence(temperature=1.0), samplers.DllmMDLM(3, temperature=1.0, stochastic=True),
-            samplers.PCSampler(3, temperature=1.0), samplers.InfoGain(3)]
+            samplers.PCSampler(3, temperature=1.0), samplers.InfoGain(3), samplers.InfoGain(3, temperature=1.0)]
 SCHEDULES = [schedules.Linear(), schedules.Cosine(), "linear", None,
              schedules.FromFunctions(lambda t: t, lambda t: np.ones_like(t))]
 RNG = np.random.default_rng(0)

@@ -1312,7 +1312,8 @@ def pc_sampler(denoiser, n, rng, length, vocab_size, prompt, steps, block_length
 
 
 def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, candidates=8,
-              position_temperature=0.2, threshold=0.8, variant="info_gain", original="standalone", calls=None):
+              position_temperature=0.2, threshold=0.8, variant="info_gain", original="standalone", calls=None,
+              temperature=0.0):
     """The Info-Gain sampler's ``sample`` (yks23/Information-Gain-Sampler src/samplers/info_gain.py at 0ae2da8) at
     token temperature 0, each row its own run: per block after the prompt one forward, then up to steps // blocks
     iterations while the block holds masks: the bypass (every masked position of the block with max probability >=
@@ -1322,7 +1323,11 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
     batched lookahead forward, ``_score_candidates`` (the mean entropy of the lookahead at the positions still
     masked; info_gain subtracts the current entropy at the action), the first best committed.  ``original="dllm"``:
     dllm's port (dllm/pipelines/infogain/llada/sampler.py at 6550086) — ceil(steps / blocks) iterations, a forward at
-    the start of every iteration that has masks (none per block), the trivial path and the bypass no more."""
+    the start of every iteration that has masks (none per block), the trivial path and the bypass no more.
+    ``temperature`` > 0: ``_add_gumbel_noise`` — argmax(logits + T * Gumbel(u clamped to [1e-10, 1 - 1e-10])) — for
+    the bypass's tokens, candidate 0's tokens and each other candidate's own fresh tokens, whose untempered
+    probabilities are that candidate's confidences (``_generate_candidates``; the same in dllm's info_gain_ops at
+    0306f52)."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     size = length - start if block_length is None else block_length
@@ -1332,6 +1337,13 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
     def entropy(probs):
         clipped = np.clip(probs, 1e-12, None)
         return -(clipped * np.log(clipped)).sum(axis=-1)
+
+    def noisy_argmax(p):  # _add_gumbel_noise then argmax, on the logits log p
+        if temperature == 0:
+            return np.argmax(p, axis=-1)
+        u = np.clip(rng.random(p.shape), 1e-10, 1 - 1e-10)
+        with np.errstate(divide="ignore"):
+            return np.argmax(np.log(p) + temperature * -np.log(-np.log(u)), axis=-1)
 
     for b in range(blocks):
         lo, hi = start + b * size, start + (b + 1) * size
@@ -1349,24 +1361,26 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
                 p = probs[row, lo:hi]
                 valid = np.flatnonzero(masked[row])
                 if threshold > 0 and (p[valid].max(axis=-1) >= threshold).all():
-                    x[row, lo + valid] = np.argmax(p[valid], axis=-1)
+                    x[row, lo + valid] = noisy_argmax(p[valid])
                     continue
-                conf = p[valid].max(axis=-1)
-                token = np.argmax(p[valid], axis=-1)
+                base = noisy_argmax(p[valid])  # x0_base at the valid positions
+                conf = p[valid, base]
                 if valid.size <= 1 or candidates <= 1 or position_temperature <= 0:
                     _count(calls[row:row + 1] if calls is not None and original == "standalone" else None, True)
                     pick = int(np.argmax(conf))
-                    x[row, lo + valid[pick]] = token[pick]
+                    x[row, lo + valid[pick]] = base[pick]
                     continue
                 _count(calls[row:row + 1] if calls is not None else None, True)  # the lookahead
-                found = [int(np.argmax(conf))]
+                found, token = [int(np.argmax(conf))], [int(base[int(np.argmax(conf))])]
                 for _c in range(candidates - 1):
+                    own = noisy_argmax(p[valid]) if temperature > 0 else base  # x0_c: fresh tokens
                     g = -np.log(-np.log(rng.random(valid.size) + 1e-10) + 1e-10)
-                    choice = int(np.argmax(conf / position_temperature + g))
+                    choice = int(np.argmax(p[valid, own] / position_temperature + g))
                     if choice not in found:
                         found.append(choice)
+                        token.append(int(own[choice]))
                 batch = np.tile(x[row], (len(found), 1))
-                batch[np.arange(len(found)), lo + valid[found]] = token[found]
+                batch[np.arange(len(found)), lo + valid[found]] = token
                 cost = entropy(p[valid[found]]) if variant == "info_gain" else np.zeros(len(found))
                 pending.append((row, valid, token, cost, found, batch))
             if pending:
@@ -1377,6 +1391,6 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
                     here = ahead[offset:offset + len(found)]
                     offset += len(found)
                     h_next = np.where(left, entropy(here), 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
-                    best = found[int(np.argmax(-cost - h_next))]
-                    x[row, lo + valid[best]] = token[best]
+                    best = int(np.argmax(-cost - h_next))
+                    x[row, lo + valid[found[best]]] = token[best]
     return x

@@ -202,5 +202,8 @@ CASES = (
     Case(InfoGain(4)), Case(InfoGain(4, 2, 3, 0.5, variant="lookum")), Case(InfoGain(3, candidates=2), prompt=PROMPT),
     Case(DllmMDLM(4, temperature=1.0, stochastic=True)), Case(DllmMDLM(3, 2, 0.7, stochastic=True), prompt=PROMPT),
     Case(InfoGain(4, position_temperature=0.5, original="dllm")),
+    Case(InfoGain(3, position_temperature=1.0, threshold=0.5, temperature=1.0), 3,
+         vector="InfoGain(steps=3, position_temperature=1.0, threshold=0.5, temperature=1.0)"),
+    Case(InfoGain(4, candidates=3, temperature=0.7)), Case(InfoGain(3, candidates=4, temperature=1.0), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

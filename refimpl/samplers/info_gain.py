@@ -5,9 +5,10 @@ import dataclasses
 from ..core import validate
 from ..core.errors import InvalidParameterError
 from .kernels.ties import check_tie
-from .params import LENGTH, documented, param, tie_param
+from .params import LENGTH, documented, param, temperature_param, tie_param
 from .plans import model_call, prefix_prompt
-from .steps.lookahead import VARIANTS, BypassStep, CallStep, InfoGainStep
+from .steps.bypass import BypassStep, CallStep
+from .steps.lookahead import VARIANTS, InfoGainStep
 
 ORIGINALS = ("standalone", "dllm")
 
@@ -15,8 +16,8 @@ ORIGINALS = ("standalone", "dllm")
 @documented
 @dataclasses.dataclass(frozen=True)
 class InfoGain:
-    r"""Info-Gain decoding (``variant="info_gain"``) or LookUM (``"lookum"``), one token per step, at token temperature
-    0 (the default of its ``sample`` and configs).
+    r"""Info-Gain decoding (``variant="info_gain"``) or LookUM (``"lookum"``), one token per step, at token
+    ``temperature`` 0 (the default of its ``sample`` and configs) or above.
 
     Blocks of ``block_length`` after the prompt (default one block), ``steps // blocks`` iterations each (at least the
     block's length: masks left over stay masked in the original, which refimpl refuses).  Per block one call; then per
@@ -26,8 +27,12 @@ class InfoGain:
     best score committed — one call.  Calls count the batched lookahead pass once (its rows are the distinct
     candidates).  ``original="dllm"``: dllm's port (``dllm/pipelines/infogain/llada/sampler.py`` at 6550086), the
     same law with its calls — a forward at every iteration (the bypass's too), the lookahead one more, no first
-    forward per block — and ``ceil(steps / blocks)`` iterations (its threshold's default is off: set 0).  Not
-    modelled: token temperature > 0 (a candidate's position law then couples every position's draw).
+    forward per block — and ``ceil(steps / blocks)`` iterations (its threshold's default is off: set 0).
+    ``temperature`` T > 0: every token the sampler writes is drawn from softmax(logits / T) (the original's
+    ``argmax(logits + T * Gumbel)``; dllm's ``info_gain_ops`` at 0306f52 the same): the bypass draws the block's
+    tokens, and each candidate draws all its tokens afresh and ranks positions by the untempered probability of its
+    own draws (:class:`refimpl.samplers.steps.lookahead.InfoGainStep`: the committed action's law is then a dynamic
+    programme over the candidates, :math:`2^m` sets of positions seen for m masked positions in the block).
 
     Examples
     --------
@@ -50,6 +55,7 @@ class InfoGain:
     tie: str = tie_param()
     original: str = param("standalone", help="the Information-Gain-Sampler's sample, or dllm's port (its calls)",
                           choices=ORIGINALS)
+    temperature: float = temperature_param(0.0)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
@@ -61,6 +67,7 @@ class InfoGain:
         set_("threshold", validate.nonnegative(self.threshold, "InfoGain threshold"))
         validate.choice(self.variant, VARIANTS, "InfoGain variant")
         check_tie(self.tie, "InfoGain")
+        set_("temperature", validate.temperature(self.temperature, "InfoGain temperature"))
         validate.choice(self.original, ORIGINALS, "InfoGain original")
 
     def plan(self, masked, region):
@@ -85,10 +92,10 @@ class InfoGain:
                 if dllm:  # dllm's port calls the model at every iteration, and again for the lookahead
                     plan.append(CallStep(block))
                 if self.threshold > 0:
-                    plan.append(BypassStep(block, self.threshold))
+                    plan.append(BypassStep(block, self.threshold, temperature=self.temperature))
                 if dllm and not (self.candidates <= 1 or self.position_temperature <= 0):
                     plan.append(CallStep(block, least=2))
                 # dllm's port: the iteration's forward and the lookahead are the CallSteps; the step itself no call
                 plan.append(InfoGainStep(block, self.candidates, self.position_temperature, self.variant, self.tie,
-                                         passes=0 if dllm else 1))
+                                         passes=0 if dllm else 1, temperature=self.temperature))
         return plan

@@ -216,7 +216,8 @@ BUILDERS = {
     "info_gain": lambda length: st.builds(smp.InfoGain, st.integers(length, 2 * length), st.none(),
                                           st.integers(1, 4), st.sampled_from((0.0, 0.2, 1.0)),
                                           st.sampled_from((0.0, 0.8)), st.sampled_from(("info_gain", "lookum")),
-                                          st.sampled_from(("lowest", "highest")), st.sampled_from(("standalone", "dllm"))),
+                                          st.sampled_from(("lowest", "highest")), st.sampled_from(("standalone", "dllm")),
+                                          st.sampled_from(TEMPERATURES)),
     "linear_spec": lambda length: st.builds(smp.LinearSpec, st.one_of(st.none(), st.integers(1, length))),
 }
 

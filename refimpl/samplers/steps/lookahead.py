@@ -1,75 +1,23 @@
 r"""Lookahead steps (rule R10 of SAMPLERS-2026.md): the Info-Gain sampler's bypass (:class:`BypassStep`) and its
 candidate actions scored by a one-token lookahead (:class:`InfoGainStep`), as yks23/Information-Gain-Sampler
-``src/samplers/info_gain.py`` (0ae2da8) runs them at token temperature 0."""
+``src/samplers/info_gain.py`` (0ae2da8) runs them, at token temperature 0 (its default) or above."""
 import dataclasses
 
 import numpy as np
 from scipy.special import entr
 
+from ...core.numerics import sample_categorical
 from ...engine.layout import code_patterns, pattern_codes
 from ...engine.moves import FlatMove
-from ...engine.protocol import ALWAYS, IF_MASKED, PatternStep
+from ...engine.protocol import IF_MASKED, PatternStep
 from ...laws import space
+from ..kernels.candidates import committed_law, drawn_candidate_law, first_candidate_law
 from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
+from ..kernels.tokens import temper
+from .bypass import block_candidates
 from .reveal import Ranked
 
 VARIANTS = ("info_gain", "lookum")
-
-
-def _block_candidates(patterns, block):
-    return np.asarray(patterns, dtype=bool) & np.asarray(block, dtype=bool)[None, :]
-
-
-def _unchanged(states):
-    """The move that leaves every source of the pattern where it is."""
-    return FlatMove(states.pattern, states.source_index()[None, :], states.mass.reshape(1, -1),
-                    pattern_codes(states.pattern[None]))
-
-
-@dataclasses.dataclass(frozen=True)
-class BypassStep(PatternStep):
-    """The high-confidence bypass: when every masked position of the ``block`` has a maximal probability >=
-    ``threshold``, all of them take their argmax at once (read from the logits the sampler holds: no call of its own);
-    otherwise nothing changes."""
-
-    block: tuple
-    threshold: float
-    calls: str = ALWAYS
-    passes = 0
-
-    def candidates(self, patterns):
-        return _block_candidates(patterns, self.block)
-
-    def reach(self, patterns, vocab_size):
-        out = [np.asarray(patterns, dtype=bool), np.asarray(patterns, dtype=bool) & ~np.asarray(self.block)[None, :]]
-        return code_patterns(np.unique(np.concatenate([pattern_codes(p) for p in out])), len(self.block))
-
-    def stay_probability(self, pattern):
-        return float("nan")  # it depends on the tokens (no plan reads it: nothing calls only if changed)
-
-    def transition(self, states):
-        vocab_size, length = states.vocab_size, states.length
-        index = states.source_index()
-        weight = states.mass.reshape(-1)
-        at = [j for j in states.masked if self.block[j]]
-        if not at:
-            return [_unchanged(states)]
-        rows = np.stack([states.rows(j).copy() for j in at])  # (m, V, N)
-        bypass = (rows.max(axis=1) >= self.threshold).all(axis=0)  # (N,)
-        strides = space.strides(vocab_size, length)
-        filled = index + ((np.argmax(rows, axis=1) - vocab_size) * strides[at][:, None]).sum(axis=0)
-        after = states.pattern.copy()
-        after[at] = False
-        codes = np.array([pattern_codes(states.pattern[None])[0], pattern_codes(after[None])[0]])[:, None]
-        return [FlatMove(states.pattern, np.stack([index, filled]), np.stack([weight * ~bypass, weight * bypass]),
-                         codes)]
-
-    def draw(self, z, mu, rng):
-        vocab_size = mu.shape[-1]
-        masked = (z == vocab_size) & np.asarray(self.block)[None, :]
-        top = np.where(masked, mu.max(axis=-1), np.inf)
-        bypass = (top >= self.threshold).all(axis=1) & masked.any(axis=1)
-        return np.where(masked & bypass[:, None], np.argmax(mu, axis=-1), z)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +32,12 @@ class InfoGainStep(Ranked, PatternStep):
     :math:`-H_{next}` (``"lookum"``), and the highest J is committed (the earliest candidate on ties).  Its law in
     closed form: with :math:`S_a` the positions scoring above a and :math:`T_a` those scoring the same, a (not
     candidate 0) is chosen with probability :math:`[(1-\pi(S_a))^{N-1} - (1-\pi(S_a)-\pi(T_a))^{N-1}]\,\pi(a)/\pi(T_a)`
-    when candidate 0 scores below a, candidate 0 with :math:`(1 - \pi(S_0))^{N-1}`."""
+    when candidate 0 scores below a, candidate 0 with :math:`(1 - \pi(S_0))^{N-1}`.
+
+    At ``temperature`` T > 0 each candidate draws every token from the tempered law and reads the (untempered)
+    probability of its own draws as confidences; candidate 0's position is the most confident, the others' a draw
+    from softmax(c / tau), so a candidate is a (position, token) pair and the law of the committed one is
+    :func:`refimpl.samplers.kernels.candidates.committed_law`."""
 
     block: tuple
     candidates_per_step: int = 8
@@ -94,9 +47,10 @@ class InfoGainStep(Ranked, PatternStep):
     passes: int = 1  # 0 where the plan counts its calls in CallSteps (dllm's port)
     calls: str = IF_MASKED
     queries: bool = True
+    temperature: float = 0.0
 
     def candidates(self, patterns):
-        return _block_candidates(patterns, self.block)
+        return block_candidates(patterns, self.block)
 
     def reach(self, patterns, vocab_size):
         codes = []
@@ -115,15 +69,15 @@ class InfoGainStep(Ranked, PatternStep):
     def _trivial(self, count):
         return count <= 1 or self.candidates_per_step <= 1 or self.position_temperature <= 0
 
-    def scores(self, z, at, ask, vocab_size):
-        """(N, m) J of revealing each of the positions ``at`` (m,) with its argmax, for the sources ``z`` (N, L);
-        ``ask(z, positions)`` -> (N, e, V) the model's answers."""
+    def scores(self, z, at, ask, vocab_size, token=None):
+        """(N, m) J of revealing each of the positions ``at`` (m,) with its argmax, or with ``token`` (an int), for
+        the sources ``z`` (N, L); ``ask(z, positions)`` -> (N, e, V) the model's answers."""
         mu = ask(z, np.tile(at, (len(z), 1)))  # (N, m, V)
         own = entr(mu).sum(axis=-1)  # (N, m): the entropy at the action's position
         out = np.empty(own.shape)
         for e, j in enumerate(at):
             ahead = z.copy()
-            ahead[:, j] = np.argmax(mu[:, e], axis=-1)
+            ahead[:, j] = np.argmax(mu[:, e], axis=-1) if token is None else token
             left = np.flatnonzero(ahead[0] == vocab_size)  # the same for every source of the pattern
             if left.size:
                 nxt = entr(ask(ahead, np.tile(left, (len(z), 1)))).sum(axis=-1)  # (N, r)
@@ -162,6 +116,8 @@ class InfoGainStep(Ranked, PatternStep):
         return [(top[:, a] / count, np.full(len(conf), a)) for a in range(conf.shape[1])]
 
     def transition(self, states):
+        if self.temperature > 0:
+            return self._tempered(states)
         vocab_size, length = states.vocab_size, states.length
         index = states.source_index()
         z = space.decode(index, vocab_size, length, partial=True)
@@ -186,15 +142,39 @@ class InfoGainStep(Ranked, PatternStep):
         probability = law.T * states.mass.reshape(-1)[None, :]
         return [FlatMove(states.pattern, destination, probability, np.array(after)[:, None])]
 
+    def _tempered(self, states):
+        """The transition at token temperature > 0: every (position, token) action with its probability."""
+        vocab_size, length = states.vocab_size, states.length
+        index = states.source_index()
+        z = space.decode(index, vocab_size, length, partial=True)
+        at = np.array([j for j in states.masked if self.block[j]])
+        mu = np.stack([states.rows(j).copy() for j in at]).transpose(2, 0, 1)  # (N, m, V)
+        q = temper(mu, self.temperature)
+        law = first_candidate_law(mu, q, self.tie)
+        if not self._trivial(len(at)):
+            score = np.stack([self.scores(z, at, states.query, vocab_size, v) for v in range(vocab_size)], axis=2)
+            law = committed_law(law, drawn_candidate_law(mu, q, self.position_temperature), score,
+                                self.candidates_per_step)
+        strides = space.strides(vocab_size, length)
+        shift = (np.arange(vocab_size)[None, :] - vocab_size) * strides[at][:, None]  # (m, V)
+        destination = index[None, :] + shift.reshape(-1, 1)  # (m V, N)
+        after = []
+        for j in at:
+            pattern = states.pattern.copy()
+            pattern[j] = False
+            after += [pattern_codes(pattern[None])[0]] * vocab_size
+        probability = law.reshape(len(index), -1).T * states.mass.reshape(-1)[None, :]
+        return [FlatMove(states.pattern, destination, probability, np.array(after)[:, None])]
+
     def draw(self, z, mu, rng, model=None):
         """The sampler's own procedure, for a batch at once: candidate 0 by confidence (the tie rule), the others by
-        Gumbel-top-1 of c / tau (rng), repeats dropped, every row's distinct candidates looked ahead in one batch
-        through ``model``, the first highest J."""
+        Gumbel-top-1 of c / tau (rng), each with its own tokens at a temperature > 0, repeats dropped, every row's
+        distinct candidates looked ahead in one batch through ``model``, the first highest J."""
         vocab_size = mu.shape[-1]
         rows = np.arange(len(z))
         valid = (z == vocab_size) & np.asarray(self.block)[None, :]  # (B, L)
-        conf = np.where(valid, mu.max(axis=-1), -np.inf)
-        tokens = np.argmax(mu, axis=-1)
+        tokens = self._tokens(mu, rng)  # (B, L)
+        conf = np.where(valid, np.take_along_axis(mu, tokens[..., None], axis=-1)[..., 0], -np.inf)
         positions = np.broadcast_to(np.arange(z.shape[1]), z.shape)
         second = rng.random(z.shape) if self.tie == RANDOM else -positions if self.tie == HIGHEST else positions
         first = np.lexsort((second, -conf), axis=1)[:, 0]  # (B,)
@@ -206,47 +186,29 @@ class InfoGainStep(Ranked, PatternStep):
         if not ahead.size:
             return out
         draws = self.candidates_per_step - 1
+        own = self._tokens(np.repeat(mu[ahead], draws, axis=0), rng).reshape(ahead.size, draws, -1)  # (A, N-1, L)
+        seen = np.where(valid[ahead, None, :], np.take_along_axis(mu[ahead, None], own[..., None], axis=-1)[..., 0],
+                        -np.inf) if self.temperature > 0 else conf[ahead, None, :]
         gumbel = -np.log(-np.log(rng.random((ahead.size, draws, z.shape[1]))))
-        drawn = np.argmax(conf[ahead, None, :] / self.position_temperature + gumbel, axis=-1)  # (A, N-1)
+        drawn = np.argmax(seen / self.position_temperature + gumbel, axis=-1)  # (A, N-1)
         chosen = np.concatenate([first[ahead, None], drawn], axis=1)  # (A, N)
+        token = np.concatenate([tokens[ahead, first[ahead], None],
+                                np.take_along_axis(own, drawn[..., None], axis=-1)[..., 0]], axis=1)  # (A, N)
         repeat = (chosen[:, :, None] == chosen[:, None, :]) & np.tril(np.ones((draws + 1,) * 2, dtype=bool), -1)
         fresh = ~repeat.any(axis=2)  # (A, N): the first occurrence of each position
         which, slot = np.nonzero(fresh)
         row, where = ahead[which], chosen[which, slot]
         batch = z[row].copy()
-        batch[np.arange(len(row)), where] = tokens[row, where]
+        batch[np.arange(len(row)), where] = token[which, slot]
         left = batch == vocab_size
         h_next = np.where(left, entr(model(batch)).sum(axis=-1), 0.0).sum(axis=1) / (left.sum(axis=1) + 1e-10)
         cost = entr(mu[row, where]).sum(axis=-1) if self.variant == "info_gain" else 0.0
         score = np.full(chosen.shape, -np.inf)
         score[which, slot] = -cost - h_next
-        pick = chosen[np.arange(ahead.size), np.argmax(score, axis=1)]
-        out[ahead, pick] = tokens[ahead, pick]
+        best = np.argmax(score, axis=1)
+        out[ahead, chosen[np.arange(ahead.size), best]] = token[np.arange(ahead.size), best]
         return out
 
-
-@dataclasses.dataclass(frozen=True)
-class CallStep(PatternStep):
-    """A model call that changes nothing, made while the ``block`` holds at least ``least`` masked positions (dllm's
-    Info-Gain port: the forward at the start of each iteration, ``least`` 1, and the batched lookahead, ``least`` 2 —
-    with one position left it commits without looking ahead)."""
-
-    block: tuple
-    least: int = 1
-    calls: str = IF_MASKED
-
-    def candidates(self, patterns):
-        inside = _block_candidates(patterns, self.block)
-        return inside & (inside.sum(axis=1) >= self.least)[:, None]
-
-    def reach(self, patterns, vocab_size):
-        return np.asarray(patterns, dtype=bool)
-
-    def stay_probability(self, pattern):
-        return 1.0
-
-    def transition(self, states):
-        return [_unchanged(states)]
-
-    def draw(self, z, mu, rng):
-        return z
+    def _tokens(self, mu, rng):
+        """Every position's token: the argmax at temperature 0 (no draw), else one draw from the tempered law."""
+        return np.argmax(mu, axis=-1) if self.temperature == 0 else sample_categorical(temper(mu, self.temperature), rng)
