@@ -22,6 +22,14 @@ def sample_categorical(probs, rng):
     return np.minimum(draws, last_positive).astype(np.int64)
 
 
+def per_count(function, counts):
+    """``function(c)`` for every int ``c`` of the array ``counts``, called once per distinct value (a draw's rows
+    share a handful of counts): an int64 array of ``counts``' shape."""
+    counts = np.asarray(counts)
+    found, where = np.unique(counts, return_inverse=True)
+    return np.array([function(int(c)) for c in found], dtype=np.int64)[where].reshape(counts.shape)
+
+
 def value_grid(vocab_size, k):
     """All k-tuples of tokens 0..V-1 in C order, shape (V**k, k) (one empty row when k = 0)."""
     if k == 0:

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 
 from ...core import validate
-from ...core.numerics import FRESH, sample_categorical
+from ...core.numerics import FRESH, per_count, sample_categorical
 from ...engine.protocol import ALWAYS
 from ..kernels.precision import PRECISIONS, dream_confidences, dream_probabilities, rounded, rows_law
 from ..kernels.subsets import LOWEST, grid_product, plackett_luce_reveals, subset_grid, top_k_reveals
@@ -37,7 +37,7 @@ class UniformKStep(SubsetReveal):
         vocab_size = mu.shape[-1]
         candidates = _eligible_masked(z, self.eligible, vocab_size)
         order = rank_order(rng.random(z.shape), candidates)  # uniform scores: a uniform random subset
-        k = np.array([self.count(int(c)) for c in candidates.sum(axis=1)])
+        k = per_count(self.count, candidates.sum(axis=1))
         ranks = np.argsort(order, axis=1)
         values = sample_categorical(temper(mu, self.temperature), rng)
         return np.where((ranks < k[:, None]) & candidates, values, z)
@@ -120,7 +120,7 @@ class TopKStep(Ranked, SubsetReveal):
 
     def draw_counts(self, available, rng):
         """(B,): how many of each row's ``available`` candidates a draw reveals (``count``)."""
-        return np.array([self.count(int(c)) for c in available])
+        return per_count(self.count, available)
 
     def draw(self, z, mu, rng):
         vocab_size = mu.shape[-1]

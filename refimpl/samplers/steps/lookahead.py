@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 from scipy.special import entr
 
-from ...core.numerics import sample_categorical
+from ...core.numerics import per_count, sample_categorical
 from ...engine.layout import code_patterns, pattern_codes
 from ...engine.moves import FlatMove
 from ...engine.protocol import IF_MASKED, PatternStep
@@ -180,7 +180,7 @@ class InfoGainStep(Ranked, PatternStep):
         first = np.lexsort((second, -conf), axis=1)[:, 0]  # (B,)
         out = z.copy()
         acting = valid.any(axis=1)
-        trivial = acting & np.array([self._trivial(int(c)) for c in valid.sum(axis=1)])
+        trivial = acting & per_count(self._trivial, valid.sum(axis=1)).astype(bool)
         out[rows[trivial], first[trivial]] = tokens[rows[trivial], first[trivial]]
         ahead = np.flatnonzero(acting & ~trivial)
         if not ahead.size:
