@@ -37,6 +37,20 @@ def paper_run():
     return reports, models
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """The tests tests/tiers.py lists are ``slow`` (before ``-m`` deselects them): run from the benchmarks.  An entry
+    whose file was collected but that matches none of its tests is an error (a renamed test or parameter)."""
+    from tests.tiers import unmatched
+
+    for item, slow in zip(items, unmatched([item.nodeid for item in items])[0]):
+        if slow:
+            item.add_marker(pytest.mark.slow)
+    stale = unmatched([item.nodeid for item in items])[1]
+    if stale:
+        raise pytest.UsageError(f"tests/tiers.py names tests that were not collected: {stale}")
+
+
 def pytest_terminal_summary(terminalreporter):
     """One line after the summary: whether torch is installed and how many torch cross-checks were skipped for want of
     it (README, "Tests"; .ci/run installs the torch extra so that none is)."""

@@ -1,0 +1,75 @@
+"""Which tests are ``slow``: they run from the benchmarks (``python -m benchmarks``, whose full run ends with
+``python -m pytest -m slow``), not in the suite, which has to stay under 3 minutes on 2 cores (the brief).
+
+Marked here, in one place, by node id (``*`` matches anything, nothing else is special), each with what it costs in
+the suite (``--durations``, 2 xdist workers, this repository's 2-core machine) and what the suite still runs of the
+same check.  ``tests/conftest.py`` applies the list; ``tests/test_tiers.py`` checks that every entry names a test
+that exists.  Two kinds:
+
+- checks that run a whole program in a subprocess or for a long time (pytest on a generated suite, the benchmark
+  runner, the examples against torch and diffusers, killed-and-resumed runs, a Dask cluster, power studies of the
+  statistical checks themselves);
+- the oracle's half of the Monte Carlo checks that run each sampler under two denoisers — the suite keeps the
+  other denoiser's half (a random denoiser, consistent with no law: the more general), so every row still runs in
+  the suite.
+"""
+import re
+
+SLOW = {
+    # pytest on generated suites, in subprocesses (about 30 s each); the suite keeps test_scale_in_process and the
+    # seed's own test
+    "tests/testing/test_plugin.py::test_the_monte_carlo_scale_option_and_environment_variable": "36 s",
+    "tests/testing/test_plugin.py::test_fixtures_are_seeded_per_test_and_the_same_in_every_run": "29 s",
+    "tests/testing/test_plugin.py::test_sampling_assertions_without_a_seed_draw_from_the_tests_seed": "28 s",
+    # docs/testing.md's example files under pytest in subprocesses; the suite keeps the NumPy sampler's
+    "tests/testing/test_docs.py::test_each_example_file_passes[test_diffusers_scheduler.py]": "14 s",
+    "tests/testing/test_docs.py::test_each_example_file_passes[test_torch_sampler.py]": "8 s",
+    "tests/testing/test_docs.py::test_each_example_file_passes[test_torch_model.py]": "8 s",
+    "tests/testing/test_docs.py::test_each_example_file_passes[test_loss.py]": "6 s",
+    "tests/testing/test_user_suite.py::test_the_user_suite_passes_the_correct_implementations_and_fails_the_slips_*":
+        "11 s (examples/user_suite/ under pytest on torch)",
+    "tests/interop/test_examples.py::test_worked_torch_example_catches_a_wrong_loss_weight_and_tempered_confidence":
+        "11 s",
+    # whole programs
+    "tests/test_benchmarks.py::test_quick_runner_runs_and_records_the_machine": "51 s (python -m benchmarks --quick)",
+    "tests/experiments/test_sweep.py::test_a_killed_sweep_finishes_where_it_stopped": "20 s",
+    "tests/experiments/test_sweep.py::test_a_local_dask_cluster_gives_the_same_bytes": "5 s",
+    "tests/models/test_train.py::test_a_killed_cli_run_resumes_bit_identical": "15 s",
+    "tests/core/test_fuzz.py::test_cli_exits_with_one_readable_line": "11 s (500 command lines)",
+    "tests/core/test_float32.py::test_the_grid_and_the_counts_are_torchs": "21 s (every grid to 4096 steps in torch)",
+    # power studies of the checks themselves (thousands of simulated checks each)
+    "tests/testing/test_power.py::*": "36 s in all",
+    # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)
+    "tests/samplers/test_cases.py::test_draws_follow_the_exact_law_and_the_exact_calls[*-oracle]": "50 s",
+    "tests/samplers/test_originals.py::test_refimpl_models_the_original[*-oracle]": "20 s",
+    "tests/samplers/test_llada2.py::test_the_pipeline_loop_agrees_with_the_exact_law_and_calls[*-oracle]": "15 s",
+    "tests/samplers/test_entropy_bound.py::test_the_original_loop_agrees_with_the_exact_law_and_calls[*-oracle]":
+        "14 s",
+    "tests/engine/test_calls.py::test_expected_calls_agree_with_the_originals_counts[*-oracle]": "8 s",
+    "tests/samplers/test_remdm_conf.py::test_the_original_update_agrees_with_the_exact_law_and_calls[*-oracle]": "6 s",
+    "tests/samplers/test_llada_options.py::test_each_option_samples_its_exact_law[*-oracle]": "4 s",
+    "tests/samplers/test_llada_options.py::test_the_original_loop_agrees_with_the_exact_law_and_calls[*-oracle]": "2 s",
+}
+
+
+def pattern(entry):
+    """The compiled node-id pattern of an entry: ``*`` matches anything; brackets and the rest are literal."""
+    return re.compile("".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", entry)) + r"\Z")
+
+
+PATTERNS = [pattern(entry) for entry in SLOW]
+
+
+def is_slow(nodeid):
+    """Whether the test of ``nodeid`` is listed (an xdist group's ``@name`` suffix ignored)."""
+    return any(p.match(re.sub(r"@\w+\Z", "", nodeid)) for p in PATTERNS)
+
+
+def unmatched(nodeids):
+    """([is_slow(n) for n in nodeids], the entries whose file is among ``nodeids``' files but match none of them)."""
+    bare = [re.sub(r"@\w+\Z", "", n) for n in nodeids]
+    files = {n.partition("::")[0] for n in bare}
+    hits = [[p.match(n) is not None for p in PATTERNS] for n in bare]
+    stale = [entry for k, entry in enumerate(SLOW)
+             if entry.partition("::")[0] in files and not any(row[k] for row in hits)]
+    return [any(row) for row in hits], stale
