@@ -21,19 +21,33 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 
+PAPER_TRAINING_STEPS = 100  # the suite's paper run: every exact number is the paper's, the MLPs barely trained
+
+
 @pytest.fixture(scope="session")
 def paper_run():
-    """``run_paper``'s reports and trained models, computed once for the session (by one xdist worker: the modules
-    that read them are one xdist_group): the experiments' tests read them, and the CLI's ``refimpl paper --json``
-    prints them.  With one BLAS thread per process (below, and the suite's own workers) the trained models' numbers
-    differ from the default run's in their last digits; the tests check them against independent computations,
-    never against the bytes (the slow README check runs the whole default command).  Without xdist the four
-    trainings run side by side on two processes (37 s instead of 54 s on the 2-core machine)."""
+    """``run_paper``'s reports and trained models with every MLP trained for ``PAPER_TRAINING_STEPS`` steps (about 4
+    s instead of a minute), computed once for the session (by one xdist worker: the modules that read them are one
+    xdist_group): the experiments' tests read them, and the CLI's ``refimpl paper --json`` prints them.  Every exact
+    number is the paper's; the tests check the trained models' numbers against independent computations that hold
+    for any model, never against the bytes.  What needs the paper's trainings — the toy model's marginals within
+    0.05 — reads :func:`paper_run_full` (slow, tests/tiers.py), and the slow README check runs the whole default
+    command."""
+    return _paper(PAPER_TRAINING_STEPS)
+
+
+@pytest.fixture(scope="session")
+def paper_run_full():
+    """As :func:`paper_run`, with the paper's trainings (about a minute on the 2-core machine)."""
+    return _paper(None)
+
+
+def _paper(training_steps):
     from refimpl.experiments.paper import run_paper
 
     models = {}
     workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2  # (under xdist the other cores run other tests)
-    reports = run_paper(progress=lambda message: None, models=models, workers=workers)
+    reports = run_paper(progress=lambda message: None, models=models, workers=workers, training_steps=training_steps)
     return reports, models
 
 

@@ -66,3 +66,29 @@ def test_frontier_rows_obey_the_theorems(quick_results):
     eb = by_label["EntropyBound(gamma=0.5, temperature=1.0)"]
     assert abs(eb["kl_p_q"]) < 1e-12 and abs(eb["expected_calls"] - 3.0) < 1e-12
     assert "EntropyBound(gamma=0.5, temperature=1.0)" in case["frontier"] and "LeftToRight()" not in case["frontier"]
+
+
+def test_the_frontier_theorems_on_the_toy_set_in_process():
+    """The theorems the benchmark's frontier shows, on the paper's toy set with the oracle (the benchmark's rows come
+    from the same frontier_rows; its whole run is the slow test above): one step loses exactly TC(p) in one call; one
+    token per step in a value-independent order loses nothing; the EB-Sampler reveals the determined positions
+    (entropy 0) together, exact at 3 calls."""
+    import numpy as np
+    import refimpl
+    from refimpl import samplers as S
+    from refimpl.experiments import toy
+    from refimpl.experiments.frontier import frontier_rows
+
+    table = np.asarray(refimpl.datasets.empirical(toy.toy_sequences(), vocab_size=5))
+    one_step = [S.Ancestral(steps=1, cache=True), S.LLaDA(1, temperature=1.0), S.Dream(1, "maskgit_plus", 1.0),
+                S.LLaDA2(1, temperature=1.0)]
+    exact = [S.LeftToRight(), S.LLaDA(5, temperature=1.0, remasking="random")]
+    eb = S.EntropyBound(0.5, temperature=1.0)
+    rows = frontier_rows(table, refimpl.oracle_denoiser(table), one_step + exact + [eb], ties=False)
+    tc = refimpl.total_correlation(table)
+    assert tc > 1.0
+    for row in rows[:4]:
+        assert abs(row["kl_p_q"] - tc) < 1e-10 and row["expected_calls"] == 1.0, row["label"]
+    for row in rows[4:6]:
+        assert abs(row["kl_p_q"]) < 1e-12 and row["expected_calls"] == 5.0, row["label"]
+    assert abs(rows[6]["kl_p_q"]) < 1e-12 and abs(rows[6]["expected_calls"] - 3.0) < 1e-12

@@ -47,7 +47,11 @@ class JointThreshold:
     ``original="hf"`` m + min(j, E) — ``generate`` tests the budget before its call.  The outputs are the same.
     Defaults are sglang's (threshold 0.5, edit threshold 0); LLaDA2.1's ``generate`` has 0.95 and 0.9.
     diffusers' ``BlockRefinementScheduler`` (refimpl's :class:`LLaDA2`) applies edits in E + 1 post steps and
-    commits on a step schedule: not this rule when the budget binds.
+    commits on a step schedule: not this rule when the budget binds.  Not modelled: sglang's own sampled mode (a
+    version of ``joint_threshold.py`` of unknown commit, index id 46535117381: positions chosen by the greedy p,
+    their tokens then drawn by ``sample_from_logits_dllm``; edits greedy — so at the default edit threshold 0 the
+    next step replaces every drawn token by that step's argmax where they differ; after the masks, one draw from the
+    post steps' summed logits), nor the guard its tests describe, whose code was not found.
 
     Examples
     --------

@@ -41,8 +41,10 @@ def test_toy_data_set_reproduces_the_paper_numbers_by_direct_count(paper):
     assert findings["one token at a time: TV to the joint"] < 1e-12
 
 
-def test_toy_mlp_marginals_are_within_0_05_of_exact(paper):
-    reports, models = paper
+def test_toy_mlp_marginals_are_within_0_05_of_exact(paper_run_full):
+    """With the paper's training (slow: tests/tiers.py)."""
+    reports, models = paper_run_full
+    reports = {r.name: r for r in reports}
     model = models["toy"]
     mu = model(toy.query()[None])[0]
     assert reports["toy"].findings["model: largest marginal error"] == pytest.approx(
