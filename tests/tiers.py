@@ -41,6 +41,32 @@ SLOW = {
     "tests/core/test_float32.py::test_the_grid_and_the_counts_are_torchs": "21 s (every grid to 4096 steps in torch)",
     # the paper's trainings (the suite's paper run trains each MLP for 100 steps: every exact number the same)
     "tests/experiments/test_experiments.py::test_toy_mlp_marginals_are_within_0_05_of_exact": "62 s",
+    # one-off long checks, each with a shorter one of the same kind left in the suite
+    "tests/models/test_train.py::test_training_reaches_the_entropy_within_0_02_nats": "10 s (a full training; "
+                                                                                      "test_mlp's gradients stay)",
+    "tests/limits/test_limits.py::test_the_adaptive_optimum_against_every_policy[5-3]": "8 s (the smaller sizes stay)",
+    "tests/core/test_float32.py::test_the_grid_is_torch_cpus_linspace_rewritten_exactly": "7 s (every grid in torch; "
+                                                                                          "test_grids32 stays)",
+    "tests/experiments/test_sweep.py::test_the_frontier_and_the_prescriptions_grid_run_side_by_side_on_a_pool": "6 s",
+    "tests/experiments/test_sweep.py::test_the_frontier_command_as_a_resumable_sweep": "6 s (the sweep's own "
+                                                                                         "resumption tests stay)",
+    "tests/experiments/test_figures.py::test_frontier_figures_from_the_command_line": "3 s (the figure's own test "
+                                                                                      "stays)",
+    "tests/samplers/test_remdm_conf.py::test_code_and_documented_schedules_differ_exactly": "6 s",
+    "tests/samplers/test_precision_samplers.py::test_low_precision_noise_is_the_loop_with_that_noise[*-float16]":
+        "8 s (the bfloat16 rows stay)",
+    "tests/samplers/test_ties.py::test_torch_topk_order_reproduces_a_dream_loop_that_calls_torch": "4 s",
+    "tests/samplers/test_ties_editing.py::test_the_pipeline_paths_are_the_pipeline_loop": "4 s (the per-rule paths "
+                                                                                         "stay)",
+    "tests/samplers/test_entropy_bound.py::test_a_slip_is_caught[bound-includes-the-largest]": "3 s (the other "
+                                                                                              "slip stays)",
+    "tests/samplers/test_entropy_bound.py::test_the_original_loop_agrees_with_the_exact_law_and_calls[gamma=0.0-*]":
+        "3 s (four settings stay)",
+    "tests/samplers/test_cases.py::test_draws_follow_the_exact_law_and_the_exact_calls[94: ReMDM(steps=4, "
+    "remasking='conf')*": "2 s (ReMDM's confidence schedule: four other rows and tests/samplers/test_remdm_conf.py "
+                          "stay)",
+    "tests/samplers/test_cases.py::test_draws_follow_the_exact_law_and_the_exact_calls[98: ReMDM(steps=4, "
+    "remasking='conf', eta=0.4*": "2 s",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)

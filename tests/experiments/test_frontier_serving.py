@@ -62,7 +62,7 @@ def test_a_joint_threshold_row_with_one_token_per_step_on_a_product_law_is_llada
 def test_the_frontier_report_marks_serving_rows_on_the_frontier_only_when_nothing_beats_them():
     rng = np.random.default_rng(5)
     table = rng.dirichlet(np.full(81, 0.5)).reshape((3,) * 4)
-    report = frontier_report(table, refimpl.oracle_denoiser(table))
+    report = frontier_report(table, refimpl.oracle_denoiser(table), default_samplers(4, quick=True))
     rows = report.tables[0].rows
     for (label, calls, _, kl, *_, star, _), (_, calls2, _, kl2, *_) in itertools.permutations(rows, 2):
         if star == "*" and np.isfinite(kl):
