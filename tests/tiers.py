@@ -10,8 +10,10 @@ that exists.  Two kinds:
   runner, the examples against torch and diffusers, killed-and-resumed runs, a Dask cluster, power studies of the
   statistical checks themselves);
 - the oracle's half of the Monte Carlo checks that run each sampler under two denoisers — the suite keeps the
-  other denoiser's half (a random denoiser, consistent with no law: the more general), so every row still runs in
-  the suite.
+  other denoiser's half (a random denoiser, consistent with no law: the more general).
+
+tests/samplers/test_cases.py marks its own rows after each family's first two ``slow`` (every family keeps two rows
+in the suite).
 """
 import re
 
@@ -67,6 +69,17 @@ SLOW = {
                           "stay)",
     "tests/samplers/test_cases.py::test_draws_follow_the_exact_law_and_the_exact_calls[98: ReMDM(steps=4, "
     "remasking='conf', eta=0.4*": "2 s",
+    "tests/samplers/test_ties.py::test_draws_follow_the_exact_law_under_each_rule[*-random0]": "4 s in all (the "
+                                                                                              "other rules stay)",
+    "tests/samplers/test_ties.py::test_draws_follow_the_exact_law_under_each_rule[*-random1]": "",
+    "tests/samplers/test_ties.py::test_draws_follow_the_exact_law_under_each_rule[*-random2]": "",
+    "tests/samplers/test_multi_block.py::test_the_greedy_code_is_a_point_mass_at_the_loops_output_with_its_calls"
+    "[*-dream]": "4 s in all (d3LLM's loops; sglang's, the default, stays)",
+    "tests/samplers/test_multi_block.py::test_the_greedy_code_is_a_point_mass_at_the_loops_output_with_its_calls"
+    "[*-llada]": "",
+    "tests/core/test_fuzz.py::test_public_api_raises_only_refimpl_errors": "3 s (python -m tests.fuzz runs more)",
+    "tests/core/test_reliability.py::test_every_sampler_is_deterministic_across_runs_and_process_restarts":
+        "3 s (subprocesses; the thread-count test stays)",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import refimpl
 from refimpl.reports.labels import sampler_label
+from refimpl.samplers import family_of
 from refimpl.samplers.cases import CASES, VOCAB_SIZE
 from scipy import stats
 
@@ -33,8 +34,18 @@ def calls_agree(counted, exact, most, alpha=FALSE_ALARM):
     return abs(counted.mean() - exact) <= z * spread / np.sqrt(n)
 
 
+def rows():
+    """Every row's index; a family's rows after its first two are ``slow`` (the suite's time: tests/tiers.py; the
+    full benchmarks run them), as is the oracle's half of every row (tests/tiers.py)."""
+    seen = {}
+    for index, case in enumerate(CASES):
+        family = family_of(case.sampler).name
+        seen[family] = seen.get(family, 0) + 1
+        yield pytest.param(index, id=case_id(index), marks=[pytest.mark.slow] if seen[family] > 2 else [])
+
+
 @pytest.mark.parametrize("which", ["oracle", "random"])
-@pytest.mark.parametrize("index", range(len(CASES)), ids=case_id)
+@pytest.mark.parametrize("index", rows())
 def test_draws_follow_the_exact_law_and_the_exact_calls(index, which):
     case = CASES[index]
     _, denoisers = LAWS[case.length]
