@@ -12,8 +12,8 @@ that exists.  Two kinds:
 - the oracle's half of the Monte Carlo checks that run each sampler under two denoisers — the suite keeps the
   other denoiser's half (a random denoiser, consistent with no law: the more general).
 
-tests/samplers/test_cases.py marks its own rows after each family's first two ``slow`` (every family keeps two rows
-in the suite).
+tests/samplers/test_cases.py marks its own rows after each family's first ``slow`` (every family keeps a row in the
+suite, under the random denoiser).
 """
 import re
 
@@ -23,11 +23,13 @@ SLOW = {
     "tests/testing/test_plugin.py::test_the_monte_carlo_scale_option_and_environment_variable": "36 s",
     "tests/testing/test_plugin.py::test_fixtures_are_seeded_per_test_and_the_same_in_every_run": "29 s",
     "tests/testing/test_plugin.py::test_sampling_assertions_without_a_seed_draw_from_the_tests_seed": "28 s",
-    # docs/testing.md's example files under pytest in subprocesses; the suite keeps the NumPy sampler's
+    # docs/testing.md's example files under pytest in subprocesses
     "tests/testing/test_docs.py::test_each_example_file_passes[test_diffusers_scheduler.py]": "14 s",
     "tests/testing/test_docs.py::test_each_example_file_passes[test_torch_sampler.py]": "8 s",
     "tests/testing/test_docs.py::test_each_example_file_passes[test_torch_model.py]": "8 s",
     "tests/testing/test_docs.py::test_each_example_file_passes[test_loss.py]": "6 s",
+    "tests/testing/test_docs.py::test_each_example_file_passes[test_numpy_sampler.py]": "5 s (the guide's own tests "
+                                                                                        "stay: its table, its files)",
     "tests/testing/test_user_suite.py::test_the_user_suite_passes_the_correct_implementations_and_fails_the_slips_*":
         "11 s (examples/user_suite/ under pytest on torch)",
     "tests/interop/test_examples.py::test_worked_torch_example_catches_a_wrong_loss_weight_and_tempered_confidence":

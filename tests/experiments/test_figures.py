@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import refimpl
 from refimpl.experiments import coupled, figures, prescriptions
-from refimpl.experiments.frontier import frontier_report, shown
+from refimpl.experiments.frontier import default_samplers, frontier_report, shown
 from refimpl.laws import datasets
 
 
@@ -36,7 +36,7 @@ def assert_zero_at_zero(ax, ys):
 
 def test_the_frontier_figure(drawn, tmp_path):
     law = datasets.dirichlet(3, 4, np.random.default_rng(0), 0.5)
-    report = frontier_report(law.table, refimpl.oracle_denoiser(law))
+    report = frontier_report(law.table, refimpl.oracle_denoiser(law), default_samplers(4, quick=True))
     assert figures.frontier_figure(report, str(tmp_path)) == [str(tmp_path / "frontier.png")]
     ax = drawn[0].axes[0]
     lines = series(ax)

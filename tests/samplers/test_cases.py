@@ -35,13 +35,13 @@ def calls_agree(counted, exact, most, alpha=FALSE_ALARM):
 
 
 def rows():
-    """Every row's index; a family's rows after its first two are ``slow`` (the suite's time: tests/tiers.py; the
-    full benchmarks run them), as is the oracle's half of every row (tests/tiers.py)."""
+    """Every row's index; a family's rows after its first are ``slow`` (the suite's time: tests/tiers.py; the full
+    benchmarks run them), as is the oracle's half of every row (tests/tiers.py)."""
     seen = {}
     for index, case in enumerate(CASES):
         family = family_of(case.sampler).name
         seen[family] = seen.get(family, 0) + 1
-        yield pytest.param(index, id=case_id(index), marks=[pytest.mark.slow] if seen[family] > 2 else [])
+        yield pytest.param(index, id=case_id(index), marks=[pytest.mark.slow] if seen[family] > 1 else [])
 
 
 @pytest.mark.parametrize("which", ["oracle", "random"])
