@@ -96,8 +96,10 @@ def _serving(name, w):
     """The decoding rules 2026's serving stacks ship (issue #37, ../shared/SAMPLERS-2026.md) at their shipped defaults
     and a few thresholds or step counts, at the frontier's temperature where the rule has one (ShiftConfidence,
     LinearSpec and InfoGain decode greedily: point masses, at an infinite KL(p || q) unless p is one); blocks of
-    2 where they tile the region (MultiBlock's lookahead needs two blocks at least); InfoGain with as many iterations
-    as positions (fewer may leave masks, as its original does); ShiftConfidence without a prompt only."""
+    2 where they tile the region (MultiBlock's lookahead needs two blocks at least); JointThreshold in blocks of 4 (or
+    2) from position 0 where they tile the sequence, without a prompt (one block of 8 that edits takes minutes);
+    InfoGain with as many iterations as positions (fewer may leave masks, as its original does); ShiftConfidence
+    without a prompt only."""
     t, thresholds = w.temperature, ((0.5, 0.9) if w.quick else (0.3, 0.5, 0.7, 0.9))
     halves = w.region % 2 == 0 and w.region >= 4
     if name == "entropy_threshold":
@@ -106,8 +108,9 @@ def _serving(name, w):
         original = "sglang" if t == 0 else "d3llm-dream"  # (sglang's takes the argmax; d3LLM's reference samples)
         return [S.MultiBlock(x, block_length=2, temperature=t, original=original) for x in thresholds] if halves else []
     if name == "joint_threshold":
-        return [S.JointThreshold(x, temperature=t, original="hf", edit_threshold=e, max_post_edit_steps=2)
-                for x in thresholds for e in ((0.0,) if w.quick else (0.0, 0.9))]
+        block = None if w.prompted else 4 if w.region % 4 == 0 else 2 if halves else None
+        return [S.JointThreshold(x, temperature=t, original="hf", edit_threshold=e, max_post_edit_steps=2,
+                                 block_length=block) for x in thresholds for e in ((0.0,) if w.quick else (0.0, 0.9))]
     if name == "hierarchy_block":
         return [S.HierarchyBlock(x, temperature=t) for x in thresholds]
     if name == "shift_confidence":  # (its blocks start at 0: a prompt would end inside one, which sglang does not take)
