@@ -1313,7 +1313,7 @@ def pc_sampler(denoiser, n, rng, length, vocab_size, prompt, steps, block_length
 
 def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=None, candidates=8,
               position_temperature=0.2, threshold=0.8, variant="info_gain", original="standalone", calls=None,
-              temperature=0.0):
+              temperature=0.0, rows=None):
     """The Info-Gain sampler's ``sample`` (yks23/Information-Gain-Sampler src/samplers/info_gain.py at 0ae2da8) at
     token temperature 0, each row its own run: per block after the prompt one forward, then up to steps // blocks
     iterations while the block holds masks: the bypass (every masked position of the block with max probability >=
@@ -1327,7 +1327,7 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
     ``temperature`` > 0: ``_add_gumbel_noise`` — argmax(logits + T * Gumbel(u clamped to [1e-10, 1 - 1e-10])) — for
     the bypass's tokens, candidate 0's tokens and each other candidate's own fresh tokens, whose untempered
     probabilities are that candidate's confidences (``_generate_candidates``; the same in dllm's info_gain_ops at
-    0306f52)."""
+    0306f52).  ``rows`` (n,), if given, counts each row's lookahead sequences (the batch's distinct candidates)."""
     x = _start(n, length, vocab_size, prompt)
     start = _prompt_length(x, vocab_size)
     size = length - start if block_length is None else block_length
@@ -1379,6 +1379,8 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
                     if choice not in found:
                         found.append(choice)
                         token.append(int(own[choice]))
+                if rows is not None:
+                    rows[row] += len(found)
                 batch = np.tile(x[row], (len(found), 1))
                 batch[np.arange(len(found)), lo + valid[found]] = token
                 cost = entropy(p[valid[found]]) if variant == "info_gain" else np.zeros(len(found))

@@ -8,6 +8,8 @@ nothing depends on its masked positions only, never on the token values; so the 
 follows from how much probability each mask pattern holds before each step, which the exact-law
 engine has at hand.  Proved in proofs/model_calls.md.
 """
+import dataclasses
+import math
 import warnings
 
 import numpy as np
@@ -118,3 +120,41 @@ def call_range(job: Problem) -> "tuple[int, int]":
     certain = [step.calls == ALWAYS or (k == 0 and step.calls == IF_CHANGED) for k, step in enumerate(job.steps)]
     return (sum(step.passes for step, sure in zip(job.steps, certain) if sure),
             sum(step.passes for step in job.steps))
+
+
+def expected_rows(denoiser: Denoiser, sampler: Sampler, length: int, vocab_size: int,
+                  prompt: ArrayLike | None = None) -> float:
+    r"""The expected number of sequences the original loop's batched passes evaluate for one sequence — the rows of
+    each batch, summed over the run — for the steps that batch several sequences in one model call (a step with a
+    ``rows`` field: the Info-Gain sampler's lookahead, one row per distinct candidate).  Each such batch is one call
+    in :func:`expected_calls`; its rows are counted here.  0 for a plan without batched passes.
+
+    Parameters
+    ----------
+    denoiser, sampler, length, vocab_size, prompt
+        As :func:`refimpl.exact_law`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    Info-Gain on a coupled pair: the one lookahead call of the run batches both positions as candidates with
+    probability 1 - (1/2)^7 (seven draws of softmax(conf / 0.2) over two tied positions, candidate 0 the first):
+
+    >>> import refimpl
+    >>> from refimpl import samplers
+    >>> oracle = refimpl.oracle_denoiser(refimpl.datasets.coupled_pairs())
+    >>> refimpl.engine.calls.expected_rows(oracle, samplers.InfoGain(2), 2, 4) == 1 + 1 - 0.5 ** 7
+    True
+    """
+    job = problem(denoiser, sampler, length, vocab_size, prompt)
+    counted = []
+    steps = tuple(dataclasses.replace(step, rows=counted) if _batches(step) else step for step in job.steps)
+    run(dataclasses.replace(job, steps=steps))
+    return math.fsum(counted)
+
+
+def _batches(step) -> bool:
+    return dataclasses.is_dataclass(step) and any(field.name == "rows" for field in dataclasses.fields(step))

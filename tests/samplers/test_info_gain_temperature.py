@@ -147,3 +147,25 @@ def test_one_candidate_at_a_temperature_is_llada_one_at_a_time_and_the_bypass_dr
     product = functools.reduce(np.multiply.outer, marginals)
     bypass = S.InfoGain(4, threshold=1e-9, temperature=0.8)
     np.testing.assert_allclose(refimpl.exact_law(MODEL, bypass, L, V), product, atol=1e-14)
+
+
+@pytest.mark.parametrize("settings, prompt", [
+    (dict(steps=4, threshold=0.0, position_temperature=0.5), None),
+    (dict(steps=4, temperature=1.0, candidates=3, position_temperature=1.0), None),
+    (dict(steps=3, temperature=0.7, threshold=0.0, original="dllm"), np.array([2, V, V, V])),
+])
+def test_the_lookahead_rows_are_the_loops_batch_sizes(settings, prompt):
+    """refimpl.engine.calls.expected_rows against the mean of the batch sizes the loop's lookahead calls evaluate:
+    a normal interval at level 1e-3 (seeded), which two candidates per step would fail."""
+    from refimpl.engine.calls import expected_rows
+    from scipy import stats
+
+    exact = expected_rows(MODEL, S.InfoGain(**settings), L, V, prompt=prompt)
+    n = 2000
+    rows = np.zeros(n, dtype=np.int64)
+    originals.info_gain(MODEL, n, np.random.default_rng(4), L, V, prompt, rows=rows, **settings)
+    assert rows.max() > rows.min()  # (the count varies: the check has something to test)
+    half = stats.norm.ppf(1 - 1e-3 / 2) * rows.std(ddof=1) / np.sqrt(n)
+    assert abs(rows.mean() - exact) <= half, (rows.mean(), exact, half)
+    fewer = expected_rows(MODEL, S.InfoGain(**dict(settings, candidates=2)), L, V, prompt=prompt)
+    assert abs(rows.mean() - fewer) > half  # the check tells a wrong candidate count apart

@@ -97,3 +97,13 @@ def committed_law(first, drawn, score, candidates):
             nxt[:, new | bit, a] += np.where(wins, moved, 0.0).sum(axis=2)
         seen = nxt
     return seen.sum(axis=1).reshape(sources, count, vocab_size)
+
+
+def expected_distinct(first, drawn, candidates):
+    r"""(N,): the expected number of distinct positions among the candidates — the rows of the lookahead batch —
+    from the position laws of candidate 0, ``first`` (N, m), and of each of the ``candidates`` - 1 others,
+    ``drawn`` (N, m), all independent: :math:`\sum_j [w - (w - f_j)(1 - d_j)^{N-1}]` with w the mass ``first``
+    keeps (1 unless a tie rule drops paths; then the expectation is over the kept paths, times their mass)."""
+    first, drawn = np.asarray(first, dtype=np.float64), np.asarray(drawn, dtype=np.float64)
+    kept = first.sum(axis=1, keepdims=True)
+    return (kept - (kept - first) * (1.0 - drawn) ** (candidates - 1)).sum(axis=1)

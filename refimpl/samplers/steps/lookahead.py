@@ -11,7 +11,7 @@ from ...engine.layout import code_patterns, pattern_codes
 from ...engine.moves import FlatMove
 from ...engine.protocol import IF_MASKED, PatternStep
 from ...laws import space
-from ..kernels.candidates import committed_law, drawn_candidate_law, first_candidate_law
+from ..kernels.candidates import committed_law, drawn_candidate_law, expected_distinct, first_candidate_law
 from ..kernels.subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
 from ..kernels.tokens import temper
 from .bypass import block_candidates
@@ -48,6 +48,7 @@ class InfoGainStep(Ranked, PatternStep):
     calls: str = IF_MASKED
     queries: bool = True
     temperature: float = 0.0
+    rows: object = dataclasses.field(default=None, compare=False, repr=False)  # a list: the lookahead rows (runs)
 
     def candidates(self, patterns):
         return block_candidates(patterns, self.block)
@@ -90,8 +91,7 @@ class InfoGainStep(Ranked, PatternStep):
     def choice_law(self, conf, score, first):
         """(N, m): the probability that each position is committed given the confidences ``conf`` (N, m), the scores
         ``score`` (N, m) and candidate 0's position ``first`` (N,) (the closed form of the class docstring)."""
-        weights = np.exp((conf - conf.max(axis=1, keepdims=True)) / self.position_temperature)
-        pi = weights / weights.sum(axis=1, keepdims=True)
+        pi = self._position_law(conf)
         draws = self.candidates_per_step - 1
         rows = np.arange(len(conf))
         s0 = score[rows, first]
@@ -132,6 +132,10 @@ class InfoGainStep(Ranked, PatternStep):
             score = self.scores(z, at, states.query, vocab_size)
             for weight, first in self._firsts(conf):
                 law += weight[:, None] * self.choice_law(conf, score, first)
+            if self.rows is not None:
+                firsts = sum(weight[:, None] * (np.arange(len(at))[None, :] == first[:, None])
+                             for weight, first in self._firsts(conf))
+                self._count_rows(states, firsts, self._position_law(conf))
         strides = space.strides(vocab_size, length)
         destination = index[None, :] + ((tokens - vocab_size) * strides[at][None, :]).T  # (m, N)
         after = []
@@ -153,8 +157,10 @@ class InfoGainStep(Ranked, PatternStep):
         law = first_candidate_law(mu, q, self.tie)
         if not self._trivial(len(at)):
             score = np.stack([self.scores(z, at, states.query, vocab_size, v) for v in range(vocab_size)], axis=2)
-            law = committed_law(law, drawn_candidate_law(mu, q, self.position_temperature), score,
-                                self.candidates_per_step)
+            drawn = drawn_candidate_law(mu, q, self.position_temperature)
+            if self.rows is not None:
+                self._count_rows(states, law.sum(axis=2), drawn.sum(axis=2))
+            law = committed_law(law, drawn, score, self.candidates_per_step)
         strides = space.strides(vocab_size, length)
         shift = (np.arange(vocab_size)[None, :] - vocab_size) * strides[at][:, None]  # (m, V)
         destination = index[None, :] + shift.reshape(-1, 1)  # (m V, N)
@@ -165,6 +171,16 @@ class InfoGainStep(Ranked, PatternStep):
             after += [pattern_codes(pattern[None])[0]] * vocab_size
         probability = law.reshape(len(index), -1).T * states.mass.reshape(-1)[None, :]
         return [FlatMove(states.pattern, destination, probability, np.array(after)[:, None])]
+
+    def _position_law(self, conf):
+        """(N, m): softmax(conf / tau), the position law of candidates 1..N-1 at temperature 0."""
+        weights = np.exp((conf - conf.max(axis=1, keepdims=True)) / self.position_temperature)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def _count_rows(self, states, first, drawn):
+        """Add the expected rows of this lookahead batch, weighted by the sources' mass, to ``rows`` (a list)."""
+        distinct = expected_distinct(first, drawn, self.candidates_per_step)
+        self.rows.append(float(np.dot(states.mass.reshape(-1), distinct)))
 
     def draw(self, z, mu, rng, model=None):
         """The sampler's own procedure, for a batch at once: candidate 0 by confidence (the tie rule), the others by
