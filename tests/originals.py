@@ -1153,12 +1153,16 @@ def fastdiffuser(denoiser, n, rng, length, vocab_size, prompt, threshold=None, b
 
 
 def sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, threshold=0.95, block_length=None,
-                          temperature=0.0, final_call=True, calls=None):
+                          temperature=0.0, final_call=True, calls=None, top_k=None, top_p=None, min_p=0.0):
     """sglang's ``LowConfidence.run`` (python/sglang/srt/dllm/algorithm/low_confidence.py at 6e97cb5), each row one
     request, blocks of ``block_length`` from position 0 (one without a mask is prefill, not counted): up to block-size
     iterations while masks remain: a forward, x the argmax and p its softmax probability (T > 0: ``DllmSamplingPlan``
     at srt/dllm/sampling.py 0026bd4 — x drawn from softmax(logits / T), p = min(argmax probability, exp((z_x -
-    z_max) / T))), commit p > threshold among the masked, else ``topk(1)``; then the final forward."""
+    z_max) / T))), commit p > threshold among the masked, else ``topk(1)``; then the final forward.  ``top_k``,
+    ``top_p``, ``min_p``: the draw through ``top_k_top_p_min_p_sampling_from_probs_torch`` (srt/layers/sampler.py),
+    re-written below; a request with top_k <= 1 is greedy (``maybe_build``'s ``top_ks > 1``)."""
+    if top_k is not None and top_k <= 1:
+        temperature = 0.0
     x = _start(n, length, vocab_size, prompt)
     size = length if block_length is None else block_length
     for lo in range(0, length, size):
@@ -1177,7 +1181,7 @@ def sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, threshol
                 tokens = np.argmax(logits, axis=-1)
                 p = np.take_along_axis(_softmax(logits), tokens[..., None], axis=-1)[..., 0]
             else:
-                tokens = _categorical(_softmax(logits / temperature), rng)
+                tokens = _sglang_torch_sample(_softmax(logits / temperature), top_k, top_p, min_p, rng)
                 drawn = np.exp((np.take_along_axis(logits, tokens[..., None], axis=-1)[..., 0] - top) / temperature)
                 p = np.minimum(_softmax(logits).max(axis=-1), drawn)
             confidence = np.where(masked, p, -np.inf)
@@ -1188,6 +1192,25 @@ def sglang_low_confidence(denoiser, n, rng, length, vocab_size, prompt, threshol
             x[:, block] = np.where(transfer, tokens, x[:, block])
         _count(calls, final_call)
     return x
+
+
+def _sglang_torch_sample(probs, top_k, top_p, min_p, rng):
+    """sglang's torch sampler on rows of ``probs`` (..., V): sort down (a stable sort: the lowest token first on
+    ties), zero the ranks >= top_k, then where cumsum - p > top_p, then (min_p > 0) below min_p times the first;
+    ``torch.multinomial`` on what is left (it normalises), the index mapped back through the sort."""
+    shape = probs.shape
+    flat = probs.reshape(-1, shape[-1])
+    idx = np.argsort(-flat, axis=1, kind="stable")
+    srt = np.take_along_axis(flat, idx, axis=1)
+    total = np.cumsum(srt, axis=1)
+    if top_k is not None:
+        srt[:, top_k:] = 0.0
+    if top_p is not None and top_p < 1:
+        srt[(total - np.take_along_axis(flat, idx, axis=1)) > top_p] = 0.0
+    if min_p:
+        srt[srt < (srt[:, :1] * min_p)] = 0.0
+    pick = _categorical(srt, rng)
+    return np.take_along_axis(idx, pick[:, None], axis=1)[:, 0].reshape(shape[:-1])
 
 
 def vllm_llada2_default(denoiser, n, rng, length, vocab_size, prompt, block_length=None, threshold=0.01,

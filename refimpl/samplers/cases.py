@@ -205,5 +205,6 @@ CASES = (
     Case(InfoGain(3, position_temperature=1.0, threshold=0.5, temperature=1.0), 3,
          vector="InfoGain(steps=3, position_temperature=1.0, threshold=0.5, temperature=1.0)"),
     Case(InfoGain(4, candidates=3, temperature=0.7)), Case(InfoGain(3, candidates=4, temperature=1.0), prompt=PROMPT),
+    Case(LowConfidence(0.5, temperature=1.5, top_k=2, top_p=0.9, min_p=0.1)),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

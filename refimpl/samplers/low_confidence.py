@@ -25,7 +25,10 @@ class LowConfidence:
     ``temperature`` > 0: sglang's per-request sampling (``DllmSamplingPlan``): the token is drawn from
     softmax(logits / T) and committed on :math:`c = \min(\max_u \mu(u), (\mu(v)/\max_u \mu(u))^{1/T})` (the argmax's
     probability, capped by the draw's tempered probability relative to the argmax) against the same threshold.
-    Its top-k, top-p and min-p filters are not modelled.
+    ``top_k``, ``top_p``, ``min_p``: the request's filters on that draw, as sglang's torch sampler applies them
+    (:func:`refimpl.samplers.kernels.tokens.sglang_filter`; FlashInfer's ``joint`` order is the same law); the
+    confidence reads the unfiltered logits.  ``top_k`` = 1 makes the request greedy (the plan's predicate is
+    ``top_k > 1``), whatever the temperature.
 
     The vLLM dllm-plugin's LLaDA2.0 default policy (``vllm_dllm_plugin/remasking/llada2_default.py`` at 0c53db5,
     drafts of 32, threshold 0.01, ties to the smallest index, one transfer per step from its schedule's first
@@ -46,6 +49,9 @@ class LowConfidence:
     temperature: float = temperature_param(0.0)
     final_call: bool = param(True, help="sglang's call after each block's loop (the vLLM plugin has none)")
     tie: str = tie_param()
+    top_k: object = param(None, help="sglang's top-k filter on the draw (T > 0; 1: greedy)", convert=int)
+    top_p: object = param(None, help="sglang's top-p filter on the draw (T > 0)", convert=float)
+    min_p: float = param(0.0, help="sglang's min-p filter on the draw (T > 0)")
 
     def __post_init__(self):
         object.__setattr__(self, "threshold", validate.nonnegative(self.threshold, "LowConfidence threshold"))
@@ -55,6 +61,11 @@ class LowConfidence:
         object.__setattr__(self, "temperature", validate.temperature(self.temperature))
         object.__setattr__(self, "final_call", validate.flag(self.final_call, "LowConfidence final_call"))
         check_tie(self.tie, "LowConfidence")
+        if self.top_k is not None:
+            object.__setattr__(self, "top_k", validate.integer(self.top_k, "LowConfidence top_k", 1))
+        if self.top_p is not None:
+            object.__setattr__(self, "top_p", validate.probability(self.top_p, "LowConfidence top_p", open_low=True))
+        object.__setattr__(self, "min_p", validate.probability(self.min_p, "LowConfidence min_p"))
 
     def plan(self, masked, region):
         masked, _ = prefix_prompt(masked, region, "LowConfidence")
@@ -65,8 +76,9 @@ class LowConfidence:
             block = (np.arange(length) >= lo) & (np.arange(length) < lo + size)
             if not masked[block].any():
                 continue
-            step = ThresholdStep(tuple(block.tolist()), self.threshold, self.temperature, calls=IF_MASKED, tie=self.tie,
-                                 strict=True, relative_confidence=True)
+            temperature = 0.0 if self.top_k == 1 else self.temperature  # (top_k 1: the greedy path)
+            step = ThresholdStep(tuple(block.tolist()), self.threshold, temperature, calls=IF_MASKED, tie=self.tie,
+                                 strict=True, relative_confidence=True, filters=(self.top_k, self.top_p, self.min_p))
             plan.extend([step] * int(masked[block].sum()))
             if self.final_call:
                 plan.append(model_call(length))

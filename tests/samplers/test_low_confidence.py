@@ -71,8 +71,43 @@ def test_the_relative_confidence_is_greedys_at_the_argmax_and_grows_with_tempera
     assert relative_confidence(np.array([0.5, 0.45, 0.05]), 4.0)[1] == 0.5  # capped by the argmax's probability
 
 
+@pytest.mark.parametrize("settings, prompt", [
+    (dict(temperature=1.5, threshold=0.5, top_k=2), None),
+    (dict(temperature=1.2, threshold=0.4, top_p=0.7, block_length=2), PROMPTS[1]),
+    (dict(temperature=2.0, threshold=0.5, min_p=0.3, top_k=2, top_p=0.9), None),
+])
+def test_the_requests_top_k_top_p_and_min_p_match_the_exact_law(settings, prompt):
+    """The draw through sglang's torch sampler (re-written in tests/originals.py) against the filtered law: chi-square
+    and calls at alpha = 1e-3, seeded; the same loop without its filters is rejected."""
+    sampler = S.LowConfidence(**settings)
+    rt.assert_sampler_matches(loop(**settings), sampler, MODEL, TABLE, n=3000, seed=5, prompt=prompt,
+                              blind_spots="ignore")
+    plain = {k: v for k, v in settings.items() if k not in ("top_k", "top_p", "min_p")}
+    with pytest.raises(AssertionError, match="do not follow the exact law"):
+        rt.assert_sampler_matches(loop(**plain), sampler, MODEL, TABLE, n=3000, seed=5, prompt=prompt,
+                                  blind_spots="ignore")
+
+
+def test_the_filters_keep_what_sglangs_rules_keep():
+    """By hand on one row (probabilities 0.5, 0.3, 0.15, 0.05): top-k 2 keeps the first two; top-p 0.7 keeps a token
+    while the probability before it is at most 0.7 (0.5, 0.3; 0.15 follows 0.8); min-p 0.5 keeps >= 0.25; top_k 1
+    is the greedy path."""
+    from refimpl.samplers.kernels.tokens import sglang_filter
+
+    row = np.array([0.15, 0.5, 0.05, 0.3])
+    np.testing.assert_allclose(sglang_filter(row, top_k=2), [0, 0.625, 0, 0.375])
+    np.testing.assert_allclose(sglang_filter(row, top_p=0.7), [0, 0.625, 0, 0.375])
+    np.testing.assert_allclose(sglang_filter(row, top_p=0.85), [0.15 / 0.95, 0.5 / 0.95, 0, 0.3 / 0.95])
+    np.testing.assert_allclose(sglang_filter(row, min_p=0.5), [0, 0.625, 0, 0.375])
+    assert sglang_filter(row) is row and sglang_filter(row, top_p=1.0, min_p=0.0) is row
+    greedy = refimpl.exact_law(MODEL, S.LowConfidence(0.5), L, V)
+    np.testing.assert_array_equal(refimpl.exact_law(MODEL, S.LowConfidence(0.5, temperature=1.0, top_k=1), L, V),
+                                  greedy)
+
+
 @pytest.mark.parametrize("settings", [dict(threshold=-1.0), dict(block_length=0), dict(final_call="no"),
-                                      dict(temperature=-1.0), dict(tie="sideways")])
+                                      dict(temperature=-1.0), dict(tie="sideways"), dict(top_k=0), dict(top_p=0.0),
+                                      dict(top_p=1.5), dict(min_p=-0.1)])
 def test_bad_settings_are_one_clear_error(settings):
     with pytest.raises(refimpl.RefimplError):
         S.LowConfidence(**settings)

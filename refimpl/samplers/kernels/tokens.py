@@ -48,6 +48,32 @@ def truncate(probs, top_p=None, top_k=None, axis=-1):
     return np.moveaxis(kept, -1, axis)
 
 
+def sglang_filter(probs, top_k=None, top_p=None, min_p=None, axis=-1):
+    r"""sglang's ``top_k_top_p_min_p_sampling_from_probs_torch`` (srt/layers/sampler.py; the one its dLLM sampling
+    plan calls on CPU), as the law of its draw: the probabilities sorted down (lowest token first on ties), the ranks
+    >= ``top_k`` and the tokens whose sum of the probabilities before them (``cumsum - p``) exceeds ``top_p``
+    removed — both read the unfiltered order, as FlashInfer's ``joint`` order does — then those below ``min_p``
+    times the largest; renormalised.  ``None`` (or ``top_p`` >= 1, ``min_p`` 0) filters nothing there."""
+    top_p = None if top_p is not None and top_p >= 1 else top_p
+    min_p = None if not min_p else min_p
+    if top_k is None and top_p is None and min_p is None:
+        return probs
+    probs = np.moveaxis(np.asarray(probs, dtype=np.float64), axis, -1)
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    ranked = np.take_along_axis(probs, order, axis=-1)
+    removed = np.zeros(ranked.shape, dtype=bool)
+    if top_k is not None:
+        removed[..., top_k:] = True
+    if top_p is not None:
+        removed |= (np.cumsum(ranked, axis=-1) - ranked) > top_p
+    kept = np.where(removed, 0.0, ranked)
+    if min_p is not None:
+        kept = np.where(kept < ranked[..., :1] * min_p, 0.0, kept)
+    out = np.empty(probs.shape)
+    np.put_along_axis(out, order, kept / kept.sum(axis=-1, keepdims=True), axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
 def confidences(probs, kind, axis=-1):
     r"""Confidence of each candidate token, shape of ``probs`` (tokens on ``axis``).
 

@@ -10,7 +10,7 @@ from ...engine.protocol import ALWAYS
 from ..kernels.precision import PRECISIONS, gumbel_law, rounded
 from ..kernels.subsets import LOWEST, grid_product, grid_sum, subset_grid, top_k_reveals
 from ..kernels.ties import check_tie, rank_order
-from ..kernels.tokens import truncate
+from ..kernels.tokens import sglang_filter, truncate
 from .reveal import NEG_INF, PerPatternReveal, Ranked, _eligible_masked, candidate_product, candidate_rows
 
 
@@ -41,6 +41,8 @@ class GumbelDraws:
         q = gumbel_law(probs, self.temperature, self.precision, axis)
         if getattr(self, "top_p", None) is not None and self.temperature > 0:
             q = truncate(q, self.top_p, None, axis)
+        if getattr(self, "filters", None) is not None and self.temperature > 0:
+            q = sglang_filter(q, *self.filters, axis=axis)
         if getattr(self, "drawn_confidence", False) and self.temperature > 0:
             return q, q
         if getattr(self, "relative_confidence", False) and self.temperature > 0:
@@ -58,7 +60,7 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     (T > 0): the draw's law truncated as Fast-dLLM v2's ``sample_with_top_p`` (:func:`truncate`).
     ``drawn_confidence`` (T > 0): the confidence is the drawn token's probability under the draw's law (Fast-dLLM
     v2's ``p_1t``), not under the model's.  ``relative_confidence`` (T > 0): sglang's per-request sampling
-    (:func:`relative_confidence`)."""
+    (:func:`relative_confidence`), and ``filters`` its top-k, top-p and min-p (:func:`sglang_filter`)."""
 
     eligible: tuple
     threshold: float
@@ -71,6 +73,7 @@ class ThresholdStep(Ranked, GumbelDraws, PerPatternReveal):
     top_p: object = None
     drawn_confidence: bool = False
     relative_confidence: bool = False
+    filters: object = None  # (top_k, top_p, min_p) of sglang's sampling (T > 0): kernels.tokens.sglang_filter
 
     def transition(self, states):
         r"""Mass-weighted law of the destinations as a block-layout view (see
