@@ -14,7 +14,7 @@ from refimpl.samplers.kernels.tokens import temper
 from refimpl.samplers.steps.lookahead import InfoGainStep
 
 from tests import originals
-from tests.helpers import with_calls
+from tests.samplers.test_info_gain import MODEL, TABLE, L, V, loop  # the same law, model and loop
 
 
 def random_rows(seed, sources=2, count=3, vocab_size=2):
@@ -103,15 +103,6 @@ def test_at_temperature_0_the_programme_is_the_closed_form(tie):
                         np.repeat(score[:, :, None], 3, axis=2), 5)
     np.testing.assert_allclose(law.sum(axis=2), closed, atol=1e-13)
     assert np.all(law[np.arange(6)[:, None], np.arange(4)[None, :], tokens] == law.sum(axis=2))  # argmax tokens only
-
-
-V, L = 3, 4
-TABLE = refimpl.datasets.dirichlet(V, L, np.random.default_rng(7), concentration=0.5).table
-MODEL = rt.perturbed_oracle(TABLE, mix=0.3, seed=7)
-
-
-def loop(**settings):
-    return with_calls(functools.partial(originals.info_gain, **settings))
 
 
 @pytest.mark.parametrize("settings, prompt", [
