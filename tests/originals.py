@@ -1419,3 +1419,31 @@ def info_gain(denoiser, n, rng, length, vocab_size, prompt, steps, block_length=
                     best = int(np.argmax(-cost - h_next))
                     x[row, lo + valid[found[best]]] = token[best]
     return x
+
+
+def discrete_ddim(denoiser, n, rng, length, vocab_size, prompt=None, steps=32, temperature=0.0, calls=None):
+    """diffusers' ``DiscreteDDIMScheduler.step`` (schedulers/scheduling_discrete_ddim.py, 0.42.1) as
+    ``DiffusionGemmaPipeline`` drives it without its adaptive stop: a uniformly random canvas, then for step_idx in
+    0..N-1 one model call on the canvas and ``step``: x0 the argmax (T = 0) or a draw from softmax(logits / T);
+    alpha_t = k / N, alpha_s = (k + 1) / N, survival = alpha_t / alpha_s; a route per position from the three masses
+    clean / stay / noise (normalised), then the clean route takes x0, the noise route a uniform token.  ``denoiser``:
+    one model, or a list of one per step."""
+    if prompt is not None:
+        raise ValueError("the uniform canvas has no prompt here")
+    models = denoiser if isinstance(denoiser, (list, tuple)) else [denoiser] * steps
+    canvas = rng.integers(0, vocab_size, size=(n, length))
+    for k in range(steps):
+        _count(calls, True)
+        logits = _logits(models[k], canvas)
+        x0 = np.argmax(logits, axis=-1) if temperature == 0 else _categorical(_softmax(logits / temperature), rng)
+        alpha_t, alpha_s = k / steps, (k + 1) / steps
+        survival = alpha_t / alpha_s
+        same = (canvas == x0).astype(np.float64)
+        clean = alpha_s * (1 - survival) / vocab_size + survival * alpha_s * same
+        stay = survival * (1 - alpha_s) / vocab_size * np.ones_like(same)
+        noise = (1 - survival) * (1 - alpha_s) / vocab_size * np.ones_like(same)
+        masses = np.stack([clean, stay, noise], axis=-1)
+        route = _categorical(masses / masses.sum(axis=-1, keepdims=True), rng)
+        random_tokens = rng.integers(0, vocab_size, size=canvas.shape)
+        canvas = np.where(route == 0, x0, np.where(route == 2, random_tokens, canvas))
+    return canvas

@@ -100,6 +100,10 @@ SLOW = {
     "tests/samplers/test_joint_threshold.py::test_each_tie_rule_follows_every_path_of_the_loop[random]": "1.8 s (the "
                                                                                                         "other rules "
                                                                                                         "stay)",
+    "tests/samplers/test_discrete_ddim.py::test_the_installed_scheduler_follows_the_exact_law": "5 s (diffusers and "
+                                                                                               "torch; the loop "
+                                                                                               "re-written from it "
+                                                                                               "stays)",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)

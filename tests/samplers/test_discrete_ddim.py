@@ -1,0 +1,86 @@
+"""diffusers' DiscreteDDIMScheduler on a model without a mask (issue #38, rule R9): the exact law against its loop
+re-written in tests/originals.py and against the installed package itself (chi-square at 1e-3, seeded), the
+exact-on-a-product-law closed form, and the factorisation barrier on a coupled law."""
+import numpy as np
+import pytest
+import refimpl
+from refimpl.diffusion.uniform_oracles import time_agnostic_oracle, uniform_oracle
+from refimpl.samplers.discrete_ddim import DiscreteDDIM
+from scipy import stats
+
+from tests import originals
+from tests.helpers import random_table
+
+V, L = 3, 3
+TABLE = random_table(np.random.default_rng(8), V, L, concentration=0.5)
+MODEL = time_agnostic_oracle(TABLE)
+ALPHA = 1e-3
+
+
+def chi_square_p(samples, law):
+    counts = np.bincount(np.ravel_multi_index(tuple(samples.T), law.shape), minlength=law.size)
+    expected = law.ravel() * len(samples)
+    keep = expected > 0
+    assert counts[~keep].sum() == 0, "a sample the exact law gives probability 0"
+    return stats.chisquare(counts[keep], expected[keep]).pvalue
+
+
+@pytest.mark.parametrize("steps, temperature", [(4, 1.0), (3, 0.0), (6, 0.7)])
+def test_the_loop_follows_the_exact_law(steps, temperature):
+    sampler = DiscreteDDIM(steps, temperature)
+    law = sampler.exact_law(MODEL, V, L)
+    samples = originals.discrete_ddim(MODEL, 6000, np.random.default_rng(1), L, V, steps=steps,
+                                      temperature=temperature)
+    assert chi_square_p(samples, law) > ALPHA
+    assert chi_square_p(sampler.sample(MODEL, 6000, np.random.default_rng(2), V, L), law) > ALPHA  # refimpl's draw
+    other = DiscreteDDIM(steps, 0.3 if temperature >= 1 else 2.0).exact_law(MODEL, V, L)  # another temperature
+    assert refimpl.tv(law, other) > 0.1 and chi_square_p(samples, other) < ALPHA  # the check can fail
+
+
+def test_the_installed_scheduler_follows_the_exact_law():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from diffusers import DiscreteDDIMScheduler
+
+    steps, temperature, n = 4, 1.0, 6000
+    scheduler = DiscreteDDIMScheduler(num_inference_steps=steps)
+    scheduler.set_timesteps(steps)
+    generator = torch.Generator().manual_seed(0)
+    canvas = torch.randint(0, V, (n, L), generator=generator)
+    for k in scheduler.timesteps:
+        with np.errstate(divide="ignore"):
+            logits = torch.from_numpy(np.log(MODEL(canvas.numpy())))
+        canvas = scheduler.step(logits, k, canvas, temperature=temperature, generator=generator).prev_sample
+    assert chi_square_p(canvas.numpy(), DiscreteDDIM(steps, temperature).exact_law(MODEL, V, L)) > ALPHA
+
+
+def test_a_model_told_the_time_decodes_a_product_law_exactly_at_temperature_1():
+    """On a product law the posterior of x_0 given x_t factorises, so drawing x0 from the time-conditioned oracle and
+    x_s from q(x_s | x_t, x0) is the exact reverse process: the output is p, at any number of steps."""
+    product = refimpl.datasets.product([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]).table
+    for steps in (1, 2, 5):
+        told = [uniform_oracle(product, k / steps) for k in range(steps)]
+        np.testing.assert_allclose(DiscreteDDIM(steps, 1.0).exact_law(told, V, L), product, atol=1e-13)
+
+
+def test_on_a_coupled_law_a_step_that_draws_positions_together_loses_the_coupling():
+    """The coupled pairs "AB" or "CD": one step (all positions drawn from the marginals at once) puts mass on AD and
+    CB; more steps with a model told the time lose less."""
+    p = refimpl.datasets.coupled_pairs().table
+    one = DiscreteDDIM(1, 1.0).exact_law([uniform_oracle(p, 0.0)], 4, 2)
+    assert one[0, 3] + one[2, 1] == pytest.approx(0.5, abs=1e-12)  # the product of the marginals
+    many = DiscreteDDIM(8, 1.0).exact_law([uniform_oracle(p, k / 8) for k in range(8)], 4, 2)
+    assert refimpl.kl(p, many) < refimpl.kl(p, one)
+
+
+@pytest.mark.parametrize("settings", [dict(steps=0), dict(temperature=-1.0), dict(steps="many")])
+def test_bad_settings_are_one_clear_error(settings):
+    with pytest.raises(refimpl.RefimplError):
+        DiscreteDDIM(**settings)
+
+
+def test_one_denoiser_per_step_or_a_clear_error():
+    with pytest.raises(refimpl.RefimplError, match="one denoiser per step"):
+        DiscreteDDIM(3).exact_law([MODEL, MODEL], V, L)
+    with pytest.raises(refimpl.RefimplError, match="one denoiser per step"):
+        DiscreteDDIM(3).sample([MODEL], 5, np.random.default_rng(0), V, L)
