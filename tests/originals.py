@@ -1447,3 +1447,48 @@ def discrete_ddim(denoiser, n, rng, length, vocab_size, prompt=None, steps=32, t
         random_tokens = rng.integers(0, vocab_size, size=canvas.shape)
         canvas = np.where(route == 0, x0, np.where(route == 2, random_tokens, canvas))
     return canvas
+
+
+def renoise(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, entropy_bound=0.1, max_temperature=0.8,
+            min_temperature=0.4, stability_threshold=1, confidence_threshold=0.005, calls=None):
+    """dllm's ``DiffusionGemmaSampler`` one canvas (dllm/pipelines/diffusiongemma/sampler.py at 37f3e11,
+    ``_sample_loop`` and ``_denoising_step``), each row its own run: a ``randint`` canvas; for cur_step = N..1 while
+    the row is not finished: one decoder call; logits / (t_min + (t_max - t_min) * cur_step / N); a multinomial draw
+    per position; the argmax canvas; the entropies of ``Categorical(logits=...)``; ``torch.sort`` ascending (a stable
+    sort here), accepted where cumsum - own <= entropy_bound; the others ``randint``; then the history of
+    ``stability_threshold`` argmax canvases (initialised to -1) and the mean entropy decide ``finished``.  The output
+    is the last argmax canvas."""
+    if prompt is not None:
+        raise ValueError("one canvas without a prompt here")
+    canvas = rng.integers(0, vocab_size, size=(n, length))
+    out = np.zeros((n, length), dtype=np.int64)
+    history = np.full((max(stability_threshold, 1), n, length), -1)
+    finished = np.zeros(n, dtype=bool)
+    for cur_step in range(steps, 0, -1):
+        rows = np.flatnonzero(~finished)
+        if not rows.size:
+            break
+        if calls is not None:
+            np.add.at(calls, rows, 1)
+        logits = _logits(denoiser, canvas[rows]) / (min_temperature + (max_temperature - min_temperature)
+                                                    * cur_step / steps)
+        probs = _softmax(logits)
+        drawn = _categorical(probs, rng)
+        argmax = np.argmax(logits, axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=-1)
+        order = np.argsort(entropy, axis=-1, kind="stable")
+        ranked = np.take_along_axis(entropy, order, axis=-1)
+        selection = (np.cumsum(ranked, axis=-1) - ranked) <= entropy_bound
+        accepted = np.zeros_like(selection)
+        np.put_along_axis(accepted, order, selection, axis=-1)
+        random_canvas = rng.integers(0, vocab_size, size=(rows.size, length))
+        canvas[rows] = np.where(accepted, drawn, random_canvas)
+        out[rows] = argmax
+        if stability_threshold is not None and confidence_threshold is not None:
+            stable = np.ones(rows.size, dtype=bool) if stability_threshold == 0 else (
+                history[:, rows] == argmax[None]).all(axis=-1).all(axis=0)
+            history[:, rows] = np.roll(history[:, rows], -1, axis=0)
+            history[-1, rows] = argmax
+            finished[rows] |= stable & (entropy.mean(axis=-1) < confidence_threshold)
+    return out

@@ -1,0 +1,144 @@
+r"""DiffusionGemma's renoising sampler (rule R8 of SAMPLERS-2026.md) as dllm runs it
+(``dllm/pipelines/diffusiongemma/sampler.py`` at 37f3e11, ``DiffusionGemmaSampler._denoising_step``, a port of the
+transformers loop), with its exact output law and expected model calls (issue #38, build 4)."""
+import dataclasses
+
+import numpy as np
+from scipy.special import entr
+
+from ..core import validate
+from ..core.errors import InvalidParameterError
+from ..core.memory import check_memory
+from ..core.numerics import sample_categorical
+from ..engine.uniform_chain import answers, apply_step
+from .kernels.tokens import temper
+
+
+@dataclasses.dataclass(frozen=True)
+class Renoise:
+    r"""One canvas of L tokens, from a uniformly random canvas, for at most ``steps`` model calls
+    (``max_denoising_steps``).  Step n = 1..N asks the model at the canvas z and tempers its logits by
+    :math:`T = t_{min} + (t_{max} - t_{min})\,r/N`, r = N - n + 1 the steps left (so :math:`T_1 = t_{max}` and the last
+    step runs at :math:`t_{min} + (t_{max} - t_{min})/N`); every position draws a token from the tempered law;
+    positions sorted by the tempered entropy H (ascending; ties lowest position first — torch's sort is not stable)
+    are accepted while the entropy before them sums to at most ``entropy_bound`` (the lowest always); accepted
+    positions keep their draw, the others take a fresh uniform token.  The argmax canvas a (the untempered argmax,
+    first on ties) is the output: the run stops after the first step whose argmax canvas equals those of the
+    ``stability_threshold`` steps before (0: always) and whose mean entropy is below ``confidence_threshold`` (None:
+    never), else after step N.
+
+    The law's state before a step is the canvas and, with ``stability_threshold`` 1 (the default), the previous argmax
+    canvas: :math:`V^L (V^L + 1)` states, a step :math:`V^{2L}` products and a :math:`V^L \times V^L (V^L + 1)` matrix
+    product; larger thresholds are not modelled (their history is :math:`V^L` times larger per step of it).  Calls:
+    the decoder calls, one per step run (dllm's ``decoder_forward_passes``); the encoder's one call per canvas comes
+    on top.  The model is self-conditioning-blind (refimpl.diffusion.uniform_oracles).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl.diffusion.uniform_oracles import time_agnostic_oracle
+    >>> from refimpl.samplers.renoise import Renoise
+    >>> p = refimpl.datasets.coupled_pairs()
+    >>> law, calls = Renoise(8).exact_law_and_calls(time_agnostic_oracle(p), 4, 2)
+    >>> round(float(law.sum()), 12), bool(1 <= calls <= 8)
+    (1.0, True)
+    """
+
+    steps: int = 48
+    entropy_bound: float = 0.1
+    max_temperature: float = 0.8
+    min_temperature: float = 0.4
+    stability_threshold: int = 1
+    confidence_threshold: "float | None" = 0.005
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
+        set_("steps", validate.integer(self.steps, "Renoise steps", 1))
+        set_("entropy_bound", validate.nonnegative(self.entropy_bound, "Renoise entropy_bound"))
+        set_("max_temperature", validate.temperature(self.max_temperature, "Renoise max_temperature"))
+        set_("min_temperature", validate.temperature(self.min_temperature, "Renoise min_temperature"))
+        if self.min_temperature <= 0 or self.max_temperature < self.min_temperature:
+            raise InvalidParameterError(f"Renoise needs 0 < min_temperature <= max_temperature, got "
+                                        f"{self.min_temperature} and {self.max_temperature}")
+        set_("stability_threshold", validate.integer(self.stability_threshold, "Renoise stability_threshold", 0))
+        if self.stability_threshold > 1:
+            raise InvalidParameterError("Renoise: stability_threshold > 1 is not modelled (the state would hold that "
+                                        "many argmax canvases)")
+        if self.confidence_threshold is not None:
+            set_("confidence_threshold", validate.nonnegative(self.confidence_threshold,
+                                                              "Renoise confidence_threshold"))
+
+    def temperature(self, remaining):
+        """The step's temperature, ``remaining`` = N - n + 1."""
+        return self.min_temperature + (self.max_temperature - self.min_temperature) * remaining / self.steps
+
+    def view(self, mu, remaining):
+        """At canvases with answers ``mu`` (N, L, V): the tempered law q, the accepted positions (N, L), the argmax
+        canvas (N, L) and the mean entropy (N,)."""
+        q = temper(mu, self.temperature(remaining))
+        entropy = entr(q).sum(axis=-1)  # (N, L), nats
+        order = np.argsort(entropy, axis=1, kind="stable")
+        ranked = np.take_along_axis(entropy, order, axis=1)
+        keep = (np.cumsum(ranked, axis=1) - ranked) <= self.entropy_bound
+        accepted = np.zeros(entropy.shape, dtype=bool)
+        np.put_along_axis(accepted, order, keep, axis=1)
+        return q, accepted, np.argmax(mu, axis=-1), entropy.mean(axis=1)
+
+    def _confident(self, mean_entropy):
+        if self.confidence_threshold is None:
+            return np.zeros(mean_entropy.shape, dtype=bool)
+        return mean_entropy < self.confidence_threshold
+
+    def exact_law_and_calls(self, denoiser, vocab_size, length):
+        """(the law of the output argmax canvas, a table (V,)*L; the expected decoder calls)."""
+        vocab_size, length = validate.space(vocab_size, length)
+        size = vocab_size ** length
+        check_memory(8 * (3 * size * (size + 1) + 2 * size * size),
+                     f"Renoise's exact law at V={vocab_size}, L={length}: {size * (size + 1)} (canvas, previous argmax "
+                     f"canvas) states and a {size} x {size} step")
+        mu = answers(denoiser, vocab_size, length)
+        strides = vocab_size ** np.arange(length - 1, -1, -1)
+        mass = np.zeros((size, size + 1))  # (canvas, previous argmax canvas; column `size`: none yet)
+        mass[:, size] = 1.0 / size
+        out, calls = np.zeros(size), 0.0
+        for n in range(1, self.steps + 1):
+            q, accepted, argmax, mean_entropy = self.view(mu, self.steps - n + 1)
+            a = argmax @ strides  # (N,) the argmax canvas's index
+            calls += mass.sum()
+            stable = np.ones(size, dtype=bool)[:, None] if self.stability_threshold == 0 else (
+                np.arange(size + 1)[None, :] == a[:, None])
+            stop = stable & self._confident(mean_entropy)[:, None]
+            stopped = (mass * stop).sum(axis=1)
+            alive = mass.sum(axis=1) - stopped
+            np.add.at(out, a, stopped)
+            if n == self.steps:  # the last step's argmax canvas is the output of every run still going
+                np.add.at(out, a, alive)
+                break
+            factors = np.where(accepted[..., None], q, 1.0 / vocab_size)
+            mass = np.zeros((size, size + 1))
+            for target in np.unique(a):  # next state: (renoised canvas, this step's argmax canvas)
+                mass[:, target] = apply_step(np.where(a == target, alive, 0.0), factors)
+        return out.reshape((vocab_size,) * length), float(calls)
+
+    def sample(self, denoiser, n, rng, vocab_size, length):
+        """refimpl's own draws: (outputs (n, L), decoder calls (n,))."""
+        rng = validate.generator(rng)
+        z = rng.integers(0, vocab_size, size=(n, length))
+        previous = np.full((n, length), -1)
+        done, out, calls = np.zeros(n, dtype=bool), np.zeros((n, length), dtype=np.int64), np.zeros(n, dtype=np.int64)
+        for step in range(1, self.steps + 1):
+            live = np.flatnonzero(~done)
+            if not live.size:
+                break
+            calls[live] += 1
+            q, accepted, argmax, mean_entropy = self.view(np.asarray(denoiser(z[live]), dtype=np.float64),
+                                                          self.steps - step + 1)
+            stable = np.ones(live.size, dtype=bool) if self.stability_threshold == 0 else (
+                previous[live] == argmax).all(axis=1)
+            stop = (stable & self._confident(mean_entropy)) | (step == self.steps)
+            out[live] = argmax
+            done[live[stop]] = True
+            drawn, fresh = sample_categorical(q, rng), rng.integers(0, vocab_size, size=(live.size, length))
+            z[live] = np.where(accepted, drawn, fresh)
+            previous[live] = argmax
+        return out, calls
