@@ -57,10 +57,10 @@ def pytest_collection_modifyitems(config, items):
     whose file was collected but that matches none of its tests is an error (a renamed test or parameter)."""
     from tests.tiers import unmatched
 
-    for item, slow in zip(items, unmatched([item.nodeid for item in items])[0]):
+    marks, stale = unmatched([item.nodeid for item in items])
+    for item, slow in zip(items, marks):
         if slow:
             item.add_marker(pytest.mark.slow)
-    stale = unmatched([item.nodeid for item in items])[1]
     if stale:
         raise pytest.UsageError(f"tests/tiers.py names tests that were not collected: {stale}")
 

@@ -90,14 +90,20 @@ def sample_forward(x0: ArrayLike, alpha_t: float, rng: np.random.Generator, voca
 
     ``x0`` (B, L); ``alpha_t`` a scalar or (B,) (one time per row).  Returns (B, L) partial sequences.
     """
+    x0, masked = noised_positions(x0, alpha_t, rng, vocab_size)
+    return np.where(masked, vocab_size, x0)
+
+
+def noised_positions(x0: ArrayLike, alpha_t: float, rng: np.random.Generator, vocab_size: int) -> tuple:
+    """(x0 checked (B, L), which positions the forward process touches (B, L) bool: each with probability
+    1 - alpha_t, ``alpha_t`` a scalar or one per row) — the draw both forward processes share."""
     (alpha,) = _alphas(alpha_t=alpha_t, scalar=False)
     rng = validate.generator(rng)
     x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
     if alpha.shape not in ((), x0.shape[:1]):
         raise InvalidParameterError(f"alpha_t must be a number or one per row ({x0.shape[0]},), got shape {alpha.shape}")
     alpha = np.broadcast_to(alpha, x0.shape[:1])[:, None]  # (B, 1)
-    masked = rng.random(x0.shape) >= alpha  # P(masked) = 1 - alpha
-    return np.where(masked, vocab_size, x0)
+    return x0, rng.random(x0.shape) >= alpha
 
 
 def posterior(z_t: ArrayLike, x0: ArrayLike, alpha_s: float, alpha_t: float, vocab_size: int) -> np.ndarray:

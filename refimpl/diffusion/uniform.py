@@ -26,11 +26,10 @@ Examples
 import numpy as np
 
 from ..core import validate
-from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
 from ..core.types import ArrayLike, LawLike, Table
-from .forward import _alphas
+from .forward import _alphas, noised_positions
 
 
 def token_kernel(alpha_t: float, vocab_size: int) -> np.ndarray:
@@ -88,13 +87,8 @@ def sample_forward(x0: ArrayLike, alpha_t: float, rng: np.random.Generator, voca
     >>> uniform.sample_forward([[0, 1, 2]], 1.0, np.random.default_rng(0), 3).tolist()   # alpha 1: nothing changes
     [[0, 1, 2]]
     """
-    (alpha,) = _alphas(alpha_t=alpha_t, scalar=False)
     rng = validate.generator(rng)
-    x0 = validate.tokens(x0, vocab_size, partial=False, name="x0", ndim=2)
-    if alpha.shape not in ((), x0.shape[:1]):
-        raise InvalidParameterError(f"alpha_t must be a number or one per row ({x0.shape[0]},), got shape {alpha.shape}")
-    alpha = np.broadcast_to(alpha, x0.shape[:1])[:, None]  # (B, 1)
-    redraw = rng.random(x0.shape) >= alpha  # P(redrawn) = 1 - alpha
+    x0, redraw = noised_positions(x0, alpha_t, rng, vocab_size)
     return np.where(redraw, rng.integers(0, vocab_size, size=x0.shape), x0)
 
 

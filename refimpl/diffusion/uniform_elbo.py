@@ -54,9 +54,7 @@ def nelbo_integrand(p: LawLike, denoiser, alpha_t: float, dalpha_t: float) -> fl
     mu = np.asarray(denoiser(grid), dtype=np.float64).reshape(joint.shape)  # (z..., i, v)
     seen = grid.reshape((vocab_size,) * length + (length,))[..., None]  # z_i, (z..., i, 1)
     bar = vocab_size * alpha * np.eye(vocab_size) + (1.0 - alpha)  # (u, v): x_bar for x_0^i = u
-    bar_z = np.take_along_axis(np.broadcast_to(bar, joint.shape[:-1] + bar.shape),
-                               np.broadcast_to(seen[..., None], joint.shape[:-1] + (vocab_size, 1)), axis=-1)
-    bar_z = bar_z[..., 0]  # (z..., i, u): x_bar at z_i
+    bar_z = vocab_size * alpha * (np.arange(vocab_size) == seen) + (1.0 - alpha)  # (z..., i, u): x_bar(u) at z_i
     theta = vocab_size * alpha * mu + (1.0 - alpha)  # (z..., i, v)
     theta_z = np.take_along_axis(theta, seen, axis=-1)  # (z..., i, 1)
     term1 = vocab_size / bar_z - vocab_size / theta_z  # (z..., i, u)

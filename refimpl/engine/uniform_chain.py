@@ -34,14 +34,20 @@ def step_bytes(vocab_size: int, length: int) -> int:
     return 8 * 2 * vocab_size ** (2 * length)
 
 
+def step_rows(factors: np.ndarray, weights=None) -> np.ndarray:
+    r"""(N, V^L): row z is :math:`\prod_i f_i(z'_i \mid z)` over the next canvases z', times ``weights[z]`` if given —
+    ``factors`` (N, L, V) the per-position laws at each of the N canvases."""
+    sources, length, vocab_size = factors.shape
+    out = np.ones((sources, 1)) if weights is None else np.asarray(weights, dtype=np.float64)[:, None]
+    for i in range(length):  # the product over positions 0..i-1 so far, as (N, V^i)
+        out = (out[:, :, None] * factors[:, i, None, :]).reshape(sources, -1)
+    return out
+
+
 def apply_step(law: np.ndarray, factors: np.ndarray) -> np.ndarray:
     r"""One step: ``law`` (V^L,) over canvases, ``factors`` (V^L, L, V) the per-position laws at each canvas; returns
     the next law (V^L,), :math:`\sum_z P(z) \prod_i f_i(z'_i \mid z)`."""
-    sources, length, vocab_size = factors.shape
-    out = law[:, None]  # (N, 1): the product over positions 0..i-1 so far, as (N, V^i)
-    for i in range(length):
-        out = (out[:, :, None] * factors[:, i, None, :]).reshape(sources, -1)
-    return out.sum(axis=0)
+    return step_rows(factors, law).sum(axis=0)
 
 
 def chain_law(denoisers, steps, vocab_size: int, length: int, start=None) -> np.ndarray:

@@ -10,7 +10,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
-from ..engine.uniform_chain import answers, apply_step
+from ..engine.uniform_chain import answers, step_rows
 from .kernels.tokens import temper
 
 
@@ -114,10 +114,9 @@ class Renoise:
             if n == self.steps:  # the last step's argmax canvas is the output of every run still going
                 np.add.at(out, a, alive)
                 break
-            factors = np.where(accepted[..., None], q, 1.0 / vocab_size)
-            mass = np.zeros((size, size + 1))
-            for target in np.unique(a):  # next state: (renoised canvas, this step's argmax canvas)
-                mass[:, target] = apply_step(np.where(a == target, alive, 0.0), factors)
+            rows = step_rows(np.where(accepted[..., None], q, 1.0 / vocab_size))  # (canvas, renoised canvas)
+            # next state: (renoised canvas, this step's argmax canvas)
+            mass = rows.T @ (alive[:, None] * (a[:, None] == np.arange(size + 1)[None, :]))
         return out.reshape((vocab_size,) * length), float(calls)
 
     def sample(self, denoiser, n, rng, vocab_size, length):

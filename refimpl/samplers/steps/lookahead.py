@@ -202,9 +202,12 @@ class InfoGainStep(Ranked, PatternStep):
         if not ahead.size:
             return out
         draws = self.candidates_per_step - 1
-        own = self._tokens(np.repeat(mu[ahead], draws, axis=0), rng).reshape(ahead.size, draws, -1)  # (A, N-1, L)
-        seen = np.where(valid[ahead, None, :], np.take_along_axis(mu[ahead, None], own[..., None], axis=-1)[..., 0],
-                        -np.inf) if self.temperature > 0 else conf[ahead, None, :]
+        if self.temperature > 0:  # each candidate's own tokens and their confidences
+            own = self._tokens(np.repeat(mu[ahead], draws, axis=0), rng).reshape(ahead.size, draws, -1)  # (A, N-1, L)
+            seen = np.where(valid[ahead, None, :], np.take_along_axis(mu[ahead, None], own[..., None], axis=-1)[..., 0],
+                            -np.inf)
+        else:  # the argmax for every candidate
+            own, seen = np.broadcast_to(tokens[ahead, None, :], (ahead.size, draws, z.shape[1])), conf[ahead, None, :]
         gumbel = -np.log(-np.log(rng.random((ahead.size, draws, z.shape[1]))))
         drawn = np.argmax(seen / self.position_temperature + gumbel, axis=-1)  # (A, N-1)
         chosen = np.concatenate([first[ahead, None], drawn], axis=1)  # (A, N)
