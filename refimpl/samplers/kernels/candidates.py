@@ -16,7 +16,7 @@ from scipy.special import softmax
 from ...core.errors import InvalidParameterError
 from ...core.memory import check_memory
 from ...core.numerics import value_grid
-from .subsets import EXCLUDE, HIGHEST, LOWEST, RANDOM
+from .subsets import HIGHEST, LOWEST, RANDOM
 
 
 def first_candidate_law(mu, q, tie=LOWEST):
@@ -44,7 +44,7 @@ def first_candidate_law(mu, q, tie=LOWEST):
             win = np.ones(mu.shape[::2])
             for k in others:
                 ties_win = (tie == LOWEST and k > j) or (tie == HIGHEST and k < j)
-                win = win * (below[:, k, j] + (same[:, k, j] if ties_win and tie != EXCLUDE else 0.0))
+                win = win * (below[:, k, j] + (same[:, k, j] if ties_win else 0.0))
         out[:, j] = q[:, j] * win
     return out
 
