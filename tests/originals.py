@@ -1492,3 +1492,45 @@ def renoise(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, entropy
             history[-1, rows] = argmax
             finished[rows] |= stable & (entropy.mean(axis=-1) < confidence_threshold)
     return out
+
+
+def duo_ancestral(denoiser, n, rng, length, vocab_size, prompt=None, steps=1000, eps=1e-5, noise_eps=1e-3,
+                  noise_removal="ancestral", calls=None):
+    """Duo's ``generate_samples`` with the ancestral sampler (s-sahoo/duo 7c9b498: ``trainer_base.Diffusion``
+    ``generate_samples`` / ``_ancestral_update``, ``algo.DUO_BASE._posterior_from_x0``, ``LogLinear``,
+    ``sample_categorical``): ``prior_sample`` a ``randint`` canvas; timesteps ``linspace(1, eps, steps + 1)``; per
+    step the model's p_x0 (float64) plugged into the posterior expression with x_t one-hot; a Gumbel race
+    ``probs / (1e-10 - log(u + 1e-10))``; then the noise removal at t = timesteps[-1].  ``denoiser``: one model or a
+    list of one per call (Duo's model is told sigma = -log alpha_t)."""
+    if prompt is not None:
+        raise ValueError("Duo's unconditional sampler has no prompt")
+    total = steps + (noise_removal != "none")
+    models = denoiser if isinstance(denoiser, (list, tuple)) else [denoiser] * total
+
+    def alpha(t):
+        return 1 - (1 - noise_eps) * t
+
+    def race(probs):
+        return np.argmax(probs / (1e-10 - np.log(rng.random(probs.shape) + 1e-10)), axis=-1)
+
+    def update(x, model, alpha_t, alpha_s):
+        _count(calls, True)
+        x0 = np.asarray(model(x), dtype=np.float64)
+        ratio, d_alpha = alpha_t / alpha_s, alpha_s - alpha_t
+        xt_one_hot = np.eye(vocab_size)[x]
+        at_xt = np.take_along_axis(x0, x[..., None], axis=-1)
+        posterior = ((alpha_t * vocab_size * x0 * xt_one_hot + (ratio - alpha_t) * xt_one_hot + d_alpha * x0
+                      + (1 - ratio) * (1 - alpha_s) / vocab_size) / (alpha_t * vocab_size * at_xt + (1 - alpha_t)))
+        return race(posterior)
+
+    x = rng.integers(0, vocab_size, size=(n, length))
+    timesteps = np.linspace(1, eps, steps + 1)
+    for i in range(steps):
+        t, dt = timesteps[i], timesteps[i] - timesteps[i + 1]
+        x = update(x, models[i], alpha(t), alpha(t - dt))
+    if noise_removal == "ancestral":
+        x = update(x, models[steps], alpha(timesteps[-1]), 1.0)
+    elif noise_removal == "greedy":
+        _count(calls, True)
+        x = np.argmax(_logits(models[steps], x), axis=-1)
+    return x

@@ -1,0 +1,93 @@
+"""UDLM/Duo ancestral steps for uniform noise (issue #38, build 4): the exact law against Duo's loop re-written in
+tests/originals.py (chi-square at 1e-3, seeded), calls, the forward marginals reached exactly on a product law by
+the form matching its model (and missed by the other), and the factorisation barrier on the coupled pairs."""
+import dataclasses
+
+import numpy as np
+import pytest
+import refimpl
+from refimpl.diffusion import uniform
+from refimpl.diffusion.uniform_elbo import loo_oracle
+from refimpl.diffusion.uniform_oracles import time_agnostic_oracle, uniform_oracle
+from refimpl.samplers.uniform_ancestral import UniformAncestral
+from scipy import stats
+
+from tests import originals
+from tests.helpers import random_table
+
+V, L = 3, 3
+TABLE = random_table(np.random.default_rng(12), V, L, concentration=0.5)
+ALPHA = 1e-3
+PRODUCT = refimpl.datasets.product([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]).table
+
+
+def chi_square_p(samples, law):
+    counts = np.bincount(np.ravel_multi_index(tuple(samples.T), law.shape), minlength=law.size)
+    expected = law.ravel() * len(samples)
+    keep = expected > 0
+    assert counts[~keep].sum() == 0, "a sample the exact law gives probability 0"
+    return stats.chisquare(counts[keep], expected[keep]).pvalue
+
+
+@pytest.mark.parametrize("steps, removal, told", [(3, "ancestral", True), (4, "greedy", True), (2, "none", False)])
+def test_duos_loop_follows_the_exact_law_with_its_calls(steps, removal, told):
+    sampler = UniformAncestral(steps, noise_removal=removal)
+    model = [loo_oracle(TABLE, a) for a in sampler.alphas()] if told else time_agnostic_oracle(TABLE)
+    law = sampler.exact_law(model, V, L)
+    calls = np.zeros(6000, dtype=np.int64)
+    samples = originals.duo_ancestral(model, 6000, np.random.default_rng(3), L, V, steps=steps, noise_removal=removal,
+                                      calls=calls)
+    assert np.all(calls == sampler.expected_calls())
+    assert chi_square_p(samples, law) > ALPHA
+    assert chi_square_p(sampler.sample(model, 6000, np.random.default_rng(4), V, L), law) > ALPHA  # refimpl's draw
+    other = dataclasses.replace(sampler, form="mixture").exact_law(model, V, L)  # the other form: the check can fail
+    assert refimpl.tv(law, other) > 0.05 and chi_square_p(samples, other) < ALPHA
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5])
+@pytest.mark.parametrize("form, model, other", [("duo", loo_oracle, uniform_oracle),
+                                                ("mixture", uniform_oracle, loo_oracle)])
+def test_on_a_product_law_each_step_reaches_the_forward_marginal_exactly(steps, form, model, other):
+    """A product law's reverse process factorises over positions, so steps with the model their form reads reach
+    q(x_eps) = the forward law at alpha(eps) exactly (here eps = 0.3, Duo's alpha with noise_eps 0: alpha = 0.7);
+    the other model counts z_i twice or not at all and misses it after more than one step."""
+    sampler = UniformAncestral(steps, eps=0.3, noise_eps=0.0, noise_removal="none", form=form)
+    target = uniform.forward_law(PRODUCT, 0.7)
+    law = sampler.exact_law([model(PRODUCT, a) for a in sampler.alphas()], V, L)
+    np.testing.assert_allclose(law, target, atol=1e-13)
+    wrong = sampler.exact_law([other(PRODUCT, a) for a in sampler.alphas()], V, L)
+    assert (refimpl.tv(wrong, target) > 1e-3) == (steps > 1)  # one step from alpha 0: z carries nothing
+
+
+def test_with_the_noise_removal_a_product_law_comes_out_exactly():
+    sampler = UniformAncestral(4, noise_eps=0.0)
+    law = sampler.exact_law([loo_oracle(PRODUCT, a) for a in sampler.alphas()], V, L)
+    np.testing.assert_allclose(law, PRODUCT, atol=1e-13)
+
+
+def test_on_the_coupled_pairs_the_factorised_steps_lose_coupling_that_more_steps_recover():
+    """One step from pure noise draws both positions from their marginals at once: AD and CB get 1/4 each before
+    the noise removal; the loss shrinks with the number of steps but every finite count leaves some."""
+    p = refimpl.datasets.coupled_pairs().table
+    kls = []
+    for steps in (1, 4, 16):
+        sampler = UniformAncestral(steps, noise_eps=0.0)
+        law = sampler.exact_law([loo_oracle(p, a) for a in sampler.alphas()], 4, 2)
+        kls.append(refimpl.kl(p, law))
+    assert kls[0] > kls[1] > kls[2] > 0
+    one = UniformAncestral(1, eps=0.5, noise_eps=0.0, noise_removal="none")
+    law = one.exact_law([loo_oracle(p, 0.0)], 4, 2)
+    marginals = uniform.forward_law(p, 0.5).sum(axis=1), uniform.forward_law(p, 0.5).sum(axis=0)
+    np.testing.assert_allclose(law, np.outer(*marginals), atol=1e-14)  # the product of the noised marginals
+
+
+@pytest.mark.parametrize("settings", [dict(steps=0), dict(eps=1.0), dict(noise_eps=-0.1), dict(form="exact"),
+                                      dict(noise_removal="argmax"), dict(temperature=-1.0)])
+def test_bad_settings_are_one_clear_error(settings):
+    with pytest.raises(refimpl.RefimplError):
+        UniformAncestral(**settings)
+
+
+def test_one_denoiser_per_call_or_a_clear_error():
+    with pytest.raises(refimpl.RefimplError, match="one denoiser per call"):
+        UniformAncestral(3).exact_law([time_agnostic_oracle(TABLE)] * 3, V, L)  # 3 steps + the noise removal
