@@ -25,7 +25,7 @@ from .executors import ordered_map
 TOLERANCE = 1e-12  # calls and KLs closer than this count as equal when settings are compared
 
 
-def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted=False):
+def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted=False, prefix=True):
     """Every family at several speeds for ``masked`` masked positions, drawing at ``temperature`` (1 by
     default, so that KL(p || q) is finite; MDLM's and ReMDM's samplers always draw at 1), one block — and
     LLaDA with blocks of 2 and 4 (the paper's semi-autoregressive prescription) where they tile the
@@ -34,17 +34,18 @@ def default_samplers(masked, region=None, quick=False, temperature=1.0, prompted
     threshold 0.5 and with editing off, in one block and, without a prompt, in blocks of 4 where they
     tile the sequence) sit next to the reveal-only ones; LLaDA's classifier-free guidance too when
     ``prompted`` (without a prompt it changes nothing but the cost); and the rules 2026's serving stacks ship
-    (SGLang's, dllm's, the vLLM plugin's; ``_serving``).  The families come in the registry's order
+    (SGLang's, dllm's, the vLLM plugin's; ``_serving``) — those that decode only after a prompt that is a prefix
+    left out when ``prefix`` is False.  The families come in the registry's order
     (:data:`refimpl.samplers.NAMES`), each with the settings of :data:`SETTINGS`."""
     steps = sorted({1, 2, max(1, masked // 2), masked}) if not quick else sorted({1, 2, masked})
-    where = Where(masked, masked if region is None else region, steps, quick, temperature, prompted)
+    where = Where(masked, masked if region is None else region, steps, quick, temperature, prompted, prefix)
     return [sampler for name in NAMES if name in SETTINGS for sampler in SETTINGS[name](where)]
 
 
 @dataclasses.dataclass(frozen=True)
 class Where:
     """What the frontier's settings depend on: the masked count, the region LLaDA's blocks tile, the step counts,
-    ``quick``, the temperature and whether there is a prompt."""
+    ``quick``, the temperature, whether there is a prompt and whether it is a prefix (or none)."""
 
     masked: int
     region: int
@@ -52,6 +53,7 @@ class Where:
     quick: bool
     temperature: float
     prompted: bool
+    prefix: bool = True
 
 
 def _llada(w):
@@ -92,6 +94,10 @@ SETTINGS = {  # family name -> the settings the frontier shows of it, given a Wh
 }
 
 
+PREFIX_ONLY = ("hierarchy_block", "shift_confidence", "linear_spec", "nemotron", "low_confidence", "dllm_mdlm",
+               "info_gain")  # (their blocks see only earlier ones: refimpl.samplers.plans.prefix_prompt)
+
+
 def _serving(name, w):
     """The decoding rules 2026's serving stacks ship (issue #37, ../shared/SAMPLERS-2026.md) at their shipped defaults
     and a few thresholds or step counts, at the frontier's temperature where the rule has one (ShiftConfidence,
@@ -100,6 +106,8 @@ def _serving(name, w):
     2) from position 0 where they tile the sequence, without a prompt (one block of 8 that edits takes minutes);
     InfoGain with as many iterations as positions (fewer may leave masks, as its original does); ShiftConfidence
     without a prompt only."""
+    if not w.prefix and name in PREFIX_ONLY:
+        return []
     t, thresholds = w.temperature, ((0.5, 0.9) if w.quick else (0.3, 0.5, 0.7, 0.9))
     halves = w.region % 2 == 0 and w.region >= 4
     if name == "entropy_threshold":
@@ -218,7 +226,9 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
         masked = _masked(prompt, vocab_size, length)  # (checks the prompt)
         flags = np.full(length, True) if prompt is None else np.asarray(prompt) == vocab_size
         start, end = generation_region(flags, np.full(length, True))  # where LLaDA's blocks go
-        samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None)
+        prefix = not np.any(np.diff(flags.astype(np.int64)) < 0)  # no clean position after a masked one
+        samplers = default_samplers(masked, end - start, temperature=temperature, prompted=prompt is not None,
+                                    prefix=prefix)
     rows = (frontier_rows(p, denoiser, samplers, prompt, executor=executor, progress=progress) if rows_of is None
             else rows_of(samplers))
     loss = LOSSES[by]

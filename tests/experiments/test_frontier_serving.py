@@ -67,3 +67,22 @@ def test_the_frontier_report_marks_serving_rows_on_the_frontier_only_when_nothin
     for (label, calls, _, kl, *_, star, _), (_, calls2, _, kl2, *_) in itertools.permutations(rows, 2):
         if star == "*" and np.isfinite(kl):
             assert not (calls2 <= calls and kl2 < kl - 1e-12) and not (calls2 < calls - 1e-12 and kl2 <= kl), label
+
+
+def test_a_prompt_that_is_not_a_prefix_leaves_out_the_families_that_refuse_it():
+    """The toy query [M] [M] C D [M]: the families whose blocks see only earlier ones refuse it (each is shown to),
+    so the frontier's default settings leave them out — and keep them for a prefix prompt."""
+    from refimpl.experiments.frontier import PREFIX_ONLY
+    from refimpl.experiments.toy import query, toy_sequences
+
+    law = refimpl.datasets.empirical(toy_sequences(), vocab_size=5)
+    oracle = refimpl.oracle_denoiser(law.table)
+    left_out = [s for s in default_samplers(3, 5, quick=True, prompted=True) if samplers.family_of(s).name in PREFIX_ONLY]
+    assert {samplers.family_of(s).name for s in left_out} == set(PREFIX_ONLY) - {"shift_confidence"}
+    for sampler in left_out:
+        with pytest.raises(refimpl.RefimplError, match="prefix"):
+            frontier_rows(law.table, oracle, [sampler], query(), ties=False)
+    chosen = default_samplers(3, 5, quick=True, prompted=True, prefix=False)
+    assert not {samplers.family_of(s).name for s in chosen} & set(PREFIX_ONLY)
+    report = frontier_report(law.table, oracle, samplers=None, prompt=query())  # the default settings all run
+    assert report.findings["settings"] == len(default_samplers(3, 5, prompted=True, prefix=False))
