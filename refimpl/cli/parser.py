@@ -122,6 +122,19 @@ def build_parser():
                         help="fewer sampler settings in the families table (default off: all)")
     _output(limits, figures="the parallelism profile plot")
 
+    beyond = _command(commands, "beyond-mask",
+                      "absorbing and uniform-state (mask-free) samplers side by side: exact KL against model calls",
+                      "Does leaving the mask keep the couplings the mask loses?  On the coupled pairs, the paper's toy "
+                      "query and the Markov chain, every absorbing frontier setting (oracle) next to Duo's ancestral "
+                      "steps, diffusers' DiscreteDDIM and DiffusionGemma's renoising sampler with exact uniform-state "
+                      "models: KL(p || q), TV, incoherent mass, expected calls, and the uniform settings below L calls "
+                      "that reach a KL no absorbing setting reaches at as many calls.",
+                      ["refimpl beyond-mask", "refimpl beyond-mask --quick --json",
+                       "refimpl beyond-mask --figures figs"])
+    shown = beyond.add_argument_group("the settings")
+    shown.add_argument("--quick", action="store_true", help="fewer settings per family (default off: all)")
+    _output(beyond, figures="the KL-against-calls plot")
+
     sweep = _command(commands, "sweep",
                      "run a grid of exact computations (a TOML or JSON spec) as resumable tasks on a process pool "
                      "or a Dask cluster",

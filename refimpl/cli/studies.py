@@ -1,5 +1,5 @@
-"""``refimpl limits`` and ``refimpl sweep``: what any sampler can reach on a law, and grids of exact computations
-run as resumable tasks (their flags: :mod:`refimpl.cli.parser`)."""
+"""``refimpl limits``, ``refimpl beyond-mask`` and ``refimpl sweep``: what any sampler can reach on a law, what
+leaving the mask changes, and grids of exact computations run as resumable tasks (their flags: :mod:`refimpl.cli.parser`)."""
 import json
 import sys
 
@@ -19,6 +19,19 @@ def run_limits(args, out, status):
     _print_reports([report], args.json, out)
     if args.figures:
         announce_figures(write_figures(report, args.figures))
+    return 0
+
+
+def run_beyond_mask(args, out, status):
+    """``refimpl beyond-mask``."""
+    from ..experiments.beyond_mask import beyond_mask_figure, beyond_mask_report
+
+    status("absorbing and uniform-state samplers on three data laws")
+    report = beyond_mask_report(quick=args.quick)
+    status.close()
+    _print_reports([report], args.json, out)
+    if args.figures:
+        announce_figures(beyond_mask_figure(report, args.figures))
     return 0
 
 
