@@ -82,3 +82,13 @@ def test_the_command_prints_the_report_and_draws_the_figure(tmp_path, monkeypatc
     report = beyond_mask.beyond_mask_report(quick=True)
     assert beyond_mask.beyond_mask_figure(report, str(tmp_path)) == [str(tmp_path / "beyond_mask.png")]
     assert (tmp_path / "beyond_mask.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_readme_quotes_the_one_call_numbers_computed_here():
+    import pathlib
+    import re
+
+    text = pathlib.Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    kl, tc = map(float, re.search(r"\(([0-9.]+) nats against TC = ([0-9.]+) on the coupled pairs", text).groups())
+    assert kl == round(refimpl.kl(COUPLED, one_call_law(time_agnostic_oracle(COUPLED), 4, 2)), 3)
+    assert tc == round(refimpl.total_correlation(COUPLED), 3)
