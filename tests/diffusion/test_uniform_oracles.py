@@ -44,6 +44,7 @@ def agreement_weights(length, vocab_size, eps, target):
 @pytest.mark.parametrize("target", ["all", "noised"])
 @pytest.mark.parametrize("eps", [1e-3, 1e-4])
 def test_the_time_agnostic_oracle_integrates_the_agreement_weights(target, eps):
+    """Theorem 3 of proofs/uniform_step.md: the oracle is the data law weighted by w(a(x, z)), integrated apart."""
     vocab_size, length = 3, 3
     table = random_table(np.random.default_rng(5), vocab_size, length, concentration=0.5)
     grid = space(vocab_size, length)
@@ -74,7 +75,8 @@ def test_default_nodes_are_exact_for_the_linear_schedule_and_converge_for_the_co
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from(U.TARGETS), st.floats(0.01, 0.5))
 def test_the_time_agnostic_oracle_has_the_lowest_training_loss(seed, target, mix):
-    """Any other denoiser — the oracle mixed with a random one, or the time-conditioned oracle at one t — loses more."""
+    """Any other denoiser — the oracle mixed with a random one, or the time-conditioned oracle at one t — loses more
+    (Theorem 3 of proofs/uniform_step.md: Gibbs' inequality per canvas and position)."""
     rng = np.random.default_rng(seed)
     table = random_table(rng, 2, 3, concentration=0.5)
     oracle = U.time_agnostic_oracle(table, target=target)

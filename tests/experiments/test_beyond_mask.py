@@ -29,7 +29,7 @@ def test_one_call_from_a_random_canvas_keeps_coupling_one_call_from_masks_cannot
     """A model told it is at alpha = 0 ignores the canvas: one call samples the product of the marginals, the
     absorbing sampler's one-call law (KL = TC(p) = log 2 on the coupled pairs).  A model not told the time reads
     the random canvas as evidence, so its answers at different positions share the canvas: the output is a mixture
-    of products, at a KL below TC(p)."""
+    of products, at a KL below TC(p) (Theorem 2 of proofs/uniform_step.md)."""
     told = one_call_law(uniform_oracle(COUPLED, 0.0), 4, 2)
     np.testing.assert_allclose(told, np.outer(COUPLED.sum(axis=1), COUPLED.sum(axis=0)), atol=1e-15)
     agnostic = one_call_law(time_agnostic_oracle(COUPLED), 4, 2)

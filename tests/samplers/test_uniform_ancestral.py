@@ -50,13 +50,63 @@ def test_duos_loop_follows_the_exact_law_with_its_calls(steps, removal, told):
 def test_on_a_product_law_each_step_reaches_the_forward_marginal_exactly(steps, form, model, other):
     """A product law's reverse process factorises over positions, so steps with the model their form reads reach
     q(x_eps) = the forward law at alpha(eps) exactly (here eps = 0.3, Duo's alpha with noise_eps 0: alpha = 0.7);
-    the other model counts z_i twice or not at all and misses it after more than one step."""
+    the other model counts z_i twice or not at all and misses it after more than one step (Theorem 1.3 of
+    proofs/uniform_step.md: every step's TC is 0 on a product law)."""
     sampler = UniformAncestral(steps, eps=0.3, noise_eps=0.0, noise_removal="none", form=form)
     target = uniform.forward_law(PRODUCT, 0.7)
     law = sampler.exact_law([model(PRODUCT, a) for a in sampler.alphas()], V, L)
     np.testing.assert_allclose(law, target, atol=1e-13)
     wrong = sampler.exact_law([other(PRODUCT, a) for a in sampler.alphas()], V, L)
     assert (refimpl.tv(wrong, target) > 1e-3) == (steps > 1)  # one step from alpha 0: z carries nothing
+
+
+def exact_step(table, alpha_t, alpha_s):
+    """(V^L, V^L): the exact reverse step r(y | z) = sum_x p(x | z) prod_i q(y_i | z_i, x_i), summed here over every
+    x0 with refimpl.diffusion.uniform.posterior per position."""
+    vocab_size, length = table.shape[0], table.ndim
+    grid = np.indices((vocab_size,) * length).reshape(length, -1).T
+    out = np.zeros((len(grid), len(grid)))
+    for a, z in enumerate(grid):
+        given = table.ravel() * np.prod(uniform.token_kernel(alpha_t, vocab_size)[grid, z], axis=1)  # p(x) q(z | x)
+        for b, x in enumerate(grid):
+            if given[b] > 0:
+                each = uniform.posterior(z[None], x[None], alpha_s, alpha_t, vocab_size)[0]  # (L, V)
+                out[a] += given[b] / given.sum() * np.prod(each[np.arange(length), grid], axis=1)
+    return out, grid
+
+
+def test_a_step_loses_exactly_its_conditional_total_correlation():
+    """Theorem 1.1-1.2 of proofs/uniform_step.md: Duo's step with the leave-one-out posterior has the exact step's
+    per-position marginals, and its KL against the exact joint step is that step's TC given the canvas; a model of
+    the other kind loses more."""
+    alpha_t, alpha_s = 0.3, 0.6
+    exact, grid = exact_step(TABLE, alpha_t, alpha_s)
+    sampler = UniformAncestral(1, noise_removal="none")
+    step = sampler._step(alpha_t, alpha_s)
+    factors = step(loo_oracle(TABLE, alpha_t)(grid), grid)
+    wrong = step(uniform_oracle(TABLE, alpha_t)(grid), grid)
+    for a in range(len(grid)):
+        joint = exact[a].reshape((V,) * L)
+        marginals = [joint.sum(axis=tuple(j for j in range(L) if j != i)) for i in range(L)]
+        np.testing.assert_allclose(factors[a], marginals, atol=1e-13)
+        product = np.einsum("a,b,c->abc", *factors[a])
+        assert refimpl.kl(joint, product) == pytest.approx(refimpl.total_correlation(joint), abs=1e-12)
+        assert refimpl.kl(joint, np.einsum("a,b,c->abc", *wrong[a])) > refimpl.total_correlation(joint) + 1e-6
+
+
+def test_the_chains_loss_is_at_most_the_sum_of_its_steps_losses():
+    """Theorem 1.3 of proofs/uniform_step.md: from the forward law at alpha 0, N Duo steps with the matching model
+    lose at most the sum over steps of the expected TC of the exact step given the canvas."""
+    sampler = UniformAncestral(3, noise_eps=0.0)
+    law = sampler.exact_law([loo_oracle(TABLE, a) for a in sampler.alphas()], V, L)
+    alphas = sampler.alphas() + [1.0]
+    bound = 0.0
+    for alpha_t, alpha_s in zip(alphas[:-1], alphas[1:]):
+        exact, _ = exact_step(TABLE, alpha_t, alpha_s)
+        before = uniform.forward_law(TABLE, alpha_t).ravel()
+        bound += sum(w * refimpl.total_correlation(row.reshape((V,) * L)) for w, row in zip(before, exact) if w > 0)
+    loss = refimpl.kl(TABLE, law)
+    assert 0 < loss <= bound + 1e-12
 
 
 def test_with_the_noise_removal_a_product_law_comes_out_exactly():
