@@ -1534,3 +1534,60 @@ def duo_ancestral(denoiser, n, rng, length, vocab_size, prompt=None, steps=1000,
         _count(calls, True)
         x = np.argmax(_logits(models[steps], x), axis=-1)
     return x
+
+
+def entropy_bound_scheduler_step(logits, k, canvas, rng, steps, entropy_bound=0.1, t_max=0.8, t_min=0.4):
+    """diffusers 0.42.1 ``EntropyBoundScheduler.step`` re-written: temperature t_min + (t_max - t_min) * (N - k) / N;
+    logits / T; a multinomial draw from their softmax; ``Categorical(logits=...).entropy()``; ``torch.sort``
+    ascending (a stable sort here); accepted where cumsum - own <= entropy_bound; ``randint`` elsewhere.  Returns
+    (prev_sample, pred_logits = the tempered logits)."""
+    logits = logits / (t_min + (t_max - t_min) * (steps - k) / steps)
+    probs = _softmax(logits)
+    drawn = _categorical(probs, rng)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=-1)
+    order = np.argsort(entropy, axis=-1, kind="stable")
+    ranked = np.take_along_axis(entropy, order, axis=-1)
+    accepted = np.zeros(entropy.shape, dtype=bool)
+    np.put_along_axis(accepted, order, (np.cumsum(ranked, axis=-1) - ranked) <= entropy_bound, axis=-1)
+    return np.where(accepted, drawn, rng.integers(0, logits.shape[-1], size=canvas.shape)), logits
+
+
+def diffusers_entropy_bound(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, entropy_bound=0.1,
+                            t_max=0.8, t_min=0.4, stability_threshold=1, confidence_threshold=0.005, calls=None,
+                            scheduler_step=None):
+    """``DiffusionGemmaPipeline.__call__``'s denoising loop for one canvas (diffusers 0.42.1,
+    pipelines/diffusion_gemma/pipeline_diffusion_gemma.py) with ``EntropyBoundScheduler``, each row its own run: a
+    ``randint`` canvas, a history of max(stability_threshold, 1) argmax canvases initialised to -1; per step one model
+    call and ``scheduler_step(logits, k, canvas)`` -> (prev_sample, pred_logits) (default the re-written
+    :func:`entropy_bound_scheduler_step`); with a confidence threshold, the argmax of pred_logits against the
+    history, the mean entropy of pred_logits, and a finished row's canvas replaced by that argmax and its loop left.
+    The output is the canvas."""
+    if prompt is not None:
+        raise ValueError("one canvas without a prompt here")
+    if scheduler_step is None:
+        def scheduler_step(logits, k, canvas):
+            return entropy_bound_scheduler_step(logits, k, canvas, rng, steps, entropy_bound, t_max, t_min)
+    canvas = rng.integers(0, vocab_size, size=(n, length))
+    history = np.full((max(stability_threshold, 1), n, length), -1)
+    finished = np.zeros(n, dtype=bool)
+    for k in range(steps):
+        rows = np.flatnonzero(~finished)
+        if not rows.size:
+            break
+        if calls is not None:
+            np.add.at(calls, rows, 1)
+        prev_sample, pred_logits = scheduler_step(_logits(denoiser, canvas[rows]), k, canvas[rows])
+        canvas[rows] = prev_sample
+        if confidence_threshold is not None:
+            argmax = np.argmax(pred_logits, axis=-1)
+            stable = (history[:, rows] == argmax[None]).all(axis=-1).all(axis=0)
+            history[:, rows] = np.roll(history[:, rows], -1, axis=0)
+            history[-1, rows] = argmax
+            probs = _softmax(pred_logits)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                entropy = -np.where(probs > 0, probs * np.log(probs), 0.0).sum(axis=-1)
+            done = stable & (entropy.mean(axis=-1) < confidence_threshold)
+            canvas[rows[done]] = argmax[done]
+            finished[rows] |= done
+    return canvas

@@ -84,6 +84,12 @@ class Renoise:
         np.put_along_axis(accepted, order, keep, axis=1)
         return q, accepted, np.argmax(mu, axis=-1), entropy.mean(axis=1)
 
+    renoised_output = False  # (a class attribute: what a run that never stops outputs — here its argmax canvas)
+
+    def _history(self):
+        """How many earlier argmax canvases the stop rule compares (0: none, always stable)."""
+        return self.stability_threshold
+
     def _confident(self, mean_entropy):
         if self.confidence_threshold is None:
             return np.zeros(mean_entropy.shape, dtype=bool)
@@ -105,16 +111,19 @@ class Renoise:
             q, accepted, argmax, mean_entropy = self.view(mu, self.steps - n + 1)
             a = argmax @ strides  # (N,) the argmax canvas's index
             calls += mass.sum()
-            stable = np.ones(size, dtype=bool)[:, None] if self.stability_threshold == 0 else (
+            stable = np.ones(size, dtype=bool)[:, None] if self._history() == 0 else (
                 np.arange(size + 1)[None, :] == a[:, None])
             stop = stable & self._confident(mean_entropy)[:, None]
             stopped = (mass * stop).sum(axis=1)
             alive = mass.sum(axis=1) - stopped
             np.add.at(out, a, stopped)
-            if n == self.steps:  # the last step's argmax canvas is the output of every run still going
+            if n == self.steps and not self.renoised_output:  # the last argmax canvas: every run still going
                 np.add.at(out, a, alive)
                 break
             rows = step_rows(np.where(accepted[..., None], q, 1.0 / vocab_size))  # (canvas, renoised canvas)
+            if n == self.steps:  # the renoised canvas: every run still going
+                out += alive @ rows
+                break
             # next state: (renoised canvas, this step's argmax canvas)
             mass = rows.T @ (alive[:, None] * (a[:, None] == np.arange(size + 1)[None, :]))
         return out.reshape((vocab_size,) * length), float(calls)
@@ -132,12 +141,14 @@ class Renoise:
             calls[live] += 1
             q, accepted, argmax, mean_entropy = self.view(np.asarray(denoiser(z[live]), dtype=np.float64),
                                                           self.steps - step + 1)
-            stable = np.ones(live.size, dtype=bool) if self.stability_threshold == 0 else (
+            stable = np.ones(live.size, dtype=bool) if self._history() == 0 else (
                 previous[live] == argmax).all(axis=1)
-            stop = (stable & self._confident(mean_entropy)) | (step == self.steps)
+            stop = stable & self._confident(mean_entropy)
             out[live] = argmax
-            done[live[stop]] = True
             drawn, fresh = sample_categorical(q, rng), rng.integers(0, vocab_size, size=(live.size, length))
             z[live] = np.where(accepted, drawn, fresh)
+            if step == self.steps and self.renoised_output:
+                out[live[~stop]] = z[live[~stop]]
+            done[live[stop | (step == self.steps)]] = True
             previous[live] = argmax
         return out, calls
