@@ -1556,18 +1556,27 @@ def entropy_bound_scheduler_step(logits, k, canvas, rng, steps, entropy_bound=0.
 def diffusers_entropy_bound(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, entropy_bound=0.1,
                             t_max=0.8, t_min=0.4, stability_threshold=1, confidence_threshold=0.005, calls=None,
                             scheduler_step=None):
-    """``DiffusionGemmaPipeline.__call__``'s denoising loop for one canvas (diffusers 0.42.1,
-    pipelines/diffusion_gemma/pipeline_diffusion_gemma.py) with ``EntropyBoundScheduler``, each row its own run: a
-    ``randint`` canvas, a history of max(stability_threshold, 1) argmax canvases initialised to -1; per step one model
-    call and ``scheduler_step(logits, k, canvas)`` -> (prev_sample, pred_logits) (default the re-written
-    :func:`entropy_bound_scheduler_step`); with a confidence threshold, the argmax of pred_logits against the
-    history, the mean entropy of pred_logits, and a finished row's canvas replaced by that argmax and its loop left.
-    The output is the canvas."""
-    if prompt is not None:
-        raise ValueError("one canvas without a prompt here")
+    """``DiffusionGemmaPipeline`` with ``EntropyBoundScheduler`` (:func:`diffusion_gemma_pipeline`); its step
+    ``scheduler_step(logits, k, canvas)`` -> (prev_sample, pred_logits), default the re-written
+    :func:`entropy_bound_scheduler_step`."""
     if scheduler_step is None:
         def scheduler_step(logits, k, canvas):
             return entropy_bound_scheduler_step(logits, k, canvas, rng, steps, entropy_bound, t_max, t_min)
+    return diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
+                                    confidence_threshold, calls, lambda logits, k, canvas, rows:
+                                    scheduler_step(logits, k, canvas))
+
+
+def diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
+                             confidence_threshold, calls, scheduler_step):
+    """``DiffusionGemmaPipeline.__call__``'s denoising loop for one canvas (diffusers 0.42.1,
+    pipelines/diffusion_gemma/pipeline_diffusion_gemma.py), each row its own run: a ``randint`` canvas, a history of
+    max(stability_threshold, 1) argmax canvases initialised to -1; per step one model call and
+    ``scheduler_step(logits, k, canvas, rows)`` -> (prev_sample, pred_logits) (``rows``: which runs, for a scheduler's
+    own state); with a confidence threshold, the argmax of pred_logits against the history, the mean entropy of
+    pred_logits, and a finished row's canvas replaced by that argmax and its loop left.  The output is the canvas."""
+    if prompt is not None:
+        raise ValueError("one canvas without a prompt here")
     canvas = rng.integers(0, vocab_size, size=(n, length))
     history = np.full((max(stability_threshold, 1), n, length), -1)
     finished = np.zeros(n, dtype=bool)
@@ -1577,7 +1586,7 @@ def diffusers_entropy_bound(denoiser, n, rng, length, vocab_size, prompt=None, s
             break
         if calls is not None:
             np.add.at(calls, rows, 1)
-        prev_sample, pred_logits = scheduler_step(_logits(denoiser, canvas[rows]), k, canvas[rows])
+        prev_sample, pred_logits = scheduler_step(_logits(denoiser, canvas[rows]), k, canvas[rows], rows)
         canvas[rows] = prev_sample
         if confidence_threshold is not None:
             argmax = np.argmax(pred_logits, axis=-1)
@@ -1591,3 +1600,56 @@ def diffusers_entropy_bound(denoiser, n, rng, length, vocab_size, prompt=None, s
             canvas[rows[done]] = argmax[done]
             finished[rows] |= done
     return canvas
+
+
+def block_refinement_uniform_step(logits, k, canvas, committed, rng, steps, threshold=0.95, editing_threshold=None,
+                                  temperature=0.0):
+    """diffusers 0.42.1 ``BlockRefinementScheduler.step`` with ``mask_token_id=None`` re-written: tokens the argmax
+    (T = 0) with their softmax probability, else a multinomial draw from softmax(logits / T) and its probability
+    there; ``committed`` (its ``_committed``, updated in place; reset by the caller at step 0); the quota
+    (k + 1) * L ceil-divided by N; ranks by ``argsort(descending).argsort()`` (stable here) of the confidences with
+    the committed at -inf; transfer where uncommitted and (rank < needed or confidence > threshold); edits where
+    committed, changed and confidence > editing_threshold if it is not None; ``randint`` outside the committed.
+    Returns (prev_sample, pred_logits = the raw logits)."""
+    if temperature == 0:
+        probs = _softmax(logits)
+        drawn = np.argmax(logits, axis=-1)
+    else:
+        probs = _softmax(logits / temperature)
+        drawn = _categorical(probs, rng)
+    confidence = np.take_along_axis(probs, drawn[..., None], axis=-1)[..., 0]
+    length = canvas.shape[-1]
+    target = ((k + 1) * length + steps - 1) // steps
+    needed = np.maximum(target - committed.sum(axis=-1), 0)
+    masked = np.where(committed, -np.inf, confidence)
+    ranks = np.argsort(np.argsort(-masked, axis=-1, kind="stable"), axis=-1, kind="stable")
+    transfer = ~committed & ((ranks < needed[:, None]) | (confidence > threshold))
+    edit = np.zeros_like(transfer)
+    if editing_threshold is not None:
+        edit = committed & (drawn != canvas) & (confidence > editing_threshold)
+    prev_sample = np.where(transfer | edit, drawn, canvas)
+    committed |= transfer
+    random_tokens = rng.integers(0, logits.shape[-1], size=canvas.shape)
+    return np.where(committed, prev_sample, random_tokens), logits
+
+
+def diffusers_block_refinement(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, threshold=0.95,
+                               editing_threshold=None, temperature=0.0, stability_threshold=1,
+                               confidence_threshold=0.005, calls=None, scheduler_step=None):
+    """``DiffusionGemmaPipeline`` with ``BlockRefinementScheduler`` in its uniform corruption mode
+    (:func:`diffusion_gemma_pipeline`); ``scheduler_step(logits, k, canvas, committed)`` -> (prev_sample,
+    pred_logits), default the re-written :func:`block_refinement_uniform_step`, with each run's committed set."""
+    committed = np.zeros((n, length), dtype=bool)
+    if scheduler_step is None:
+        def scheduler_step(logits, k, canvas, state):
+            return block_refinement_uniform_step(logits, k, canvas, state, rng, steps, threshold, editing_threshold,
+                                                 temperature)
+
+    def step(logits, k, canvas, rows):
+        state = committed[rows]
+        out = scheduler_step(logits, k, canvas, state)
+        committed[rows] = state
+        return out
+
+    return diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
+                                    confidence_threshold, calls, step)
