@@ -1,6 +1,7 @@
 r"""DiffusionGemma's renoising sampler (rule R8 of SAMPLERS-2026.md) as dllm runs it
 (``dllm/pipelines/diffusiongemma/sampler.py`` at 37f3e11, ``DiffusionGemmaSampler._denoising_step``, a port of the
-transformers loop), with its exact output law and expected model calls (issue #38, build 4)."""
+transformers loop), with its exact output law and expected model calls (issue #38, build 4); and the same step as
+diffusers ships it (``UniformEntropyBound``: its cooling, stop rule and output)."""
 import dataclasses
 
 import numpy as np
@@ -152,3 +153,60 @@ class Renoise:
             done[live[stop | (step == self.steps)]] = True
             previous[live] = argmax
         return out, calls
+
+
+COOLINGS = ("code", "documented")
+
+
+@dataclasses.dataclass(frozen=True)
+class UniformEntropyBound(Renoise):
+    r"""DiffusionGemma's renoising step as diffusers ships it: the step of :class:`refimpl.samplers.renoise.Renoise`
+    (entropy-bound acceptance of the lowest-entropy positions, a uniform redraw of the rest), with diffusers' own
+    temperature cooling, stop rule and output.
+
+    - **Cooling.** ``EntropyBoundScheduler.step`` tempers step k = 0..N-1 at
+      :math:`t_{min} + (t_{max} - t_{min})(N - k)/N` (``cooling="code"``, the default): the last step runs at
+      :math:`t_{min} + (t_{max} - t_{min})/N`, not at :math:`t_{min}` as its docstring says ("annealed from t_max on the
+      first step down to t_min on the last").  ``cooling="documented"`` is that intent,
+      :math:`t_{min} + (t_{max} - t_{min})(N - 1 - k)/(N - 1)` (one step: :math:`t_{max}`).
+    - **Stop.** The pipeline's adaptive stop (with ``confidence_threshold`` set): the argmax of the tempered logits
+      unchanged over the last ``stability_threshold`` steps — its history holds max(s, 1) canvases, so s = 0 acts
+      as s = 1 here, unlike transformers' and dllm's — and their mean entropy below the threshold.
+    - **Output.** A run that stops outputs its argmax canvas; one that runs out of its N steps (or never may stop,
+      ``confidence_threshold=None``) outputs its last *renoised* canvas — the accepted draws and uniform noise
+      elsewhere — where transformers, dllm and sglang output the argmax canvas (R8's mismatch list).
+
+    ``steps`` is the pipeline's ``num_inference_steps`` (48; the scheduler's own default is 32).  The pipeline's
+    ``temperature`` does not reach this scheduler.  diffusers tempers in float32 (refimpl: float64); its sort is
+    torch's (refimpl: lowest position first among equal entropies).  Not modelled: the corrector (this scheduler has
+    none), EOS stops across canvases, self-conditioning (an oracle ignores it).
+
+    Examples
+    --------
+    >>> import refimpl
+    >>> from refimpl.diffusion.uniform_oracles import time_agnostic_oracle
+    >>> from refimpl.samplers.renoise import UniformEntropyBound
+    >>> sampler = UniformEntropyBound(4)
+    >>> [round(sampler.temperature(r), 3) for r in (4, 3, 2, 1)]     # the code's cooling: the last step at 0.5
+    [0.8, 0.7, 0.6, 0.5]
+    >>> law, calls = sampler.exact_law_and_calls(time_agnostic_oracle(refimpl.datasets.coupled_pairs()), 4, 2)
+    >>> round(float(law.sum()), 12)
+    1.0
+    """
+
+    cooling: str = "code"
+    renoised_output = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "cooling", validate.choice(self.cooling, COOLINGS, "UniformEntropyBound cooling"))
+
+    def temperature(self, remaining):
+        """Step k = N - ``remaining``'s temperature under ``cooling``."""
+        if self.cooling == "code":
+            return super().temperature(remaining)
+        fraction = 1.0 if self.steps == 1 else (remaining - 1) / (self.steps - 1)
+        return self.min_temperature + (self.max_temperature - self.min_temperature) * fraction
+
+    def _history(self):
+        return max(self.stability_threshold, 1)

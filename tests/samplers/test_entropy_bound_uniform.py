@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import refimpl
 from refimpl.diffusion.uniform_oracles import time_agnostic_oracle, uniform_oracle
-from refimpl.samplers.entropy_bound_uniform import UniformEntropyBound
-from refimpl.samplers.renoise import Renoise
+from refimpl.samplers.renoise import Renoise, UniformEntropyBound
 
 from tests import originals
 from tests.helpers import random_table
