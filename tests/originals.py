@@ -1568,15 +1568,20 @@ def diffusers_entropy_bound(denoiser, n, rng, length, vocab_size, prompt=None, s
 
 
 def diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
-                             confidence_threshold, calls, scheduler_step):
+                             confidence_threshold, calls, scheduler_step, corrector_steps=0, step_correct=None):
     """``DiffusionGemmaPipeline.__call__``'s denoising loop for one canvas (diffusers 0.42.1,
     pipelines/diffusion_gemma/pipeline_diffusion_gemma.py), each row its own run: a ``randint`` canvas, a history of
     max(stability_threshold, 1) argmax canvases initialised to -1; per step one model call and
     ``scheduler_step(logits, k, canvas, rows)`` -> (prev_sample, pred_logits) (``rows``: which runs, for a scheduler's
     own state); with a confidence threshold, the argmax of pred_logits against the history, the mean entropy of
-    pred_logits, and a finished row's canvas replaced by that argmax and its loop left.  The output is the canvas."""
+    pred_logits, and a finished row's canvas replaced by that argmax and its loop left.  The output is the canvas.
+    With ``corrector_steps`` c > 0 the budget splits as the pipeline's: N_p = steps - (steps - 1) // (1 + c) * c
+    predictor steps, the first (steps - 1) // (1 + c) each followed by c calls of ``step_correct(logits, k, canvas)``
+    -> canvas, one model call each, before the stop check."""
     if prompt is not None:
         raise ValueError("one canvas without a prompt here")
+    corrected = (steps - 1) // (1 + corrector_steps) if corrector_steps > 0 else 0
+    steps = steps - corrected * corrector_steps
     canvas = rng.integers(0, vocab_size, size=(n, length))
     history = np.full((max(stability_threshold, 1), n, length), -1)
     finished = np.zeros(n, dtype=bool)
@@ -1588,6 +1593,10 @@ def diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps
             np.add.at(calls, rows, 1)
         prev_sample, pred_logits = scheduler_step(_logits(denoiser, canvas[rows]), k, canvas[rows], rows)
         canvas[rows] = prev_sample
+        for _ in range(corrector_steps if k < corrected else 0):
+            if calls is not None:
+                np.add.at(calls, rows, 1)
+            canvas[rows] = step_correct(_logits(denoiser, canvas[rows]), k, canvas[rows])
         if confidence_threshold is not None:
             argmax = np.argmax(pred_logits, axis=-1)
             stable = (history[:, rows] == argmax[None]).all(axis=-1).all(axis=0)
@@ -1653,3 +1662,79 @@ def diffusers_block_refinement(denoiser, n, rng, length, vocab_size, prompt=None
 
     return diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
                                     confidence_threshold, calls, step)
+
+
+def ddim_step(logits, k, canvas, rng, num_steps, temperature=0.0):
+    """diffusers 0.42.1 ``DiscreteDDIMScheduler.step`` re-written (as :func:`discrete_ddim`'s loop): x0 the argmax
+    (T = 0) or a multinomial draw from softmax(logits / T); alpha_t = k / N, alpha_s = (k + 1) / N; a route per
+    position from the clean / stay / noise masses, normalised.  Returns (prev_sample, pred_logits = the raw logits)."""
+    vocab_size = logits.shape[-1]
+    x0 = np.argmax(logits, axis=-1) if temperature == 0 else _categorical(_softmax(logits / temperature), rng)
+    alpha_t, alpha_s = k / num_steps, (k + 1) / num_steps
+    survival = alpha_t / alpha_s
+    same = (canvas == x0).astype(np.float64)
+    clean = alpha_s * (1 - survival) / vocab_size + survival * alpha_s * same
+    stay = survival * (1 - alpha_s) / vocab_size * np.ones_like(same)
+    noise = (1 - survival) * (1 - alpha_s) / vocab_size * np.ones_like(same)
+    masses = np.stack([clean, stay, noise], axis=-1)
+    route = _categorical(masses / masses.sum(axis=-1, keepdims=True), rng)
+    random_tokens = rng.integers(0, vocab_size, size=canvas.shape)
+    return np.where(route == 0, x0, np.where(route == 2, random_tokens, canvas)), logits
+
+
+def ddim_step_correct(logits, k, canvas, rng, num_steps, corrector_k=1, selection="lowest_log_margin", tau=1.0):
+    """diffusers 0.42.1 ``DiscreteDDIMScheduler.step_correct`` (and ``_select_positions``, ``_to_loo_logits``)
+    re-written: alpha_s = (k + 1) / N; log(1 + V alpha_s / (1 - alpha_s)) off the current token's logit; log_softmax;
+    cond = logaddexp(log alpha_s + loo, log((1 - alpha_s) / V)); max(1, k) positions (at most L) by topk of
+    uniform scores ("random") or of badness / tau plus Gumbel noise -log(-log(clamp(u, 1e-12, 1 - 1e-12))); each
+    redrawn from exp(cond).  Returns the canvas."""
+    alpha_s = (k + 1) / num_steps
+    n, length = canvas.shape
+    vocab_size = logits.shape[-1]
+    loo = logits.copy()
+    if 0.0 < alpha_s < 1.0:
+        np.add.at(loo, (np.arange(n)[:, None], np.arange(length)[None, :], canvas), -np.log1p(vocab_size * alpha_s
+                                                                                                / (1.0 - alpha_s)))
+    shifted = loo - loo.max(axis=-1, keepdims=True)
+    loo_log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    cond = np.logaddexp(np.log(alpha_s) + loo_log_probs, np.log1p(-alpha_s) - np.log(vocab_size))
+    k_eff = min(max(1, corrector_k), length)
+    if selection == "random":
+        keys = rng.random((n, length))
+    else:
+        current = np.take_along_axis(cond, canvas[..., None], axis=-1)[..., 0]
+        if selection == "lowest_maxprob":
+            badness = -cond.max(axis=-1)
+        elif selection == "lowest_current_prob":
+            badness = -current
+        else:
+            others = cond.copy()
+            np.put_along_axis(others, canvas[..., None], -np.inf, axis=-1)
+            badness = -(current - others.max(axis=-1))
+        u = np.clip(rng.random((n, length)), 1e-12, 1.0 - 1e-12)
+        keys = badness / tau - np.log(-np.log(u))
+    positions = np.argsort(-keys, axis=-1, kind="stable")[:, :k_eff]
+    rows = np.broadcast_to(np.arange(n)[:, None], positions.shape)
+    out = canvas.copy()
+    out[rows, positions] = _categorical(np.exp(cond[rows, positions]), rng)
+    return out
+
+
+def diffusers_discrete_ddim(denoiser, n, rng, length, vocab_size, prompt=None, steps=48, temperature=0.0,
+                            corrector_steps=0, corrector_k=1, corrector_selection="lowest_log_margin",
+                            corrector_selection_tau=1.0, confidence_threshold=None, stability_threshold=1, calls=None,
+                            scheduler=None):
+    """``DiffusionGemmaPipeline`` with ``DiscreteDDIMScheduler`` (:func:`diffusion_gemma_pipeline`): ``step`` at the
+    predictor grid, ``step_correct`` for the sweeps — re-written (:func:`ddim_step`, :func:`ddim_step_correct`), or
+    ``scheduler`` = (step(logits, k, canvas) -> (prev_sample, pred_logits), step_correct(logits, k, canvas) ->
+    canvas), e.g. the installed scheduler's.  ``denoiser`` is one model (not told the time)."""
+    corrected = (steps - 1) // (1 + corrector_steps) if corrector_steps > 0 else 0
+    predictors = steps - corrected * corrector_steps
+    if scheduler is None:
+        scheduler = (lambda logits, k, canvas: ddim_step(logits, k, canvas, rng, predictors, temperature),
+                     lambda logits, k, canvas: ddim_step_correct(logits, k, canvas, rng, predictors, corrector_k,
+                                                                 corrector_selection, corrector_selection_tau))
+    step, correct = scheduler
+    return diffusion_gemma_pipeline(denoiser, n, rng, length, vocab_size, prompt, steps, stability_threshold,
+                                    confidence_threshold, calls, lambda logits, k, canvas, rows: step(logits, k, canvas),
+                                    corrector_steps, correct)

@@ -108,6 +108,8 @@ SLOW = {
         "6.8 s (diffusers and torch; the pipeline's loop re-written from it stays)",
     "tests/samplers/test_block_refinement_uniform.py::test_the_installed_scheduler_step_follows_the_exact_law":
         "7.1 s (diffusers and torch; the pipeline's loop re-written from it stays)",
+    "tests/samplers/test_discrete_ddim.py::test_the_installed_scheduler_with_its_corrector_follows_the_exact_law":
+        "4.9 s (diffusers and torch; the pipeline's loop re-written from it stays)",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)

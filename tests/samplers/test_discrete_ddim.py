@@ -84,3 +84,95 @@ def test_one_denoiser_per_step_or_a_clear_error():
         DiscreteDDIM(3).exact_law([MODEL, MODEL], V, L)
     with pytest.raises(refimpl.RefimplError, match="one denoiser per step"):
         DiscreteDDIM(3).sample([MODEL], 5, np.random.default_rng(0), V, L)
+
+
+def calls_agree(calls, exact):
+    if calls.std() == 0:
+        return calls[0] == pytest.approx(exact, abs=1e-9)
+    return abs(calls.mean() - exact) <= stats.norm.ppf(1 - ALPHA / 2) * calls.std(ddof=1) / np.sqrt(len(calls))
+
+
+@pytest.mark.parametrize("sampler", [
+    DiscreteDDIM(5, 1.0, corrector_steps=1),
+    DiscreteDDIM(7, 0.0, corrector_steps=2, corrector_k=2, corrector_selection="lowest_current_prob",
+                 corrector_selection_tau=0.5),
+    DiscreteDDIM(5, 1.0, corrector_steps=1, corrector_selection="random"),
+    DiscreteDDIM(4, 1.0, corrector_steps=1, corrector_selection="lowest_maxprob", confidence_threshold=0.6),
+    DiscreteDDIM(4, 0.5, confidence_threshold=0.7, stability_threshold=0),
+], ids=["margin", "current-k2", "random", "maxprob-stop", "stop"])
+def test_the_pipelines_loop_with_sweeps_and_stop_follows_the_exact_law_and_calls(sampler):
+    law, calls = sampler.exact_law_and_calls(MODEL, V, L)
+    counted = np.zeros(6000, dtype=np.int64)
+    settings = {f: getattr(sampler, f) for f in sampler.__dataclass_fields__}
+    samples = originals.diffusers_discrete_ddim(MODEL, 6000, np.random.default_rng(5), L, V, calls=counted,
+                                                **settings)
+    assert chi_square_p(samples, law) > ALPHA and calls_agree(counted, calls)
+    mine, my_calls = sampler.sample_with_calls(MODEL, 6000, np.random.default_rng(6), V, L)  # refimpl's draws
+    assert chi_square_p(mine, law) > ALPHA and calls_agree(my_calls, calls)
+    if sampler.confidence_threshold is None:
+        assert calls == pytest.approx(sampler.expected_calls(), abs=1e-12) and sampler.expected_calls() == sampler.steps
+
+
+def test_a_sweep_that_reads_the_current_token_does_not_keep_p_s_as_the_docstring_says():
+    """step_correct's docstring: the sweep "preserves p_s".  From the forward law q(x_s) itself, with the exact model
+    at alpha_s (the posterior marginal, which the sweep turns into the leave-one-out posterior), one sweep by
+    ``random`` selection keeps q(x_s) exactly — a Gibbs step — while ``lowest_log_margin``, whose choice of position
+    reads the token it redraws, moves it."""
+    from refimpl.diffusion import uniform
+    from refimpl.engine.uniform_chain import canvases, step_rows
+
+    p = refimpl.datasets.coupled_pairs().table
+    alpha_s, grid = 0.5, canvases(4, 2)
+    q_s = uniform.forward_law(p, alpha_s).ravel()
+    mu = uniform_oracle(p, alpha_s)(grid)
+    moved = {}
+    for selection in ("random", "lowest_log_margin"):
+        sweep = DiscreteDDIM(4, corrector_steps=1, corrector_selection=selection).sweep(alpha_s)
+        moved[selection] = sum(step_rows(f, q_s * w).sum(axis=0) for w, f in sweep(mu, grid))
+    np.testing.assert_allclose(moved["random"], q_s, atol=1e-14)
+    assert refimpl.tv(moved["lowest_log_margin"].reshape(4, 4), q_s.reshape(4, 4)) > 1e-3
+
+
+def test_the_call_budget_splits_as_the_pipelines():
+    """num_inference_steps = 8 with 2 sweeps: (8 - 1) // 3 = 2 corrected steps, 8 - 4 = 4 predictor steps."""
+    sampler = DiscreteDDIM(8, corrector_steps=2)
+    assert sampler.schedule() == (4, 2)
+    assert sampler.calls() == [(0, "predict"), (0, "correct"), (0, "correct"), (1, "predict"), (1, "correct"),
+                               (1, "correct"), (2, "predict"), (3, "predict")]
+    assert DiscreteDDIM(1, corrector_steps=3).schedule() == (1, 0)
+
+
+@pytest.mark.parametrize("settings", [dict(corrector_steps=-1), dict(corrector_selection="worst"),
+                                      dict(corrector_selection_tau=0.0), dict(confidence_threshold=-1.0),
+                                      dict(stability_threshold=2), dict(corrector_k=-1)])
+def test_bad_corrector_and_stop_settings_are_one_clear_error(settings):
+    with pytest.raises(refimpl.RefimplError):
+        DiscreteDDIM(**settings)
+
+
+def test_the_installed_scheduler_with_its_corrector_follows_the_exact_law():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from diffusers import DiscreteDDIMScheduler
+
+    sampler, n = DiscreteDDIM(5, 1.0, corrector_steps=1, corrector_k=2), 6000
+    predictors, _ = sampler.schedule()
+    scheduler = DiscreteDDIMScheduler(num_inference_steps=predictors, corrector_steps=1, corrector_k=2)
+    scheduler.set_timesteps(predictors)
+    generator = torch.Generator().manual_seed(0)
+
+    def step(logits, k, canvas):
+        done = scheduler.step(torch.from_numpy(logits), k, torch.from_numpy(canvas), temperature=1.0,
+                              generator=generator)
+        return done.prev_sample.numpy(), done.pred_logits.numpy()
+
+    def correct(logits, k, canvas):
+        return scheduler.step_correct(torch.from_numpy(logits), k, torch.from_numpy(canvas),
+                                      generator=generator).prev_sample.numpy()
+
+    counted = np.zeros(n, dtype=np.int64)
+    samples = originals.diffusers_discrete_ddim(MODEL, n, np.random.default_rng(7), L, V, steps=5, temperature=1.0,
+                                                corrector_steps=1, corrector_k=2, calls=counted,
+                                                scheduler=(step, correct))
+    law, calls = sampler.exact_law_and_calls(MODEL, V, L)
+    assert chi_square_p(samples, law) > ALPHA and calls_agree(counted, calls)
