@@ -8,7 +8,7 @@ from ..core.errors import FileFormatError, InvalidParameterError
 from ..denoisers import oracle_denoiser
 from ..diffusion import schedules
 from ..laws import datasets
-from ..samplers import registry
+from ..samplers import registry, uniform_registry
 from ..samplers.params import LENGTH
 from . import kinds
 
@@ -45,10 +45,31 @@ def add_law_arguments(parser, prompt=False):
     return group
 
 
-def _flags() -> dict:
-    """Every sampler flag (its dest) -> [(family name, Parameter)], in the registry's order."""
+def _entries(uniform=True):
+    """The families the command line reads: the registry's, then (with ``uniform``) the uniform-state ones."""
+    return list(registry.FAMILIES.values()) + (list(uniform_registry.UNIFORM_FAMILIES.values()) if uniform else [])
+
+
+def _entry(name):
+    """The family ``name`` of either registry."""
+    try:
+        return registry.family(name)
+    except InvalidParameterError:
+        if name in uniform_registry.UNIFORM_NAMES:
+            return uniform_registry.uniform_family(name)
+        raise InvalidParameterError(f"sampler family must be one of "
+                                    f"{', '.join(registry.NAMES + uniform_registry.UNIFORM_NAMES)}, got {name!r}") from None
+
+
+def is_uniform(name) -> bool:
+    """Whether the family ``name`` decodes without a mask."""
+    return name in uniform_registry.UNIFORM_NAMES
+
+
+def _flags(uniform=True) -> dict:
+    """Every sampler flag (its dest) -> [(family name, Parameter)], in the registries' order."""
     flags = {}
-    for entry in registry.FAMILIES.values():
+    for entry in _entries(uniform):
         for parameter in entry.parameters():
             flags.setdefault(parameter.flag, []).append((entry.name, parameter))
     return flags
@@ -91,24 +112,32 @@ def _flag_help(owners) -> str:
     return text.replace("%", "%%")
 
 
-def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
+def add_sampler_arguments(parser, flags=("--sampler",), default="llada", uniform=False):
     """``--sampler FAMILY`` and one flag per parameter of every registered family (the dataclass fields,
-    :mod:`refimpl.samplers.params`): the flags several families read in one group, each family's own in its group;
-    a flag given to a family without that parameter is refused by :func:`build_sampler`."""
+    :mod:`refimpl.samplers.params`) — with ``uniform`` the uniform-state families' too, and ``--uniform-model``: the
+    flags several families read in one group, each family's own in its group; a flag given to a family without that
+    parameter is refused by :func:`build_sampler`."""
     shared = parser.add_argument_group(
         "the sampler", "the sampler family, and the flags several families read (each lists its families)")
-    shared.add_argument(*flags, dest="sampler", default=default, metavar="FAMILY", type=_family_name,
-                        help=f"one of {', '.join(registry.NAMES)} "
+    names = registry.NAMES + (uniform_registry.UNIFORM_NAMES if uniform else ())
+    shared.add_argument(*flags, dest="sampler", default=default, metavar="FAMILY",
+                        type=_family_name if not uniform else _any_family_name,
+                        help=f"one of {', '.join(names)} "
                              + (f"(default {default})" if default else "(default none: the target is a denoiser)"))
+    if uniform:
+        shared.add_argument("--uniform-model", default=None, choices=tuple(uniform_registry.MODELS),
+                            help="the exact model a uniform-state family reads: "
+                                 + "; ".join(f"{k}: {v}" for k, v in uniform_registry.MODELS.items())
+                                 + " (default the family's: told_loo for uniform_ancestral, else agnostic)")
     groups = {}
-    for flag, owners in _flags().items():
+    for flag, owners in _flags(uniform).items():
         families = {name for name, _ in owners}
         if len(families) > 1:
             group = shared
         else:
             (name,) = families
             if name not in groups:
-                groups[name] = parser.add_argument_group(f"{name} options", registry.family(name).summary)
+                groups[name] = parser.add_argument_group(f"{name} options", _entry(name).summary)
             group = groups[name]
         aliases = sorted({alias for _, parameter in owners for alias in parameter.aliases})
         names = [f"--{flag.replace('_', '-')}"] + aliases
@@ -121,6 +150,13 @@ def add_sampler_arguments(parser, flags=("--sampler",), default="llada"):
 def _family_name(text):
     try:
         return registry.family(text).name
+    except InvalidParameterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _any_family_name(text):
+    try:
+        return _entry(text).name
     except InvalidParameterError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -164,13 +200,14 @@ def build_sampler(args, length):
     """The sampler named by ``--sampler`` with the parameters its flags give (the others at their defaults; a
     parameter whose command-line default is the sequence length at ``length``); a flag the family does not read
     is refused, naming the families that do."""
-    entry = registry.family(args.sampler)
+    entry = _entry(args.sampler)
     own = {parameter.flag: parameter for parameter in entry.parameters()}
-    owners = _flags()
+    owners = _flags(uniform=hasattr(args, "uniform_model"))
     given = {flag: getattr(args, flag) for flag in owners if getattr(args, flag, None) is not None}
     foreign = [flag for flag in given if flag not in own]
     if foreign:
-        readers = sorted({name for flag in foreign for name, _ in owners[flag]}, key=registry.NAMES.index)
+        order = registry.NAMES + uniform_registry.UNIFORM_NAMES
+        readers = sorted({name for flag in foreign for name, _ in owners[flag]}, key=order.index)
         shown = ", ".join(f"--{flag.replace('_', '-')}" for flag in foreign)
         raise InvalidParameterError(f"{shown} {'applies' if len(foreign) == 1 else 'apply'} to "
                                     f"{', '.join(readers)} only, not {entry.name}")

@@ -27,15 +27,24 @@ def _cmd_paper(args, out, status):
 
 
 def _cmd_law(args, out, status):
-    from ..experiments.sampler_law import sampler_report
-    from .builders import build_denoiser, build_sampler, load_data, parse_prompt
+    from ..experiments.sampler_law import sampler_report, uniform_sampler_report
+    from .builders import build_denoiser, build_sampler, is_uniform, load_data, parse_prompt
 
     law, names, _ = load_data(args)
     prompt = parse_prompt(args.prompt, law.vocab_size, law.length, names)
     sampler = build_sampler(args, law.length)
-    denoiser = build_denoiser(args.denoiser, law)
     status(f"exact law of {sampler!r} on {law.vocab_size}**{law.length} sequences")
-    report = sampler_report(law, denoiser, sampler, prompt, names=names, letters=args.letters)
+    if is_uniform(args.sampler):
+        if args.denoiser != "oracle":
+            raise InvalidParameterError(f"{args.sampler} decodes without a mask: it reads an exact uniform-state model "
+                                        f"(--uniform-model), not --denoiser {args.denoiser}")
+        report = uniform_sampler_report(law, sampler, args.uniform_model, prompt, names=names, letters=args.letters)
+    else:
+        if args.uniform_model is not None:
+            raise InvalidParameterError(f"--uniform-model applies to the uniform-state families only, not "
+                                        f"{args.sampler}")
+        report = sampler_report(law, build_denoiser(args.denoiser, law), sampler, prompt, names=names,
+                                letters=args.letters)
     status.close()
     _print_reports([report], args.json, out)
     return 0

@@ -79,10 +79,11 @@ def build_parser():
                    "outputs whose probability changed most.",
                    ["refimpl law --data coupled --sampler llada --steps 2",
                     "refimpl law --vocab-size 3 --length 4 --sampler fixed_order --sets '0,1;2,3'",
-                    "refimpl law --data markov --length 5 --sampler threshold --threshold 0.9 --prompt '0 M M M M'"])
+                    "refimpl law --data markov --length 5 --sampler threshold --threshold 0.9 --prompt '0 M M M M'",
+                    "refimpl law --data coupled --sampler renoise --steps 8  # no mask: DiffusionGemma's sampler"])
     problem = add_law_arguments(law, prompt=True)
     _denoiser(problem)
-    add_sampler_arguments(law)
+    add_sampler_arguments(law, uniform=True)
     _output(law, tokens=True)
 
     frontier = _command(commands, "frontier",

@@ -13,6 +13,7 @@ from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
 from ..engine.uniform_chain import answers, canvases
 from .kernels.tokens import temper
+from .params import optional_float, param, temperature_param
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,12 +49,15 @@ class UniformBlockRefinement:
     (1.0, 2.0)
     """
 
-    steps: int = 48
-    threshold: float = 0.95
-    editing_threshold: "float | None" = None
-    temperature: float = 0.0
-    stability_threshold: int = 1
-    confidence_threshold: "float | None" = 0.005
+    steps: int = param(48, help="model calls per canvas (the pipeline's num_inference_steps)")
+    threshold: float = param(0.95, help="also commit an uncommitted position whose confidence is above this")
+    editing_threshold: "float | None" = param(None, help="replace a committed token whose redraw differs with "
+                                                         "confidence above this ('none': off; 0.0 edits every change)",
+                                              convert=optional_float)
+    temperature: float = temperature_param(0.0)
+    stability_threshold: int = param(1, help="the pipeline's stop: the argmax canvas unchanged over max(this, 1) steps")
+    confidence_threshold: "float | None" = param(0.005, help="...and the mean entropy below this ('none': never stop "
+                                                              "early)", convert=optional_float)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)

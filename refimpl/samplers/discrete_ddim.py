@@ -14,6 +14,7 @@ from ..core.numerics import sample_categorical
 from ..engine.uniform_chain import answers, canvases, step_rows
 from .kernels.subsets import _chosen_probability
 from .kernels.tokens import temper
+from .params import optional_float, param, temperature_param
 
 SELECTIONS = ("lowest_log_margin", "lowest_maxprob", "lowest_current_prob", "random")
 
@@ -63,14 +64,16 @@ class DiscreteDDIM:
     [0.0, 0.25, 0.25, 0.25, 0.5, 0.5, 0.5, 0.75]
     """
 
-    steps: int = 32
-    temperature: float = 0.0
-    corrector_steps: int = 0
-    corrector_k: int = 1
-    corrector_selection: str = "lowest_log_margin"
-    corrector_selection_tau: float = 1.0
-    confidence_threshold: "float | None" = None
-    stability_threshold: int = 1
+    steps: int = param(32, help="model calls in all (num_inference_steps; the sweeps come out of it)")
+    temperature: float = temperature_param(0.0)
+    corrector_steps: int = param(0, help="corrector sweeps after each of the first predictor steps (step_correct)")
+    corrector_k: int = param(1, help="positions each sweep redraws")
+    corrector_selection: str = param("lowest_log_margin", help="how a sweep picks its positions", choices=SELECTIONS)
+    corrector_selection_tau: float = param(1.0, help="the temperature of the sweep's Gumbel-top-k selection")
+    confidence_threshold: "float | None" = param(None, help="the pipeline's stop: mean entropy below this with the "
+                                                             "argmax canvas unchanged ('none': every call)",
+                                                 convert=optional_float)
+    stability_threshold: int = param(1, help="the stop's history: max(this, 1) argmax canvases")
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)

@@ -61,6 +61,16 @@ def grid_param() -> dataclasses.Field:
     return param("float32", help=GRID, choices=GRIDS)
 
 
+def optional_float(text: str) -> "float | None":
+    """``"none"`` -> None, else the float: a threshold that may be off."""
+    if str(text).strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidParameterError(f"expected a number or 'none', got {text!r}") from None
+
+
 def counts(text: str) -> "int | list[int]":
     """``"2"`` -> 2, ``"1,2,1"`` -> [1, 2, 1] (tokens per step)."""
     parts = [p for p in str(text).split(",") if p.strip()]

@@ -13,6 +13,7 @@ from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
 from ..engine.uniform_chain import answers, step_rows
 from .kernels.tokens import temper
+from .params import optional_float, param
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,12 +46,14 @@ class Renoise:
     (1.0, True)
     """
 
-    steps: int = 48
-    entropy_bound: float = 0.1
-    max_temperature: float = 0.8
-    min_temperature: float = 0.4
-    stability_threshold: int = 1
-    confidence_threshold: "float | None" = 0.005
+    steps: int = param(48, help="the step budget per canvas (max_denoising_steps)")
+    entropy_bound: float = param(0.1, help="accept the lowest-entropy positions while the entropy before them sums "
+                                           "to at most this")
+    max_temperature: float = param(0.8, help="the first step's temperature (t_max)")
+    min_temperature: float = param(0.4, help="the temperature the schedule cools towards (t_min)")
+    stability_threshold: int = param(1, help="stop when the argmax canvas equals the last this many (0 or 1)")
+    confidence_threshold: "float | None" = param(0.005, help="...and the mean entropy is below this ('none': never "
+                                                              "stop early)", convert=optional_float)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (a frozen dataclass)
@@ -194,7 +197,8 @@ class UniformEntropyBound(Renoise):
     1.0
     """
 
-    cooling: str = "code"
+    cooling: str = param("code", help="the temperature schedule as diffusers codes it or as its docstring says",
+                         choices=COOLINGS)
     renoised_output = True
 
     def __post_init__(self):

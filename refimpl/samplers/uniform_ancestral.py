@@ -11,6 +11,7 @@ from ..core.numerics import sample_categorical
 from ..diffusion.uniform import token_kernel
 from ..engine.uniform_chain import chain_law
 from .kernels.tokens import temper
+from .params import param, temperature_param
 
 FORMS = ("duo", "mixture")
 REMOVALS = ("ancestral", "greedy", "none")
@@ -55,12 +56,12 @@ class UniformAncestral:
     True
     """
 
-    steps: int = 1000
-    eps: float = 1e-5
-    noise_eps: float = 1e-3
-    noise_removal: str = "ancestral"
-    form: str = "duo"
-    temperature: float = 1.0
+    steps: int = param(1000, help="ancestral steps before the noise removal (Duo's sampling.steps)")
+    eps: float = param(1e-5, help="where Duo's time grid ends")
+    noise_eps: float = param(1e-3, help="Duo's log-linear schedule: alpha(t) = 1 - (1 - this) t")
+    noise_removal: str = param("ancestral", help="Duo's last call", choices=REMOVALS, cli=False)
+    form: str = param("duo", help="the step as Duo's formula or as the mixture over x_0", choices=FORMS)
+    temperature: float = temperature_param(1.0)
 
     def __post_init__(self):
         object.__setattr__(self, "steps", validate.integer(self.steps, "UniformAncestral steps", 1))
@@ -127,6 +128,10 @@ class UniformAncestral:
         per call (build them at :meth:`alphas`)."""
         return chain_law(self._models(denoiser), [self.factors(k) for k in range(len(self.times()))], vocab_size,
                          length)
+
+    def exact_law_and_calls(self, denoiser, vocab_size, length):
+        """(:meth:`exact_law`, :meth:`expected_calls`): every run makes every call."""
+        return self.exact_law(denoiser, vocab_size, length), self.expected_calls()
 
     def sample(self, denoiser, n, rng, vocab_size, length):
         """refimpl's own draws of Duo's loop (n, L), through the same per-position laws."""

@@ -312,7 +312,8 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "remdm", "--eta", "2"], "eta"),
     (["law", "--sampler", "remdm", "--conf-sigma", "cap"], "conf_sigma applies to remasking='conf' only"),
     (["law", "--sampler", "llada", "--conf-sigma", "cap"], "--conf-sigma applies to remdm only"),
-    (["law", "--sampler", "llada", "--editing-threshold", "0.5"], "--editing-threshold applies to llada2 only, not llada"),
+    (["law", "--sampler", "llada", "--editing-threshold", "0.5"],
+     "--editing-threshold applies to llada2, block_refinement_uniform only, not llada"),
     (["law", "--sampler", "dream", "--threshold", "0.5"], "owners: threshold, not dream"),
     (["law", "--sampler", "llada2", "--block-length", "3"], "does not divide"),
     (["law", "--sampler", "llada2", "--minimal-topk", "0"], "minimal_topk"),
@@ -334,9 +335,11 @@ def test_law_command_builds_the_samplers_that_revise_guide_and_stop(argv, sample
     (["law", "--sampler", "dream", "--top-p", "1.5"], "top_p must lie in (0, 1]"),
 ])
 def test_law_command_errors_are_one_line(capsys, argv, needle):
-    if needle.startswith("owners: "):  # the families with that field, in the registry's order (it grows)
+    if needle.startswith("owners: "):  # the families with that field, in the registries' order (they grow)
+        from refimpl.samplers.uniform_registry import UNIFORM_FAMILIES
+
         name, other = needle[len("owners: "):].split(", not ")
-        owners = [f.name for f in refimpl.samplers.FAMILIES.values()
+        owners = [f.name for f in [*refimpl.samplers.FAMILIES.values(), *UNIFORM_FAMILIES.values()]
                   if name in {x.name for x in dataclasses.fields(f.cls)}]
         needle = f"--{name.replace('_', '-')} applies to {', '.join(owners)} only, not {other}"
     code = main(argv, out=io.StringIO())
