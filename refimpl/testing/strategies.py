@@ -160,6 +160,8 @@ def laws_with_partial(draw, positive=True, **kwargs):
 
 
 from .families import FAMILIES, denoisers, names, samplers, schedules  # noqa: E402
+from .uniform import uniform_model_kinds, uniform_samplers  # noqa: E402
 
 __all__ = ["FAMILIES", "KINDS", "coupled_table", "denoisers", "dirichlet_rows", "dirichlet_table", "law_table",
-           "laws", "laws_with_partial", "partial_sequences", "samplers", "schedules", "spaces"]
+           "laws", "laws_with_partial", "partial_sequences", "samplers", "schedules", "spaces", "uniform_model_kinds",
+           "uniform_samplers"]
