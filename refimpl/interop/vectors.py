@@ -14,7 +14,11 @@ Kinds: ``law`` (marginals, entropy, total correlation, conditionals), ``schedule
 weight on a t grid), ``forward`` (the law of x_t), ``oracle`` (denoiser outputs at listed partial
 sequences), ``nelbo`` (continuous and T-step, oracle and a fixed MLP), ``sampler`` (exact output law
 of every sampler family, and the expected number of model calls of its original loop), ``mlp``
-(forward log-probabilities, loss and gradients for fixed weights).
+(forward log-probabilities, loss and gradients for fixed weights); without a mask (issue #38):
+``uniform_forward`` (the law of x_t under uniform noise), ``uniform_oracle`` (the posterior marginal, the
+leave-one-out posterior and both time-agnostic oracles at listed clean canvases; the continuous uniform NELBO of
+the leave-one-out oracle) and ``uniform_sampler`` (the exact output law and expected calls of every uniform-state
+family with its default exact model, :mod:`refimpl.samplers.uniform_registry`).
 The bytes are deterministic: same inputs, same file.
 """
 import json
@@ -39,6 +43,11 @@ T_GRID = [0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
 SCHEDULES = {"Linear()": schedules.Linear(), "Cosine()": schedules.Cosine(), "Polynomial(2.0)": schedules.Polynomial(2.0),
              "LogLinear(0.001)": schedules.LogLinear(1e-3), "Geometric(0.0001, 20.0)": schedules.Geometric(1e-4, 20.0)}
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
+CANVASES = [[0, 0, 0], [0, 1, 2], [2, 2, 1], [1, 0, 1]]  # clean canvases (no mask) for the uniform-state oracles
+UNIFORM_SAMPLERS = ["Renoise(steps=4, confidence_threshold=0.3)", "UniformEntropyBound(steps=3, confidence_threshold=None)",
+                    "UniformBlockRefinement(steps=3, temperature=1.0, editing_threshold=0.5, confidence_threshold=None)",
+                    "DiscreteDDIM(steps=4, temperature=1.0, corrector_steps=1)",
+                    "UniformAncestral(steps=3, noise_eps=0.0)"]
 
 
 def _array(values):
@@ -103,6 +112,8 @@ def _compute(case):
             raise FileFormatError(f"unknown sampler case {inputs['sampler']!r}")
         law, calls = exact_law_and_calls(oracle_denoiser(p), VECTORS[inputs["sampler"]], 3, 3, prompt=prompt)
         return {"law": _array(law), "expected_calls": float(calls.sum())}
+    if kind in UNIFORM_KINDS:
+        return _uniform(kind, inputs)
     if kind == "mlp":
         model = _mlp_model(inputs)
         z, x0, w = np.array(inputs["z"]), np.array(inputs["x0"]), np.array(inputs["weights"])
@@ -110,6 +121,38 @@ def _compute(case):
         loss, grads = mlp.loss_and_grads(model.params, model.config, z, x0, w)
         return {"log_probs": _array(logp), "loss": loss, "grads": {k: _array(v) for k, v in sorted(grads.items())}}
     raise FileFormatError(f"unknown case kind {kind!r}")
+
+
+UNIFORM_KINDS = ("uniform_forward", "uniform_oracle", "uniform_sampler")
+
+
+def _uniform(kind, inputs):
+    """Outputs of a case without a mask (issue #38)."""
+    from ..diffusion import uniform, uniform_elbo, uniform_oracles
+    from ..samplers import uniform_registry
+
+    p = _unarray(inputs["p"], "p")
+    if kind == "uniform_forward":
+        return {"law_of_x_t": _array(uniform.forward_law(p, inputs["alpha_t"]))}
+    if kind == "uniform_oracle":
+        z, alpha = np.array(inputs["canvases"]), inputs["alpha_t"]
+        return {"posterior_marginal": _array(uniform_oracles.uniform_oracle(p, alpha)(z)),
+                "leave_one_out": _array(uniform_elbo.loo_oracle(p, alpha)(z)),
+                "time_agnostic_all": _array(uniform_oracles.time_agnostic_oracle(p)(z)),
+                "time_agnostic_noised": _array(uniform_oracles.time_agnostic_oracle(p, target="noised")(z)),
+                "nelbo_leave_one_out": uniform_elbo.continuous_nelbo(p, lambda a: uniform_elbo.loo_oracle(p, a))}
+    if inputs["sampler"] not in UNIFORM_SAMPLERS:
+        raise FileFormatError(f"unknown uniform-state sampler case {inputs['sampler']!r}")
+    name, _, args = inputs["sampler"].partition("(")
+    fields = dict(item.split("=") for item in args.rstrip(")").split(", "))
+    sampler = uniform_registry.uniform_family(name).cls(**{k: _literal(v) for k, v in fields.items()})
+    law, calls = uniform_registry.law_and_calls(sampler, p)
+    return {"law": _array(law), "expected_calls": float(calls)}
+
+
+def _literal(text):
+    """A field's value as the case names it: None, an int, or a float."""
+    return None if text == "None" else int(text) if text.isdigit() else float(text)
 
 
 def build() -> dict:
@@ -134,6 +177,12 @@ def build() -> dict:
         shown = "" if prompt is None else " with prompt [" + ", ".join("M" if t == 3 else str(t) for t in prompt) + "]"
         cases.append({"name": f"sampler {case.vector}{shown}", "kind": "sampler", "tolerance": "exact",
                       "inputs": {"p": p, "sampler": case.vector, "prompt": prompt}})
+    cases.append({"name": "uniform forward alpha_t=0.3", "kind": "uniform_forward", "tolerance": "exact",
+                  "inputs": {"p": p, "alpha_t": 0.3}})
+    cases.append({"name": "uniform oracles alpha_t=0.4", "kind": "uniform_oracle", "tolerance": "exact",
+                  "inputs": {"p": p, "alpha_t": 0.4, "canvases": CANVASES}})
+    cases += [{"name": f"uniform sampler {name}", "kind": "uniform_sampler", "tolerance": "exact",
+               "inputs": {"p": p, "sampler": name}} for name in UNIFORM_SAMPLERS]
     cases.append({"name": "mlp forward and backward", "kind": "mlp", "tolerance": "mlp",
                   "inputs": dict(mlp_inputs, z=batch["z"].tolist(), x0=batch["x0"].tolist(),
                                  weights=batch["weights"].tolist())})

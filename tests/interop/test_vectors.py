@@ -58,9 +58,14 @@ def test_check_passes_on_a_fresh_file(golden):
 def test_check_covers_every_family(golden):
     data = json.loads(golden[0].read_text())
     kinds = {case["kind"] for case in data["cases"]}
-    assert kinds == {"law", "schedule", "forward", "oracle", "nelbo", "sampler", "mlp"}
+    assert kinds == {"law", "schedule", "forward", "oracle", "nelbo", "sampler", "mlp", "uniform_forward",
+                     "uniform_oracle", "uniform_sampler"}
     families = {case["inputs"]["sampler"].split("(")[0] for case in data["cases"] if case["kind"] == "sampler"}
     assert families == {entry.cls.__name__ for entry in refimpl.samplers.FAMILIES.values()}  # every family has vectors
+    from refimpl.samplers.uniform_registry import UNIFORM_FAMILIES
+
+    uniform = {case["inputs"]["sampler"].split("(")[0] for case in data["cases"] if case["kind"] == "uniform_sampler"}
+    assert uniform == {entry.cls.__name__ for entry in UNIFORM_FAMILIES.values()}  # and every family without a mask
     options = " ".join(case["inputs"]["sampler"] for case in data["cases"] if case["kind"] == "sampler")
     for option in ("cfg_scale", "logits_eos_inf", "confidence_eos_eot_inf", "eos_rule='intent'", "'cap'", "'rescale'",
                    "'loop'", "gamma",
@@ -123,3 +128,20 @@ def test_malformed_and_foreign_files_are_refused(golden, tmp_path, capsys):
         (tmp_path / name).write_text(content)
         assert main(["vectors", "--check", str(tmp_path / name)], out=io.StringIO()) == 2
         assert needles[name] in capsys.readouterr().err
+
+
+def test_uniform_vectors_hold_what_is_known_of_them(golden):
+    """The leave-one-out oracle's uniform NELBO is H(p) (proofs/uniform_nelbo.md), the samplers without a stop
+    make every call, and the uniform forward law at alpha is the data law pushed through the one-token kernel."""
+    data = json.loads(golden[0].read_text())
+    cases = {case["name"]: case for case in data["cases"]}
+    p = np.array(cases["law"]["inputs"]["p"]["data"]).reshape(3, 3, 3)
+    assert cases["uniform oracles alpha_t=0.4"]["outputs"]["nelbo_leave_one_out"] == pytest.approx(
+        refimpl.entropy(p), abs=1e-8)
+    kernel = 0.3 * np.eye(3) + 0.7 / 3
+    pushed = np.einsum("abc,ad,be,cf->def", p, kernel, kernel, kernel)
+    law = cases["uniform forward alpha_t=0.3"]["outputs"]["law_of_x_t"]
+    np.testing.assert_allclose(np.array(law["data"]).reshape(law["shape"]), pushed, atol=1e-15)
+    for name, case in cases.items():
+        if case["kind"] == "uniform_sampler" and "confidence_threshold=None" in name:
+            assert case["outputs"]["expected_calls"] == pytest.approx(3.0, abs=1e-12)
