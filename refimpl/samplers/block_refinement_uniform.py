@@ -130,7 +130,7 @@ class UniformBlockRefinement:
                 law_y = np.prod(q[c][np.arange(length), grid], axis=1)  # (V^L,) the law of the draw y
                 drawn = grid[law_y > 0]
                 weight = law_y[law_y > 0]
-                conf = confidence_of[c][np.arange(length), drawn]  # (Y, L)
+                conf = confidence_of[c][np.arange(length), drawn]  # (draws, L)
                 for m in np.flatnonzero(alive[c] > 0):
                     committed = np.broadcast_to(bits[m], drawn.shape)
                     transfer = self.commit(committed, conf, k, length)
