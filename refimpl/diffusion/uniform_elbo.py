@@ -80,3 +80,45 @@ def continuous_nelbo(p: LawLike, denoiser_at, schedule=None, nodes: int = 64) ->
     alphas, slopes = np.asarray(schedule.alpha(t), dtype=np.float64), np.asarray(schedule.dalpha(t), dtype=np.float64)
     return float(sum(0.5 * weight * dt * nelbo_integrand(table, denoiser_at(a), a, d)
                      for a, d, weight, dt in zip(alphas, slopes, w, jacobian)))
+
+
+def steps_nelbo(p: LawLike, denoiser_at, steps: int, schedule=None) -> float:
+    r"""The T-step uniform NELBO (nats per sequence) of a model told the time, ``denoiser_at(alpha)`` -> its
+    denoiser, on the grid :math:`t_k = k/T` of ``schedule`` (default linear), its reverse step Duo's (UDLM's) per
+    position, :math:`p_\theta(x_s^i = v \mid z) \propto K_{t|s}(v, z_i)\,(\mu_i(z) K_s)_v`
+    (:class:`refimpl.samplers.uniform_ancestral.UniformAncestral`'s ``form="duo"``):
+
+    .. math::  \mathcal L_T = \sum_{k=1}^{T} E_{x_0, z \sim q_{t_k}} \sum_i
+               KL\big(q(x_{t_{k-1}}^i \mid z_i, x_0^i)\,\|\,p_\theta(x_{t_{k-1}}^i \mid z)\big)
+               + E_{x_0} KL\big(q(x_1 \mid x_0)\,\|\,\mathrm{uniform}\big),
+
+    the k = 1 term :math:`-\log p_\theta(x_0 \mid x_{t_1})` (its posterior is a point mass).  With the leave-one-out
+    oracle it is :math:`H(p)` plus the expected conditional total correlation of every exact step
+    (proofs/uniform_step.md, Theorem 1.3 with equality for the path), so :math:`\ge H(p)`, and
+    :math:`H(p)` exactly on a product law.  Enumerates :math:`V^L` canvases times L positions times :math:`V^2`."""
+    table = validate.law_table(p)
+    vocab_size, length = table.shape[0], table.ndim
+    steps = validate.integer(steps, "steps", 1)
+    schedule = S.Linear() if schedule is None else schedule
+    alphas = np.asarray(schedule.alpha(np.arange(steps + 1) / steps), dtype=np.float64)
+    grid = np.indices((vocab_size,) * length).reshape(length, -1).T
+    seen = grid.reshape((vocab_size,) * length + (length,))  # z_i at (z..., i)
+    eye = np.eye(vocab_size)
+    total = 0.0
+    for k in range(1, steps + 1):
+        alpha_t, alpha_s = float(alphas[k]), float(alphas[k - 1])
+        joint = _answers(table, alpha_t, "all")  # (z..., i, u): P(z, x_0^i = u)
+        mu = np.asarray(denoiser_at(alpha_t)(grid), dtype=np.float64).reshape(joint.shape)
+        to_t = (alpha_t / alpha_s) * eye[seen] + (1.0 - alpha_t / alpha_s) / vocab_size  # (z..., i, v): K_t|s(v, z_i)
+        from_0 = alpha_s * eye + (1.0 - alpha_s) / vocab_size  # (u, v): K_s(u, v)
+        model = to_t * (mu @ from_0)
+        model /= model.sum(axis=-1, keepdims=True)
+        posterior = to_t[..., None, :] * from_0  # (z..., i, u, v)
+        posterior /= posterior.sum(axis=-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(posterior > 0, posterior * (np.log(posterior) - np.log(model[..., None, :])), 0.0)
+        total += float((joint * terms.sum(axis=-1)).sum())
+    last = alphas[-1] * eye + (1.0 - alphas[-1]) / vocab_size  # q(x_1 | x_0) per position
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prior = float(np.where(last[0] > 0, last[0] * np.log(last[0] * vocab_size), 0.0).sum())
+    return total + length * prior

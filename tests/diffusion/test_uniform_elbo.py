@@ -77,3 +77,51 @@ def test_bad_input_is_one_clear_error():
         loo_oracle(np.full((2, 2), 0.25), -0.1)
     with pytest.raises(refimpl.RefimplError, match="nodes"):
         continuous_nelbo(np.full((2, 2), 0.25), lambda a: loo_oracle(np.full((2, 2), 0.25), a), nodes=0)
+
+
+def test_the_t_step_nelbo_of_the_leave_one_out_oracle_is_the_entropy_plus_every_steps_total_correlation():
+    """The T-step NELBO with the leave-one-out oracle is H(p) plus the expected conditional total correlation of
+    each exact reverse step (proofs/uniform_step.md, Theorem 1.3, with equality on the path): the steps' TCs summed
+    from the exact steps enumerated apart (tests/samplers/test_uniform_ancestral.exact_step)."""
+    from refimpl.diffusion import uniform
+    from refimpl.diffusion.uniform_elbo import steps_nelbo
+
+    from tests.samplers.test_uniform_ancestral import exact_step
+
+    table = random_table(np.random.default_rng(3), 3, 3, concentration=0.5)
+    for steps in (1, 3):
+        alphas = 1.0 - np.arange(steps + 1) / steps  # the linear schedule on t_k = k / T
+        gap = 0.0
+        for alpha_s, alpha_t in zip(alphas[:-1], alphas[1:]):
+            exact, _ = exact_step(table, float(alpha_t), float(alpha_s))
+            before = uniform.forward_law(table, float(alpha_t)).ravel()
+            gap += sum(w * refimpl.total_correlation(row.reshape(3, 3, 3)) for w, row in zip(before, exact) if w > 0)
+        nelbo = steps_nelbo(table, lambda a: loo_oracle(table, a), steps)
+        assert nelbo - refimpl.entropy(table) == pytest.approx(gap, abs=1e-12)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.floats(0.05, 0.5))
+def test_the_t_step_nelbo_is_least_at_the_leave_one_out_oracle_and_falls_towards_the_entropy(seed, steps, mix):
+    """Every other model told the time — the leave-one-out oracle mixed with random answers, or the posterior
+    marginal (cross-entropy's optimum) — has a larger T-step NELBO; doubling T brings the oracle's closer to H(p);
+    on a product law it is H(p) at every T."""
+    from refimpl.diffusion.uniform_elbo import steps_nelbo
+
+    rng = np.random.default_rng(seed)
+    table = random_table(rng, 2, 3, concentration=0.5)
+    noise = rng.dirichlet(np.ones(2), size=(8, 3))
+    best = steps_nelbo(table, lambda a: loo_oracle(table, a), steps)
+
+    def mixed(a):
+        rho = loo_oracle(table, a)
+        return lambda z: (1 - mix) * rho(z) + mix * noise[np.ravel_multi_index(tuple(np.asarray(z).T), (2, 2, 2))]
+
+    assert steps_nelbo(table, mixed, steps) > best
+    if steps > 1:
+        assert steps_nelbo(table, lambda a: uniform_oracle(table, a), steps) > best
+    entropy = refimpl.entropy(table)
+    assert entropy - 1e-12 <= steps_nelbo(table, lambda a: loo_oracle(table, a), 2 * steps) <= best + 1e-12
+    product = refimpl.datasets.product(rng.dirichlet(np.ones(2), size=3)).table
+    assert steps_nelbo(product, lambda a: loo_oracle(product, a), steps) == pytest.approx(refimpl.entropy(product),
+                                                                                           abs=1e-12)
