@@ -35,10 +35,18 @@ def _cmd_law(args, out, status):
     sampler = build_sampler(args, law.length)
     status(f"exact law of {sampler!r} on {law.vocab_size}**{law.length} sequences")
     if is_uniform(args.sampler):
+        model = args.uniform_model
         if args.denoiser != "oracle":
-            raise InvalidParameterError(f"{args.sampler} decodes without a mask: it reads an exact uniform-state model "
-                                        f"(--uniform-model), not --denoiser {args.denoiser}")
-        report = uniform_sampler_report(law, sampler, args.uniform_model, prompt, names=names, letters=args.letters)
+            from ..models.uniform_mlp import load
+
+            if args.uniform_model is not None or prompt is not None:
+                raise InvalidParameterError("a trained uniform-state model (--denoiser FILE) takes neither "
+                                            "--uniform-model nor --prompt (it has no context input)")
+            model = load(args.denoiser)
+            if (model.vocab_size, model.length) != (law.vocab_size, law.length):
+                raise InvalidParameterError(f"{args.denoiser} is a model for V={model.vocab_size}, L={model.length}; "
+                                            f"the law has V={law.vocab_size}, L={law.length}")
+        report = uniform_sampler_report(law, sampler, model, prompt, names=names, letters=args.letters)
     else:
         if args.uniform_model is not None:
             raise InvalidParameterError(f"--uniform-model applies to the uniform-state families only, not "
@@ -96,6 +104,10 @@ def _cmd_train(args, out, status):
         hidden = tuple(int(h) for h in args.hidden.split(","))
     except ValueError:
         raise InvalidParameterError(f"--hidden must look like 128,128, got {args.hidden!r}") from None
+    if args.noise == "uniform":
+        from .studies import train_uniform_model
+
+        return train_uniform_model(args, law, hidden, out, status)
     model_config = mlp.MLPConfig(law.vocab_size, law.length, hidden, args.activation)
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, masking=args.masking,
                          block_size=args.block_size, seed=args.seed, checkpoint_every=args.checkpoint_every)

@@ -192,7 +192,8 @@ def build_parser():
                      "print its exact NELBO next to the law's entropy, and save it for --denoiser.",
                      ["refimpl train --data coupled --steps 2000 --out model.npz",
                       "refimpl train --data-file data.txt --masking blockwise --block-size 2 --out model.npz",
-                      "refimpl law --data coupled --denoiser model.npz --sampler llada --steps 2"])
+                      "refimpl law --data coupled --denoiser model.npz --sampler llada --steps 2",
+                      "refimpl train --data coupled --noise uniform --uniform-loss nelbo --out uniform.npz"])
     add_law_arguments(train)
     model = train.add_argument_group("the model and its training")
     model.add_argument("--steps", type=kinds.count(1), default=2000, help="optimiser steps (default 2000)")
@@ -201,6 +202,12 @@ def build_parser():
     model.add_argument("--hidden", default="128,128", help="hidden layer widths, comma-separated (default 128,128)")
     model.add_argument("--activation", default="gelu", choices=("tanh", "relu", "gelu"),
                        help="the hidden layers' activation {tanh, relu, gelu} (default gelu)")
+    model.add_argument("--noise", default="absorbing", choices=("absorbing", "uniform"),
+                       help="the forward process {absorbing, uniform}: uniform trains a model without a mask on "
+                            "--uniform-loss, reported against its exact minimiser (default absorbing)")
+    model.add_argument("--uniform-loss", default="cross_entropy", choices=("cross_entropy", "nelbo"),
+                       help="with --noise uniform: cross-entropy over every position, not told t (DiffusionGemma's "
+                            "recipes), or UDLM's NELBO, told t {cross_entropy, nelbo} (default cross_entropy)")
     model.add_argument("--masking", default="random", choices=("random", "any_order", "blockwise"),
                        help="how training masks a sequence {random, any_order, blockwise} (default random)")
     model.add_argument("--block-size", type=kinds.count(1), default=1,

@@ -53,7 +53,8 @@ def _changed(target, q, top, names, letters):
 
 def uniform_sampler_report(p, sampler, model=None, prompt=None, top=8, names=None, letters=False):
     """:func:`sampler_report` for a sampler without a mask (:mod:`refimpl.samplers.uniform_registry`) reading the
-    exact model of kind ``model`` (default: its family's): with a prompt, the masked positions are decoded from p
+    exact model of kind ``model`` (default: its family's) or a trained one (a
+    :class:`refimpl.models.uniform_mlp.UniformMLP`, without a prompt): with a prompt, the masked positions are decoded from p
     given the prompt's tokens — the context every uniform-state recipe conditions on — and the prompt's tokens kept."""
     from ..laws import joint
     from ..samplers.uniform_registry import DEFAULT_MODEL, MODELS, law_and_calls, uniform_family
@@ -71,7 +72,8 @@ def uniform_sampler_report(p, sampler, model=None, prompt=None, top=8, names=Non
     q = np.zeros(table.shape)
     q[tuple(slice(None) if m else int(t) for m, t in zip(masked, np.zeros(length, int) if z is None else z))] = part
     findings = dict(metrics.compare(target, q))
+    shown = f"{model}: {MODELS[model]}" if isinstance(model, str) else repr(model)
     findings.update({"entropy_p": quantities.entropy(target), "total_correlation_p": quantities.total_correlation(target),
-                     "expected_model_calls": float(calls), "model": f"{model}: {MODELS[model]}"})
+                     "expected_model_calls": float(calls), "model": shown})
     return Report(name="sampler_law", title=f"Exact law of {sampler!r} (no mask)",
                   tables=(_changed(target, q, top, names, letters),), findings=findings)

@@ -204,3 +204,45 @@ def distance_to_oracle(model, oracle, alphas=None):
     gaps = np.concatenate([0.5 * np.abs(np.asarray(m(grid)) - np.asarray(o(grid))).sum(axis=-1).ravel()
                            for m, o in pairs])
     return float(gaps.max()), float(gaps.mean())
+
+
+SCHEMA = "refimpl-uniform-mlp/1"
+
+
+def save(path, model: UniformMLP, history=()) -> None:
+    """A ``.npz`` (schema ``refimpl-uniform-mlp/1``: ``config`` as JSON, ``param/<name>`` arrays, ``history``),
+    written atomically, no pickle."""
+    import io
+    import json
+
+    from ..core.files import atomic_write_bytes
+
+    config = {"vocab_size": model.vocab_size, "length": model.length, "activation": model.activation,
+              "timed": model.timed}
+    arrays = {"schema": np.array(SCHEMA), "config": np.array(json.dumps(config)),
+              "history": np.asarray(history, dtype=np.float64)}
+    arrays.update({f"param/{name}": value for name, value in model.params.items()})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load(path) -> UniformMLP:
+    """The model :func:`save` wrote; a file of another kind is one clear error."""
+    import json
+    import zipfile
+
+    from ..core.errors import FileFormatError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "schema" not in data or str(data["schema"]) != SCHEMA:
+                raise FileFormatError(f"{path} is not a uniform-state model ({SCHEMA}); 'refimpl train --noise "
+                                      f"uniform --out FILE' writes one")
+            config = json.loads(str(data["config"]))
+            params = {name[len("param/"):]: data[name] for name in data.files if name.startswith("param/")}
+    except FileNotFoundError:
+        raise FileFormatError(f"no model at {path}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
+        raise FileFormatError(f"{path} is not a readable .npz model: {error}") from None
+    return UniformMLP(config["vocab_size"], config["length"], params, config["activation"], config["timed"])

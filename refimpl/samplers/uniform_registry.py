@@ -70,19 +70,27 @@ def uniform_family(name: str) -> Family:
                                 f"{name!r}")
 
 
-def model_for(sampler, p, kind: str):
+def model_for(sampler, p, kind):
     """The exact model of kind ``kind`` (:data:`MODELS`) for the data law ``p``, as ``sampler`` takes it: one
-    denoiser, or one per call for a model told the time (only the samplers with ``alphas()`` ask it per call)."""
+    denoiser, or one per call for a model told the time (only the samplers with ``alphas()`` ask it per call).
+    ``kind`` may also be a trained model (:class:`refimpl.models.uniform_mlp.UniformMLP`): as it was trained, told
+    the time at each call or not."""
+    if getattr(kind, "timed", None) is not None:  # a trained model
+        return [kind.at(a) for a in _alphas_of(sampler)] if kind.timed else kind
     if kind not in MODELS:
         raise InvalidParameterError(f"the model must be one of {', '.join(MODELS)}, got {kind!r}")
     if kind in AGNOSTIC:
         return time_agnostic_oracle(p, target="all" if kind == "agnostic" else "noised")
+    build = uniform_oracle if kind == "told" else loo_oracle
+    return [build(p, a) for a in _alphas_of(sampler)]
+
+
+def _alphas_of(sampler):
     alphas = getattr(sampler, "alphas", None)
     if alphas is None:
         raise InvalidParameterError(f"{type(sampler).__name__} asks one model at every call, so it cannot be told the "
                                     f"time: use a model {' or '.join(AGNOSTIC)}")
-    build = uniform_oracle if kind == "told" else loo_oracle
-    return [build(p, a) for a in alphas()]
+    return alphas()
 
 
 def law_and_calls(sampler, p, kind=None):

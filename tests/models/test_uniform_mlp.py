@@ -80,3 +80,34 @@ def test_a_model_is_asked_as_it_was_trained():
         untimed.at(0.5)
     with pytest.raises(refimpl.RefimplError):
         U.UniformTrainConfig(loss="mse")
+
+
+def test_refimpl_train_with_uniform_noise_saves_a_model_that_refimpl_law_reads(tmp_path, capsys):
+    import io
+    import json
+
+    from refimpl.cli.main import main
+    from refimpl.samplers.uniform_ancestral import UniformAncestral
+
+    path = tmp_path / "uniform.npz"
+    out = io.StringIO()
+    assert main(["train", "--data", "coupled", "--noise", "uniform", "--uniform-loss", "nelbo", "--steps", "50",
+                 "--hidden", "16", "--out", str(path), "--json", "--quiet"], out=out) == 0
+    found = json.loads(out.getvalue())["reports"][0]["findings"]
+    model = U.load(path)
+    coupled = refimpl.datasets.coupled_pairs().table
+    assert found["exact_nelbo"] == pytest.approx(continuous_nelbo(coupled, model.at), abs=1e-12)
+    assert found["nelbo_gap"] > 0
+    out = io.StringIO()
+    assert main(["law", "--data", "coupled", "--sampler", "uniform_ancestral", "--steps", "3", "--denoiser",
+                 str(path), "--json", "--quiet"], out=out) == 0
+    sampler = UniformAncestral(3)
+    law = sampler.exact_law([model.at(a) for a in sampler.alphas()], 4, 2)
+    assert json.loads(out.getvalue())["reports"][0]["findings"]["kl_p_q"] == pytest.approx(refimpl.kl(coupled, law),
+                                                                                          abs=1e-12)
+    assert main(["law", "--data", "coupled", "--sampler", "renoise", "--denoiser", str(path), "--quiet"],
+                out=io.StringIO()) == 2  # Renoise asks one model: a model told the time is refused
+    assert "cannot be told the time" in capsys.readouterr().err
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(refimpl.FileFormatError):
+        U.load(tmp_path / "junk.npz")

@@ -101,10 +101,13 @@ def test_with_a_prompt_the_masked_positions_are_decoded_from_the_law_given_it():
     assert report.findings["kl_p_q"] == pytest.approx(refimpl.kl(target, full), abs=1e-12)
 
 
-def test_a_checkpoint_or_a_mask_family_model_is_refused(capsys):
-    assert main(["law", "--data", "coupled", "--sampler", "renoise", "--denoiser", "model.npz", "--quiet"],
+def test_a_mask_models_checkpoint_or_a_mask_family_model_is_refused(capsys, tmp_path):
+    config = refimpl.mlp.MLPConfig(vocab_size=4, length=2, hidden=(4,))
+    path = str(tmp_path / "mask.npz")
+    refimpl.checkpoint.save(path, refimpl.mlp.MLP(config, refimpl.mlp.init_params(config, np.random.default_rng(0))))
+    assert main(["law", "--data", "coupled", "--sampler", "renoise", "--denoiser", path, "--quiet"],
                 out=io.StringIO()) == 2
-    assert "decodes without a mask" in capsys.readouterr().err
+    assert "is not a uniform-state model" in capsys.readouterr().err
     assert main(["law", "--data", "coupled", "--sampler", "llada", "--uniform-model", "told", "--quiet"],
                 out=io.StringIO()) == 2
     assert "--uniform-model applies to the uniform-state families only" in capsys.readouterr().err
