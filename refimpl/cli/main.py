@@ -76,7 +76,7 @@ def _cmd_frontier(args, out, status):
     status(f"every family's settings on {law.vocab_size}**{law.length} sequences")
     try:
         report = frontier_report(law.table, denoiser, prompt=prompt, temperature=args.temperature, by=args.by,
-                                 executor=executor, rows_of=rows_of, progress=status)
+                                 executor=executor, rows_of=rows_of, progress=status, uniform=args.uniform)
     finally:
         close()
     status.close()

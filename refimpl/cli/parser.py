@@ -99,6 +99,9 @@ def build_parser():
                           help="every sampler's temperature (MDLM's stays 1) (default 1.0)")
     sampling.add_argument("--by", default="kl", choices=("kl", "tv"),
                           help="the loss the frontier is drawn by {kl, tv} (default kl)")
+    sampling.add_argument("--uniform", action="store_true",
+                          help="also the samplers without a mask, with exact uniform-state models (refimpl "
+                               "beyond-mask's settings) (default off)")
     run = frontier.add_argument_group("where it runs")
     _workers(run, "settings run side by side on this many processes")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -72,6 +72,21 @@ def uniform_row(table, sampler, model):
             **metrics.compare(table, q)}
 
 
+def uniform_frontier_rows(p, prompt=None, quick=False):
+    """The uniform-state settings as rows of :func:`refimpl.experiments.frontier.frontier_rows` (the masked
+    positions decoded from p given the prompt; labels name the model; ``tie_probability`` nan: not computed)."""
+    table = validate.law_table(p)
+    decoded = table if prompt is None else joint.conditional_law(table, prompt)
+    out = []
+    for sampler, model in uniform_settings(decoded.ndim, quick):
+        row = uniform_row(decoded, sampler, model)
+        out.append({"sampler": repr(sampler), "label": f"{row['label']} [{model} model]",
+                    "expected_calls": row["expected_calls"], "tokens_per_call": decoded.ndim / row["expected_calls"],
+                    **{k: row[k] for k in ("kl_p_q", "kl_q_p", "tv", "incoherent_mass")},
+                    "tie_probability": float("nan")})
+    return out
+
+
 def absorbing_rows(law, prompt, quick=False, executor=None):
     """The frontier's absorbing settings with the oracle at temperature 1 (without its tie-probability runs)."""
     table = validate.law_table(law)

@@ -213,11 +213,13 @@ LOSSES = {"kl": "kl_p_q", "tv": "tv"}
 
 
 def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by="kl", executor=None, rows_of=None,
-                    progress=None):
+                    progress=None, uniform=False):
     """The rows of :func:`frontier_rows` by increasing NFE, the undominated ones (by KL(p || q), or by TV
     with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked.
     ``rows_of(samplers)``: where the rows come from instead (e.g. a resumable sweep,
-    :func:`refimpl.experiments.sweep.frontier_sweep_rows`).  ``progress``: as :func:`frontier_rows`'s."""
+    :func:`refimpl.experiments.sweep.frontier_sweep_rows`).  ``progress``: as :func:`frontier_rows`'s.  ``uniform``:
+    also the samplers without a mask with exact models (:func:`refimpl.experiments.beyond_mask.uniform_frontier_rows`;
+    their P(tie) is not computed: nan)."""
     if by not in LOSSES:
         raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
     table = metrics.conditioned(p, prompt)
@@ -231,6 +233,10 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
                                     prefix=prefix)
     rows = (frontier_rows(p, denoiser, samplers, prompt, executor=executor, progress=progress) if rows_of is None
             else rows_of(samplers))
+    if uniform:
+        from .beyond_mask import uniform_frontier_rows
+
+        rows = rows + uniform_frontier_rows(p, prompt)
     loss = LOSSES[by]
     best = {row["label"] for row in undominated(rows, loss=loss)}
     ordered = sorted(rows, key=lambda r: (r["expected_calls"], r[loss]))

@@ -92,3 +92,18 @@ def test_the_readme_quotes_the_one_call_numbers_computed_here():
     kl, tc = map(float, re.search(r"\(([0-9.]+) nats against TC = ([0-9.]+) on the coupled pairs", text).groups())
     assert kl == round(refimpl.kl(COUPLED, one_call_law(time_agnostic_oracle(COUPLED), 4, 2)), 3)
     assert tc == round(refimpl.total_correlation(COUPLED), 3)
+
+
+def test_the_frontier_with_uniform_rows_puts_the_one_call_mixture_on_it():
+    """``refimpl frontier --uniform``: the uniform-state rows are uniform_row's numbers, and on the coupled pairs the
+    one-call DiscreteDDIM with the time-agnostic model is undominated (below TC(p) at one call)."""
+    from refimpl.experiments.frontier import frontier_report
+
+    one_call = [refimpl.samplers.LLaDA(1, temperature=1.0)]
+    report = frontier_report(COUPLED, refimpl.oracle_denoiser(COUPLED), samplers=one_call, uniform=True)
+    rows = {row[0]: row for row in report.tables[0].rows}
+    label = "DiscreteDDIM(steps=1, temperature=1.0) [agnostic model]"
+    expected = beyond_mask.uniform_row(COUPLED, DiscreteDDIM(1, 1.0), "agnostic")
+    assert rows[label][3] == pytest.approx(expected["kl_p_q"], abs=1e-15) and rows[label][6] == "*"
+    assert rows["LLaDA(steps=1, temperature=1.0)"][6] == ""  # beaten at one call
+    assert len(rows) == 1 + len(beyond_mask.uniform_settings(2))
