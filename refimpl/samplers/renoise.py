@@ -29,9 +29,10 @@ class Renoise:
     ``stability_threshold`` steps before (0: always) and whose mean entropy is below ``confidence_threshold`` (None:
     never), else after step N.
 
-    The law's state before a step is the canvas and, with ``stability_threshold`` 1 (the default), the previous argmax
-    canvas: :math:`V^L (V^L + 1)` states, a step :math:`V^{2L}` products and a :math:`V^L \times V^L (V^L + 1)` matrix
-    product; larger thresholds are not modelled (their history is :math:`V^L` times larger per step of it).  Calls:
+    The law's state before a step is the canvas and what the stop rule reads: the last argmax canvas and how many
+    steps in a row it has held (up to s = ``stability_threshold``): :math:`V^L (s V^L + 1)` states, a step
+    :math:`V^{2L}` products and a :math:`V^L \times V^L (s V^L + 1)` matrix product, refused above the memory limit
+    before anything is formed.  Calls:
     the decoder calls, one per step run (dllm's ``decoder_forward_passes``); the encoder's one call per canvas comes
     on top.  The model is self-conditioning-blind (refimpl.diffusion.uniform_oracles).
 
@@ -65,9 +66,6 @@ class Renoise:
             raise InvalidParameterError(f"Renoise needs 0 < min_temperature <= max_temperature, got "
                                         f"{self.min_temperature} and {self.max_temperature}")
         set_("stability_threshold", validate.integer(self.stability_threshold, "Renoise stability_threshold", 0))
-        if self.stability_threshold > 1:
-            raise InvalidParameterError("Renoise: stability_threshold > 1 is not modelled (the state would hold that "
-                                        "many argmax canvases)")
         if self.confidence_threshold is not None:
             set_("confidence_threshold", validate.nonnegative(self.confidence_threshold,
                                                               "Renoise confidence_threshold"))
@@ -100,27 +98,30 @@ class Renoise:
         return mean_entropy < self.confidence_threshold
 
     def exact_law_and_calls(self, denoiser, vocab_size, length):
-        """(the law of the output argmax canvas, a table (V,)*L; the expected decoder calls)."""
+        """(the law of the output argmax canvas, a table (V,)*L; the expected decoder calls).  The stop rule's state
+        is the last argmax canvas and how many steps in a row it has held, up to s: (canvas, a, k) — s V^L + 1
+        columns per canvas (one for "none yet")."""
         vocab_size, length = validate.space(vocab_size, length)
-        size = vocab_size ** length
-        check_memory(8 * (3 * size * (size + 1) + 2 * size * size),
-                     f"Renoise's exact law at V={vocab_size}, L={length}: {size * (size + 1)} (canvas, previous argmax "
-                     f"canvas) states and a {size} x {size} step")
+        size, h = vocab_size ** length, self._history()
+        columns = size * h + 1 if h else 1
+        check_memory(8 * (4 * size * columns + 2 * size * size),
+                     f"{type(self).__name__}'s exact law at V={vocab_size}, L={length}: {size * columns} (canvas, "
+                     f"argmax canvas, run length) states and a {size} x {size} step")
         mu = answers(denoiser, vocab_size, length)
         strides = vocab_size ** np.arange(length - 1, -1, -1)
-        mass = np.zeros((size, size + 1))  # (canvas, previous argmax canvas; column `size`: none yet)
-        mass[:, size] = 1.0 / size
-        out, calls = np.zeros(size), 0.0
+        mass = np.zeros((size, columns))  # (canvas, (previous argmax canvas a, run length k) at a h + k - 1; last: none)
+        mass[:, -1] = 1.0 / size
+        out, calls, every = np.zeros(size), 0.0, np.arange(size)[:, None]
         for n in range(1, self.steps + 1):
             q, accepted, argmax, mean_entropy = self.view(mu, self.steps - n + 1)
             a = argmax @ strides  # (N,) the argmax canvas's index
             calls += mass.sum()
-            stable = np.ones(size, dtype=bool)[:, None] if self._history() == 0 else (
-                np.arange(size + 1)[None, :] == a[:, None])
+            stable = np.ones((size, columns), dtype=bool) if h == 0 else (
+                np.arange(columns)[None, :] == (a * h + h - 1)[:, None])  # the same argmax for the last h steps
             stop = stable & self._confident(mean_entropy)[:, None]
-            stopped = (mass * stop).sum(axis=1)
-            alive = mass.sum(axis=1) - stopped
-            np.add.at(out, a, stopped)
+            np.add.at(out, a, (mass * stop).sum(axis=1))
+            mass = mass * ~stop
+            alive = mass.sum(axis=1)
             if n == self.steps and not self.renoised_output:  # the last argmax canvas: every run still going
                 np.add.at(out, a, alive)
                 break
@@ -128,15 +129,24 @@ class Renoise:
             if n == self.steps:  # the renoised canvas: every run still going
                 out += alive @ rows
                 break
-            # next state: (renoised canvas, this step's argmax canvas)
-            mass = rows.T @ (alive[:, None] * (a[:, None] == np.arange(size + 1)[None, :]))
+            held = np.zeros((size, columns))  # the state after this step, before the canvas moves
+            if h == 0:
+                held[:, 0] = alive
+            else:
+                block = a[:, None] * h + np.arange(h)  # this step's argmax with run lengths 1..h
+                own = mass[every, block]  # runs whose last argmax was this one, by run length
+                new = np.zeros((size, h))
+                new[:, 0] = alive - own.sum(axis=1)  # another argmax (or none) before: a run of 1
+                np.add.at(new, (slice(None), np.minimum(np.arange(h) + 1, h - 1)), own)
+                held[every, block] = new
+            mass = rows.T @ held
         return out.reshape((vocab_size,) * length), float(calls)
 
     def sample(self, denoiser, n, rng, vocab_size, length):
         """refimpl's own draws: (outputs (n, L), decoder calls (n,))."""
         rng = validate.generator(rng)
         z = rng.integers(0, vocab_size, size=(n, length))
-        previous = np.full((n, length), -1)
+        history = np.full((n, max(self._history(), 1), length), -1)
         done, out, calls = np.zeros(n, dtype=bool), np.zeros((n, length), dtype=np.int64), np.zeros(n, dtype=np.int64)
         for step in range(1, self.steps + 1):
             live = np.flatnonzero(~done)
@@ -146,7 +156,7 @@ class Renoise:
             q, accepted, argmax, mean_entropy = self.view(np.asarray(denoiser(z[live]), dtype=np.float64),
                                                           self.steps - step + 1)
             stable = np.ones(live.size, dtype=bool) if self._history() == 0 else (
-                previous[live] == argmax).all(axis=1)
+                history[live] == argmax[:, None]).all(axis=(1, 2))
             stop = stable & self._confident(mean_entropy)
             out[live] = argmax
             drawn, fresh = sample_categorical(q, rng), rng.integers(0, vocab_size, size=(live.size, length))
@@ -154,7 +164,7 @@ class Renoise:
             if step == self.steps and self.renoised_output:
                 out[live[~stop]] = z[live[~stop]]
             done[live[stop | (step == self.steps)]] = True
-            previous[live] = argmax
+            history[live] = np.concatenate([history[live, 1:], argmax[:, None]], axis=1)
         return out, calls
 
 

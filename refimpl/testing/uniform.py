@@ -25,7 +25,7 @@ THRESHOLDS = st.one_of(st.none(), st.sampled_from((0.0, 0.05, 0.3, 0.6)))
 
 def _renoise_fields(cls, max_steps, **extra):
     return st.builds(cls, st.integers(1, max_steps), st.sampled_from((0.0, 0.1, 0.5, 2.0)),
-                     st.sampled_from((0.8, 1.0)), st.sampled_from((0.4, 0.8)), st.integers(0, 1), THRESHOLDS, **extra)
+                     st.sampled_from((0.8, 1.0)), st.sampled_from((0.4, 0.8)), st.integers(0, 3), THRESHOLDS, **extra)
 
 
 def _builders(max_steps):

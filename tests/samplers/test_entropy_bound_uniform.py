@@ -30,7 +30,8 @@ def settings_of(sampler):
     (UniformEntropyBound(5, entropy_bound=0.5, confidence_threshold=0.5, stability_threshold=0), SHARP),
     (UniformEntropyBound(4, max_temperature=1.0, min_temperature=0.6), time_agnostic_oracle(TABLE)),
     (UniformEntropyBound(4, confidence_threshold=None), SHARP),
-], ids=["s1", "s0-acts-as-s1", "agnostic", "no-stop"])
+    (UniformEntropyBound(7, confidence_threshold=0.4, stability_threshold=2), SHARP),
+], ids=["s1", "s0-acts-as-s1", "agnostic", "no-stop", "s2"])
 def test_the_pipelines_loop_follows_the_exact_law_and_calls(sampler, model):
     law, calls = sampler.exact_law_and_calls(model, V, L)
     counted = np.zeros(5000, dtype=np.int64)

@@ -45,7 +45,9 @@ def calls_agree(calls, exact):
     (Renoise(5, entropy_bound=0.5, confidence_threshold=0.5, stability_threshold=0), SHARP),
     (Renoise(4, max_temperature=1.0, min_temperature=0.6), time_agnostic_oracle(TABLE)),
     (Renoise(5, confidence_threshold=None), SHARP),
-], ids=["s1", "s0", "agnostic", "no-stop"])
+    (Renoise(7, confidence_threshold=0.3, stability_threshold=2), SHARP),
+    (Renoise(8, entropy_bound=0.5, confidence_threshold=0.5, stability_threshold=3), SHARP),
+], ids=["s1", "s0", "agnostic", "no-stop", "s2", "s3"])
 def test_dllms_loop_follows_the_exact_law_and_calls(sampler, model):
     law, calls = sampler.exact_law_and_calls(model, V, L)
     out, counted = loop_draws(sampler, model, 5000, 1)
@@ -64,9 +66,9 @@ def test_the_check_can_fail():
 
 def test_the_stop_rule_at_its_edges():
     """A point-mass law (every answer certain) and no stability needed: one call, the point mass out; with the
-    stability of one step: two calls; a threshold no answer meets: every step."""
+    stability of s steps: s + 1 calls; a threshold no answer meets: every step."""
     sure = refimpl.datasets.product([[1.0, 0.0, 0.0]] * 3).table
-    for threshold, expected in ((0, 1.0), (1, 2.0)):
+    for threshold, expected in ((0, 1.0), (1, 2.0), (2, 3.0), (3, 4.0)):
         law, calls = Renoise(6, stability_threshold=threshold, confidence_threshold=0.01).exact_law_and_calls(
             uniform_oracle(sure, 0.5), V, L)
         assert calls == pytest.approx(expected, abs=1e-12) and law[0, 0, 0] == pytest.approx(1.0, abs=1e-12)
@@ -77,7 +79,7 @@ def test_the_stop_rule_at_its_edges():
 @pytest.mark.parametrize("settings, match", [
     (dict(steps=0), "steps"), (dict(entropy_bound=-0.1), "entropy_bound"),
     (dict(min_temperature=0.0), "min_temperature"), (dict(max_temperature=0.3), "min_temperature <= max"),
-    (dict(stability_threshold=2), "not modelled"), (dict(confidence_threshold=-1.0), "confidence_threshold"),
+    (dict(stability_threshold=-1), "stability_threshold"), (dict(confidence_threshold=-1.0), "confidence_threshold"),
 ])
 def test_bad_settings_are_one_clear_error(settings, match):
     with pytest.raises(refimpl.RefimplError, match=match):
