@@ -218,7 +218,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
     with ``by="tv"`` — the choice at temperature 0, where q misses most of p and KL is infinite) marked.
     ``rows_of(samplers)``: where the rows come from instead (e.g. a resumable sweep,
     :func:`refimpl.experiments.sweep.frontier_sweep_rows`).  ``progress``: as :func:`frontier_rows`'s.  ``uniform``:
-    also the samplers without a mask with exact models (:func:`refimpl.experiments.beyond_mask.uniform_frontier_rows`;
+    also the samplers without a mask with exact models (:func:`refimpl.experiments.uniform_rows.uniform_frontier_rows`;
     their P(tie) is not computed: nan)."""
     if by not in LOSSES:
         raise InvalidParameterError(f"by must be one of {', '.join(LOSSES)}, got {by!r}")
@@ -234,7 +234,7 @@ def frontier_report(p, denoiser, samplers=None, prompt=None, temperature=1.0, by
     rows = (frontier_rows(p, denoiser, samplers, prompt, executor=executor, progress=progress) if rows_of is None
             else rows_of(samplers))
     if uniform:
-        from .beyond_mask import uniform_frontier_rows
+        from .uniform_rows import uniform_frontier_rows
 
         rows = rows + uniform_frontier_rows(p, prompt)
     loss = LOSSES[by]
