@@ -65,8 +65,9 @@ def probe(name, vocab_size, length):
     print(json.dumps({"seconds": seconds, "peak_bytes": peak, "total": float(q.sum())}))
 
 
-def attempt(name, vocab_size, length):
-    command = [sys.executable, "-m", "benchmarks.largest", "--probe", name, str(vocab_size), str(length)]
+def attempt(name, vocab_size, length, module="benchmarks.largest"):
+    """One probe in its own process (``python -m MODULE --probe NAME V L``): its result, or why it stopped."""
+    command = [sys.executable, "-m", module, "--probe", name, str(vocab_size), str(length)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIME_LIMIT + 60)
     except subprocess.TimeoutExpired:

@@ -9,13 +9,13 @@ Run: ``python -m benchmarks.uniform`` (``--quick``: the targets only, one repeat
 """
 import json
 import resource
-import subprocess
 import sys
 import time
 
 import numpy as np
 from tabulate import tabulate
 
+from benchmarks import largest
 from benchmarks.common import run_main, smoke, timed, verdict, write_result
 
 GOAL_SECONDS = 10.0
@@ -64,24 +64,11 @@ def probe(name, vocab_size, length):
     print(json.dumps({"seconds": seconds, "peak_bytes": peak, "total": float(law.sum()), "calls": float(calls)}))
 
 
-def attempt(name, vocab_size, length):
-    command = [sys.executable, "-m", "benchmarks.uniform", "--probe", name, str(vocab_size), str(length)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIME_LIMIT + 60)
-    except subprocess.TimeoutExpired:
-        return {"length": length, "status": "over 5 minutes"}
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        return {"length": length, "status": "refused: over 16 GiB" if "memory" in last else f"failed: {last[:120]}"}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return dict(result, length=length, status="ok" if result["seconds"] <= TIME_LIMIT else "over 5 minutes")
-
-
 def search(name, vocab_size=3, start=5, stop=12):
     tried = []
     for length in range(start, stop + 1):
         print(f"  probing {name} at V={vocab_size}, L={length}", file=sys.stderr, flush=True)
-        tried.append(attempt(name, vocab_size, length))
+        tried.append(largest.attempt(name, vocab_size, length, "benchmarks.uniform"))
         if tried[-1]["status"] != "ok":
             break
     best = [t for t in tried if t["status"] == "ok"]

@@ -1434,18 +1434,7 @@ def discrete_ddim(denoiser, n, rng, length, vocab_size, prompt=None, steps=32, t
     canvas = rng.integers(0, vocab_size, size=(n, length))
     for k in range(steps):
         _count(calls, True)
-        logits = _logits(models[k], canvas)
-        x0 = np.argmax(logits, axis=-1) if temperature == 0 else _categorical(_softmax(logits / temperature), rng)
-        alpha_t, alpha_s = k / steps, (k + 1) / steps
-        survival = alpha_t / alpha_s
-        same = (canvas == x0).astype(np.float64)
-        clean = alpha_s * (1 - survival) / vocab_size + survival * alpha_s * same
-        stay = survival * (1 - alpha_s) / vocab_size * np.ones_like(same)
-        noise = (1 - survival) * (1 - alpha_s) / vocab_size * np.ones_like(same)
-        masses = np.stack([clean, stay, noise], axis=-1)
-        route = _categorical(masses / masses.sum(axis=-1, keepdims=True), rng)
-        random_tokens = rng.integers(0, vocab_size, size=canvas.shape)
-        canvas = np.where(route == 0, x0, np.where(route == 2, random_tokens, canvas))
+        canvas = ddim_step(_logits(models[k], canvas), k, canvas, rng, steps, temperature)[0]
     return canvas
 
 

@@ -10,23 +10,15 @@ from refimpl.diffusion import uniform
 from refimpl.diffusion.uniform_elbo import loo_oracle
 from refimpl.diffusion.uniform_oracles import time_agnostic_oracle, uniform_oracle
 from refimpl.samplers.uniform_ancestral import UniformAncestral
-from scipy import stats
 
 from tests import originals
 from tests.helpers import random_table
+from tests.samplers.test_discrete_ddim import chi_square_p
 
 V, L = 3, 3
 TABLE = random_table(np.random.default_rng(12), V, L, concentration=0.5)
 ALPHA = 1e-3
 PRODUCT = refimpl.datasets.product([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]).table
-
-
-def chi_square_p(samples, law):
-    counts = np.bincount(np.ravel_multi_index(tuple(samples.T), law.shape), minlength=law.size)
-    expected = law.ravel() * len(samples)
-    keep = expected > 0
-    assert counts[~keep].sum() == 0, "a sample the exact law gives probability 0"
-    return stats.chisquare(counts[keep], expected[keep]).pvalue
 
 
 @pytest.mark.parametrize("steps, removal, told", [(3, "ancestral", True), (4, "greedy", True), (2, "none", False)])
