@@ -176,3 +176,11 @@ def test_the_installed_scheduler_with_its_corrector_follows_the_exact_law():
                                                 scheduler=(step, correct))
     law, calls = sampler.exact_law_and_calls(MODEL, V, L)
     assert chi_square_p(samples, law) > ALPHA and calls_agree(counted, calls)
+
+
+def test_a_space_too_large_is_refused_before_allocating():
+    import functools
+
+    with pytest.raises(refimpl.MemoryLimitError, match="DiscreteDDIM's exact law at V=3, L=6"):
+        with refimpl.memory_limit(10**6):
+            DiscreteDDIM(2).exact_law(functools.partial(np.full, (1, 1, 1), 1.0), 3, 6)

@@ -133,3 +133,11 @@ def test_bad_settings_are_one_clear_error(settings):
 def test_one_denoiser_per_call_or_a_clear_error():
     with pytest.raises(refimpl.RefimplError, match="one denoiser per call"):
         UniformAncestral(3).exact_law([time_agnostic_oracle(TABLE)] * 3, V, L)  # 3 steps + the noise removal
+
+
+def test_a_space_too_large_is_refused_before_allocating():
+    import functools
+
+    with pytest.raises(refimpl.MemoryLimitError, match="a uniform-state step at V=3, L=6"):
+        with refimpl.memory_limit(10**6):
+            UniformAncestral(2).exact_law(functools.partial(np.full, (1, 1, 1), 1.0), 3, 6)
