@@ -173,14 +173,17 @@ def coupled_pairs(pairs: Sequence[tuple[int, int]] = ((0, 1), (2, 3)), weights: 
     return Law(table, name=name)
 
 
-NAMED = ("dirichlet", "markov", "parity", "coupled", "uniform")
+NAMED = ("dirichlet", "markov", "parity", "coupled", "uniform", "repeated", "walk", "permutation", "balanced", "onehot")
 
 
 def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: int = 0,
           concentration: float = 0.5) -> Law:
     """The law ``refimpl``'s commands and sweeps call by name: ``dirichlet`` (:func:`dirichlet` with
     ``concentration``, seeded), ``markov`` (a stationary chain whose transition rows are Dirichlet draws),
-    ``parity``, ``coupled`` (:func:`coupled_pairs`), ``uniform``; or a ``.npy`` file holding a table."""
+    ``parity``, ``coupled`` (:func:`coupled_pairs`), ``uniform``; the theory's examples
+    (:mod:`refimpl.laws.examples`) ``repeated`` (one token repeated), ``walk`` (the Bernoulli walk, V = L + 1),
+    ``permutation`` (V = L), ``balanced`` and ``onehot`` (binary: V = 2) — where V is implied it overrides
+    ``vocab_size``; or a ``.npy`` file holding a table."""
     if not isinstance(data, str):
         raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
     if data.endswith(".npy"):
@@ -214,4 +217,11 @@ def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: i
         return from_table(np.full((vocab_size,) * length, float(vocab_size) ** -length), name="uniform")
     if data == "coupled":
         return coupled_pairs()
+    if data in ("repeated", "walk", "permutation", "balanced", "onehot"):
+        from . import examples
+
+        build = {"repeated": lambda: examples.repeated_bit(length, vocab_size), "walk": lambda: examples.walk(length),
+                 "permutation": lambda: examples.permutations(length), "balanced": lambda: examples.balanced(length),
+                 "onehot": lambda: examples.one_hot_blocks(1, length)}[data]
+        return from_table(build(), name=data)
     raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
