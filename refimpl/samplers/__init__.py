@@ -14,6 +14,7 @@ True
 """
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
+from .bernoulli import Bernoulli
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dllm_mdlm import DllmMDLM
 from .dream import Dream
@@ -33,7 +34,7 @@ from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 from .speculative import LinearSpec
 
-__all__ = ["Ancestral", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor", "FirstHitting",
-           "FixedOrder", "HierarchyBlock", "InfoGain", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight",
+__all__ = ["Ancestral", "Bernoulli", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor",
+           "FirstHitting", "FixedOrder", "HierarchyBlock", "InfoGain", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight",
            "LinearSpec", "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "ReMDM",
            "SemiAR", "ShiftConfidence", "Threshold", "build", "family", "family_of"]

@@ -12,6 +12,7 @@ import dataclasses
 from ..diffusion.schedules import Cosine, Linear
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
+from .bernoulli import Bernoulli
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dllm_mdlm import DllmMDLM
 from .dream import Dream
@@ -206,5 +207,9 @@ CASES = (
          vector="InfoGain(steps=3, position_temperature=1.0, threshold=0.5, temperature=1.0)"),
     Case(InfoGain(4, candidates=3, temperature=0.7)), Case(InfoGain(3, candidates=4, temperature=1.0), prompt=PROMPT),
     Case(LowConfidence(0.5, temperature=1.5, top_k=2, top_p=0.9, min_p=0.1)),
+    # issue #39: Wainwright's Bernoulli-subset sampler
+    Case(Bernoulli((0.2, 0.6, 0.9)), 3, vector="Bernoulli(times=(0.2, 0.6, 0.9))"),
+    Case(Bernoulli((0.3, 0.7), init="step", completion="step")), Case(Bernoulli((0.0, 0.25, 0.5, 1.0))),
+    Case(Bernoulli((0.1, 0.4, 0.8), completion="step"), prompt=INFILL),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

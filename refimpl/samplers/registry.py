@@ -13,6 +13,7 @@ import dataclasses
 from ..core.errors import InvalidParameterError
 from .ancestral import Ancestral, FirstHitting
 from .anchored import HierarchyBlock, ShiftConfidence
+from .bernoulli import Bernoulli
 from .blocks import FixedOrder, LeftToRight, SemiAR
 from .dllm_mdlm import DllmMDLM
 from .dream import Dream
@@ -169,6 +170,8 @@ FAMILIES = {family.name: family for family in (
                       ("variant", "variant"), ("tie", "torch.topk's order"),
                       ("original", "the standalone sampler or dllm's InfoGainLLaDASampler"))),
     Family("first_hitting", FirstHitting, "one uniformly random masked position per step (first-hitting sampler)"),
+    Family("bernoulli", Bernoulli, "Wainwright's Bernoulli-subset sampler on a grid of reveal times, with exact or "
+                                   "product-step ends (arXiv 2608.13520, (9b)-(14b))"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",
            extra=(Parameter("inner", "tokens_per_step", "the command line's inner sampler: random-k with this many "

@@ -186,6 +186,9 @@ def _multi_block(draw, length):
 
 BUILDERS = {
     "first_hitting": lambda length: st.just(smp.FirstHitting()),
+    "bernoulli": lambda length: st.builds(
+        smp.Bernoulli, st.lists(st.floats(0.0, 1.0), min_size=2, max_size=5, unique=True).map(sorted).map(tuple),
+        st.sampled_from(("exact", "step")), st.sampled_from(("exact", "step"))),
     "random_k": _random_k,
     "left_to_right": lambda length: st.sampled_from(TEMPERATURES).map(smp.LeftToRight),
     "fixed_order": _fixed_order,

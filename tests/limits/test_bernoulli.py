@@ -1,0 +1,95 @@
+"""Wainwright's Bernoulli-subset sampler (issue #39, W1, W12-W14 of ../shared/THEORY.md): on the uniform grid it is
+MDLM's ancestral sampler; its exact KL against the path bound — init, the one-step defects, completion — and the
+UGC bounds over it; the Geo(rho) grid's corollary; the fixed-cardinality sampler's bound."""
+import math
+
+import numpy as np
+import pytest
+import refimpl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from refimpl.diffusion.schedules import Linear
+from refimpl.limits import information_profile, order_averaged_kl, random_order_kl, ugc
+from refimpl.samplers.bernoulli import Bernoulli, geometric_times
+from refimpl.testing.strategies import laws
+
+LAWS = laws(max_vocab=3, max_length=4, min_length=2, zeros=True)
+TIMES = st.lists(st.floats(0.02, 0.98), min_size=2, max_size=4, unique=True).map(sorted).filter(
+    lambda t: all(b - a > 1e-3 for a, b in zip(t[:-1], t[1:])))
+
+
+def psi(t):
+    return t / (1 - t)
+
+
+def exact(table, sampler):
+    return refimpl.exact_law(refimpl.oracle_denoiser(table), sampler, table.ndim, table.shape[0])
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 5])
+def test_W1_on_the_uniform_grid_it_is_mdls_ancestral_sampler(steps):
+    """W1: t_0 = 0, t_N = 1, t_j = j/N: Ancestral(Linear(), steps=N, grid="float64") (proofs/ugc.md)."""
+    table = refimpl.datasets.dirichlet(3, 4, np.random.default_rng(steps), concentration=0.5).table
+    np.testing.assert_allclose(exact(table, Bernoulli(tuple(np.arange(steps + 1) / steps))),
+                               exact(table, refimpl.samplers.Ancestral(Linear(), steps=steps, grid="float64")),
+                               atol=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(LAWS, TIMES, st.sampled_from(["exact", "step"]), st.sampled_from(["exact", "step"]))
+def test_W12_the_kl_is_at_most_the_path_bound_and_its_ugc_bound(table, times, init, completion):
+    """W12 (Theorem 1): KL(p || q) <= KL(P_t0 || Q_t0) + sum_j Gamma(t_j, t_j+1) + Gamma_C(T) <= sum_j
+    (psi(t_j+1)/psi(t_j) - 1) H(t_j, t_j+1) + the same ends; a product-step start costs Gamma(0, t_0), a
+    product-step completion Gamma(T, 1), the exact ones nothing (proofs/ugc.md)."""
+    t = tuple(times)
+    q = exact(table, Bernoulli(t, init, completion))
+    ends = (ugc.defect(table, 0.0, t[0]) if init == "step" else 0.0) + (
+        ugc.defect(table, t[-1], 1.0) if completion == "step" else 0.0)
+    path = ends + sum(ugc.defect(table, a, b) for a, b in zip(t[:-1], t[1:]))
+    bound = ends + sum((psi(b) / psi(a) - 1) * ugc.ugc(table, a, b) for a, b in zip(t[:-1], t[1:]))
+    kl = refimpl.kl(table, q)
+    assert kl <= path + 1e-12 and path <= bound + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(LAWS, st.floats(0.02, 0.3), st.floats(0.7, 0.98), st.integers(1, 6))
+def test_W13_the_geometric_grid_meets_its_corollary(table, start, end, steps):
+    """W13 (Corollary 1): Geo(rho) takes exactly N steps and, when N >= log(psi(T)/psi(t_0)), the KL with exact ends
+    is at most (2 H(t_0, T)/N) log(psi(T)/psi(t_0)) (proofs/ugc.md)."""
+    times = geometric_times(start, end, steps)
+    assert len(times) == steps + 1 and times[0] == start and times[-1] == end
+    ratios = [psi(b) / psi(a) for a, b in zip(times[:-1], times[1:])]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)  # one odds ratio per step
+    span = math.log(psi(end) / psi(start))
+    if steps >= span:
+        kl = refimpl.kl(table, exact(table, Bernoulli(times)))
+        assert kl <= 2 * ugc.ugc(table, start, end) / steps * span + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(LAWS, st.data())
+def test_W14_the_fixed_cardinality_sampler_meets_its_bound(table, data):
+    """W14 (17b): on t_j = a_j/d with exact ends (RandomK([1]*a_0 + [a_j+1 - a_j ...] + [1]*(d - a_N))), the mixture's
+    KL <= the order-averaged KL = sum_j e(a_j, a_j+1 - a_j) <= sum_j (psi(t_j+1)/psi(t_j + 1/d) - 1) H^card(a_j, a_j+1)
+    (proofs/ugc.md)."""
+    d = table.ndim
+    points = data.draw(st.lists(st.integers(1, d - 1), min_size=2, max_size=d, unique=True).map(sorted)) if d > 2 \
+        else [1, 1]
+    if len(set(points)) < 2:
+        return
+    sizes = [1] * points[0] + [b - a for a, b in zip(points[:-1], points[1:])] + [1] * (d - points[-1])
+    profile = information_profile(table)
+    averaged = order_averaged_kl(table, sizes)
+    assert averaged == pytest.approx(sum(profile[a, b - a] for a, b in zip(points[:-1], points[1:])), abs=1e-12)
+    assert random_order_kl(table, sizes) <= averaged + 1e-12
+    bound = sum((psi(b / d) / psi(a / d + 1 / d) - 1) * ugc.ugc_card(table, a, b) for a, b in zip(points[:-1], points[1:]))
+    assert averaged <= bound + 1e-12
+
+
+@pytest.mark.parametrize("times", [(0.5,), (0.5, 0.4), (0.2, 1.2), (-0.1, 0.5), "0.1,x"])
+def test_bad_grids_are_one_clear_error(times):
+    with pytest.raises(refimpl.RefimplError):
+        Bernoulli(times if not isinstance(times, str) else refimpl.samplers.family("bernoulli").parameters()[0]
+                  .convert(times))
+    with pytest.raises(refimpl.RefimplError):
+        geometric_times(0.5, 0.2, 3)
