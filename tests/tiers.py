@@ -110,6 +110,7 @@ SLOW = {
         "7.1 s (diffusers and torch; the pipeline's loop re-written from it stays)",
     "tests/samplers/test_discrete_ddim.py::test_the_installed_scheduler_with_its_corrector_follows_the_exact_law":
         "4.9 s (diffusers and torch; the pipeline's loop re-written from it stays)",
+    "tests/limits/test_depth.py::test_WLL5_the_walks_zero_error_depth_at_seven": "3.4 s (n = 1..6 stay)",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)
