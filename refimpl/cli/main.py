@@ -201,10 +201,10 @@ def _check_outputs(args):
 
 
 def _commands():
-    from .studies import run_beyond_mask, run_limits, run_sweep
+    from .studies import run_beyond_mask, run_bounds, run_limits, run_sweep
 
     return {"paper": _cmd_paper, "law": _cmd_law, "frontier": _cmd_frontier, "limits": run_limits,
-            "beyond-mask": run_beyond_mask,
+            "beyond-mask": run_beyond_mask, "bounds": run_bounds,
             "sweep": run_sweep, "verify": _cmd_verify, "vectors": _cmd_vectors, "train": _cmd_train}
 
 

@@ -126,6 +126,22 @@ def build_parser():
                         help="fewer sampler settings in the families table (default off: all)")
     _output(limits, figures="the parallelism profile plot")
 
+    bounds = _command(commands, "bounds",
+                      "the published bounds of parallel decoding on a data law: each one's value, the exact quantity, "
+                      "their ratio, and the misprints",
+                      "The 2026 theory of parallel decoding on one data law (../shared/THEORY.md): for each bound "
+                      "that applies, its value, the exact quantity it bounds and their ratio; with --search, the worst "
+                      "ratio over random Dirichlet laws and the smallest law reaching it; printed forms that are "
+                      "misprints, next to the correct ones.",
+                      ["refimpl bounds --data markov --length 6", "refimpl bounds --data parity --vocab-size 2 "
+                       "--length 3", "refimpl bounds --search 20 --json"])
+    add_law_arguments(bounds)
+    bounds.add_argument_group("the search").add_argument(
+        "--search", type=kinds.count(0), default=0, metavar="N",
+        help="also search N random Dirichlet laws per space and concentration for each bound's worst ratio "
+             "(default 0: none)")
+    _output(bounds)
+
     beyond = _command(commands, "beyond-mask",
                       "absorbing and uniform-state (mask-free) samplers side by side: exact KL against model calls",
                       "Does leaving the mask keep the couplings the mask loses?  On the coupled pairs, the paper's toy "

@@ -22,6 +22,20 @@ def run_limits(args, out, status):
     return 0
 
 
+def run_bounds(args, out, status):
+    """``refimpl bounds``."""
+    from ..experiments.bounds import bounds_report
+    from .builders import load_data
+
+    law, _, _ = load_data(args)
+    status(f"the published bounds on {law.vocab_size}**{law.length} sequences"
+           + (f" and a search of random laws ({args.search} per space)" if args.search else ""))
+    report = bounds_report(law.table, samples=args.search, seed=args.seed)
+    status.close()
+    _print_reports([report], args.json, out)
+    return 0
+
+
 def run_beyond_mask(args, out, status):
     """``refimpl beyond-mask``."""
     from ..experiments.beyond_mask import beyond_mask_figure, beyond_mask_report
