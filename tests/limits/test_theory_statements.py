@@ -1,0 +1,194 @@
+"""More statements of ../shared/THEORY.md (issue #39), each named: Dmitriev-Huang-Wei's identities for the masked
+vector (D1-D3), Kawata-Hayakawa-Suzuki's Markov-chain formulas (KHS1), Wen-Liang-Lu's total-correlation lemmas and
+chain rule (WLL1, WLL2, WLL7), ParallelBench's partition bounds (PB1, PB2), and Wainwright's cardinality defect and
+block partitions (W11, W17, W18) — against refimpl's exact quantities, over random laws."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+import refimpl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from refimpl.diffusion.forward import forward_law
+from refimpl.laws import examples as E
+from refimpl.limits import fixed_set_optima, information_profile, ugc
+from refimpl.testing.strategies import laws
+
+LAWS = laws(max_vocab=3, max_length=4, min_length=2, zeros=True)
+
+
+def masked_tc(table, r):
+    """TC and DTC of the masked vector X_r (each position revealed with probability r; the mask a symbol)."""
+    law = forward_law(table, r)
+    return refimpl.total_correlation(law), refimpl.dual_total_correlation(law)
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS, st.floats(0.1, 0.9))
+def test_D1_D2_the_masked_vectors_correlations_move_with_the_gain(table, r):
+    """D1: DTC + TC = sum_i I(X_i; X_-i); D2: TC(X_r) + DTC(X_r) = r h(r), dTC(X_r)/dr = h(r), dDTC(X_r)/dr = r h'(r)
+    (central differences, step 1e-4) (proofs/ugc.md)."""
+    d = table.ndim
+    mutual = sum(refimpl.mutual_information(table, [i], [j for j in range(d) if j != i]) for i in range(d))
+    assert refimpl.total_correlation(table) + refimpl.dual_total_correlation(table) == pytest.approx(mutual, abs=1e-12)
+    tc, dtc = masked_tc(table, r)
+    assert tc + dtc == pytest.approx(r * ugc.gain(table, r), abs=1e-12)
+    step = 1e-4
+    (tc_up, dtc_up), (tc_down, dtc_down) = masked_tc(table, r + step), masked_tc(table, r - step)
+    assert (tc_up - tc_down) / (2 * step) == pytest.approx(ugc.gain(table, r), abs=1e-6)
+    assert (dtc_up - dtc_down) / (2 * step) == pytest.approx(r * ugc.slope(table, r), abs=1e-6)
+
+
+@settings(max_examples=8, deadline=None)
+@given(LAWS)
+def test_D3_the_time_integral_of_the_masked_dtc_is_the_effective_total_correlation(table):
+    """D3: int_0^1 DTC(X_{r = e^-t}) dt (CTMC time) = DHW's effective TC = W's int t min(1, log 1/t) h'(t) dt
+    (Gauss-Legendre, 48 nodes) (proofs/ugc.md)."""
+    x, w = np.polynomial.legendre.leggauss(48)
+    t = 0.5 * (x + 1)
+    integral = 0.5 * sum(weight * masked_tc(table, math.exp(-s))[1] for s, weight in zip(t, w))
+    assert integral == pytest.approx(ugc.dhw(table), abs=1e-10)
+
+
+@pytest.mark.parametrize("length", [3, 4, 5])
+def test_KHS1_a_markov_chains_tc_and_dtc_are_sums_of_neighbours_informations(length):
+    """KHS1 (220): TC = sum_j I(X_j; X_j+1); DTC = I(X_1; X_2) + sum_{i=2}^{N-1} I(X_i; X_i+1 | X_i-1)."""
+    rng = np.random.default_rng(length)
+    transition = rng.dirichlet(np.full(3, 0.6), size=3)
+    table = refimpl.datasets.markov_chain(rng.dirichlet(np.ones(3)), transition, length).table
+    mi = refimpl.mutual_information
+    assert refimpl.total_correlation(table) == pytest.approx(sum(mi(table, [j], [j + 1]) for j in range(length - 1)),
+                                                             abs=1e-12)
+    conditional = sum(mi(table, [i], [i - 1, i + 1]) - mi(table, [i], [i - 1]) for i in range(1, length - 1))
+    assert refimpl.dual_total_correlation(table) == pytest.approx(mi(table, [0], [1]) + conditional, abs=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS, st.data())
+def test_WLL1_conditional_tc_grows_with_the_set_and_adds_over_independent_blocks(table, data):
+    """WLL1 (Lemmas 1-2): TC(X_S | x_C) >= TC(X_A | x_C) for A in S, >= I(X_i; X_j | x_C); for a product of blocks it
+    is the sum over the blocks it meets."""
+    d, vocab_size = table.ndim, table.shape[0]
+    x = np.unravel_index(int(np.argmax(table)), table.shape)
+    known = data.draw(st.lists(st.integers(0, d - 1), unique=True, max_size=d - 2))
+    z = np.array([x[i] if i in known else vocab_size for i in range(d)])
+    free = [i for i in range(d) if i not in known]
+    whole = refimpl.total_correlation(table, z, positions=free)
+    for k in range(1, len(free) + 1):
+        for part in itertools.combinations(free, k):
+            assert refimpl.total_correlation(table, z, positions=list(part)) <= whole + 1e-12
+    blocks = np.einsum("ab,cd->abcd", *(refimpl.datasets.dirichlet(2, 2, np.random.default_rng(i)).table
+                                          for i in range(2)))
+    pieces = [refimpl.total_correlation(blocks, positions=[0, 1]), refimpl.total_correlation(blocks, positions=[2, 3])]
+    assert refimpl.total_correlation(blocks) == pytest.approx(sum(pieces), abs=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS, st.integers(0, 2**32 - 1))
+def test_WLL2_an_adaptive_policys_kl_is_its_expected_conditional_tc(table, seed):
+    """WLL2 (Theorem 1): for a deterministic value-adaptive policy, q_pi(x) = prod_t prod_{i in S_t} p(x_i | x_C_t) and
+    KL(p || q_pi) = E_p sum_t TC(X_S_t | x_C_t) — the policy here a seeded function of the state (proofs/serial_depth.md)."""
+    d, vocab_size = table.ndim, table.shape[0]
+    oracle = refimpl.oracle_denoiser(table)
+
+    def policy(z):
+        free = [i for i in range(d) if z[i] == vocab_size]
+        rng = np.random.default_rng([seed, *z.tolist()])
+        return sorted(rng.choice(free, size=int(rng.integers(1, len(free) + 1)), replace=False).tolist())
+
+    q, cost = np.zeros(table.shape), 0.0
+    for x in itertools.product(range(vocab_size), repeat=d):
+        z, value, total = np.full(d, vocab_size), 1.0, 0.0
+        while (z == vocab_size).any():
+            chosen = policy(z)
+            probs = oracle(z[None])[0]
+            value *= float(np.prod([probs[i, x[i]] for i in chosen]))
+            if table[x] > 0:
+                total += refimpl.total_correlation(table, z, positions=chosen)
+            z[chosen] = np.array(x)[chosen]
+        q[x], cost = value, cost + table[x] * total
+    assert q.sum() == pytest.approx(1.0, abs=1e-12)
+    assert refimpl.kl(table, q) == pytest.approx(cost, abs=1e-10)
+
+
+@pytest.mark.parametrize("M", [4, 6, 8, 10])
+def test_WLL7_a_batch_of_a_balanced_string_costs_at_least_its_lower_bound(M):
+    """WLL7 (Lemma 9), in bits: M positions left with k ones, any B of them: TC >= 2 theta log2(e) sum_{j=1}^{B-1}
+    j/((M-1)(M-j)), theta = (k/M)(1 - k/M)."""
+    for k in range(1, M):
+        table = np.zeros((2,) * M)
+        for ones in itertools.combinations(range(M), k):
+            table[tuple(1 if i in ones else 0 for i in range(M))] = 1.0
+        table /= table.sum()
+        theta = (k / M) * (1 - k / M)
+        for B in range(2, M + 1):
+            bound = 2 * theta * math.log2(math.e) * sum(j / ((M - 1) * (M - j)) for j in range(1, B))
+            assert refimpl.total_correlation(table, positions=list(range(B))) / math.log(2) >= bound - 1e-12
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS)
+def test_PB1_PB2_one_step_costs_tc_and_the_best_partitions_loss_falls_with_t(table):
+    """PB1: the best factorised one-step model is the marginals, at KL = TC; PB2: C(S|Z) >= C(A|Z) + E_A C(B|Z, A)
+    for S = A + B, and the best T-partition's loss L*_T (refimpl's fixed-set optimum) is nonincreasing in T, 0 at L."""
+    d = table.ndim
+    marginals = [table.sum(axis=tuple(j for j in range(d) if j != i)) for i in range(d)]
+    product = marginals[0]
+    for m in marginals[1:]:
+        product = np.multiply.outer(product, m)
+    assert refimpl.kl(table, product) == pytest.approx(refimpl.total_correlation(table), abs=1e-12)
+    for cut in range(1, d):
+        A, B = list(range(cut)), list(range(cut, d))
+        pattern = np.array([0 if i in A else table.shape[0] for i in range(d)])  # A known (any tokens), B masked
+        given_a = refimpl.total_correlation(table, pattern, positions=B, average=True)  # E_A TC(X_B | X_A)
+        assert refimpl.total_correlation(table) >= refimpl.total_correlation(table, positions=A) + given_a - 1e-12
+    losses = [value for value, _ in fixed_set_optima(table)]
+    assert all(b <= a + 1e-12 for a, b in zip(losses[:-1], losses[1:])) and losses[-1] == pytest.approx(0, abs=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS)
+def test_W11_the_cardinality_defect_is_the_information_profile_and_meets_its_bound(table):
+    """W11 (Lemma 5): Gamma_card(a, b) = (1/d) sum_{j=a+1}^{b-1} (b - j)(h^card_j - h^card_j-1) = e(a, b - a) <=
+    (psi(b/d)/psi((a+1)/d) - 1) H^card(a, b), 0 <= a < b <= d - 1 (proofs/ugc.md)."""
+    d = table.ndim
+    h, e = ugc.cardinality_gains(table), information_profile(table)
+    psi = lambda t: t / (1 - t)  # noqa: E731
+    for a in range(d - 1):
+        for b in range(a + 1, d):
+            defect = sum((b - j) * (h[j] - h[j - 1]) for j in range(a + 1, b)) / d
+            assert defect == pytest.approx(e[a, b - a], abs=1e-12)
+            assert defect <= (psi(b / d) / psi((a + 1) / d) - 1) * ugc.ugc_card(table, a, b) + 1e-12
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS, st.lists(st.floats(0.1, 0.9), min_size=1, max_size=3, unique=True))
+def test_W17_W18_block_partitions_lie_between_the_square_root_mass_and_the_single_block(table, inner):
+    """W17-W18: for blocks of [t_0, T] with S_k their log-odds widths and H_k their UGC, C_UGC(P) = (sum_k sqrt(S_k
+    H_k))^2 <= (phi(T) - phi(t_0)) H(t_0, T) (one block), refining a partition lowers it, and every C_UGC(P) >= P_UGC
+    = (int sqrt(q(lambda)) d lambda)^2, q(lambda) = r^2 (1 - r)^2 h'(r), r = e^lambda / (1 + e^lambda) (proofs/ugc.md)."""
+    start, end = 0.05, 0.95
+    phi = lambda t: math.log(t / (1 - t))  # noqa: E731
+
+    def c_ugc(points):
+        return sum(math.sqrt(max((phi(b) - phi(a)) * ugc.ugc(table, a, b), 0.0))
+                   for a, b in zip(points[:-1], points[1:])) ** 2
+
+    coarse = [start] + sorted(inner)[:1] + [end]
+    fine = [start] + sorted(inner) + [end]
+    single = (phi(end) - phi(start)) * ugc.ugc(table, start, end)
+    assert c_ugc(coarse) <= single + 1e-12 and c_ugc(fine) <= c_ugc(coarse) + 1e-12
+    x, w = np.polynomial.legendre.leggauss(200)
+    lam = phi(start) + (phi(end) - phi(start)) * 0.5 * (x + 1)
+    r = np.exp(lam) / (1 + np.exp(lam))
+    density = r ** 2 * (1 - r) ** 2 * ugc.slope(table, r)
+    root_mass = (0.5 * (phi(end) - phi(start)) * np.dot(w, np.sqrt(np.maximum(density, 0.0)))) ** 2
+    assert root_mass <= c_ugc(fine) + 1e-9
+
+
+def test_PB3_copy_and_replace_index_cost_nothing():
+    """PB3: a deterministic output (Copy, Replace Index) is a point mass: C = 0."""
+    point = np.zeros((3, 3, 3))
+    point[2, 0, 1] = 1.0
+    assert refimpl.total_correlation(point) == 0.0 and refimpl.total_correlation(E.repeated_bit(1, 3)) == 0.0
