@@ -111,6 +111,21 @@ SLOW = {
     "tests/samplers/test_discrete_ddim.py::test_the_installed_scheduler_with_its_corrector_follows_the_exact_law":
         "4.9 s (diffusers and torch; the pipeline's loop re-written from it stays)",
     "tests/limits/test_depth.py::test_WLL5_the_walks_zero_error_depth_at_seven": "3.4 s (n = 1..6 stay)",
+    "tests/limits/test_depth.py::test_WLL5_the_walks_zero_error_depths[6-3.0]": "0.75 s (n = 1..5 stay)",
+    "tests/limits/test_depth.py::test_WLL4_the_walk_bisection_and_contiguous_scans[6]": "0.97 s (n = 1..5 stay)",
+    "tests/experiments/test_beyond_mask.py::test_the_command_prints_the_report_and_draws_the_figure": "1.7 s (the "
+                                                                                                     "report's checks "
+                                                                                                     "stay)",
+    "tests/models/test_uniform_mlp.py::test_training_moves_each_model_towards_the_minimiser_of_its_loss": "1.5 s (the "
+                                                                                                       "gradients' "
+                                                                                                       "checks stay)",
+    "tests/experiments/test_bounds.py::test_the_search_finds_each_bounds_worst_ratio_on_the_first_law_reaching_it":
+        "1.3 s (every bound's check on random laws stays)",
+    "tests/samplers/test_uniform_ancestral.py::test_the_chains_loss_is_at_most_the_sum_of_its_steps_losses": "0.9 s (the "
+                                                                                                          "one-step "
+                                                                                                          "identity "
+                                                                                                          "stays)",
+    "tests/diffusion/test_elbo.py::test_equivalent_forms_agree": "4.0 s (the NELBO's other checks stay)",
     # power studies of the checks themselves (thousands of simulated checks each)
     "tests/testing/test_power.py::*": "36 s in all",
     # the oracle's half of the two-denoiser Monte Carlo checks (the perturbed denoiser's half stays)
