@@ -1,5 +1,5 @@
 """``python -m benchmarks [--quick | --smoke]``: every benchmark, its tables, result files, and a PASS/MISS summary
-of every performance target of issues #3, #4, #5, #9, #21, #23, #24, #34, #37 and #38 (and #22's costs, as information).
+of every performance target of issues #3, #4, #5, #9, #21, #23, #24, #34, #37, #38 and #39 (and #22's costs, as information).
 ``--smoke``: every benchmark at its smallest, one repeat — it shows that the runner and each benchmark work
 (tests/test_benchmarks.py runs it), and says nothing about speed.  ``--quick``
 (under 2 minutes) skips the slow cases (Ancestral at V=4 L=10, the largest-problem search) and the slow checks;
@@ -30,6 +30,7 @@ from benchmarks import (
     stages,
     suite,
     sweeps,
+    theory,
     training,
     uniform,
 )
@@ -47,7 +48,8 @@ def main(argv=None):
     modules = [("oracle", oracle), ("samplers", samplers), ("stages", stages), ("families", families),
                ("frontier", frontier), ("revise", revise), ("training", training), ("precision", precision),
                ("limits", limits), ("sweeps", sweeps), ("imports", imports), ("serving", serving),
-               ("serving_findings", serving_findings), ("uniform", uniform)]
+               ("serving_findings", serving_findings), ("uniform", uniform),
+               ("theory", theory)]
     reuse_largest = "--reuse-largest" in argv  # print the last largest-problem search instead of rerunning it
     if not quick:
         modules += [("largest", largest), ("suite", suite)]

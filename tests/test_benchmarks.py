@@ -30,7 +30,7 @@ def test_quick_runner_runs_and_records_the_machine(quick_results):
     stdout, tmp_path = quick_results
     assert "== targets ==" in stdout and ("PASS" in stdout or "MISS" in stdout)
     for name in ("oracle", "samplers", "stages", "families", "frontier", "revise", "training", "precision", "limits",
-                 "sweeps", "imports", "serving", "uniform"):
+                 "sweeps", "imports", "serving", "uniform", "theory"):
         result = json.loads((tmp_path / f"{name}.json").read_text())
         assert result["quick"] is True and result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
         assert result["benchmark"] == name and (result.get("cases") or result.get("tasks"))

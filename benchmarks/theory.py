@@ -1,0 +1,89 @@
+"""Issue #39's targets: ``refimpl bounds`` on a law of V=3, L=8 within 10 s; Wainwright's Bernoulli sampler's exact
+law at V=4, L=10 within the time Ancestral takes (on the uniform grid they are the same plan: tests/limits/
+test_bernoulli.py), side by side; and W19's asymptotic statement shown converging, not asserted: on an N-step grid of
+[1/d, 1 - 1/d] with equal square-root UGC mass per step, N times the summed one-step defects approaches P_UGC / 2.
+A Markov law (seed 0) of V=4, L=10 and a Dirichlet law (seed 0) of V=3, L=8 stand in.
+
+Run: ``python -m benchmarks.theory`` (``--quick``: one repeat, no V=4 L=10 case).
+"""
+import math
+
+import numpy as np
+from tabulate import tabulate
+
+from benchmarks.common import run_main, smoke, timed, verdict, write_result
+
+BOUNDS_GOAL = 10.0
+
+
+def w19(table, steps_list=(10, 20, 40, 80)):
+    """[(N, N * sum of defects on the equal-sqrt-mass grid, P_UGC / 2)] on [1/d, 1 - 1/d]."""
+    from refimpl.limits import ugc
+
+    d = table.ndim
+    start, end = 1 / d, 1 - 1 / d
+    phi = lambda t: math.log(t / (1 - t))  # noqa: E731
+    lam = np.linspace(phi(start), phi(end), 4001)
+    r = np.exp(lam) / (1 + np.exp(lam))
+    root = np.sqrt(np.maximum(r ** 2 * (1 - r) ** 2 * ugc.slope(table, r), 0.0))
+    mass = np.concatenate([[0.0], np.cumsum(0.5 * (root[1:] + root[:-1]) * np.diff(lam))])
+    out = []
+    for steps in steps_list:
+        cuts = np.interp(np.linspace(0, mass[-1], steps + 1), mass, lam)
+        grid = np.exp(cuts) / (1 + np.exp(cuts))
+        total = sum(ugc.defect(table, a, b) for a, b in zip(grid[:-1], grid[1:]))
+        out.append((steps, steps * total, mass[-1] ** 2 / 2))
+    return out
+
+
+def run(quick=False):
+    import refimpl
+    from refimpl.diffusion.schedules import Linear
+    from refimpl.experiments.bounds import bounds_report
+    from refimpl.laws import datasets
+    from refimpl.samplers.bernoulli import Bernoulli
+
+    vocab_size, length = (2, 3) if smoke() else (3, 8)
+    table = datasets.dirichlet(vocab_size, length, np.random.default_rng(0)).table
+    seconds = timed(lambda: bounds_report(table), repeats=1 if quick else 3)
+    cases = [{"name": f"refimpl bounds V={vocab_size} L={length}", "seconds": seconds, "goal_seconds": BOUNDS_GOAL,
+              "time_verdict": verdict(seconds["median"], BOUNDS_GOAL)}]
+    if not quick:
+        rng = np.random.default_rng(0)
+        transition = rng.dirichlet(np.ones(4), size=4)
+        markov = datasets.markov_chain(datasets.stationary(transition), transition, 10)
+        oracle = refimpl.oracle_denoiser(markov)
+        times = {}
+        for name, sampler in (("Ancestral(Linear(), 5, float64)", refimpl.samplers.Ancestral(Linear(), 5,
+                                                                                             grid="float64")),
+                              ("Bernoulli(0, 0.2, ..., 1)", Bernoulli(tuple(np.arange(6) / 5)))):
+            times[name] = timed(lambda s=sampler: refimpl.exact_law(oracle, s, 10, 4), repeats=3)
+        ancestral, bernoulli = (times[k]["median"] for k in times)
+        cases.append({"name": "Bernoulli vs Ancestral V=4 L=10 (5 steps)", "seconds": times,
+                      "goal_seconds": ancestral, "ratio": bernoulli / ancestral,
+                      "time_verdict": verdict(bernoulli, 1.1 * ancestral)})
+    return write_result("theory", {"quick": quick, "cases": cases, "w19": w19(table)})
+
+
+def targets(result):
+    out = []
+    for case in result["cases"]:
+        measured = case["seconds"]["median"] if "median" in case["seconds"] else case["ratio"]
+        goal = f"<= {case['goal_seconds']:.3g} s" if "ratio" not in case else "<= 1.1x Ancestral"
+        out.append((f"#39 {case['name']}", f"{measured:.3g}" + (" s" if "ratio" not in case else "x"), goal,
+                    case["time_verdict"]))
+    return out
+
+
+def table(result):
+    first = tabulate(targets(result), headers=("case", "measured", "goal", ""))
+    second = tabulate(result["w19"], headers=("N", "N x sum of defects", "P_UGC / 2"), floatfmt=".5g")
+    return first + "\n\nW19 (asymptotic, shown not asserted):\n" + second
+
+
+def main(argv=None):
+    run_main(run, table, argv)
+
+
+if __name__ == "__main__":
+    main()
