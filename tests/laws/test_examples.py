@@ -137,3 +137,17 @@ def test_the_examples_are_named_data_laws():
                            ("onehot", E.one_hot_blocks(1, 3)), ("repeated", E.repeated_bit(3, 3))):
         length = 4 if name == "balanced" else 3
         np.testing.assert_array_equal(refimpl.datasets.named(name, 3, length).table, expected)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_PB4_replace_random_in_one_step_and_shuffle_under_a_threshold(n):
+    """PB4: Replace Random (one one-hot block) decoded in one step at temperature 1 is a one-hot vector with
+    probability ((n-1)/n)^(n-1); Shuffle under a confidence threshold above 1/2 reveals one token per round and always
+    outputs a permutation."""
+    onehot = E.one_hot_blocks(1, n)
+    law = refimpl.exact_law(refimpl.oracle_denoiser(onehot), refimpl.samplers.RandomK(n), n, 2)
+    assert law[onehot > 0].sum() == pytest.approx(((n - 1) / n) ** (n - 1), abs=1e-12)
+    shuffle = E.permutations(n)
+    sampler = refimpl.samplers.Threshold(0.6, temperature=1.0)
+    law = refimpl.exact_law(refimpl.oracle_denoiser(shuffle), sampler, n, n)
+    assert law[shuffle > 0].sum() == pytest.approx(1.0, abs=1e-12)
