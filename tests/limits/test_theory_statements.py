@@ -192,3 +192,78 @@ def test_PB3_copy_and_replace_index_cost_nothing():
     point = np.zeros((3, 3, 3))
     point[2, 0, 1] = 1.0
     assert refimpl.total_correlation(point) == 0.0 and refimpl.total_correlation(E.repeated_bit(1, 3)) == 0.0
+
+
+def reveal_table(table, keep):
+    """The law of the masked vector whose position j is revealed with probability keep[j] (the mask is V)."""
+    vocab_size, d = table.shape[0], table.ndim
+    out = np.zeros((vocab_size + 1,) * d)
+    for x in itertools.product(range(vocab_size), repeat=d):
+        if table[x] == 0:
+            continue
+        for shown in itertools.product((0, 1), repeat=d):
+            weight = table[x] * np.prod([keep[j] if s else 1 - keep[j] for j, s in enumerate(shown)])
+            out[tuple(x[j] if s else vocab_size for j, s in enumerate(shown))] += weight
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(laws(max_vocab=3, max_length=3, min_length=2, zeros=True), st.floats(0.05, 0.9), st.floats(0.05, 0.95))
+def test_W15_the_forced_mask_increments_sandwich_the_ugc(table, p, fraction):
+    """W15 (Lemma 1): D(p, q) = (q - p) sum_i E KL(mu_i(X_q|i) || mu_i(X_p|i)) over the coupled forced-mask process (i
+    kept masked, the others revealed at p inside those at q) equals (q - p)(h(q) - h(p)); with c = psi(q)/psi(p) - 1,
+    D/c <= H(p, q) <= (1 + c) D/c; on the dyadic odds grid psi(v_j) = min(2^j psi(p), psi(q)), sum_j D(v_j, v_j+1) <=
+    H(p, q) <= 2 sum_j D (proofs/ugc.md)."""
+    q = p + fraction * (0.99 - p)
+    d = table.ndim
+    H = lambda positions: refimpl.entropy(table.sum(axis=tuple(j for j in range(d) if j not in positions))) \
+        if positions else 0.0  # noqa: E731
+
+    def forced(a, b):
+        total = 0.0
+        for i in range(d):
+            others = [j for j in range(d) if j != i]
+            for early in itertools.chain.from_iterable(itertools.combinations(others, k) for k in range(d)):
+                rest = [j for j in others if j not in early]
+                for late in itertools.chain.from_iterable(itertools.combinations(rest, k) for k in range(len(rest) + 1)):
+                    chance = a ** len(early) * (b - a) ** len(late) * (1 - b) ** (len(rest) - len(late))
+                    A, B = list(early), list(early) + list(late)
+                    info = H(A + [i]) - H(A) - (H(B + [i]) - H(B))  # I(X_i; X_late | X_early)
+                    total += chance * info
+        return (b - a) * total
+
+    value = forced(p, q)
+    assert value == pytest.approx((q - p) * (ugc.gain(table, q) - ugc.gain(table, p)), abs=1e-12)
+    psi = lambda t: t / (1 - t)  # noqa: E731
+    c = psi(q) / psi(p) - 1
+    H_pq = ugc.ugc(table, p, q)
+    assert value / c <= H_pq + 1e-12 <= (1 + c) * value / c + 2e-12
+    odds, grid = psi(p), [p]
+    while odds < psi(q):
+        odds = min(2 * odds, psi(q))
+        grid.append(odds / (1 + odds))
+    dyadic = sum(forced(a, b) for a, b in zip(grid[:-1], grid[1:]))
+    assert dyadic <= H_pq + 1e-12 <= 2 * dyadic + 2e-12
+
+
+@settings(max_examples=8, deadline=None)
+@given(laws(max_vocab=3, max_length=3, min_length=2, zeros=True), st.floats(0.05, 1.0), st.floats(0.05, 1.5))
+def test_D4_the_ctmc_discretisation_error_is_the_one_step_defect(table, u, width):
+    """D4 (Theorem 2 (17), (45), with W): sum_i I(X_t^i; X_v^-i) = e^-t h(e^-v) (position i at CTMC time t, the others
+    at v >= t; enumerated), so L_discr on [u, l] = int_u^l int_t^l d2/dt dv of it = Gamma(e^-l, e^-u) (W10's defect)
+    (proofs/ugc.md)."""
+    d = table.ndim
+    t, v = u, u + width
+    total = 0.0
+    for i in range(d):
+        keep = [math.exp(-t) if j == i else math.exp(-v) for j in range(d)]
+        total += refimpl.mutual_information(reveal_table(table, keep), [i], [j for j in range(d) if j != i])
+    assert total == pytest.approx(math.exp(-t) * ugc.gain(table, math.exp(-v)), abs=1e-12)
+    end = u + width
+    x, w = np.polynomial.legendre.leggauss(40)
+    double = 0.0
+    for s, ws in zip(u + (end - u) * 0.5 * (x + 1), 0.5 * (end - u) * w):  # t
+        inner = s + (end - s) * 0.5 * (x + 1)  # v in [t, l]
+        values = math.exp(-s) * np.exp(-inner) * ugc.slope(table, np.exp(-inner))  # d2/dt dv of e^-t h(e^-v), in sign
+        double += ws * 0.5 * (end - s) * np.dot(w, values)
+    assert double == pytest.approx(ugc.defect(table, math.exp(-end), math.exp(-u)), abs=1e-9)
