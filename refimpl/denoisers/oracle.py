@@ -13,7 +13,7 @@ from ..core import validate
 from ..core.memory import check_memory, get_memory_limit
 from ..core.numerics import parallel_for
 from ..core.types import LawLike
-from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice, mu_star, reciprocal, unseen_uniform
+from ..laws.lattice import block_axes, lattice_bytes, marginal_lattice, mu_star, reciprocal, tiny_quotients, unseen_uniform
 from .conditionals import LatticeReader, check_space
 from .tables import TableDenoiser, table_bytes
 
@@ -88,9 +88,13 @@ class OracleDenoiser(TableDenoiser):
         with np.errstate(invalid="ignore"):  # 0 * inf where p(z_C) = 0; overwritten just below
             parallel_for(block, itertools.product(range(width), repeat=lead), elements=lattice.size)
             parallel_for(slab, range(lead), elements=lattice.size)
-        if self.zero_probability_states:
-            for i, out in enumerate(tables):
-                unseen_uniform(out, lattice[(slice(None),) * i + (slice(vocab_size, width),)], vocab_size)
+        for i, out in enumerate(tables):
+            denominator = lattice[(slice(None),) * i + (slice(vocab_size, width),)]
+            tiny = tiny_quotients(lattice[(slice(None),) * i + (slice(0, vocab_size),)], denominator)
+            if tiny is not None:  # a subnormal p(z_C): its reciprocal overflowed, so divide directly
+                np.copyto(out, tiny[1], where=tiny[0])
+            if self.zero_probability_states:
+                unseen_uniform(out, denominator, vocab_size)
         return tuple(tables)
 
     def reader(self, vocab_size, length):

@@ -82,10 +82,27 @@ def marginal_lattice(p: LawLike) -> Table:
     return out
 
 
+TINY = np.finfo(np.float64).tiny  # the smallest normal float64: 1/x overflows below it
+
+
 def reciprocal(denominator: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    r""":math:`1 / \tilde P[z]` (inf where it is 0: those entries are replaced by :func:`unseen_uniform`)."""
-    with np.errstate(divide="ignore"):
+    r""":math:`1 / \tilde P[z]` (inf where it is 0: those entries are replaced by :func:`unseen_uniform`; inf also
+    where it is subnormal: those are divided directly, :func:`tiny_quotients`)."""
+    with np.errstate(divide="ignore", over="ignore"):
         return np.divide(1.0, denominator, out=out)
+
+
+def tiny_quotients(numerator: np.ndarray, denominator: np.ndarray):
+    r"""``(where, quotients)`` for the states whose :math:`0 < \tilde P[z] <` :data:`TINY` (their reciprocal
+    overflows): the mask broadcast to the numerator's shape and ``numerator / denominator`` there, or None when there
+    is none.  Taken before a product overwrites the numerator, written back after it."""
+    small = (denominator > 0) & (denominator < TINY)
+    if not small.any():
+        return None
+    where = np.broadcast_to(small, np.broadcast_shapes(numerator.shape, denominator.shape))
+    quotients = np.zeros(where.shape)
+    np.divide(numerator, denominator, out=quotients, where=where)
+    return where, quotients
 
 
 def unseen_uniform(out: np.ndarray, denominator: np.ndarray, vocab_size: int) -> np.ndarray:
@@ -104,6 +121,9 @@ def mu_star(numerator: np.ndarray, denominator: np.ndarray, vocab_size: int, out
     r""":math:`\tilde P[z_{i \leftarrow v}] \cdot (1/\tilde P[z])`, uniform where :math:`\tilde P[z] = 0` (arrays
     that broadcast; ``inverse``, if given, is ``reciprocal(denominator)`` already)."""
     inverse = reciprocal(denominator) if inverse is None else inverse
+    tiny = tiny_quotients(numerator, denominator)  # (before the product: ``out`` may be the numerator)
     with np.errstate(invalid="ignore"):  # 0 * inf where P~[z] = 0: replaced just below
         out = np.multiply(numerator, inverse, out=out)
+    if tiny is not None:
+        np.copyto(out, tiny[1], where=tiny[0])
     return unseen_uniform(out, denominator, vocab_size)

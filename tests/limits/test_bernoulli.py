@@ -93,3 +93,57 @@ def test_bad_grids_are_one_clear_error(times):
                   .convert(times))
     with pytest.raises(refimpl.RefimplError):
         geometric_times(0.5, 0.2, 3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(LAWS, st.lists(st.floats(0.15, 0.85), min_size=0, max_size=2, unique=True), st.integers(0, 6))
+def test_W17_geometric_steps_inside_blocks_meet_proposition_1(table, inner, extra):
+    """W17 (Proposition 1): blocks b_0 = t_0 < ... < b_K = T with log-odds widths S_k and UGC H_k, C = (sum_k
+    sqrt(S_k H_k))^2; Geo(rho_k) inside block k with rho_k = min(1, (4 sqrt(C)/N) sqrt(S_k/H_k)) and N >= 2(K + 2
+    log(psi(T)/psi(t_0))) takes at most N steps and, with exact ends, KL <= 4C/N (proofs/ugc.md)."""
+    start, end = 0.1, 0.9
+    blocks = [start] + sorted(t for t in inner if start < t < end) + [end]
+    K = len(blocks) - 1
+    span = math.log(psi(end) / psi(start))
+    N = math.ceil(2 * (K + 2 * span)) + extra
+    S = [math.log(psi(b) / psi(a)) for a, b in zip(blocks[:-1], blocks[1:])]
+    H = [max(ugc.ugc(table, a, b), 0.0) for a, b in zip(blocks[:-1], blocks[1:])]
+    C = sum(math.sqrt(s * h) for s, h in zip(S, H)) ** 2
+    times = [start]
+    for (a, b), s, h in zip(zip(blocks[:-1], blocks[1:]), S, H):
+        rho = 1.0 if h <= 0 or C <= 0 else min(1.0, 4 * math.sqrt(C) / N * math.sqrt(s / h))
+        odds = psi(a)
+        while odds < psi(b) * (1 - 1e-12):
+            odds = min((1 + rho) * odds, psi(b))
+            times.append(odds / (1 + odds))
+    assert len(times) - 1 <= N
+    kl = refimpl.kl(table, exact(table, Bernoulli(tuple(times))))
+    assert kl <= 4 * C / N + 1e-12
+
+
+@settings(max_examples=15, deadline=None)
+@given(laws(max_vocab=3, max_length=3, min_length=2, zeros=True), TIMES, st.integers(0, 2**32 - 1),
+       st.floats(0.05, 0.5))
+def test_W12_a_learned_denoiser_adds_its_weighted_marginal_errors(table, inner, seed, mix):
+    """W12 (18): with an estimated oracle the path bound gains E_don = sum_j beta_j E_{X_t_j}[sum_{i masked}
+    KL(mu_i || mu_hat_i)] (the expectation under the true reveal law): on a grid from 0 to 1 (no ends to fill),
+    KL(p || q_hat) <= sum_j Gamma(t_j, t_j+1) + E_don (proofs/ugc.md)."""
+    from refimpl.diffusion.forward import forward_law
+
+    learned = refimpl.testing.perturbed_oracle(table, mix, seed)
+    oracle = refimpl.oracle_denoiser(table)
+    vocab_size, d = table.shape[0], table.ndim
+    t = (0.0, *inner, 1.0)
+    grid = np.indices((vocab_size + 1,) * d).reshape(d, -1).T
+    penalty = 0.0
+    for a, b in zip(t[:-1], t[1:]):
+        law = forward_law(table, a).ravel()
+        keep = law > 0
+        exact_rows, learned_rows = oracle(grid[keep]), np.asarray(learned(grid[keep]))
+        masked = grid[keep] == vocab_size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(exact_rows > 0, exact_rows * (np.log(exact_rows) - np.log(learned_rows)), 0.0).sum(-1)
+        penalty += (b - a) / (1 - a) * float(law[keep] @ (terms * masked).sum(axis=1))
+    q_hat = refimpl.exact_law(learned, Bernoulli(t), d, vocab_size)
+    path = sum(ugc.defect(table, a, b) for a, b in zip(t[:-1], t[1:]))
+    assert refimpl.kl(table, q_hat) <= path + penalty + 1e-10
