@@ -16,6 +16,7 @@ import functools
 import numpy as np
 
 from ..core import validate
+from ..core.memory import check_memory
 from ..core.types import LawLike
 
 ZERO = 1e-12  # a conditional TC at most this (nats) counts as zero
@@ -60,6 +61,9 @@ def zero_error_depth(p: LawLike, worst: bool = False) -> float:
     table = validate.law_table(p)
     vocab_size, length = table.shape[0], table.ndim
     support = np.argwhere(table > 0)
+    check_memory(16 * len(support) * length * (1 << length),
+                 f"the zero-error depth of a law with {len(support)} sequences of length {length} (states up to "
+                 f"2^L x the support)")
     probs = table[tuple(support.T)]
 
     @functools.lru_cache(maxsize=None)

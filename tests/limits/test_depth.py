@@ -196,3 +196,9 @@ def test_WLL6_every_trajectory_pays_at_least_log_n_over_r(n):
         cost = sum(g(int(m), b) for m, b in zip(n - np.cumsum([0] + sizes[:-1]), sizes))
         assert cost >= math.log2(n / len(sizes)) - 1e-12
         assert cost >= (n / len(sizes) - 1) / (2 * math.log(2)) - 1e-12
+
+
+def test_a_law_too_large_is_refused_before_the_search():
+    with pytest.raises(refimpl.MemoryLimitError, match="the zero-error depth"):
+        with refimpl.memory_limit(10**6):
+            zero_error_depth(np.full((2,) * 10, 2.0 ** -10))

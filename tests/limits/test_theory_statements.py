@@ -267,3 +267,17 @@ def test_D4_the_ctmc_discretisation_error_is_the_one_step_defect(table, u, width
         values = math.exp(-s) * np.exp(-inner) * ugc.slope(table, np.exp(-inner))  # d2/dt dv of e^-t h(e^-v), in sign
         double += ws * 0.5 * (end - s) * np.dot(w, values)
     assert double == pytest.approx(ugc.defect(table, math.exp(-end), math.exp(-u)), abs=1e-9)
+
+
+@pytest.mark.parametrize("s, length", [(1, 3), (2, 4), (3, 5)])
+def test_KHS3_the_type_path_law_is_stationary_with_tc_n_minus_one_pair_informations(s, length):
+    """KHS3 (Proposition I.1): the type path law with pair joint J = [[1 - 3p/2, p/2], [p/2, p/2]], p = 2^-s, has the
+    marginal pi = (1 - p, p) at every position and TC = (N - 1) I(T_j; T_j+1)."""
+    p = 2.0 ** -s
+    J = np.array([[1 - 1.5 * p, 0.5 * p], [0.5 * p, 0.5 * p]])
+    pi = J.sum(axis=1)
+    table = refimpl.datasets.markov_chain(pi, J / pi[:, None], length).table
+    for i in range(length):
+        np.testing.assert_allclose(table.sum(axis=tuple(j for j in range(length) if j != i)), [1 - p, p], atol=1e-15)
+    pair = float((J * np.log(J / np.outer(pi, pi))).sum())
+    assert refimpl.total_correlation(table) == pytest.approx((length - 1) * pair, abs=1e-12)
