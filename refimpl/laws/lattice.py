@@ -92,7 +92,7 @@ def reciprocal(denominator: np.ndarray, out: np.ndarray | None = None) -> np.nda
         return np.divide(1.0, denominator, out=out)
 
 
-def tiny_quotients(numerator: np.ndarray, denominator: np.ndarray):
+def tiny_quotients(numerator: np.ndarray, denominator: np.ndarray) -> "tuple[np.ndarray, np.ndarray] | None":
     r"""``(where, quotients)`` for the states whose :math:`0 < \tilde P[z] <` :data:`TINY` (their reciprocal
     overflows): the mask broadcast to the numerator's shape and ``numerator / denominator`` there, or None when there
     is none.  Taken before a product overwrites the numerator, written back after it."""
