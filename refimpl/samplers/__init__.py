@@ -30,11 +30,12 @@ from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .pc_sampler import PCSampler
 from .random_k import RandomK
+from .random_sizes import RandomSizes
 from .registry import FAMILIES, NAMES, build, family, family_of
 from .remdm import ReMDM
 from .speculative import LinearSpec
 
 __all__ = ["Ancestral", "Bernoulli", "DllmMDLM", "Dream", "EntropyBound", "EntropyThreshold", "FAMILIES", "Factor",
            "FirstHitting", "FixedOrder", "HierarchyBlock", "InfoGain", "JointThreshold", "LLaDA", "LLaDA2", "LeftToRight",
-           "LinearSpec", "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "ReMDM",
+           "LinearSpec", "LowConfidence", "MultiBlock", "NAMES", "Nemotron", "PCSampler", "RandomK", "RandomSizes", "ReMDM",
            "SemiAR", "ShiftConfidence", "Threshold", "build", "family", "family_of"]

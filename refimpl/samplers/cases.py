@@ -28,6 +28,7 @@ from .multi_block import MultiBlock
 from .nemotron import Nemotron
 from .pc_sampler import PCSampler
 from .random_k import RandomK
+from .random_sizes import RandomSizes
 from .remdm import ReMDM
 from .speculative import LinearSpec
 
@@ -211,5 +212,8 @@ CASES = (
     Case(Bernoulli((0.2, 0.6, 0.9)), 3, vector="Bernoulli(times=(0.2, 0.6, 0.9))"),
     Case(Bernoulli((0.3, 0.7), init="step", completion="step")), Case(Bernoulli((0.0, 0.25, 0.5, 1.0))),
     Case(Bernoulli((0.1, 0.4, 0.8), completion="step"), prompt=INFILL),
+    Case(RandomSizes(((1.0,), (0.5, 0.5), (0.2, 0.3, 0.5))), 3,
+         vector="RandomSizes(law=((1.0,), (0.5, 0.5), (0.2, 0.3, 0.5)))"),
+    Case(RandomSizes()), Case(RandomSizes(((1.0,), (0.3, 0.7), (0.5, 0.5, 0.0))), prompt=PROMPT),
 )
 VECTORS = {case.vector: case.sampler for case in CASES if case.vector}  # name -> sampler (a name may have two rows)

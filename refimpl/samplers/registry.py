@@ -30,6 +30,7 @@ from .nemotron import Nemotron
 from .params import Parameter, counts, parameters
 from .pc_sampler import PCSampler
 from .random_k import RandomK
+from .random_sizes import RandomSizes
 from .remdm import ReMDM
 from .speculative import LinearSpec
 
@@ -173,6 +174,8 @@ FAMILIES = {family.name: family for family in (
     Family("bernoulli", Bernoulli, "Wainwright's Bernoulli-subset sampler on a grid of reveal times, with exact or "
                                    "product-step ends (arXiv 2608.13520, (9b)-(14b))"),
     Family("random_k", RandomK, "k uniformly random masked positions per step"),
+    Family("random_sizes", RandomSizes, "random-order decoding with step sizes drawn independently of the tokens "
+                                        "(Zhao and Cai's class)"),
     Family("semi_ar", SemiAR, "blocks from the left, each decoded completely by an inner sampler",
            extra=(Parameter("inner", "tokens_per_step", "the command line's inner sampler: random-k with this many "
                             "tokens per step", _semi_ar_inner, None, RandomK(1)),)),

@@ -3,6 +3,7 @@ steps that divide over the blocks) and for denoisers (the oracle, a perturbed or
 fixed-weight MLP).  Re-exported by :mod:`refimpl.testing.strategies`."""
 import dataclasses
 
+import numpy as np
 from hypothesis import strategies as st
 
 from .. import samplers as smp
@@ -186,6 +187,10 @@ def _multi_block(draw, length):
 
 BUILDERS = {
     "first_hitting": lambda length: st.just(smp.FirstHitting()),
+    "random_sizes": lambda length: st.one_of(st.just(smp.RandomSizes()), st.builds(
+        lambda seeds: smp.RandomSizes(tuple(tuple(np.random.default_rng(s).dirichlet(np.ones(m)).tolist())
+                                            for m, s in enumerate(seeds, start=1))),
+        st.lists(st.integers(0, 2**32 - 1), min_size=length, max_size=length))),
     "bernoulli": lambda length: st.builds(
         smp.Bernoulli, st.lists(st.floats(0.0, 1.0), min_size=2, max_size=5, unique=True).map(sorted).map(tuple),
         st.sampled_from(("exact", "step")), st.sampled_from(("exact", "step"))),

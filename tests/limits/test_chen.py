@@ -131,3 +131,34 @@ def test_CCL7_CCL6_the_schedules_on_codes():
     tc = refimpl.total_correlation(table)
     sizes = chen.tc_schedule(4, tc, tc)
     assert order_averaged_kl(table, sizes) <= tc + 1e-12
+
+
+@settings(max_examples=12, deadline=None)
+@given(LAWS, st.integers(0, 2**32 - 1))
+def test_ZC1_the_random_sizes_family_outputs_the_mixture_over_size_sequences(table, seed):
+    """ZC1: refimpl.samplers.RandomSizes with a size law by number masked outputs exactly the mixture, over the size
+    sequences it draws, of random-order decoding's laws; its KL is at most the order-and-size-averaged V(0) and its
+    expected calls are the expected number of steps (proofs/chen.md)."""
+    n, rng = table.ndim, np.random.default_rng(seed)
+    law = tuple(tuple(rng.dirichlet(np.ones(m)).tolist()) for m in range(1, n + 1))
+    sampler = refimpl.samplers.RandomSizes(law)
+    oracle = refimpl.oracle_denoiser(table)
+    q = refimpl.exact_law(oracle, sampler, n, table.shape[0])
+    schedules, steps = [], 0.0
+    for sizes in compositions(n):
+        weight, m = 1.0, n
+        for s in sizes:
+            weight *= law[m - 1][s - 1]
+            m -= s
+        schedules.append((weight, sizes))
+        steps += weight * len(sizes)
+    found = schedule_law_kls(table, schedules)
+    assert refimpl.kl(table, q) == pytest.approx(found["random_order"], abs=1e-10)
+    assert refimpl.kl(table, q) <= found["order_averaged"] + 1e-12
+    assert refimpl.expected_calls(oracle, sampler, n, table.shape[0]) == pytest.approx(steps, abs=1e-12)
+
+
+@pytest.mark.parametrize("law", [((0.5,),), ((1.0,), (0.7, 0.7)), ((1.0,), (-0.5, 1.5)), "x"])
+def test_a_bad_size_law_is_one_clear_error(law):
+    with pytest.raises(refimpl.RefimplError):
+        refimpl.samplers.RandomSizes(law)

@@ -36,11 +36,13 @@ from ..kernels.tokens import confidences, temper, truncate
 from .choose_k import TopKStep, UniformKStep
 from .entropy import EntropyBoundStep, entropy_bound_accepts
 from .independent import AnchorStep, IndependentStep, LeftmostStep
+from .random_size import RandomSizeKStep
 from .refine import RefineStep
 from .remask import ConfidenceRemaskStep, RemaskStep
 from .reveal import FixedCount, FractionCount
 from .threshold import FactorStep, ThresholdStep
 
 __all__ = ["ALWAYS", "AnchorStep", "CALL_RULES", "ConfidenceRemaskStep", "EntropyBoundStep", "FactorStep", "FixedCount",
-           "FractionCount", "IF_CHANGED", "IF_MASKED", "IndependentStep", "LeftmostStep", "RefineStep", "RemaskStep",
-           "ThresholdStep", "TopKStep", "UniformKStep", "confidences", "entropy_bound_accepts", "temper", "truncate"]
+           "FractionCount", "IF_CHANGED", "IF_MASKED", "IndependentStep", "LeftmostStep", "RandomSizeKStep", "RefineStep",
+           "RemaskStep", "ThresholdStep", "TopKStep", "UniformKStep", "confidences", "entropy_bound_accepts", "temper",
+           "truncate"]
