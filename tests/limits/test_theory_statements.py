@@ -281,3 +281,28 @@ def test_KHS3_the_type_path_law_is_stationary_with_tc_n_minus_one_pair_informati
         np.testing.assert_allclose(table.sum(axis=tuple(j for j in range(length) if j != i)), [1 - p, p], atol=1e-15)
     pair = float((J * np.log(J / np.outer(pi, pi))).sum())
     assert refimpl.total_correlation(table) == pytest.approx((length - 1) * pair, abs=1e-12)
+
+
+@pytest.mark.parametrize("S, masked, delta", [(2, 0.5, 0.5), (3, 0.3, 0.7), (5, 0.1, 2.0)])
+def test_D8_the_remasking_kernels_entries_and_the_misprinted_one(S, masked, delta):
+    """D8 (Lemmas 2-3, remasking, outside masking): the generator on S tokens, REMASK and MASK — a token leaves at rate
+    1, to REMASK at rate rho^2 = 1 - p_M and to MASK at p_M; REMASK turns into each token at rate 1/S — reconstructed
+    from the lemma's entries, whose matrix exponential gives token->token e^-D [a=b] + (e^-D/S)(cosh D rho - 1),
+    token->REMASK e^-D rho sinh D rho, REMASK->REMASK e^-D cosh D rho, and REMASK->token e^-D sinh(D rho)/(S rho): the
+    index text's e^-D sinh(D rho)/(S D rho) differs wherever D != 1 (THEORY.md's fourth misprint; the PDF unread)."""
+    from scipy.linalg import expm
+
+    rho = math.sqrt(1 - masked)
+    Q = np.zeros((S + 2, S + 2))
+    for a in range(S):
+        Q[a, a], Q[a, S], Q[a, S + 1] = -1.0, rho ** 2, masked
+    Q[S, S], Q[S, :S] = -1.0, 1.0 / S
+    P = expm(delta * Q)
+    e = math.exp(-delta)
+    assert P[0, 0] == pytest.approx(e + e / S * (math.cosh(delta * rho) - 1), abs=1e-12)
+    assert P[0, 1] == pytest.approx(e / S * (math.cosh(delta * rho) - 1), abs=1e-12)
+    assert P[0, S] == pytest.approx(e * rho * math.sinh(delta * rho), abs=1e-12)
+    assert P[S, S] == pytest.approx(e * math.cosh(delta * rho), abs=1e-12)
+    assert P[S, 0] == pytest.approx(e * math.sinh(delta * rho) / (S * rho), abs=1e-12)
+    printed = e * math.sinh(delta * rho) / (S * delta * rho)
+    assert abs(P[S, 0] - printed) > 1e-3
