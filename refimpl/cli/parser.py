@@ -140,7 +140,7 @@ def build_parser():
         "--search", type=kinds.count(0), default=0, metavar="N",
         help="also search N random Dirichlet laws per space and concentration for each bound's worst ratio "
              "(default 0: none)")
-    _output(bounds)
+    _output(bounds, figures="the tightness plot")
 
     beyond = _command(commands, "beyond-mask",
                       "absorbing and uniform-state (mask-free) samplers side by side: exact KL against model calls",

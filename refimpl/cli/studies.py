@@ -24,7 +24,7 @@ def run_limits(args, out, status):
 
 def run_bounds(args, out, status):
     """``refimpl bounds``."""
-    from ..experiments.bounds import bounds_report
+    from ..experiments.bounds import bounds_figure, bounds_report
     from .builders import load_data
 
     law, _, _ = load_data(args)
@@ -33,6 +33,8 @@ def run_bounds(args, out, status):
     report = bounds_report(law.table, samples=args.search, seed=args.seed)
     status.close()
     _print_reports([report], args.json, out)
+    if args.figures:
+        announce_figures(bounds_figure(report, args.figures))
     return 0
 
 

@@ -110,3 +110,28 @@ def bounds_report(p, samples: int = 0, seed: int = 0) -> Report:
                   findings=findings,
                   notes=("Statements as ../shared/THEORY.md numbers them; proofs/ugc.md, proofs/chen.md and "
                          "proofs/serial_depth.md say how refimpl checks each.",))
+
+
+def bounds_figure(report, folder):
+    """``bounds.png``: each bound's exact quantity against the bound (a horizontal bar of their ratio, 1 = tight).
+    The path in a list, or None without matplotlib."""
+    import os
+
+    from .figures import pyplot, save
+
+    plt = pyplot()
+    if plt is None:
+        return None
+    rows = [r for r in report.tables[0].rows if r[2] > 0]  # (statement, exact, bound, ratio, holds)
+    fig, ax = plt.subplots(figsize=(7.0, 0.35 * len(rows) + 1.2))
+    ax.barh(range(len(rows)), [r[3] for r in rows], color=["C0" if r[4] == "yes" else "C3" for r in rows])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r[0] for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="k", linewidth=1)
+    ax.set_xlim(0, max(1.05, max(r[3] for r in rows) * 1.05) if rows else 1.05)
+    ax.set_xlabel("exact quantity / bound (1: tight)")
+    os.makedirs(folder, exist_ok=True)
+    path = save(fig, os.path.join(folder, "bounds.png"))
+    plt.close(fig)
+    return [path]

@@ -56,3 +56,18 @@ def test_the_command_prints_the_report_and_refuses_a_negative_search(capsys):
     with pytest.raises(SystemExit) as refused:
         main(["bounds", "--search", "-1"], out=io.StringIO())
     assert refused.value.code == 2
+
+
+def test_the_tightness_figure_draws_one_bar_per_bound(tmp_path, monkeypatch):
+    """``refimpl bounds --figures``: one bar per bound, its length the report's ratio (matplotlib installed)."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = {}
+    monkeypatch.setattr(plt, "close", lambda fig: drawn.setdefault("bars", [p.get_width() for p in fig.axes[0].patches]))
+    report = bounds.bounds_report(refimpl.datasets.parity(2, 4).table)
+    assert bounds.bounds_figure(report, str(tmp_path)) == [str(tmp_path / "bounds.png")]
+    expected = [row[3] for row in report.tables[0].rows if row[2] > 0]
+    assert drawn["bars"] == pytest.approx(expected, abs=1e-12)
+    assert (tmp_path / "bounds.png").read_bytes()[:4] == b"\x89PNG"
