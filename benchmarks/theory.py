@@ -54,6 +54,19 @@ def permutation_rate(rounds_list=(2, 3, 4), sizes=(50, 100, 200, 400)):
     return out
 
 
+def joint_frontier(rates=(0.7, 0.8, 0.9), sizes=(100, 1000, 10000)):
+    """WLL6's Theorem 10 (asymptotic, shown not asserted) on r >= 2/3: E_{n, ceil(rn)} -> eps_*(r) = log2(1/(2r - 1))/2,
+    with E_{n,n-s} = sum_{j<s} log2((n - 2j)/(n - 2j - 1)) (Theorem 9, checked against brute force in
+    tests/limits/test_depth.py)."""
+    out = []
+    for r in rates:
+        for n in sizes:
+            s = n - math.ceil(r * n)
+            value = sum(math.log2((n - 2 * j) / (n - 2 * j - 1)) for j in range(s))
+            out.append((r, n, value, 0.5 * math.log2(1 / (2 * r - 1))))
+    return out
+
+
 def run(quick=False):
     import refimpl
     from refimpl.diffusion.schedules import Linear
@@ -81,7 +94,8 @@ def run(quick=False):
                       "goal_seconds": ancestral, "ratio": bernoulli / ancestral,
                       "time_verdict": verdict(bernoulli, 1.1 * ancestral)})
     rate = permutation_rate(sizes=(20, 40) if quick else (50, 100, 200, 400))
-    return write_result("theory", {"quick": quick, "cases": cases, "w19": w19(table), "wll6_theorem8": rate})
+    return write_result("theory", {"quick": quick, "cases": cases, "w19": w19(table), "wll6_theorem8": rate,
+                                   "wll6_theorem10": joint_frontier()})
 
 
 def targets(result):
@@ -99,8 +113,10 @@ def table(result):
     second = tabulate(result["w19"], headers=("N", "N x sum of defects", "P_UGC / 2"), floatfmt=".5g")
     third = tabulate(result["wll6_theorem8"], headers=("R", "n", "E_{n,R} (bits)", "E minus the leading terms"),
                      floatfmt=".5g")
+    fourth = tabulate(result["wll6_theorem10"], headers=("r", "n", "E_{n,ceil(rn)} (bits)", "eps_*(r)"), floatfmt=".5g")
     return (first + "\n\nW19 (asymptotic, shown not asserted):\n" + second
-            + "\n\nWLL6 Theorem 8 (asymptotic, shown not asserted):\n" + third)
+            + "\n\nWLL6 Theorem 8 (asymptotic, shown not asserted):\n" + third
+            + "\n\nWLL6 Theorem 10 on r >= 2/3 (asymptotic, shown not asserted):\n" + fourth)
 
 
 def main(argv=None):
