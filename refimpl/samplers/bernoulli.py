@@ -109,3 +109,44 @@ def geometric_times(start: float, end: float, steps: int) -> tuple:
     low, high = start / (1 - start), end / (1 - end)
     odds = [min(low * (high / low) ** (j / steps), high) for j in range(steps + 1)]
     return tuple([start] + [o / (1 + o) for o in odds[1:-1]] + [end])
+
+
+def cardinality_sizes(points, length: int) -> list:
+    r"""Wainwright's fixed-cardinality sampler on the d-aligned grid :math:`t_j = a_j/d` (``points`` = the
+    :math:`a_j`, 1 <= a_0 < ... < a_N <= d - 1) with exact ends, as random-order step sizes for
+    :class:`refimpl.samplers.RandomK`: :math:`a_0` single steps (the exact start), the gaps, then single steps to d.
+
+    Examples
+    --------
+    >>> from refimpl.samplers.bernoulli import cardinality_sizes
+    >>> cardinality_sizes([1, 3, 4], 6)
+    [1, 2, 1, 1, 1]
+    """
+    length = validate.integer(length, "length", 2)
+    points = [validate.integer(a, "a_j", 1) for a in points]
+    if not points or points[-1] > length - 1 or any(a >= b for a, b in zip(points[:-1], points[1:])):
+        raise InvalidParameterError(f"the grid must satisfy 1 <= a_0 < ... < a_N <= d - 1 = {length - 1}, got {points}")
+    return [1] * points[0] + [b - a for a, b in zip(points[:-1], points[1:])] + [1] * (length - points[-1])
+
+
+def cardinality_geometric(start: int, end: int, steps: int, length: int) -> list:
+    r"""Corollary 1's cardinality analogue: from :math:`a_0` = ``start``, :math:`a_{j+1}` the largest integer in
+    :math:`a_j + 1 .. A` (A = ``end``) with :math:`\psi(a_{j+1}/d) \le (1+\rho)\psi((a_j+1)/d)`,
+    :math:`\rho = (\psi(A/d)/\psi((a_0+1)/d))^{1/N} - 1`; returns the :math:`a_j`.
+
+    Examples
+    --------
+    >>> from refimpl.samplers.bernoulli import cardinality_geometric
+    >>> cardinality_geometric(1, 7, 3, 8)
+    [1, 3, 5, 7]
+    """
+    length, steps = validate.integer(length, "length", 3), validate.integer(steps, "steps", 1)
+    if not 1 <= start < end <= length - 1:
+        raise InvalidParameterError(f"the grid needs 1 <= start < end <= d - 1, got {start}, {end} at d = {length}")
+    psi = lambda a: a / (length - a)  # noqa: E731 (t/(1 - t) at t = a/d)
+    rho = (psi(end) / psi(start + 1)) ** (1 / steps) - 1
+    points = [start]
+    while points[-1] < end:
+        limit = (1 + rho) * psi(points[-1] + 1) * (1 + 1e-12)
+        points.append(max([a for a in range(points[-1] + 1, end + 1) if psi(a) <= limit], default=points[-1] + 1))
+    return points

@@ -147,3 +147,23 @@ def test_W12_a_learned_denoiser_adds_its_weighted_marginal_errors(table, inner, 
     q_hat = refimpl.exact_law(learned, Bernoulli(t), d, vocab_size)
     path = sum(ugc.defect(table, a, b) for a, b in zip(t[:-1], t[1:]))
     assert refimpl.kl(table, q_hat) <= path + penalty + 1e-10
+
+
+@settings(max_examples=20, deadline=None)
+@given(laws(max_vocab=2, max_length=7, min_length=4, zeros=True), st.integers(1, 6))
+def test_W13_the_cardinality_geometric_grid_meets_its_corollary(table, steps):
+    """W13's cardinality analogue: on a_0 = 1, A = d - 1 with a_j+1 the largest integer with psi(a_j+1/d) <=
+    (1 + rho) psi((a_j + 1)/d), the fixed-cardinality sampler with exact ends (RandomK) has, when N >=
+    log(psi(T)/psi(t_0 + 1/d)), KL <= its order-averaged KL <= (2 H^card(a_0, A)/N) log(psi(T)/psi(t_0 + 1/d))
+    (proofs/ugc.md)."""
+    from refimpl.samplers.bernoulli import cardinality_geometric, cardinality_sizes
+
+    d = table.ndim
+    span = math.log(psi((d - 1) / d) / psi(2 / d))
+    points = cardinality_geometric(1, d - 1, steps, d)
+    sizes = cardinality_sizes(points, d)
+    assert sum(sizes) == d
+    if steps >= span:
+        averaged = order_averaged_kl(table, sizes)
+        assert random_order_kl(table, sizes) <= averaged + 1e-12
+        assert averaged <= 2 * ugc.ugc_card(table, 1, d - 1) / steps * span + 1e-12
