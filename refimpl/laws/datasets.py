@@ -173,7 +173,8 @@ def coupled_pairs(pairs: Sequence[tuple[int, int]] = ((0, 1), (2, 3)), weights: 
     return Law(table, name=name)
 
 
-NAMED = ("dirichlet", "markov", "parity", "coupled", "uniform", "repeated", "walk", "permutation", "balanced", "onehot")
+NAMED = ("dirichlet", "markov", "parity", "coupled", "uniform", "repeated", "walk", "permutation", "balanced", "onehot",
+         "copy")
 
 
 def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: int = 0,
@@ -182,8 +183,8 @@ def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: i
     ``concentration``, seeded), ``markov`` (a stationary chain whose transition rows are Dirichlet draws),
     ``parity``, ``coupled`` (:func:`coupled_pairs`), ``uniform``; the theory's examples
     (:mod:`refimpl.laws.examples`) ``repeated`` (one token repeated), ``walk`` (the Bernoulli walk, V = L + 1),
-    ``permutation`` (V = L), ``balanced`` and ``onehot`` (binary: V = 2) — where V is implied it overrides
-    ``vocab_size``; or a ``.npy`` file holding a table."""
+    ``permutation`` (V = L), ``balanced`` and ``onehot`` (binary: V = 2), ``copy`` (L even: a uniform half and its
+    copy) — where V is implied it overrides ``vocab_size``; or a ``.npy`` file holding a table."""
     if not isinstance(data, str):
         raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")
     if data.endswith(".npy"):
@@ -217,11 +218,14 @@ def named(data: str = "dirichlet", vocab_size: int = 3, length: int = 4, seed: i
         return from_table(np.full((vocab_size,) * length, float(vocab_size) ** -length), name="uniform")
     if data == "coupled":
         return coupled_pairs()
-    if data in ("repeated", "walk", "permutation", "balanced", "onehot"):
+    if data in ("repeated", "walk", "permutation", "balanced", "onehot", "copy"):
         from . import examples
 
         build = {"repeated": lambda: examples.repeated_bit(length, vocab_size), "walk": lambda: examples.walk(length),
                  "permutation": lambda: examples.permutations(length), "balanced": lambda: examples.balanced(length),
-                 "onehot": lambda: examples.one_hot_blocks(1, length)}[data]
+                 "onehot": lambda: examples.one_hot_blocks(1, length),
+                 "copy": lambda: examples.copy_task(length // 2, vocab_size)}[data]
+        if data == "copy" and length % 2:
+            raise InvalidParameterError(f"--data copy needs an even length (a half and its copy), got {length}")
         return from_table(build(), name=data)
     raise InvalidParameterError(f"data must be one of {', '.join(NAMED)} or a .npy file, got {data!r}")

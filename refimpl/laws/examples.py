@@ -12,6 +12,8 @@ r"""The example laws of the 2026 theory of parallel decoding (issue #39, build 3
 - :func:`subspace` (Chen-Cong-Li Ex. 1): uniform on the column space {M u} of a matrix over F_q, q prime;
   :func:`reed_solomon` (CCL Prop. 20): uniform on the Reed-Solomon code RS[n, k] over F_q.
 - :func:`mixture`: a weighted mixture of laws on one space (CCL Ex. 2).
+- :func:`copy_task` (ParallelBench's Copy): a uniform input followed by its copy — given the input as a prompt the
+  output is a point mass (C = 0); Shuffle is :func:`permutations`, Replace Random :func:`one_hot_blocks` (1, n).
 
 Examples
 --------
@@ -139,3 +141,9 @@ def mixture(laws: "list[LawLike]", weights=None) -> Table:
     if w.shape != (len(tables),) or np.any(w < 0) or not math.isclose(w.sum(), 1.0, abs_tol=1e-12):
         raise InvalidParameterError(f"the weights must be {len(tables)} nonnegative numbers summing to 1, got {weights!r}")
     return sum(weight * table for weight, table in zip(w, tables))
+
+
+def copy_task(n: int, vocab_size: int = 2) -> Table:
+    """ParallelBench's Copy as a law of length 2n: n uniform tokens, then the same n again."""
+    n = validate.integer(n, "n", 1)
+    return _uniform_on([x + x for x in itertools.product(range(vocab_size), repeat=n)], vocab_size, 2 * n, "copy")

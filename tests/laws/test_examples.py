@@ -151,3 +151,17 @@ def test_PB4_replace_random_in_one_step_and_shuffle_under_a_threshold(n):
     sampler = refimpl.samplers.Threshold(0.6, temperature=1.0)
     law = refimpl.exact_law(refimpl.oracle_denoiser(shuffle), sampler, n, n)
     assert law[shuffle > 0].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_PB3_copy_given_its_input_is_a_point_mass(n):
+    """PB3: Copy costs nothing — given the input half as a prompt, the output half is determined (C = 0), and one
+    step decodes it exactly."""
+    table = E.copy_task(n, 2)
+    prompt = [1] * n + [2] * n  # the input all ones, the copy masked (V = 2: the mask is 2)
+    assert refimpl.total_correlation(table, np.array(prompt), positions=list(range(n, 2 * n))) == 0.0
+    law = refimpl.exact_law(refimpl.oracle_denoiser(table), refimpl.samplers.RandomK(n), 2 * n, 2, prompt=prompt)
+    assert law[(1,) * (2 * n)] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_array_equal(refimpl.datasets.named("copy", 2, 2 * n).table, table)
+    with pytest.raises(refimpl.RefimplError, match="even length"):
+        refimpl.datasets.named("copy", 2, 3)
