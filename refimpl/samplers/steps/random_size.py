@@ -20,10 +20,13 @@ class RandomSizeKStep(UniformKStep):
     law: tuple = ()
 
     def _count_law(self, e):
+        if e > len(self.law):
+            raise ValueError(f"RandomSizeKStep: {e} masked, its law has rows for {len(self.law)}")
         return np.concatenate([[0.0], np.asarray(self.law[e - 1], dtype=np.float64)]) if e > 0 else np.ones(1)
 
     def stay_probability(self, pattern):
-        return float(self._count_law(int(self.candidates(pattern[None])[0].sum()))[0])
+        """1 with nothing masked, else 0: every size is at least 1."""
+        return float(self.candidates(pattern[None])[0].sum() == 0)
 
     def reach(self, patterns, vocab_size):
         """Every pattern some count k can reach."""
