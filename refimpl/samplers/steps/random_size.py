@@ -5,11 +5,10 @@ import dataclasses
 
 import numpy as np
 
-from ...core.numerics import FRESH, sample_categorical
-from ...engine.layout import code_patterns, pattern_codes
+from ...core.numerics import sample_categorical
 from ..kernels.tokens import temper
 from .choose_k import UniformKStep
-from .reveal import FixedCount, SubsetReveal, _eligible_masked
+from .reveal import _eligible_masked, count_mixture_moves, reach_any_count
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,22 +29,11 @@ class RandomSizeKStep(UniformKStep):
 
     def reach(self, patterns, vocab_size):
         """Every pattern some count k can reach."""
-        out = [SubsetReveal.reach(dataclasses.replace(self, count=FixedCount(k)), patterns, vocab_size)
-               for k in range(int(np.asarray(patterns).sum(axis=1).max(initial=0)) + 1)]
-        return code_patterns(np.unique(np.concatenate([pattern_codes(r) for r in out])), patterns.shape[1])
+        return reach_any_count(self, patterns, vocab_size)
 
     def transition(self, states):
         """One move per count k with positive probability, the uniform k-subset law times P(k)."""
-        e, vocab_size = states.at.shape[1], states.vocab_size
-        law = self._count_law(e)
-        moves = [states.stay(law[0])] if law[0] > 0 else []
-        mu = states.conditionals().reshape(e, vocab_size, -1).copy()
-        for k in range(1, e + 1):
-            if law[k] > 0:
-                step = dataclasses.replace(self, count=FixedCount(k))
-                slots, probs = UniformKStep.reveal_probabilities(step, mu, states.weight.reshape(-1) * law[k], FRESH)
-                moves.append(states.reveal(slots, probs, fresh=True))
-        return moves
+        return count_mixture_moves(self, states, self._count_law(states.at.shape[1]), UniformKStep.reveal_probabilities)
 
     def draw(self, z, mu, rng):
         candidates = _eligible_masked(z, self.eligible, mu.shape[-1])

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ...core.float32 import count32
+from ...core.numerics import FRESH
 from ...engine.layout import code_patterns, pattern_codes, positions, reach_by_dims
 from ...engine.protocol import CountStep, PatternStep
 from ..kernels.subsets import EXCLUDE, subset_grid
@@ -136,3 +137,24 @@ class SubsetReveal(Reveals, CountStep):
         """1 when there is nothing to reveal, else 0: a fixed number of positions is revealed."""
         count = int(self.candidates(pattern[None])[0].sum())
         return 1.0 if count == 0 or self.count(count) == 0 else 0.0
+
+
+def reach_any_count(step, patterns, vocab_size):
+    """Every pattern a k-subset step reaches for some count k (a step whose count is drawn: the union over k)."""
+    out = [SubsetReveal.reach(dataclasses.replace(step, count=FixedCount(k)), patterns, vocab_size)
+           for k in range(int(np.asarray(patterns).sum(axis=1).max(initial=0)) + 1)]
+    return code_patterns(np.unique(np.concatenate([pattern_codes(r) for r in out])), patterns.shape[1])
+
+
+def count_mixture_moves(step, states, law, reveal_probabilities):
+    """The moves of a k-subset step whose count is drawn with probabilities ``law`` (k = 0..e): the stay for k = 0,
+    then ``reveal_probabilities(step with count k, mu, weight)`` times P(k) for each k > 0 with positive probability."""
+    e, vocab_size = states.at.shape[1], states.vocab_size
+    moves = [states.stay(law[0])] if law[0] > 0 else []
+    mu = states.conditionals().reshape(e, vocab_size, -1).copy()  # (e, V, P N)
+    for k in range(1, e + 1):
+        if law[k] > 0:
+            counted = dataclasses.replace(step, count=FixedCount(k))
+            slots, probs = reveal_probabilities(counted, mu, states.weight.reshape(-1) * law[k], FRESH)
+            moves.append(states.reveal(slots, probs, fresh=True))
+    return moves
