@@ -67,3 +67,36 @@ def chain_law(denoisers, steps, vocab_size: int, length: int, start=None) -> np.
             asked, mu = model, answers(model, vocab_size, length)
         law = apply_step(law, step(mu, grid))
     return law.reshape((vocab_size,) * length)
+
+
+def run_columns(size: int, history: int) -> int:
+    """Columns of a stop rule's state (the last argmax canvas a and how many steps in a row it has held, up to
+    ``history``; the last column: none yet): ``size * history + 1``, 1 without history."""
+    return size * history + 1 if history else 1
+
+
+def stable_runs(argmax: np.ndarray, history: int, columns: int) -> np.ndarray:
+    """(N, columns) bool: the states whose last ``history`` argmax canvases all equal this step's ``argmax`` (N,) —
+    every state when ``history`` is 0."""
+    if history == 0:
+        return np.ones((len(argmax), columns), dtype=bool)
+    return np.arange(columns)[None, :] == (argmax * history + history - 1)[:, None]
+
+
+def advance_runs(mass: np.ndarray, argmax: np.ndarray, history: int) -> np.ndarray:
+    """The stop-rule state after a step whose argmax canvas is ``argmax`` (N,): ``mass`` (N, columns) moved to the
+    column (argmax, run length + 1 capped at ``history``) — run length 1 from another argmax or none."""
+    size, columns = mass.shape
+    held = np.zeros_like(mass)
+    alive = mass.sum(axis=1)
+    if history == 0:
+        held[:, 0] = alive
+        return held
+    every = np.arange(size)[:, None]
+    block = argmax[:, None] * history + np.arange(history)  # this step's argmax with run lengths 1..history
+    own = mass[every, block]
+    new = np.zeros((size, history))
+    new[:, 0] = alive - own.sum(axis=1)
+    np.add.at(new, (slice(None), np.minimum(np.arange(history) + 1, history - 1)), own)
+    held[every, block] = new
+    return held

@@ -8,10 +8,9 @@ import numpy as np
 from scipy.special import entr
 
 from ..core import validate
-from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
-from ..engine.uniform_chain import answers, canvases
+from ..engine.uniform_chain import advance_runs, answers, canvases, run_columns, stable_runs
 from .kernels.tokens import temper
 from .params import optional_float, param, temperature_param
 
@@ -33,9 +32,10 @@ class UniformBlockRefinement:
     ones: this scheduler returns them as ``pred_logits``) unchanged over the last max(s, 1) steps and their mean
     entropy below the threshold; a stopped run outputs that argmax canvas, the others the canvas after the last step.
 
-    The state is (canvas, C, the previous argmax canvas): :math:`V^L 2^L (V^L + 1)` numbers (without a stop rule
-    :math:`V^L 2^L`), refused above the memory limit before anything is formed; a step's work is
-    :math:`V^{2L} 2^L` draws.  Not modelled: the pipeline's top-k / top-p (it passes none), the corrector (this
+    The state is (canvas, C, the last argmax canvas and how long it has held, up to max(s, 1)):
+    :math:`V^L 2^L (\max(s, 1) V^L + 1)` numbers (without a stop rule :math:`V^L 2^L`), refused above the memory
+    limit before anything is formed; a step's work is :math:`V^{2L} 2^L` draws.  Not modelled: the pipeline's
+    top-k / top-p (it passes none), the corrector (this
     scheduler has none), EOS stops across canvases; diffusers forms confidences in float32.
 
     Examples
@@ -68,9 +68,6 @@ class UniformBlockRefinement:
         set_("temperature", validate.temperature(self.temperature, "UniformBlockRefinement temperature"))
         set_("stability_threshold", validate.integer(self.stability_threshold,
                                                      "UniformBlockRefinement stability_threshold", 0))
-        if self.stability_threshold > 1:
-            raise InvalidParameterError("UniformBlockRefinement: stability_threshold > 1 is not modelled (the state "
-                                        "would hold that many argmax canvases)")
         if self.confidence_threshold is not None:
             set_("confidence_threshold", validate.nonnegative(self.confidence_threshold,
                                                               "UniformBlockRefinement confidence_threshold"))
@@ -102,7 +99,8 @@ class UniformBlockRefinement:
         """(the law of the output canvas, a table (V,)*L; the expected model calls)."""
         vocab_size, length = validate.space(vocab_size, length)
         size, sets = vocab_size ** length, 2 ** length
-        previous = size + 1 if self._stopping() else 1
+        history = max(self.stability_threshold, 1) if self._stopping() else 0  # (the pipeline keeps max(s, 1))
+        previous = run_columns(size, history)
         check_memory(8 * (3 * size * sets * previous + 4 * size * sets * length),
                      f"UniformBlockRefinement's exact law at V={vocab_size}, L={length}: {size * sets * previous} "
                      f"(canvas, committed set, previous argmax canvas) states")
@@ -120,11 +118,12 @@ class UniformBlockRefinement:
         for k in range(self.steps):
             calls += mass.sum()
             if self._stopping():
-                stable = np.arange(previous)[None, :] == argmax[:, None]  # (canvas, previous argmax)
-                stop = (stable & confident[:, None])[:, None, :]
+                stop = (stable_runs(argmax, history, previous) & confident[:, None])[:, None, :]
                 np.add.at(out, argmax, (mass * stop).sum(axis=(1, 2)))
                 mass = mass * ~stop
             alive = mass.sum(axis=2)  # (canvas, set)
+            held = np.stack([advance_runs(mass[:, m, :], argmax if self._stopping() else np.zeros(size, int), history)
+                             for m in range(sets)], axis=1)  # (canvas, set, run state) after this step's argmax
             target = np.zeros((size, sets, previous))  # before the uncommitted positions are renoised
             for c in np.flatnonzero(alive.sum(axis=1) > 0):
                 law_y = np.prod(q[c][np.arange(length), grid], axis=1)  # (V^L,) the law of the draw y
@@ -137,9 +136,8 @@ class UniformBlockRefinement:
                     taken = transfer | self.edits(committed, drawn, grid[c], conf)
                     after = committed | transfer
                     values = np.where(taken, drawn, grid[c]) * after  # (uncommitted positions at 0, then spread)
-                    column = argmax[c] if self._stopping() else 0
-                    np.add.at(target[:, :, column], (values @ weights, after @ (1 << np.arange(length - 1, -1, -1))),
-                              alive[c, m] * weight)
+                    np.add.at(target, (values @ weights, after @ (1 << np.arange(length - 1, -1, -1))),
+                              weight[:, None] * held[c, m][None, :])
             mass = self._renoise(target, bits, vocab_size, length)
         np.add.at(out, np.arange(size), mass.sum(axis=(1, 2)))  # every position is committed after the last step
         return out.reshape((vocab_size,) * length), float(calls)
@@ -160,7 +158,7 @@ class UniformBlockRefinement:
         """refimpl's own draws: (outputs (n, L), model calls (n,))."""
         rng = validate.generator(rng)
         z = rng.integers(0, vocab_size, size=(n, length))
-        committed, previous = np.zeros((n, length), dtype=bool), np.full((n, length), -1)
+        committed, history = np.zeros((n, length), dtype=bool), np.full((n, max(self.stability_threshold, 1), length), -1)
         done, calls = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
         for k in range(self.steps):
             live = np.flatnonzero(~done)
@@ -170,9 +168,10 @@ class UniformBlockRefinement:
             mu = np.asarray(denoiser(z[live]), dtype=np.float64)
             if self._stopping():
                 argmax = np.argmax(mu, axis=-1)
-                stop = (previous[live] == argmax).all(axis=1) & (entr(mu).sum(axis=-1).mean(axis=1)
-                                                                 < self.confidence_threshold)
-                z[live[stop]], done[live[stop]], previous[live] = argmax[stop], True, argmax
+                stop = (history[live] == argmax[:, None]).all(axis=(1, 2)) & (entr(mu).sum(axis=-1).mean(axis=1)
+                                                                             < self.confidence_threshold)
+                history[live] = np.concatenate([history[live, 1:], argmax[:, None]], axis=1)
+                z[live[stop]], done[live[stop]] = argmax[stop], True
                 keep = ~stop
                 live, mu = live[keep], mu[keep]
             q, confidence_of = self.draw_law(mu)

@@ -11,7 +11,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
-from ..engine.uniform_chain import answers, canvases, step_rows
+from ..engine.uniform_chain import advance_runs, answers, canvases, run_columns, stable_runs, step_rows
 from .kernels.subsets import _chosen_probability
 from .kernels.tokens import temper
 from .params import optional_float, param, temperature_param
@@ -47,7 +47,8 @@ class DiscreteDDIM:
     **Stop** (the pipeline's ``confidence_threshold``; its default is 0.005, refimpl's None runs every call): after
     a predictor step and its sweeps, a run whose argmax of the predictor's logits equals those of the last max(s, 1)
     steps and whose mean entropy is below the threshold outputs that argmax canvas.  The output is otherwise the
-    canvas after the last step.  State: the canvas, and with a stop the previous argmax canvas.
+    canvas after the last step.  State: the canvas, and with a stop the last argmax canvas and how many steps in a
+    row it has held (up to max(s, 1)).
 
     diffusers forms the route probabilities in float32 (the corrector in float64); refimpl's are float64.
 
@@ -89,8 +90,6 @@ class DiscreteDDIM:
             set_("confidence_threshold", validate.nonnegative(self.confidence_threshold,
                                                               "DiscreteDDIM confidence_threshold"))
         set_("stability_threshold", validate.integer(self.stability_threshold, "DiscreteDDIM stability_threshold", 0))
-        if self.stability_threshold > 1:
-            raise InvalidParameterError("DiscreteDDIM: stability_threshold > 1 is not modelled")
 
     def schedule(self):
         """(predictor steps N_p, the number of them followed by corrector sweeps)."""
@@ -190,8 +189,9 @@ class DiscreteDDIM:
         """(the law of the output canvas, a table (V,)*L; the expected model calls)."""
         vocab_size, length = validate.space(vocab_size, length)
         size, stopping = vocab_size ** length, self.confidence_threshold is not None
-        previous = size + 1 if stopping else 1
-        check_memory(8 * (2 * size * size + 3 * size * previous), f"DiscreteDDIM's exact law at V={vocab_size}, "
+        history = max(self.stability_threshold, 1) if stopping else 0  # (the pipeline keeps max(s, 1) canvases)
+        previous = run_columns(size, history)
+        check_memory(8 * (2 * size * size + 4 * size * previous), f"DiscreteDDIM's exact law at V={vocab_size}, "
                      f"L={length}: a {size} x {size} step on {size * previous} states")
         grid, models, alphas = canvases(vocab_size, length), self._models(denoiser), self.alphas()
         strides = vocab_size ** np.arange(length - 1, -1, -1)
@@ -208,12 +208,12 @@ class DiscreteDDIM:
             a = np.argmax(mu, axis=-1) @ strides if stopping else np.zeros(size, dtype=np.int64)
             if stopping:  # decided by this call's answers; a run that stops still runs its sweeps
                 confident = entr(mu).sum(axis=-1).mean(axis=1) < self.confidence_threshold
-                stop = (np.arange(previous)[None, :] == a[:, None]) & confident[:, None]  # (history: max(s, 1))
+                stop = stable_runs(a, history, previous) & confident[:, None]
                 calls += self._sweeps(k) * (mass * stop).sum()
                 np.add.at(out, a, (mass * stop).sum(axis=1))
                 mass = mass * ~stop
             rows = step_rows(self.factors(k)(mu, grid))
-            mass = rows.T @ (mass.sum(axis=1)[:, None] * (a[:, None] == np.arange(previous)[None, :]))
+            mass = rows.T @ advance_runs(mass, a, history)
         out += mass.sum(axis=1)
         return out.reshape((vocab_size,) * length), float(calls)
 
@@ -227,6 +227,7 @@ class DiscreteDDIM:
         rng = validate.generator(rng)
         z = rng.integers(0, vocab_size, size=(n, length))
         models, alphas = self._models(denoiser), self.alphas()
+        history = np.full((n, max(self.stability_threshold, 1), length), -1)
         previous, stopped, calls = np.full((n, length), -1), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
         stop_next = np.zeros(n, dtype=bool)
         for call, (k, kind) in enumerate(self.calls()):
@@ -241,8 +242,9 @@ class DiscreteDDIM:
             else:
                 if self.confidence_threshold is not None:
                     argmax = np.argmax(mu, axis=-1)
-                    stop_next[live] = ((previous[live] == argmax).all(axis=1)
+                    stop_next[live] = ((history[live] == argmax[:, None]).all(axis=(1, 2))
                                        & (entr(mu).sum(axis=-1).mean(axis=1) < self.confidence_threshold))
+                    history[live] = np.concatenate([history[live, 1:], argmax[:, None]], axis=1)
                     previous[live] = argmax
                 z[live] = sample_categorical(self.factors(k)(mu, z[live]), rng)
             next_kind = self.calls()[call + 1][1] if call + 1 < len(self.calls()) else "predict"

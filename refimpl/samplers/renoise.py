@@ -11,7 +11,7 @@ from ..core import validate
 from ..core.errors import InvalidParameterError
 from ..core.memory import check_memory
 from ..core.numerics import sample_categorical
-from ..engine.uniform_chain import answers, step_rows
+from ..engine.uniform_chain import advance_runs, answers, run_columns, stable_runs, step_rows
 from .kernels.tokens import temper
 from .params import optional_float, param
 
@@ -103,7 +103,7 @@ class Renoise:
         columns per canvas (one for "none yet")."""
         vocab_size, length = validate.space(vocab_size, length)
         size, h = vocab_size ** length, self._history()
-        columns = size * h + 1 if h else 1
+        columns = run_columns(size, h)
         check_memory(8 * (4 * size * columns + 2 * size * size),
                      f"{type(self).__name__}'s exact law at V={vocab_size}, L={length}: {size * columns} (canvas, "
                      f"argmax canvas, run length) states and a {size} x {size} step")
@@ -111,14 +111,12 @@ class Renoise:
         strides = vocab_size ** np.arange(length - 1, -1, -1)
         mass = np.zeros((size, columns))  # (canvas, (previous argmax canvas a, run length k) at a h + k - 1; last: none)
         mass[:, -1] = 1.0 / size
-        out, calls, every = np.zeros(size), 0.0, np.arange(size)[:, None]
+        out, calls = np.zeros(size), 0.0
         for n in range(1, self.steps + 1):
             q, accepted, argmax, mean_entropy = self.view(mu, self.steps - n + 1)
             a = argmax @ strides  # (N,) the argmax canvas's index
             calls += mass.sum()
-            stable = np.ones((size, columns), dtype=bool) if h == 0 else (
-                np.arange(columns)[None, :] == (a * h + h - 1)[:, None])  # the same argmax for the last h steps
-            stop = stable & self._confident(mean_entropy)[:, None]
+            stop = stable_runs(a, h, columns) & self._confident(mean_entropy)[:, None]
             np.add.at(out, a, (mass * stop).sum(axis=1))
             mass = mass * ~stop
             alive = mass.sum(axis=1)
@@ -129,17 +127,7 @@ class Renoise:
             if n == self.steps:  # the renoised canvas: every run still going
                 out += alive @ rows
                 break
-            held = np.zeros((size, columns))  # the state after this step, before the canvas moves
-            if h == 0:
-                held[:, 0] = alive
-            else:
-                block = a[:, None] * h + np.arange(h)  # this step's argmax with run lengths 1..h
-                own = mass[every, block]  # runs whose last argmax was this one, by run length
-                new = np.zeros((size, h))
-                new[:, 0] = alive - own.sum(axis=1)  # another argmax (or none) before: a run of 1
-                np.add.at(new, (slice(None), np.minimum(np.arange(h) + 1, h - 1)), own)
-                held[every, block] = new
-            mass = rows.T @ held
+            mass = rows.T @ advance_runs(mass, a, h)
         return out.reshape((vocab_size,) * length), float(calls)
 
     def sample(self, denoiser, n, rng, vocab_size, length):

@@ -35,7 +35,8 @@ def loop(sampler, model, n, seed, **changes):
      AGNOSTIC),
     (UniformBlockRefinement(2, threshold=0.6, editing_threshold=0.7, temperature=0.5, stability_threshold=0,
                             confidence_threshold=0.4), SHARP),
-], ids=["greedy-stop", "t1", "edit-0", "edit-0.7-s0"])
+    (UniformBlockRefinement(5, threshold=0.5, temperature=0.5, stability_threshold=2, confidence_threshold=0.6), SHARP),
+], ids=["greedy-stop", "t1", "edit-0", "edit-0.7-s0", "s2"])
 def test_the_pipelines_loop_follows_the_exact_law_and_calls(sampler, model):
     law, calls = sampler.exact_law_and_calls(model, V, L)
     out, counted = loop(sampler, model, 5000, 1)
@@ -90,7 +91,7 @@ def test_the_installed_scheduler_step_follows_the_exact_law():
 
 @pytest.mark.parametrize("settings, match", [
     (dict(steps=0), "steps"), (dict(temperature=-1.0), "temperature"), (dict(threshold="high"), "threshold"),
-    (dict(stability_threshold=2), "not modelled"), (dict(confidence_threshold=-0.1), "confidence_threshold"),
+    (dict(stability_threshold=-1), "stability_threshold"), (dict(confidence_threshold=-0.1), "confidence_threshold"),
     (dict(editing_threshold=float("nan")), "editing_threshold"),
 ])
 def test_bad_settings_are_one_clear_error(settings, match):

@@ -99,7 +99,8 @@ def calls_agree(calls, exact):
     DiscreteDDIM(5, 1.0, corrector_steps=1, corrector_selection="random"),
     DiscreteDDIM(4, 1.0, corrector_steps=1, corrector_selection="lowest_maxprob", confidence_threshold=0.6),
     DiscreteDDIM(4, 0.5, confidence_threshold=0.7, stability_threshold=0),
-], ids=["margin", "current-k2", "random", "maxprob-stop", "stop"])
+    DiscreteDDIM(6, 0.5, corrector_steps=1, confidence_threshold=0.8, stability_threshold=2),
+], ids=["margin", "current-k2", "random", "maxprob-stop", "stop", "stop-s2"])
 def test_the_pipelines_loop_with_sweeps_and_stop_follows_the_exact_law_and_calls(sampler):
     law, calls = sampler.exact_law_and_calls(MODEL, V, L)
     counted = np.zeros(6000, dtype=np.int64)
@@ -144,7 +145,7 @@ def test_the_call_budget_splits_as_the_pipelines():
 
 @pytest.mark.parametrize("settings", [dict(corrector_steps=-1), dict(corrector_selection="worst"),
                                       dict(corrector_selection_tau=0.0), dict(confidence_threshold=-1.0),
-                                      dict(stability_threshold=2), dict(corrector_k=-1)])
+                                      dict(stability_threshold=-1), dict(corrector_k=-1)])
 def test_bad_corrector_and_stop_settings_are_one_clear_error(settings):
     with pytest.raises(refimpl.RefimplError):
         DiscreteDDIM(**settings)
