@@ -15,6 +15,7 @@ from ..engine.uniform_chain import advance_runs, answers, canvases, run_columns,
 from .kernels.subsets import _chosen_probability
 from .kernels.tokens import temper
 from .params import optional_float, param, temperature_param
+from .plans import per_call
 
 SELECTIONS = ("lowest_log_margin", "lowest_maxprob", "lowest_current_prob", "random")
 
@@ -170,11 +171,7 @@ class DiscreteDDIM:
         return self.corrector_steps if k < self.schedule()[1] else 0
 
     def _models(self, denoiser):
-        count = len(self.calls())
-        models = list(denoiser) if isinstance(denoiser, (list, tuple)) else [denoiser] * count
-        if len(models) != count:
-            raise InvalidParameterError(f"one denoiser per step (per call): {count} calls, {len(models)} denoisers")
-        return models
+        return per_call(denoiser, len(self.calls()))
 
     def expected_calls(self):
         """Every call, when no stop rule is set (else :meth:`exact_law_and_calls`)."""

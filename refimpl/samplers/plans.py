@@ -103,3 +103,13 @@ def model_call(length, calls=ALWAYS):
     """A step that only calls the model (``calls``) and changes nothing: a final or KV-cache forward of an original's
     loop, or the call an if-changed rule counts after a step that costs none itself."""
     return IndependentStep((False,) * length, (0.0,) * length, temperature=0.0, calls=calls)
+
+
+def per_call(denoiser, calls):
+    """One model per call: ``denoiser`` itself at every call (a model not told the time), or a list or tuple of one
+    per call (a model told the time, built at the sampler's alphas); the uniform-state samplers' ``_models``."""
+    models = list(denoiser) if isinstance(denoiser, (list, tuple)) else [denoiser] * calls
+    if len(models) != calls:
+        raise InvalidParameterError(f"a list holds one denoiser per call (without correctors, one denoiser per "
+                                    f"step): {calls} calls, {len(models)} denoisers")
+    return models

@@ -6,12 +6,12 @@ import dataclasses
 import numpy as np
 
 from ..core import validate
-from ..core.errors import InvalidParameterError
 from ..core.numerics import sample_categorical
 from ..diffusion.uniform import token_kernel
 from ..engine.uniform_chain import chain_law
 from .kernels.tokens import temper
 from .params import param, temperature_param
+from .plans import per_call
 
 FORMS = ("duo", "mixture")
 REMOVALS = ("ancestral", "greedy", "none")
@@ -117,11 +117,7 @@ class UniformAncestral:
         return step
 
     def _models(self, denoiser):
-        calls = len(self.times())
-        models = list(denoiser) if isinstance(denoiser, (list, tuple)) else [denoiser] * calls
-        if len(models) != calls:
-            raise InvalidParameterError(f"one denoiser per call: {calls} calls, {len(models)} denoisers")
-        return models
+        return per_call(denoiser, len(self.times()))
 
     def exact_law(self, denoiser, vocab_size, length):
         """The law of the output canvas, a table (V,)*L; ``denoiser`` one model (not told the time) or a list of one
