@@ -211,8 +211,8 @@ class DiscreteDDIM:
                 mass = mass * ~stop
             rows = step_rows(self.factors(k)(mu, grid))
             mass = rows.T @ advance_runs(mass, a, history)
-        out += mass.sum(axis=1)
-        return out.reshape((vocab_size,) * length), float(calls)
+        out += mass.sum(axis=1)  # (without a stop rule every run makes every call: exactly, not the masses' sum)
+        return out.reshape((vocab_size,) * length), float(calls) if stopping else self.expected_calls()
 
     def sample(self, denoiser, n, rng, vocab_size, length):
         """refimpl's own draws of the pipeline's loop (n, L), through the same laws (with a stop rule, the calls
