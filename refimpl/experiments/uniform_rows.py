@@ -2,13 +2,12 @@
 with its expected calls — shared by ``refimpl beyond-mask`` (:mod:`refimpl.experiments.beyond_mask`) and
 ``refimpl frontier --uniform`` (:mod:`refimpl.experiments.frontier`)."""
 from ..core import validate
-from ..diffusion.uniform_elbo import loo_oracle
-from ..diffusion.uniform_oracles import time_agnostic_oracle, uniform_oracle
 from ..laws import joint, metrics
 from ..reports.labels import sampler_label
 from ..samplers.discrete_ddim import DiscreteDDIM
 from ..samplers.renoise import Renoise
 from ..samplers.uniform_ancestral import UniformAncestral
+from ..samplers.uniform_registry import law_and_calls
 
 MODELS = {"told": "told the time", "agnostic": "not told the time (U-all)"}
 
@@ -24,22 +23,12 @@ def uniform_settings(length, quick=False):
     return out
 
 
-def _models(table, sampler, model):
-    if model == "agnostic":
-        return time_agnostic_oracle(table)
-    if isinstance(sampler, UniformAncestral):
-        return [loo_oracle(table, a) for a in sampler.alphas()]
-    return [uniform_oracle(table, k / sampler.steps) for k in range(sampler.steps)]
-
-
 def uniform_row(table, sampler, model):
-    """One row: the exact output law's metrics against ``table`` (a law on the positions decoded) and its calls."""
-    vocab_size, length = table.shape[0], table.ndim
-    denoiser = _models(table, sampler, model)
-    if isinstance(sampler, Renoise):
-        q, calls = sampler.exact_law_and_calls(denoiser, vocab_size, length)
-    else:
-        q, calls = sampler.exact_law(denoiser, vocab_size, length), sampler.expected_calls()
+    """One row: the exact output law's metrics against ``table`` (a law on the positions decoded) and its calls;
+    ``model`` "told" is the leave-one-out posterior for UniformAncestral (what Duo's steps read), the posterior
+    marginal for the others (:data:`refimpl.samplers.uniform_registry.MODELS`)."""
+    kind = "told_loo" if model == "told" and isinstance(sampler, UniformAncestral) else model
+    q, calls = law_and_calls(sampler, table, kind)
     return {"label": sampler_label(sampler), "noise": "uniform", "model": MODELS[model], "expected_calls": float(calls),
             **metrics.compare(table, q)}
 
