@@ -35,7 +35,11 @@ from ..diffusion.forward import forward_law
 from ..engine.calls import exact_law_and_calls
 from ..laws import datasets, joint, quantities
 from ..models import mlp
+from ..samplers.block_refinement_uniform import UniformBlockRefinement
 from ..samplers.cases import CASES, VECTORS
+from ..samplers.discrete_ddim import DiscreteDDIM
+from ..samplers.renoise import Renoise, UniformEntropyBound
+from ..samplers.uniform_ancestral import UniformAncestral
 
 SCHEMA = "refimpl-vectors/1"
 TOLERANCES = {"exact": {"rtol": 1e-12, "atol": 1e-14}, "mlp": {"rtol": 1e-10, "atol": 1e-13}}
@@ -44,10 +48,14 @@ SCHEDULES = {"Linear()": schedules.Linear(), "Cosine()": schedules.Cosine(), "Po
              "LogLinear(0.001)": schedules.LogLinear(1e-3), "Geometric(0.0001, 20.0)": schedules.Geometric(1e-4, 20.0)}
 PARTIALS = [[3, 3, 3], [0, 3, 3], [3, 1, 3], [3, 3, 2], [2, 0, 3], [1, 3, 1]]
 CANVASES = [[0, 0, 0], [0, 1, 2], [2, 2, 1], [1, 0, 1]]  # clean canvases (no mask) for the uniform-state oracles
-UNIFORM_SAMPLERS = ["Renoise(steps=4, confidence_threshold=0.3)", "UniformEntropyBound(steps=3, confidence_threshold=None)",
-                    "UniformBlockRefinement(steps=3, temperature=1.0, editing_threshold=0.5, confidence_threshold=None)",
-                    "DiscreteDDIM(steps=4, temperature=1.0, corrector_steps=1)",
-                    "UniformAncestral(steps=3, noise_eps=0.0)"]
+UNIFORM_SAMPLERS = {  # each case's name (as in the file) and its sampler, run with its family's default exact model
+    "Renoise(steps=4, confidence_threshold=0.3)": Renoise(steps=4, confidence_threshold=0.3),
+    "UniformEntropyBound(steps=3, confidence_threshold=None)": UniformEntropyBound(steps=3, confidence_threshold=None),
+    "UniformBlockRefinement(steps=3, temperature=1.0, editing_threshold=0.5, confidence_threshold=None)":
+        UniformBlockRefinement(steps=3, temperature=1.0, editing_threshold=0.5, confidence_threshold=None),
+    "DiscreteDDIM(steps=4, temperature=1.0, corrector_steps=1)":
+        DiscreteDDIM(steps=4, temperature=1.0, corrector_steps=1),
+    "UniformAncestral(steps=3, noise_eps=0.0)": UniformAncestral(steps=3, noise_eps=0.0)}
 
 
 def _array(values):
@@ -143,16 +151,8 @@ def _uniform(kind, inputs):
                 "nelbo_leave_one_out": uniform_elbo.continuous_nelbo(p, lambda a: uniform_elbo.loo_oracle(p, a))}
     if inputs["sampler"] not in UNIFORM_SAMPLERS:
         raise FileFormatError(f"unknown uniform-state sampler case {inputs['sampler']!r}")
-    name, _, args = inputs["sampler"].partition("(")
-    fields = dict(item.split("=") for item in args.rstrip(")").split(", "))
-    sampler = uniform_registry.uniform_family(name).cls(**{k: _literal(v) for k, v in fields.items()})
-    law, calls = uniform_registry.law_and_calls(sampler, p)
+    law, calls = uniform_registry.law_and_calls(UNIFORM_SAMPLERS[inputs["sampler"]], p)
     return {"law": _array(law), "expected_calls": float(calls)}
-
-
-def _literal(text):
-    """A field's value as the case names it: None, an int, or a float."""
-    return None if text == "None" else int(text) if text.isdigit() else float(text)
 
 
 def build() -> dict:
