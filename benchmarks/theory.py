@@ -2,7 +2,9 @@
 law at V=4, L=10 within the time Ancestral takes (on the uniform grid they are the same plan: tests/limits/
 test_bernoulli.py), side by side; and W19's asymptotic statement shown converging, not asserted: on an N-step grid of
 [1/d, 1 - 1/d] with equal square-root UGC mass per step, N times the summed one-step defects approaches P_UGC / 2.
-A Markov law (seed 0) of V=4, L=10 and a Dirichlet law (seed 0) of V=3, L=8 stand in.
+A Markov law (seed 0) of V=4, L=10 and a Dirichlet law (seed 0) of V=3, L=8 stand in.  Also timed, for
+information (no goal): the zero-error depth D_0 by its dynamic programme over the support, on the walk of length 7
+(V=8, 128 sequences) and a full-support Dirichlet law (seed 0) of V=3, L=4.
 
 Run: ``python -m benchmarks.theory`` (``--quick``: one repeat, no V=4 L=10 case).
 """
@@ -93,9 +95,18 @@ def run(quick=False):
         cases.append({"name": "Bernoulli vs Ancestral V=4 L=10 (5 steps)", "seconds": times,
                       "goal_seconds": ancestral, "ratio": bernoulli / ancestral,
                       "time_verdict": verdict(bernoulli, 1.1 * ancestral)})
+    from refimpl.laws import examples
+    from refimpl.limits.depth import zero_error_depth
+
+    depth_laws = {"the walk n=2 (V=3)": examples.walk(2)} if smoke() else {
+        "the walk n=7 (V=8, 128 sequences)": examples.walk(7),
+        "Dirichlet V=3 L=4 (full support)": datasets.dirichlet(3, 4, np.random.default_rng(0)).table}
+    depth = [(name, zero_error_depth(law), timed(lambda law=law: zero_error_depth(law), repeats=1 if quick else 3))
+             for name, law in depth_laws.items()]
     rate = permutation_rate(sizes=(20, 40) if quick else (50, 100, 200, 400))
     return write_result("theory", {"quick": quick, "cases": cases, "w19": w19(table), "wll6_theorem8": rate,
-                                   "wll6_theorem10": joint_frontier()})
+                                   "wll6_theorem10": joint_frontier(),
+                                   "zero_error_depth": [{"law": n, "depth": d, "seconds": t} for n, d, t in depth]})
 
 
 def targets(result):
@@ -114,7 +125,10 @@ def table(result):
     third = tabulate(result["wll6_theorem8"], headers=("R", "n", "E_{n,R} (bits)", "E minus the leading terms"),
                      floatfmt=".5g")
     fourth = tabulate(result["wll6_theorem10"], headers=("r", "n", "E_{n,ceil(rn)} (bits)", "eps_*(r)"), floatfmt=".5g")
-    return (first + "\n\nW19 (asymptotic, shown not asserted):\n" + second
+    fifth = tabulate([(row["law"], row["depth"], f"{row['seconds']['median']:.3g}")
+                      for row in result["zero_error_depth"]], headers=("law", "D_0", "seconds (median)"))
+    return (first + "\n\nThe zero-error depth's dynamic programme (information, no goal):\n" + fifth
+            + "\n\nW19 (asymptotic, shown not asserted):\n" + second
             + "\n\nWLL6 Theorem 8 (asymptotic, shown not asserted):\n" + third
             + "\n\nWLL6 Theorem 10 on r >= 2/3 (asymptotic, shown not asserted):\n" + fourth)
 
